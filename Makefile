@@ -1,0 +1,48 @@
+# 开放数据门户 — the two commands: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
+KAIFANG := $(BIN)/kaifang
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test setup demo-sources harvest lint chromium bench clean
+
+setup: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+## run: set up, harvest the bundled demo sources and serve on http://$(HOST):$(PORT)
+run: harvest
+	$(KAIFANG) serve --host $(HOST) --port $(PORT)
+
+harvest: demo-sources
+	$(KAIFANG) harvest
+
+demo-sources: $(STAMP)
+	$(KAIFANG) init
+	$(BIN)/python -m demo.register
+
+## test: the whole suite (unit, services, web, harvester, CLI, PostgreSQL, browser)
+test: $(STAMP) chromium
+	$(BIN)/pytest -p no:cacheprovider
+
+chromium:
+	@command -v chromium >/dev/null 2>&1 || apt-get install -y -q chromium >/dev/null \
+	  || (apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null)
+
+lint: $(STAMP)
+	$(BIN)/ruff check datasets harvester portal tests bench demo
+	$(BIN)/ruff format --check datasets harvester portal tests bench demo
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) instance

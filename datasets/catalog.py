@@ -1,0 +1,274 @@
+"""Read services of the public catalog: show, search, departments, summary, downloads.
+
+The HTML pages, the CKAN API and the CLI all call these functions and get plain dicts back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from . import openness as op
+from .access import ANONYMOUS, Actor, can_download, can_see_dataset
+from .errors import NotAuthorized, NotFound, ValidationError
+from .models import Dataset, Organization, Resource
+from .packages import organization_dict, package_dict, rule_dict
+from .runtime import Runtime
+from .search import FACET_FIELDS, SORTS
+from .text import render_markdown
+from .vocabulary import TOPICS
+
+_LOAD = (
+    selectinload(Dataset.organization),
+    selectinload(Dataset.resources),
+    selectinload(Dataset.tags),
+)
+
+
+def _get_dataset(session: Session, id_or_name: str) -> Dataset | None:
+    return session.scalar(
+        select(Dataset)
+        .where(or_(Dataset.id == id_or_name, Dataset.name == id_or_name))
+        .options(*_LOAD)
+    )
+
+
+def package_show(
+    rt: Runtime, *, id_or_name: str, base_url: str, actor: Actor = ANONYMOUS
+) -> dict[str, Any]:
+    """The package dict of one dataset, by id or name."""
+    if not id_or_name:
+        raise ValidationError("缺少参数 id", {"id": ["Missing value"]})
+    with rt.reader() as session:
+        dataset = _get_dataset(session, id_or_name)
+        if dataset is None or not can_see_dataset(actor, state=dataset.state):
+            raise NotFound("未找到该数据集")
+        return package_dict(dataset, base_url=base_url)
+
+
+def dataset_page(
+    rt: Runtime, *, name: str, base_url: str, actor: Actor = ANONYMOUS
+) -> dict[str, Any]:
+    """Everything the dataset page shows: the package dict plus rendered text and previews."""
+    with rt.reader() as session:
+        dataset = _get_dataset(session, name)
+        if dataset is None or not can_see_dataset(actor, state=dataset.state):
+            raise NotFound("未找到该数据集")
+        pkg = package_dict(dataset, base_url=base_url)
+        previews = {
+            r.id: r.preview for r in dataset.resources if r.preview and r.storage_root == "public"
+        }
+        downloadable = {
+            r.id: can_download(actor, openness=dataset.openness, state=dataset.state,
+                               storage_root=r.storage_root)
+            for r in dataset.resources
+        }
+    return {
+        "package": pkg,
+        "notes_html": render_markdown(pkg["notes"]),
+        "rule": rule_dict(pkg["exclusion_rule"]),
+        "previews": previews,
+        "downloadable": downloadable,
+    }
+
+
+def package_search(
+    rt: Runtime,
+    *,
+    q: str = "",
+    filters: Mapping[str, Sequence[str]] | None = None,
+    sort: str | None = None,
+    start: int = 0,
+    rows: int = 10,
+    base_url: str = "",
+) -> dict[str, Any]:
+    """Full-text search of the public catalog, with facets, in CKAN's result shape."""
+    if start < 0:
+        raise ValidationError("start 不能为负数", {"start": ["Must be a natural number"]})
+    if rows < 0:
+        raise ValidationError("rows 不能为负数", {"rows": ["Must be a natural number"]})
+    if sort and sort not in SORTS:
+        raise ValidationError(
+            f"不支持的排序方式：{sort}", {"sort": [f"must be one of {', '.join(SORTS)}"]}
+        )
+    filters = dict(filters or {})
+    unknown = [k for k in filters if k not in FACET_FIELDS]
+    if unknown:
+        raise ValidationError(
+            f"不支持的筛选字段：{', '.join(unknown)}", {"fq": [f"unknown field {unknown[0]}"]}
+        )
+    result = rt.index.search(q, filters=filters, sort=sort, start=start, rows=rows)
+    ids = [hit.id for hit in result.hits]
+    with rt.reader() as session:
+        datasets = {
+            d.id: d
+            for d in session.scalars(select(Dataset).where(Dataset.id.in_(ids)).options(*_LOAD))
+        }
+        packages = []
+        for hit in result.hits:
+            dataset = datasets.get(hit.id)
+            if dataset is None or dataset.state != "active":
+                continue
+            pkg = package_dict(dataset, base_url=base_url)
+            pkg["highlight"] = {"title": hit.title_html, "notes": hit.notes_html}
+            packages.append(pkg)
+        labels = _facet_labels(session)
+    search_facets = {
+        name: {
+            "title": name,
+            "items": [
+                {"name": value, "display_name": labels.get(name, {}).get(value, value),
+                 "count": count}
+                for value, count in result.facets.get(name, [])
+            ],
+        }
+        for name in FACET_FIELDS
+    }
+    return {
+        "count": result.count,
+        "results": packages,
+        "sort": sort or ("score desc" if q.strip() else "metadata_modified desc"),
+        "facets": {name: dict(result.facets.get(name, [])) for name in FACET_FIELDS},
+        "search_facets": search_facets,
+    }
+
+
+def _facet_labels(session: Session) -> dict[str, dict[str, str]]:
+    orgs = dict(session.execute(select(Organization.name, Organization.title)).all())
+    return {"organization": orgs, "openness": dict(op.OPENNESS_TITLES)}
+
+
+def organization_list(rt: Runtime) -> list[dict[str, Any]]:
+    """Departments with the number of public datasets each provides."""
+    with rt.reader() as session:
+        counts = dict(
+            session.execute(
+                select(Dataset.organization_id, func.count(Dataset.id))
+                .where(Dataset.state == "active")
+                .group_by(Dataset.organization_id)
+            ).all()
+        )
+        orgs = session.scalars(select(Organization).order_by(Organization.name)).all()
+        return [organization_dict(o, package_count=counts.get(o.id, 0)) for o in orgs]
+
+
+def organization_show(rt: Runtime, *, id_or_name: str) -> dict[str, Any]:
+    with rt.reader() as session:
+        org = session.scalar(
+            select(Organization).where(
+                or_(Organization.id == id_or_name, Organization.name == id_or_name)
+            )
+        )
+        if org is None:
+            raise NotFound("未找到该部门")
+        by_openness = dict(
+            session.execute(
+                select(Dataset.openness, func.count(Dataset.id))
+                .where(Dataset.organization_id == org.id, Dataset.state == "active")
+                .group_by(Dataset.openness)
+            ).all()
+        )
+        out = organization_dict(org, package_count=sum(by_openness.values()))
+        out["openness_counts"] = {k: by_openness.get(k, 0) for k in op.OPENNESS_CLASSES}
+        return out
+
+
+def portal_summary(rt: Runtime) -> dict[str, Any]:
+    """Counts for the home page: datasets by openness and topic, departments, files, rows."""
+    with rt.reader() as session:
+        active = Dataset.state == "active"
+        by_openness = dict(
+            session.execute(
+                select(Dataset.openness, func.count()).where(active).group_by(Dataset.openness)
+            ).all()
+        )
+        by_topic = dict(
+            session.execute(
+                select(Dataset.topic, func.count()).where(active).group_by(Dataset.topic)
+            ).all()
+        )
+        departments = session.scalar(
+            select(func.count(func.distinct(Dataset.organization_id))).where(active)
+        )
+        files, rows = session.execute(
+            select(func.count(Resource.id), func.coalesce(func.sum(Resource.row_count), 0))
+            .join(Dataset)
+            .where(active, Dataset.openness == op.UNCONDITIONAL)
+        ).one()
+    topics = [{"name": t, "count": by_topic.get(t, 0)} for t in TOPICS if by_topic.get(t)]
+    others = sorted(k for k in by_topic if k and k not in TOPICS)
+    topics += [{"name": t, "count": by_topic[t]} for t in others]
+    return {
+        "datasets": sum(by_openness.values()),
+        "by_openness": {k: by_openness.get(k, 0) for k in op.OPENNESS_CLASSES},
+        "topics": topics,
+        "departments": departments or 0,
+        "open_files": files or 0,
+        "open_rows": int(rows or 0),
+    }
+
+
+@dataclass(frozen=True)
+class DownloadFile:
+    path: Path
+    filename: str
+    media_type: str
+    size: int
+    sha256: str
+
+
+def resource_download(
+    rt: Runtime, *, dataset: str, resource_id: str, actor: Actor = ANONYMOUS
+) -> DownloadFile:
+    """The file behind a resource URL, if the caller may have it."""
+    with rt.reader() as session:
+        row = session.scalar(
+            select(Resource)
+            .join(Dataset)
+            .where(Resource.id == resource_id, or_(Dataset.name == dataset, Dataset.id == dataset))
+            .options(selectinload(Resource.dataset))
+        )
+        if row is None or not can_see_dataset(actor, state=row.dataset.state):
+            raise NotFound("未找到该资源")
+        if not can_download(
+            actor, openness=row.dataset.openness, state=row.dataset.state,
+            storage_root=row.storage_root,
+        ):
+            raise NotAuthorized(
+                "该数据为有条件开放数据，须经申请并签署数据使用协议后方可获取"
+                if row.dataset.openness == op.CONDITIONAL
+                else "该数据不予开放"
+            )
+        path = rt.store.path(row.storage_root, row.storage_key)
+        if not path.is_file():
+            raise NotFound("文件暂不可用")
+        return DownloadFile(path, row.filename, row.media_type or "application/octet-stream",
+                            row.size, row.sha256)
+
+
+def dataset_names(rt: Runtime) -> list[str]:
+    """Names of all public datasets (CKAN's package_list)."""
+    with rt.reader() as session:
+        return list(
+            session.scalars(select(Dataset.name).where(Dataset.state == "active").order_by(Dataset.name))
+        )
+
+
+def resource_show(rt: Runtime, *, resource_id: str, base_url: str) -> dict[str, Any]:
+    """One resource dict (CKAN's resource_show)."""
+    from .packages import resource_dict
+
+    with rt.reader() as session:
+        row = session.scalar(
+            select(Resource)
+            .where(Resource.id == resource_id)
+            .options(selectinload(Resource.dataset).selectinload(Dataset.organization))
+        )
+        if row is None or row.dataset.state != "active" or row.dataset.openness == op.CLOSED:
+            raise NotFound("未找到该资源")
+        return resource_dict(row.dataset, row, base_url=base_url)

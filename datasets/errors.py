@@ -1,0 +1,41 @@
+"""The small set of exceptions the services raise, mapped to HTTP in one place (portal.errors).
+
+An exception means "could not do it"; results such as validation reports or harvest outcomes are
+values, not exceptions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+
+class KaifangError(Exception):
+    """Base class: a one-line message fit to show a user."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(KaifangError):
+    """The object asked for does not exist (or is not visible to the caller)."""
+
+
+class NotAuthorized(KaifangError):
+    """The caller may not do this."""
+
+
+class ValidationError(KaifangError):
+    """Input was rejected. ``errors`` maps a field name to its messages."""
+
+    def __init__(self, message: str, errors: Mapping[str, list[str]] | None = None) -> None:
+        super().__init__(message)
+        self.errors: dict[str, list[str]] = {k: list(v) for k, v in (errors or {}).items()}
+
+
+class ConfigError(KaifangError):
+    """A setting or configuration file is wrong; the program cannot start."""
+
+
+class SourceError(KaifangError):
+    """A harvest source could not be read at all (down, malformed, too large)."""

@@ -1,0 +1,179 @@
+"""Openness classes (开放属性) and the five exclusion rules (岳阳 第二十六条), as data.
+
+The rules carry stable codes. ``classify`` is the one function deciding what the portal does with
+a harvested dataset from its declared openness, rule and basis.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .errors import ValidationError
+
+UNCONDITIONAL = "unconditional"
+CONDITIONAL = "conditional"
+CLOSED = "closed"
+OPENNESS_CLASSES = (UNCONDITIONAL, CONDITIONAL, CLOSED)
+
+OPENNESS_TITLES = {
+    UNCONDITIONAL: "无条件开放",
+    CONDITIONAL: "有条件开放",
+    CLOSED: "不予开放",
+}
+
+
+@dataclass(frozen=True)
+class ExclusionRule:
+    code: str
+    number: int
+    title: str
+    article: str
+
+
+_ARTICLE = "《岳阳市政务信息资源管理暂行办法》第二十六条"
+
+EXCLUSION_RULES: tuple[ExclusionRule, ...] = (
+    ExclusionRule("state-secret", 1, "依法确定为国家秘密的", f"{_ARTICLE}第（一）项"),
+    ExclusionRule(
+        "security",
+        2,
+        "开放后可能危及国家安全、公共安全、经济安全和社会稳定的",
+        f"{_ARTICLE}第（二）项",
+    ),
+    ExclusionRule(
+        "privacy-trade-secret",
+        3,
+        "涉及商业秘密、个人隐私等，开放会对第三方合法权益造成损害的",
+        f"{_ARTICLE}第（三）项",
+    ),
+    ExclusionRule("agreement-ip", 4, "因协议或者知识产权限制而无法开放的", f"{_ARTICLE}第（四）项"),
+    ExclusionRule(
+        "law-other-channel",
+        5,
+        "法律、法规和规章规定不得开放或者应当通过其他途径获取的",
+        f"{_ARTICLE}第（五）项",
+    ),
+)
+RULES_BY_CODE = {rule.code: rule for rule in EXCLUSION_RULES}
+STATE_SECRET = "state-secret"
+
+# Declared class names met in real catalogs, mapped to our three classes.
+_OPENNESS_ALIASES = {
+    UNCONDITIONAL: UNCONDITIONAL,
+    "open": UNCONDITIONAL,
+    "public": UNCONDITIONAL,
+    "无条件开放": UNCONDITIONAL,
+    "无条件开发": UNCONDITIONAL,  # a typo seen in real catalogs
+    "无条件": UNCONDITIONAL,
+    "普遍开放": UNCONDITIONAL,
+    "完全开放": UNCONDITIONAL,
+    CONDITIONAL: CONDITIONAL,
+    "restricted": CONDITIONAL,
+    "有条件开放": CONDITIONAL,
+    "有条件开发": CONDITIONAL,
+    "有条件": CONDITIONAL,
+    "依申请开放": CONDITIONAL,
+    "申请开放": CONDITIONAL,
+    "安全开放": CONDITIONAL,
+    CLOSED: CLOSED,
+    "not-open": CLOSED,
+    "non-public": CLOSED,
+    "不予开放": CLOSED,
+    "不开放": CLOSED,
+    "暂不开放": CLOSED,
+}
+
+_RULE_NUMBERS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5}
+
+
+def parse_openness(value: object | None) -> str | None:
+    """Map a declared openness value to a class code; ``None`` when it is not recognised.
+
+    A missing (empty) value means unconditional: open by default.
+    """
+    if value is None:
+        return UNCONDITIONAL
+    text = re.sub(r"\s+", "", str(value)).lower()
+    if not text:
+        return UNCONDITIONAL
+    return _OPENNESS_ALIASES.get(text)
+
+
+def parse_rule(value: object | None) -> str | None:
+    """Map a rule given as a code, a number (3, 第三项, （三）) or its Chinese title to its code."""
+    if value is None:
+        return None
+    text = re.sub(r"\s+", "", str(value))
+    if not text:
+        return None
+    if text.lower() in RULES_BY_CODE:
+        return text.lower()
+    digits = re.fullmatch(r"(?:第)?[（(]?([1-5一二三四五])[）)]?(?:项|款|条)?", text)
+    if digits:
+        raw = digits.group(1)
+        number = int(raw) if raw.isdigit() else _RULE_NUMBERS[raw]
+        return EXCLUSION_RULES[number - 1].code
+    stripped = text.rstrip("。；;")
+    for rule in EXCLUSION_RULES:
+        if stripped == rule.title or rule.title.startswith(stripped) and len(stripped) >= 4:
+            return rule.code
+    return None
+
+
+@dataclass(frozen=True)
+class Classification:
+    """What the portal does with a dataset: its class, and the reasons for it."""
+
+    openness: str
+    exclusion_rule: str | None = None
+    exclusion_basis: str | None = None
+    reasons: tuple[str, ...] = field(default_factory=tuple)
+
+
+class RefusedAtIntake(ValidationError):
+    """The dataset may not be stored at all (a state secret)."""
+
+
+def classify(
+    *, declared: object | None, rule: object | None = None, basis: object | None = None
+) -> Classification:
+    """Decide the openness class of a harvested dataset from what its department declared.
+
+    Raises ``RefusedAtIntake`` for state secrets and ``ValidationError`` for an invalid
+    declaration (an unknown class, or 不予开放 without a rule code and a written basis).
+    """
+    openness = parse_openness(declared)
+    rule_code = parse_rule(rule)
+    basis_text = str(basis).strip() if basis is not None else ""
+    if rule not in (None, "") and rule_code is None:
+        raise ValidationError(
+            f"不予开放情形无法识别：{rule}", {"exclusion_rule": [f"unknown rule {rule!r}"]}
+        )
+    if rule_code == STATE_SECRET:
+        raise RefusedAtIntake(
+            "拒绝接收：依法确定为国家秘密的数据不得汇聚到开放平台（state-secret）",
+            {"exclusion_rule": [STATE_SECRET]},
+        )
+    if openness is None:
+        raise ValidationError(
+            f"开放属性无法识别：{declared}", {"openness": [f"unknown openness {declared!r}"]}
+        )
+    if openness == CLOSED:
+        problems = {}
+        if rule_code is None:
+            problems["exclusion_rule"] = ["不予开放须注明不予开放情形（规则代码）"]
+        if not basis_text:
+            problems["exclusion_basis"] = ["不予开放须注明法律法规依据"]
+        if problems:
+            raise ValidationError("不予开放目录缺少不予开放情形或依据，目录无效", problems)
+        rule_obj = RULES_BY_CODE[rule_code]
+        return Classification(
+            CLOSED,
+            rule_code,
+            basis_text,
+            (f"部门声明不予开放：{rule_obj.title}",),
+        )
+    if openness == CONDITIONAL:
+        return Classification(CONDITIONAL, rule_code, basis_text or None, ("部门声明有条件开放",))
+    return Classification(UNCONDITIONAL, None, None, ("部门声明无条件开放",))

@@ -1,0 +1,211 @@
+"""Plain dicts of catalog objects as the public may see them (CKAN's shapes plus ours).
+
+These dicts are what the API returns, what templates render and what the search index stores, so
+what is public is decided here, once: a 不予开放 entry shows its name, department, rule and basis
+and nothing else; no entry ever shows the location of a private file.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from urllib.parse import quote
+
+from . import openness as op
+from .models import Dataset, Organization, Resource
+from .search import index_document
+from .text import plain_text
+from .vocabulary import is_overdue
+
+RESOURCE_PATH = "/dataset/{name}/resource/{resource_id}/download/{filename}"
+
+_MEDIA_TYPES = {
+    "csv": "text/csv",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "xls": "application/vnd.ms-excel",
+    "json": "application/json",
+    "xml": "application/xml",
+    "pdf": "application/pdf",
+    "zip": "application/zip",
+    "geojson": "application/geo+json",
+}
+
+
+def media_type_for(fmt: str) -> str:
+    return _MEDIA_TYPES.get(fmt.lower(), "application/octet-stream")
+
+
+def resource_path(dataset_name: str, resource_id: str, filename: str) -> str:
+    return RESOURCE_PATH.format(
+        name=quote(dataset_name), resource_id=resource_id, filename=quote(filename)
+    )
+
+
+def _iso(value: datetime | date | None) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None).isoformat(timespec="microseconds")
+    return value.isoformat()
+
+
+def organization_dict(org: Organization, *, package_count: int | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": org.id,
+        "name": org.name,
+        "title": org.title,
+        "display_name": org.title,
+        "code": org.code,
+        "description": org.description or "",
+        "image_url": "",
+        "created": _iso(org.created_at),
+        "is_organization": True,
+        "approval_status": "approved",
+        "state": "active",
+        "type": "organization",
+    }
+    if package_count is not None:
+        out["package_count"] = package_count
+    return out
+
+
+def rule_dict(code: str | None) -> dict[str, Any] | None:
+    if not code or code not in op.RULES_BY_CODE:
+        return None
+    rule = op.RULES_BY_CODE[code]
+    return {"code": rule.code, "number": rule.number, "title": rule.title, "article": rule.article}
+
+
+def validation_status(resources: list[Resource]) -> str | None:
+    """The worst status among a dataset's resources (error > failure > success)."""
+    statuses = {r.validation_status for r in resources if r.validation_status}
+    for status in ("error", "failure", "success"):
+        if status in statuses:
+            return status
+    return None
+
+
+def resource_dict(ds: Dataset, res: Resource, *, base_url: str) -> dict[str, Any]:
+    public = res.storage_root == "public" and ds.openness == op.UNCONDITIONAL
+    return {
+        "id": res.id,
+        "package_id": ds.id,
+        "name": res.name,
+        "description": res.description or "",
+        "format": res.format.upper(),
+        "mimetype": res.media_type or media_type_for(res.format),
+        "url": base_url.rstrip("/") + resource_path(ds.name, res.id, res.filename),
+        "url_type": "upload",
+        "size": res.size,
+        "hash": f"sha256:{res.sha256}",
+        "created": _iso(res.created_at),
+        "last_modified": _iso(res.modified_at),
+        "metadata_modified": _iso(res.modified_at),
+        "position": res.position,
+        "state": "active",
+        "resource_type": None,
+        "datastore_active": False,
+        "access": "public" if public else "restricted",
+        "encoding": "utf-8" if res.format == "csv" else None,
+        "source_encoding": res.source_encoding,
+        "row_count": res.row_count,
+        "field_count": res.field_count,
+        "validation_status": res.validation_status,
+        "validation_report": res.validation_report or None,
+    }
+
+
+def package_dict(ds: Dataset, *, base_url: str, today: date | None = None) -> dict[str, Any]:
+    """The public package dict of a dataset: CKAN's keys plus the 目录 fields."""
+    closed = ds.openness == op.CLOSED
+    org = ds.organization
+    resources = [] if closed else [resource_dict(ds, r, base_url=base_url) for r in ds.resources]
+    tags = [] if closed else [t.name for t in ds.tags]
+    rule = rule_dict(ds.exclusion_rule)
+    today = today or date.today()
+    capacity = None
+    if ds.record_count is not None and ds.field_count is not None and not closed:
+        capacity = ds.record_count * ds.field_count
+    return {
+        "id": ds.id,
+        "name": ds.name,
+        "title": ds.title,
+        "type": "dataset",
+        "state": "active",
+        "private": False,
+        "notes": "" if closed else ds.notes or "",
+        "url": ds.source_url or "",
+        "version": None,
+        "author": org.title,
+        "author_email": None,
+        "maintainer": org.title,
+        "maintainer_email": None,
+        "license_id": ds.license_id or "",
+        "license_title": ds.license_title or "",
+        "license_url": ds.license_url or "",
+        "isopen": ds.openness == op.UNCONDITIONAL and bool(ds.license_id),
+        "metadata_created": _iso(ds.created_at),
+        "metadata_modified": _iso(ds.metadata_modified),
+        "creator_user_id": None,
+        "owner_org": org.id,
+        "organization": organization_dict(org),
+        "groups": [{"name": ds.topic, "title": ds.topic, "display_name": ds.topic}]
+        if ds.topic
+        else [],
+        "tags": [
+            {"name": t, "display_name": t, "state": "active", "vocabulary_id": None} for t in tags
+        ],
+        "num_tags": len(tags),
+        "extras": [],
+        "resources": resources,
+        "num_resources": len(resources),
+        "relationships_as_object": [],
+        "relationships_as_subject": [],
+        # 目录 fields and the openness class
+        "openness": ds.openness,
+        "openness_title": op.OPENNESS_TITLES[ds.openness],
+        "conditions": ds.conditions if ds.openness == op.CONDITIONAL else None,
+        "exclusion_rule": ds.exclusion_rule if closed else None,
+        "exclusion_rule_title": rule["title"] if closed and rule else None,
+        "exclusion_basis": ds.exclusion_basis if closed else None,
+        "code": ds.code,
+        "topic": ds.topic,
+        "provider_code": org.code,
+        "share_type": None if closed else ds.share_type,
+        "update_cycle": ds.update_cycle,
+        "issued": _iso(ds.issued),
+        "modified": _iso(ds.modified),
+        "overdue": (not closed) and is_overdue(ds.update_cycle, ds.modified, today),
+        "temporal_start": None if closed else _iso(ds.temporal_start),
+        "temporal_end": None if closed else _iso(ds.temporal_end),
+        "record_count": None if closed else ds.record_count,
+        "field_count": None if closed else ds.field_count,
+        "capacity": capacity,
+        "columns": [] if closed else list(ds.columns or []),
+        "formats": sorted({r["format"] for r in resources}),
+        "validation_status": None if closed else validation_status(list(ds.resources)),
+    }
+
+
+def search_document(ds: Dataset) -> dict[str, Any]:
+    """The search index document of a dataset, built from its public package dict only."""
+    pkg = package_dict(ds, base_url="")
+    keywords = [pkg["organization"]["title"], pkg["topic"] or "", *[t["name"] for t in pkg["tags"]]]
+    keywords += [c.get("name", "") for c in pkg["columns"]]
+    if pkg["exclusion_rule_title"]:
+        keywords += [pkg["exclusion_rule_title"], pkg["exclusion_basis"] or ""]
+    return index_document(
+        id=pkg["id"],
+        name=pkg["name"],
+        revision=ds.revision,
+        title=pkg["title"],
+        notes=plain_text(pkg["notes"]),
+        keywords=keywords,
+        organization=pkg["organization"]["name"],
+        topic=pkg["topic"],
+        openness=pkg["openness"],
+        update_cycle=pkg["update_cycle"],
+        formats=pkg["formats"],
+        tags=[t["name"] for t in pkg["tags"]],
+        modified=ds.metadata_modified,
+    )

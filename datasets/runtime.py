@@ -1,0 +1,144 @@
+"""The runtime: settings plus the engines built from them (database, files, search index).
+
+One ``Runtime`` is made per process (CLI command, web app, harvest worker) and handed to every
+service as its first argument.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.orm import Session, sessionmaker
+
+from .errors import ConfigError
+from .settings import Settings, load_settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class InstancePaths:
+    root: Path
+
+    @property
+    def public_files(self) -> Path:
+        return self.root / "files" / "public"
+
+    @property
+    def private_files(self) -> Path:
+        return self.root / "files" / "private"
+
+    @property
+    def staging(self) -> Path:
+        return self.root / "tmp"
+
+    @property
+    def index(self) -> Path:
+        return self.root / "index"
+
+    @property
+    def secret_key_file(self) -> Path:
+        return self.root / "secret_key"
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    try:
+        if url.startswith("sqlite"):
+            engine = create_engine(url, connect_args={"timeout": 30})
+            event.listen(engine, "connect", _sqlite_pragmas)
+            return engine
+        return create_engine(url, pool_pre_ping=True)
+    except (ArgumentError, ImportError, ValueError) as exc:
+        raise ConfigError(f"KAIFANG_DATABASE_URL is not usable: {exc}") from None
+
+
+class Runtime:
+    """Settings and the handles derived from them. Cheap to create; engines open lazily."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.paths = InstancePaths(settings.instance_path)
+
+    @cached_property
+    def engine(self) -> Engine:
+        self.paths.root.mkdir(parents=True, exist_ok=True)
+        return make_engine(self.settings.resolved_database_url)
+
+    @cached_property
+    def _sessions(self) -> sessionmaker[Session]:
+        return sessionmaker(self.engine, expire_on_commit=False)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A unit of work: committed when the block ends, rolled back on an exception."""
+        with self._sessions.begin() as session:
+            yield session
+
+    @contextmanager
+    def reader(self) -> Iterator[Session]:
+        """A read-only session (never committed)."""
+        session = self._sessions()
+        try:
+            yield session
+        finally:
+            session.rollback()
+            session.close()
+
+    @cached_property
+    def store(self):  # type: ignore[no-untyped-def]
+        from .storage import FileStore
+
+        return FileStore(self.paths.public_files, self.paths.private_files, self.paths.staging)
+
+    @cached_property
+    def index(self):  # type: ignore[no-untyped-def]
+        from .search import SearchIndex
+
+        return SearchIndex(self.paths.index)
+
+    def secret_key(self) -> str:
+        """The configured secret key, or one kept in the instance folder (made on first use)."""
+        if self.settings.secret_key:
+            return self.settings.secret_key
+        path = self.paths.secret_key_file
+        if path.exists():
+            return path.read_text().strip()
+        self.paths.root.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_hex(32)
+        tmp = path.with_name(f".secret_key.{os.getpid()}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(key)
+        try:
+            os.link(tmp, path)  # atomic: the first process to link wins
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+        return path.read_text().strip()
+
+    def close(self) -> None:
+        if "engine" in self.__dict__:
+            self.engine.dispose()
+
+
+def open_runtime(overrides: dict | None = None) -> Runtime:
+    return Runtime(load_settings(overrides))

@@ -1,0 +1,147 @@
+"""Every setting of the portal, declared once with its default and help text.
+
+Settings are read when a runtime or the web app is created, never at import time.
+Each one can be overridden by an environment variable ``KAIFANG_<NAME>`` (upper case) and by
+a mapping passed to :func:`load_settings` (tests and the app factory use that).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+ENV_PREFIX = "KAIFANG_"
+
+
+def _setting(default: Any, help: str, *, secret: bool = False) -> Any:
+    return field(default=default, metadata={"help": help, "secret": secret})
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The portal's configuration. Field metadata carries the help text shown in the docs."""
+
+    instance: str = _setting(
+        "instance",
+        "Instance folder holding the SQLite database, the search index and the files.",
+    )
+    database_url: str = _setting(
+        "",
+        "SQLAlchemy database URL, e.g. postgresql+psycopg://user@host/db. "
+        "Empty means SQLite in the instance folder.",
+    )
+    secret_key: str = _setting(
+        "",
+        "Key signing sessions and CSRF tokens. Empty means a random key kept in "
+        "<instance>/secret_key (created on first use, readable only by its owner).",
+        secret=True,
+    )
+    site_name: str = _setting("江州市公共数据开放平台", "Portal name shown in page titles.")
+    region_name: str = _setting("江州市", "City or province the portal serves.")
+    supervisor_name: str = _setting(
+        "江州市行政审批服务局", "The supervising bureau (主管部门) named on public pages."
+    )
+    base_url: str = _setting(
+        "",
+        "Public base URL used in API links (e.g. https://data.example.gov.cn). "
+        "Empty means the URL of the current request.",
+    )
+    page_size: int = _setting(20, "Datasets per page in search results.")
+    api_max_rows: int = _setting(1000, "Largest `rows` a package_search call may ask for.")
+    api_default_rows: int = _setting(10, "`rows` of a package_search call that names none.")
+    max_file_bytes: int = _setting(
+        200 * 1024 * 1024, "Largest data file the harvester accepts, in bytes."
+    )
+    harvest_timeout: float = _setting(
+        30.0, "Seconds the harvester waits for a remote source before giving up."
+    )
+    validation_row_limit: int = _setting(
+        100_000, "Rows of each table that Frictionless validates (0 means all)."
+    )
+    ratelimit_storage_uri: str = _setting(
+        "memory://",
+        "Flask-Limiter storage: memory:// (one process) or redis://host:port/db in production.",
+    )
+    ratelimit_default: str = _setting(
+        "600 per minute", "Default rate limit per client address for the API."
+    )
+    ratelimit_enabled: bool = _setting(True, "Whether rate limits are enforced.")
+    log_level: str = _setting("INFO", "Logging level of the CLI and the web app.")
+
+    # -- derived values -------------------------------------------------------------------
+    @property
+    def instance_path(self) -> Path:
+        return Path(self.instance).expanduser().resolve()
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.instance_path / 'kaifang.db'}"
+
+
+def setting_fields() -> tuple[dataclasses.Field, ...]:
+    """The declared settings, in declaration order."""
+    return dataclasses.fields(Settings)
+
+
+def _convert(name: str, kind: Any, raw: Any) -> Any:
+    if not isinstance(raw, str):
+        return raw
+    text = raw.strip()
+    try:
+        if kind in (bool, "bool"):
+            lowered = text.lower()
+            if lowered in ("1", "true", "yes", "on"):
+                return True
+            if lowered in ("0", "false", "no", "off", ""):
+                return False
+            raise ValueError(text)
+        if kind in (int, "int"):
+            return int(text.replace("_", ""))
+        if kind in (float, "float"):
+            return float(text)
+    except ValueError:
+        raise ConfigError(
+            f"setting {ENV_PREFIX}{name.upper()} must be a {getattr(kind, '__name__', kind)}, "
+            f"got {raw!r}"
+        ) from None
+    return raw
+
+
+def load_settings(
+    overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
+) -> Settings:
+    """Build settings from defaults, then ``KAIFANG_*`` variables, then ``overrides``."""
+    env = os.environ if environ is None else environ
+    known = {f.name: f for f in setting_fields()}
+    values: dict[str, Any] = {}
+    for name, fld in known.items():
+        key = ENV_PREFIX + name.upper()
+        if key in env:
+            values[name] = _convert(name, fld.type, env[key])
+    for name, value in (overrides or {}).items():
+        if name not in known:
+            raise ConfigError(f"unknown setting {name!r}")
+        values[name] = _convert(name, known[name].type, value)
+    settings = Settings(**values)
+    _check(settings)
+    return settings
+
+
+def _check(settings: Settings) -> None:
+    for name in ("page_size", "api_max_rows", "api_default_rows", "max_file_bytes"):
+        if getattr(settings, name) <= 0:
+            raise ConfigError(f"setting {ENV_PREFIX}{name.upper()} must be positive")
+    if settings.harvest_timeout <= 0:
+        raise ConfigError(f"setting {ENV_PREFIX}HARVEST_TIMEOUT must be positive")
+    if settings.api_default_rows > settings.api_max_rows:
+        raise ConfigError(
+            f"{ENV_PREFIX}API_DEFAULT_ROWS may not exceed {ENV_PREFIX}API_MAX_ROWS"
+        )

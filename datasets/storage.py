@@ -1,0 +1,120 @@
+"""Content-addressed file storage with two roots kept apart.
+
+The public root holds files anyone may download (unconditional data and masked versions); the
+private root holds originals of conditional data and is never served by a public route. A file's
+key is its SHA-256 plus its extension, so a file is written once, moved into place atomically, and
+a crash can only leave unreferenced files behind (removed by ``collect_garbage``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import tempfile
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+PUBLIC = "public"
+PRIVATE = "private"
+ROOTS = (PUBLIC, PRIVATE)
+
+_KEY = re.compile(r"^[0-9a-f]{2}/[0-9a-f]{64}\.[a-z0-9]{1,8}$")
+_CHUNK = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    root: str
+    key: str
+    sha256: str
+    size: int
+
+
+def file_sha256(path: Path) -> tuple[str, int]:
+    """SHA-256 hex digest and size of a file, read in chunks."""
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
+class FileStore:
+    def __init__(self, public: Path, private: Path, staging: Path) -> None:
+        self._roots = {PUBLIC: public, PRIVATE: private}
+        self.staging = staging
+
+    def root_path(self, root: str) -> Path:
+        if root not in self._roots:
+            raise ValueError(f"unknown storage root {root!r}")
+        return self._roots[root]
+
+    @contextmanager
+    def staged(self, suffix: str = "") -> Iterator[Path]:
+        """A temporary path on the same file system as the store, removed afterwards."""
+        self.staging.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=self.staging, suffix=suffix)
+        os.close(fd)
+        path = Path(name)
+        try:
+            yield path
+        finally:
+            path.unlink(missing_ok=True)
+
+    def put(self, source: Path, *, root: str, extension: str) -> StoredFile:
+        """Store a copy of ``source`` under ``root``; returns its key, hash and size."""
+        extension = extension.lower().lstrip(".") or "bin"
+        if not re.fullmatch(r"[a-z0-9]{1,8}", extension):
+            raise ValueError(f"bad file extension {extension!r}")
+        sha, size = file_sha256(source)
+        key = f"{sha[:2]}/{sha}.{extension}"
+        target = self.root_path(root) / key
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self.staging.mkdir(parents=True, exist_ok=True)
+            fd, tmp_name = tempfile.mkstemp(dir=self.staging, suffix=".part")
+            with os.fdopen(fd, "wb") as out, source.open("rb") as src:
+                shutil.copyfileobj(src, out, _CHUNK)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(tmp_name, target)
+        return StoredFile(root=root, key=key, sha256=sha, size=size)
+
+    def path(self, root: str, key: str) -> Path:
+        """The path of a stored file. Refuses anything that is not a well-formed key."""
+        if not _KEY.fullmatch(key):
+            raise ValueError("malformed storage key")
+        return self.root_path(root) / key
+
+    def exists(self, root: str, key: str) -> bool:
+        return self.path(root, key).is_file()
+
+    def collect_garbage(
+        self, referenced: Iterable[tuple[str, str]], *, older_than: float = 3600.0
+    ) -> int:
+        """Delete stored files no row references and that are older than ``older_than`` s."""
+        keep = set(referenced)
+        cutoff = time.time() - older_than
+        removed = 0
+        for root, base in self._roots.items():
+            if not base.exists():
+                continue
+            for path in base.glob("*/*"):
+                key = f"{path.parent.name}/{path.name}"
+                if (root, key) in keep or not _KEY.fullmatch(key):
+                    continue
+                if path.stat().st_mtime < cutoff:
+                    path.unlink(missing_ok=True)
+                    removed += 1
+        if self.staging.exists():
+            for path in self.staging.iterdir():
+                if path.is_file() and path.stat().st_mtime < cutoff:
+                    path.unlink(missing_ok=True)
+        return removed

@@ -1,0 +1,141 @@
+"""The one place that calls Frictionless: validate a table file and return a stored report.
+
+``validate_table`` is a pure function of its arguments (a path and plain values) so that it can run
+in a worker process. The report it returns is a plain dict, stored with the resource and shown on
+the dataset page and in the API.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+SUCCESS = "success"
+FAILURE = "failure"
+ERROR = "error"  # the table could not be read at all
+
+TABLE_FORMATS = ("csv", "xlsx", "xls", "json", "ods", "tsv")
+_MAX_EXAMPLES = 5
+# Error types that mean "the check could not run", as opposed to problems in the data.
+_FATAL_TYPES = {"resource-error", "source-error", "scheme-error", "format-error",
+                "encoding-error", "schema-error", "dialect-error", "package-error"}
+
+
+def _quiet_frictionless() -> None:
+    for name in ("frictionless", "charset_normalizer", "chardet"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
+def validate_table(
+    path: Path,
+    *,
+    fmt: str,
+    encoding: str | None = "utf-8",
+    schema: dict[str, Any] | None = None,
+    row_limit: int = 0,
+    keep_cell_values: bool = True,
+) -> dict[str, Any]:
+    """Validate one table with Frictionless.
+
+    ``keep_cell_values=False`` leaves cell contents out of the stored messages; use it for tables
+    whose values must not be shown (the report of a conditional dataset is public).
+    """
+    import frictionless
+    from frictionless import Resource, Schema
+
+    _quiet_frictionless()
+    fmt = fmt.lower()
+    options: dict[str, Any] = {"path": path.name, "basepath": str(path.parent), "format": fmt}
+    if fmt in ("csv", "tsv") and encoding:
+        options["encoding"] = encoding
+    try:
+        if schema and schema.get("fields"):
+            options["schema"] = Schema.from_descriptor(_plain_schema(schema))
+        resource = Resource(**options)
+        report = resource.validate(limit_rows=row_limit or None, limit_errors=10_000)
+    except frictionless.FrictionlessException as exc:
+        return _error_report(f"{exc.error.title}: {exc.error.message}", exc.error.type)
+    except Exception as exc:  # noqa: BLE001 — any crash of the validator is an "error" report
+        log.exception("frictionless crashed on %s", path)
+        return _error_report(f"校验程序无法读取该文件：{type(exc).__name__}", "resource-error")
+
+    task = report.tasks[0] if report.tasks else None
+    errors = list(task.errors) if task else list(report.errors)
+    stats = task.stats if task else {}
+    fields = []
+    if resource.schema is not None:
+        fields = [
+            {"name": f.name, "type": f.type, "description": f.description or ""}
+            for f in resource.schema.fields
+        ]
+    grouped: OrderedDict[str, dict[str, Any]] = OrderedDict()
+    for error in errors:
+        entry = grouped.setdefault(
+            error.type,
+            {"type": error.type, "title": error.title, "description": error.description,
+             "count": 0, "examples": []},
+        )
+        entry["count"] += 1
+        if len(entry["examples"]) < _MAX_EXAMPLES:
+            entry["examples"].append(_example(error, keep_cell_values))
+    fatal = any(t in _FATAL_TYPES for t in grouped)
+    status = SUCCESS if report.valid else (ERROR if fatal else FAILURE)
+    return {
+        "status": status,
+        "valid": bool(report.valid),
+        "rows": stats.get("rows"),
+        "fields": stats.get("fields"),
+        "error_count": len(errors),
+        "errors": list(grouped.values()),
+        "schema": {"fields": fields},
+        "row_limit": row_limit or None,
+        "validator": f"frictionless {frictionless.__version__}",
+    }
+
+
+def _plain_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """Keep only what Table Schema knows, so our own field properties do not break it."""
+    keep = {"name", "type", "format", "title", "description", "constraints", "trueValues",
+            "falseValues", "decimalChar", "groupChar", "bareNumber", "missingValues"}
+    fields = [{k: v for k, v in f.items() if k in keep} for f in schema.get("fields", [])]
+    out: dict[str, Any] = {"fields": fields}
+    for key in ("missingValues", "primaryKey"):
+        if key in schema:
+            out[key] = schema[key]
+    return out
+
+
+def _example(error: Any, keep_cell_values: bool) -> dict[str, Any]:
+    row = getattr(error, "row_number", None)
+    field = getattr(error, "field_name", None)
+    if keep_cell_values:
+        message = error.message
+    else:
+        where = []
+        if row is not None:
+            where.append(f"第 {row} 行")
+        if field:
+            where.append(f"字段“{field}”")
+        message = f"{error.title}（{'，'.join(where) or '表头'}）"
+    return {"row": row, "field": field, "message": message}
+
+
+def _error_report(message: str, error_type: str) -> dict[str, Any]:
+    import frictionless
+
+    return {
+        "status": ERROR,
+        "valid": False,
+        "rows": None,
+        "fields": None,
+        "error_count": 1,
+        "errors": [{"type": error_type, "title": "无法校验", "description": message, "count": 1,
+                    "examples": [{"row": None, "field": None, "message": message}]}],
+        "schema": {"fields": []},
+        "row_limit": None,
+        "validator": f"frictionless {frictionless.__version__}",
+    }

@@ -1,0 +1,123 @@
+"""Controlled vocabularies of the 目录: update cycles, topics and share types."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+
+@dataclass(frozen=True)
+class UpdateCycle:
+    code: str
+    period: int | None  # nominal days between updates
+    days: int | None  # how long a dataset may go without an update; None = no expectation
+
+
+UPDATE_CYCLES: tuple[UpdateCycle, ...] = (
+    UpdateCycle("实时", 0, 2),
+    UpdateCycle("每日", 1, 2),
+    UpdateCycle("每周", 7, 8),
+    UpdateCycle("每旬", 10, 11),
+    UpdateCycle("每月", 30, 32),
+    UpdateCycle("每季", 91, 93),
+    UpdateCycle("每半年", 182, 184),
+    UpdateCycle("每年", 365, 366),
+    UpdateCycle("不定期", None, None),
+)
+CYCLES_BY_CODE = {cycle.code: cycle for cycle in UPDATE_CYCLES}
+
+_CYCLE_ALIASES = {
+    "实时": "实时",
+    "每小时": "实时",
+    "每日": "每日",
+    "每天": "每日",
+    "日": "每日",
+    "日更新": "每日",
+    "每周": "每周",
+    "每星期": "每周",
+    "周": "每周",
+    "每旬": "每旬",
+    "每月": "每月",
+    "月": "每月",
+    "每季": "每季",
+    "每季度": "每季",
+    "季度": "每季",
+    "每半年": "每半年",
+    "半年": "每半年",
+    "每年": "每年",
+    "年": "每年",
+    "每年度": "每年",
+    "不定期": "不定期",
+    "不定时": "不定期",
+    "自定义": "不定期",
+    "静态": "不定期",
+    "一次性": "不定期",
+    "daily": "每日",
+    "weekly": "每周",
+    "monthly": "每月",
+    "quarterly": "每季",
+    "annually": "每年",
+    "yearly": "每年",
+    "irregular": "不定期",
+}
+
+
+def parse_update_cycle(value: object | None) -> str | None:
+    """Map a declared 更新周期/更新频率 to one of ``UPDATE_CYCLES``; ``None`` if unknown."""
+    if value is None:
+        return None
+    text = re.sub(r"\s+", "", str(value)).lower()
+    if not text:
+        return None
+    if text in _CYCLE_ALIASES:
+        return _CYCLE_ALIASES[text]
+    every_n = re.fullmatch(r"每(\d+)(日|天|周|月|年)", text)
+    if every_n:
+        n, unit = int(every_n.group(1)), every_n.group(2)
+        days = n * {"日": 1, "天": 1, "周": 7, "月": 30, "年": 365}[unit]
+        for cycle in UPDATE_CYCLES:  # the shortest standard cycle at least that long
+            if cycle.period is not None and cycle.period >= days:
+                return cycle.code
+        return "每年"
+    return None
+
+
+def is_overdue(cycle: str | None, last_update: date | None, today: date) -> bool:
+    """True when the last update is older than the update cycle allows."""
+    if not cycle or last_update is None:
+        return False
+    days = CYCLES_BY_CODE[cycle].days if cycle in CYCLES_BY_CODE else None
+    if days is None:
+        return False
+    return today - last_update > timedelta(days=days)
+
+
+# 主题分类 used by Chinese municipal open-data portals.
+TOPICS: tuple[str, ...] = (
+    "经济建设",
+    "信用服务",
+    "财税金融",
+    "交通运输",
+    "教育文化",
+    "科技创新",
+    "卫生健康",
+    "社保就业",
+    "生态环境",
+    "资源能源",
+    "城建住房",
+    "社会救助",
+    "公共安全",
+    "农业农村",
+    "商贸流通",
+    "市场监管",
+    "机构团体",
+    "气象服务",
+    "法律服务",
+    "安全生产",
+    "生活服务",
+    "文化休闲",
+    "地理空间",
+)
+
+SHARE_TYPES: tuple[str, ...] = ("无条件共享", "有条件共享", "不予共享")

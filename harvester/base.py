@@ -1,0 +1,90 @@
+"""What every source kind provides, and helpers they share."""
+
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from datasets.errors import SourceError, ValidationError
+from datasets.records import HarvestRecord
+from datasets.runtime import Runtime
+
+
+@dataclass(frozen=True)
+class GatherItem:
+    """One object found in a source: its stable identifier and whatever the kind needs later."""
+
+    identifier: str
+    payload: Any
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class GatherResult:
+    items: list[GatherItem]
+    # identifier → message for objects that could not even be listed properly
+    errors: dict[str, str] = field(default_factory=dict)
+    # False when the source could only be read in part; then nothing is withdrawn
+    complete: bool = True
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    """A harvest source as the kinds see it (plain values, no database object)."""
+
+    id: str
+    name: str
+    kind: str
+    location: str
+    config: dict[str, Any]
+
+
+class SourceKind(ABC):
+    """A kind of harvest source. Stages: gather (list objects), fetch (read one), import."""
+
+    kind: str = ""
+    description: str = ""
+
+    def __init__(self, source: SourceConfig, rt: Runtime) -> None:
+        self.source = source
+        self.rt = rt
+
+    @classmethod
+    def check_location(cls, location: str) -> str:
+        """Validate a location when a source is added; returns it normalised."""
+        return location
+
+    @abstractmethod
+    def gather(self) -> GatherResult:
+        """List the objects of the source. Raises ``SourceError`` if it cannot be read."""
+
+    @abstractmethod
+    def fetch(self, item: GatherItem) -> HarvestRecord:
+        """Read one object into a record with its files on local disk.
+
+        Raises ``ValidationError`` for an object that cannot be used.
+        """
+
+    def close(self) -> None:
+        """Release what fetch left behind (downloads in staging)."""
+
+
+def local_folder(location: str, *, what: str) -> Path:
+    path = Path(location).expanduser()
+    if not path.exists():
+        raise SourceError(f"{what}不存在：{location}")
+    return path.resolve()
+
+
+def safe_child(base: Path, relative: str) -> Path:
+    """``base / relative`` if that stays inside ``base``; refuses absolute paths and '..'."""
+    rel = relative.strip().replace("\\", "/")
+    if not rel or rel.startswith("/") or re.match(r"^[A-Za-z]:", rel) or "://" in rel:
+        raise ValidationError(f"文件路径不安全：{relative}", {"path": [relative]})
+    candidate = (base / rel).resolve()
+    if base.resolve() not in candidate.parents:
+        raise ValidationError(f"文件路径不安全：{relative}", {"path": [relative]})
+    return candidate

@@ -1,0 +1,136 @@
+"""Turning the values found in real catalogs into clean ones: text, dates, lists, numbers.
+
+Each function returns ``None`` when a value is empty or a placeholder (暂无, 无, -, N/A …); callers
+keep what could not be parsed in the record's ``unnormalised`` mapping.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from datetime import date, datetime
+
+PLACEHOLDERS = frozenset(
+    {"", "暂无", "无", "空", "-", "--", "—", "/", "n/a", "na", "null", "none", "nan", "未知",
+     "待定", "暂缺", "[]"}
+)
+_LIST_SPLIT = re.compile(r"[;；,，、|\n\r\t]+")
+
+
+def clean_text(value: object | None) -> str | None:
+    """Strip whitespace and control characters; ``None`` for empty values and placeholders."""
+    if value is None:
+        return None
+    if isinstance(value, float) and value != value:  # NaN from spreadsheets
+        return None
+    text = str(value).replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
+    text = re.sub(r"[ \u3000\xa0]+", " ", text)
+    text = "\n".join(line.strip() for line in text.split("\n")).strip()
+    if text.lower() in PLACEHOLDERS:
+        return None
+    return text
+
+
+def clean_line(value: object | None) -> str | None:
+    """Like ``clean_text`` but on one line (names, titles, codes)."""
+    text = clean_text(value)
+    return re.sub(r"\s+", " ", text) if text else None
+
+
+def split_list(value: object | None) -> list[str]:
+    """Split a list written as text: 'a、b；c', "['xls', 'api']", '[csv,json]' or a real list."""
+    if value is None:
+        return []
+    if isinstance(value, list | tuple):
+        items = [clean_line(v) for v in value]
+        return [i for i in items if i]
+    text = clean_text(value)
+    if not text:
+        return []
+    if text.startswith("[") and text.endswith("]"):
+        try:
+            parsed = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            parsed = None
+        if isinstance(parsed, list | tuple):
+            return split_list(list(parsed))
+        text = text[1:-1]
+    items = [clean_line(part.strip(" '\"")) for part in _LIST_SPLIT.split(text)]
+    return [i for i in items if i]
+
+
+_DATE_PATTERNS = (
+    re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})"),
+    re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})"),
+    re.compile(r"^(\d{4})\.(\d{1,2})\.(\d{1,2})"),
+    re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日"),
+    re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
+)
+
+
+def parse_date(value: object | None) -> date | None:
+    """A date from ISO text, 2024/3/5, 2024年3月5日, 20240305 or a spreadsheet datetime."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = clean_line(value)
+    if not text:
+        return None
+    for pattern in _DATE_PATTERNS:
+        match = pattern.match(text)
+        if match:
+            try:
+                return date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+            except ValueError:
+                return None
+    month = re.match(r"^(\d{4})[-/年](\d{1,2})月?$", text)
+    if month:
+        try:
+            return date(int(month.group(1)), int(month.group(2)), 1)
+        except ValueError:
+            return None
+    return None
+
+
+def parse_range(value: object | None) -> tuple[date | None, date | None]:
+    """A time range such as 2023-01-01至2026-10-31, 2023-01-01 ~ 2026-10-31 or 2023年—2024年."""
+    text = clean_line(value)
+    if not text:
+        return None, None
+    parts = re.split(r"\s*(?:至|到|~|～|—|–|\s-\s|--)\s*", text, maxsplit=1)
+    if len(parts) == 1:
+        return parse_date(parts[0]), None
+    start, end = parts
+    return parse_date(start) or _year(start, first=True), parse_date(end) or _year(end, first=False)
+
+
+def _year(text: str, *, first: bool) -> date | None:
+    match = re.fullmatch(r"(\d{4})年?", text.strip())
+    if not match:
+        return None
+    year = int(match.group(1))
+    return date(year, 1, 1) if first else date(year, 12, 31)
+
+
+def parse_count(value: object | None) -> int | None:
+    """An integer written with separators or units: '44,270', '1.2万', 3500."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value) if value == value else None
+    text = clean_line(value)
+    if not text:
+        return None
+    text = text.replace(",", "").replace("，", "").replace(" ", "")
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)(万|亿)?(?:条|行|个|项)?", text)
+    if not match:
+        return None
+    number = float(match.group(1)) * {None: 1, "万": 10_000, "亿": 100_000_000}[match.group(2)]
+    return int(number)

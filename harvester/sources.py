@@ -1,0 +1,122 @@
+"""Harvest sources: the kinds we know, and the services adding and listing sources."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import func, select
+
+from datasets.errors import NotFound, ValidationError
+from datasets.models import Dataset, HarvestJob, HarvestSource
+from datasets.runtime import Runtime
+
+from .base import SourceConfig, SourceKind
+from .datapackage import DataPackageSource
+from .export import ExportSource
+
+KINDS: dict[str, type[SourceKind]] = {
+    DataPackageSource.kind: DataPackageSource,
+    ExportSource.kind: ExportSource,
+}
+FREQUENCIES = ("manual", "hourly", "daily", "weekly", "monthly")
+_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{1,99}$")
+
+
+def source_config(source: HarvestSource) -> SourceConfig:
+    return SourceConfig(source.id, source.name, source.kind, source.location, dict(source.config))
+
+
+def add_source(
+    rt: Runtime,
+    *,
+    name: str,
+    kind: str,
+    location: str,
+    title: str = "",
+    frequency: str = "manual",
+    exist_ok: bool = False,
+) -> dict[str, Any]:
+    """Register a source. With ``exist_ok`` an identical existing source is returned as is."""
+    problems: dict[str, list[str]] = {}
+    if not _NAME.fullmatch(name or ""):
+        problems["name"] = ["来源名称须为 2–100 个小写字母、数字、- 或 _"]
+    if kind not in KINDS:
+        problems["kind"] = [f"未知的来源类型 {kind!r}，可选：{', '.join(sorted(KINDS))}"]
+    if frequency not in FREQUENCIES:
+        problems["frequency"] = [f"可选：{', '.join(FREQUENCIES)}"]
+    if not (location or "").strip():
+        problems["location"] = ["缺少来源地址"]
+    if problems:
+        field, messages = next(iter(problems.items()))
+        raise ValidationError(f"{field}: {messages[0]}", problems)
+    location = KINDS[kind].check_location(location.strip())
+    with rt.session() as session:
+        existing = session.scalar(select(HarvestSource).where(HarvestSource.name == name))
+        if existing is not None:
+            if exist_ok and existing.kind == kind and existing.location == location:
+                return source_dict(existing)
+            raise ValidationError(f"来源 {name} 已存在", {"name": ["already exists"]})
+        source = HarvestSource(name=name, kind=kind, location=location, title=title or name,
+                               frequency=frequency)
+        session.add(source)
+        session.flush()
+        return source_dict(source)
+
+
+def source_dict(source: HarvestSource, **extra: Any) -> dict[str, Any]:
+    return {
+        "id": source.id,
+        "name": source.name,
+        "title": source.title,
+        "kind": source.kind,
+        "location": source.location,
+        "frequency": source.frequency,
+        "active": source.active,
+        "created": source.created_at.isoformat(),
+        **extra,
+    }
+
+
+def list_sources(rt: Runtime) -> list[dict[str, Any]]:
+    """All sources with their dataset count and last job."""
+    with rt.reader() as session:
+        counts = dict(
+            session.execute(
+                select(Dataset.source_id, func.count())
+                .where(Dataset.state != "withdrawn")
+                .group_by(Dataset.source_id)
+            ).all()
+        )
+        out = []
+        for source in session.scalars(select(HarvestSource).order_by(HarvestSource.name)):
+            last = session.scalar(
+                select(HarvestJob)
+                .where(HarvestJob.source_id == source.id)
+                .order_by(HarvestJob.started_at.desc())
+                .limit(1)
+            )
+            out.append(
+                source_dict(
+                    source,
+                    datasets=counts.get(source.id, 0),
+                    last_job=None if last is None else {
+                        "id": last.id, "status": last.status,
+                        "started": last.started_at.isoformat(), "stats": dict(last.stats),
+                    },
+                )
+            )
+        return out
+
+
+def get_sources(rt: Runtime, names: list[str] | None = None) -> list[SourceConfig]:
+    """The named sources (all active ones when ``names`` is empty). Unknown names raise."""
+    with rt.reader() as session:
+        query = select(HarvestSource).order_by(HarvestSource.name)
+        if names:
+            found = {s.name: s for s in session.scalars(query.where(HarvestSource.name.in_(names)))}
+            missing = [n for n in names if n not in found]
+            if missing:
+                raise NotFound(f"没有名为 {', '.join(missing)} 的来源")
+            return [source_config(found[n]) for n in names]
+        return [source_config(s) for s in session.scalars(query.where(HarvestSource.active))]

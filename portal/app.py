@@ -1,0 +1,79 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, current_app, request
+
+from datasets.runtime import Runtime
+from datasets.settings import load_settings
+
+from .extensions import csrf, limiter
+
+STATIC = Path(__file__).resolve().parent.parent / "static"
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    """Build the web app. ``overrides`` take precedence over ``KAIFANG_*`` variables."""
+    settings = load_settings(overrides)
+    runtime = Runtime(settings)
+    app = Flask(__name__, static_folder=str(STATIC), static_url_path="/static")
+    app.config.update(
+        SECRET_KEY=runtime.secret_key(),
+        JSON_AS_ASCII=False,
+        MAX_CONTENT_LENGTH=2 * 1024 * 1024,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        WTF_CSRF_TIME_LIMIT=None,
+        RATELIMIT_STORAGE_URI=settings.ratelimit_storage_uri,
+        RATELIMIT_ENABLED=settings.ratelimit_enabled,
+        RATELIMIT_HEADERS_ENABLED=True,
+    )
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.extensions["kaifang"] = runtime
+    logging.getLogger("portal").setLevel(settings.log_level.upper())
+
+    csrf.init_app(app)
+    limiter.init_app(app)
+
+    from . import api, catalog, downloads, errors, filters
+
+    filters.register(app)
+    app.register_blueprint(catalog.bp)
+    app.register_blueprint(downloads.bp)
+    app.register_blueprint(api.bp)
+    errors.register(app)
+
+    @app.after_request
+    def security_headers(response):  # type: ignore[no-untyped-def]
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+        )
+        return response
+
+    @app.context_processor
+    def site() -> dict[str, Any]:
+        s = runtime.settings
+        return {"site": {"name": s.site_name, "region": s.region_name,
+                         "supervisor": s.supervisor_name}}
+
+    return app
+
+
+def get_runtime() -> Runtime:
+    return current_app.extensions["kaifang"]
+
+
+def base_url() -> str:
+    """The public base URL for links in API results."""
+    configured = get_runtime().settings.base_url
+    return configured.rstrip("/") if configured else request.url_root.rstrip("/")

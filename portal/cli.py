@@ -1,0 +1,199 @@
+"""The ``kaifang`` command: thin over the same services the web app uses.
+
+Every command exits non-zero with a one-line reason when it fails.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from datasets.errors import KaifangError
+from datasets.runtime import Runtime
+from datasets.settings import ENV_PREFIX, load_settings, setting_fields
+
+
+def _runtime() -> Runtime:
+    return Runtime(load_settings())
+
+
+def reports_errors(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn service errors into a one-line message on stderr and exit status 1."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except KaifangError as exc:
+            click.echo(f"错误：{exc.message}", err=True)
+            sys.exit(1)
+
+    return wrapper
+
+
+def _require_database(rt: Runtime) -> None:
+    from datasets.database import is_current
+
+    if not is_current(rt):
+        raise KaifangError("数据库尚未初始化或版本过旧，请先运行 kaifang init")
+
+
+@click.group()
+@click.version_option(package_name="kaifang")
+def main() -> None:
+    """开放数据门户 — harvest, validate, classify and publish government data."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+
+
+@main.command()
+@reports_errors
+def init() -> None:
+    """Create the instance folder and the database tables (safe to run again)."""
+    from datasets.database import upgrade
+
+    rt = _runtime()
+    rt.paths.root.mkdir(parents=True, exist_ok=True)
+    upgrade(rt)
+    rt.secret_key()
+    rt.index  # noqa: B018 — touch the index folder so it exists
+    click.echo(f"实例已就绪：{rt.paths.root.name}（数据库已升级到最新版本）")
+
+
+@main.group()
+def source() -> None:
+    """Manage harvest sources."""
+
+
+@source.command("add")
+@click.argument("name")
+@click.option("--kind", required=True, help="Source kind, e.g. datapackage or export.")
+@click.option("--location", required=True, help="Folder, file or URL of the source.")
+@click.option("--title", default="", help="Human-readable title.")
+@click.option("--frequency", default="manual", show_default=True,
+              help="manual, hourly, daily, weekly or monthly.")
+@click.option("--exist-ok", is_flag=True, help="Succeed if the same source already exists.")
+@reports_errors
+def source_add(name: str, kind: str, location: str, title: str, frequency: str,
+               exist_ok: bool) -> None:
+    """Register a harvest source called NAME."""
+    from harvester.sources import add_source
+
+    rt = _runtime()
+    _require_database(rt)
+    added = add_source(rt, name=name, kind=kind, location=location, title=title,
+                       frequency=frequency, exist_ok=exist_ok)
+    click.echo(f"来源 {added['name']}（{added['kind']}）：{added['location']}")
+
+
+@source.command("list")
+@reports_errors
+def source_list() -> None:
+    """List harvest sources with their last job."""
+    from harvester.sources import list_sources
+
+    rt = _runtime()
+    _require_database(rt)
+    rows = list_sources(rt)
+    if not rows:
+        click.echo("还没有来源。用 kaifang source add 添加。")
+        return
+    for row in rows:
+        last = row["last_job"]
+        status = f"{last['status']} {last['started'][:16]}" if last else "从未采集"
+        click.echo(f"{row['name']:<24} {row['kind']:<12} {row['datasets']:>5} 个数据集  "
+                   f"{status}  {row['location']}")
+
+
+@main.command()
+@click.argument("names", nargs=-1)
+@click.option("--dry-run", is_flag=True, help="Show what would change; change nothing.")
+@reports_errors
+def harvest(names: tuple[str, ...], dry_run: bool) -> None:
+    """Harvest the named sources (all sources when none is named)."""
+    from harvester.jobs import run_harvest
+    from harvester.sources import get_sources
+
+    rt = _runtime()
+    _require_database(rt)
+    sources = get_sources(rt, list(names))
+    if not sources:
+        raise KaifangError("没有可采集的来源。用 kaifang source add 添加。")
+    progress = _progress_printer() if sys.stderr.isatty() else None
+    results = run_harvest(rt, sources, dry_run=dry_run, progress=progress)
+    failed = False
+    for result in results:
+        if progress:
+            click.echo("", err=True)
+        click.echo(("[预演] " if dry_run else "") + result.summary())
+        for outcome, identifier, message in result.changes:
+            if outcome == "errored" or dry_run:
+                click.echo(f"  {outcome:<9} {identifier}" + (f"：{message}" if message else ""))
+        failed = failed or result.status == "failed"
+    if failed:
+        sys.exit(1)
+
+
+def _progress_printer() -> Callable[[str, int, int], None]:
+    def show(label: str, n: int, total: int) -> None:
+        width = 30
+        filled = int(width * n / total) if total else width
+        bar = "█" * filled + "·" * (width - filled)
+        click.echo(f"\r{bar} {n}/{total} {label[:30]:<30}", nl=False, err=True)
+
+    return show
+
+
+@main.group()
+def index() -> None:
+    """Maintain the search index."""
+
+
+@index.command("sync")
+@reports_errors
+def index_sync() -> None:
+    """Bring the search index in line with the database."""
+    from datasets.indexing import sync_index
+
+    rt = _runtime()
+    _require_database(rt)
+    click.echo(f"已更新 {sync_index(rt)} 个索引文档")
+
+
+@index.command("rebuild")
+@reports_errors
+def index_rebuild() -> None:
+    """Drop the search index and build it again from the database."""
+    from datasets.indexing import rebuild_index
+
+    rt = _runtime()
+    _require_database(rt)
+    click.echo(f"已重建索引：{rebuild_index(rt)} 个文档")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
+@reports_errors
+def serve(host: str, port: int, workers: int) -> None:
+    """Serve the portal with gunicorn."""
+    from .server import serve as run_server
+
+    rt = _runtime()
+    _require_database(rt)
+    click.echo(f"门户已启动：http://{host}:{port}/  （Ctrl+C 停止）")
+    run_server(host=host, port=port, workers=workers)
+
+
+@main.command("settings")
+def show_settings() -> None:
+    """Print every setting with its environment variable, default and help."""
+    for fld in setting_fields():
+        default = fld.default if fld.default != "" else "(empty)"
+        click.echo(f"{ENV_PREFIX}{fld.name.upper()}  default: {default}")
+        click.echo(f"    {fld.metadata['help']}")

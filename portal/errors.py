@@ -1,0 +1,97 @@
+"""The one place where exceptions become HTTP responses: CKAN's envelope for the API, pages for
+everything else."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from datasets.errors import ConfigError, KaifangError, NotAuthorized, NotFound, ValidationError
+
+log = logging.getLogger("portal")
+
+# exception class → (HTTP status, CKAN __type)
+STATUS: dict[type[KaifangError], tuple[int, str]] = {
+    NotFound: (404, "Not Found Error"),
+    NotAuthorized: (403, "Authorization Error"),
+    ValidationError: (409, "Validation Error"),
+}
+_HTTP_TYPES = {
+    400: "Bad Request",
+    403: "Authorization Error",
+    404: "Not Found Error",
+    405: "Method Not Allowed",
+    409: "Validation Error",
+    413: "Request Entity Too Large",
+    429: "Rate Limit Error",
+    500: "Internal Server Error",
+}
+_HTTP_TITLES = {
+    400: "请求有误",
+    403: "无权访问",
+    404: "页面不存在",
+    405: "不支持的请求方法",
+    409: "输入有误",
+    413: "请求内容过大",
+    429: "访问过于频繁",
+    500: "服务器内部错误",
+}
+
+
+def is_api_request() -> bool:
+    return request.path.startswith("/api/")
+
+
+def error_body(status: int, message: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """CKAN's error envelope (``help``, ``success``, ``error`` with ``__type`` and ``message``)."""
+    error: dict[str, Any] = {"__type": _HTTP_TYPES.get(status, "Error"), "message": message}
+    error.update(extra or {})
+    action = request.view_args.get("action") if request.view_args else None
+    help_url = request.url_root.rstrip("/") + "/api/3/action/help_show?name=" + (action or "")
+    return {"help": help_url, "success": False, "error": error}
+
+
+def error_response(status: int, message: str, extra: dict[str, Any] | None = None):  # type: ignore[no-untyped-def]
+    if is_api_request():
+        response = jsonify(error_body(status, message, extra))
+        response.status_code = status
+        return response
+    html = render_template(
+        "error.html", status=status, title=_HTTP_TITLES.get(status, "出错了"), message=message,
+        errors=(extra or {}),
+    )
+    return html, status
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(KaifangError)
+    def domain_error(exc: KaifangError):  # type: ignore[no-untyped-def]
+        if isinstance(exc, ConfigError):
+            log.error("configuration error: %s", exc.message)
+            return error_response(500, "服务配置有误，请联系平台运维人员")
+        status, _ = next(
+            (v for cls, v in STATUS.items() if isinstance(exc, cls)), (500, "Error")
+        )
+        if status == 409 and not is_api_request():
+            status = 400
+        extra = exc.errors if isinstance(exc, ValidationError) else None
+        return error_response(status, exc.message, extra)
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):  # type: ignore[no-untyped-def]
+        status = exc.code or 500
+        message = {
+            404: "未找到请求的页面或接口",
+            405: "该地址不支持此请求方法",
+            429: f"访问过于频繁，请稍后再试（{exc.description}）",
+            413: "请求内容过大",
+        }.get(status, exc.description or _HTTP_TITLES.get(status, "出错了"))
+        return error_response(status, message)
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception):  # type: ignore[no-untyped-def]
+        log.exception("unhandled error on %s", request.path)
+        return error_response(500, "服务器内部错误，请稍后再试")

@@ -1,0 +1,156 @@
+"""Importing records: added / unchanged / updated, storage roots, refusals leave no trace."""
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from datasets import catalog
+from datasets.errors import NotAuthorized, ValidationError
+from datasets.models import AuditEntry, ClassificationEvent, Dataset, HarvestSource, Resource
+from datasets.openness import RefusedAtIntake
+from datasets.publishing import import_record, withdraw_missing
+from datasets.records import FileRecord, HarvestRecord, ProviderRecord
+from tests.factories import BUS_ROWS, write_csv
+
+
+@pytest.fixture
+def source_id(rt):
+    with rt.session() as session:
+        source = HarvestSource(name="test", kind="datapackage", location="/nowhere")
+        session.add(source)
+        session.flush()
+        return source.id
+
+
+def _record(path: Path, **kw) -> HarvestRecord:
+    values = dict(identifier="bus", name="bus-lines", title="公交线路信息",
+                  provider=ProviderRecord("江州市交通运输局", "11361000MB0000001P"),
+                  notes="全市公交线路", topic="交通运输", keywords=("公交",),
+                  files=(FileRecord(path=path, name="lines", format="csv"),))
+    values.update(kw)
+    return HarvestRecord(**values)
+
+
+def _instance_files(rt) -> list[Path]:
+    return sorted(p for p in rt.paths.root.rglob("*") if p.is_file())
+
+
+def test_first_import_adds_then_unchanged_then_updated(rt, source_id, tmp_path):
+    data = write_csv(tmp_path / "lines.csv", BUS_ROWS)
+    first = import_record(rt, record=_record(data), source_id=source_id)
+    assert first.outcome == "added" and first.name == "bus-lines"
+    again = import_record(rt, record=_record(data), source_id=source_id)
+    assert again.outcome == "unchanged"
+    pkg = catalog.package_show(rt, id_or_name="bus-lines", base_url="http://x")
+    resource_id = pkg["resources"][0]["id"]
+
+    write_csv(data, [*BUS_ROWS, ["3路", "高新区", "白沙县", "3"]])
+    changed = import_record(rt, record=_record(data), source_id=source_id)
+    assert changed.outcome == "updated" and changed.dataset_id == first.dataset_id
+    pkg = catalog.package_show(rt, id_or_name="bus-lines", base_url="http://x")
+    assert pkg["resources"][0]["id"] == resource_id  # URLs stay stable across updates
+    assert pkg["record_count"] == 3 and pkg["field_count"] == 4
+    with rt.reader() as session:
+        assert session.scalar(select(Dataset.revision)) == 2
+        actions = session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)).all()
+        assert actions == ["dataset.publish", "dataset.update"]
+
+
+def test_unconditional_files_are_public_and_match_their_source(rt, source_id, tmp_path):
+    data = write_csv(tmp_path / "lines.csv", BUS_ROWS)
+    import_record(rt, record=_record(data), source_id=source_id)
+    pkg = catalog.package_show(rt, id_or_name="bus-lines", base_url="")
+    found = catalog.resource_download(rt, dataset="bus-lines",
+                                      resource_id=pkg["resources"][0]["id"])
+    assert found.path.read_bytes() == data.read_bytes()
+    assert rt.paths.public_files in found.path.parents
+    assert pkg["resources"][0]["hash"] == f"sha256:{found.sha256}"
+
+
+def test_conditional_originals_go_to_the_private_root_and_are_refused(rt, source_id, tmp_path):
+    data = write_csv(tmp_path / "people.csv", [["姓名", "手机"], ["张三", "13912345678"]])
+    import_record(rt, record=_record(data, openness="有条件开放", conditions="须申请"),
+                  source_id=source_id)
+    pkg = catalog.package_show(rt, id_or_name="bus-lines", base_url="")
+    assert pkg["openness"] == "conditional" and pkg["conditions"] == "须申请"
+    assert pkg["resources"][0]["access"] == "restricted"
+    with pytest.raises(NotAuthorized):
+        catalog.resource_download(rt, dataset="bus-lines", resource_id=pkg["resources"][0]["id"])
+    public = list(rt.paths.public_files.rglob("*.csv")) if rt.paths.public_files.exists() else []
+    assert public == []
+    assert len(list(rt.paths.private_files.rglob("*.csv"))) == 1
+    page = catalog.dataset_page(rt, name="bus-lines", base_url="")
+    assert page["previews"] == {}  # no raw rows of conditional data on the page
+    assert "13912345678" not in str(pkg)
+
+
+def test_closed_entries_are_listed_without_any_data(rt, source_id, tmp_path):
+    data = write_csv(tmp_path / "tax.csv", [["企业", "税额"], ["甲公司", "100"]])
+    record = _record(data, identifier="tax", name="tax", title="企业纳税明细",
+                     openness="不予开放", exclusion_rule="第三项",
+                     exclusion_basis="《中华人民共和国税收征收管理法》第八条")
+    import_record(rt, record=record, source_id=source_id)
+    pkg = catalog.package_show(rt, id_or_name="tax", base_url="")
+    assert pkg["resources"] == [] and pkg["notes"] == "" and pkg["tags"] == []
+    assert pkg["exclusion_rule"] == "privacy-trade-secret"
+    assert pkg["exclusion_basis"].startswith("《中华人民共和国税收征收管理法》")
+    with rt.reader() as session:
+        assert session.scalar(select(func.count(Resource.id))) == 0
+    assert not rt.paths.private_files.exists() or not any(rt.paths.private_files.rglob("*.*"))
+
+
+def test_a_state_secret_leaves_no_trace_in_the_instance(rt, source_id, tmp_path):
+    data = write_csv(tmp_path / "secret.csv", [["坐标"], ["绝密-123"]])
+    before = _instance_files(rt)
+    record = _record(data, identifier="secret", title="涉密测绘成果", openness="不予开放",
+                     exclusion_rule="state-secret", exclusion_basis="《保守国家秘密法》")
+    with pytest.raises(RefusedAtIntake):
+        import_record(rt, record=record, source_id=source_id)
+    assert _instance_files(rt) == before
+    with rt.reader() as session:
+        assert session.scalar(select(func.count(Dataset.id))) == 0
+    for path in _instance_files(rt):
+        if path.suffix != ".db":
+            assert "绝密" not in path.read_bytes().decode("utf-8", "ignore")
+
+
+def test_invalid_closed_entry_is_rejected_with_a_clear_error(rt, source_id, tmp_path):
+    data = write_csv(tmp_path / "x.csv", BUS_ROWS)
+    with pytest.raises(ValidationError, match="缺少不予开放情形或依据"):
+        import_record(rt, record=_record(data, openness="不予开放"), source_id=source_id)
+
+
+def test_reclassification_keeps_a_history(rt, source_id, tmp_path):
+    data = write_csv(tmp_path / "lines.csv", BUS_ROWS)
+    import_record(rt, record=_record(data), source_id=source_id)
+    import_record(rt, record=_record(data, openness="有条件开放", conditions="须申请"),
+                  source_id=source_id)
+    with rt.reader() as session:
+        events = session.scalars(select(ClassificationEvent).order_by(ClassificationEvent.id)).all()
+        assert [(e.old_openness, e.new_openness) for e in events] == [
+            (None, "unconditional"), ("unconditional", "conditional")]
+        assert events[1].actor == "harvester" and events[1].at is not None
+
+
+def test_withdrawn_datasets_leave_the_catalog_and_come_back(rt, source_id, tmp_path):
+    data = write_csv(tmp_path / "lines.csv", BUS_ROWS)
+    import_record(rt, record=_record(data), source_id=source_id)
+    gone = withdraw_missing(rt, source_id=source_id, seen=set())
+    assert [identifier for _, identifier in gone] == ["bus"]
+    assert rt.index.search("公交").count == 0
+    with pytest.raises(Exception, match="未找到"):
+        catalog.package_show(rt, id_or_name="bus-lines", base_url="")
+    assert import_record(rt, record=_record(data), source_id=source_id).outcome == "updated"
+    assert rt.index.search("公交").count == 1
+
+
+def test_dry_run_changes_nothing(rt, source_id, tmp_path):
+    data = write_csv(tmp_path / "lines.csv", BUS_ROWS)
+    before = _instance_files(rt)
+    assert import_record(rt, record=_record(data), source_id=source_id,
+                         dry_run=True).outcome == "added"
+    with rt.reader() as session:
+        assert session.scalar(select(func.count(Dataset.id))) == 0
+    assert [p for p in _instance_files(rt) if p.suffix not in (".db", ".db-wal", ".db-shm")] == [
+        p for p in before if p.suffix not in (".db", ".db-wal", ".db-shm")]

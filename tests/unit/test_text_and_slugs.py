@@ -1,0 +1,26 @@
+from datasets.slugs import is_slug, slugify, unique_slug
+from datasets.text import plain_text, render_markdown
+
+
+def test_markdown_is_rendered_and_sanitised():
+    html = render_markdown(
+        "**公交**线路 [详情](https://example.gov.cn) [坏](javascript:alert(1))\n\n"
+        "<script>alert(1)</script><img src=x onerror=alert(1)>"
+    )
+    assert "<strong>公交</strong>" in html
+    assert 'href="https://example.gov.cn"' in html and "nofollow" in html
+    assert "<script" not in html and "alert(1)</" not in html
+    assert "onerror" not in html and "<img" not in html
+    assert "javascript:" not in html
+
+
+def test_plain_text_drops_markup_and_scripts():
+    assert plain_text("# 标题\n\n- **一**\n<script>evil()</script>") == "标题 一"
+
+
+def test_slugs_fall_back_to_pinyin():
+    assert slugify("公交线路信息") == "gong-jiao-xian-lu-xin-xi"
+    assert slugify("PM2.5 日报") == "pm2-5-ri-bao"
+    assert slugify("!!!") == "dataset"
+    assert unique_slug("a", {"a", "a-2"}) == "a-3"
+    assert is_slug("bus-lines") and not is_slug("Bus Lines") and not is_slug("../x")
