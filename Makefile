@@ -7,7 +7,7 @@ KAIFANG := $(BIN)/kaifang
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test setup demo-sources harvest lint chromium bench clean
+.PHONY: run test setup demo-sources harvest lint chromium clean
 
 setup: $(STAMP)
 
@@ -38,11 +38,8 @@ chromium:
 	  || (apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null)
 
 lint: $(STAMP)
-	$(BIN)/ruff check datasets harvester portal tests bench demo
-	$(BIN)/ruff format --check datasets harvester portal tests bench demo
-
-bench: $(STAMP)
-	$(BIN)/python -m bench
+	$(BIN)/ruff check datasets harvester portal tests demo
+	$(BIN)/ruff format --check datasets harvester portal tests demo
 
 clean:
 	rm -rf $(VENV) instance

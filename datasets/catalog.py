@@ -20,7 +20,7 @@ from .models import Dataset, Organization, Resource
 from .packages import organization_dict, package_dict, rule_dict
 from .runtime import Runtime
 from .search import FACET_FIELDS, SORTS
-from .text import render_markdown
+from .text import plain_text, render_markdown
 from .vocabulary import TOPICS
 
 _LOAD = (
@@ -64,8 +64,9 @@ def dataset_page(
             r.id: r.preview for r in dataset.resources if r.preview and r.storage_root == "public"
         }
         downloadable = {
-            r.id: can_download(actor, openness=dataset.openness, state=dataset.state,
-                               storage_root=r.storage_root)
+            r.id: can_download(
+                actor, openness=dataset.openness, state=dataset.state, storage_root=r.storage_root
+            )
             for r in dataset.resources
         }
     return {
@@ -116,14 +117,18 @@ def package_search(
                 continue
             pkg = package_dict(dataset, base_url=base_url)
             pkg["highlight"] = {"title": hit.title_html, "notes": hit.notes_html}
+            pkg["summary"] = plain_text(pkg["notes"])[:300]
             packages.append(pkg)
         labels = _facet_labels(session)
     search_facets = {
         name: {
             "title": name,
             "items": [
-                {"name": value, "display_name": labels.get(name, {}).get(value, value),
-                 "count": count}
+                {
+                    "name": value,
+                    "display_name": labels.get(name, {}).get(value, value),
+                    "count": count,
+                }
                 for value, count in result.facets.get(name, [])
             ],
         }
@@ -236,7 +241,9 @@ def resource_download(
         if row is None or not can_see_dataset(actor, state=row.dataset.state):
             raise NotFound("未找到该资源")
         if not can_download(
-            actor, openness=row.dataset.openness, state=row.dataset.state,
+            actor,
+            openness=row.dataset.openness,
+            state=row.dataset.state,
             storage_root=row.storage_root,
         ):
             raise NotAuthorized(
@@ -247,15 +254,18 @@ def resource_download(
         path = rt.store.path(row.storage_root, row.storage_key)
         if not path.is_file():
             raise NotFound("文件暂不可用")
-        return DownloadFile(path, row.filename, row.media_type or "application/octet-stream",
-                            row.size, row.sha256)
+        return DownloadFile(
+            path, row.filename, row.media_type or "application/octet-stream", row.size, row.sha256
+        )
 
 
 def dataset_names(rt: Runtime) -> list[str]:
     """Names of all public datasets (CKAN's package_list)."""
     with rt.reader() as session:
         return list(
-            session.scalars(select(Dataset.name).where(Dataset.state == "active").order_by(Dataset.name))
+            session.scalars(
+                select(Dataset.name).where(Dataset.state == "active").order_by(Dataset.name)
+            )
         )
 
 

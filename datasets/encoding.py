@@ -48,8 +48,9 @@ def _fail(path: Path) -> str:
 
 def transcode_to_utf8(source: Path, target: Path, encoding: str) -> None:
     """Write ``source`` (in ``encoding``) to ``target`` as UTF-8, streaming."""
-    with source.open("r", encoding=encoding, newline="") as src, target.open(
-        "w", encoding="utf-8", newline=""
-    ) as out:
+    with (
+        source.open("r", encoding=encoding, newline="") as src,
+        target.open("w", encoding="utf-8", newline="") as out,
+    ):
         while chunk := src.read(_CHUNK):
             out.write(chunk)

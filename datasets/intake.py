@@ -93,7 +93,14 @@ def prepare_file(
     preview = read_preview(path, fmt) if report["status"] != ERROR else {}
     row_count = count_rows(path, fmt) if report["status"] != ERROR else None
     return PreparedFile(
-        record, sha, path, temporary, fmt, encoding, report, preview,
+        record,
+        sha,
+        path,
+        temporary,
+        fmt,
+        encoding,
+        report,
+        preview,
         row_count if row_count is not None else report.get("rows"),
         len(fields) or report.get("fields"),
         fields,
@@ -107,8 +114,15 @@ def _unreadable(message: str) -> dict[str, Any]:
         "rows": None,
         "fields": None,
         "error_count": 1,
-        "errors": [{"type": "encoding-error", "title": "编码错误", "description": message,
-                    "count": 1, "examples": [{"row": None, "field": None, "message": message}]}],
+        "errors": [
+            {
+                "type": "encoding-error",
+                "title": "编码错误",
+                "description": message,
+                "count": 1,
+                "examples": [{"row": None, "field": None, "message": message}],
+            }
+        ],
         "schema": {"fields": []},
     }
 

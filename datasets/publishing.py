@@ -28,7 +28,13 @@ from .storage import PRIVATE, PUBLIC, file_sha256
 
 log = logging.getLogger(__name__)
 
-ADDED, UPDATED, UNCHANGED, WITHDRAWN, ERRORED = "added", "updated", "unchanged", "withdrawn", "errored"
+ADDED, UPDATED, UNCHANGED, WITHDRAWN, ERRORED = (
+    "added",
+    "updated",
+    "unchanged",
+    "withdrawn",
+    "errored",
+)
 
 
 @dataclass(frozen=True)
@@ -73,9 +79,14 @@ def import_record(
     content_hash = record.metadata_hash(file_hashes)
     with rt.reader() as session:
         existing = _find_existing(session, source_id, record.identifier)
-        if existing is not None and existing.content_hash == content_hash and existing.state in (
-            "active",
-            "quarantined",
+        if (
+            existing is not None
+            and existing.content_hash == content_hash
+            and existing.state
+            in (
+                "active",
+                "quarantined",
+            )
         ):
             return ImportOutcome(UNCHANGED, existing.id, existing.name)
     outcome = UPDATED if existing is not None else ADDED
@@ -97,8 +108,17 @@ def import_record(
     try:
         stored = [rt.store.put(p.path, root=root, extension=p.format) for p in prepared]
         with rt.session() as session:
-            dataset = _upsert(session, rt, record, classification, source_id, content_hash,
-                              prepared, stored, actor)
+            dataset = _upsert(
+                session,
+                rt,
+                record,
+                classification,
+                source_id,
+                content_hash,
+                prepared,
+                stored,
+                actor,
+            )
             dataset_id, name = dataset.id, dataset.name
     finally:
         for p in prepared:
@@ -118,7 +138,9 @@ def _find_existing(session: Session, source_id: str | None, identifier: str) -> 
     )
 
 
-def ensure_organization(session: Session, *, title: str, code: str | None, region: str) -> Organization:
+def ensure_organization(
+    session: Session, *, title: str, code: str | None, region: str
+) -> Organization:
     """The department with this code (or title), created when first seen."""
     title = title.strip()
     code = (code or "").strip() or None
@@ -159,7 +181,9 @@ def _upsert(
 ) -> Dataset:
     now = datetime.now(UTC)
     org = ensure_organization(
-        session, title=record.provider.title, code=record.provider.code,
+        session,
+        title=record.provider.title,
+        code=record.provider.code,
         region=rt.settings.region_name,
     )
     dataset = None
@@ -172,8 +196,9 @@ def _upsert(
     is_new = dataset is None
     old_openness = old_rule = None
     if dataset is None:
-        dataset = Dataset(source_id=source_id, source_identifier=record.identifier, revision=0,
-                          created_at=now)
+        dataset = Dataset(
+            source_id=source_id, source_identifier=record.identifier, revision=0, created_at=now
+        )
     else:
         old_openness, old_rule = dataset.openness, dataset.exclusion_rule
     dataset.name = _dataset_name(session, record, dataset.name)
@@ -210,8 +235,12 @@ def _upsert(
     dataset.record_count = sum(rows) if rows else record.record_count
     first_fields = next((p.fields for p in prepared if p.fields), ())
     dataset.columns = [
-        {"name": f["name"], "type": f.get("type", "string"),
-         "description": f.get("description", ""), "personal": False}
+        {
+            "name": f["name"],
+            "type": f.get("type", "string"),
+            "description": f.get("description", ""),
+            "personal": False,
+        }
         for f in first_fields
     ]
     dataset.field_count = len(first_fields) or None
@@ -219,17 +248,27 @@ def _upsert(
     if is_new or old_openness != dataset.openness or old_rule != dataset.exclusion_rule:
         session.add(
             ClassificationEvent(
-                dataset_id=dataset.id, actor=actor, old_openness=old_openness,
-                new_openness=dataset.openness, old_rule=old_rule,
-                new_rule=dataset.exclusion_rule, reason="；".join(classification.reasons),
+                dataset_id=dataset.id,
+                actor=actor,
+                old_openness=old_openness,
+                new_openness=dataset.openness,
+                old_rule=old_rule,
+                new_rule=dataset.exclusion_rule,
+                reason="；".join(classification.reasons),
             )
         )
     session.add(
         AuditEntry(
-            actor=actor, action="dataset.publish" if is_new else "dataset.update",
-            object_type="dataset", object_id=dataset.id,
-            detail={"name": dataset.name, "openness": dataset.openness,
-                    "revision": dataset.revision, "resources": len(prepared)},
+            actor=actor,
+            action="dataset.publish" if is_new else "dataset.update",
+            object_type="dataset",
+            object_id=dataset.id,
+            detail={
+                "name": dataset.name,
+                "openness": dataset.openness,
+                "revision": dataset.revision,
+                "resources": len(prepared),
+            },
         )
     )
     return dataset
@@ -289,8 +328,9 @@ def withdraw_missing(
 ) -> list[tuple[str, str]]:
     """Withdraw the datasets of a source whose identifiers were not seen in a complete gather.
 
-    Returns (dataset id, source identifier) of each withdrawn dataset. Withdrawn datasets leave the public catalog and index but
-    keep their rows, so a later harvest that sees them again restores them.
+    Returns (dataset id, source identifier) of each withdrawn dataset. Withdrawn datasets leave
+    the public catalog and index but keep their rows, so a later harvest that sees them again
+    restores them.
     """
     withdrawn: list[tuple[str, str]] = []
     with rt.session() as session:
@@ -305,9 +345,13 @@ def withdraw_missing(
             dataset.content_hash = None
             dataset.metadata_modified = datetime.now(UTC)
             session.add(
-                AuditEntry(actor=actor, action="dataset.withdraw", object_type="dataset",
-                           object_id=dataset.id, detail={"name": dataset.name,
-                                                         "reason": "no longer in its source"})
+                AuditEntry(
+                    actor=actor,
+                    action="dataset.withdraw",
+                    object_type="dataset",
+                    object_id=dataset.id,
+                    detail={"name": dataset.name, "reason": "no longer in its source"},
+                )
             )
             withdrawn.append((dataset.id, dataset.source_identifier or ""))
     if withdrawn:

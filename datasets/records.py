@@ -74,9 +74,7 @@ class HarvestRecord:
     def metadata_hash(self, file_hashes: list[str]) -> str:
         """A hash of everything that would change the published entry."""
         data = asdict(self)
-        data["files"] = [
-            {k: v for k, v in f.items() if k != "path"} for f in data["files"]
-        ]
+        data["files"] = [{k: v for k, v in f.items() if k != "path"} for f in data["files"]]
         data["file_hashes"] = file_hashes
         blob = json.dumps(data, sort_keys=True, default=str, ensure_ascii=False)
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()

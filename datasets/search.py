@@ -1,8 +1,9 @@
 """The one adapter to Whoosh: a Chinese full-text index of public catalog entries.
 
-Text is cut into words by jieba in its search mode, which also yields the short words inside long
-ones (公交线路 → 公交, 线路, 公交线路), so two-character queries such as 公交 or 养老 match. All words
-of a query must match. The index is derived from the database and can be rebuilt at any time.
+Text is cut into words by jieba in its search mode, which also yields the short words inside
+long ones (公交线路 → 公交, 线路, 公交线路), so two-character queries such as 公交 or 养老
+match. All words of a query must match. The index is derived from the database and can be
+rebuilt at any time.
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ _jieba_ready = False
 _SKIP = re.compile(r"^[\s\W_]+$", re.UNICODE)
 
 STOP_WORDS = frozenset(
-    "的 了 和 与 及 或 等 是 在 对 由 为 之 其 the a an and or of to in on for is are".split()
+    ["的", "了", "和", "与", "及", "或", "等", "是", "在", "对", "由", "为", "之", "其"]
+    + ["the", "a", "an", "and", "or", "of", "to", "in", "on", "for", "is", "are"]
 )
 
 # Facet fields: the filters a search page offers, in display order.
@@ -205,8 +207,9 @@ class SearchIndex:
         groupedby = None
         if facets:
             groupedby = {
-                name: sorting.FieldFacet(name, allow_overlap=name in _MULTI_VALUED,
-                                         maptype=sorting.Count)
+                name: sorting.FieldFacet(
+                    name, allow_overlap=name in _MULTI_VALUED, maptype=sorting.Count
+                )
                 for name in FACET_FIELDS
             }
         with ix.searcher() as searcher:
@@ -229,7 +232,8 @@ class SearchIndex:
                     SearchHit(
                         id=hit["id"],
                         name=hit["name"],
-                        score=float(hit.score or 0.0),
+                        # when sorted by a field, Whoosh puts the sort key in ``score``
+                        score=float(hit.score or 0.0) if sortedby is None else 0.0,
                         title_html=hit.highlights("title", text=title, top=1) or "",
                         notes_html=hit.highlights("notes", text=notes, top=2) or "",
                     )

@@ -58,9 +58,6 @@ class Settings:
     max_file_bytes: int = _setting(
         200 * 1024 * 1024, "Largest data file the harvester accepts, in bytes."
     )
-    harvest_timeout: float = _setting(
-        30.0, "Seconds the harvester waits for a remote source before giving up."
-    )
     validation_row_limit: int = _setting(
         100_000, "Rows of each table that Frictionless validates (0 means all)."
     )
@@ -108,9 +105,10 @@ def _convert(name: str, kind: Any, raw: Any) -> Any:
         if kind in (float, "float"):
             return float(text)
     except ValueError:
+        expected = {"bool": "true or false", "int": "an integer", "float": "a number"}
         raise ConfigError(
-            f"setting {ENV_PREFIX}{name.upper()} must be a {getattr(kind, '__name__', kind)}, "
-            f"got {raw!r}"
+            f"setting {ENV_PREFIX}{name.upper()} must be "
+            f"{expected.get(getattr(kind, '__name__', kind), kind)}, got {raw!r}"
         ) from None
     return raw
 
@@ -139,9 +137,5 @@ def _check(settings: Settings) -> None:
     for name in ("page_size", "api_max_rows", "api_default_rows", "max_file_bytes"):
         if getattr(settings, name) <= 0:
             raise ConfigError(f"setting {ENV_PREFIX}{name.upper()} must be positive")
-    if settings.harvest_timeout <= 0:
-        raise ConfigError(f"setting {ENV_PREFIX}HARVEST_TIMEOUT must be positive")
     if settings.api_default_rows > settings.api_max_rows:
-        raise ConfigError(
-            f"{ENV_PREFIX}API_DEFAULT_ROWS may not exceed {ENV_PREFIX}API_MAX_ROWS"
-        )
+        raise ConfigError(f"{ENV_PREFIX}API_DEFAULT_ROWS may not exceed {ENV_PREFIX}API_MAX_ROWS")

@@ -21,8 +21,16 @@ ERROR = "error"  # the table could not be read at all
 TABLE_FORMATS = ("csv", "xlsx", "xls", "json", "ods", "tsv")
 _MAX_EXAMPLES = 5
 # Error types that mean "the check could not run", as opposed to problems in the data.
-_FATAL_TYPES = {"resource-error", "source-error", "scheme-error", "format-error",
-                "encoding-error", "schema-error", "dialect-error", "package-error"}
+_FATAL_TYPES = {
+    "resource-error",
+    "source-error",
+    "scheme-error",
+    "format-error",
+    "encoding-error",
+    "schema-error",
+    "dialect-error",
+    "package-error",
+}
 
 
 def _quiet_frictionless() -> None:
@@ -76,8 +84,13 @@ def validate_table(
     for error in errors:
         entry = grouped.setdefault(
             error.type,
-            {"type": error.type, "title": error.title, "description": error.description,
-             "count": 0, "examples": []},
+            {
+                "type": error.type,
+                "title": error.title,
+                "description": error.description,
+                "count": 0,
+                "examples": [],
+            },
         )
         entry["count"] += 1
         if len(entry["examples"]) < _MAX_EXAMPLES:
@@ -99,8 +112,20 @@ def validate_table(
 
 def _plain_schema(schema: dict[str, Any]) -> dict[str, Any]:
     """Keep only what Table Schema knows, so our own field properties do not break it."""
-    keep = {"name", "type", "format", "title", "description", "constraints", "trueValues",
-            "falseValues", "decimalChar", "groupChar", "bareNumber", "missingValues"}
+    keep = {
+        "name",
+        "type",
+        "format",
+        "title",
+        "description",
+        "constraints",
+        "trueValues",
+        "falseValues",
+        "decimalChar",
+        "groupChar",
+        "bareNumber",
+        "missingValues",
+    }
     fields = [{k: v for k, v in f.items() if k in keep} for f in schema.get("fields", [])]
     out: dict[str, Any] = {"fields": fields}
     for key in ("missingValues", "primaryKey"):
@@ -133,8 +158,15 @@ def _error_report(message: str, error_type: str) -> dict[str, Any]:
         "rows": None,
         "fields": None,
         "error_count": 1,
-        "errors": [{"type": error_type, "title": "无法校验", "description": message, "count": 1,
-                    "examples": [{"row": None, "field": None, "message": message}]}],
+        "errors": [
+            {
+                "type": error_type,
+                "title": "无法校验",
+                "description": message,
+                "count": 1,
+                "examples": [{"row": None, "field": None, "message": message}],
+            }
+        ],
         "schema": {"fields": []},
         "row_limit": None,
         "validator": f"frictionless {frictionless.__version__}",

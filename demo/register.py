@@ -26,8 +26,14 @@ def register_demo_sources(rt: Runtime) -> list[dict]:
         if not location.is_absolute():
             location = REPO / location
         added.append(
-            add_source(rt, name=entry["name"], kind=entry["kind"], location=str(location),
-                       title=entry.get("title", ""), exist_ok=True)
+            add_source(
+                rt,
+                name=entry["name"],
+                kind=entry["kind"],
+                location=str(location),
+                title=entry.get("title", ""),
+                exist_ok=True,
+            )
         )
     return added
 

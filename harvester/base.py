@@ -68,7 +68,7 @@ class SourceKind(ABC):
         Raises ``ValidationError`` for an object that cannot be used.
         """
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 — optional hook, most kinds keep nothing
         """Release what fetch left behind (downloads in staging)."""
 
 

@@ -64,8 +64,11 @@ class DataPackageSource(SourceKind):
                 errors[f"{identifier}@{fallback_id}"] = f"数据包名称重复：{identifier}"
                 continue
             items.append(
-                GatherItem(identifier, {"descriptor": data, "base": descriptor.parent},
-                           clean_line(data.get("title")) or identifier)
+                GatherItem(
+                    identifier,
+                    {"descriptor": data, "base": descriptor.parent},
+                    clean_line(data.get("title")) or identifier,
+                )
             )
         return GatherResult(items, errors)
 

@@ -20,18 +20,42 @@ from datasets.vocabulary import TOPICS, parse_update_cycle
 from .base import GatherItem, GatherResult, SourceKind, local_folder, safe_child
 from .normalise import clean_line, clean_text, parse_count, parse_date, parse_range, split_list
 
-CATALOG_NAMES = ("目录.xlsx", "目录.csv", "目录.json", "catalog.xlsx", "catalog.csv", "catalog.json")
+CATALOG_NAMES = (
+    "目录.xlsx",
+    "目录.csv",
+    "目录.json",
+    "catalog.xlsx",
+    "catalog.csv",
+    "catalog.json",
+)
 
 # field → the headers real catalogs use for it, most common first
 HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
     "title": ("信息资源名称", "数据集名称", "目录名称", "资源名称", "名称", "标题"),
     "code": ("信息资源代码", "目录代码", "资源代码", "数据集代码", "代码"),
-    "provider": ("提供方", "提供部门", "信息资源提供方", "来源部门", "数据来源", "数据提供方",
-                 "提供单位", "数源单位", "所属部门"),
+    "provider": (
+        "提供方",
+        "提供部门",
+        "信息资源提供方",
+        "来源部门",
+        "数据来源",
+        "数据提供方",
+        "提供单位",
+        "数源单位",
+        "所属部门",
+    ),
     "provider_code": ("提供方代码", "提供部门代码", "提供方统一社会信用代码"),
     "notes": ("摘要", "信息资源摘要", "数据摘要", "摘要信息", "摘要描述", "描述", "简介"),
-    "topic": ("分类", "主题分类", "信息资源分类", "主题名称", "所属领域", "数据领域", "重点领域",
-              "主题领域"),
+    "topic": (
+        "分类",
+        "主题分类",
+        "信息资源分类",
+        "主题名称",
+        "所属领域",
+        "数据领域",
+        "重点领域",
+        "主题领域",
+    ),
     "keywords": ("关键字", "关键词", "标签"),
     "openness": ("开放属性", "开放类型", "开放方式"),
     "conditions": ("开放条件",),
@@ -87,14 +111,24 @@ class ExportSource(SourceKind):
                 if any(clean_text(v) for v in row.values()):
                     key = f"row-{number}"
                     seen[key] = 1
-                    items.append(GatherItem(key, {"values": values, "row": row, "line": number,
-                                                  "base": catalog.parent}, ""))
+                    items.append(
+                        GatherItem(
+                            key,
+                            {"values": values, "row": row, "line": number, "base": catalog.parent},
+                            "",
+                        )
+                    )
                 continue
             base_id = clean_line(values.get("code")) or title
             seen[base_id] = seen.get(base_id, 0) + 1
             identifier = base_id if seen[base_id] == 1 else f"{base_id}#{seen[base_id]}"
-            items.append(GatherItem(identifier, {"values": values, "row": row, "line": number,
-                                                 "base": catalog.parent}, title))
+            items.append(
+                GatherItem(
+                    identifier,
+                    {"values": values, "row": row, "line": number, "base": catalog.parent},
+                    title,
+                )
+            )
         return GatherResult(items)
 
     def fetch(self, item: GatherItem) -> HarvestRecord:
@@ -120,8 +154,10 @@ class ExportSource(SourceKind):
         cycle = parse_update_cycle(cycle_raw)
         if cycle_raw and cycle is None:
             unnormalised["更新周期"] = cycle_raw
-        issued, modified = _date(values, "issued", unnormalised), _date(values, "modified",
-                                                                         unnormalised)
+        issued, modified = (
+            _date(values, "issued", unnormalised),
+            _date(values, "modified", unnormalised),
+        )
         start, end = parse_range(values.get("temporal"))
         files = tuple(self._files(base, values.get("files")))
         formats = split_list(values.get("formats"))
@@ -132,8 +168,9 @@ class ExportSource(SourceKind):
             title=clean_line(values.get("title")) or "",
             notes=clean_text(values.get("notes")) or "",
             code=clean_line(values.get("code")),
-            provider=ProviderRecord(clean_line(values.get("provider")) or "",
-                                    clean_line(values.get("provider_code"))),
+            provider=ProviderRecord(
+                clean_line(values.get("provider")) or "", clean_line(values.get("provider_code"))
+            ),
             topic=topic,
             keywords=tuple(split_list(values.get("keywords"))),
             openness=openness,
@@ -150,8 +187,9 @@ class ExportSource(SourceKind):
             license_title=clean_line(values.get("license")),
             source_url=clean_line(values.get("source_url")),
             files=files,
-            unnormalised={k: str(v) if not isinstance(v, list) else v
-                          for k, v in unnormalised.items()},
+            unnormalised={
+                k: str(v) if not isinstance(v, list) else v for k, v in unnormalised.items()
+            },
         )
 
     @staticmethod
@@ -161,8 +199,11 @@ class ExportSource(SourceKind):
             path = safe_child(base, name)
             if not path.is_file():
                 raise ValidationError(f"目录所列数据文件不存在：{name}", {"files": [name]})
-            files.append(FileRecord(path=path, name=path.stem, title=path.stem,
-                                    format=path.suffix.lstrip(".")))
+            files.append(
+                FileRecord(
+                    path=path, name=path.stem, title=path.stem, format=path.suffix.lstrip(".")
+                )
+            )
         return files
 
 
@@ -222,8 +263,7 @@ def _read_xlsx(path: Path) -> list[dict[str, Any]]:
                 continue
             if all(c in (None, "") for c in cells):
                 continue
-            out.append({h: cells[i] if i < len(cells) else None
-                        for i, h in enumerate(header) if h})
+            out.append({h: cells[i] if i < len(cells) else None for i, h in enumerate(header) if h})
         return out
     finally:
         workbook.close()

@@ -52,11 +52,26 @@ def _start_job(rt: Runtime, source: SourceConfig, dry_run: bool) -> str:
         return job.id
 
 
-def _record(rt: Runtime, job_id: str, identifier: str, stage: str, outcome: str,
-            message: str = "", dataset_id: str | None = None) -> None:
+def _record(
+    rt: Runtime,
+    job_id: str,
+    identifier: str,
+    stage: str,
+    outcome: str,
+    message: str = "",
+    dataset_id: str | None = None,
+) -> None:
     with rt.session() as session:
-        session.add(HarvestObject(job_id=job_id, identifier=identifier[:300], stage=stage,
-                                  outcome=outcome, message=message[:2000], dataset_id=dataset_id))
+        session.add(
+            HarvestObject(
+                job_id=job_id,
+                identifier=identifier[:300],
+                stage=stage,
+                outcome=outcome,
+                message=message[:2000],
+                dataset_id=dataset_id,
+            )
+        )
         job = session.get(HarvestJob, job_id)
         if job is not None:
             job.heartbeat_at = datetime.now(UTC)
@@ -96,8 +111,9 @@ def run_source(
         if gathered.complete and not dry_run:
             seen = {i.identifier for i in gathered.items} | set(gathered.errors)
             for dataset_id, identifier in withdraw_missing(rt, source_id=source.id, seen=seen):
-                _outcome(rt, result, identifier, "import", "withdrawn", "来源中已不存在",
-                         dataset_id)
+                _outcome(
+                    rt, result, identifier, "import", "withdrawn", "来源中已不存在", dataset_id
+                )
         if not dry_run:
             sync_index(rt)
         result.status = "finished"
@@ -126,12 +142,20 @@ def _harvest_item(rt: Runtime, kind, source: SourceConfig, item, result: JobResu
         log.exception("object %s of %s failed", item.identifier, source.name)
         _outcome(rt, result, item.identifier, stage, ERRORED, f"{type(exc).__name__}: {exc}")
         return
-    _outcome(rt, result, item.identifier, "import", outcome.outcome, outcome.message,
-             outcome.dataset_id)
+    _outcome(
+        rt, result, item.identifier, "import", outcome.outcome, outcome.message, outcome.dataset_id
+    )
 
 
-def _outcome(rt: Runtime, result: JobResult, identifier: str, stage: str, outcome: str,
-             message: str = "", dataset_id: str | None = None) -> None:
+def _outcome(
+    rt: Runtime,
+    result: JobResult,
+    identifier: str,
+    stage: str,
+    outcome: str,
+    message: str = "",
+    dataset_id: str | None = None,
+) -> None:
     result.counts[outcome] += 1
     if outcome != "unchanged":
         result.changes.append((outcome, identifier, message))
@@ -139,7 +163,10 @@ def _outcome(rt: Runtime, result: JobResult, identifier: str, stage: str, outcom
 
 
 def run_harvest(
-    rt: Runtime, sources: list[SourceConfig], *, dry_run: bool = False,
+    rt: Runtime,
+    sources: list[SourceConfig],
+    *,
+    dry_run: bool = False,
     progress: Progress | None = None,
 ) -> list[JobResult]:
     return [run_source(rt, s, dry_run=dry_run, progress=progress) for s in sources]
@@ -151,7 +178,12 @@ def job_objects(rt: Runtime, job_id: str) -> list[dict]:
             select(HarvestObject).where(HarvestObject.job_id == job_id).order_by(HarvestObject.id)
         )
         return [
-            {"identifier": o.identifier, "stage": o.stage, "outcome": o.outcome,
-             "message": o.message, "dataset_id": o.dataset_id}
+            {
+                "identifier": o.identifier,
+                "stage": o.stage,
+                "outcome": o.outcome,
+                "message": o.message,
+                "dataset_id": o.dataset_id,
+            }
             for o in rows
         ]

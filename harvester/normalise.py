@@ -11,8 +11,25 @@ import re
 from datetime import date, datetime
 
 PLACEHOLDERS = frozenset(
-    {"", "暂无", "无", "空", "-", "--", "—", "/", "n/a", "na", "null", "none", "nan", "未知",
-     "待定", "暂缺", "[]"}
+    {
+        "",
+        "暂无",
+        "无",
+        "空",
+        "-",
+        "--",
+        "—",
+        "/",
+        "n/a",
+        "na",
+        "null",
+        "none",
+        "nan",
+        "未知",
+        "待定",
+        "暂缺",
+        "[]",
+    }
 )
 _LIST_SPLIT = re.compile(r"[;；,，、|\n\r\t]+")
 

@@ -57,8 +57,9 @@ def add_source(
             if exist_ok and existing.kind == kind and existing.location == location:
                 return source_dict(existing)
             raise ValidationError(f"来源 {name} 已存在", {"name": ["already exists"]})
-        source = HarvestSource(name=name, kind=kind, location=location, title=title or name,
-                               frequency=frequency)
+        source = HarvestSource(
+            name=name, kind=kind, location=location, title=title or name, frequency=frequency
+        )
         session.add(source)
         session.flush()
         return source_dict(source)
@@ -100,9 +101,13 @@ def list_sources(rt: Runtime) -> list[dict[str, Any]]:
                 source_dict(
                     source,
                     datasets=counts.get(source.id, 0),
-                    last_job=None if last is None else {
-                        "id": last.id, "status": last.status,
-                        "started": last.started_at.isoformat(), "stats": dict(last.stats),
+                    last_job=None
+                    if last is None
+                    else {
+                        "id": last.id,
+                        "status": last.status,
+                        "started": last.started_at.isoformat(),
+                        "stats": dict(last.stats),
                     },
                 )
             )

@@ -95,7 +95,10 @@ def parse_fq(fq: str) -> dict[str, list[str]]:
     filters: dict[str, list[str]] = {}
     rest = fq
     for match in _FQ_TERM.finditer(fq):
-        field, value = match.group(1), match.group(2) if match.group(2) is not None else match.group(3)
+        field, value = (
+            match.group(1),
+            match.group(2) if match.group(2) is not None else match.group(3),
+        )
         if field not in FQ_FIELDS:
             raise ValidationError(
                 f"不支持的筛选字段：{field}",
@@ -132,7 +135,8 @@ def package_search(params: Params) -> dict[str, Any]:
 @action
 def package_show(params: Params) -> dict[str, Any]:
     return catalog.package_show(
-        get_runtime(), id_or_name=_text(params, "id") or _text(params, "name"),
+        get_runtime(),
+        id_or_name=_text(params, "id") or _text(params, "name"),
         base_url=base_url(),
     )
 

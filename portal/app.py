@@ -63,8 +63,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     @app.context_processor
     def site() -> dict[str, Any]:
         s = runtime.settings
-        return {"site": {"name": s.site_name, "region": s.region_name,
-                         "supervisor": s.supervisor_name}}
+        return {
+            "site": {"name": s.site_name, "region": s.region_name, "supervisor": s.supervisor_name}
+        }
 
     return app
 

@@ -48,14 +48,14 @@ def _filters() -> dict[str, list[str]]:
 @bp.route("/")
 def home():  # type: ignore[no-untyped-def]
     rt = get_runtime()
-    latest = catalog.package_search(rt, sort="metadata_modified desc", rows=6,
-                                    base_url=base_url())
+    latest = catalog.package_search(rt, sort="metadata_modified desc", rows=6, base_url=base_url())
     return render_template(
         "home.html",
         summary=catalog.portal_summary(rt),
         departments=[o for o in catalog.organization_list(rt) if o["package_count"]],
         latest=latest["results"],
         titles=op.OPENNESS_TITLES,
+        json_url=url_for("api.action_v3", action="package_search", sort="metadata_modified desc"),
     )
 
 
@@ -70,7 +70,12 @@ def search():  # type: ignore[no-untyped-def]
     size = rt.settings.page_size
     filters = _filters()
     result = catalog.package_search(
-        rt, q=q, filters=filters, sort=sort, start=(page - 1) * size, rows=size,
+        rt,
+        q=q,
+        filters=filters,
+        sort=sort,
+        start=(page - 1) * size,
+        rows=size,
         base_url=base_url(),
     )
     pages = max(1, -(-result["count"] // size))
@@ -124,8 +129,12 @@ def organization(name: str):  # type: ignore[no-untyped-def]
     page = _page_number()
     size = rt.settings.page_size
     result = catalog.package_search(
-        rt, filters={"organization": [org["name"]]}, sort="title_string asc",
-        start=(page - 1) * size, rows=size, base_url=base_url(),
+        rt,
+        filters={"organization": [org["name"]]},
+        sort="title_string asc",
+        start=(page - 1) * size,
+        rows=size,
+        base_url=base_url(),
     )
     return render_template(
         "organization.html",

@@ -74,19 +74,31 @@ def source() -> None:
 @click.option("--kind", required=True, help="Source kind, e.g. datapackage or export.")
 @click.option("--location", required=True, help="Folder, file or URL of the source.")
 @click.option("--title", default="", help="Human-readable title.")
-@click.option("--frequency", default="manual", show_default=True,
-              help="manual, hourly, daily, weekly or monthly.")
+@click.option(
+    "--frequency",
+    default="manual",
+    show_default=True,
+    help="manual, hourly, daily, weekly or monthly.",
+)
 @click.option("--exist-ok", is_flag=True, help="Succeed if the same source already exists.")
 @reports_errors
-def source_add(name: str, kind: str, location: str, title: str, frequency: str,
-               exist_ok: bool) -> None:
+def source_add(
+    name: str, kind: str, location: str, title: str, frequency: str, exist_ok: bool
+) -> None:
     """Register a harvest source called NAME."""
     from harvester.sources import add_source
 
     rt = _runtime()
     _require_database(rt)
-    added = add_source(rt, name=name, kind=kind, location=location, title=title,
-                       frequency=frequency, exist_ok=exist_ok)
+    added = add_source(
+        rt,
+        name=name,
+        kind=kind,
+        location=location,
+        title=title,
+        frequency=frequency,
+        exist_ok=exist_ok,
+    )
     click.echo(f"来源 {added['name']}（{added['kind']}）：{added['location']}")
 
 
@@ -105,8 +117,10 @@ def source_list() -> None:
     for row in rows:
         last = row["last_job"]
         status = f"{last['status']} {last['started'][:16]}" if last else "从未采集"
-        click.echo(f"{row['name']:<24} {row['kind']:<12} {row['datasets']:>5} 个数据集  "
-                   f"{status}  {row['location']}")
+        click.echo(
+            f"{row['name']:<24} {row['kind']:<12} {row['datasets']:>5} 个数据集  "
+            f"{status}  {row['location']}"
+        )
 
 
 @main.command()

@@ -60,7 +60,10 @@ def error_response(status: int, message: str, extra: dict[str, Any] | None = Non
         response.status_code = status
         return response
     html = render_template(
-        "error.html", status=status, title=_HTTP_TITLES.get(status, "出错了"), message=message,
+        "error.html",
+        status=status,
+        title=_HTTP_TITLES.get(status, "出错了"),
+        message=message,
         errors=(extra or {}),
     )
     return html, status
@@ -72,9 +75,7 @@ def register(app: Flask) -> None:
         if isinstance(exc, ConfigError):
             log.error("configuration error: %s", exc.message)
             return error_response(500, "服务配置有误，请联系平台运维人员")
-        status, _ = next(
-            (v for cls, v in STATUS.items() if isinstance(exc, cls)), (500, "Error")
-        )
+        status, _ = next((v for cls, v in STATUS.items() if isinstance(exc, cls)), (500, "Error"))
         if status == 409 and not is_api_request():
             status = 400
         extra = exc.errors if isinstance(exc, ValidationError) else None

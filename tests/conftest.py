@@ -33,8 +33,10 @@ def rt(tmp_path: Path) -> Runtime:
 @pytest.fixture(scope="session")
 def realdata() -> Path:
     if not REALDATA.is_dir():
-        pytest.fail(f"shared real-data fixtures are missing (expected {REALDATA.name} beside "
-                    "the repository)")
+        pytest.fail(
+            f"shared real-data fixtures are missing (expected {REALDATA.name} beside "
+            "the repository)"
+        )
     return REALDATA
 
 

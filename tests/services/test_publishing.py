@@ -24,10 +24,16 @@ def source_id(rt):
 
 
 def _record(path: Path, **kw) -> HarvestRecord:
-    values = dict(identifier="bus", name="bus-lines", title="公交线路信息",
-                  provider=ProviderRecord("江州市交通运输局", "11361000MB0000001P"),
-                  notes="全市公交线路", topic="交通运输", keywords=("公交",),
-                  files=(FileRecord(path=path, name="lines", format="csv"),))
+    values = dict(
+        identifier="bus",
+        name="bus-lines",
+        title="公交线路信息",
+        provider=ProviderRecord("江州市交通运输局", "11361000MB0000001P"),
+        notes="全市公交线路",
+        topic="交通运输",
+        keywords=("公交",),
+        files=(FileRecord(path=path, name="lines", format="csv"),),
+    )
     values.update(kw)
     return HarvestRecord(**values)
 
@@ -61,8 +67,9 @@ def test_unconditional_files_are_public_and_match_their_source(rt, source_id, tm
     data = write_csv(tmp_path / "lines.csv", BUS_ROWS)
     import_record(rt, record=_record(data), source_id=source_id)
     pkg = catalog.package_show(rt, id_or_name="bus-lines", base_url="")
-    found = catalog.resource_download(rt, dataset="bus-lines",
-                                      resource_id=pkg["resources"][0]["id"])
+    found = catalog.resource_download(
+        rt, dataset="bus-lines", resource_id=pkg["resources"][0]["id"]
+    )
     assert found.path.read_bytes() == data.read_bytes()
     assert rt.paths.public_files in found.path.parents
     assert pkg["resources"][0]["hash"] == f"sha256:{found.sha256}"
@@ -70,8 +77,9 @@ def test_unconditional_files_are_public_and_match_their_source(rt, source_id, tm
 
 def test_conditional_originals_go_to_the_private_root_and_are_refused(rt, source_id, tmp_path):
     data = write_csv(tmp_path / "people.csv", [["姓名", "手机"], ["张三", "13912345678"]])
-    import_record(rt, record=_record(data, openness="有条件开放", conditions="须申请"),
-                  source_id=source_id)
+    import_record(
+        rt, record=_record(data, openness="有条件开放", conditions="须申请"), source_id=source_id
+    )
     pkg = catalog.package_show(rt, id_or_name="bus-lines", base_url="")
     assert pkg["openness"] == "conditional" and pkg["conditions"] == "须申请"
     assert pkg["resources"][0]["access"] == "restricted"
@@ -87,9 +95,15 @@ def test_conditional_originals_go_to_the_private_root_and_are_refused(rt, source
 
 def test_closed_entries_are_listed_without_any_data(rt, source_id, tmp_path):
     data = write_csv(tmp_path / "tax.csv", [["企业", "税额"], ["甲公司", "100"]])
-    record = _record(data, identifier="tax", name="tax", title="企业纳税明细",
-                     openness="不予开放", exclusion_rule="第三项",
-                     exclusion_basis="《中华人民共和国税收征收管理法》第八条")
+    record = _record(
+        data,
+        identifier="tax",
+        name="tax",
+        title="企业纳税明细",
+        openness="不予开放",
+        exclusion_rule="第三项",
+        exclusion_basis="《中华人民共和国税收征收管理法》第八条",
+    )
     import_record(rt, record=record, source_id=source_id)
     pkg = catalog.package_show(rt, id_or_name="tax", base_url="")
     assert pkg["resources"] == [] and pkg["notes"] == "" and pkg["tags"] == []
@@ -103,8 +117,14 @@ def test_closed_entries_are_listed_without_any_data(rt, source_id, tmp_path):
 def test_a_state_secret_leaves_no_trace_in_the_instance(rt, source_id, tmp_path):
     data = write_csv(tmp_path / "secret.csv", [["坐标"], ["绝密-123"]])
     before = _instance_files(rt)
-    record = _record(data, identifier="secret", title="涉密测绘成果", openness="不予开放",
-                     exclusion_rule="state-secret", exclusion_basis="《保守国家秘密法》")
+    record = _record(
+        data,
+        identifier="secret",
+        title="涉密测绘成果",
+        openness="不予开放",
+        exclusion_rule="state-secret",
+        exclusion_basis="《保守国家秘密法》",
+    )
     with pytest.raises(RefusedAtIntake):
         import_record(rt, record=record, source_id=source_id)
     assert _instance_files(rt) == before
@@ -124,12 +144,15 @@ def test_invalid_closed_entry_is_rejected_with_a_clear_error(rt, source_id, tmp_
 def test_reclassification_keeps_a_history(rt, source_id, tmp_path):
     data = write_csv(tmp_path / "lines.csv", BUS_ROWS)
     import_record(rt, record=_record(data), source_id=source_id)
-    import_record(rt, record=_record(data, openness="有条件开放", conditions="须申请"),
-                  source_id=source_id)
+    import_record(
+        rt, record=_record(data, openness="有条件开放", conditions="须申请"), source_id=source_id
+    )
     with rt.reader() as session:
         events = session.scalars(select(ClassificationEvent).order_by(ClassificationEvent.id)).all()
         assert [(e.old_openness, e.new_openness) for e in events] == [
-            (None, "unconditional"), ("unconditional", "conditional")]
+            (None, "unconditional"),
+            ("unconditional", "conditional"),
+        ]
         assert events[1].actor == "harvester" and events[1].at is not None
 
 
@@ -148,9 +171,12 @@ def test_withdrawn_datasets_leave_the_catalog_and_come_back(rt, source_id, tmp_p
 def test_dry_run_changes_nothing(rt, source_id, tmp_path):
     data = write_csv(tmp_path / "lines.csv", BUS_ROWS)
     before = _instance_files(rt)
-    assert import_record(rt, record=_record(data), source_id=source_id,
-                         dry_run=True).outcome == "added"
+    assert (
+        import_record(rt, record=_record(data), source_id=source_id, dry_run=True).outcome
+        == "added"
+    )
     with rt.reader() as session:
         assert session.scalar(select(func.count(Dataset.id))) == 0
     assert [p for p in _instance_files(rt) if p.suffix not in (".db", ".db-wal", ".db-shm")] == [
-        p for p in before if p.suffix not in (".db", ".db-wal", ".db-shm")]
+        p for p in before if p.suffix not in (".db", ".db-wal", ".db-shm")
+    ]

@@ -22,8 +22,16 @@ def test_files_are_content_addressed_and_stored_once(store, tmp_path):
     assert not any((tmp_path / "tmp").iterdir())
 
 
-@pytest.mark.parametrize("key", ["../../etc/passwd", "ab/../../x.csv", "/etc/passwd",
-                                 "ab/" + "0" * 64 + ".csv/..", "AB/" + "0" * 64 + ".csv"])
+@pytest.mark.parametrize(
+    "key",
+    [
+        "../../etc/passwd",
+        "ab/../../x.csv",
+        "/etc/passwd",
+        "ab/" + "0" * 64 + ".csv/..",
+        "AB/" + "0" * 64 + ".csv",
+    ],
+)
 def test_malformed_keys_never_reach_the_file_system(store, key):
     with pytest.raises(ValueError):
         store.path("public", key)

@@ -10,8 +10,13 @@ def _types(report):
 def test_structural_errors_of_a_real_fixture_are_reported_by_type(realdata):
     report = validate_table(realdata / "frictionless-py-fixtures" / "invalid.csv", fmt="csv")
     assert report["status"] == "failure" and report["valid"] is False
-    assert set(_types(report)) == {"blank-label", "duplicate-label", "missing-cell",
-                                   "blank-row", "extra-cell"}
+    assert set(_types(report)) == {
+        "blank-label",
+        "duplicate-label",
+        "missing-cell",
+        "blank-row",
+        "extra-cell",
+    }
     example = report["errors"][0]["examples"][0]
     assert set(example) == {"row", "field", "message"}
 
@@ -19,8 +24,12 @@ def test_structural_errors_of_a_real_fixture_are_reported_by_type(realdata):
 def test_schema_type_errors_and_cell_values(tmp_path: Path):
     path = tmp_path / "parking.csv"
     path.write_text("名称,车位数\n江南停车场,120\n临湖停车场,暂无\n", encoding="utf-8")
-    schema = {"fields": [{"name": "名称", "type": "string"},
-                         {"name": "车位数", "type": "integer", "x-ours": True}]}
+    schema = {
+        "fields": [
+            {"name": "名称", "type": "string"},
+            {"name": "车位数", "type": "integer", "x-ours": True},
+        ]
+    }
     report = validate_table(path, fmt="csv", schema=schema)
     assert _types(report) == {"type-error": 1}
     assert "暂无" in report["errors"][0]["examples"][0]["message"]

@@ -14,7 +14,9 @@ def test_utf8_with_and_without_bom(tmp_path):
 
 
 def test_gb18030_files_are_recognised_and_transcoded(realdata, tmp_path):
-    source = realdata / "cn-nbs-national-data" / "derived-gb18030" / "zb_population_total.gb18030.csv"
+    source = (
+        realdata / "cn-nbs-national-data" / "derived-gb18030" / "zb_population_total.gb18030.csv"
+    )
     original = realdata / "cn-nbs-national-data" / "zb_population_total.csv"
     assert detect_encoding(source) == "gb18030"
     out = tmp_path / "out.csv"

@@ -30,6 +30,9 @@ def test_core_packages_do_not_import_flask_or_the_portal(package):
 
 
 def test_the_core_does_not_import_the_harvester():
-    offenders = [str(p.relative_to(REPO)) for p in (REPO / "datasets").rglob("*.py")
-                 if "harvester" in _imports(p)]
+    offenders = [
+        str(p.relative_to(REPO))
+        for p in (REPO / "datasets").rglob("*.py")
+        if "harvester" in _imports(p)
+    ]
     assert offenders == []

@@ -14,26 +14,32 @@ def test_control_characters_inside_text_are_tidied():
     assert clean_text("交通\r\n\t运输  ") == "交通\n运输"
 
 
-@pytest.mark.parametrize(("raw", "items"), [
-    ("['xls', 'api']", ["xls", "api"]),
-    ("[csv,json,rdf]", ["csv", "json", "rdf"]),
-    ("公交、线路；站点", ["公交", "线路", "站点"]),
-    (["a", " ", "b"], ["a", "b"]),
-    ("暂无", []),
-])
+@pytest.mark.parametrize(
+    ("raw", "items"),
+    [
+        ("['xls', 'api']", ["xls", "api"]),
+        ("[csv,json,rdf]", ["csv", "json", "rdf"]),
+        ("公交、线路；站点", ["公交", "线路", "站点"]),
+        (["a", " ", "b"], ["a", "b"]),
+        ("暂无", []),
+    ],
+)
 def test_lists_written_as_text_are_split(raw, items):
     assert split_list(raw) == items
 
 
-@pytest.mark.parametrize(("raw", "day"), [
-    ("2024-03-05", date(2024, 3, 5)),
-    ("2024/3/5", date(2024, 3, 5)),
-    ("2024年3月5日", date(2024, 3, 5)),
-    ("20240305", date(2024, 3, 5)),
-    ("2024-03-05 10:11:12", date(2024, 3, 5)),
-    ("2024-02-30", None),
-    ("去年", None),
-])
+@pytest.mark.parametrize(
+    ("raw", "day"),
+    [
+        ("2024-03-05", date(2024, 3, 5)),
+        ("2024/3/5", date(2024, 3, 5)),
+        ("2024年3月5日", date(2024, 3, 5)),
+        ("20240305", date(2024, 3, 5)),
+        ("2024-03-05 10:11:12", date(2024, 3, 5)),
+        ("2024-02-30", None),
+        ("去年", None),
+    ],
+)
 def test_dates_in_the_usual_chinese_forms(raw, day):
     assert parse_date(raw) == day
 
@@ -44,8 +50,15 @@ def test_time_ranges():
     assert parse_range(None) == (None, None)
 
 
-@pytest.mark.parametrize(("raw", "count"), [
-    ("44,270", 44270), ("1.2万", 12000), (350, 350), ("350条", 350), ("很多", None),
-])
+@pytest.mark.parametrize(
+    ("raw", "count"),
+    [
+        ("44,270", 44270),
+        ("1.2万", 12000),
+        (350, 350),
+        ("350条", 350),
+        ("很多", None),
+    ],
+)
 def test_counts_with_separators_and_units(raw, count):
     assert parse_count(raw) == count

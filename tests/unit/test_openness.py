@@ -43,7 +43,11 @@ def test_rules_are_recognised_by_code_number_or_title(rule, code):
 
 def test_the_five_rules_have_stable_codes_in_order():
     assert [r.code for r in op.EXCLUSION_RULES] == [
-        "state-secret", "security", "privacy-trade-secret", "agreement-ip", "law-other-channel"
+        "state-secret",
+        "security",
+        "privacy-trade-secret",
+        "agreement-ip",
+        "law-other-channel",
     ]
     assert [r.number for r in op.EXCLUSION_RULES] == [1, 2, 3, 4, 5]
 
@@ -53,11 +57,14 @@ def test_state_secrets_are_refused_at_intake():
         op.classify(declared="不予开放", rule="state-secret", basis="保密法")
 
 
-@pytest.mark.parametrize(("rule", "basis", "missing"), [
-    (None, "某法第八条", "exclusion_rule"),
-    ("security", "", "exclusion_basis"),
-    (None, None, "exclusion_rule"),
-])
+@pytest.mark.parametrize(
+    ("rule", "basis", "missing"),
+    [
+        (None, "某法第八条", "exclusion_rule"),
+        ("security", "", "exclusion_basis"),
+        (None, None, "exclusion_rule"),
+    ],
+)
 def test_closed_without_rule_and_basis_is_invalid(rule, basis, missing):
     with pytest.raises(ValidationError) as caught:
         op.classify(declared="不予开放", rule=rule, basis=basis)

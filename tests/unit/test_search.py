@@ -6,11 +6,21 @@ from datasets.search import SearchIndex, chinese_analyzer, index_document
 
 
 def _doc(id_, title, notes="", **kw):
-    values = dict(id=id_, name=id_, revision=1, title=title, notes=notes, keywords=[],
-                  organization=kw.pop("organization", "jtysj"), topic=kw.pop("topic", "交通运输"),
-                  openness=kw.pop("openness", "unconditional"), update_cycle="每月",
-                  formats=kw.pop("formats", ["csv"]), tags=kw.pop("tags", []),
-                  modified=kw.pop("modified", datetime(2026, 1, 1)))
+    values = dict(
+        id=id_,
+        name=id_,
+        revision=1,
+        title=title,
+        notes=notes,
+        keywords=[],
+        organization=kw.pop("organization", "jtysj"),
+        topic=kw.pop("topic", "交通运输"),
+        openness=kw.pop("openness", "unconditional"),
+        update_cycle="每月",
+        formats=kw.pop("formats", ["csv"]),
+        tags=kw.pop("tags", []),
+        modified=kw.pop("modified", datetime(2026, 1, 1)),
+    )
     values.update(kw)
     return index_document(**values)
 
@@ -18,14 +28,29 @@ def _doc(id_, title, notes="", **kw):
 @pytest.fixture
 def index(tmp_path):
     ix = SearchIndex(tmp_path / "index")
-    ix.apply([
-        _doc("bus", "公交线路信息", "全市公交线路的起讫站点与票价"),
-        _doc("stops", "公交站点信息", "公交站点位置", formats=["xlsx"],
-             modified=datetime(2026, 3, 1)),
-        _doc("elderly", "养老机构名录", "养老服务机构", organization="mzj", topic="社会救助"),
-        _doc("air", "空气质量监测日报", "PM2.5 与 AQI", organization="sthjj", topic="生态环境",
-             openness="conditional", tags=["空气", "监测"]),
-    ], [])
+    ix.apply(
+        [
+            _doc("bus", "公交线路信息", "全市公交线路的起讫站点与票价"),
+            _doc(
+                "stops",
+                "公交站点信息",
+                "公交站点位置",
+                formats=["xlsx"],
+                modified=datetime(2026, 3, 1),
+            ),
+            _doc("elderly", "养老机构名录", "养老服务机构", organization="mzj", topic="社会救助"),
+            _doc(
+                "air",
+                "空气质量监测日报",
+                "PM2.5 与 AQI",
+                organization="sthjj",
+                topic="生态环境",
+                openness="conditional",
+                tags=["空气", "监测"],
+            ),
+        ],
+        [],
+    )
     return ix
 
 
@@ -34,14 +59,17 @@ def test_jieba_search_mode_yields_the_short_words_inside_long_ones():
     assert "公交" in words and "线路" in words
 
 
-@pytest.mark.parametrize(("q", "names"), [
-    ("公交", {"bus", "stops"}),
-    ("养老", {"elderly"}),
-    ("公交线路", {"bus"}),
-    ("空气质量", {"air"}),
-    ("pm2.5", {"air"}),
-    ("火星", set()),
-])
+@pytest.mark.parametrize(
+    ("q", "names"),
+    [
+        ("公交", {"bus", "stops"}),
+        ("养老", {"elderly"}),
+        ("公交线路", {"bus"}),
+        ("空气质量", {"air"}),
+        ("pm2.5", {"air"}),
+        ("火星", set()),
+    ],
+)
 def test_two_character_words_match(index, q, names):
     result = index.search(q, rows=10)
     assert {h.name for h in result.hits} == names
@@ -68,7 +96,11 @@ def test_empty_query_lists_newest_first_and_pages(index):
     assert first.count == 4
     assert first.hits[0].name == "stops"
     assert {h.name for h in first.hits} | {h.name for h in second.hits} == {
-        "bus", "stops", "elderly", "air"}
+        "bus",
+        "stops",
+        "elderly",
+        "air",
+    }
 
 
 def test_highlights_mark_the_matched_word_and_escape_the_rest(tmp_path):

@@ -16,8 +16,11 @@ def test_defaults_put_everything_in_the_instance_folder():
 
 
 def test_environment_overrides_defaults_and_overrides_win():
-    env = {"KAIFANG_PAGE_SIZE": "7", "KAIFANG_RATELIMIT_ENABLED": "off",
-           "KAIFANG_INSTANCE": "/srv/kaifang"}
+    env = {
+        "KAIFANG_PAGE_SIZE": "7",
+        "KAIFANG_RATELIMIT_ENABLED": "off",
+        "KAIFANG_INSTANCE": "/srv/kaifang",
+    }
     settings = load_settings({"page_size": 9}, environ=env)
     assert settings.page_size == 9
     assert settings.ratelimit_enabled is False
@@ -26,7 +29,7 @@ def test_environment_overrides_defaults_and_overrides_win():
 
 
 def test_bad_values_name_the_variable():
-    with pytest.raises(ConfigError, match="KAIFANG_PAGE_SIZE must be a int"):
+    with pytest.raises(ConfigError, match="KAIFANG_PAGE_SIZE must be an integer"):
         load_settings(environ={"KAIFANG_PAGE_SIZE": "many"})
     with pytest.raises(ConfigError, match="KAIFANG_PAGE_SIZE must be positive"):
         load_settings(environ={"KAIFANG_PAGE_SIZE": "0"})
@@ -38,4 +41,6 @@ def test_every_setting_has_help_and_is_documented_in_the_readme():
     readme = README.read_text(encoding="utf-8")
     for field in setting_fields():
         assert field.metadata["help"].strip(), field.name
-        assert f"KAIFANG_{field.name.upper()}" in readme, f"README lacks KAIFANG_{field.name.upper()}"
+        assert f"KAIFANG_{field.name.upper()}" in readme, (
+            f"README lacks KAIFANG_{field.name.upper()}"
+        )

@@ -5,11 +5,23 @@ import pytest
 from datasets.vocabulary import is_overdue, parse_update_cycle
 
 
-@pytest.mark.parametrize(("raw", "cycle"), [
-    ("每天", "每日"), ("每日", "每日"), ("每 2 日", "每周"), ("每季度", "每季"),
-    ("不定期", "不定期"), ("自定义", "不定期"), ("每年", "每年"), ("monthly", "每月"),
-    ("每3月", "每季"), ("偶尔", None), ("", None), (None, None),
-])
+@pytest.mark.parametrize(
+    ("raw", "cycle"),
+    [
+        ("每天", "每日"),
+        ("每日", "每日"),
+        ("每 2 日", "每周"),
+        ("每季度", "每季"),
+        ("不定期", "不定期"),
+        ("自定义", "不定期"),
+        ("每年", "每年"),
+        ("monthly", "每月"),
+        ("每3月", "每季"),
+        ("偶尔", None),
+        ("", None),
+        (None, None),
+    ],
+)
 def test_update_cycles_are_normalised(raw, cycle):
     assert parse_update_cycle(raw) == cycle
 
