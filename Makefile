@@ -38,8 +38,8 @@ chromium:
 	  || (apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null)
 
 lint: $(STAMP)
-	$(BIN)/ruff check datasets harvester portal tests demo
-	$(BIN)/ruff format --check datasets harvester portal tests demo
+	$(BIN)/ruff check datasets harvester portal tests demo bench
+	$(BIN)/ruff format --check datasets harvester portal tests demo bench
 
 clean:
 	rm -rf $(VENV) instance
