@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from . import openness as op
-
 
 @dataclass(frozen=True)
 class Actor:
@@ -32,9 +30,25 @@ def can_see_dataset(actor: Actor, *, state: str) -> bool:
     return state == "active" or "operator" in actor.roles
 
 
-def can_download(actor: Actor, *, openness: str, state: str, storage_root: str) -> bool:
-    """Unconditional public files: anyone. Conditional and closed data: nobody yet
-    (grants arrive with the public services)."""
-    if state != "active":
-        return False
-    return openness == op.UNCONDITIONAL and storage_root == "public"
+def can_download(actor: Actor, *, state: str, has_public_file: bool) -> bool:
+    """Public files (open data and masked copies of de-identified data): anyone. Originals of
+    conditional data: nobody yet (grants arrive with the public services)."""
+    return state == "active" and has_public_file
+
+
+ROLES = ("citizen", "company", "reviewer", "bureau", "operator")
+
+
+def require_operator(actor: Actor) -> None:
+    """Operators configure sources and curate the openness engine's decisions."""
+    from .errors import NotAuthorized
+
+    if "operator" not in actor.roles:
+        raise NotAuthorized("仅平台运维人员可执行此操作")
+
+
+def command_line_actor() -> Actor:
+    """Whoever runs the ``kaifang`` command on the server acts as an operator."""
+    import getpass
+
+    return Actor(name=f"cli:{getpass.getuser()}", roles=frozenset({"operator"}))

@@ -60,13 +60,9 @@ def dataset_page(
         if dataset is None or not can_see_dataset(actor, state=dataset.state):
             raise NotFound("未找到该数据集")
         pkg = package_dict(dataset, base_url=base_url)
-        previews = {
-            r.id: r.preview for r in dataset.resources if r.preview and r.storage_root == "public"
-        }
+        previews = {r.id: r.preview for r in dataset.resources if r.preview}
         downloadable = {
-            r.id: can_download(
-                actor, openness=dataset.openness, state=dataset.state, storage_root=r.storage_root
-            )
+            r.id: can_download(actor, state=dataset.state, has_public_file=r.public_key is not None)
             for r in dataset.resources
         }
     return {
@@ -203,7 +199,7 @@ def portal_summary(rt: Runtime) -> dict[str, Any]:
         files, rows = session.execute(
             select(func.count(Resource.id), func.coalesce(func.sum(Resource.row_count), 0))
             .join(Dataset)
-            .where(active, Dataset.openness == op.UNCONDITIONAL)
+            .where(active, Resource.public_key.is_not(None))
         ).one()
     topics = [{"name": t, "count": by_topic.get(t, 0)} for t in TOPICS if by_topic.get(t)]
     others = sorted(k for k in by_topic if k and k not in TOPICS)
@@ -241,21 +237,22 @@ def resource_download(
         if row is None or not can_see_dataset(actor, state=row.dataset.state):
             raise NotFound("未找到该资源")
         if not can_download(
-            actor,
-            openness=row.dataset.openness,
-            state=row.dataset.state,
-            storage_root=row.storage_root,
+            actor, state=row.dataset.state, has_public_file=row.public_key is not None
         ):
             raise NotAuthorized(
                 "该数据为有条件开放数据，须经申请并签署数据使用协议后方可获取"
                 if row.dataset.openness == op.CONDITIONAL
                 else "该数据不予开放"
             )
-        path = rt.store.path(row.storage_root, row.storage_key)
+        path = rt.store.path("public", row.public_key)
         if not path.is_file():
             raise NotFound("文件暂不可用")
         return DownloadFile(
-            path, row.filename, row.media_type or "application/octet-stream", row.size, row.sha256
+            path,
+            row.filename,
+            row.media_type or "application/octet-stream",
+            row.public_size or 0,
+            row.public_sha256 or "",
         )
 
 

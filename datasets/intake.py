@@ -15,6 +15,7 @@ from typing import Any
 
 from .encoding import detect_encoding, transcode_to_utf8
 from .errors import ValidationError
+from .pii.scanner import ScanReport, scan_table
 from .records import FileRecord
 from .storage import file_sha256
 from .validation import ERROR, TABLE_FORMATS, validate_table
@@ -23,6 +24,7 @@ log = logging.getLogger(__name__)
 
 PREVIEW_ROWS = 20
 _TEXT_FORMATS = ("csv", "tsv")
+SCANNED_FORMATS = ("csv", "xlsx")
 
 
 @dataclass(frozen=True)
@@ -36,10 +38,15 @@ class PreparedFile:
     format: str
     source_encoding: str | None
     report: dict[str, Any]
-    preview: dict[str, Any] = field(default_factory=dict)
+    preview: dict[str, Any] = field(default_factory=dict)  # raw rows: never stored as is
     row_count: int | None = None
     field_count: int | None = None
     fields: tuple[dict[str, Any], ...] = ()
+    pii: dict[str, Any] = field(default_factory=dict)  # ScanReport.to_dict() of the file
+
+    @property
+    def personal_columns(self) -> tuple[str, ...]:
+        return scan_report(self.pii).personal_columns
 
 
 def normalise_format(fmt: str | None, filename: str) -> str:
@@ -50,15 +57,24 @@ def normalise_format(fmt: str | None, filename: str) -> str:
     return aliases.get(value, value) or "bin"
 
 
+def scan_report(data: dict[str, Any]) -> ScanReport:
+    return ScanReport.from_dict(data) if data else ScanReport((), 0, ())
+
+
 def prepare_file(
     record: FileRecord,
     *,
     staging: Path,
     row_limit: int = 0,
-    keep_cell_values: bool = True,
     max_bytes: int = 0,
+    scan_row_limit: int = 0,
 ) -> PreparedFile:
-    """Detect the encoding, make a UTF-8 copy if needed, validate and read a preview."""
+    """Detect the encoding, make a UTF-8 copy if needed, scan for personal information,
+    validate and read a preview.
+
+    The validation report keeps cell values and the preview is raw: publishing redacts and
+    masks them when the data is not plainly public.
+    """
     sha, size = file_sha256(record.path)
     fmt = normalise_format(record.format, record.name)
     if max_bytes and size > max_bytes:
@@ -87,11 +103,12 @@ def prepare_file(
         encoding="utf-8-sig" if encoding == "utf-8-sig" else "utf-8",
         schema=record.schema or None,
         row_limit=row_limit,
-        keep_cell_values=keep_cell_values,
     )
     fields = tuple(report.get("schema", {}).get("fields", []))
-    preview = read_preview(path, fmt) if report["status"] != ERROR else {}
-    row_count = count_rows(path, fmt) if report["status"] != ERROR else None
+    readable = report["status"] != ERROR
+    preview = read_preview(path, fmt) if readable else {}
+    row_count = count_rows(path, fmt) if readable else None
+    pii = _scan(path, fmt, scan_row_limit) if readable and fmt in SCANNED_FORMATS else {}
     return PreparedFile(
         record,
         sha,
@@ -104,7 +121,16 @@ def prepare_file(
         row_count if row_count is not None else report.get("rows"),
         len(fields) or report.get("fields"),
         fields,
+        pii,
     )
+
+
+def _scan(path: Path, fmt: str, max_rows: int) -> dict[str, Any]:
+    try:
+        return scan_table(path, fmt, max_rows=max_rows).to_dict()
+    except Exception:  # noqa: BLE001 — a table the scanner cannot read is held back
+        log.warning("personal-information scan failed on %s", path.name, exc_info=True)
+        return {"columns": [], "rows_scanned": 0, "findings": [], "failed": True}
 
 
 def _unreadable(message: str) -> dict[str, Any]:

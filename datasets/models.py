@@ -109,6 +109,14 @@ class Dataset(Base):
     license_url: Mapped[str | None] = mapped_column(String(500))
     # active: public per its openness; withdrawn: gone from its source; quarantined: held back
     state: Mapped[str] = mapped_column(String(20), default="active")
+    # what the department declared, before the openness engine decided
+    declared_openness: Mapped[str | None] = mapped_column(String(20))
+    # published as de-identified (masked) data
+    deidentified: Mapped[bool] = mapped_column(Boolean, default=False)
+    # why the dataset is held back, with the scanner's findings (masked examples only)
+    quarantine: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # an operator's classification, which harvests respect: {openness, rule, basis, by, reason}
+    override: Mapped[dict[str, Any]] = mapped_column(default=dict)
     source_id: Mapped[str | None] = mapped_column(ForeignKey("harvest_sources.id"))
     source_identifier: Mapped[str | None] = mapped_column(String(300))
     source_url: Mapped[str | None] = mapped_column(String(1000))
@@ -161,12 +169,53 @@ class Resource(Base):
     validation_status: Mapped[str | None] = mapped_column(String(20))
     validation_report: Mapped[dict[str, Any]] = mapped_column(default=dict)
     validated_at: Mapped[datetime | None] = mapped_column()
-    # first rows shown on the dataset page; only ever rows the public may see
+    # first rows shown on the dataset page; only ever rows the public may see (masked if needed)
     preview: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # the file the public downloads (always under the public root): the original itself for
+    # plain open data, a masked copy for de-identified data, none for conditional data
+    public_key: Mapped[str | None] = mapped_column(String(200))
+    public_sha256: Mapped[str | None] = mapped_column(String(64))
+    public_size: Mapped[int | None] = mapped_column(BigInteger)
+    # the personal-information scan of the original (findings with masked examples)
+    pii_report: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # the masking rules applied to make the public file or preview {column: policy}
+    masking_applied: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     modified_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     dataset: Mapped[Dataset] = relationship(back_populates="resources")
+
+
+class MaskingRule(Base):
+    """An operator's (or the source's) masking policy for one column of a dataset."""
+
+    __tablename__ = "masking_rules"
+    __table_args__ = (UniqueConstraint("dataset_id", "column", name="uq_masking_rules_column"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    dataset_id: Mapped[str] = mapped_column(
+        ForeignKey("datasets.id", ondelete="CASCADE"), index=True
+    )
+    column: Mapped[str] = mapped_column(String(200))
+    policy: Mapped[str] = mapped_column(String(40))
+    set_by: Mapped[str] = mapped_column(String(100))
+    set_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class User(Base):
+    """An account: citizen, company, department reviewer, bureau officer or operator."""
+
+    __tablename__ = "users"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str] = mapped_column(String(300))
+    role: Mapped[str] = mapped_column(String(20))
+    organization_id: Mapped[str | None] = mapped_column(ForeignKey("organizations.id"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column()
 
 
 class ClassificationEvent(Base):

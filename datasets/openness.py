@@ -7,6 +7,7 @@ a harvested dataset from its declared openness, rule and basis.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
 from .errors import ValidationError
@@ -123,22 +124,42 @@ def parse_rule(value: object | None) -> str | None:
 
 @dataclass(frozen=True)
 class Classification:
-    """What the portal does with a dataset: its class, and the reasons for it."""
+    """What the portal does with a dataset: its class and state, and the reasons for it."""
 
     openness: str
     exclusion_rule: str | None = None
     exclusion_basis: str | None = None
     reasons: tuple[str, ...] = field(default_factory=tuple)
+    state: str = "active"  # active | quarantined
+    deidentified: bool = False  # published as masked (de-identified) data
+    uncovered: tuple[str, ...] = ()  # personal columns without a masking rule
+
+    @property
+    def stores_files(self) -> bool:
+        """Whether the dataset's files are kept at all (a listed 不予开放 entry keeps none)."""
+        return self.openness != CLOSED
 
 
 class RefusedAtIntake(ValidationError):
     """The dataset may not be stored at all (a state secret)."""
 
 
+PRIVACY_RULE = "privacy-trade-secret"
+
+
 def classify(
-    *, declared: object | None, rule: object | None = None, basis: object | None = None
+    *,
+    declared: object | None,
+    rule: object | None = None,
+    basis: object | None = None,
+    personal_columns: Sequence[str] | None = None,
+    masked_columns: Collection[str] = (),
 ) -> Classification:
-    """Decide the openness class of a harvested dataset from what its department declared.
+    """Decide the openness class and state of a dataset.
+
+    ``declared``, ``rule`` and ``basis`` are what its department (or an operator) declared;
+    ``personal_columns`` are the columns in which the scanner found personal information
+    (``None`` before the files were scanned) and ``masked_columns`` those with a masking rule.
 
     Raises ``RefusedAtIntake`` for state secrets and ``ValidationError`` for an invalid
     declaration (an unknown class, or 不予开放 without a rule code and a written basis).
@@ -159,6 +180,8 @@ def classify(
         raise ValidationError(
             f"开放属性无法识别：{declared}", {"openness": [f"unknown openness {declared!r}"]}
         )
+    personal = tuple(personal_columns or ())
+    uncovered = tuple(c for c in personal if c not in masked_columns)
     if openness == CLOSED:
         problems = {}
         if rule_code is None:
@@ -168,12 +191,47 @@ def classify(
         if problems:
             raise ValidationError("不予开放目录缺少不予开放情形或依据，目录无效", problems)
         rule_obj = RULES_BY_CODE[rule_code]
+        if rule_code == PRIVACY_RULE and personal and not uncovered:
+            return Classification(
+                UNCONDITIONAL,
+                rule_code,
+                basis_text,
+                (
+                    f"部门声明不予开放：{rule_obj.title}",
+                    "全部个人信息字段已按规则脱敏，依第二十六条第二款，脱敏后的数据予以开放",
+                ),
+                deidentified=True,
+            )
         return Classification(
-            CLOSED,
-            rule_code,
-            basis_text,
-            (f"部门声明不予开放：{rule_obj.title}",),
+            CLOSED, rule_code, basis_text, (f"部门声明不予开放：{rule_obj.title}",)
         )
     if openness == CONDITIONAL:
         return Classification(CONDITIONAL, rule_code, basis_text or None, ("部门声明有条件开放",))
+    if personal and uncovered:
+        return Classification(
+            UNCONDITIONAL,
+            reasons=(
+                "部门声明无条件开放，但扫描发现个人信息：" + "、".join(uncovered),
+                "暂停发布，待运维人员设置脱敏规则或重新分类",
+            ),
+            state="quarantined",
+            uncovered=uncovered,
+        )
+    if personal:
+        return Classification(
+            UNCONDITIONAL,
+            reasons=("部门声明无条件开放", "个人信息字段已按规则脱敏后开放"),
+            deidentified=True,
+        )
     return Classification(UNCONDITIONAL, None, None, ("部门声明无条件开放",))
+
+
+def needs_files(declaration: Classification, *, has_masking_rules: bool) -> bool:
+    """Whether a dataset's files must be fetched and scanned at all.
+
+    A 不予开放 entry is only listed, unless it is closed for privacy (rule 3) and masking rules
+    exist, in which case its de-identified data may have to be opened.
+    """
+    if declaration.openness != CLOSED:
+        return True
+    return declaration.exclusion_rule == PRIVACY_RULE and has_masking_rules

@@ -86,7 +86,9 @@ def validation_status(resources: list[Resource]) -> str | None:
 
 
 def resource_dict(ds: Dataset, res: Resource, *, base_url: str) -> dict[str, Any]:
-    public = res.storage_root == "public" and ds.openness == op.UNCONDITIONAL
+    public = ds.state == "active" and res.public_key is not None
+    size = res.public_size if public else res.size
+    sha = res.public_sha256 if public else res.sha256
     return {
         "id": res.id,
         "package_id": ds.id,
@@ -96,8 +98,8 @@ def resource_dict(ds: Dataset, res: Resource, *, base_url: str) -> dict[str, Any
         "mimetype": res.media_type or media_type_for(res.format),
         "url": base_url.rstrip("/") + resource_path(ds.name, res.id, res.filename),
         "url_type": "upload",
-        "size": res.size,
-        "hash": f"sha256:{res.sha256}",
+        "size": size,
+        "hash": f"sha256:{sha}",
         "created": _iso(res.created_at),
         "last_modified": _iso(res.modified_at),
         "metadata_modified": _iso(res.modified_at),
@@ -106,6 +108,7 @@ def resource_dict(ds: Dataset, res: Resource, *, base_url: str) -> dict[str, Any
         "resource_type": None,
         "datastore_active": False,
         "access": "public" if public else "restricted",
+        "masked": public and bool(res.masking_applied),
         "encoding": "utf-8" if res.format == "csv" else None,
         "source_encoding": res.source_encoding,
         "row_count": res.row_count,
@@ -182,6 +185,7 @@ def package_dict(ds: Dataset, *, base_url: str, today: date | None = None) -> di
         "field_count": None if closed else ds.field_count,
         "capacity": capacity,
         "columns": [] if closed else list(ds.columns or []),
+        "deidentified": bool(ds.deidentified),
         "formats": sorted({r["format"] for r in resources}),
         "validation_status": None if closed else validation_status(list(ds.resources)),
     }

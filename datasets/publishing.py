@@ -9,8 +9,9 @@ next run repairs.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -18,13 +19,23 @@ from sqlalchemy.orm import Session, selectinload
 from . import openness as op
 from .errors import ValidationError
 from .indexing import sync_index
-from .intake import PreparedFile, prepare_file
-from .models import AuditEntry, ClassificationEvent, Dataset, Organization, Resource, Tag
+from .intake import PreparedFile, prepare_file, scan_report
+from .masking import POLICIES_BY_CODE
+from .models import (
+    AuditEntry,
+    ClassificationEvent,
+    Dataset,
+    MaskingRule,
+    Organization,
+    Resource,
+    Tag,
+)
 from .packages import media_type_for
+from .placement import Placement, place_file
 from .records import HarvestRecord
 from .runtime import Runtime
 from .slugs import is_slug, slugify, unique_slug
-from .storage import PRIVATE, PUBLIC, file_sha256
+from .storage import file_sha256
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +57,7 @@ class ImportOutcome:
 
 
 def check_record(record: HarvestRecord) -> op.Classification:
-    """Validate a record's required fields and classify it. Raises on an invalid record."""
+    """Validate a record's required fields and its declaration (refusing state secrets)."""
     problems: dict[str, list[str]] = {}
     if not (record.title or "").strip():
         problems["title"] = ["缺少信息资源名称"]
@@ -54,9 +65,45 @@ def check_record(record: HarvestRecord) -> op.Classification:
         problems["provider"] = ["缺少提供方"]
     if problems:
         raise ValidationError("目录缺少必填项：" + "、".join(problems), problems)
+    unknown = sorted({p for p in record.masking.values() if p not in POLICIES_BY_CODE})
+    if unknown:
+        raise ValidationError(f"未知的脱敏规则：{'、'.join(unknown)}", {"masking": unknown})
     return op.classify(
         declared=record.openness, rule=record.exclusion_rule, basis=record.exclusion_basis
     )
+
+
+def declaration(record: HarvestRecord, override: dict[str, Any]) -> dict[str, Any]:
+    """What counts as declared: an operator's classification wins over the source's."""
+    if override:
+        return {k: override.get(k) for k in ("declared", "rule", "basis")}
+    return {
+        "declared": record.openness,
+        "rule": record.exclusion_rule,
+        "basis": record.exclusion_basis,
+    }
+
+
+def masking_rules(session: Session, dataset_id: str | None) -> dict[str, str]:
+    if dataset_id is None:
+        return {}
+    rows = session.execute(
+        select(MaskingRule.column, MaskingRule.policy).where(MaskingRule.dataset_id == dataset_id)
+    ).all()
+    return dict(rows)
+
+
+def personal_columns(pii_reports: list[dict[str, Any]], names: list[str]) -> list[str]:
+    """Personal columns over all files, in order; a file the scanner could not read counts as
+    an uncovered column so that it is never published unchecked."""
+    columns: list[str] = []
+    for pii, name in zip(pii_reports, names, strict=True):
+        if pii.get("failed"):
+            columns.append(f"{name}（无法扫描）")
+        for column in scan_report(pii).personal_columns:
+            if column not in columns:
+                columns.append(column)
+    return columns
 
 
 def import_record(
@@ -73,40 +120,54 @@ def import_record(
     Raises ``RefusedAtIntake`` (state secrets: nothing is stored) and ``ValidationError`` for an
     invalid record; the caller records those as errored objects.
     """
-    classification = check_record(record)
-    files = [] if classification.openness == op.CLOSED else list(record.files)
-    file_hashes = [file_sha256(f.path)[0] for f in files]
-    content_hash = record.metadata_hash(file_hashes)
+    check_record(record)
     with rt.reader() as session:
         existing = _find_existing(session, source_id, record.identifier)
-        if (
-            existing is not None
-            and existing.content_hash == content_hash
-            and existing.state
-            in (
-                "active",
-                "quarantined",
-            )
-        ):
-            return ImportOutcome(UNCHANGED, existing.id, existing.name)
-    outcome = UPDATED if existing is not None else ADDED
+        known = None
+        if existing is not None:
+            known = (existing.id, existing.name, existing.content_hash, existing.state)
+        override = dict(existing.override) if existing is not None else {}
+        stored_rules = masking_rules(session, known[0] if known else None)
+    rules = {**record.masking, **stored_rules}
+    declared = declaration(record, override)
+    first = op.classify(**declared)
+    files = list(record.files) if op.needs_files(first, has_masking_rules=bool(rules)) else []
+    file_hashes = [file_sha256(f.path)[0] for f in files]
+    content_hash = record.metadata_hash(file_hashes, extra=[rules, override])
+    if known and known[2] == content_hash and known[3] in ("active", "quarantined"):
+        return ImportOutcome(UNCHANGED, known[0], known[1])
     if dry_run:
-        return ImportOutcome(outcome, existing.id if existing else None, existing and existing.name)
-
-    root = PUBLIC if classification.openness == op.UNCONDITIONAL else PRIVATE
+        return ImportOutcome(UPDATED if known else ADDED, *(known[:2] if known else ()))
+    outcome = UPDATED if known else ADDED
     if prepared is None:
         prepared = [
             prepare_file(
                 f,
                 staging=rt.paths.staging,
                 row_limit=rt.settings.validation_row_limit,
-                keep_cell_values=root == PUBLIC,
                 max_bytes=rt.settings.max_file_bytes,
+                scan_row_limit=rt.settings.scan_row_limit,
             )
             for f in files
         ]
     try:
-        stored = [rt.store.put(p.path, root=root, extension=p.format) for p in prepared]
+        personal = personal_columns([p.pii for p in prepared], [p.record.name for p in prepared])
+        classification = op.classify(**declared, personal_columns=personal, masked_columns=rules)
+        placements = []
+        if classification.stores_files:
+            placements = [
+                place_file(
+                    rt,
+                    path=p.path,
+                    fmt=p.format,
+                    classification=classification,
+                    pii=p.pii,
+                    rules=rules,
+                    report=p.report,
+                    raw_preview=p.preview,
+                )
+                for p in prepared
+            ]
         with rt.session() as session:
             dataset = _upsert(
                 session,
@@ -115,10 +176,10 @@ def import_record(
                 classification,
                 source_id,
                 content_hash,
-                prepared,
-                stored,
                 actor,
+                [(p, placement) for p, placement in zip(prepared, placements, strict=False)],
             )
+            _store_source_rules(session, dataset.id, record.masking, actor)
             dataset_id, name = dataset.id, dataset.name
     finally:
         for p in prepared:
@@ -126,6 +187,22 @@ def import_record(
                 p.path.unlink(missing_ok=True)
     sync_index(rt, dataset_ids=[dataset_id])
     return ImportOutcome(outcome, dataset_id, name)
+
+
+def _store_source_rules(
+    session: Session, dataset_id: str, rules: dict[str, str], actor: str
+) -> None:
+    """Keep the masking rules a source declares, without overriding an operator's."""
+    if not rules:
+        return
+    existing = masking_rules(session, dataset_id)
+    for column, policy in rules.items():
+        if column not in existing:
+            session.add(
+                MaskingRule(
+                    dataset_id=dataset_id, column=column, policy=policy, set_by=f"source:{actor}"
+                )
+            )
 
 
 def _find_existing(session: Session, source_id: str | None, identifier: str) -> Dataset | None:
@@ -175,9 +252,8 @@ def _upsert(
     classification: op.Classification,
     source_id: str | None,
     content_hash: str,
-    prepared: list[PreparedFile],
-    stored: list,
     actor: str,
+    files: list[tuple[PreparedFile, Placement]],
 ) -> Dataset:
     now = datetime.now(UTC)
     org = ensure_organization(
@@ -194,23 +270,18 @@ def _upsert(
             )
         )
     is_new = dataset is None
-    old_openness = old_rule = None
     if dataset is None:
         dataset = Dataset(
             source_id=source_id, source_identifier=record.identifier, revision=0, created_at=now
         )
-    else:
-        old_openness, old_rule = dataset.openness, dataset.exclusion_rule
     dataset.name = _dataset_name(session, record, dataset.name)
     dataset.title = record.title.strip()
     dataset.code = record.code
     dataset.topic = record.topic
     dataset.organization = org
     dataset.notes = record.notes or ""
-    dataset.openness = classification.openness
-    dataset.conditions = record.conditions if classification.openness == op.CONDITIONAL else None
-    dataset.exclusion_rule = classification.exclusion_rule
-    dataset.exclusion_basis = classification.exclusion_basis
+    dataset.declared_openness = op.parse_openness(record.openness)
+    dataset.conditions = record.conditions
     dataset.share_type = record.share_type
     dataset.update_cycle = record.update_cycle
     dataset.issued = record.issued
@@ -224,54 +295,108 @@ def _upsert(
     dataset.related = list(record.related)
     dataset.unnormalised = dict(record.unnormalised)
     dataset.content_hash = content_hash
-    dataset.state = "active"
-    dataset.revision = (dataset.revision or 0) + 1
-    dataset.metadata_modified = now
     if is_new:
         session.add(dataset)
     _replace_tags(dataset, record.keywords)
-    _replace_resources(session, dataset, prepared, stored, now)
-    rows = [p.row_count for p in prepared if p.row_count is not None]
-    dataset.record_count = sum(rows) if rows else record.record_count
-    first_fields = next((p.fields for p in prepared if p.fields), ())
+    apply_classification(
+        session, dataset, classification, files, actor=actor, now=now, published=is_new
+    )
+    return dataset
+
+
+def apply_classification(
+    session: Session,
+    dataset: Dataset,
+    classification: op.Classification,
+    files: list[tuple[PreparedFile | Resource, Placement]],
+    *,
+    actor: str,
+    now: datetime,
+    published: bool = False,
+    reason: str | None = None,
+) -> None:
+    """Set a dataset's class, state and resources; record the history and the audit row."""
+    old = (dataset.openness, dataset.exclusion_rule, dataset.state, dataset.deidentified)
+    dataset.openness = classification.openness
+    dataset.exclusion_rule = classification.exclusion_rule
+    dataset.exclusion_basis = classification.exclusion_basis
+    dataset.state = classification.state
+    dataset.deidentified = classification.deidentified
+    dataset.quarantine = _quarantine_note(classification, files)
+    dataset.revision = (dataset.revision or 0) + 1
+    dataset.metadata_modified = now
+    _replace_resources(dataset, files, now)
+    rows = [r.row_count for r in dataset.resources if r.row_count is not None]
+    dataset.record_count = sum(rows) if rows else dataset.record_count
+    first_fields = next((r.schema.get("fields") for r in dataset.resources if r.schema), [])
+    personal = {c for _, pl in files for c in scan_report(pl.pii).personal_columns}
     dataset.columns = [
         {
             "name": f["name"],
             "type": f.get("type", "string"),
             "description": f.get("description", ""),
-            "personal": False,
+            "personal": f["name"] in personal,
         }
-        for f in first_fields
+        for f in first_fields or []
     ]
-    dataset.field_count = len(first_fields) or None
+    dataset.field_count = len(dataset.columns) or None
     session.flush()
-    if is_new or old_openness != dataset.openness or old_rule != dataset.exclusion_rule:
+    new = (dataset.openness, dataset.exclusion_rule, dataset.state, dataset.deidentified)
+    if published or old != new:
         session.add(
             ClassificationEvent(
                 dataset_id=dataset.id,
                 actor=actor,
-                old_openness=old_openness,
-                new_openness=dataset.openness,
-                old_rule=old_rule,
+                old_openness=None if published else _label(old),
+                new_openness=_label(new),
+                old_rule=None if published else old[1],
                 new_rule=dataset.exclusion_rule,
-                reason="；".join(classification.reasons),
+                reason=reason or "；".join(classification.reasons),
             )
         )
     session.add(
         AuditEntry(
             actor=actor,
-            action="dataset.publish" if is_new else "dataset.update",
+            action="dataset.publish" if published else "dataset.update",
             object_type="dataset",
             object_id=dataset.id,
             detail={
                 "name": dataset.name,
                 "openness": dataset.openness,
+                "state": dataset.state,
+                "deidentified": dataset.deidentified,
                 "revision": dataset.revision,
-                "resources": len(prepared),
+                "resources": len(files),
             },
         )
     )
-    return dataset
+
+
+def _label(values: tuple) -> str | None:  # type: ignore[type-arg]
+    """The class as recorded in the history: quarantined and de-identified are visible."""
+    openness, _rule, state, deidentified = values
+    if openness is None:
+        return None
+    if state == "quarantined":
+        return "quarantined"
+    return f"{openness}+masked" if deidentified else openness
+
+
+def _quarantine_note(
+    classification: op.Classification, files: list[tuple[PreparedFile | Resource, Placement]]
+) -> dict[str, Any]:
+    if classification.state != "quarantined":
+        return {}
+    findings = []
+    for prep, placement in files:
+        name = prep.name if isinstance(prep, Resource) else prep.record.name
+        for finding in scan_report(placement.pii).findings:
+            findings.append({"resource": name, **asdict(finding)})
+    return {
+        "reasons": list(classification.reasons),
+        "uncovered": list(classification.uncovered),
+        "findings": findings,
+    }
 
 
 def _replace_tags(dataset: Dataset, keywords: tuple[str, ...]) -> None:
@@ -285,33 +410,44 @@ def _replace_tags(dataset: Dataset, keywords: tuple[str, ...]) -> None:
 
 
 def _replace_resources(
-    session: Session, dataset: Dataset, prepared: list[PreparedFile], stored: list, now: datetime
+    dataset: Dataset, files: list[tuple[PreparedFile | Resource, Placement]], now: datetime
 ) -> None:
+    """Make the dataset's resources those of ``files``; kept resources keep their ids."""
     by_name = {r.name: r for r in dataset.resources}
     kept: list[Resource] = []
-    for position, (prep, item) in enumerate(zip(prepared, stored, strict=True)):
-        rec = prep.record
-        res = by_name.pop(rec.name, None) or Resource(created_at=now)
-        changed = res.sha256 != item.sha256
+    for position, (prep, placement) in enumerate(files):
+        if isinstance(prep, Resource):  # re-placing a stored file (release, reclassification)
+            res = by_name.pop(prep.name, prep)
+        else:
+            rec = prep.record
+            res = by_name.pop(rec.name, None) or Resource(created_at=now)
+            res.name = rec.name
+            res.description = rec.description or rec.title or ""
+            res.format = prep.format
+            res.media_type = rec.media_type or media_type_for(prep.format)
+            res.filename = _download_name(rec.name, prep.format)
+            res.source_url = rec.source_url
+            res.source_encoding = prep.source_encoding
+            res.row_count = prep.row_count
+            res.field_count = prep.field_count
+            res.schema = {"fields": list(prep.fields)}
+            res.validated_at = now if prep.report else None
+        changed = res.sha256 != placement.original.sha256 or (
+            res.public_sha256 != (placement.public.sha256 if placement.public else None)
+        )
         res.position = position
-        res.name = rec.name
-        res.description = rec.description or rec.title or ""
-        res.format = prep.format
-        res.media_type = rec.media_type or media_type_for(prep.format)
-        res.filename = _download_name(rec.name, prep.format)
-        res.source_url = rec.source_url
-        res.storage_root = item.root
-        res.storage_key = item.key
-        res.size = item.size
-        res.sha256 = item.sha256
-        res.source_encoding = prep.source_encoding
-        res.row_count = prep.row_count
-        res.field_count = prep.field_count
-        res.schema = {"fields": list(prep.fields)}
-        res.validation_status = prep.report.get("status")
-        res.validation_report = prep.report
-        res.validated_at = now if prep.report else None
-        res.preview = prep.preview if item.root == PUBLIC else {}
+        res.storage_root = placement.original.root
+        res.storage_key = placement.original.key
+        res.size = placement.original.size
+        res.sha256 = placement.original.sha256
+        res.public_key = placement.public.key if placement.public else None
+        res.public_sha256 = placement.public.sha256 if placement.public else None
+        res.public_size = placement.public.size if placement.public else None
+        res.validation_status = placement.report.get("status")
+        res.validation_report = placement.report
+        res.preview = placement.preview
+        res.pii_report = placement.pii
+        res.masking_applied = placement.masking_applied
         if changed or res.modified_at is None:
             res.modified_at = now
         kept.append(res)

@@ -69,12 +69,16 @@ class HarvestRecord:
     source_url: str | None = None
     related: tuple[dict[str, Any], ...] = ()
     files: tuple[FileRecord, ...] = ()
+    # masking policies the source declares, column → policy code
+    masking: dict[str, str] = field(default_factory=dict)
     unnormalised: dict[str, Any] = field(default_factory=dict)
 
-    def metadata_hash(self, file_hashes: list[str]) -> str:
-        """A hash of everything that would change the published entry."""
+    def metadata_hash(self, file_hashes: list[str], extra: Any = None) -> str:
+        """A hash of everything that would change the published entry (``extra``: state that
+        lives outside the record, such as masking rules and an operator's classification)."""
         data = asdict(self)
         data["files"] = [{k: v for k, v in f.items() if k != "path"} for f in data["files"]]
         data["file_hashes"] = file_hashes
+        data["extra"] = extra
         blob = json.dumps(data, sort_keys=True, default=str, ensure_ascii=False)
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()

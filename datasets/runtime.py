@@ -46,10 +46,6 @@ class InstancePaths:
     def index(self) -> Path:
         return self.root / "index"
 
-    @property
-    def secret_key_file(self) -> Path:
-        return self.root / "secret_key"
-
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
     cursor = dbapi_connection.cursor()
@@ -116,14 +112,21 @@ class Runtime:
 
     def secret_key(self) -> str:
         """The configured secret key, or one kept in the instance folder (made on first use)."""
-        if self.settings.secret_key:
-            return self.settings.secret_key
-        path = self.paths.secret_key_file
+        return self._instance_secret(self.settings.secret_key, "secret_key")
+
+    def masking_key(self) -> bytes:
+        """The HMAC key of masking pseudonyms (configured, or kept in the instance folder)."""
+        return self._instance_secret(self.settings.masking_key, "masking_key").encode("utf-8")
+
+    def _instance_secret(self, configured: str, filename: str) -> str:
+        if configured:
+            return configured
+        path = self.paths.root / filename
         if path.exists():
             return path.read_text().strip()
         self.paths.root.mkdir(parents=True, exist_ok=True)
         key = secrets.token_hex(32)
-        tmp = path.with_name(f".secret_key.{os.getpid()}")
+        tmp = path.with_name(f".{filename}.{os.getpid()}")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as handle:
             handle.write(key)

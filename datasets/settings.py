@@ -42,6 +42,16 @@ class Settings:
         "<instance>/secret_key (created on first use, readable only by its owner).",
         secret=True,
     )
+    masking_key: str = _setting(
+        "",
+        "Key of the keyed pseudonyms (HMAC) used when masking personal data; keep it stable so "
+        "pseudonyms stay the same across harvests. Empty means a random key kept in "
+        "<instance>/masking_key.",
+        secret=True,
+    )
+    scan_row_limit: int = _setting(
+        0, "Rows of each table the personal-information scanner reads (0 means all rows)."
+    )
     site_name: str = _setting("江州市公共数据开放平台", "Portal name shown in page titles.")
     region_name: str = _setting("江州市", "City or province the portal serves.")
     supervisor_name: str = _setting(

@@ -137,16 +137,35 @@ def _plain_schema(schema: dict[str, Any]) -> dict[str, Any]:
 def _example(error: Any, keep_cell_values: bool) -> dict[str, Any]:
     row = getattr(error, "row_number", None)
     field = getattr(error, "field_name", None)
-    if keep_cell_values:
-        message = error.message
-    else:
-        where = []
-        if row is not None:
-            where.append(f"第 {row} 行")
-        if field:
-            where.append(f"字段“{field}”")
-        message = f"{error.title}（{'，'.join(where) or '表头'}）"
+    message = error.message if keep_cell_values else _cell_free_message(error.title, row, field)
     return {"row": row, "field": field, "message": message}
+
+
+def _cell_free_message(title: str, row: int | None, field: str | None) -> str:
+    where = []
+    if row is not None:
+        where.append(f"第 {row} 行")
+    if field:
+        where.append(f"字段“{field}”")
+    return f"{title}（{'，'.join(where) or '表头'}）"
+
+
+def redact_report(report: dict[str, Any]) -> dict[str, Any]:
+    """The same report with every message rebuilt from its type, row and field only.
+
+    Frictionless quotes cell values in its messages; reports of data the public may not see are
+    stored and shown in this form.
+    """
+    if not report:
+        return report
+    errors = []
+    for entry in report.get("errors", []):
+        examples = [
+            {**ex, "message": _cell_free_message(entry["title"], ex.get("row"), ex.get("field"))}
+            for ex in entry.get("examples", [])
+        ]
+        errors.append({**entry, "examples": examples})
+    return {**report, "errors": errors, "redacted": True}
 
 
 def _error_report(message: str, error_type: str) -> dict[str, Any]:

@@ -116,9 +116,11 @@ def package_descriptor(d: Dataset) -> dict:
             "issued": d.issued,
             "modified": d.modified,
             "temporal": {"start": d.temporal[0], "end": d.temporal[1]},
-            "resources": [],
         }
     )
+    if d.masking:  # column → 脱敏规则代码; the portal publishes the data de-identified
+        out["masking"] = dict(d.masking)
+    out["resources"] = []
     for res in d.resources:
         table = table_for(res.gen)
         entry: dict = {
@@ -265,7 +267,10 @@ def main() -> int:
         listing = "\n  ".join(failures[:50])
         print(f"self-check FAILED ({len(failures)}):\n  {listing}", file=sys.stderr)
         return 1
-    print("self-check: ok (credit codes, ID numbers, bank cards, hygiene of unconditional tables)")
+    print(
+        "self-check: ok (credit codes, ID numbers, bank cards, hygiene of unconditional tables, "
+        "masking rules)"
+    )
     return 0
 
 

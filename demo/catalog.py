@@ -76,8 +76,16 @@ def check_catalog(datasets: tuple[Dataset, ...] = ALL_DATASETS) -> list[str]:
             problems.append(where + f"openness {d.openness}")
         if d.openness == "conditional" and not d.conditions:
             problems.append(where + "conditional without conditions")
-        if d.openness == "closed" and (d.rule not in RULE_TITLES or not d.basis or d.resources):
-            problems.append(where + "closed needs rule, basis and no data files")
+        if d.openness == "closed" and (d.rule not in RULE_TITLES or not d.basis):
+            problems.append(where + "closed needs rule and basis")
+        if d.openness == "closed" and d.resources and not d.masking:
+            problems.append(where + "closed with data files needs masking rules")
+        if d.masking and not (
+            d.openness == "closed" and d.rule == "privacy-trade-secret" and d.resources
+        ):
+            problems.append(where + "masking only for a closed (privacy) dataset with data files")
+        if d.masking and d.where != "packages":
+            problems.append(where + "masking can only be declared in a datapackage.json")
         if d.openness != "closed" and not d.resources:
             problems.append(where + "open dataset without data files")
         if d.where != "packages" and d.where not in EXPORT_STYLES:

@@ -1,4 +1,4 @@
-"""Catalog entries: conditional (personal data), closed and deliberately flawed data packages."""
+"""Catalog entries: conditional (personal data), closed (one released de-identified) and flawed packages."""
 
 from __future__ import annotations
 
@@ -32,9 +32,14 @@ def closed(
     temporal: str,
     rule: str,
     basis: str,
+    resources: tuple[R, ...] = (),
     **extra,
 ) -> Dataset:
-    """A 不予开放 entry: catalog metadata only, no data files (``resources: []``)."""
+    """A 不予开放 entry: catalog metadata only, no data files (``resources: []``).
+
+    The one exception passes ``resources`` together with ``masking`` rules covering every personal
+    column: closed for privacy, but published once de-identified (第二十六条第二款).
+    """
     extra.setdefault("share", "有条件共享")
     return pkg(
         slug,
@@ -48,7 +53,7 @@ def closed(
         issued,
         modified,
         temporal,
-        (),
+        resources,
         openness="closed",
         rule=rule,
         basis=basis,
@@ -121,5 +126,20 @@ SPECIAL_PACKAGES: tuple[Dataset, ...] = (
         basis="《中华人民共和国税收征收管理法》第八条：纳税人、扣缴义务人有权要求税务机关为纳税人、扣缴义务人的情况保密；"
               "涉税明细涉及商业秘密和个人隐私。",
         share="不予共享", openness_label="不予开放"),
+    closed("jiangzhou-traffic-violations", "道路交通违法行为处理记录", "JZ-GA-2024-0002", "gaj", "交通运输", "每日", """
+全市电子警察（交通技术监控设备）抓拍和民警现场查处的道路交通违法行为及其处理情况，
+包括决定书编号、违法时间、违法地点、违法行为、罚款金额、记分、车牌号码和处理状态，滚动发布最近 60 日的记录。
+
+- 原始记录含**个人信息**（当事人姓名、驾驶证号、联系电话），未经处理公开会损害当事人合法权益，因此列为不予开放；
+- 平台依据《中华人民共和国个人信息保护法》和第二十六条第二款（涉及个人隐私的数据经脱敏处理后予以开放），
+  按本数据包声明的脱敏规则对上述三项作**脱敏处理**后发布，其余信息项原样公开；
+- 尚未处理的违法记录暂无决定书编号。
+""", "交通违法 电子警察 处罚", "2024-03-01", "2026-11-20", "2026-09-21/2026-11-19",
+        rule="privacy-trade-secret",
+        basis="《中华人民共和国个人信息保护法》第二十八条、第三十四条：原始记录含当事人姓名、驾驶证号、联系电话等个人信息，"
+              "未经处理公开会损害当事人合法权益。",
+        resources=(R("traffic_violations", "traffic-violations.csv", "道路交通违法行为处理记录", "traffic-violations"),),
+        masking=(("当事人姓名", "mask-name"), ("驾驶证号", "mask-id"), ("联系电话", "mask-mobile")),
+        notes=("不予开放（个人隐私），附数据文件和脱敏规则：脱敏后开放",)),
 )
 # fmt: on

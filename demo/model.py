@@ -86,6 +86,9 @@ class Dataset:
     rule: str = ""  # exclusion rule code (closed only)
     basis: str = ""
     openness_label: str = ""  # write the Chinese class name instead of the code (packages)
+    # column → 脱敏规则代码 (mask-name, mask-id, mask-mobile …), written as "masking" in
+    # datapackage.json: a closed (privacy) package that ships its data for de-identified release
+    masking: tuple[tuple[str, str], ...] = ()
     notes: tuple[str, ...] = field(default_factory=tuple)  # README remarks (special cases)
 
 

@@ -18,6 +18,21 @@ from people import COMPOUND_SURNAMES
 from places import DISTRICTS
 
 MISDECLARED = "jiangzhou-volunteer-teams"
+# 脱敏规则代码 of the portal that de-identify a column ("keep" does not, so it is not listed)
+MASK_CODES = (
+    "suppress",
+    "pseudonym",
+    "year",
+    "district",
+    "mask-id",
+    "mask-mobile",
+    "mask-landline",
+    "mask-card",
+    "mask-email",
+    "mask-name",
+    "mask-text",
+)
+NAME = re.compile(r"[\u4e00-\u9fff]{2,4}")
 MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 ID18 = re.compile(r"(?<![\dA-Za-z])\d{17}[\dX](?![\dA-Za-z])")
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")
@@ -148,7 +163,7 @@ def check_personal(d: Dataset, name: str, header: list[str], rows: list[list[str
         return [f"{name}: unconditional table holds personal data: {f}" for f in found if f]
     if d.slug == MISDECLARED:
         return [] if mobiles else [f"{name}: mis-declared table lacks mobiles"]
-    if d.openness == "conditional":
+    if d.openness == "conditional" or (d.openness == "closed" and d.masking):
         problems = []
         if not any(i.endswith("X") for i in ids):
             problems.append(f"{name}: no ID number ending in X")
@@ -156,8 +171,58 @@ def check_personal(d: Dataset, name: str, header: list[str], rows: list[list[str
         for surname, _ in COMPOUND_SURNAMES:
             if not any(n.startswith(surname) for n in names):
                 problems.append(f"{name}: no compound surname {surname}")
+        if d.openness == "closed":
+            problems += check_masking(d, name, header, rows)
         return problems
     return []
+
+
+def personal_columns(header: list[str], rows: list[list[str]]) -> list[str]:
+    """Columns holding personal data: a 姓名 header, or any mobile, ID number or e-mail value."""
+    found = []
+    for i, col in enumerate(header):
+        values = [r[i] for r in rows if i < len(r) and r[i]]
+        if (
+            "姓名" in col
+            or any(MOBILE.search(v) or EMAIL.search(v) for v in values)
+            or any(looks_like_id18(m) for v in values for m in ID18.findall(v))
+            or any(is_valid_id15(v) for v in values)
+        ):
+            found.append(col)
+    return found
+
+
+def check_masking(d: Dataset, name: str, header: list[str], rows: list[list[str]]) -> list[str]:
+    """A closed dataset released de-identified: every personal column has a fitting masking rule."""
+    rules = dict(d.masking)
+    problems = [
+        f"{name}: masking rule {code} for {col}"
+        for col, code in rules.items()
+        if code not in MASK_CODES
+    ]
+    problems += [
+        f"{name}: masking names a missing column {col}" for col in rules if col not in header
+    ]
+    personal = personal_columns(header, rows)
+    problems += [
+        f"{name}: personal column {col} has no masking rule" for col in personal if col not in rules
+    ]
+    if not personal:
+        problems.append(f"{name}: released de-identified but holds no personal data")
+    fits = {
+        "mask-id": lambda v: looks_like_id18(v) or is_valid_id15(v),
+        "mask-mobile": lambda v: bool(MOBILE.fullmatch(v)),
+        "mask-name": lambda v: bool(NAME.fullmatch(v)),
+    }
+    for col, code in rules.items():
+        if col not in header or code not in fits:
+            continue
+        i = header.index(col)
+        values = [r[i] for r in rows if i < len(r)]
+        bad = [v for v in values if not fits[code](v)]
+        if not values or bad:
+            problems.append(f"{name}: {col} ({code}) holds {bad[:1] or 'no values'}")
+    return problems
 
 
 def check_catalog_counts(datasets: tuple[Dataset, ...], out: Path) -> list[str]:
@@ -166,13 +231,18 @@ def check_catalog_counts(datasets: tuple[Dataset, ...], out: Path) -> list[str]:
         k: sum(d.openness == k for d in datasets)
         for k in ("unconditional", "conditional", "closed")
     }
+    closed_empty = sum(d.openness == "closed" and not d.resources for d in datasets)
     xlsx = list(out.rglob("*.xlsx"))
     data_xlsx = [p for p in xlsx if p.name != "目录.xlsx"]
     problems = []
     checks = [
         (len(datasets) >= 44, "at least 44 datasets"),
         (count["conditional"] >= 6, "≥ 6 conditional"),
-        (count["closed"] >= 4, "≥ 4 closed"),
+        (closed_empty >= 4, "≥ 4 closed without data files"),
+        (
+            sum(d.openness == "closed" and bool(d.resources) for d in datasets) == 1,
+            "exactly one closed dataset with data files (released de-identified)",
+        ),
         (len(data_xlsx) >= 6, "≥ 6 XLSX data files"),
         (sum(d.where == "packages" for d in datasets) >= 25, "≥ 25 packages"),
         (len({d.where for d in datasets} - {"packages"}) >= 3, "≥ 3 export folders"),
@@ -185,13 +255,23 @@ def check_catalog_counts(datasets: tuple[Dataset, ...], out: Path) -> list[str]:
     return problems
 
 
-def check_descriptors(out: Path) -> list[str]:
-    """Provider codes in datapackage.json files and export 目录."""
+def check_descriptors(datasets: tuple[Dataset, ...], out: Path) -> list[str]:
+    """Provider codes, closed packages and masking rules in datapackage.json; export 目录."""
     problems = []
+    by_slug = {d.slug: d for d in datasets}
     for path in sorted(out.glob("packages/*/datapackage.json")):
-        code = json.loads(path.read_text(encoding="utf-8"))["provider"]["code"]
+        descriptor = json.loads(path.read_text(encoding="utf-8"))
+        code = descriptor["provider"]["code"]
         if code not in _DEPT_CODES or not is_valid_uscc(code):
             problems.append(f"{path}: provider code {code}")
+        d = by_slug.get(descriptor["name"])
+        if d is None:
+            problems.append(f"{path}: not in the catalog")
+            continue
+        if descriptor.get("masking", {}) != dict(d.masking):
+            problems.append(f"{path}: masking {descriptor.get('masking')} ≠ {dict(d.masking)}")
+        if d.openness == "closed" and not d.masking and descriptor["resources"]:
+            problems.append(f"{path}: closed package without masking rules lists resources")
     for path in sorted(out.glob("exports/*/目录.*")):
         header, rows = read_table(path)
         col = header.index("提供方代码")
@@ -233,7 +313,7 @@ def _path(out: Path, d: Dataset, file: str) -> Path:
 
 def run_selfcheck(out: Path, datasets: tuple[Dataset, ...]) -> list[str]:
     """All checks; returns human-readable failures (empty when everything is right)."""
-    failures = check_catalog_counts(datasets, out) + check_descriptors(out)
+    failures = check_catalog_counts(datasets, out) + check_descriptors(datasets, out)
     failures += check_encodings(datasets, out)
     hard_negatives = 0
     for d in datasets:

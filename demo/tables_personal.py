@@ -6,11 +6,11 @@ All names, ID numbers, phones, addresses, e-mails and cards are invented by ``pe
 from __future__ import annotations
 
 import random
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from model import Field, Table, add_years
 from people import bank_card, email, id15, mobile, people_batch
-from places import company_name
+from places import ROADS, company_name, pick_district
 from tables_health import CITY_HOSPITALS
 from tables_housing import affordable_project_names
 
@@ -375,6 +375,94 @@ def medical_assistance(rng: random.Random) -> Table:
     return Table(fields, rows)
 
 
+# (违法行为, 罚款金额(元), 记分, weight) — amounts and points as in 江西省 practice (simplified).
+# fmt: off
+VIOLATIONS = (
+    ("驾驶机动车违反道路交通信号灯通行（闯红灯）", 200, 6, 14),
+    ("机动车行驶超过规定时速未达20%", 100, 1, 18),
+    ("机动车行驶超过规定时速20%以上未达50%", 200, 3, 6),
+    ("机动车违反规定停放、临时停车（不按规定停放）", 150, 0, 22),
+    ("不按所需行进方向驶入导向车道", 100, 1, 12),
+    ("机动车行经人行横道未按规定减速、停车、避让行人", 200, 3, 8),
+    ("驾驶时拨打、接听手持电话", 200, 3, 6),
+    ("驾驶人未按规定使用安全带", 50, 1, 7),
+    ("违反禁止标线指示", 100, 1, 5),
+    ("机动车逆向行驶", 200, 3, 2),
+)
+# fmt: on
+_PLATE_CHARS = "ABCDEFGHJKLMNPQRSTUVWXYZ"  # no I or O on Chinese plates
+
+
+def _plate(rng: random.Random) -> str:
+    """A 江州 plate, 赣G·A12B3 (blue, five characters) or 赣G·D12345 (green, new energy)."""
+    if rng.random() < 0.2:
+        return f"赣G·{rng.choice('DF')}{rng.randint(0, 99999):05d}"
+    tail = [rng.choice(_PLATE_CHARS)] + [str(rng.randint(0, 9)) for _ in range(4)]
+    if rng.random() < 0.5:
+        tail[rng.randint(1, 3)] = rng.choice(_PLATE_CHARS)
+    return "赣G·" + "".join(tail)
+
+
+def traffic_violations(rng: random.Random) -> Table:
+    """道路交通违法行为处理记录 — 不予开放 (privacy) but released de-identified via masking rules.
+
+    驾驶证号 is the holder's 18-digit ID number; 决定书编号 (16 digits, region + serial) is not,
+    and stays empty while a record is 未处理.
+    """
+    fields = [
+        Field("序号", "integer"),
+        Field("决定书编号", description="公安交通管理简易程序处罚决定书编号；未处理的记录暂无"),
+        Field("违法时间", "datetime", extra=(("format", "%Y-%m-%d %H:%M"),)),
+        Field("违法地点"),
+        Field("违法行为"),
+        Field("罚款金额(元)", "number"),
+        Field("记分", "integer"),
+        Field("当事人姓名"),
+        Field("驾驶证号", description="即公民身份号码"),
+        Field("联系电话"),
+        Field("车牌号码"),
+        Field("处理状态"),
+    ]
+    weights = [v[3] for v in VIOLATIONS]
+    first = datetime(2026, 9, 21, 0, 0)
+    minutes = (datetime(2026, 11, 20, 0, 0) - first) // timedelta(minutes=1)
+    times = sorted(first + timedelta(minutes=rng.randint(6 * 60, minutes - 60)) for _ in range(150))
+    rows = []
+    serial = rng.randint(1_230_000_000, 1_240_000_000)
+    for i, (when, p) in enumerate(zip(times, people_batch(rng, 150, 1958, 2004), strict=True), 1):
+        d = pick_district(rng, urban_only=True)
+        road = rng.choice(ROADS)
+        cross = rng.choice([r for r in ROADS if r != road])
+        place = rng.choice(
+            (
+                f"{road}与{cross}交叉口",
+                f"{road}与{cross}交叉口{rng.choice('东西南北')}{rng.randint(20, 150)}米",
+                f"{road}{rng.randint(1, 899)}号附近",
+            )
+        )
+        act, fine, points, _ = rng.choices(VIOLATIONS, weights=weights)[0]
+        age = (datetime(2026, 11, 20) - when).days
+        done = rng.random() < (0.97 if age > 30 else 0.7 if age > 7 else 0.25)
+        serial += rng.randint(3, 400)
+        rows.append(
+            [
+                i,
+                f"{d.region}{serial:010d}" if done else "",
+                f"{when:%Y-%m-%d %H:%M}",
+                f"江州市{d.name}{place}",
+                act,
+                fine,
+                points,
+                p.name,
+                p.id_number,
+                p.mobile,
+                _plate(rng),
+                "已处理" if done else "未处理",
+            ]
+        )
+    return Table(fields, rows)
+
+
 GENERATORS = {
     "dibao": dibao,
     "elderly_allowance": elderly_allowance,
@@ -384,4 +472,5 @@ GENERATORS = {
     "public_rental_tenants": public_rental_tenants,
     "unemployment": unemployment,
     "medical_assistance": medical_assistance,
+    "traffic_violations": traffic_violations,
 }

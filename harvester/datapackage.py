@@ -2,8 +2,8 @@
 
 Besides the standard properties a package may carry our 目录 properties: ``openness``,
 ``exclusion_rule``, ``exclusion_basis``, ``provider`` ({name, code}), ``topic``,
-``update_cycle``, ``conditions``, ``code``, ``share_type``, ``issued``, ``modified`` and
-``temporal`` ({start, end}).
+``update_cycle``, ``conditions``, ``code``, ``share_type``, ``issued``, ``modified``,
+``temporal`` ({start, end}) and ``masking`` ({column: masking policy code}).
 """
 
 from __future__ import annotations
@@ -96,6 +96,13 @@ class DataPackageSource(SourceKind):
         if not isinstance(license_, dict):
             license_ = {}
         files = tuple(self._files(base, data.get("resources") or []))
+        masking = data.get("masking") or {}
+        if not isinstance(masking, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in masking.items()
+        ):
+            raise ValidationError(
+                "masking 须为“字段名: 脱敏规则代码”的对象", {"masking": ["object"]}
+            )
         return HarvestRecord(
             identifier=item.identifier,
             name=clean_line(data.get("name")),
@@ -121,6 +128,7 @@ class DataPackageSource(SourceKind):
             license_url=clean_line(license_.get("path")),
             source_url=clean_line(data.get("homepage")),
             files=files,
+            masking={k.strip(): v.strip() for k, v in masking.items()},
             unnormalised=unnormalised,
         )
 

@@ -40,9 +40,11 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
 
-    from . import api, catalog, downloads, errors, filters
+    from . import admin, api, auth, catalog, downloads, errors, filters
 
     filters.register(app)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(admin.bp)
     app.register_blueprint(catalog.bp)
     app.register_blueprint(downloads.bp)
     app.register_blueprint(api.bp)

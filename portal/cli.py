@@ -211,3 +211,146 @@ def show_settings() -> None:
         default = fld.default if fld.default != "" else "(empty)"
         click.echo(f"{ENV_PREFIX}{fld.name.upper()}  default: {default}")
         click.echo(f"    {fld.metadata['help']}")
+
+
+@main.group()
+def quarantine() -> None:
+    """Datasets held back because they contain personal information."""
+
+
+@quarantine.command("list")
+@reports_errors
+def quarantine_list() -> None:
+    """List quarantined datasets with the scanner's findings (examples are masked)."""
+    from datasets.access import command_line_actor
+    from datasets.curation import quarantine_list as list_items
+
+    rt = _runtime()
+    _require_database(rt)
+    items = list_items(rt, actor=command_line_actor())
+    if not items:
+        click.echo("隔离区为空。")
+        return
+    for item in items:
+        click.echo(f"{item['name']}  {item['title']}（{item['organization']}）")
+        for reason in item["reasons"]:
+            click.echo(f"  {reason}")
+        for f in item["findings"]:
+            rule = item["rules"].get(f["column"], "未设置脱敏规则")
+            click.echo(
+                f"  - {f['resource']} / {f['column']}: {f['title']} {f['hits']} 处"
+                f"（{f['share']:.0%}），示例 {f['example']}；{rule}"
+            )
+
+
+@quarantine.command("release")
+@click.argument("name")
+@click.option("--reason", default="", help="Why the dataset may now be published.")
+@reports_errors
+def quarantine_release(name: str, reason: str) -> None:
+    """Publish quarantined dataset NAME masked, once every personal column has a rule."""
+    from datasets.access import command_line_actor
+    from datasets.curation import release
+
+    rt = _runtime()
+    _require_database(rt)
+    result = release(rt, name=name, actor=command_line_actor(), reason=reason)
+    click.echo(f"已发布 {result['name']}：脱敏后开放")
+
+
+@main.group()
+def masking() -> None:
+    """Masking rules of a dataset's columns."""
+
+
+@masking.command("set")
+@click.argument("name")
+@click.argument("column")
+@click.argument("policy")
+@reports_errors
+def masking_set(name: str, column: str, policy: str) -> None:
+    """Mask COLUMN of dataset NAME with POLICY ('' removes the rule)."""
+    from datasets.access import command_line_actor
+    from datasets.curation import set_masking_rules
+
+    rt = _runtime()
+    _require_database(rt)
+    rules = set_masking_rules(rt, name=name, rules={column: policy}, actor=command_line_actor())
+    for col, pol in sorted(rules.items()):
+        click.echo(f"{col}: {pol}")
+
+
+@masking.command("policies")
+def masking_policies() -> None:
+    """List the masking policies."""
+    from datasets.curation import policy_choices
+
+    for p in policy_choices():
+        click.echo(f"{p['code']:<16} {p['technique']:<17} {p['title']}")
+
+
+@main.command()
+@click.argument("name")
+@click.option(
+    "--openness", required=True, type=click.Choice(["unconditional", "conditional", "closed"])
+)
+@click.option("--rule", default=None, help="Exclusion rule code (for closed).")
+@click.option("--basis", default=None, help="Written legal basis (for closed).")
+@click.option("--reason", required=True, help="Why the class changes (kept in the history).")
+@reports_errors
+def reclassify(name: str, openness: str, rule: str | None, basis: str | None, reason: str) -> None:
+    """Give dataset NAME another openness class; later harvests keep it."""
+    from datasets.access import command_line_actor
+    from datasets.curation import reclassify as do_reclassify
+
+    rt = _runtime()
+    _require_database(rt)
+    result = do_reclassify(
+        rt,
+        name=name,
+        openness=openness,
+        rule=rule,
+        basis=basis,
+        reason=reason,
+        actor=command_line_actor(),
+    )
+    click.echo(f"{result['name']}：{result['openness']}（{result['state']}）")
+
+
+@main.group()
+def user() -> None:
+    """Accounts."""
+
+
+@user.command("add")
+@click.argument("name")
+@click.option(
+    "--role",
+    required=True,
+    type=click.Choice(["citizen", "company", "reviewer", "bureau", "operator"]),
+)
+@click.option("--department", default=None, help="The department's organization.name.")
+@click.option("--display-name", default="", help="Name shown in the portal.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@reports_errors
+def user_add(
+    name: str, role: str, department: str | None, display_name: str, password_stdin: bool
+) -> None:
+    """Create account NAME (asks for the password unless --password-stdin)."""
+    from datasets.accounts import create_user
+
+    rt = _runtime()
+    _require_database(rt)
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("密码", hide_input=True, confirmation_prompt="再次输入密码")
+    created = create_user(
+        rt,
+        name=name,
+        role=role,
+        password=password,
+        display_name=display_name,
+        department=department,
+    )
+    click.echo(f"已创建用户 {created['name']}（{created['role']}）")

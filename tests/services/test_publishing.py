@@ -89,7 +89,8 @@ def test_conditional_originals_go_to_the_private_root_and_are_refused(rt, source
     assert public == []
     assert len(list(rt.paths.private_files.rglob("*.csv"))) == 1
     page = catalog.dataset_page(rt, name="bus-lines", base_url="")
-    assert page["previews"] == {}  # no raw rows of conditional data on the page
+    preview = next(iter(page["previews"].values()))
+    assert preview["rows"] == [["张*", "139****5678"]]  # a masked preview, never raw rows
     assert "13912345678" not in str(pkg)
 
 

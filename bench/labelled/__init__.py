@@ -1,0 +1,1 @@
+"""The labelled tables of the scanner benchmark (``build.py`` writes them)."""

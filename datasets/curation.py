@@ -1,0 +1,271 @@
+"""Operator services of the openness engine: quarantine, masking rules, release, reclassification.
+
+Every change re-places the dataset's stored originals through ``placement.place_file`` (the same
+function a harvest uses), records the classification history and an audit row, and brings the
+search index in line.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import delete, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from . import openness as op
+from .access import Actor, require_operator
+from .errors import NotFound, ValidationError
+from .indexing import sync_index
+from .intake import read_preview, scan_report
+from .masking import POLICIES, POLICIES_BY_CODE, check_rules
+from .models import AuditEntry, ClassificationEvent, Dataset, MaskingRule, Resource
+from .placement import Placement, place_file
+from .publishing import apply_classification, masking_rules, personal_columns
+from .runtime import Runtime
+from .storage import StoredFile
+
+
+def _load(session: Session, name: str) -> Dataset:
+    dataset = session.scalar(
+        select(Dataset)
+        .where(or_(Dataset.name == name, Dataset.id == name))
+        .options(selectinload(Dataset.resources), selectinload(Dataset.organization))
+    )
+    if dataset is None:
+        raise NotFound(f"未找到数据集 {name}")
+    return dataset
+
+
+def _scanned_columns(dataset: Dataset) -> list[str]:
+    return sorted({c for r in dataset.resources for c in scan_report(r.pii_report).columns})
+
+
+def policy_choices() -> list[dict[str, str]]:
+    return [{"code": p.code, "title": p.title, "technique": p.technique} for p in POLICIES]
+
+
+def quarantine_list(rt: Runtime, *, actor: Actor) -> list[dict[str, Any]]:
+    """Quarantined datasets with the scanner's findings (masked examples only)."""
+    require_operator(actor)
+    with rt.reader() as session:
+        rows = session.scalars(
+            select(Dataset)
+            .where(Dataset.state == "quarantined")
+            .options(selectinload(Dataset.organization))
+            .order_by(Dataset.metadata_modified.desc())
+        ).all()
+        return [
+            {
+                "id": d.id,
+                "name": d.name,
+                "title": d.title,
+                "organization": d.organization.title,
+                "declared_openness": d.declared_openness,
+                "since": d.metadata_modified.isoformat(),
+                "reasons": d.quarantine.get("reasons", []),
+                "uncovered": d.quarantine.get("uncovered", []),
+                "findings": d.quarantine.get("findings", []),
+                "rules": masking_rules(session, d.id),
+            }
+            for d in rows
+        ]
+
+
+def dataset_curation(rt: Runtime, *, name: str, actor: Actor) -> dict[str, Any]:
+    """One dataset as an operator sees it: class, findings per column, rules, history."""
+    require_operator(actor)
+    with rt.reader() as session:
+        dataset = _load(session, name)
+        findings = []
+        for res in dataset.resources:
+            for finding in scan_report(res.pii_report).findings:
+                findings.append({"resource": res.name, **finding.__dict__})
+        history = session.scalars(
+            select(ClassificationEvent)
+            .where(ClassificationEvent.dataset_id == dataset.id)
+            .order_by(ClassificationEvent.id)
+        ).all()
+        return {
+            "id": dataset.id,
+            "name": dataset.name,
+            "title": dataset.title,
+            "organization": dataset.organization.title,
+            "openness": dataset.openness,
+            "state": dataset.state,
+            "deidentified": dataset.deidentified,
+            "declared_openness": dataset.declared_openness,
+            "exclusion_rule": dataset.exclusion_rule,
+            "exclusion_basis": dataset.exclusion_basis,
+            "override": dict(dataset.override),
+            "quarantine": dict(dataset.quarantine),
+            "findings": findings,
+            "columns": _scanned_columns(dataset),
+            "rules": masking_rules(session, dataset.id),
+            "history": [
+                {
+                    "at": e.at.isoformat(),
+                    "actor": e.actor,
+                    "old": e.old_openness,
+                    "new": e.new_openness,
+                    "old_rule": e.old_rule,
+                    "new_rule": e.new_rule,
+                    "reason": e.reason,
+                }
+                for e in history
+            ],
+        }
+
+
+def set_masking_rules(
+    rt: Runtime, *, name: str, rules: dict[str, str], actor: Actor
+) -> dict[str, str]:
+    """Set (or, with policy ``""``, remove) masking rules for columns of a dataset.
+
+    Rules take effect when the dataset is next published: at release, reclassification or the
+    next harvest.
+    """
+    require_operator(actor)
+    with rt.session() as session:
+        dataset = _load(session, name)
+        columns = _scanned_columns(dataset)
+        to_set = {c: p for c, p in rules.items() if p}
+        if columns:
+            check_rules(to_set, columns)
+        else:
+            unknown = [p for p in to_set.values() if p not in POLICIES_BY_CODE]
+            if unknown:
+                raise ValidationError(f"未知的脱敏规则：{'、'.join(unknown)}", {"policy": unknown})
+        for column, policy in rules.items():
+            session.execute(
+                delete(MaskingRule).where(
+                    MaskingRule.dataset_id == dataset.id, MaskingRule.column == column
+                )
+            )
+            if policy:
+                session.add(
+                    MaskingRule(
+                        dataset_id=dataset.id, column=column, policy=policy, set_by=actor.name
+                    )
+                )
+        session.add(
+            AuditEntry(
+                actor=actor.name,
+                action="masking.set",
+                object_type="dataset",
+                object_id=dataset.id,
+                detail={"rules": rules},
+            )
+        )
+        session.flush()
+        return masking_rules(session, dataset.id)
+
+
+def release(rt: Runtime, *, name: str, actor: Actor, reason: str = "") -> dict[str, Any]:
+    """Publish a quarantined dataset whose personal columns all have masking rules."""
+    require_operator(actor)
+    with rt.reader() as session:
+        dataset = _load(session, name)
+        if dataset.state != "quarantined":
+            raise ValidationError(f"数据集 {dataset.name} 不在隔离区", {"state": [dataset.state]})
+    return _republish(
+        rt,
+        name=name,
+        actor=actor,
+        reason=reason or "运维人员设置脱敏规则后解除隔离",
+        require_release=True,
+    )
+
+
+def reclassify(
+    rt: Runtime,
+    *,
+    name: str,
+    openness: str,
+    rule: str | None = None,
+    basis: str | None = None,
+    reason: str,
+    actor: Actor,
+) -> dict[str, Any]:
+    """Give a dataset the class an operator decided; later harvests keep it."""
+    require_operator(actor)
+    if not (reason or "").strip():
+        raise ValidationError("重新分类须说明理由", {"reason": ["required"]})
+    op.classify(declared=openness, rule=rule, basis=basis)  # refuse invalid declarations early
+    with rt.session() as session:
+        dataset = _load(session, name)
+        dataset.override = {
+            "declared": openness,
+            "rule": rule or None,
+            "basis": basis or None,
+            "by": actor.name,
+            "reason": reason.strip(),
+            "at": datetime.now(UTC).isoformat(),
+        }
+    return _republish(rt, name=name, actor=actor, reason=f"运维人员重新分类：{reason.strip()}")
+
+
+def _republish(
+    rt: Runtime, *, name: str, actor: Actor, reason: str, require_release: bool = False
+) -> dict[str, Any]:
+    now = datetime.now(UTC)
+    with rt.session() as session:
+        dataset = _load(session, name)
+        rules = masking_rules(session, dataset.id)
+        declared = dataset.override or {
+            "declared": dataset.declared_openness,
+            "rule": dataset.exclusion_rule,
+            "basis": dataset.exclusion_basis,
+        }
+        declared = {k: declared.get(k) for k in ("declared", "rule", "basis")}
+        resources = list(dataset.resources)
+        personal = personal_columns([r.pii_report for r in resources], [r.name for r in resources])
+        classification = op.classify(**declared, personal_columns=personal, masked_columns=rules)
+        if require_release and classification.state == "quarantined":
+            raise ValidationError(
+                "以下个人信息字段尚无脱敏规则，不能解除隔离："
+                + "、".join(classification.uncovered),
+                {"uncovered": list(classification.uncovered)},
+            )
+        files: list[tuple[Resource, Placement]] = []
+        if classification.stores_files:
+            for res in resources:
+                stored = StoredFile(res.storage_root, res.storage_key, res.sha256, res.size)
+                path = rt.store.path(res.storage_root, res.storage_key)
+                files.append(
+                    (
+                        res,
+                        place_file(
+                            rt,
+                            path=path,
+                            fmt=res.format,
+                            classification=classification,
+                            pii=res.pii_report,
+                            rules=rules,
+                            report=res.validation_report,
+                            raw_preview=read_preview(path, res.format),
+                            stored_original=stored,
+                        ),
+                    )
+                )
+        apply_classification(
+            session, dataset, classification, files, actor=actor.name, now=now, reason=reason
+        )
+        dataset.content_hash = None  # the next harvest re-imports under the new decision
+        result = {
+            "name": dataset.name,
+            "openness": dataset.openness,
+            "state": dataset.state,
+            "deidentified": dataset.deidentified,
+        }
+        dataset_id = dataset.id
+    sync_index(rt, dataset_ids=[dataset_id])
+    return result
+
+
+def suggested_rules(info: dict[str, Any]) -> dict[str, str]:
+    """The default masking policy of each personal column, for an operator to start from."""
+    from .masking import default_rules
+
+    personal = [(f["column"], f["kind"]) for f in info["findings"] if f.get("personal")]
+    return {**default_rules(personal), **info["rules"]}

@@ -1,0 +1,32 @@
+"""De-identification (脱敏) of tables before publication: per-column policies, GB/T 37964.
+
+Techniques: suppression (``suppress``), keyed pseudonyms (``pseudonym``), generalisation
+(``year``, ``district``) and partial masking (``mask-*``), chosen per column by an operator or by
+``default_rules`` from the scanner's findings. Masking fails closed: a value a masking policy
+cannot handle becomes ``***``. ``mask_csv`` and ``mask_xlsx`` stream whole files.
+"""
+
+from .files import MaskStats, mask_csv, mask_xlsx
+from .masker import Masker, mask_rows
+from .policies import (
+    DEFAULT_POLICY,
+    POLICIES,
+    POLICIES_BY_CODE,
+    Policy,
+    check_rules,
+    default_rules,
+)
+
+__all__ = [
+    "DEFAULT_POLICY",
+    "POLICIES",
+    "POLICIES_BY_CODE",
+    "MaskStats",
+    "Masker",
+    "Policy",
+    "check_rules",
+    "default_rules",
+    "mask_csv",
+    "mask_rows",
+    "mask_xlsx",
+]

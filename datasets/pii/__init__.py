@@ -1,0 +1,1 @@
+"""Personal information: patterns, the table scanner and its findings (SPEC §5)."""

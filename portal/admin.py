@@ -1,0 +1,82 @@
+"""Operator pages: the quarantine of the openness engine, masking rules, reclassification."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+
+from datasets import curation
+from datasets import openness as op
+
+from .app import get_runtime
+from .auth import current_actor
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.before_request
+def require_sign_in():  # type: ignore[no-untyped-def]
+    if current_actor().is_anonymous:
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    return None
+
+
+@bp.route("/")
+def index():  # type: ignore[no-untyped-def]
+    return redirect(url_for("admin.quarantine"))
+
+
+@bp.route("/quarantine")
+def quarantine():  # type: ignore[no-untyped-def]
+    items = curation.quarantine_list(get_runtime(), actor=current_actor())
+    return render_template("admin/quarantine.html", items=items)
+
+
+@bp.route("/dataset/<name>")
+def dataset(name: str):  # type: ignore[no-untyped-def]
+    info = curation.dataset_curation(get_runtime(), name=name, actor=current_actor())
+    return render_template(
+        "admin/dataset.html",
+        info=info,
+        policies=curation.policy_choices(),
+        suggested=curation.suggested_rules(info),
+        rules=op.EXCLUSION_RULES,
+        titles=op.OPENNESS_TITLES,
+    )
+
+
+@bp.route("/dataset/<name>/masking", methods=["POST"])
+def masking(name: str):  # type: ignore[no-untyped-def]
+    columns = request.form.getlist("column")
+    policies = request.form.getlist("policy")
+    curation.set_masking_rules(
+        get_runtime(),
+        name=name,
+        rules=dict(zip(columns, policies, strict=False)),
+        actor=current_actor(),
+    )
+    flash("脱敏规则已保存", "ok")
+    return redirect(url_for("admin.dataset", name=name))
+
+
+@bp.route("/dataset/<name>/release", methods=["POST"])
+def release(name: str):  # type: ignore[no-untyped-def]
+    result = curation.release(
+        get_runtime(), name=name, actor=current_actor(), reason=request.form.get("reason", "")
+    )
+    flash(f"已解除隔离并发布：{result['name']}", "ok")
+    return redirect(url_for("admin.dataset", name=name))
+
+
+@bp.route("/dataset/<name>/reclassify", methods=["POST"])
+def reclassify(name: str):  # type: ignore[no-untyped-def]
+    result = curation.reclassify(
+        get_runtime(),
+        name=name,
+        openness=request.form.get("openness", ""),
+        rule=request.form.get("rule") or None,
+        basis=request.form.get("basis") or None,
+        reason=request.form.get("reason", ""),
+        actor=current_actor(),
+    )
+    flash(f"已重新分类：{result['name']}", "ok")
+    return redirect(url_for("admin.dataset", name=name))
