@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 PREVIEW_ROWS = 20
 _TEXT_FORMATS = ("csv", "tsv")
 SCANNED_FORMATS = ("csv", "xlsx")
+UNSCANNED: dict[str, Any] = {"columns": [], "rows_scanned": 0, "findings": [], "failed": True}
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,7 @@ def prepare_file(
             encoding = detect_encoding(record.path)
         except ValidationError as exc:
             report = _unreadable(exc.message)
-            return PreparedFile(record, sha, path, False, fmt, None, report)
+            return PreparedFile(record, sha, path, False, fmt, None, report, pii=UNSCANNED)
         if encoding not in ("utf-8", "utf-8-sig"):
             staging.mkdir(parents=True, exist_ok=True)
             fd, name = tempfile.mkstemp(dir=staging, suffix=f".{fmt}")
@@ -108,7 +109,9 @@ def prepare_file(
     readable = report["status"] != ERROR
     preview = read_preview(path, fmt) if readable else {}
     row_count = count_rows(path, fmt) if readable else None
-    pii = _scan(path, fmt, scan_row_limit) if readable and fmt in SCANNED_FORMATS else {}
+    pii: dict[str, Any] = {}
+    if fmt in SCANNED_FORMATS:  # a table that cannot be read cannot be checked: held back
+        pii = _scan(path, fmt, scan_row_limit) if readable else UNSCANNED
     return PreparedFile(
         record,
         sha,
@@ -130,7 +133,7 @@ def _scan(path: Path, fmt: str, max_rows: int) -> dict[str, Any]:
         return scan_table(path, fmt, max_rows=max_rows).to_dict()
     except Exception:  # noqa: BLE001 — a table the scanner cannot read is held back
         log.warning("personal-information scan failed on %s", path.name, exc_info=True)
-        return {"columns": [], "rows_scanned": 0, "findings": [], "failed": True}
+        return UNSCANNED
 
 
 def _unreadable(message: str) -> dict[str, Any]:

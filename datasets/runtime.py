@@ -90,12 +90,12 @@ class Runtime:
 
     @contextmanager
     def reader(self) -> Iterator[Session]:
-        """A read-only session (never committed)."""
+        """A read-only session (never committed). Objects loaded in it stay readable after the
+        block, detached."""
         session = self._sessions()
         try:
             yield session
         finally:
-            session.rollback()
             session.close()
 
     @cached_property

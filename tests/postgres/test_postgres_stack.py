@@ -64,3 +64,34 @@ def test_the_web_app_serves_postgresql(pg_rt):
     )
     body = app.test_client().get("/api/3/action/package_search?q=公交").get_json()
     assert body["success"] and body["result"]["count"] >= 2
+
+
+def test_migrations_upgrade_existing_data_on_postgresql(postgres_url, tmp_path):
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from datasets.runtime import Runtime
+    from datasets.settings import load_settings
+    from tests.services.test_migrations import check_upgrade_keeps_data
+
+    url = make_url(postgres_url)
+    name = url.database + "_mig"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        rt = Runtime(
+            load_settings(
+                {
+                    "instance": str(tmp_path / "i"),
+                    "database_url": url.set(database=name).render_as_string(hide_password=False),
+                },
+                environ={},
+            )
+        )
+        check_upgrade_keeps_data(rt)
+        rt.close()
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()

@@ -76,7 +76,8 @@ def test_conditional_dataset_page_shows_conditions_but_no_file_link(client):
     assert pkg["conditions"] and unescape(pkg["conditions"][:20]) in unescape(html)
     for resource in pkg["resources"]:
         assert resource["url"].replace("http://localhost", "") not in html
-    assert "数据预览" in html and "已做脱敏处理" in html  # a masked preview (the leak test checks it)
+    # a masked preview (the leak test checks the values)
+    assert "数据预览" in html and "已做脱敏处理" in html
 
 
 def test_closed_dataset_page_shows_rule_and_basis_and_no_data(client):

@@ -1,0 +1,196 @@
+"""The leak invariant, as a crawler: every public channel is visited and searched for raw
+personal values of data the public may not have (conditional, excluded, quarantined, or the
+originals of de-identified data).
+
+Secrets are read from the stored originals: every cell of every column the scanner marked as
+personal, and every identifier (ID, phone, card, e-mail) inside such cells. Values that also
+stand in plainly public files are not secrets.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+from openpyxl import load_workbook
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from datasets.intake import scan_report
+from datasets.masking import default_rules
+from datasets.models import Dataset, Organization, Resource
+from datasets.pii import patterns
+from datasets.runtime import Runtime
+
+FINDERS = (
+    patterns.find_id18,
+    patterns.find_id15,
+    patterns.find_mobile,
+    patterns.find_bank_card,
+    patterns.find_email,
+)
+
+
+def _rows(path: Path, fmt: str) -> Iterator[list[str]]:
+    if fmt == "csv":
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            yield from csv.reader(handle)
+    elif fmt == "xlsx":
+        book = load_workbook(path, read_only=True, data_only=True)
+        try:
+            for row in book.worksheets[0].iter_rows(values_only=True):
+                yield ["" if v is None else str(v) for v in row]
+        finally:
+            book.close()
+
+
+def secret_values(rt: Runtime) -> set[str]:
+    """Raw personal values of every original the public may not download as it is.
+
+    A cell of a personal column is a secret as a whole, except in free-text columns (备注 …),
+    where only the identifiers inside it are; values that also stand in non-personal cells
+    (public files, other columns) identify no one and are left out.
+    """
+    ordinary: set[str] = set()
+    secrets: set[str] = set()
+    with rt.reader() as session:
+        resources = session.scalars(select(Resource)).all()
+    for res in resources:
+        if res.format not in ("csv", "xlsx"):
+            continue
+        path = rt.store.path(res.storage_root, res.storage_key)
+        report = scan_report(res.pii_report)
+        personal = set(report.personal_columns) if res.storage_root == "private" else set()
+        free_text = {
+            c
+            for c, policy in default_rules(
+                [(f.column, f.kind) for f in report.findings if f.personal]
+            ).items()
+            if policy == "mask-text"
+        }
+        rows = _rows(path, res.format)
+        header = next(rows, [])
+        for row in rows:
+            for column, cell in zip(header, row, strict=False):
+                cell = cell.strip()
+                if column not in personal:
+                    ordinary.add(cell)
+                    continue
+                if column not in free_text and len(cell) >= 2:
+                    secrets.add(cell)
+                for finder in FINDERS:
+                    secrets.update(cell[a:b] for a, b in finder(cell))
+    return secrets - ordinary
+
+
+def crawl(client, rt: Runtime) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """Every public page, API answer and file, as text, keyed by URL."""
+    with rt.reader() as session:
+        datasets = session.scalars(select(Dataset).options(selectinload(Dataset.resources))).all()
+        orgs = session.scalars(select(Organization.name)).all()
+        all_names = [(d.name, d.id, d.title, d.state) for d in datasets]
+        resource_ids = [(d.name, r.id) for d in datasets for r in d.resources]
+    urls = [
+        "/",
+        "/rules",
+        "/organization/",
+        "/login",
+        "/search",
+        "/api/3/action/package_search?rows=1000",
+        "/api/3/action/package_list",
+        "/api/3/action/organization_list?all_fields=true",
+        "/api/3/action/status_show",
+    ]
+    search = client.get("/api/3/action/package_search?rows=0").get_json()["result"]
+    for field, facet in search["search_facets"].items():
+        urls += [f"/search?{field}={quote(item['name'])}" for item in facet["items"]]
+    pages = -(-search["count"] // 20)
+    urls += [f"/search?page={n}" for n in range(2, pages + 1)]
+    for name, dataset_id, title, _state in all_names:
+        urls += [
+            f"/dataset/{name}",
+            f"/api/3/action/package_show?id={dataset_id}",
+            f"/search?q={quote(title)}",
+            f"/api/3/action/package_search?q={quote(title)}&rows=50",
+        ]
+    for org in orgs:
+        urls += [f"/organization/{org}", f"/api/3/action/organization_show?id={org}"]
+    for name, resource_id in resource_ids:
+        urls += [
+            f"/api/3/action/resource_show?id={resource_id}",
+            f"/dataset/{name}/resource/{resource_id}/download/file",
+        ]
+    bodies: dict[str, str] = {}
+    for url in urls:
+        response = client.get(url)
+        body = response.get_data()
+        if url.endswith("/download/file") and response.status_code == 200:
+            bodies[url] = _file_text(body, response.mimetype)
+        else:
+            bodies[url] = body.decode("utf-8", "replace")
+            if response.is_json:  # JSON escapes nothing we search for, but be sure
+                bodies[url] += json.dumps(response.get_json(), ensure_ascii=False)
+    return bodies
+
+
+def _file_text(body: bytes, mimetype: str) -> str:
+    if "spreadsheet" in mimetype:
+        import io
+
+        book = load_workbook(io.BytesIO(body), read_only=True, data_only=True)
+        text = "\n".join(
+            ",".join("" if v is None else str(v) for v in row)
+            for row in book.worksheets[0].iter_rows(values_only=True)
+        )
+        book.close()
+        return text
+    return body.decode("utf-8", "replace")
+
+
+def index_text(rt: Runtime) -> str:
+    """Everything the search index holds: stored fields and every indexed term."""
+    from whoosh import index
+
+    ix = index.open_dir(str(rt.paths.index))
+    with ix.searcher() as searcher:
+        stored = json.dumps(list(searcher.all_stored_fields()), ensure_ascii=False, default=str)
+        terms = " ".join(
+            t.decode("utf-8", "replace") if isinstance(t, bytes) else str(t)
+            for _, t in searcher.reader().all_terms()
+        )
+    return stored + "\n" + terms
+
+
+def public_files_text(rt: Runtime) -> dict[str, str]:
+    out = {}
+    for path in sorted(rt.paths.public_files.rglob("*.*")):
+        out[path.name] = _file_text(
+            path.read_bytes(), "spreadsheet" if path.suffix == ".xlsx" else "text/csv"
+        )
+    return out
+
+
+def find_leaks(channels: dict[str, str], secrets: set[str]) -> list[tuple[str, str]]:
+    """(channel, secret) for every secret found in a channel's text (Aho–Corasick)."""
+    import ahocorasick
+
+    automaton = ahocorasick.Automaton()
+    for value in secrets:
+        automaton.add_word(value, value)
+    if not secrets:
+        return []
+    automaton.make_automaton()
+    leaks = {
+        (where, value) for where, text in channels.items() for _, value in automaton.iter(text)
+    }
+    return sorted(leaks)
+
+
+def all_channels(client, rt: Runtime) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    channels = crawl(client, rt)
+    channels["search index"] = index_text(rt)
+    channels.update({f"public file {k}": v for k, v in public_files_text(rt).items()})
+    return channels
