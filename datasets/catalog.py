@@ -48,7 +48,7 @@ def package_show(
         dataset = _get_dataset(session, id_or_name)
         if dataset is None or not can_see_dataset(actor, state=dataset.state):
             raise NotFound("未找到该数据集")
-        return package_dict(dataset, base_url=base_url)
+        return package_dict(dataset, base_url=base_url, with_preview=True)
 
 
 def dataset_page(
@@ -278,4 +278,4 @@ def resource_show(rt: Runtime, *, resource_id: str, base_url: str) -> dict[str, 
         )
         if row is None or row.dataset.state != "active" or row.dataset.openness == op.CLOSED:
             raise NotFound("未找到该资源")
-        return resource_dict(row.dataset, row, base_url=base_url)
+        return resource_dict(row.dataset, row, base_url=base_url, with_preview=True)

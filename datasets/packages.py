@@ -85,7 +85,11 @@ def validation_status(resources: list[Resource]) -> str | None:
     return None
 
 
-def resource_dict(ds: Dataset, res: Resource, *, base_url: str) -> dict[str, Any]:
+def resource_dict(
+    ds: Dataset, res: Resource, *, base_url: str, with_preview: bool = False
+) -> dict[str, Any]:
+    """A resource as the public sees it; ``with_preview`` adds its first rows (masked for data
+    the public may not download as it is)."""
     public = ds.state == "active" and res.public_key is not None
     size = res.public_size if public else res.size
     sha = res.public_sha256 if public else res.sha256
@@ -115,14 +119,23 @@ def resource_dict(ds: Dataset, res: Resource, *, base_url: str) -> dict[str, Any
         "field_count": res.field_count,
         "validation_status": res.validation_status,
         "validation_report": res.validation_report or None,
+        **({"preview": res.preview or None} if with_preview else {}),
     }
 
 
-def package_dict(ds: Dataset, *, base_url: str, today: date | None = None) -> dict[str, Any]:
+def package_dict(
+    ds: Dataset, *, base_url: str, today: date | None = None, with_preview: bool = False
+) -> dict[str, Any]:
     """The public package dict of a dataset: CKAN's keys plus the 目录 fields."""
     closed = ds.openness == op.CLOSED
     org = ds.organization
-    resources = [] if closed else [resource_dict(ds, r, base_url=base_url) for r in ds.resources]
+    resources = (
+        []
+        if closed
+        else [
+            resource_dict(ds, r, base_url=base_url, with_preview=with_preview) for r in ds.resources
+        ]
+    )
     tags = [] if closed else [t.name for t in ds.tags]
     rule = rule_dict(ds.exclusion_rule)
     today = today or date.today()

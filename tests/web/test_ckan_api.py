@@ -190,3 +190,14 @@ def test_organization_and_status_actions(client):
     assert _ok(client.get("/api/3/action/status_show"))["api_version"] == 3
     listed = _ok(client.get("/api/3/action/package_list"))
     assert len(listed) >= 40 and listed == sorted(listed)
+
+
+def test_package_show_carries_a_masked_preview_of_conditional_data(client):
+    found = client.get("/api/3/action/package_search", query_string={"fq": "openness:conditional"})
+    name = found.get_json()["result"]["results"][0]["name"]
+    pkg = _ok(client.get("/api/3/action/package_show", query_string={"id": name}))
+    preview = pkg["resources"][0]["preview"]
+    assert preview["rows"] and preview["masked"]
+    assert any("*" in cell for row in preview["rows"] for cell in row)
+    searched = _ok(client.get("/api/3/action/package_search", query_string={"rows": 5}))
+    assert all("preview" not in r for p in searched["results"] for r in p["resources"])
