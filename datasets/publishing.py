@@ -9,8 +9,10 @@ next run repairs.
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -32,7 +34,7 @@ from .models import (
 )
 from .packages import media_type_for
 from .placement import Placement, place_file
-from .records import HarvestRecord
+from .records import FileRecord, HarvestRecord
 from .runtime import Runtime
 from .slugs import is_slug, slugify, unique_slug
 from .storage import file_sha256
@@ -106,20 +108,42 @@ def personal_columns(pii_reports: list[dict[str, Any]], names: list[str]) -> lis
     return columns
 
 
-def import_record(
-    rt: Runtime,
-    *,
-    record: HarvestRecord,
-    source_id: str | None,
-    actor: str = "harvester",
-    dry_run: bool = False,
-    prepared: list[PreparedFile] | None = None,
-) -> ImportOutcome:
-    """Create or update the dataset of ``record``; returns what happened.
+@dataclass(frozen=True)
+class ImportPlan:
+    """What importing a record will do, decided before any file is fetched or read."""
 
-    Raises ``RefusedAtIntake`` (state secrets: nothing is stored) and ``ValidationError`` for an
-    invalid record; the caller records those as errored objects.
-    """
+    record: HarvestRecord
+    source_id: str | None
+    outcome: str  # added | updated
+    existing_id: str | None
+    existing_name: str | None
+    declared: dict[str, Any]
+    rules: dict[str, str]
+    content_hash: str
+
+    @property
+    def files(self) -> list[FileRecord]:
+        return list(self.record.files) if self.wants_files else []
+
+    @property
+    def wants_files(self) -> bool:
+        first = op.classify(**self.declared)
+        return op.needs_files(first, has_masking_rules=bool(self.rules))
+
+
+def file_fingerprint(record: FileRecord) -> str:
+    """What identifies a file's content: its SHA-256 when it is on disk, else what the source
+    says of it (URL, size, date or hash), so unchanged remote files are never downloaded."""
+    if record.path is not None:
+        return file_sha256(record.path)[0]
+    return f"remote:{record.fingerprint or record.source_url}"
+
+
+def plan_import(
+    rt: Runtime, *, record: HarvestRecord, source_id: str | None
+) -> ImportPlan | ImportOutcome:
+    """Check a record and compare it with what is stored: an ``ImportOutcome`` (unchanged)
+    when there is nothing to do, else the plan. Raises for an invalid or refused record."""
     check_record(record)
     with rt.reader() as session:
         existing = _find_existing(session, source_id, record.identifier)
@@ -131,28 +155,76 @@ def import_record(
     rules = {**record.masking, **stored_rules}
     declared = declaration(record, override)
     first = op.classify(**declared)
-    files = list(record.files) if op.needs_files(first, has_masking_rules=bool(rules)) else []
-    file_hashes = [file_sha256(f.path)[0] for f in files]
-    content_hash = record.metadata_hash(file_hashes, extra=[rules, override])
+    wanted = list(record.files) if op.needs_files(first, has_masking_rules=bool(rules)) else []
+    content_hash = record.metadata_hash(
+        [file_fingerprint(f) for f in wanted], extra=[rules, override]
+    )
     if known and known[2] == content_hash and known[3] in ("active", "quarantined"):
         return ImportOutcome(UNCHANGED, known[0], known[1])
-    if dry_run:
-        return ImportOutcome(UPDATED if known else ADDED, *(known[:2] if known else ()))
-    outcome = UPDATED if known else ADDED
-    if prepared is None:
-        prepared = [
-            prepare_file(
-                f,
-                staging=rt.paths.staging,
-                row_limit=rt.settings.validation_row_limit,
-                max_bytes=rt.settings.max_file_bytes,
-                scan_row_limit=rt.settings.scan_row_limit,
+    return ImportPlan(
+        record=record,
+        source_id=source_id,
+        outcome=UPDATED if known else ADDED,
+        existing_id=known[0] if known else None,
+        existing_name=known[1] if known else None,
+        declared=declared,
+        rules=rules,
+        content_hash=content_hash,
+    )
+
+
+def prepare_files(
+    files: list[FileRecord], *, staging: Path, row_limit: int, max_bytes: int, scan_row_limit: int
+) -> list[PreparedFile]:
+    """Encoding, validation and scanning of a record's files: plain values in and out, so a
+    harvester may run it in worker processes."""
+    prepared: list[PreparedFile] = []
+    try:
+        for f in files:
+            if f.path is None:
+                raise ValidationError(f"文件尚未下载：{f.name}", {"files": [f.name]})
+            prepared.append(
+                prepare_file(
+                    f,
+                    staging=staging,
+                    row_limit=row_limit,
+                    max_bytes=max_bytes,
+                    scan_row_limit=scan_row_limit,
+                )
             )
-            for f in files
-        ]
+    except BaseException:
+        discard(prepared)
+        raise
+    return prepared
+
+
+def prepare_options(rt: Runtime) -> dict[str, Any]:
+    return {
+        "staging": rt.paths.staging,
+        "row_limit": rt.settings.validation_row_limit,
+        "max_bytes": rt.settings.max_file_bytes,
+        "scan_row_limit": rt.settings.scan_row_limit,
+    }
+
+
+def discard(prepared: list[PreparedFile]) -> None:
+    """Remove the temporary copies made while preparing files."""
+    for p in prepared:
+        if p.temporary:
+            p.path.unlink(missing_ok=True)
+
+
+def publish_plan(
+    rt: Runtime, *, plan: ImportPlan, prepared: list[PreparedFile], actor: str = "harvester"
+) -> ImportOutcome:
+    """Classify with the scanner's findings, store the files, commit, index. The commit is the
+    moment of publication; the prepared temporary files are removed in any case."""
+    record = plan.record
     try:
         personal = personal_columns([p.pii for p in prepared], [p.record.name for p in prepared])
-        classification = op.classify(**declared, personal_columns=personal, masked_columns=rules)
+        classification = op.classify(
+            **plan.declared, personal_columns=personal, masked_columns=plan.rules
+        )
         placements = []
         if classification.stores_files:
             placements = [
@@ -162,7 +234,7 @@ def import_record(
                     fmt=p.format,
                     classification=classification,
                     pii=p.pii,
-                    rules=rules,
+                    rules=plan.rules,
                     report=p.report,
                     raw_preview=p.preview,
                 )
@@ -174,19 +246,43 @@ def import_record(
                 rt,
                 record,
                 classification,
-                source_id,
-                content_hash,
+                plan.source_id,
+                plan.content_hash,
                 actor,
                 [(p, placement) for p, placement in zip(prepared, placements, strict=False)],
             )
             _store_source_rules(session, dataset.id, record.masking, actor)
             dataset_id, name = dataset.id, dataset.name
     finally:
-        for p in prepared:
-            if p.temporary:
-                p.path.unlink(missing_ok=True)
+        discard(prepared)
     sync_index(rt, dataset_ids=[dataset_id])
-    return ImportOutcome(outcome, dataset_id, name)
+    return ImportOutcome(plan.outcome, dataset_id, name)
+
+
+def import_record(
+    rt: Runtime,
+    *,
+    record: HarvestRecord,
+    source_id: str | None,
+    actor: str = "harvester",
+    dry_run: bool = False,
+    fetch: Callable[[HarvestRecord], HarvestRecord] | None = None,
+) -> ImportOutcome:
+    """Create or update the dataset of ``record`` in one go; returns what happened.
+
+    ``fetch`` downloads files the record only names (remote sources); it is called only when
+    the record changed. Raises ``RefusedAtIntake`` (state secrets: nothing is stored) and
+    ``ValidationError`` for an invalid record; the caller records those as errored objects.
+    """
+    plan = plan_import(rt, record=record, source_id=source_id)
+    if isinstance(plan, ImportOutcome):
+        return plan
+    if dry_run:
+        return ImportOutcome(plan.outcome, plan.existing_id, plan.existing_name)
+    if fetch is not None and plan.wants_files and any(f.path is None for f in plan.files):
+        plan = replace(plan, record=fetch(plan.record))
+    prepared = prepare_files(plan.files, **prepare_options(rt))
+    return publish_plan(rt, plan=plan, prepared=prepared, actor=actor)
 
 
 def _store_source_rules(

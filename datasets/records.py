@@ -17,9 +17,13 @@ from typing import Any
 
 @dataclass(frozen=True)
 class FileRecord:
-    """A data file already on local disk (the source's own file or a download in staging)."""
+    """A data file: on local disk (``path``), or only named by a remote source until fetched.
 
-    path: Path
+    ``fingerprint`` is what a remote source says of the file's content (its hash, size or
+    modification date); it lets an unchanged file be recognised without downloading it.
+    """
+
+    path: Path | None
     name: str
     format: str
     title: str = ""
@@ -28,6 +32,7 @@ class FileRecord:
     source_url: str | None = None
     declared_encoding: str | None = None
     schema: dict[str, Any] = field(default_factory=dict)
+    fingerprint: str | None = None
 
 
 @dataclass(frozen=True)

@@ -52,10 +52,25 @@ class SourceKind(ABC):
         self.source = source
         self.rt = rt
 
+    # configuration keys a source of this kind accepts (kaifang source add --config KEY=VALUE)
+    config_keys: tuple[str, ...] = ()
+
     @classmethod
     def check_location(cls, location: str) -> str:
         """Validate a location when a source is added; returns it normalised."""
         return location
+
+    @classmethod
+    def check_config(cls, config: dict[str, str]) -> dict[str, str]:
+        """Validate a source's configuration when it is added; returns it normalised."""
+        unknown = sorted(set(config) - set(cls.config_keys))
+        if unknown:
+            allowed = "、".join(cls.config_keys) or "（无）"
+            raise ValidationError(
+                f"{cls.kind} 来源不支持配置项 {'、'.join(unknown)}；可用：{allowed}",
+                {"config": unknown},
+            )
+        return dict(config)
 
     @abstractmethod
     def gather(self) -> GatherResult:
@@ -67,6 +82,12 @@ class SourceKind(ABC):
 
         Raises ``ValidationError`` for an object that cannot be used.
         """
+
+    def fetch_files(self, record: HarvestRecord) -> HarvestRecord:
+        """Download the files a record only names (``FileRecord.path`` is None) into staging and
+        return the record with local paths. Called only for records that changed. Local kinds
+        have nothing to download."""
+        return record
 
     def close(self) -> None:  # noqa: B027 — optional hook, most kinds keep nothing
         """Release what fetch left behind (downloads in staging)."""

@@ -134,7 +134,9 @@ def _harvest_item(rt: Runtime, kind, source: SourceConfig, item, result: JobResu
         record = kind.fetch(item)
         check_record(record)  # refuse state secrets and invalid entries before storing anything
         stage = "import"
-        outcome = import_record(rt, record=record, source_id=source.id, dry_run=result.dry_run)
+        outcome = import_record(
+            rt, record=record, source_id=source.id, dry_run=result.dry_run, fetch=kind.fetch_files
+        )
     except KaifangError as exc:  # refused state secrets, invalid entries, unreadable files
         _outcome(rt, result, item.identifier, stage, ERRORED, exc.message)
         return

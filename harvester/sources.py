@@ -35,6 +35,7 @@ def add_source(
     location: str,
     title: str = "",
     frequency: str = "manual",
+    config: dict[str, str] | None = None,
     exist_ok: bool = False,
 ) -> dict[str, Any]:
     """Register a source. With ``exist_ok`` an identical existing source is returned as is."""
@@ -51,14 +52,25 @@ def add_source(
         field, messages = next(iter(problems.items()))
         raise ValidationError(f"{field}: {messages[0]}", problems)
     location = KINDS[kind].check_location(location.strip())
+    config = KINDS[kind].check_config(dict(config or {}))
     with rt.session() as session:
         existing = session.scalar(select(HarvestSource).where(HarvestSource.name == name))
         if existing is not None:
-            if exist_ok and existing.kind == kind and existing.location == location:
+            same = (existing.kind, existing.location, dict(existing.config)) == (
+                kind,
+                location,
+                config,
+            )
+            if exist_ok and same:
                 return source_dict(existing)
             raise ValidationError(f"来源 {name} 已存在", {"name": ["already exists"]})
         source = HarvestSource(
-            name=name, kind=kind, location=location, title=title or name, frequency=frequency
+            name=name,
+            kind=kind,
+            location=location,
+            title=title or name,
+            frequency=frequency,
+            config=config,
         )
         session.add(source)
         session.flush()
@@ -73,6 +85,7 @@ def source_dict(source: HarvestSource, **extra: Any) -> dict[str, Any]:
         "kind": source.kind,
         "location": source.location,
         "frequency": source.frequency,
+        "config": dict(source.config),
         "active": source.active,
         "created": source.created_at.isoformat(),
         **extra,

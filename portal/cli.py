@@ -80,14 +80,33 @@ def source() -> None:
     show_default=True,
     help="manual, hourly, daily, weekly or monthly.",
 )
+@click.option(
+    "--config",
+    "config",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Kind-specific setting, e.g. table=licences for a sql source (repeatable).",
+)
 @click.option("--exist-ok", is_flag=True, help="Succeed if the same source already exists.")
 @reports_errors
 def source_add(
-    name: str, kind: str, location: str, title: str, frequency: str, exist_ok: bool
+    name: str,
+    kind: str,
+    location: str,
+    title: str,
+    frequency: str,
+    config: tuple[str, ...],
+    exist_ok: bool,
 ) -> None:
     """Register a harvest source called NAME."""
     from harvester.sources import add_source
 
+    settings = {}
+    for item in config:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise KaifangError(f"--config 须为 KEY=VALUE：{item}")
+        settings[key.strip()] = value.strip()
     rt = _runtime()
     _require_database(rt)
     added = add_source(
@@ -97,6 +116,7 @@ def source_add(
         location=location,
         title=title,
         frequency=frequency,
+        config=settings,
         exist_ok=exist_ok,
     )
     click.echo(f"来源 {added['name']}（{added['kind']}）：{added['location']}")
