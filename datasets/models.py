@@ -117,6 +117,10 @@ class Dataset(Base):
     quarantine: Mapped[dict[str, Any]] = mapped_column(default=dict)
     # an operator's classification, which harvests respect: {openness, rule, basis, by, reason}
     override: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # quality score with its criteria, recomputed after each harvest (datasets.quality)
+    quality: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # first harvest that no longer saw the entry in its source (withdrawn after a grace period)
+    missing_since: Mapped[datetime | None] = mapped_column()
     source_id: Mapped[str | None] = mapped_column(ForeignKey("harvest_sources.id"))
     source_identifier: Mapped[str | None] = mapped_column(String(300))
     source_url: Mapped[str | None] = mapped_column(String(1000))
@@ -262,6 +266,13 @@ class HarvestSource(Base):
     frequency: Mapped[str] = mapped_column(String(20), default="manual")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # the job holding this source (one harvest per source at a time) and its owner host:pid
+    lock_job_id: Mapped[str | None] = mapped_column(String(36))
+    lock_owner: Mapped[str | None] = mapped_column(String(200))
+    lock_at: Mapped[datetime | None] = mapped_column()
+    # the start of the last job that read the whole source (incremental runs ask for changes
+    # since then)
+    last_complete_at: Mapped[datetime | None] = mapped_column()
 
 
 class HarvestJob(Base):

@@ -68,6 +68,23 @@ class Settings:
     max_file_bytes: int = _setting(
         200 * 1024 * 1024, "Largest data file the harvester accepts, in bytes."
     )
+    harvest_timeout: float = _setting(
+        30.0, "Seconds the harvester waits for a remote source to answer before giving up."
+    )
+    harvest_retries: int = _setting(
+        2, "Extra attempts the harvester makes after a remote source answers 5xx or times out."
+    )
+    harvest_workers: int = _setting(
+        0, "Worker processes validating and scanning files during a harvest (0 means one per CPU)."
+    )
+    harvest_stale_minutes: int = _setting(
+        30, "Minutes without a heartbeat after which a running harvest job counts as dead."
+    )
+    withdraw_grace_days: float = _setting(
+        3.0,
+        "Days an entry may be missing from its source before it is withdrawn (0 withdraws at "
+        "once).",
+    )
     validation_row_limit: int = _setting(
         100_000, "Rows of each table that Frictionless validates (0 means all)."
     )
@@ -147,5 +164,13 @@ def _check(settings: Settings) -> None:
     for name in ("page_size", "api_max_rows", "api_default_rows", "max_file_bytes"):
         if getattr(settings, name) <= 0:
             raise ConfigError(f"setting {ENV_PREFIX}{name.upper()} must be positive")
+    if settings.harvest_timeout <= 0:
+        raise ConfigError(f"setting {ENV_PREFIX}HARVEST_TIMEOUT must be positive")
+    for name in ("harvest_retries", "harvest_workers", "withdraw_grace_days", "scan_row_limit",
+                 "validation_row_limit"):
+        if getattr(settings, name) < 0:
+            raise ConfigError(f"setting {ENV_PREFIX}{name.upper()} may not be negative")
+    if settings.harvest_stale_minutes <= 0:
+        raise ConfigError(f"setting {ENV_PREFIX}HARVEST_STALE_MINUTES must be positive")
     if settings.api_default_rows > settings.api_max_rows:
         raise ConfigError(f"{ENV_PREFIX}API_DEFAULT_ROWS may not exceed {ENV_PREFIX}API_MAX_ROWS")
