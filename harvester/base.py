@@ -29,6 +29,9 @@ class GatherResult:
     errors: dict[str, str] = field(default_factory=dict)
     # False when the source could only be read in part; then nothing is withdrawn
     complete: bool = True
+    # identifiers the source still holds but reports as not changed since the last complete
+    # run (incremental harvests): recorded as unchanged, never fetched, never withdrawn
+    unchanged: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -103,6 +103,8 @@ def run_source(
             return result
         for identifier, message in gathered.errors.items():
             _outcome(rt, result, identifier, "gather", ERRORED, message)
+        for identifier in gathered.unchanged:
+            _outcome(rt, result, identifier, "gather", "unchanged")
         total = len(gathered.items)
         for n, item in enumerate(gathered.items, start=1):
             if progress:
@@ -110,6 +112,7 @@ def run_source(
             _harvest_item(rt, kind, source, item, result)
         if gathered.complete and not dry_run:
             seen = {i.identifier for i in gathered.items} | set(gathered.errors)
+            seen |= set(gathered.unchanged)
             for dataset_id, identifier in withdraw_missing(rt, source_id=source.id, seen=seen):
                 _outcome(
                     rt, result, identifier, "import", "withdrawn", "来源中已不存在", dataset_id
