@@ -201,6 +201,9 @@ def package_dict(
         "deidentified": bool(ds.deidentified),
         "formats": sorted({r["format"] for r in resources}),
         "validation_status": None if closed else validation_status(list(ds.resources)),
+        # stored by datasets.quality.refresh_quality (None until it first runs)
+        "quality": dict(ds.quality) if ds.quality else None,
+        "quality_score": ds.quality.get("score") if ds.quality else None,
     }
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -215,10 +215,18 @@ def discard(prepared: list[PreparedFile]) -> None:
 
 
 def publish_plan(
-    rt: Runtime, *, plan: ImportPlan, prepared: list[PreparedFile], actor: str = "harvester"
+    rt: Runtime,
+    *,
+    plan: ImportPlan,
+    prepared: list[PreparedFile],
+    actor: str = "harvester",
+    index: bool = True,
 ) -> ImportOutcome:
     """Classify with the scanner's findings, store the files, commit, index. The commit is the
-    moment of publication; the prepared temporary files are removed in any case."""
+    moment of publication; the prepared temporary files are removed in any case.
+
+    ``index=False`` leaves the search index to the caller (a harvest job indexes in batches;
+    the index is derived from the database and any lag is repaired by ``sync_index``)."""
     record = plan.record
     try:
         personal = personal_columns([p.pii for p in prepared], [p.record.name for p in prepared])
@@ -255,7 +263,8 @@ def publish_plan(
             dataset_id, name = dataset.id, dataset.name
     finally:
         discard(prepared)
-    sync_index(rt, dataset_ids=[dataset_id])
+    if index:
+        sync_index(rt, dataset_ids=[dataset_id])
     return ImportOutcome(plan.outcome, dataset_id, name)
 
 
@@ -336,8 +345,10 @@ def ensure_organization(
 def _dataset_name(session: Session, record: HarvestRecord, current: str | None) -> str:
     if current:
         return current
-    taken = set(session.scalars(select(Dataset.name)))
     base = record.name if record.name and is_slug(record.name) else slugify(record.title)
+    taken = set(
+        session.scalars(select(Dataset.name).where(Dataset.name.startswith(base, autoescape=True)))
+    )
     return unique_slug(base, taken)
 
 
@@ -391,6 +402,8 @@ def _upsert(
     dataset.related = list(record.related)
     dataset.unnormalised = dict(record.unnormalised)
     dataset.content_hash = content_hash
+    dataset.missing_since = None
+    dataset.record_count = record.record_count  # the files' row count wins when there are files
     if is_new:
         session.add(dataset)
     _replace_tags(dataset, record.keywords)
@@ -557,35 +570,49 @@ def _download_name(name: str, fmt: str) -> str:
 
 def withdraw_missing(
     rt: Runtime, *, source_id: str, seen: set[str], actor: str = "harvester"
-) -> list[tuple[str, str]]:
-    """Withdraw the datasets of a source whose identifiers were not seen in a complete gather.
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """Handle the datasets of a source whose identifiers a complete gather did not see.
 
-    Returns (dataset id, source identifier) of each withdrawn dataset. Withdrawn datasets leave
-    the public catalog and index but keep their rows, so a later harvest that sees them again
-    restores them.
+    The first run that misses an entry marks it missing; once it has been missing longer than
+    ``withdraw_grace_days`` it is withdrawn: it leaves the public catalog and the index but
+    keeps its rows, so a later harvest that sees it again restores it. Returns
+    (withdrawn, still missing), each as (dataset id, source identifier).
     """
+    grace = timedelta(days=rt.settings.withdraw_grace_days)
+    now = datetime.now(UTC)
     withdrawn: list[tuple[str, str]] = []
+    missing: list[tuple[str, str]] = []
     with rt.session() as session:
         rows = session.scalars(
             select(Dataset).where(Dataset.source_id == source_id, Dataset.state != WITHDRAWN)
         ).all()
         for dataset in rows:
             if dataset.source_identifier in seen:
+                dataset.missing_since = None
+                continue
+            if dataset.missing_since is None:
+                dataset.missing_since = now
+            if now - dataset.missing_since < grace:
+                missing.append((dataset.id, dataset.source_identifier or ""))
                 continue
             dataset.state = WITHDRAWN
             dataset.revision += 1
             dataset.content_hash = None
-            dataset.metadata_modified = datetime.now(UTC)
+            dataset.metadata_modified = now
             session.add(
                 AuditEntry(
                     actor=actor,
                     action="dataset.withdraw",
                     object_type="dataset",
                     object_id=dataset.id,
-                    detail={"name": dataset.name, "reason": "no longer in its source"},
+                    detail={
+                        "name": dataset.name,
+                        "reason": "no longer in its source",
+                        "missing_since": dataset.missing_since.isoformat(),
+                    },
                 )
             )
             withdrawn.append((dataset.id, dataset.source_identifier or ""))
     if withdrawn:
         sync_index(rt, dataset_ids=[dataset_id for dataset_id, _ in withdrawn])
-    return withdrawn
+    return withdrawn, missing

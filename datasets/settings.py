@@ -166,8 +166,13 @@ def _check(settings: Settings) -> None:
             raise ConfigError(f"setting {ENV_PREFIX}{name.upper()} must be positive")
     if settings.harvest_timeout <= 0:
         raise ConfigError(f"setting {ENV_PREFIX}HARVEST_TIMEOUT must be positive")
-    for name in ("harvest_retries", "harvest_workers", "withdraw_grace_days", "scan_row_limit",
-                 "validation_row_limit"):
+    for name in (
+        "harvest_retries",
+        "harvest_workers",
+        "withdraw_grace_days",
+        "scan_row_limit",
+        "validation_row_limit",
+    ):
         if getattr(settings, name) < 0:
             raise ConfigError(f"setting {ENV_PREFIX}{name.upper()} may not be negative")
     if settings.harvest_stale_minutes <= 0:

@@ -64,6 +64,11 @@ class SourceKind(ABC):
         return location
 
     @classmethod
+    def shown_location(cls, location: str) -> str:
+        """The location as pages and the CLI show it (no passwords)."""
+        return location
+
+    @classmethod
     def check_config(cls, config: dict[str, str]) -> dict[str, str]:
         """Validate a source's configuration when it is added; returns it normalised."""
         unknown = sorted(set(config) - set(cls.config_keys))

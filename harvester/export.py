@@ -1,33 +1,49 @@
-"""Source kind ``export``: a department's 目录 spreadsheet (XLSX, CSV or JSON) plus data files.
+"""Source kind ``export``: a department's 目录 (XLSX, CSV or JSON catalog) plus data files.
 
-The catalog has one row per 信息资源, Chinese headers (their variants are mapped by
-``HEADER_SYNONYMS``), and a 数据文件 column naming files next to the catalog. A row without data
-files becomes a metadata-only entry.
+The catalog has one row per 信息资源 with Chinese headers; the variants real portals use are
+mapped by ``HEADER_SYNONYMS`` and their values normalised (placeholders such as 暂无 are empty,
+开放属性 typos and other class names map to our classes, 更新频率 to the standard cycles, counts
+such as "44,270" to numbers, format lists such as "['xls', 'api']" to lists). A 数据文件 column
+names files next to the catalog; a row without data files becomes a metadata-only entry.
+
+Nothing is silently dropped. Each record's ``unnormalised`` keeps, under the catalog's own header,
+every value that could not be mapped and every column we do not map, plus ``_normalised`` (what
+changed form: header → "raw → value") and ``_notes`` (inconsistencies such as an update date
+before the publication date).
 """
 
 from __future__ import annotations
 
-import csv
+import hashlib
 import json
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from datasets.encoding import detect_encoding
 from datasets.errors import SourceError, ValidationError
+from datasets.openness import OPENNESS_TITLES, parse_openness
 from datasets.records import FileRecord, HarvestRecord, ProviderRecord
 from datasets.vocabulary import TOPICS, parse_update_cycle
 
 from .base import GatherItem, GatherResult, SourceKind, local_folder, safe_child
-from .normalise import clean_line, clean_text, parse_count, parse_date, parse_range, split_list
-
-CATALOG_NAMES = (
-    "目录.xlsx",
-    "目录.csv",
-    "目录.json",
-    "catalog.xlsx",
-    "catalog.csv",
-    "catalog.json",
+from .export_read import (
+    CATALOG_NAMES,
+    NO_TITLE,
+    catalog_file,
+    catalog_headers,
+    read_catalog,
 )
+from .normalise import (
+    clean_line,
+    clean_text,
+    parse_count,
+    parse_date,
+    parse_range,
+    split_keywords,
+    split_list,
+)
+
+__all__ = ["CATALOG_NAMES", "HEADER_SYNONYMS", "ExportSource", "map_headers"]
 
 # field → the headers real catalogs use for it, most common first
 HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -56,6 +72,7 @@ HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
         "重点领域",
         "主题领域",
     ),
+    "industry": ("所属行业", "行业分类", "行业"),
     "keywords": ("关键字", "关键词", "标签"),
     "openness": ("开放属性", "开放类型", "开放方式"),
     "conditions": ("开放条件",),
@@ -70,200 +87,321 @@ HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
     "license": ("许可协议", "开放协议", "授权协议"),
     "record_count": ("数据量", "记录数", "数据条数"),
     "formats": ("数据格式", "资源格式", "格式"),
-    "source_url": ("详情页网址", "链接", "url"),
+    "source_url": ("详情页网址", "详情页", "链接", "网址", "url"),
 }
+
+# the names older callers (tests/unit/test_pii_scanner.py) import
+_catalog_file = catalog_file
+_read_catalog = read_catalog
+
+# values portals put in a field that has not been filled in
+_DEFAULT_VALUES = frozenset({"默认主题", "默认分类", "默认领域", "默认行业", "其他行业"})
+_INDUSTRY_DEFAULTS = _DEFAULT_VALUES | {"其他"}
+_MAX_TOPIC = 50  # datasets.topic column
+_MAX_IDENTIFIER = 250  # datasets.source_identifier is 300 characters
+EMPTY = "（空）"
 
 
 def map_headers(headers: list[str]) -> dict[str, str]:
-    """field → header actually present, choosing the most common synonym."""
-    present = {h.strip(): h for h in headers if h and h.strip()}
+    """field → header actually present, choosing the most common synonym (Latin names in any
+    case)."""
+    present: dict[str, str] = {}
+    for header in headers:
+        if isinstance(header, str) and header.strip():
+            present.setdefault(header.strip().lower(), header)
     mapping: dict[str, str] = {}
     for fld, names in HEADER_SYNONYMS.items():
         for name in names:
-            if name in present and present[name] not in mapping.values():
-                mapping[fld] = present[name]
+            header = present.get(name.lower())
+            if header is not None and header not in mapping.values():
+                mapping[fld] = header
                 break
     return mapping
 
 
 class ExportSource(SourceKind):
     kind = "export"
-    description = "A department export: a 目录 spreadsheet (XLSX/CSV/JSON) plus its data files"
+    description = "A department export: a 目录 spreadsheet or JSON catalog plus its data files"
 
     @classmethod
     def check_location(cls, location: str) -> str:
-        return str(_catalog_file(local_folder(location, what="导出目录")))
+        catalog = catalog_file(local_folder(location, what="导出目录"))
+        _mapping(catalog, read_catalog(catalog))
+        return str(catalog)
 
     def gather(self) -> GatherResult:
-        catalog = _catalog_file(local_folder(self.source.location, what="导出目录"))
-        rows = _read_catalog(catalog)
-        if not rows:
-            raise SourceError(f"目录文件没有数据行：{catalog.name}")
-        mapping = map_headers(list(rows[0].keys()))
-        if "title" not in mapping:
-            raise SourceError(f"目录文件缺少“信息资源名称”列：{catalog.name}")
+        catalog = catalog_file(local_folder(self.source.location, what="导出目录"))
+        rows = read_catalog(catalog)
+        mapping = _mapping(catalog, rows)
+        is_json = catalog.suffix.lower() == ".json"
         items: list[GatherItem] = []
-        seen: dict[str, int] = {}
-        for number, row in enumerate(rows, start=2):
-            values = {fld: row.get(header) for fld, header in mapping.items()}
-            title = clean_line(values.get("title"))
+        errors: dict[str, str] = {}
+        numbers: dict[str, int] = {}  # base identifier → how many rows used it
+        first: dict[str, tuple[str, str]] = {}  # row content → (identifier, position)
+        copies: dict[str, int] = {}
+        for n, row in enumerate(rows, start=1):
+            # a spreadsheet's header is its first line; a JSON catalog counts entries
+            position = f"第 {n} 条" if is_json else f"第 {n + 1} 行"
+            payload = {"row": row, "mapping": mapping, "base": catalog.parent}
+            title = clean_line(row.get(mapping["title"]))
             if not title:
-                if any(clean_text(v) for v in row.values()):
-                    key = f"row-{number}"
-                    seen[key] = 1
-                    items.append(
-                        GatherItem(
-                            key,
-                            {"values": values, "row": row, "line": number, "base": catalog.parent},
-                            "",
-                        )
-                    )
+                if any(clean_text(v) for v in row.values() if not isinstance(v, list | dict)):
+                    items.append(GatherItem(f"row-{n + (0 if is_json else 1)}", payload, ""))
                 continue
-            base_id = clean_line(values.get("code")) or title
-            seen[base_id] = seen.get(base_id, 0) + 1
-            identifier = base_id if seen[base_id] == 1 else f"{base_id}#{seen[base_id]}"
-            items.append(
-                GatherItem(
-                    identifier,
-                    {"values": values, "row": row, "line": number, "base": catalog.parent},
-                    title,
+            content = json.dumps(row, sort_keys=True, default=str, ensure_ascii=False)
+            if content in first:
+                # crawled and exported catalogs repeat whole entries; one dataset is enough
+                identifier, where = first[content]
+                copies[identifier] = copies.get(identifier, 1) + 1
+                errors[f"{identifier}#重复{copies[identifier]}"] = (
+                    f"{position}与{where}完全相同，重复条目未导入"
                 )
-            )
-        return GatherResult(items)
+                continue
+            base_id = _base_identifier(row, mapping, title)
+            numbers[base_id] = numbers.get(base_id, 0) + 1
+            identifier = base_id if numbers[base_id] == 1 else f"{base_id}#{numbers[base_id]}"
+            first[content] = (identifier, position)
+            items.append(GatherItem(identifier, payload, title))
+        return GatherResult(items, errors)
 
     def fetch(self, item: GatherItem) -> HarvestRecord:
-        values: dict[str, Any] = item.payload["values"]
         row: dict[str, Any] = item.payload["row"]
+        mapping: dict[str, str] = item.payload["mapping"]
         base: Path = item.payload["base"]
-        mapped = {h for h in (map_headers(list(row.keys())) or {}).values()}
-        unnormalised: dict[str, Any] = {
-            k: v for k, v in row.items() if k not in mapped and clean_text(v) is not None
-        }
-        openness = clean_line(values.get("openness"))
-        conditions = clean_text(values.get("conditions"))
-        if openness is None and conditions:
-            # Some portals (e.g. Guangxi) write the class itself in a 开放条件 column.
-            from datasets.openness import parse_openness
+        return _RowReader(row, mapping).record(item.identifier, base)
 
-            if parse_openness(conditions) is not None:
-                openness, conditions = conditions, None
-        topic = clean_line(values.get("topic"))
-        if topic and topic not in TOPICS:
-            unnormalised["分类"] = topic
-        cycle_raw = clean_line(values.get("update_cycle"))
-        cycle = parse_update_cycle(cycle_raw)
-        if cycle_raw and cycle is None:
-            unnormalised["更新周期"] = cycle_raw
-        issued, modified = (
-            _date(values, "issued", unnormalised),
-            _date(values, "modified", unnormalised),
-        )
-        start, end = parse_range(values.get("temporal"))
-        files = tuple(self._files(base, values.get("files")))
-        formats = split_list(values.get("formats"))
-        if formats and not files:
-            unnormalised["数据格式"] = formats
+
+def _mapping(catalog: Path, rows: list[dict[str, Any]]) -> dict[str, str]:
+    if not rows:
+        raise SourceError(f"目录文件没有数据行：{catalog.name}")
+    headers = catalog_headers(rows)
+    mapping = map_headers(headers)
+    if "title" not in mapping:
+        shown = "、".join(headers[:8]) + ("…" if len(headers) > 8 else "")
+        raise SourceError(f"{NO_TITLE}：{catalog.name}（现有字段：{shown or '无'}）")
+    return mapping
+
+
+def _base_identifier(row: dict[str, Any], mapping: dict[str, str], title: str) -> str:
+    """The catalog code, else title@provider: titles repeat across departments."""
+    code = clean_line(row.get(mapping.get("code", "")))
+    if code:
+        base = code
+    else:
+        provider = clean_line(row.get(mapping.get("provider", "")))
+        base = f"{title}@{provider}" if provider else title
+    if len(base) > _MAX_IDENTIFIER:
+        digest = hashlib.sha1(base.encode("utf-8")).hexdigest()[:12]  # noqa: S324 — a name
+        base = f"{base[:200]}~{digest}"
+    return base
+
+
+class _RowReader:
+    """Normalises one catalog row, remembering what changed form and what could not be used."""
+
+    def __init__(self, row: dict[str, Any], mapping: dict[str, str]) -> None:
+        self.row = row
+        self.mapping = mapping
+        self.unnormalised: dict[str, Any] = {}
+        self.normalised: dict[str, str] = {}
+        self.notes: list[str] = []
+
+    def header(self, fld: str) -> str:
+        return self.mapping.get(fld, fld)
+
+    def raw(self, fld: str) -> Any:
+        header = self.mapping.get(fld)
+        return self.row.get(header) if header is not None else None
+
+    def keep(self, fld: str, value: Any) -> None:
+        self.unnormalised[self.header(fld)] = _plain(value)
+
+    def note(self, fld: str, raw: Any, value: Any) -> None:
+        self.normalised[self.header(fld)] = f"{_shown(raw)} → {_shown(value)}"
+
+    # -- the fields ----------------------------------------------------------------------------
+
+    def record(self, identifier: str, base: Path) -> HarvestRecord:
+        mapped = set(self.mapping.values())
+        for header, value in self.row.items():
+            if header not in mapped and _present(value):
+                self.unnormalised[header] = _plain(value)
+        openness, conditions = self.openness()
+        topic, keywords = self.topic(), self.keywords()
+        cycle, count = self.update_cycle(), self.record_count()
+        issued, modified = self.date("issued"), self.date("modified")
+        if issued and modified and modified < issued:
+            self.notes.append(
+                f"{self.header('modified')}早于{self.header('issued')}：{modified} < {issued}"
+            )
+        start, end = parse_range(self.raw("temporal"))
+        if (start, end) == (None, None) and _present(self.raw("temporal")):
+            self.keep("temporal", self.raw("temporal"))
+        files = tuple(_files(base, self.raw("files")))
+        self.formats(bool(files))
+        unnormalised = dict(self.unnormalised)
+        if self.normalised:
+            unnormalised["_normalised"] = dict(self.normalised)
+        if self.notes:
+            unnormalised["_notes"] = list(self.notes)
         return HarvestRecord(
-            identifier=item.identifier,
-            title=clean_line(values.get("title")) or "",
-            notes=clean_text(values.get("notes")) or "",
-            code=clean_line(values.get("code")),
+            identifier=identifier,
+            title=clean_line(self.raw("title")) or "",
+            notes=clean_text(self.raw("notes")) or "",
+            code=clean_line(self.raw("code")),
             provider=ProviderRecord(
-                clean_line(values.get("provider")) or "", clean_line(values.get("provider_code"))
+                clean_line(self.raw("provider")) or "", clean_line(self.raw("provider_code"))
             ),
             topic=topic,
-            keywords=tuple(split_list(values.get("keywords"))),
+            keywords=keywords,
             openness=openness,
             conditions=conditions,
-            exclusion_rule=clean_line(values.get("exclusion_rule")),
-            exclusion_basis=clean_text(values.get("exclusion_basis")),
-            share_type=clean_line(values.get("share_type")),
+            exclusion_rule=clean_line(self.raw("exclusion_rule")),
+            exclusion_basis=clean_text(self.raw("exclusion_basis")),
+            share_type=clean_line(self.raw("share_type")),
             update_cycle=cycle,
             issued=issued,
             modified=modified,
             temporal_start=start,
             temporal_end=end,
-            record_count=parse_count(values.get("record_count")),
-            license_title=clean_line(values.get("license")),
-            source_url=clean_line(values.get("source_url")),
+            record_count=count,
+            license_title=clean_line(self.raw("license")),
+            source_url=clean_line(self.raw("source_url")),
             files=files,
-            unnormalised={
-                k: str(v) if not isinstance(v, list) else v for k, v in unnormalised.items()
-            },
+            unnormalised=unnormalised,
         )
 
-    @staticmethod
-    def _files(base: Path, value: Any) -> list[FileRecord]:
-        files = []
-        for name in split_list(value):
-            path = safe_child(base, name)
-            if not path.is_file():
-                raise ValidationError(f"目录所列数据文件不存在：{name}", {"files": [name]})
-            files.append(
-                FileRecord(
-                    path=path, name=path.stem, title=path.stem, format=path.suffix.lstrip(".")
-                )
-            )
-        return files
+    def topic(self) -> str | None:
+        raw = self.raw("topic")
+        text = clean_line(raw)
+        if text in _DEFAULT_VALUES:
+            self.note("topic", raw, EMPTY)
+            return None
+        values = split_keywords(text)
+        if not values:
+            return None
+        topic = values[0]
+        if len(values) > 1:  # one topic is stored; the whole value is kept
+            self.keep("topic", raw)
+            self.note("topic", raw, topic)
+        elif topic != text:  # "城乡建设,城乡建设,城乡建设"
+            self.note("topic", raw, topic)
+        if len(topic) > _MAX_TOPIC:
+            self.keep("topic", raw)
+            return None
+        if topic not in TOPICS:  # still a useful facet, but not our vocabulary
+            self.keep("topic", raw)
+        return topic
+
+    def keywords(self) -> tuple[str, ...]:
+        words = split_keywords(self.raw("keywords"))
+        raw = self.raw("industry")
+        industry = clean_line(raw)
+        if industry in _INDUSTRY_DEFAULTS:
+            self.note("industry", raw, EMPTY)
+        elif industry and industry not in words:
+            words.append(industry)  # 国民经济行业分类: a useful tag
+        return tuple(words)
+
+    def openness(self) -> tuple[str | None, str | None]:
+        raw = self.raw("openness")
+        text = clean_line(raw)
+        conditions = clean_text(self.raw("conditions"))
+        fld = "openness"
+        if text is None and conditions and parse_openness(conditions) is not None:
+            # Some portals (e.g. Guangxi) write the class itself in a 开放条件 column.
+            fld, raw, text, conditions = "conditions", self.raw("conditions"), conditions, None
+        if text is None:
+            return None, conditions  # not declared: open by default
+        code = parse_openness(text)
+        if code is None:  # left as declared: the openness engine refuses it with the reason
+            self.keep(fld, raw)
+            return text, conditions
+        if fld == "conditions":
+            self.note(fld, raw, f"开放属性 {code}")
+        elif text not in (code, OPENNESS_TITLES[code]):
+            self.note(fld, raw, code)
+        return code, conditions
+
+    def update_cycle(self) -> str | None:
+        raw = self.raw("update_cycle")
+        text = clean_line(raw)
+        if text is None:
+            return None
+        cycle = parse_update_cycle(text)
+        if cycle is None:
+            self.keep("update_cycle", raw)
+        elif cycle != text:
+            self.note("update_cycle", raw, cycle)
+        return cycle
+
+    def date(self, fld: str) -> date | None:
+        raw = self.raw(fld)
+        parsed = parse_date(raw)
+        if parsed is None:
+            if _present(raw):
+                self.keep(fld, raw)
+        elif isinstance(raw, str) and clean_line(raw) != parsed.isoformat():
+            self.note(fld, raw, parsed.isoformat())
+        return parsed
+
+    def record_count(self) -> int | None:
+        raw = self.raw("record_count")
+        count = parse_count(raw)
+        if count is None:
+            if _present(raw):
+                self.keep("record_count", raw)
+        elif isinstance(raw, str) and clean_line(raw) != str(count):
+            self.note("record_count", raw, count)
+        return count
+
+    def formats(self, has_files: bool) -> None:
+        """The formats a metadata-only entry declares, kept as a list (files name their own)."""
+        raw = self.raw("formats")
+        formats = split_list(raw)
+        if not formats or has_files:
+            return
+        self.unnormalised[self.header("formats")] = formats
+        if isinstance(raw, str) and clean_line(raw) != ", ".join(formats):
+            self.note("formats", raw, ", ".join(formats))
 
 
-def _date(values: dict[str, Any], key: str, unnormalised: dict[str, Any]) -> Any:
-    raw = values.get(key)
-    parsed = parse_date(raw)
-    if parsed is None and clean_text(raw):
-        unnormalised[key] = str(raw)
-    return parsed
+def _files(base: Path, value: Any) -> list[FileRecord]:
+    files = []
+    for name in split_list(value):
+        path = safe_child(base, name)
+        if not path.is_file():
+            raise ValidationError(f"目录所列数据文件不存在：{name}", {"files": [name]})
+        files.append(
+            FileRecord(path=path, name=path.stem, title=path.stem, format=path.suffix.lstrip("."))
+        )
+    return files
 
 
-def _catalog_file(path: Path) -> Path:
-    if path.is_file():
-        if path.suffix.lower() not in (".xlsx", ".csv", ".json"):
-            raise SourceError(f"目录文件须为 XLSX、CSV 或 JSON：{path.name}")
-        return path
-    for name in CATALOG_NAMES:
-        if (path / name).is_file():
-            return path / name
-    raise SourceError(f"导出目录中没有目录文件（{'、'.join(CATALOG_NAMES[:3])}）：{path.name}")
+def _present(value: Any) -> bool:
+    if isinstance(value, list | tuple | dict):
+        return bool(value)
+    return clean_text(value) is not None
 
 
-def _read_catalog(path: Path) -> list[dict[str, Any]]:
-    suffix = path.suffix.lower()
-    try:
-        if suffix == ".csv":
-            with path.open(encoding=detect_encoding(path), newline="") as handle:
-                return [dict(r) for r in csv.DictReader(handle)]
-        if suffix == ".json":
-            data = json.loads(path.read_text(encoding=detect_encoding(path)))
-            if isinstance(data, dict):
-                data = data.get("data") or data.get("datasets") or data.get("result") or []
-            if not isinstance(data, list):
-                raise SourceError(f"JSON 目录须为对象数组：{path.name}")
-            return [r for r in data if isinstance(r, dict)]
-        return _read_xlsx(path)
-    except (ValidationError, json.JSONDecodeError, UnicodeDecodeError, csv.Error) as exc:
-        raise SourceError(f"目录文件无法读取：{path.name}（{exc}）") from None
+def _plain(value: Any) -> Any:
+    """A JSON value for ``unnormalised``: text tidied, dates in ISO form."""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, str):
+        return clean_text(value) or value.strip()
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    return str(value)
 
 
-def _read_xlsx(path: Path) -> list[dict[str, Any]]:
-    from openpyxl import load_workbook
-
-    try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # noqa: BLE001 — openpyxl raises many kinds on a bad file
-        raise SourceError(f"目录文件无法读取：{path.name}（{type(exc).__name__}）") from None
-    try:
-        rows = workbook.worksheets[0].iter_rows(values_only=True)
-        header: list[str] | None = None
-        out = []
-        for row in rows:
-            cells = list(row)
-            if header is None:
-                if any(c not in (None, "") for c in cells):
-                    header = [str(c).strip() if c is not None else "" for c in cells]
-                continue
-            if all(c in (None, "") for c in cells):
-                continue
-            out.append({h: cells[i] if i < len(cells) else None for i, h in enumerate(header) if h})
-        return out
-    finally:
-        workbook.close()
+def _shown(value: Any) -> str:
+    if isinstance(value, str):
+        return value.strip() or EMPTY
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value)
+    return str(value)

@@ -82,10 +82,14 @@ class HttpClient:
         """Stream ``url`` into a new file in ``folder``; removed again if anything goes wrong."""
         folder.mkdir(parents=True, exist_ok=True)
         response = self._request(url, None)
-        fd, name = tempfile.mkstemp(dir=folder, suffix=suffix)
-        path = Path(name)
         try:
             _check_length(response, self.max_bytes, url)
+            fd, name = tempfile.mkstemp(dir=folder, suffix=suffix)
+        except BaseException:
+            response.close()
+            raise
+        path = Path(name)
+        try:
             total = 0
             with os.fdopen(fd, "wb") as out:
                 for chunk in response.iter_content(_CHUNK):

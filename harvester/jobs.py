@@ -1,30 +1,50 @@
 """Harvest jobs: gather → fetch → import for one source, every object's outcome stored.
 
-One bad object never stops a job; a source that cannot be read fails its job with a reason.
+One bad object never stops a job; a source that cannot be read fails its job with a reason; a
+job holds its source's lock and beats a heartbeat, so it never stays "running" forever. Files
+of changed records are validated and scanned in worker processes (``preparing.Preparer``);
+publishing (database commit, file placement, index) happens here, one record at a time.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from datasets.errors import KaifangError, SourceError
 from datasets.indexing import sync_index
-from datasets.models import HarvestJob, HarvestObject
-from datasets.publishing import ERRORED, check_record, import_record, withdraw_missing
+from datasets.models import HarvestJob, HarvestObject, HarvestSource
+from datasets.publishing import (
+    ERRORED,
+    UNCHANGED,
+    ImportOutcome,
+    ImportPlan,
+    plan_import,
+    publish_plan,
+    withdraw_missing,
+)
 from datasets.runtime import Runtime
 
-from .base import SourceConfig
-from .sources import KINDS
+from . import locks
+from .base import GatherItem, SourceConfig, SourceKind
+from .preparing import Preparer
+from .sources import KINDS, source_config
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int], None]
+FREQUENCY_PERIODS = {
+    "hourly": timedelta(hours=1),
+    "daily": timedelta(days=1),
+    "weekly": timedelta(weeks=1),
+    "monthly": timedelta(days=30),
+}
 
 
 @dataclass
@@ -44,27 +64,33 @@ class JobResult:
         return text + (f" — {self.message}" if self.message else "")
 
 
-def _start_job(rt: Runtime, source: SourceConfig, dry_run: bool) -> str:
-    with rt.session() as session:
-        job = HarvestJob(source_id=source.id, status="running", dry_run=dry_run)
-        session.add(job)
-        session.flush()
-        return job.id
+class _Job:
+    """Book-keeping of one running job: outcomes (written in batches), heartbeat, result."""
 
+    FLUSH_EVERY = 200  # outcomes
+    FLUSH_SECONDS = 5.0
+    INDEX_EVERY = 500  # published datasets between search-index updates
 
-def _record(
-    rt: Runtime,
-    job_id: str,
-    identifier: str,
-    stage: str,
-    outcome: str,
-    message: str = "",
-    dataset_id: str | None = None,
-) -> None:
-    with rt.session() as session:
-        session.add(
+    def __init__(self, rt: Runtime, source: SourceConfig, result: JobResult) -> None:
+        self.rt, self.source, self.result = rt, source, result
+        self._buffer: list[HarvestObject] = []
+        self._flushed_at = time.monotonic()
+        self._unindexed = 0
+
+    def outcome(
+        self,
+        identifier: str,
+        stage: str,
+        outcome: str,
+        message: str = "",
+        dataset_id: str | None = None,
+    ) -> None:
+        self.result.counts[outcome] += 1
+        if outcome != UNCHANGED:
+            self.result.changes.append((outcome, identifier, message))
+        self._buffer.append(
             HarvestObject(
-                job_id=job_id,
+                job_id=self.result.job_id,
                 identifier=identifier[:300],
                 stage=stage,
                 outcome=outcome,
@@ -72,99 +98,182 @@ def _record(
                 dataset_id=dataset_id,
             )
         )
-        job = session.get(HarvestJob, job_id)
-        if job is not None:
-            job.heartbeat_at = datetime.now(UTC)
+        if outcome in ("added", "updated"):
+            self._unindexed += 1
+            if self._unindexed >= self.INDEX_EVERY:
+                sync_index(self.rt)
+                self._unindexed = 0
+        due = time.monotonic() - self._flushed_at >= self.FLUSH_SECONDS
+        if len(self._buffer) >= self.FLUSH_EVERY or due:
+            self.flush()
 
+    def flush(self) -> None:
+        """Write buffered outcomes and beat the heartbeat, in one transaction each."""
+        if self._buffer:
+            with self.rt.session() as session:
+                session.add_all(self._buffer)
+            self._buffer = []
+        locks.heartbeat(self.rt, source_id=self.source.id, job_id=self.result.job_id)
+        self._flushed_at = time.monotonic()
 
-def _finish(rt: Runtime, job_id: str, status: str, counts: Counter, message: str) -> None:
-    with rt.session() as session:
-        job = session.get(HarvestJob, job_id)
-        job.status = status
-        job.finished_at = datetime.now(UTC)
-        job.stats = dict(counts)
-        job.message = message[:2000]
+    def finish(self, status: str, *, complete_since: datetime | None = None) -> None:
+        self.result.status = status
+        self.flush()
+        with self.rt.session() as session:
+            job = session.get(HarvestJob, self.result.job_id)
+            job.status = status
+            job.finished_at = datetime.now(UTC)
+            job.stats = dict(self.result.counts)
+            job.message = self.result.message[:2000]
+            if complete_since is not None:
+                session.get(HarvestSource, self.source.id).last_complete_at = complete_since
+        locks.release(self.rt, source_id=self.source.id, job_id=self.result.job_id)
 
 
 def run_source(
-    rt: Runtime, source: SourceConfig, *, dry_run: bool = False, progress: Progress | None = None
+    rt: Runtime,
+    source: SourceConfig,
+    *,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+    workers: int | None = None,
 ) -> JobResult:
-    """Harvest one source. Never raises for problems in the source; they end up in the result."""
-    job_id = _start_job(rt, source, dry_run)
-    result = JobResult(source.name, job_id, "running", dry_run)
+    """Harvest one source. Problems in the source end up in the result, never as exceptions;
+    a source whose lock another live job holds raises ``SourceError``."""
+    started = datetime.now(UTC)
+    with rt.session() as session:
+        record = HarvestJob(
+            source_id=source.id,
+            status="running",
+            dry_run=dry_run,
+            started_at=started,
+            heartbeat_at=started,
+        )
+        session.add(record)
+        session.flush()
+        job_id = record.id
+    try:
+        locks.acquire(rt, source_id=source.id, source_name=source.name, job_id=job_id)
+    except SourceError as exc:
+        with rt.session() as session:
+            job = session.get(HarvestJob, job_id)
+            job.status, job.finished_at, job.message = "failed", datetime.now(UTC), exc.message
+        raise
+    job = _Job(rt, source, JobResult(source.name, job_id, "running", dry_run))
     kind = KINDS[source.kind](source, rt)
     try:
-        try:
-            gathered = kind.gather()
-        except SourceError as exc:
-            result.status, result.message = "failed", exc.message
-            _record(rt, job_id, source.name, "gather", ERRORED, exc.message)
-            _finish(rt, job_id, "failed", result.counts, exc.message)
-            return result
-        for identifier, message in gathered.errors.items():
-            _outcome(rt, result, identifier, "gather", ERRORED, message)
-        for identifier in gathered.unchanged:
-            _outcome(rt, result, identifier, "gather", "unchanged")
-        total = len(gathered.items)
-        for n, item in enumerate(gathered.items, start=1):
-            if progress:
-                progress(item.title or item.identifier, n, total)
-            _harvest_item(rt, kind, source, item, result)
-        if gathered.complete and not dry_run:
-            seen = {i.identifier for i in gathered.items} | set(gathered.errors)
-            seen |= set(gathered.unchanged)
-            for dataset_id, identifier in withdraw_missing(rt, source_id=source.id, seen=seen):
-                _outcome(
-                    rt, result, identifier, "import", "withdrawn", "来源中已不存在", dataset_id
-                )
-        if not dry_run:
-            sync_index(rt)
-        result.status = "finished"
-        _finish(rt, job_id, "finished", result.counts, result.message)
+        _run(job, kind, dry_run=dry_run, progress=progress, workers=workers, started=started)
     except BaseException as exc:
-        message = f"任务意外中止：{type(exc).__name__}: {exc}"
         log.exception("harvest of %s crashed", source.name)
-        _finish(rt, job_id, "failed", result.counts, message)
+        job.result.message = f"任务意外中止：{type(exc).__name__}: {exc}"
+        job.finish("failed")
         raise
     finally:
         kind.close()
-    return result
+    return job.result
 
 
-def _harvest_item(rt: Runtime, kind, source: SourceConfig, item, result: JobResult) -> None:  # type: ignore[no-untyped-def]
+def _run(
+    job: _Job,
+    kind: SourceKind,
+    *,
+    dry_run: bool,
+    progress: Progress | None,
+    workers: int | None,
+    started: datetime,
+) -> None:
+    rt, source = job.rt, job.source
+    try:
+        gathered = kind.gather()
+    except SourceError as exc:
+        job.result.message = exc.message
+        job.outcome(source.name, "gather", ERRORED, exc.message)
+        job.finish("failed")
+        return
+    for identifier, message in gathered.errors.items():
+        job.outcome(identifier, "gather", ERRORED, message)
+    for identifier in gathered.unchanged:
+        job.outcome(identifier, "gather", UNCHANGED)
+    total = len(gathered.items)
+    with Preparer(rt, workers=workers, expected=total) as preparer:
+        for n, item in enumerate(gathered.items, start=1):
+            if progress:
+                progress(item.title or item.identifier, n, total)
+            plan = _plan(job, kind, item, dry_run)
+            if plan is not None:
+                preparer.submit(plan)
+            for done, prepared, error in preparer.ready():
+                _publish(job, done, prepared, error)
+        for done, prepared, error in preparer.drain():
+            _publish(job, done, prepared, error)
+    complete = gathered.complete and not dry_run
+    if complete:
+        seen = {i.identifier for i in gathered.items} | set(gathered.errors)
+        seen |= set(gathered.unchanged)
+        withdrawn, missing = withdraw_missing(rt, source_id=source.id, seen=seen)
+        for dataset_id, identifier in withdrawn:
+            job.outcome(identifier, "import", "withdrawn", "来源中已不存在", dataset_id)
+        if missing:
+            days = rt.settings.withdraw_grace_days
+            job.result.message = f"{len(missing)} 个条目已不在来源中，{days:g} 天后仍未出现将撤回"
+    if not dry_run:
+        sync_index(rt)
+        _after_harvest(rt)
+    job.finish("finished", complete_since=started if complete else None)
+
+
+def _plan(job: _Job, kind: SourceKind, item: GatherItem, dry_run: bool) -> ImportPlan | None:
+    """Fetch an item's metadata and decide what to do; outcomes needing no files end here."""
     stage = "fetch"
     try:
         record = kind.fetch(item)
-        check_record(record)  # refuse state secrets and invalid entries before storing anything
         stage = "import"
-        outcome = import_record(
-            rt, record=record, source_id=source.id, dry_run=result.dry_run, fetch=kind.fetch_files
-        )
-    except KaifangError as exc:  # refused state secrets, invalid entries, unreadable files
-        _outcome(rt, result, item.identifier, stage, ERRORED, exc.message)
-        return
+        plan = plan_import(job.rt, record=record, source_id=job.source.id)
+        if isinstance(plan, ImportOutcome):
+            job.outcome(item.identifier, "import", plan.outcome, plan.message, plan.dataset_id)
+            return None
+        if dry_run:
+            job.outcome(item.identifier, "import", plan.outcome, "", plan.existing_id)
+            return None
+        stage = "fetch"
+        if plan.wants_files and any(f.path is None for f in plan.files):
+            plan = replace(plan, record=kind.fetch_files(plan.record))
+        return plan
+    except KaifangError as exc:  # refused state secrets, invalid entries, failed downloads
+        job.outcome(item.identifier, stage, ERRORED, exc.message)
     except Exception as exc:  # noqa: BLE001 — one bad object never stops a job
-        log.exception("object %s of %s failed", item.identifier, source.name)
-        _outcome(rt, result, item.identifier, stage, ERRORED, f"{type(exc).__name__}: {exc}")
+        log.exception("object %s of %s failed", item.identifier, job.source.name)
+        job.outcome(item.identifier, stage, ERRORED, f"{type(exc).__name__}: {exc}")
+    return None
+
+
+def _publish(job: _Job, plan: ImportPlan, prepared, error: BaseException | None) -> None:  # type: ignore[no-untyped-def]
+    identifier = plan.record.identifier
+    if error is not None:
+        message = (
+            error.message
+            if isinstance(error, KaifangError)
+            else (f"{type(error).__name__}: {error}")
+        )
+        job.outcome(identifier, "import", ERRORED, message)
         return
-    _outcome(
-        rt, result, item.identifier, "import", outcome.outcome, outcome.message, outcome.dataset_id
-    )
+    try:
+        outcome = publish_plan(job.rt, plan=plan, prepared=prepared, index=False)
+    except KaifangError as exc:
+        job.outcome(identifier, "import", ERRORED, exc.message)
+    except Exception as exc:  # noqa: BLE001
+        log.exception("publishing %s of %s failed", identifier, job.source.name)
+        job.outcome(identifier, "import", ERRORED, f"{type(exc).__name__}: {exc}")
+    else:
+        job.outcome(identifier, "import", outcome.outcome, outcome.message, outcome.dataset_id)
 
 
-def _outcome(
-    rt: Runtime,
-    result: JobResult,
-    identifier: str,
-    stage: str,
-    outcome: str,
-    message: str = "",
-    dataset_id: str | None = None,
-) -> None:
-    result.counts[outcome] += 1
-    if outcome != "unchanged":
-        result.changes.append((outcome, identifier, message))
-    _record(rt, result.job_id, identifier, stage, outcome, message, dataset_id)
+def _after_harvest(rt: Runtime) -> None:
+    """Catalog-wide work after a harvest: quality scores, removal of unreferenced files."""
+    from datasets.maintenance import collect_garbage, refresh_quality
+
+    refresh_quality(rt)
+    collect_garbage(rt)
 
 
 def run_harvest(
@@ -174,7 +283,42 @@ def run_harvest(
     dry_run: bool = False,
     progress: Progress | None = None,
 ) -> list[JobResult]:
-    return [run_source(rt, s, dry_run=dry_run, progress=progress) for s in sources]
+    """Harvest several sources one after another; a busy source fails alone."""
+    locks.reap(rt)
+    results = []
+    for source in sources:
+        try:
+            results.append(run_source(rt, source, dry_run=dry_run, progress=progress))
+        except SourceError as exc:
+            results.append(JobResult(source.name, "", "failed", dry_run, message=exc.message))
+    return results
+
+
+def due_sources(rt: Runtime, *, now: datetime | None = None) -> list[SourceConfig]:
+    """Active sources with a frequency whose last finished job is older than that frequency."""
+    now = now or datetime.now(UTC)
+    with rt.reader() as session:
+        last = dict(
+            session.execute(
+                select(HarvestJob.source_id, func.max(HarvestJob.started_at))
+                .where(HarvestJob.status == "finished", HarvestJob.dry_run.is_(False))
+                .group_by(HarvestJob.source_id)
+            ).all()
+        )
+        sources = session.scalars(
+            select(HarvestSource)
+            .where(HarvestSource.active, HarvestSource.frequency != "manual")
+            .order_by(HarvestSource.name)
+        ).all()
+        due = []
+        for source in sources:
+            period = FREQUENCY_PERIODS.get(source.frequency)
+            previous = last.get(source.id)
+            if previous is not None and previous.tzinfo is None:
+                previous = previous.replace(tzinfo=UTC)
+            if period is not None and (previous is None or now - previous >= period):
+                due.append(source_config(source))
+        return due
 
 
 def job_objects(rt: Runtime, job_id: str) -> list[dict]:

@@ -76,6 +76,44 @@ def split_list(value: object | None) -> list[str]:
     return [i for i in items if i]
 
 
+# separators of keyword lists, strongest first: a list is split at the strongest kind present, so
+# "水利、环境和公共设施管理业,气象服务" keeps the 、 inside the industry name
+_KEYWORD_SEPARATORS = (
+    re.compile(r"[\r\n\t]+"),
+    re.compile(r"[;；|]+"),
+    re.compile(r"[,，]+"),
+    re.compile(r"[、]+"),
+)
+
+
+def split_keywords(value: object | None) -> list[str]:
+    """Split a keyword list the way portals write it, in order and without repeats.
+
+    Tags joined by line breaks and tabs (``"商贸流通\\r\\n\\t公共管理、社会保障和社会组织"``), by
+    semicolons, commas or 、 are split at the strongest separator present only, so a 、 inside a
+    name such as 公共管理、社会保障和社会组织 survives when the list itself uses another separator.
+    """
+    if value is None:
+        return []
+    if isinstance(value, list | tuple):
+        parts: list[str] = [str(v) for v in value if v is not None]
+    else:
+        text = str(value)
+        if text.strip().startswith("[") and text.strip().endswith("]"):
+            return split_keywords(split_list(text))
+        parts = [text]
+        for separator in _KEYWORD_SEPARATORS:
+            if separator.search(text.strip()):
+                parts = separator.split(text)
+                break
+    out: list[str] = []
+    for part in parts:
+        word = clean_line(part.strip(" '\""))
+        if word and word not in out:
+            out.append(word)
+    return out
+
+
 _DATE_PATTERNS = (
     re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})"),
     re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})"),

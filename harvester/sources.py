@@ -12,12 +12,20 @@ from datasets.models import Dataset, HarvestJob, HarvestSource
 from datasets.runtime import Runtime
 
 from .base import SourceConfig, SourceKind
+from .ckan import CkanSource
+from .datajson import DataJsonSource
 from .datapackage import DataPackageSource
+from .dcat import DcatSource
 from .export import ExportSource
+from .sql import SqlSource
 
 KINDS: dict[str, type[SourceKind]] = {
     DataPackageSource.kind: DataPackageSource,
+    CkanSource.kind: CkanSource,
     ExportSource.kind: ExportSource,
+    SqlSource.kind: SqlSource,
+    DcatSource.kind: DcatSource,
+    DataJsonSource.kind: DataJsonSource,
 }
 FREQUENCIES = ("manual", "hourly", "daily", "weekly", "monthly")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{1,99}$")
@@ -83,7 +91,9 @@ def source_dict(source: HarvestSource, **extra: Any) -> dict[str, Any]:
         "name": source.name,
         "title": source.title,
         "kind": source.kind,
-        "location": source.location,
+        "location": KINDS[source.kind].shown_location(source.location)
+        if source.kind in KINDS
+        else source.location,
         "frequency": source.frequency,
         "config": dict(source.config),
         "active": source.active,

@@ -80,3 +80,25 @@ def reclassify(name: str):  # type: ignore[no-untyped-def]
     )
     flash(f"已重新分类：{result['name']}", "ok")
     return redirect(url_for("admin.dataset", name=name))
+
+
+@bp.route("/harvest")
+def harvest_history():  # type: ignore[no-untyped-def]
+    from harvester.history import harvest_history as history
+    from harvester.sources import list_sources
+
+    source = request.args.get("source") or None
+    data = history(get_runtime(), actor=current_actor(), source=source)
+    return render_template(
+        "admin/harvest.html", history=data, sources=list_sources(get_runtime()), source=source
+    )
+
+
+@bp.route("/harvest/<job_id>")
+def harvest_job(job_id: str):  # type: ignore[no-untyped-def]
+    from harvester.history import job_detail
+
+    return render_template(
+        "admin/harvest_job.html",
+        job=job_detail(get_runtime(), actor=current_actor(), job_id=job_id),
+    )

@@ -146,15 +146,24 @@ def source_list() -> None:
 @main.command()
 @click.argument("names", nargs=-1)
 @click.option("--dry-run", is_flag=True, help="Show what would change; change nothing.")
+@click.option("--due", is_flag=True, help="Only the sources whose frequency makes them due (cron).")
 @reports_errors
-def harvest(names: tuple[str, ...], dry_run: bool) -> None:
+def harvest(names: tuple[str, ...], dry_run: bool, due: bool) -> None:
     """Harvest the named sources (all sources when none is named)."""
-    from harvester.jobs import run_harvest
+    from harvester.jobs import due_sources, run_harvest
     from harvester.sources import get_sources
 
     rt = _runtime()
     _require_database(rt)
-    sources = get_sources(rt, list(names))
+    if due and names:
+        raise KaifangError("--due 与来源名称不能同时使用")
+    if due:
+        sources = due_sources(rt)
+        if not sources:
+            click.echo("没有到期需要采集的来源。")
+            return
+    else:
+        sources = get_sources(rt, list(names))
     if not sources:
         raise KaifangError("没有可采集的来源。用 kaifang source add 添加。")
     progress = _progress_printer() if sys.stderr.isatty() else None
@@ -173,13 +182,31 @@ def harvest(names: tuple[str, ...], dry_run: bool) -> None:
 
 
 def _progress_printer() -> Callable[[str, int, int], None]:
+    """A one-line progress bar on the terminal (only when stderr is one)."""
+
     def show(label: str, n: int, total: int) -> None:
         width = 30
         filled = int(width * n / total) if total else width
         bar = "█" * filled + "·" * (width - filled)
-        click.echo(f"\r{bar} {n}/{total} {label[:30]:<30}", nl=False, err=True)
+        click.echo(f"\r\033[K{bar} {n}/{total} {label[:30]}", nl=False, err=True)
 
     return show
+
+
+@main.group()
+def quality() -> None:
+    """Dataset quality scores."""
+
+
+@quality.command("refresh")
+@reports_errors
+def quality_refresh() -> None:
+    """Recompute every dataset's quality score (harvests do this too)."""
+    from datasets.maintenance import refresh_quality
+
+    rt = _runtime()
+    _require_database(rt)
+    click.echo(f"已更新 {refresh_quality(rt)} 个数据集的质量评分")
 
 
 @main.group()

@@ -1,12 +1,13 @@
 import json
+from datetime import timedelta
 
 from sqlalchemy import select
 
 from datasets import catalog
-from datasets.models import HarvestJob, HarvestObject
+from datasets.models import Dataset, HarvestJob, HarvestObject
 from harvester.jobs import run_source
 from harvester.sources import add_source, get_sources
-from tests.factories import write_package
+from tests.factories import make_runtime, write_package
 
 
 def _harvest(rt, folder, **kw):
@@ -92,15 +93,40 @@ def test_a_missing_source_fails_its_job_cleanly(rt, tmp_path):
         assert job.status == "failed" and job.finished_at is not None
 
 
-def test_removed_packages_are_withdrawn_and_reharvest_is_unchanged(rt, tmp_path):
-    write_package(tmp_path, "a", title="公交线路信息")
-    write_package(tmp_path, "b", title="公交站点信息")
-    assert _harvest(rt, tmp_path).counts["added"] == 2
-    assert _harvest(rt, tmp_path).counts["unchanged"] == 2
-    (tmp_path / "b" / "datapackage.json").unlink()
-    result = _harvest(rt, tmp_path)
-    assert result.counts["withdrawn"] == 1 and result.counts["unchanged"] == 1
+def test_removed_packages_are_withdrawn_after_the_grace_period(tmp_path):
+    rt = make_runtime(tmp_path / "instance", withdraw_grace_days=0.0001)  # about 9 seconds
+    src = tmp_path / "src"
+    write_package(src, "a", title="公交线路信息")
+    write_package(src, "b", title="公交站点信息")
+    assert _harvest(rt, src).counts["added"] == 2
+    assert _harvest(rt, src).counts["unchanged"] == 2
+    (src / "b" / "datapackage.json").unlink()
+    first = _harvest(rt, src)
+    assert first.counts["withdrawn"] == 0 and "1 个条目已不在来源中" in first.message
+    assert rt.index.search("站点").count == 1  # still public during the grace period
+    with rt.session() as session:  # let the grace period pass
+        for dataset in session.scalars(select(Dataset).where(Dataset.name == "b")):
+            dataset.missing_since -= timedelta(days=1)
+    second = _harvest(rt, src)
+    assert second.counts["withdrawn"] == 1 and second.counts["unchanged"] == 1
     assert rt.index.search("站点").count == 0
+    write_package(src, "b", title="公交站点信息")  # it comes back
+    assert _harvest(rt, src).counts["updated"] == 1
+    assert rt.index.search("站点").count == 1
+
+
+def test_an_entry_seen_again_within_the_grace_period_is_not_withdrawn(tmp_path):
+    rt = make_runtime(tmp_path / "instance", withdraw_grace_days=3)
+    src = tmp_path / "src"
+    write_package(src, "a")
+    _harvest(rt, src)
+    descriptor = (src / "a" / "datapackage.json").read_text(encoding="utf-8")
+    (src / "a" / "datapackage.json").unlink()
+    _harvest(rt, src)
+    (src / "a" / "datapackage.json").write_text(descriptor, encoding="utf-8")
+    assert _harvest(rt, src).counts["unchanged"] == 1
+    with rt.reader() as session:
+        assert session.scalar(select(Dataset.missing_since)) is None
 
 
 def test_dry_run_reports_without_changing_the_catalog(rt, tmp_path):

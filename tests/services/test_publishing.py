@@ -1,9 +1,10 @@
 """Importing records: added / unchanged / updated, storage roots, refusals leave no trace."""
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from datasets import catalog
 from datasets.errors import NotAuthorized, ValidationError
@@ -160,8 +161,12 @@ def test_reclassification_keeps_a_history(rt, source_id, tmp_path):
 def test_withdrawn_datasets_leave_the_catalog_and_come_back(rt, source_id, tmp_path):
     data = write_csv(tmp_path / "lines.csv", BUS_ROWS)
     import_record(rt, record=_record(data), source_id=source_id)
-    gone = withdraw_missing(rt, source_id=source_id, seen=set())
-    assert [identifier for _, identifier in gone] == ["bus"]
+    gone, missing = withdraw_missing(rt, source_id=source_id, seen=set())
+    assert gone == [] and [identifier for _, identifier in missing] == ["bus"]  # grace period
+    with rt.session() as session:
+        session.execute(update(Dataset).values(missing_since=datetime(2020, 1, 1, tzinfo=UTC)))
+    gone, missing = withdraw_missing(rt, source_id=source_id, seen=set())
+    assert [identifier for _, identifier in gone] == ["bus"] and missing == []
     assert rt.index.search("公交").count == 0
     with pytest.raises(Exception, match="未找到"):
         catalog.package_show(rt, id_or_name="bus-lines", base_url="")

@@ -2,7 +2,14 @@ from datetime import date
 
 import pytest
 
-from harvester.normalise import clean_text, parse_count, parse_date, parse_range, split_list
+from harvester.normalise import (
+    clean_text,
+    parse_count,
+    parse_date,
+    parse_range,
+    split_keywords,
+    split_list,
+)
 
 
 @pytest.mark.parametrize("placeholder", ["暂无", " 无 ", "-", "N/A", "", None, float("nan")])
@@ -62,3 +69,52 @@ def test_time_ranges():
 )
 def test_counts_with_separators_and_units(raw, count):
     assert parse_count(raw) == count
+
+
+@pytest.mark.parametrize(
+    ("raw", "words"),
+    [
+        # Lu'an and Nanning: tags joined by \r\n\t, a 、 inside an industry name
+        (
+            "商贸流通\r\n\t公共管理、社会保障和社会组织",
+            ["商贸流通", "公共管理、社会保障和社会组织"],
+        ),
+        # Xiamen: commas between tags, 、 inside them
+        ("水利、环境和公共设施管理业,气象服务", ["水利、环境和公共设施管理业", "气象服务"]),
+        # Fuzhou: 、 between tags
+        ("重大项目、批准结果", ["重大项目", "批准结果"]),
+        ("医院；诊所；医院", ["医院", "诊所"]),
+        ("城乡建设,城乡建设,城乡建设", ["城乡建设"]),
+        ("\r\n0591-83366690、87628397", ["0591-83366690", "87628397"]),
+        ("['交通', '公交']", ["交通", "公交"]),
+        (["公共管理、社会保障和社会组织", " ", None], ["公共管理、社会保障和社会组织"]),
+        ("暂无", []),
+        ("", []),
+        (None, []),
+    ],
+)
+def test_keyword_lists_split_at_their_strongest_separator(raw, words):
+    assert split_keywords(raw) == words
+
+
+@pytest.mark.parametrize(
+    ("raw", "items"),
+    [
+        (["json"], ["json"]),  # Qianxinan writes real JSON lists
+        ("xlsx", ["xlsx"]),  # Chizhou: one format, no brackets
+        ("[]", []),  # Nanning
+        ("[xml,xls,csv,json,rdf]", ["xml", "xls", "csv", "json", "rdf"]),  # Xiamen
+    ],
+)
+def test_format_lists_of_the_real_catalogs(raw, items):
+    assert split_list(raw) == items
+
+
+def test_counts_of_the_real_catalogs():
+    assert [parse_count(v) for v in ("44,270", "469,585", "1,299", "18", None)] == [
+        44270,
+        469585,
+        1299,
+        18,
+        None,
+    ]

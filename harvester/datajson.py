@@ -1,0 +1,287 @@
+"""Source kind ``datajson``: a Project Open Data (DCAT-US 1.1) ``data.json`` at a URL or a local
+path — a catalog object with a ``dataset`` list, or a bare list of datasets.
+
+``accessLevel``: ``public`` → 无条件开放; ``restricted public`` → 有条件开放 (conditions from
+``rights``); ``non-public`` → 不予开放 with ``rights`` as its basis and no rule code, which the
+catalog rejects as an invalid entry: a data.json cannot say which exclusion rule applies.
+Distributions are downloaded as in ``dcat``; keys we do not map are kept (as text, at most 500
+characters each) in ``unnormalised``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from datasets.errors import SourceError, ValidationError
+from datasets.records import HarvestRecord, ProviderRecord
+from datasets.vocabulary import TOPICS, parse_update_cycle
+
+from .base import GatherItem, GatherResult, SourceKind
+from .normalise import clean_line, clean_text, parse_date, split_list
+from .remote import (
+    DOWNLOAD_HOSTS,
+    NOT_DOWNLOADED,
+    PROVIDER,
+    Distribution,
+    Downloads,
+    check_download_hosts,
+    check_location,
+    fit_identifier,
+    html_to_text,
+    http_url,
+    one_line,
+    parse_hosts,
+    read_document,
+    remote_files,
+    truncate,
+)
+from .remote_formats import license_id_for
+
+ACCESS_LEVELS = {
+    "public": "unconditional",
+    "restricted public": "conditional",
+    "non-public": "closed",
+}
+MAPPED = {
+    "@type",
+    "@context",
+    "title",
+    "description",
+    "keyword",
+    "modified",
+    "issued",
+    "publisher",
+    "contactPoint",
+    "identifier",
+    "accessLevel",
+    "rights",
+    "license",
+    "temporal",
+    "accrualPeriodicity",
+    "theme",
+    "landingPage",
+    "distribution",
+    "isPartOf",
+}
+
+
+class DataJsonSource(SourceKind):
+    kind = "datajson"
+    description = "Project Open Data data.json (DCAT-US 1.1) at a URL or a local path"
+    config_keys = (DOWNLOAD_HOSTS, PROVIDER)
+
+    def __init__(self, source, rt) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(source, rt)
+        self._downloads = Downloads(rt, self.kind)
+        self._hosts = parse_hosts(source.config.get(DOWNLOAD_HOSTS))
+
+    @classmethod
+    def check_location(cls, location: str) -> str:
+        return check_location(location, what="data.json ")
+
+    @classmethod
+    def check_config(cls, config: dict[str, str]) -> dict[str, str]:
+        return check_download_hosts(super().check_config(config))
+
+    def gather(self) -> GatherResult:
+        doc = read_document(self.rt, self.source.location, what="data.json ")
+        try:
+            data = json.loads(doc.body.decode("utf-8-sig"))
+        except UnicodeDecodeError:
+            raise SourceError(f"data.json 不是 UTF-8 文本：{doc.name}") from None
+        except json.JSONDecodeError as exc:
+            raise SourceError(
+                f"data.json 不是有效的 JSON：{doc.name}（第 {exc.lineno} 行第 {exc.colno} 列："
+                f"{exc.msg}）"
+            ) from None
+        entries = data.get("dataset") if isinstance(data, dict) else data
+        if not isinstance(entries, list):
+            raise SourceError(f"data.json 中没有 dataset 列表：{doc.name}")
+        items: list[GatherItem] = []
+        errors: dict[str, str] = {}
+        seen: set[str] = set()
+        for n, entry in enumerate(entries, start=1):
+            if not isinstance(entry, dict):
+                errors[f"第 {n} 个数据集"] = "不是 JSON 对象"
+                continue
+            title = _text(entry.get("title"))
+            identifier = _text(entry.get("identifier"))
+            if not identifier:
+                label = f"第 {n} 个数据集" + (f"（{one_line(title, 80)}）" if title else "")
+                errors[label] = "缺少 identifier"
+                continue
+            identifier = fit_identifier(one_line(identifier, 100_000))
+            if identifier in seen:
+                errors[f"{identifier}（第 {n} 个数据集）"] = f"identifier 重复：{identifier}"
+                continue
+            seen.add(identifier)
+            if not title:
+                errors[identifier] = "缺少 title"
+                continue
+            items.append(GatherItem(identifier, entry, one_line(title, 300)))
+        return GatherResult(items, errors)
+
+    def fetch(self, item: GatherItem) -> HarvestRecord:
+        entry: dict[str, Any] = item.payload
+        unnormalised: dict[str, Any] = {}
+        for key, value in entry.items():
+            if key not in MAPPED and value not in (None, "", [], {}):
+                unnormalised[key] = truncate(_as_text(value))
+        openness, conditions, basis = None, None, None
+        level = clean_line(entry.get("accessLevel"))
+        rights = clean_text(html_to_text(_text(entry.get("rights"))))
+        if level:
+            openness = ACCESS_LEVELS.get(level.lower(), level)
+            if openness == "conditional":
+                conditions = rights
+            elif openness == "closed":
+                basis = rights
+        if rights and openness not in ("conditional", "closed"):
+            unnormalised["rights"] = truncate(rights)
+        topic = None
+        themes = split_list(entry.get("theme"))
+        if themes and themes[0] in TOPICS:
+            topic = themes[0]
+        elif themes:
+            unnormalised["theme"] = truncate("；".join(themes))
+        cycle_raw = _text(entry.get("accrualPeriodicity"))
+        cycle = parse_update_cycle(cycle_raw)
+        if cycle_raw and cycle is None:
+            unnormalised["accrualPeriodicity"] = truncate(cycle_raw)
+        modified_raw = _text(entry.get("modified"))
+        if cycle is None and modified_raw and modified_raw.upper().startswith("R/"):
+            # DCAT-US allows a repeating duration as ``modified`` of continuously updated data
+            cycle = parse_update_cycle(modified_raw)
+        issued = self._date(entry, "issued", unnormalised)
+        modified = self._date(entry, "modified", unnormalised)
+        start, end = _interval(_text(entry.get("temporal")))
+        license_url, license_title = _license(_text(entry.get("license")), unnormalised)
+        distributions = entry.get("distribution") or []
+        if isinstance(distributions, dict):
+            distributions = [distributions]
+        dists = [_distribution(d, modified_raw) for d in distributions if isinstance(d, dict)]
+        files, skipped = remote_files(dists, hosts=self._hosts)
+        if skipped:
+            unnormalised[NOT_DOWNLOADED] = skipped
+        landing = http_url(_text(entry.get("landingPage")))
+        related = ()
+        parent = _text(entry.get("isPartOf"))
+        if parent:
+            related = ({"relation": "isPartOf", "identifier": one_line(parent, 300)},)
+        return HarvestRecord(
+            identifier=item.identifier,
+            title=item.title,
+            notes=clean_text(html_to_text(_text(entry.get("description")))) or "",
+            provider=self._provider(entry.get("publisher"), unnormalised),
+            topic=topic,
+            keywords=tuple(sorted({one_line(k, 100) for k in split_list(entry.get("keyword"))})),
+            openness=openness,
+            conditions=conditions,
+            exclusion_basis=basis,
+            update_cycle=cycle,
+            issued=issued,
+            modified=modified,
+            temporal_start=start,
+            temporal_end=end,
+            license_id=license_id_for(license_url),
+            license_title=license_title,
+            license_url=license_url,
+            source_url=landing if landing and len(landing) <= 1000 else None,
+            related=related,
+            files=files,
+            unnormalised=unnormalised,
+        )
+
+    def _provider(self, publisher: Any, unnormalised: dict[str, Any]) -> ProviderRecord:
+        provider = _provider(publisher, unnormalised)
+        if provider.title:
+            return provider
+        default = clean_line(self.source.config.get(PROVIDER))
+        if default:
+            return ProviderRecord(one_line(default, 200))
+        raise ValidationError(
+            "缺少提供方：数据集没有 publisher.name（可为来源配置 provider）",
+            {"provider": ["publisher"]},
+        )
+
+    @staticmethod
+    def _date(entry: dict[str, Any], key: str, unnormalised: dict[str, Any]) -> Any:
+        raw = _text(entry.get(key))
+        parsed = parse_date(raw)
+        if raw and parsed is None:
+            unnormalised[key] = truncate(raw)
+        return parsed
+
+    def fetch_files(self, record: HarvestRecord) -> HarvestRecord:
+        return self._downloads.fetch_files(record)
+
+    def close(self) -> None:
+        self._downloads.close()
+
+
+def _text(value: Any) -> str | None:
+    """A scalar as stripped text (numbers too: a title may be 707); ``None`` for the rest."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float | str):
+        text = str(value).strip()
+        return text or None
+    return None
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return "；".join(value)
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def _provider(publisher: Any, unnormalised: dict[str, Any]) -> ProviderRecord:
+    """The publishing organisation itself (the innermost unit); the organisations it is part
+    of (``subOrganizationOf``, outwards) are kept as text."""
+    if isinstance(publisher, str):
+        return ProviderRecord(one_line(publisher, 200))
+    chain: list[str] = []
+    node, depth = publisher, 0
+    while isinstance(node, dict) and depth < 20:
+        name = _text(node.get("name"))
+        if name:
+            chain.append(one_line(name, 200))
+        node, depth = node.get("subOrganizationOf"), depth + 1
+    if len(chain) > 1:
+        unnormalised["上级机构"] = truncate(" < ".join(chain))
+    return ProviderRecord(chain[0] if chain else "")
+
+
+def _interval(value: str | None) -> tuple[Any, Any]:
+    """An ISO 8601 interval ``2000-01-01/2010-12-31`` (either end may be a duration)."""
+    if not value or "/" not in value or value.upper().startswith("R"):
+        return parse_date(value) if value else None, None
+    start, _, end = value.partition("/")
+    return parse_date(start), parse_date(end)
+
+
+def _license(value: str | None, unnormalised: dict[str, Any]) -> tuple[str | None, str | None]:
+    if not value:
+        return None, None
+    url = http_url(value)
+    if url and len(url) <= 500:
+        return url, None
+    text = clean_line(html_to_text(value))
+    if text != value:
+        unnormalised["license"] = truncate(value)
+    return None, one_line(text, 200) if text else None
+
+
+def _distribution(dist: dict[str, Any], modified: str | None) -> Distribution:
+    return Distribution(
+        download_url=_text(dist.get("downloadURL")),
+        access_url=_text(dist.get("accessURL")),
+        title=_text(dist.get("title")),
+        description=clean_text(html_to_text(_text(dist.get("description")))),
+        format=_text(dist.get("format")),
+        media_type=_text(dist.get("mediaType")),
+        fingerprint=(modified,) if modified else (),
+    )

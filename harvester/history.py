@@ -1,0 +1,92 @@
+"""Read services of the harvest history: jobs with their statistics and their top errors."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from sqlalchemy import func, select
+
+from datasets.access import Actor, require_operator
+from datasets.errors import NotFound
+from datasets.models import HarvestJob, HarvestObject, HarvestSource
+from datasets.runtime import Runtime
+
+
+def _job_dict(job: HarvestJob, source: HarvestSource) -> dict[str, Any]:
+    seconds = None
+    if job.finished_at is not None:
+        seconds = round((job.finished_at - job.started_at).total_seconds(), 1)
+    return {
+        "id": job.id,
+        "source": source.name,
+        "source_title": source.title,
+        "kind": source.kind,
+        "status": job.status,
+        "dry_run": job.dry_run,
+        "started": job.started_at.isoformat(),
+        "finished": job.finished_at.isoformat() if job.finished_at else None,
+        "seconds": seconds,
+        "stats": dict(job.stats),
+        "message": job.message,
+    }
+
+
+def harvest_history(
+    rt: Runtime, *, actor: Actor, source: str | None = None, limit: int = 50
+) -> dict[str, Any]:
+    """Recent jobs (newest first), per-source summaries and the most frequent errors."""
+    require_operator(actor)
+    with rt.reader() as session:
+        query = (
+            select(HarvestJob, HarvestSource)
+            .join(HarvestSource, HarvestJob.source_id == HarvestSource.id)
+            .order_by(HarvestJob.started_at.desc())
+            .limit(max(1, min(limit, 500)))
+        )
+        if source:
+            query = query.where(HarvestSource.name == source)
+        jobs = [_job_dict(job, src) for job, src in session.execute(query).all()]
+        errors = session.execute(
+            select(HarvestObject.message, HarvestObject.stage, func.count())
+            .join(HarvestJob, HarvestObject.job_id == HarvestJob.id)
+            .where(HarvestObject.outcome == "errored", HarvestJob.id.in_([j["id"] for j in jobs]))
+            .group_by(HarvestObject.message, HarvestObject.stage)
+            .order_by(func.count().desc())
+            .limit(10)
+        ).all()
+    return {
+        "jobs": jobs,
+        "top_errors": [{"message": m, "stage": s, "count": n} for m, s, n in errors],
+    }
+
+
+def job_detail(rt: Runtime, *, actor: Actor, job_id: str) -> dict[str, Any]:
+    """One job with every object's outcome, errors first."""
+    require_operator(actor)
+    with rt.reader() as session:
+        row = session.execute(
+            select(HarvestJob, HarvestSource)
+            .join(HarvestSource, HarvestJob.source_id == HarvestSource.id)
+            .where(HarvestJob.id == job_id)
+        ).first()
+        if row is None:
+            raise NotFound("未找到该采集任务")
+        objects = session.scalars(
+            select(HarvestObject).where(HarvestObject.job_id == job_id).order_by(HarvestObject.id)
+        ).all()
+        items = [
+            {
+                "identifier": o.identifier,
+                "stage": o.stage,
+                "outcome": o.outcome,
+                "message": o.message,
+                "dataset_id": o.dataset_id,
+            }
+            for o in objects
+        ]
+    items.sort(key=lambda o: (o["outcome"] != "errored", o["outcome"] == "unchanged"))
+    detail = _job_dict(*row)
+    detail["objects"] = items
+    detail["outcomes"] = dict(Counter(o["outcome"] for o in items))
+    return detail

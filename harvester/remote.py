@@ -1,0 +1,365 @@
+"""What the catalog kinds ``dcat`` and ``datajson`` share: reading a catalog from a URL or a
+local file, turning distributions into remote ``FileRecord``s, and downloading those into a
+staging folder of their own when the catalog asks for them.
+
+Only http(s) distributions are ever downloaded, always through ``HttpClient``; everything else a
+catalog lists (landing pages, APIs, local or relative paths, hosts outside ``download_hosts``) is
+kept with the entry under ``未下载资源`` instead.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, replace
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from datasets.errors import SourceError, ValidationError
+from datasets.records import FileRecord, HarvestRecord
+from datasets.runtime import Runtime
+
+from .http import FetchError, HttpClient, is_url
+from .remote_formats import file_format, looks_like_file
+
+NOT_DOWNLOADED = "未下载资源"
+DOWNLOAD_HOSTS = "download_hosts"
+PROVIDER = "provider"  # the department to record when an entry names no publisher
+MAX_UNNORMALISED = 500  # characters kept of one value the catalog could not map
+MAX_LISTED = 50  # distributions listed under 未下载资源
+ABANDONED_AFTER = 24 * 3600.0  # seconds after which a download folder counts as left behind
+
+
+def check_location(location: str, *, what: str) -> str:
+    """An http(s) URL as given, or an existing local file (resolved)."""
+    location = location.strip()
+    if is_url(location):
+        parts = urlsplit(location)
+        if not parts.netloc:
+            raise SourceError(f"{what}地址无效：{location}")
+        return location
+    if "://" in location:
+        raise SourceError(f"{what}须为 http/https 地址或本地文件：{location}")
+    path = Path(location).expanduser()
+    if not path.is_file():
+        raise SourceError(f"{what}不存在或不是文件：{location}")
+    return str(path.resolve())
+
+
+@dataclass(frozen=True)
+class Document:
+    body: bytes
+    content_type: str  # without parameters, lower case; "" for local files
+    name: str  # the URL or the file path, for messages
+    base: str  # what relative references resolve against: the URL or the file's URI
+
+
+def read_document(rt: Runtime, location: str, *, what: str) -> Document:
+    """The bytes of a catalog at a URL or a local path; ``SourceError`` with one line if it
+    cannot be read."""
+    limit = min(rt.settings.max_file_bytes, 256 << 20)
+    if is_url(location):
+        body, content_type = HttpClient.from_settings(rt.settings).get_bytes(
+            location, max_bytes=limit
+        )
+        return Document(body, content_type.split(";")[0].strip().lower(), location, location)
+    path = Path(location)
+    try:
+        size = path.stat().st_size
+        if size > limit:
+            raise SourceError(f"{what}超过大小上限（{size} > {limit} 字节）：{location}")
+        body = path.read_bytes()
+    except OSError as exc:
+        raise SourceError(f"{what}无法读取：{location}（{exc.strerror or exc}）") from None
+    return Document(body, "", str(path), path.resolve().as_uri())
+
+
+def fit_identifier(identifier: str) -> str:
+    """Identifiers are stored in 300 characters; longer ones keep a hash of the rest."""
+    if len(identifier) <= 300:
+        return identifier
+    digest = hashlib.sha256(identifier.encode("utf-8")).hexdigest()[:16]
+    return identifier[:280] + "#" + digest
+
+
+def one_line(text: object, limit: int = 300) -> str:
+    """Text on one line, cut at ``limit`` characters."""
+    flat = re.sub(r"\s+", " ", str(text)).strip()
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def truncate(text: str, limit: int = MAX_UNNORMALISED) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class _TextOnly(HTMLParser):
+    _BREAKS = {"p", "br", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: Any) -> None:
+        if tag in ("script", "style"):
+            self._skip += 1
+        elif tag in self._BREAKS:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style") and self._skip:
+            self._skip -= 1
+        elif tag in self._BREAKS:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.parts.append(data)
+
+
+_TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]*(?:\s[^<>]*)?/?>")
+
+
+def html_to_text(value: str | None) -> str | None:
+    """Descriptions that are HTML (ArcGIS Hub, Socrata) as plain text; other text unchanged."""
+    if not value or not _TAG.search(value):
+        return value
+    parser = _TextOnly()
+    try:
+        parser.feed(value)
+        parser.close()
+    except Exception:  # noqa: BLE001 — fall back to the raw text rather than lose it
+        return value
+    text = html.unescape("".join(parser.parts))
+    text = re.sub(r"[ \t\u00a0]+", " ", text)
+    return re.sub(r"\n\s*\n+", "\n\n", text).strip()
+
+
+def http_url(value: str | None) -> str | None:
+    """``value`` when it is an absolute http(s) URL with a host, else ``None``."""
+    if not value:
+        return None
+    value = value.strip()
+    parts = urlsplit(value)
+    if parts.scheme.lower() in ("http", "https") and parts.hostname:
+        return value
+    return None
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """One distribution as a catalog describes it, before we decide whether to download it."""
+
+    download_url: str | None = None
+    access_url: str | None = None
+    title: str | None = None
+    description: str | None = None
+    format: str | None = None
+    media_type: str | None = None
+    fingerprint: tuple[str, ...] = ()  # what the catalog says of the content
+
+
+def parse_hosts(value: str | None) -> tuple[str, ...]:
+    return tuple(h.strip().lower() for h in re.split(r"[,\s;]+", value or "") if h.strip())
+
+
+def host_allowed(url: str, hosts: tuple[str, ...]) -> bool:
+    if not hosts:
+        return True
+    host = (urlsplit(url).hostname or "").lower()
+    return any(host == h or (h.startswith(".") and host.endswith(h)) for h in hosts)
+
+
+def check_download_hosts(config: dict[str, str]) -> dict[str, str]:
+    if DOWNLOAD_HOSTS in config:
+        hosts = parse_hosts(config[DOWNLOAD_HOSTS])
+        bad = [h for h in hosts if not re.fullmatch(r"\.?[a-z0-9.\-\[\]:]+", h)]
+        if bad:
+            raise ValidationError(
+                f"{DOWNLOAD_HOSTS} 须为以逗号分隔的主机名：{'、'.join(bad)}",
+                {"config": [DOWNLOAD_HOSTS]},
+            )
+        config = {**config, DOWNLOAD_HOSTS: ",".join(hosts)}
+    return config
+
+
+def remote_files(
+    distributions: list[Distribution], *, hosts: tuple[str, ...] = ()
+) -> tuple[tuple[FileRecord, ...], list[str]]:
+    """The distributions to download as ``FileRecord(path=None)``, and one line for each of
+    the others saying what it is and why it is not downloaded."""
+    files: list[FileRecord] = []
+    skipped: list[str] = []
+    names: set[str] = set()
+    for n, dist in enumerate(distributions, start=1):
+        url, reason = _choose_url(dist)
+        if url is not None and len(url) > 1000:
+            url, reason = None, "地址过长"
+        if url is not None and not host_allowed(url, hosts):
+            url, reason = None, f"主机不在 {DOWNLOAD_HOSTS} 中"
+        label = one_line(dist.title or dist.format or dist.media_type or f"资源 {n}", 100)
+        if url is None:
+            shown = dist.download_url or dist.access_url or "无地址"
+            skipped.append(truncate(f"{label}：{shown}（{reason}）"))
+            continue
+        fmt = file_format(dist.format, dist.media_type, url)
+        name = _unique(_file_name(dist.title, url, n), names, url)
+        parts = [p for p in dist.fingerprint if p] + [url]
+        files.append(
+            FileRecord(
+                path=None,
+                name=name,
+                format=fmt,
+                title=one_line(dist.title, 200) if dist.title else "",
+                description=dist.description or "",
+                media_type=_short_media_type(dist.media_type),
+                source_url=url,
+                fingerprint=hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest(),
+            )
+        )
+    if len(skipped) > MAX_LISTED:
+        skipped = skipped[:MAX_LISTED] + [f"……另有 {len(skipped) - MAX_LISTED} 项"]
+    return tuple(files), skipped
+
+
+def _choose_url(dist: Distribution) -> tuple[str | None, str]:
+    download = http_url(dist.download_url)
+    if download:
+        return download, ""
+    access = http_url(dist.access_url)
+    if access and looks_like_file(access, dist.media_type):
+        return access, ""
+    if dist.download_url:
+        return None, "下载地址不是 http/https 地址，只下载 http/https 资源"
+    if dist.access_url and not access:
+        return None, "访问地址不是 http/https 地址，只下载 http/https 资源"
+    if access:
+        return None, "访问地址不是数据文件（网页、接口或服务）"
+    return None, "没有下载地址"
+
+
+def _short_media_type(value: str | None) -> str | None:
+    if not value:
+        return None
+    value = value.strip()
+    if "://" in value:
+        match = re.search(r"media-types/(.+)$", value)
+        value = match.group(1) if match else value
+    return value[:100] or None
+
+
+def _file_name(title: str | None, url: str, n: int) -> str:
+    if title and title.strip():
+        return one_line(title, 200)
+    base = unquote(urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1])
+    return one_line(base, 200) or f"资源 {n}"
+
+
+def _unique(name: str, taken: set[str], url: str) -> str:
+    candidate, k = name, 2
+    base = unquote(urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1])
+    if candidate in taken and base and base != name:
+        candidate = f"{name}（{one_line(base, 80)}）"
+    while candidate in taken:
+        candidate = f"{name}（{k}）"
+        k += 1
+    taken.add(candidate)
+    return candidate
+
+
+class Downloads:
+    """Downloads of one harvest job, in a folder of their own under staging."""
+
+    def __init__(self, rt: Runtime, kind: str) -> None:
+        self.rt = rt
+        self.kind = kind
+        self._folder: Path | None = None
+
+    @property
+    def folder(self) -> Path:
+        if self._folder is None:
+            staging = self.rt.paths.staging
+            staging.mkdir(parents=True, exist_ok=True)
+            self._remove_abandoned(staging)
+            self._folder = Path(tempfile.mkdtemp(prefix=f"{self.kind}-", dir=staging))
+        return self._folder
+
+    def _remove_abandoned(self, staging: Path) -> None:
+        """Folders of this kind a killed harvester left behind, untouched for a day."""
+        cutoff = time.time() - ABANDONED_AFTER
+        for folder in staging.glob(f"{self.kind}-*"):
+            try:
+                if folder.is_dir() and folder.stat().st_mtime < cutoff:
+                    shutil.rmtree(folder, ignore_errors=True)
+            except OSError:
+                continue
+
+    def fetch_files(self, record: HarvestRecord) -> HarvestRecord:
+        """The record with every remote file downloaded; ``ValidationError`` naming the file
+        and the reason when one cannot be (the object errors, the job goes on). A download that
+        turns out to be a web page is dropped and listed under 未下载资源."""
+        client = HttpClient.from_settings(self.rt.settings)
+        done: list[Path] = []
+        files: list[FileRecord] = []
+        pages: list[str] = []
+        try:
+            for f in record.files:
+                if f.path is not None:
+                    files.append(f)
+                    continue
+                if not f.source_url or http_url(f.source_url) is None:
+                    raise ValidationError(
+                        f"资源 {f.name} 不是 http/https 地址，无法下载", {"files": [f.name]}
+                    )
+                try:
+                    path = client.download(f.source_url, self.folder, suffix=f".{f.format}")
+                except FetchError as exc:
+                    raise ValidationError(
+                        f"资源 {f.name} 下载失败：{exc.message}", {"files": [f.name]}
+                    ) from None
+                done.append(path)
+                sniffed = _sniff(path)
+                if sniffed == "html" and f.format not in ("html", "htm", "xml", "txt"):
+                    pages.append(
+                        truncate(f"{f.name}：{f.source_url}（下载到的是网页，不是数据文件）")
+                    )
+                    continue
+                if f.format in ("xls", "xlsx") and sniffed in ("xls", "xlsx"):
+                    f = replace(f, format=sniffed)
+                files.append(replace(f, path=path))
+        except BaseException:
+            for path in done:
+                path.unlink(missing_ok=True)
+            raise
+        record = replace(record, files=tuple(files))
+        if pages:
+            listed = list(record.unnormalised.get(NOT_DOWNLOADED) or [])
+            record = replace(
+                record, unnormalised={**record.unnormalised, NOT_DOWNLOADED: listed + pages}
+            )
+        return record
+
+    def close(self) -> None:
+        if self._folder is not None:
+            shutil.rmtree(self._folder, ignore_errors=True)
+            self._folder = None
+
+
+def _sniff(path: Path) -> str | None:
+    """What the first bytes of a download say it is: html, xlsx (a zip) or xls (OLE)."""
+    with path.open("rb") as handle:
+        head = handle.read(512)
+    if head.startswith(b"PK\x03\x04"):
+        return "xlsx"
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        return "xls"
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if text.startswith((b"<!doctype html", b"<html")):
+        return "html"
+    return None
