@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -83,8 +84,13 @@ def package_search(
     start: int = 0,
     rows: int = 10,
     base_url: str = "",
+    modified: tuple[datetime | None, datetime | None] = (None, None),
+    fields: Sequence[str] | None = None,
 ) -> dict[str, Any]:
-    """Full-text search of the public catalog, with facets, in CKAN's result shape."""
+    """Full-text search of the public catalog, with facets, in CKAN's result shape.
+
+    ``modified`` bounds ``metadata_modified`` (as CKAN harvesters ask for changes since their
+    last run); ``fields`` keeps only those keys of each package (CKAN's ``fl``)."""
     if start < 0:
         raise ValidationError("start 不能为负数", {"start": ["Must be a natural number"]})
     if rows < 0:
@@ -99,7 +105,9 @@ def package_search(
         raise ValidationError(
             f"不支持的筛选字段：{', '.join(unknown)}", {"fq": [f"unknown field {unknown[0]}"]}
         )
-    result = rt.index.search(q, filters=filters, sort=sort, start=start, rows=rows)
+    result = rt.index.search(
+        q, filters=filters, sort=sort, start=start, rows=rows, modified=modified
+    )
     ids = [hit.id for hit in result.hits]
     with rt.reader() as session:
         datasets = {
@@ -112,6 +120,9 @@ def package_search(
             if dataset is None or dataset.state != "active":
                 continue
             pkg = package_dict(dataset, base_url=base_url)
+            if fields:
+                packages.append({k: pkg[k] for k in fields if k in pkg})
+                continue
             pkg["highlight"] = {"title": hit.title_html, "notes": hit.notes_html}
             pkg["summary"] = plain_text(pkg["notes"])[:300]
             packages.append(pkg)

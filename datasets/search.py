@@ -22,7 +22,7 @@ from whoosh import qparser, sorting
 from whoosh.analysis import LowercaseFilter, StopFilter, Token, Tokenizer
 from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, TEXT, Schema
 from whoosh.highlight import ContextFragmenter, HtmlFormatter
-from whoosh.query import And, Every, Or, Term
+from whoosh.query import And, DateRange, Every, Or, Term
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +39,11 @@ STOP_WORDS = frozenset(
 # Facet fields: the filters a search page offers, in display order.
 FACET_FIELDS = ("organization", "topic", "openness", "formats", "update_cycle", "tags")
 _MULTI_VALUED = {"formats", "tags"}
+SCHEMA_VERSION = "2"  # change when make_schema changes: older indexes are rebuilt
 SORTS = {
     "score desc": None,
+    "id asc": ("id", False),
+    "id desc": ("id", True),
     "metadata_modified desc": ("modified", True),
     "metadata_modified asc": ("modified", False),
     "name asc": ("name", False),
@@ -106,7 +109,7 @@ def chinese_analyzer() -> Any:
 def make_schema() -> Schema:
     analyzer = chinese_analyzer()
     return Schema(
-        id=ID(stored=True, unique=True),
+        id=ID(stored=True, unique=True, sortable=True),
         name=ID(stored=True, sortable=True),
         revision=NUMERIC(stored=True),
         title=TEXT(analyzer=analyzer, stored=True, field_boost=4.0),
@@ -146,16 +149,23 @@ class SearchIndex:
         self.path = path
 
     def _open(self, create: bool = False) -> Any:
-        if whoosh_index.exists_in(str(self.path)):
+        """The index, or ``None`` when there is none of the current schema version (an index of
+        an older version counts as absent and is replaced on the next write)."""
+        if whoosh_index.exists_in(str(self.path)) and self._version() == SCHEMA_VERSION:
             return whoosh_index.open_dir(str(self.path))
         if not create:
             return None
-        self.path.mkdir(parents=True, exist_ok=True)
-        return whoosh_index.create_in(str(self.path), make_schema())
+        return self.clear()
 
-    def clear(self) -> None:
+    def _version(self) -> str | None:
+        marker = self.path / "SCHEMA_VERSION"
+        return marker.read_text().strip() if marker.exists() else None
+
+    def clear(self) -> Any:
         self.path.mkdir(parents=True, exist_ok=True)
-        whoosh_index.create_in(str(self.path), make_schema())
+        ix = whoosh_index.create_in(str(self.path), make_schema())
+        (self.path / "SCHEMA_VERSION").write_text(SCHEMA_VERSION)
+        return ix
 
     def revisions(self) -> dict[str, int]:
         """Indexed dataset ids and the revision each was indexed at."""
@@ -193,12 +203,18 @@ class SearchIndex:
         start: int = 0,
         rows: int = 20,
         facets: bool = True,
+        modified: tuple[datetime | None, datetime | None] = (None, None),
     ) -> SearchResult:
+        """Search. ``modified`` bounds the catalog record's last modification (inclusive)."""
         ix = self._open()
         if ix is None:
             return SearchResult(0, [], {name: [] for name in FACET_FIELDS} if facets else {})
         query = self._parse(ix, q)
         filter_query = _filter_query(filters or {})
+        if modified != (None, None):
+            since, until = (d.replace(tzinfo=None) if d else None for d in modified)
+            window = DateRange("modified", since, until)
+            filter_query = window if filter_query is None else And([filter_query, window])
         sortedby, reverse = None, False
         if sort and SORTS.get(sort):
             sortedby, reverse = SORTS[sort]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, abort, jsonify, request
@@ -38,7 +39,8 @@ FQ_FIELDS = {
     "openness": "openness",
     "update_cycle": "update_cycle",
 }
-_FQ_TERM = re.compile(r'(?:^|\s)\+?([a-z_]+):(?:"([^"]*)"|(\S+))')
+_FQ_TERM = re.compile(r'(?:^|\s)\+?([a-z_]+):(?:"([^"]*)"|(\[[^\]]*\])|(\S+))')
+_RANGE = re.compile(r"^\[\s*(\S+)\s+TO\s+(\S+)\s*\]$")
 _DEFAULT_SORTS = {"score desc, metadata_modified desc": "score desc", "relevance": "score desc"}
 
 
@@ -90,25 +92,50 @@ def _text(params: Params, name: str, default: str = "") -> str:
     return str(value)
 
 
-def parse_fq(fq: str) -> dict[str, list[str]]:
-    """CKAN filter queries such as ``organization:gaj res_format:"CSV"`` → facet filters."""
+def parse_fq(fq: str) -> tuple[dict[str, list[str]], tuple[datetime | None, datetime | None]]:
+    """CKAN filter queries → facet filters and a metadata_modified window.
+
+    Understands ``organization:gaj res_format:"CSV"`` and
+    ``metadata_modified:[2026-01-01T00:00:00Z TO *]`` (as CKAN harvesters send it).
+    """
     filters: dict[str, list[str]] = {}
+    window: tuple[datetime | None, datetime | None] = (None, None)
     rest = fq
     for match in _FQ_TERM.finditer(fq):
-        field, value = (
-            match.group(1),
-            match.group(2) if match.group(2) is not None else match.group(3),
-        )
+        field = match.group(1)
+        value = next(g for g in match.group(2, 3, 4) if g is not None)
+        rest = rest.replace(match.group(0).strip(), "", 1)
+        if field == "metadata_modified":
+            window = _parse_range(value)
+            continue
         if field not in FQ_FIELDS:
             raise ValidationError(
                 f"不支持的筛选字段：{field}",
                 {"fq": [f"unknown field {field!r}; use one of {', '.join(FQ_FIELDS)}"]},
             )
         filters.setdefault(FQ_FIELDS[field], []).append(value)
-        rest = rest.replace(match.group(0).strip(), "", 1)
     if re.sub(r"\b(AND)\b", "", rest).strip():
         raise ValidationError("无法解析 fq 参数", {"fq": ["expected field:value pairs"]})
-    return filters
+    return filters, window
+
+
+def _parse_range(value: str) -> tuple[datetime | None, datetime | None]:
+    match = _RANGE.match(value)
+    if not match:
+        raise ValidationError(
+            "metadata_modified 须写作 [起 TO 止]", {"fq": ["metadata_modified:[X TO *]"]}
+        )
+    bounds = []
+    for text in match.groups():
+        if text == "*":
+            bounds.append(None)
+            continue
+        try:
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            raise ValidationError(f"无法识别的时间：{text}", {"fq": [text]}) from None
+        bounds.append(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+    return bounds[0], bounds[1]
 
 
 @action
@@ -117,7 +144,8 @@ def package_search(params: Params) -> dict[str, Any]:
     sort = _text(params, "sort").strip() or None
     if sort:
         sort = _DEFAULT_SORTS.get(sort, sort)
-    filters = parse_fq(_text(params, "fq"))
+    filters, window = parse_fq(_text(params, "fq"))
+    fl = _text(params, "fl").replace(",", " ").split()
     for name in FACET_FIELDS:  # our own plain filters, as the HTML search page uses
         if isinstance(params.get(name), str) and params[name]:
             filters.setdefault(name, []).append(params[name])
@@ -129,6 +157,8 @@ def package_search(params: Params) -> dict[str, Any]:
         start=_int(params, "start", 0),
         rows=_int(params, "rows", settings.api_default_rows, maximum=settings.api_max_rows),
         base_url=base_url(),
+        modified=window,
+        fields=fl or None,
     )
 
 

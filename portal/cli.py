@@ -55,13 +55,16 @@ def main() -> None:
 def init() -> None:
     """Create the instance folder and the database tables (safe to run again)."""
     from datasets.database import upgrade
+    from datasets.indexing import sync_index
 
     rt = _runtime()
     rt.paths.root.mkdir(parents=True, exist_ok=True)
     upgrade(rt)
     rt.secret_key()
-    rt.index  # noqa: B018 — touch the index folder so it exists
-    click.echo(f"实例已就绪：{rt.paths.root.name}（数据库已升级到最新版本）")
+    rt.masking_key()
+    changed = sync_index(rt)  # also rebuilds an index of an older schema version
+    note = f"，索引更新 {changed} 条" if changed else ""
+    click.echo(f"实例已就绪：{rt.paths.root.name}（数据库已升级到最新版本{note}）")
 
 
 @main.group()

@@ -417,10 +417,12 @@ def test_one_portal_harvests_another(tmp_path):
         httpd.shutdown()
         httpd.server_close()
 
-    # our API refuses sort=id asc and the metadata_modified filter: B falls back to name order
-    # and, on the second run, to reading everything; nothing changed, nothing is downloaded
-    assert any("sort=name+asc" in q for q in asked)
-    assert any("metadata_modified" in q for q in asked[len(asked) // 2 :])
+    # our API answers the queries CKAN harvesters send: id order, and on the second run only
+    # the changes since the first (with fl=id to list what still exists)
+    assert any("sort=id+asc" in q for q in asked)
+    assert not any("sort=name+asc" in q for q in asked)
+    second = asked[len(asked) // 2 :]
+    assert any("metadata_modified" in q for q in second) and any("fl=id" in q for q in second)
     assert again.status == "finished" and again.counts["unchanged"] == 3, again.changes
     assert result.status == "finished", result.message
     assert result.counts["added"] == 3 and result.counts["errored"] == 0, result.changes

@@ -201,3 +201,36 @@ def test_package_show_carries_a_masked_preview_of_conditional_data(client):
     assert any("*" in cell for row in preview["rows"] for cell in row)
     searched = _ok(client.get("/api/3/action/package_search", query_string={"rows": 5}))
     assert all("preview" not in r for p in searched["results"] for r in p["resources"])
+
+
+def test_ckan_harvester_queries_sort_by_id_filter_by_modification_and_select_fields(client):
+    everything = _ok(client.get("/api/3/action/package_search", query_string={"rows": 1000}))
+    ids = sorted(p["id"] for p in everything["results"])
+    first = _ok(
+        client.get(
+            "/api/3/action/package_search",
+            query_string={"sort": "id asc", "rows": 5, "fl": "id,name"},
+        )
+    )
+    assert [p["id"] for p in first["results"]] == ids[:5]
+    assert all(set(p) == {"id", "name"} for p in first["results"])
+    newest = max(p["metadata_modified"] for p in everything["results"])
+    since = _ok(
+        client.get(
+            "/api/3/action/package_search",
+            query_string={"fq": f"metadata_modified:[{newest}Z TO *]", "rows": 1000},
+        )
+    )
+    assert 1 <= since["count"] < everything["count"]
+    assert all(p["metadata_modified"] >= newest for p in since["results"])
+    future = _ok(
+        client.get(
+            "/api/3/action/package_search",
+            query_string={"fq": "metadata_modified:[2999-01-01T00:00:00Z TO *]"},
+        )
+    )
+    assert future["count"] == 0
+    bad = client.get(
+        "/api/3/action/package_search", query_string={"fq": "metadata_modified:[yesterday TO *]"}
+    )
+    assert bad.status_code == 409
