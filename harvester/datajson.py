@@ -17,21 +17,18 @@ from datasets.errors import SourceError, ValidationError
 from datasets.records import HarvestRecord, ProviderRecord
 from datasets.vocabulary import TOPICS, parse_update_cycle
 
-from .base import GatherItem, GatherResult, SourceKind
+from .base import GatherItem, GatherResult
 from .normalise import clean_line, clean_text, parse_date, split_list
 from .remote import (
     DOWNLOAD_HOSTS,
     NOT_DOWNLOADED,
     PROVIDER,
     Distribution,
-    Downloads,
-    check_download_hosts,
-    check_location,
+    RemoteCatalogKind,
     fit_identifier,
     html_to_text,
     http_url,
     one_line,
-    parse_hosts,
     read_document,
     remote_files,
     truncate,
@@ -66,23 +63,11 @@ MAPPED = {
 }
 
 
-class DataJsonSource(SourceKind):
+class DataJsonSource(RemoteCatalogKind):
     kind = "datajson"
     description = "Project Open Data data.json (DCAT-US 1.1) at a URL or a local path"
     config_keys = (DOWNLOAD_HOSTS, PROVIDER)
-
-    def __init__(self, source, rt) -> None:  # type: ignore[no-untyped-def]
-        super().__init__(source, rt)
-        self._downloads = Downloads(rt, self.kind)
-        self._hosts = parse_hosts(source.config.get(DOWNLOAD_HOSTS))
-
-    @classmethod
-    def check_location(cls, location: str) -> str:
-        return check_location(location, what="data.json ")
-
-    @classmethod
-    def check_config(cls, config: dict[str, str]) -> dict[str, str]:
-        return check_download_hosts(super().check_config(config))
+    what = "data.json "
 
     def gather(self) -> GatherResult:
         doc = read_document(self.rt, self.source.location, what="data.json ")
@@ -212,12 +197,6 @@ class DataJsonSource(SourceKind):
         if raw and parsed is None:
             unnormalised[key] = truncate(raw)
         return parsed
-
-    def fetch_files(self, record: HarvestRecord) -> HarvestRecord:
-        return self._downloads.fetch_files(record)
-
-    def close(self) -> None:
-        self._downloads.close()
 
 
 def _text(value: Any) -> str | None:

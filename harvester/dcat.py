@@ -24,7 +24,7 @@ from rdflib.namespace import DCAT, DCTERMS, RDF
 from datasets.errors import ValidationError
 from datasets.records import HarvestRecord, ProviderRecord
 
-from .base import GatherItem, GatherResult, SourceKind
+from .base import GatherItem, GatherResult
 from .dcat_graph import DatasetGraph
 from .dcat_rdf import DEFAULT_MAX_PAGES, read_catalog
 from .normalise import clean_line, clean_text
@@ -32,13 +32,10 @@ from .remote import (
     DOWNLOAD_HOSTS,
     NOT_DOWNLOADED,
     PROVIDER,
-    Downloads,
-    check_download_hosts,
-    check_location,
+    RemoteCatalogKind,
     html_to_text,
     http_url,
     one_line,
-    parse_hosts,
     remote_files,
     truncate,
 )
@@ -47,24 +44,19 @@ from .remote_formats import license_id_for
 MAX_PAGES = "max_pages"
 
 
-class DcatSource(SourceKind):
+class DcatSource(RemoteCatalogKind):
     kind = "dcat"
     description = "DCAT catalog (Turtle, RDF/XML, JSON-LD) at a URL or a local path"
     config_keys = (DOWNLOAD_HOSTS, MAX_PAGES, PROVIDER)
+    what = "DCAT 目录"
 
     def __init__(self, source, rt) -> None:  # type: ignore[no-untyped-def]
         super().__init__(source, rt)
         self._data = DatasetGraph(Graph())
-        self._downloads = Downloads(rt, self.kind)
-        self._hosts = parse_hosts(source.config.get(DOWNLOAD_HOSTS))
-
-    @classmethod
-    def check_location(cls, location: str) -> str:
-        return check_location(location, what="DCAT 目录")
 
     @classmethod
     def check_config(cls, config: dict[str, str]) -> dict[str, str]:
-        config = check_download_hosts(super().check_config(config))
+        config = super().check_config(config)
         if MAX_PAGES in config:
             value = str(config[MAX_PAGES]).strip()
             if not value.isdigit() or not 1 <= int(value) <= 10_000:
@@ -165,9 +157,6 @@ class DcatSource(SourceKind):
             {"provider": ["dct:publisher"]},
         )
 
-    def fetch_files(self, record: HarvestRecord) -> HarvestRecord:
-        return self._downloads.fetch_files(record)
-
     def close(self) -> None:
-        self._downloads.close()
+        super().close()
         self._data = DatasetGraph(Graph())

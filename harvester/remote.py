@@ -25,6 +25,7 @@ from datasets.errors import SourceError, ValidationError
 from datasets.records import FileRecord, HarvestRecord
 from datasets.runtime import Runtime
 
+from .base import SourceConfig, SourceKind
 from .http import FetchError, HttpClient, is_url
 from .remote_formats import file_format, looks_like_file
 
@@ -363,3 +364,29 @@ def _sniff(path: Path) -> str | None:
     if text.startswith((b"<!doctype html", b"<html")):
         return "html"
     return None
+
+
+class RemoteCatalogKind(SourceKind):
+    """What the catalog kinds read from a URL or a file share: the location check, the
+    ``download_hosts`` setting and downloads into a folder of their own."""
+
+    what = "目录"  # how messages name the location
+
+    def __init__(self, source: SourceConfig, rt: Runtime) -> None:
+        super().__init__(source, rt)
+        self._downloads = Downloads(rt, self.kind)
+        self._hosts = parse_hosts(source.config.get(DOWNLOAD_HOSTS))
+
+    @classmethod
+    def check_location(cls, location: str) -> str:
+        return check_location(location, what=cls.what)
+
+    @classmethod
+    def check_config(cls, config: dict[str, str]) -> dict[str, str]:
+        return check_download_hosts(super().check_config(config))
+
+    def fetch_files(self, record: HarvestRecord) -> HarvestRecord:
+        return self._downloads.fetch_files(record)
+
+    def close(self) -> None:
+        self._downloads.close()

@@ -130,3 +130,51 @@ def quick_folder(fallback: Path) -> Iterator[Path]:
         yield folder
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+LOCAL_ONLY = {"download_hosts": "127.0.0.1"}
+
+
+def harvest_catalog(rt, kind, name, location, config=None, **kw):  # type: ignore[no-untyped-def]
+    """Add (or reuse) a catalog source downloading from loopback only, and harvest it."""
+    from harvester.jobs import run_source
+    from harvester.sources import add_source, get_sources
+
+    add_source(
+        rt,
+        name=name,
+        kind=kind,
+        location=str(location),
+        config=LOCAL_ONLY if config is None else config,
+        exist_ok=True,
+    )
+    return run_source(rt, get_sources(rt, [name])[0], **kw)
+
+
+def errored(rt, result) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """identifier → message of every errored object of a job."""
+    from harvester.jobs import job_objects
+
+    return {
+        o["identifier"]: o["message"]
+        for o in job_objects(rt, result.job_id)
+        if o["outcome"] == "errored"
+    }
+
+
+def stored_dataset(rt, identifier):  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    from datasets.models import Dataset
+
+    with rt.reader() as session:
+        ds = session.scalar(select(Dataset).where(Dataset.source_identifier == identifier))
+        assert ds is not None, identifier
+        session.expunge(ds)
+        return ds
+
+
+def shown_package(rt, identifier):  # type: ignore[no-untyped-def]
+    from datasets import catalog
+
+    return catalog.package_show(rt, id_or_name=stored_dataset(rt, identifier).name, base_url="")

@@ -12,12 +12,19 @@ from datasets import catalog
 from datasets.errors import SourceError
 from datasets.models import Dataset, HarvestObject, Resource
 from harvester.datajson import DataJsonSource
-from harvester.jobs import job_objects, run_source
+from harvester.jobs import run_source
 from harvester.sources import add_source, get_sources
 from tests.factories import make_runtime
-from tests.harvester.fileserver import FileServer, block_outside_hosts, quick_folder
+from tests.harvester.fileserver import (
+    FileServer,
+    block_outside_hosts,
+    errored,
+    harvest_catalog,
+    quick_folder,
+    shown_package,
+    stored_dataset,
+)
 
-LOCAL_ONLY = {"download_hosts": "127.0.0.1"}
 # sample → (added, errored) with no downloads from outside hosts; the ones marked dry are
 # only planned (every check runs, nothing is published), to keep the test quick
 SAMPLES = {
@@ -67,35 +74,10 @@ def pod(realdata):
 
 
 def _harvest(rt, name, location, config=None, **kw):
-    add_source(
-        rt,
-        name=name,
-        kind="datajson",
-        location=str(location),
-        config=LOCAL_ONLY if config is None else config,
-        exist_ok=True,
-    )
-    return run_source(rt, get_sources(rt, [name])[0], **kw)
+    return harvest_catalog(rt, "datajson", name, location, config, **kw)
 
 
-def _errors(rt, result):
-    return {
-        o["identifier"]: o["message"]
-        for o in job_objects(rt, result.job_id)
-        if o["outcome"] == "errored"
-    }
-
-
-def _dataset(rt, identifier):
-    with rt.reader() as session:
-        ds = session.scalar(select(Dataset).where(Dataset.source_identifier == identifier))
-        assert ds is not None, identifier
-        session.expunge(ds)
-        return ds
-
-
-def _package(rt, identifier):
-    return catalog.package_show(rt, id_or_name=_dataset(rt, identifier).name, base_url="")
+_errors, _dataset, _package = errored, stored_dataset, shown_package
 
 
 def _entry(identifier, title="公交线路", **extra):

@@ -11,14 +11,22 @@ from sqlalchemy import select
 
 from datasets import catalog
 from datasets.errors import SourceError, ValidationError
-from datasets.models import Dataset, Resource
+from datasets.models import Resource
 from harvester.dcat import DcatSource
 from harvester.jobs import job_objects, run_harvest, run_source
 from harvester.sources import add_source, get_sources
 from tests.factories import make_runtime
-from tests.harvester.fileserver import FileServer, block_outside_hosts, quick_folder
+from tests.harvester.fileserver import (
+    LOCAL_ONLY,
+    FileServer,
+    block_outside_hosts,
+    errored,
+    harvest_catalog,
+    quick_folder,
+    shown_package,
+    stored_dataset,
+)
 
-LOCAL_ONLY = {"download_hosts": "127.0.0.1"}
 # example file → (added, errored) when harvested with no downloads from outside hosts
 EXPECTED = {
     "catalog.rdf": (2, 0),
@@ -75,35 +83,10 @@ def examples(realdata):
 
 
 def _harvest(rt, name, location, config=None, **kw):
-    add_source(
-        rt,
-        name=name,
-        kind="dcat",
-        location=str(location),
-        config=LOCAL_ONLY if config is None else config,
-        exist_ok=True,
-    )
-    return run_source(rt, get_sources(rt, [name])[0], **kw)
+    return harvest_catalog(rt, "dcat", name, location, config, **kw)
 
 
-def _errors(rt, result):
-    return {
-        o["identifier"]: o["message"]
-        for o in job_objects(rt, result.job_id)
-        if o["outcome"] == "errored"
-    }
-
-
-def _dataset(rt, identifier):
-    with rt.reader() as session:
-        ds = session.scalar(select(Dataset).where(Dataset.source_identifier == identifier))
-        assert ds is not None, identifier
-        session.expunge(ds)
-        return ds
-
-
-def _package(rt, identifier):
-    return catalog.package_show(rt, id_or_name=_dataset(rt, identifier).name, base_url="")
+_errors, _dataset, _package = errored, stored_dataset, shown_package
 
 
 def _turtle(body):
