@@ -18,11 +18,8 @@ from harvester.sources import add_source, get_sources
 from tests.factories import make_runtime
 from tests.harvester.fileserver import (
     LOCAL_ONLY,
-    FileServer,
-    block_outside_hosts,
     errored,
     harvest_catalog,
-    quick_folder,
     shown_package,
     stored_dataset,
 )
@@ -52,29 +49,6 @@ PREFIXES = """@prefix dcat: <http://www.w3.org/ns/dcat#> .
 @prefix skos: <http://www.w3.org/2004/02/skos/core#> .
 @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
 """
-
-
-@pytest.fixture(autouse=True)
-def outside(monkeypatch):
-    tried = block_outside_hosts(monkeypatch)
-    yield tried
-    assert tried == [], f"tried to reach outside hosts: {tried}"
-
-
-@pytest.fixture
-def rt(tmp_path):
-    with quick_folder(tmp_path) as folder:
-        runtime = make_runtime(
-            folder / "instance", harvest_retries=0, harvest_timeout=0.5, harvest_workers=1
-        )
-        yield runtime
-        runtime.close()
-
-
-@pytest.fixture
-def server(tmp_path):
-    with FileServer(tmp_path / "www") as srv:
-        yield srv
 
 
 @pytest.fixture

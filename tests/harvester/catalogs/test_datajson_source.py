@@ -14,13 +14,9 @@ from datasets.models import Dataset, HarvestObject, Resource
 from harvester.datajson import DataJsonSource
 from harvester.jobs import run_source
 from harvester.sources import add_source, get_sources
-from tests.factories import make_runtime
 from tests.harvester.fileserver import (
-    FileServer,
-    block_outside_hosts,
     errored,
     harvest_catalog,
-    quick_folder,
     shown_package,
     stored_dataset,
 )
@@ -43,29 +39,6 @@ SAMPLES = {
     "datagov-harvester/dcatus_bad_license_uri.json": (1, 0),  # licence text kept as a title
     "datagov-harvester/dcatus_multiple_invalid.json": (1, 0, "dry"),  # bad URL not downloaded
 }
-
-
-@pytest.fixture(autouse=True)
-def outside(monkeypatch):
-    tried = block_outside_hosts(monkeypatch)
-    yield tried
-    assert tried == [], f"tried to reach outside hosts: {tried}"
-
-
-@pytest.fixture
-def rt(tmp_path):
-    with quick_folder(tmp_path) as folder:
-        runtime = make_runtime(
-            folder / "instance", harvest_retries=0, harvest_timeout=0.5, harvest_workers=1
-        )
-        yield runtime
-        runtime.close()
-
-
-@pytest.fixture
-def server(tmp_path):
-    with FileServer(tmp_path / "www") as srv:
-        yield srv
 
 
 @pytest.fixture
