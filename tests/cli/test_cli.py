@@ -103,3 +103,66 @@ def test_the_installed_command_reports_bad_configuration(tmp_path):
     )
     assert result.returncode == 1
     assert result.stderr.strip() == "错误：setting KAIFANG_PAGE_SIZE must be an integer, got 'lots'"
+
+
+def test_harvest_due_runs_only_due_sources(run, tmp_path):
+    write_package(tmp_path / "a", "bus-lines")
+    write_package(tmp_path / "b", "bus-stops", title="公交站点信息")
+    run("init")
+    run(
+        "source",
+        "add",
+        "daily",
+        "--kind",
+        "datapackage",
+        "--location",
+        str(tmp_path / "a"),
+        "--frequency",
+        "daily",
+    )
+    run("source", "add", "manual", "--kind", "datapackage", "--location", str(tmp_path / "b"))
+    first = run("harvest", "--due")
+    assert first.exit_code == 0 and "daily: finished" in first.output
+    assert "manual" not in first.output
+    assert "没有到期需要采集的来源" in run("harvest", "--due").output
+    assert run("harvest", "--due", "daily").exit_code == 1
+
+
+def test_sources_take_kind_specific_configuration(run, tmp_path):
+    run("init")
+    bad = run(
+        "source",
+        "add",
+        "portal",
+        "--kind",
+        "ckan",
+        "--location",
+        "http://127.0.0.1:9/",
+        "--config",
+        "rows=5000",
+    )
+    assert bad.exit_code == 1 and "rows" in bad.output
+    wrong = run(
+        "source",
+        "add",
+        "portal",
+        "--kind",
+        "ckan",
+        "--location",
+        "http://127.0.0.1:9/",
+        "--config",
+        "rows",
+    )
+    assert wrong.exit_code == 1 and "KEY=VALUE" in wrong.output
+    ok = run(
+        "source",
+        "add",
+        "portal",
+        "--kind",
+        "ckan",
+        "--location",
+        "http://127.0.0.1:9/",
+        "--config",
+        "rows=50",
+    )
+    assert ok.exit_code == 0
