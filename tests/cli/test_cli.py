@@ -128,41 +128,14 @@ def test_harvest_due_runs_only_due_sources(run, tmp_path):
     assert run("harvest", "--due", "daily").exit_code == 1
 
 
-def test_sources_take_kind_specific_configuration(run, tmp_path):
+@pytest.mark.parametrize(
+    ("config", "exit_code", "said"),
+    [("rows=5000", 1, "rows"), ("rows", 1, "KEY=VALUE"), ("rows=50", 0, "portal（ckan）")],
+)
+def test_sources_take_kind_specific_configuration(run, config, exit_code, said):
     run("init")
-    bad = run(
-        "source",
-        "add",
-        "portal",
-        "--kind",
-        "ckan",
-        "--location",
-        "http://127.0.0.1:9/",
-        "--config",
-        "rows=5000",
+    location = "http://127.0.0.1:9/"
+    result = run(
+        "source", "add", "portal", "--kind", "ckan", "--location", location, "--config", config
     )
-    assert bad.exit_code == 1 and "rows" in bad.output
-    wrong = run(
-        "source",
-        "add",
-        "portal",
-        "--kind",
-        "ckan",
-        "--location",
-        "http://127.0.0.1:9/",
-        "--config",
-        "rows",
-    )
-    assert wrong.exit_code == 1 and "KEY=VALUE" in wrong.output
-    ok = run(
-        "source",
-        "add",
-        "portal",
-        "--kind",
-        "ckan",
-        "--location",
-        "http://127.0.0.1:9/",
-        "--config",
-        "rows=50",
-    )
-    assert ok.exit_code == 0
+    assert result.exit_code == exit_code and said in result.output
