@@ -215,9 +215,6 @@ def _whole_cells(pattern: re.Pattern[str]) -> re.Pattern[str]:
 
 # --- masked examples ------------------------------------------------------------------------
 
-_COMPOUND = re.compile(
-    r"(?:欧阳|司马|诸葛|上官|皇甫|东方|夏侯|尉迟|公孙|慕容|令狐|长孙|宇文|司徒|司空|端木)"
-)
 _DISTRICT = re.compile(r"^.{1,12}?(?:区|县|旗)")
 _YEAR = re.compile(r"(?:19|20)\d{2}")
 
@@ -243,8 +240,10 @@ def mask_example(kind: str, value: str) -> str:
         local, _, domain = value.partition("@")
         return f"{local[:1]}***@{domain}"
     if kind == "name":
-        compound = _COMPOUND.match(value)
-        return (compound.group(0) if compound else value[:1]) + "*"
+        surname = (
+            value[:2] if len(value) > 2 and value[:2] in patterns.COMPOUND_SURNAMES else value[:1]
+        )
+        return surname + "*"
     if kind == "address":
         district = _DISTRICT.match(value)
         return (district.group(0) if district else "") + "****"
