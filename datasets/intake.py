@@ -18,7 +18,7 @@ from .errors import ValidationError
 from .pii.scanner import ScanReport, scan_table
 from .records import FileRecord
 from .storage import file_sha256
-from .validation import ERROR, TABLE_FORMATS, validate_table
+from .validation import ERROR, TABLE_FORMATS, error_report, validate_table
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +88,7 @@ def prepare_file(
         try:
             encoding = detect_encoding(record.path)
         except ValidationError as exc:
-            report = _unreadable(exc.message)
+            report = error_report(exc.message, "encoding-error", "编码错误")
             return PreparedFile(record, sha, path, False, fmt, None, report, pii=UNSCANNED)
         if encoding not in ("utf-8", "utf-8-sig"):
             staging.mkdir(parents=True, exist_ok=True)
@@ -134,26 +134,6 @@ def _scan(path: Path, fmt: str, max_rows: int) -> dict[str, Any]:
     except Exception:  # noqa: BLE001 — a table the scanner cannot read is held back
         log.warning("personal-information scan failed on %s", path.name, exc_info=True)
         return UNSCANNED
-
-
-def _unreadable(message: str) -> dict[str, Any]:
-    return {
-        "status": ERROR,
-        "valid": False,
-        "rows": None,
-        "fields": None,
-        "error_count": 1,
-        "errors": [
-            {
-                "type": "encoding-error",
-                "title": "编码错误",
-                "description": message,
-                "count": 1,
-                "examples": [{"row": None, "field": None, "message": message}],
-            }
-        ],
-        "schema": {"fields": []},
-    }
 
 
 def read_preview(path: Path, fmt: str, limit: int = PREVIEW_ROWS) -> dict[str, Any]:

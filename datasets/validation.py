@@ -66,10 +66,10 @@ def validate_table(
         resource = Resource(**options)
         report = resource.validate(limit_rows=row_limit or None, limit_errors=10_000)
     except frictionless.FrictionlessException as exc:
-        return _error_report(f"{exc.error.title}: {exc.error.message}", exc.error.type)
+        return error_report(f"{exc.error.title}: {exc.error.message}", exc.error.type)
     except Exception as exc:  # noqa: BLE001 — any crash of the validator is an "error" report
         log.exception("frictionless crashed on %s", path)
-        return _error_report(f"校验程序无法读取该文件：{type(exc).__name__}", "resource-error")
+        return error_report(f"校验程序无法读取该文件：{type(exc).__name__}", "resource-error")
 
     task = report.tasks[0] if report.tasks else None
     errors = list(task.errors) if task else list(report.errors)
@@ -168,7 +168,8 @@ def redact_report(report: dict[str, Any]) -> dict[str, Any]:
     return {**report, "errors": errors, "redacted": True}
 
 
-def _error_report(message: str, error_type: str) -> dict[str, Any]:
+def error_report(message: str, error_type: str, title: str = "无法校验") -> dict[str, Any]:
+    """A report saying the table could not be validated at all (status ``error``)."""
     import frictionless
 
     return {
@@ -180,7 +181,7 @@ def _error_report(message: str, error_type: str) -> dict[str, Any]:
         "errors": [
             {
                 "type": error_type,
-                "title": "无法校验",
+                "title": title,
                 "description": message,
                 "count": 1,
                 "examples": [{"row": None, "field": None, "message": message}],

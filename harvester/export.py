@@ -90,10 +90,6 @@ HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
     "source_url": ("详情页网址", "详情页", "链接", "网址", "url"),
 }
 
-# the names older callers (tests/unit/test_pii_scanner.py) import
-_catalog_file = catalog_file
-_read_catalog = read_catalog
-
 # values portals put in a field that has not been filled in
 _DEFAULT_VALUES = frozenset({"默认主题", "默认分类", "默认领域", "默认行业", "其他行业"})
 _INDUSTRY_DEFAULTS = _DEFAULT_VALUES | {"其他"}

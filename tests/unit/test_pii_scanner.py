@@ -17,7 +17,8 @@ from datasets.pii.detectors import (
     is_quantity_header,
 )
 from datasets.pii.scanner import Finding, ScanReport, mask_example, scan_rows, scan_table
-from harvester.export import _catalog_file, _read_catalog, map_headers
+from harvester.export import map_headers
+from harvester.export_read import catalog_file, read_catalog
 from harvester.normalise import split_list
 
 DEMO = Path(__file__).resolve().parents[2] / "demo" / "sources"
@@ -336,7 +337,7 @@ def _demo_tables() -> list[tuple[str, str, Path]]:
         for resource in meta.get("resources", []):
             tables.append((openness, resource["path"], package.parent / resource["path"]))
     for folder in sorted((DEMO / "exports").iterdir()):
-        rows = _read_catalog(_catalog_file(folder))
+        rows = read_catalog(catalog_file(folder))
         fields = map_headers(list(rows[0]))
         for row in rows:
             openness = parse_openness(row.get(fields["openness"]))
