@@ -14,8 +14,7 @@ import re
 import shutil
 import tempfile
 import time
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,18 +54,6 @@ class FileStore:
         if root not in self._roots:
             raise ValueError(f"unknown storage root {root!r}")
         return self._roots[root]
-
-    @contextmanager
-    def staged(self, suffix: str = "") -> Iterator[Path]:
-        """A temporary path on the same file system as the store, removed afterwards."""
-        self.staging.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(dir=self.staging, suffix=suffix)
-        os.close(fd)
-        path = Path(name)
-        try:
-            yield path
-        finally:
-            path.unlink(missing_ok=True)
 
     def put(self, source: Path, *, root: str, extension: str) -> StoredFile:
         """Store a copy of ``source`` under ``root``; returns its key, hash and size."""
