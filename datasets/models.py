@@ -116,6 +116,9 @@ class Dataset(Base):
     override: Mapped[dict[str, Any]] = mapped_column(default=dict)
     # quality score with its criteria, recomputed after each harvest (datasets.quality)
     quality: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # public access suspended by a rights-holder objection (权益异议): the case's id; harvests
+    # leave it alone, only the objection's decision lifts it
+    suspended_by: Mapped[str | None] = mapped_column(String(36))
     # first harvest that no longer saw the entry in its source (withdrawn after a grace period)
     missing_since: Mapped[datetime | None] = mapped_column()
     source_id: Mapped[str | None] = mapped_column(ForeignKey("harvest_sources.id"))
@@ -217,6 +220,13 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column()
+    # where notices are e-mailed (optional for every role)
+    email: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    # companies: 名称, 统一社会信用代码 (GB 32100), 法定代表人
+    company_name: Mapped[str | None] = mapped_column(String(200))
+    credit_code: Mapped[str | None] = mapped_column(String(18), unique=True)
+    legal_representative: Mapped[str | None] = mapped_column(String(100))
 
 
 class ClassificationEvent(Base):
@@ -249,6 +259,8 @@ class AuditEntry(Base):
     object_type: Mapped[str] = mapped_column(String(30))
     object_id: Mapped[str] = mapped_column(String(36))
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+    __table_args__ = (Index("ix_audit_log_object", "object_type", "object_id"),)
 
 
 class HarvestSource(Base):
@@ -303,3 +315,154 @@ class HarvestObject(Base):
     outcome: Mapped[str] = mapped_column(String(12))
     message: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ApiKey(Base):
+    """An API key of a user: only its SHA-256 is stored; the key is shown once, at creation."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    label: Mapped[str] = mapped_column(String(100), default="")
+    # the first characters of the key, shown in lists so a user can tell keys apart
+    prefix: Mapped[str] = mapped_column(String(16))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column()
+    revoked_at: Mapped[datetime | None] = mapped_column()
+
+
+class ReferenceCounter(Base):
+    """The last reference number given per kind and day (e.g. SQ-20261122-0001)."""
+
+    __tablename__ = "reference_counters"
+
+    prefix: Mapped[str] = mapped_column(String(30), primary_key=True)
+    last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Case(Base):
+    """One matter of the public services (事项): an application for conditional data, an
+    objection to the bureau (复核), a request to open data, an error report, a rights-holder
+    objection, a suggestion or an opening assessment. Its state machine lives in
+    ``datasets.workflows``; every transition writes an ``AuditEntry`` (object_type ``case``)."""
+
+    __tablename__ = "cases"
+    __table_args__ = (
+        Index("ix_cases_queue", "organization_id", "closed_at", "due_on"),
+        Index("ix_cases_kind_status", "kind", "status"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    reference: Mapped[str] = mapped_column(String(30), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(30))
+    # the department that must act (the dataset's provider); none for the bureau's own cases
+    organization_id: Mapped[str | None] = mapped_column(ForeignKey("organizations.id"))
+    # who acts next: "department" or "bureau" (objections and escalations)
+    handler: Mapped[str] = mapped_column(String(20), default="department")
+    dataset_id: Mapped[str | None] = mapped_column(ForeignKey("datasets.id"), index=True)
+    requester_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), index=True)
+    # how to reach the requester (name, phone, e-mail): personal, never on public pages
+    contact: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # a key telling requesters apart for counting distinct requests (user id or contact hash)
+    requester_key: Mapped[str | None] = mapped_column(String(64))
+    parent_id: Mapped[str | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    # what was asked: purpose, scope, fields… (per kind; see datasets.workflows)
+    body: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    received_on: Mapped[date] = mapped_column(Date)
+    # the current deadline; None while the clock is paused (补正)
+    due_on: Mapped[date | None] = mapped_column(Date)
+    due_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
+    # working days left when the clock was paused
+    paused_remaining: Mapped[int | None] = mapped_column(Integer)
+    correction_used: Mapped[bool] = mapped_column(Boolean, default=False)
+    extension_used: Mapped[bool] = mapped_column(Boolean, default=False)
+    # the outcome (decision or reply category), its public text and the rule it cites
+    outcome: Mapped[str | None] = mapped_column(String(30))
+    reply: Mapped[str] = mapped_column(Text, default="")
+    rule_code: Mapped[str | None] = mapped_column(String(40))
+    decided_at: Mapped[datetime | None] = mapped_column()
+    decided_on: Mapped[date | None] = mapped_column(Date)
+    decided_on_time: Mapped[bool | None] = mapped_column(Boolean)
+    closed_at: Mapped[datetime | None] = mapped_column()
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class Grant(Base):
+    """Access to a conditional dataset's full data, after the agreement was signed."""
+
+    __tablename__ = "grants"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    reference: Mapped[str] = mapped_column(String(30), unique=True)
+    application_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), unique=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    dataset_id: Mapped[str] = mapped_column(ForeignKey("datasets.id"), index=True)
+    # the columns granted (empty list: all columns)
+    fields: Mapped[list[Any]] = mapped_column(default=list)
+    access_mode: Mapped[str] = mapped_column(String(20))
+    agreement_version: Mapped[str] = mapped_column(String(40))
+    agreement_sha256: Mapped[str] = mapped_column(String(64))
+    signed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    starts_on: Mapped[date] = mapped_column(Date)
+    expires_on: Mapped[date] = mapped_column(Date)
+    # active | suspended | revoked | expired
+    status: Mapped[str] = mapped_column(String(20), default="active")
+    status_reason: Mapped[str | None] = mapped_column(String(30))
+    status_note: Mapped[str] = mapped_column(Text, default="")
+    report_due_on: Mapped[date | None] = mapped_column(Date)
+    last_report_at: Mapped[datetime | None] = mapped_column()
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class GrantAccess(Base):
+    """Every use of a grant: who fetched which resource of the granted dataset, and when."""
+
+    __tablename__ = "grant_access"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    grant_id: Mapped[str] = mapped_column(ForeignKey("grants.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    user_id: Mapped[str] = mapped_column(String(36))
+    api_key_id: Mapped[str | None] = mapped_column(String(36))
+    resource_id: Mapped[str | None] = mapped_column(String(36))
+    action: Mapped[str] = mapped_column(String(30))
+    rows: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class UseReport(Base):
+    """A grant holder's periodic report on how the data is used and protected."""
+
+    __tablename__ = "use_reports"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    grant_id: Mapped[str] = mapped_column(ForeignKey("grants.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    text: Mapped[str] = mapped_column(Text)
+
+
+class Notification(Base):
+    """A notice to one user, shown in the portal and (if the user has an address) e-mailed."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_user_read", "user_id", "read_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    case_id: Mapped[str | None] = mapped_column(String(36))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text, default="")
+    link: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column()
+    # e-mail: pending (to send), sent, failed (kept for the next attempt), none (no address)
+    email_status: Mapped[str] = mapped_column(String(10), default="none")
+    email_attempts: Mapped[int] = mapped_column(Integer, default=0)
