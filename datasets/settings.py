@@ -98,6 +98,69 @@ class Settings:
     ratelimit_enabled: bool = _setting(True, "Whether rate limits are enforced.")
     log_level: str = _setting("INFO", "Logging level of the CLI and the web app.")
 
+    # -- public services: deadlines in working days (工作日), SPEC §7 -----------------------
+    holiday_table: str = _setting(
+        "",
+        "TOML file of holidays and make-up working days (调休) for years the bundled Chinese "
+        "calendar does not cover yet; deadlines reaching such years are marked provisional. "
+        "Empty means config/holidays.toml of the portal.",
+    )
+    days_application: int = _setting(
+        10, "Working days a department has to decide an application for conditional data."
+    )
+    days_correction_request: int = _setting(
+        5, "Working days after receipt within which a department may ask for missing items (补正)."
+    )
+    days_extension: int = _setting(
+        15, "Most working days one extension of an application's deadline may add."
+    )
+    days_opening_request: int = _setting(
+        10, "Working days a department has to answer a request to open data (开放需求)."
+    )
+    assessment_requesters: int = _setting(
+        3,
+        "Distinct requesters asking for the same closed dataset within 12 months that open a "
+        "mandatory opening assessment (开放评估).",
+    )
+    days_assessment: int = _setting(
+        20, "Working days a department has to complete a mandatory opening assessment."
+    )
+    days_objection_filing: int = _setting(
+        15, "Working days after a refusal within which the applicant may object (异议/复核)."
+    )
+    days_objection_decision: int = _setting(
+        10, "Working days the supervising bureau has to decide an objection."
+    )
+    days_provide_after_ruling: int = _setting(
+        5, "Working days a department has to grant access after a ruling in the applicant's favour."
+    )
+    days_error_report: int = _setting(
+        5, "Working days a department has to answer an error report (纠错)."
+    )
+    days_rights_suspend: int = _setting(
+        1, "Working days within which a rights-holder objection suspends access (it is at once)."
+    )
+    days_rights_decision: int = _setting(
+        5, "Working days a department has to decide a rights-holder objection (权益异议)."
+    )
+    days_suggestion: int = _setting(
+        10, "Working days a department has to answer a suggestion (意见建议)."
+    )
+    grant_report_months: int = _setting(
+        6,
+        "Months between the use reports a grant holder owes; a report overdue suspends the grant.",
+    )
+    grant_max_months: int = _setting(24, "Longest period of use an application may ask for.")
+
+    # -- notifications by e-mail ----------------------------------------------------------------
+    smtp_host: str = _setting("", "SMTP server for e-mail notices. Empty means no e-mail is sent.")
+    smtp_port: int = _setting(25, "SMTP port.")
+    smtp_user: str = _setting("", "SMTP user name (empty: no login).")
+    smtp_password: str = _setting("", "SMTP password.", secret=True)
+    smtp_starttls: bool = _setting(False, "Whether to upgrade the SMTP connection with STARTTLS.")
+    smtp_timeout: float = _setting(10.0, "Seconds to wait for the SMTP server.")
+    mail_from: str = _setting("noreply@data.example.gov.cn", "Sender address of e-mail notices.")
+
     # -- derived values -------------------------------------------------------------------
     @property
     def instance_path(self) -> Path:
@@ -175,6 +238,12 @@ def _check(settings: Settings) -> None:
     ):
         if getattr(settings, name) < 0:
             raise ConfigError(f"setting {ENV_PREFIX}{name.upper()} may not be negative")
+    for fld in setting_fields():
+        if fld.name.startswith("days_") and getattr(settings, fld.name) <= 0:
+            raise ConfigError(f"setting {ENV_PREFIX}{fld.name.upper()} must be positive")
+    for name in ("assessment_requesters", "grant_report_months", "grant_max_months", "smtp_port"):
+        if getattr(settings, name) <= 0:
+            raise ConfigError(f"setting {ENV_PREFIX}{name.upper()} must be positive")
     if settings.harvest_stale_minutes <= 0:
         raise ConfigError(f"setting {ENV_PREFIX}HARVEST_STALE_MINUTES must be positive")
     if settings.api_default_rows > settings.api_max_rows:
