@@ -16,6 +16,8 @@ class Actor:
     user_id: str | None = None
     roles: frozenset[str] = field(default_factory=frozenset)
     organization_id: str | None = None
+    # the API key the request was made with (None for browser sessions and the CLI)
+    api_key_id: str | None = None
 
     @property
     def is_anonymous(self) -> bool:

@@ -39,3 +39,11 @@ class ConfigError(KaifangError):
 
 class SourceError(KaifangError):
     """A harvest source could not be read at all (down, malformed, too large)."""
+
+
+class LoginRequired(NotAuthorized):
+    """The caller must sign in (or send an API key) first."""
+
+
+class Conflict(KaifangError):
+    """The object is no longer in a state that allows this (e.g. already decided)."""

@@ -28,6 +28,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         WTF_CSRF_TIME_LIMIT=None,
+        # checked in portal.auth.load_actor instead, which exempts requests made with an API key
+        WTF_CSRF_CHECK_DEFAULT=False,
         RATELIMIT_STORAGE_URI=settings.ratelimit_storage_uri,
         RATELIMIT_ENABLED=settings.ratelimit_enabled,
         RATELIMIT_HEADERS_ENABLED=True,
@@ -40,10 +42,11 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
 
-    from . import admin, api, auth, catalog, downloads, errors, filters
+    from . import account, admin, api, auth, catalog, downloads, errors, filters
 
     filters.register(app)
     app.register_blueprint(auth.bp)
+    app.register_blueprint(account.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(catalog.bp)
     app.register_blueprint(downloads.bp)

@@ -4,21 +4,65 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
 
 from datasets.access import ANONYMOUS, Actor
-from datasets.accounts import actor_for, authenticate
+from datasets.accounts import actor_for, actor_for_api_key, authenticate
 from datasets.errors import NotAuthorized
 
 from .app import get_runtime
-from .extensions import limiter
+from .extensions import csrf, limiter
 
 bp = Blueprint("auth", __name__)
 
 
+def presented_api_key() -> str | None:
+    """The API key a request carries, if any: ``X-CKAN-API-Key: KEY``, ``Authorization: KEY``
+    (what CKAN clients send) or ``Authorization: Bearer KEY``.
+
+    Other ``Authorization`` schemes (Basic, Digest …) are not ours: they belong to a proxy in
+    front of the portal. They are also what a browser adds to cross-site requests by itself, so
+    treating them as a key would reopen the CSRF hole that skipping the token check leaves.
+    """
+    key = request.headers.get("X-CKAN-API-Key", "").strip()
+    if key:
+        return key
+    value = request.headers.get("Authorization", "").strip()
+    if not value:
+        return None
+    scheme, _, rest = value.partition(" ")
+    if not rest.strip():
+        return value
+    return rest.strip() if scheme.lower() == "bearer" else None
+
+
+def _has_session_cookie() -> bool:
+    return current_app.config["SESSION_COOKIE_NAME"] in request.cookies
+
+
 @bp.before_app_request
 def load_actor() -> None:
-    g.actor = actor_for(get_runtime(), session.get("user_id")) or ANONYMOUS
+    """Who is calling: the owner of an API key sent in a header, else the signed-in user.
+
+    Also the CSRF check of every form (``WTF_CSRF_CHECK_DEFAULT`` is off in the app factory so
+    that it runs here, after the caller is known): a request authenticated by an API key and
+    carrying no session cookie is exempt. Browsers never add such a header on their own, so a
+    forged cross-site request cannot have one; a request with a session cookie is checked even
+    with a key.
+    """
+    g.actor = ANONYMOUS
+    key = presented_api_key()
+    if key is not None:
+        actor = actor_for_api_key(get_runtime(), key)
+        if actor is None:
+            raise NotAuthorized("API 密钥无效或已吊销")
+        g.actor = actor
+        if not _has_session_cookie():
+            return
+    else:
+        g.actor = actor_for(get_runtime(), session.get("user_id")) or ANONYMOUS
+    if current_app.config.get("WTF_CSRF_ENABLED", True):
+        csrf.protect(apply_exemptions=True)
 
 
 def current_actor() -> Actor:

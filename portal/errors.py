@@ -6,21 +6,32 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, redirect, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
 
-from datasets.errors import ConfigError, KaifangError, NotAuthorized, NotFound, ValidationError
+from datasets.errors import (
+    ConfigError,
+    Conflict,
+    KaifangError,
+    LoginRequired,
+    NotAuthorized,
+    NotFound,
+    ValidationError,
+)
 
 log = logging.getLogger("portal")
 
 # exception class → (HTTP status, CKAN __type)
 STATUS: dict[type[KaifangError], tuple[int, str]] = {
     NotFound: (404, "Not Found Error"),
+    LoginRequired: (401, "Authorization Error"),
     NotAuthorized: (403, "Authorization Error"),
     ValidationError: (409, "Validation Error"),
+    Conflict: (409, "Conflict Error"),
 }
 _HTTP_TYPES = {
     400: "Bad Request",
+    401: "Authorization Error",
     403: "Authorization Error",
     404: "Not Found Error",
     405: "Method Not Allowed",
@@ -31,6 +42,7 @@ _HTTP_TYPES = {
 }
 _HTTP_TITLES = {
     400: "请求有误",
+    401: "请先登录",
     403: "无权访问",
     404: "页面不存在",
     405: "不支持的请求方法",
@@ -76,8 +88,12 @@ def register(app: Flask) -> None:
             log.error("configuration error: %s", exc.message)
             return error_response(500, "服务配置有误，请联系平台运维人员")
         status, _ = next((v for cls, v in STATUS.items() if isinstance(exc, cls)), (500, "Error"))
-        if status == 409 and not is_api_request():
-            status = 400
+        if isinstance(exc, ValidationError) and (
+            not is_api_request() or request.path.startswith("/api/v1/")
+        ):
+            status = 400  # our own API and forms: bad input is 400; CKAN's API keeps 409
+        if isinstance(exc, LoginRequired) and not is_api_request():
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
         extra = exc.errors if isinstance(exc, ValidationError) else None
         return error_response(status, exc.message, extra)
 

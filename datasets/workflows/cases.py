@@ -1,0 +1,318 @@
+"""What every process shares: reference numbers, the deadline clock, transitions with their
+audit rows, who may see and act on a case, and the case as a dict."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ..access import Actor
+from ..errors import LoginRequired, NotAuthorized, NotFound
+from ..models import AuditEntry, Case, Dataset, Organization, ReferenceCounter, User
+from ..runtime import Runtime
+from ..workdays import WorkCalendar, calendar_for, shanghai_date
+from .machine import BUREAU, DEPARTMENT, MACHINES, REQUESTER, Machine
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+def next_reference(session: Session, prefix: str, day: date) -> str:
+    """The next reference number of a kind on a day, e.g. ``SQ-20261122-0007``.
+
+    The counter row is bumped with one UPDATE, which takes the row lock at once, so concurrent
+    submitters (PostgreSQL) queue on it for the rest of their short transaction and never share
+    a number; the first number of a day inserts the row, and a racing insert retries."""
+    key = f"{prefix}-{day:%Y%m%d}"
+    for _ in range(5):
+        bumped = session.execute(
+            update(ReferenceCounter)
+            .where(ReferenceCounter.prefix == key)
+            .values(last=ReferenceCounter.last + 1)
+            .returning(ReferenceCounter.last)
+        ).scalar()
+        if bumped is not None:
+            return f"{key}-{bumped:04d}"
+        try:
+            with session.begin_nested():
+                session.add(ReferenceCounter(prefix=key, last=1))
+            return f"{key}-0001"
+        except IntegrityError:
+            continue
+    raise RuntimeError(f"could not allocate a reference number for {key}")
+
+
+def audit(session: Session, actor: Actor | str, action: str, case: Case, **detail: Any) -> None:
+    session.add(
+        AuditEntry(
+            actor=actor if isinstance(actor, str) else actor.name,
+            action=action,
+            object_type="case",
+            object_id=case.id,
+            detail={"kind": case.kind, "reference": case.reference, **detail},
+        )
+    )
+
+
+def open_case(
+    rt: Runtime,
+    session: Session,
+    *,
+    machine: Machine,
+    actor: Actor | str,
+    status: str,
+    days: int,
+    organization_id: str | None,
+    handler: str = DEPARTMENT,
+    dataset_id: str | None = None,
+    requester_id: str | None = None,
+    requester_key: str | None = None,
+    contact: dict[str, Any] | None = None,
+    parent_id: str | None = None,
+    body: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> Case:
+    """A new case, received now (on the next working day if today is not one), due ``days``
+    working days later; writes the first audit row."""
+    cal = calendar_for(rt)
+    at = at or now_utc()
+    received = cal.received_on(at)
+    due = cal.add(received.on, days)
+    case = Case(
+        reference=next_reference(session, machine.prefix, shanghai_date(at)),
+        kind=machine.kind,
+        status=status,
+        organization_id=organization_id,
+        handler=handler,
+        dataset_id=dataset_id,
+        requester_id=requester_id,
+        requester_key=requester_key,
+        contact=contact or {},
+        parent_id=parent_id,
+        body=body or {},
+        received_at=at,
+        received_on=received.on,
+        due_on=due.on,
+        due_provisional=received.provisional or due.provisional,
+    )
+    session.add(case)
+    session.flush()
+    audit(
+        session,
+        actor,
+        f"{machine.kind}.submit",
+        case,
+        to=status,
+        received_on=str(case.received_on),
+        due_on=str(case.due_on),
+    )
+    return case
+
+
+def load_case(session: Session, case_id: str, kind: str, *, lock: bool = False) -> Case:
+    """A case by id or reference number; ``lock`` takes a row lock (SELECT … FOR UPDATE) so
+    concurrent deciders queue and the second one sees the first one's decision."""
+    query = select(Case).where(
+        (Case.id == case_id) | (Case.reference == case_id), Case.kind == kind
+    )
+    if lock:
+        query = query.with_for_update()
+    case = session.scalar(query)
+    if case is None:
+        raise NotFound(f"未找到{MACHINES[kind].label} {case_id}")
+    return case
+
+
+def transit(
+    session: Session,
+    case: Case,
+    actor: Actor | str,
+    name: str,
+    target: str,
+    **detail: Any,
+) -> None:
+    """Move ``case`` along transition ``name`` to ``target`` (Conflict if the machine does not
+    allow it from the current state) and write the audit row."""
+    machine = MACHINES[case.kind]
+    machine.check(name, case.status, target)
+    source = case.status
+    case.status = target
+    if target in machine.final:
+        case.closed_at = now_utc()
+    audit(session, actor, f"{case.kind}.{name}", case, **{"from": source, "to": target}, **detail)
+
+
+def record_decision(
+    cal: WorkCalendar, case: Case, *, outcome: str, reply: str, rule_code: str | None = None
+) -> None:
+    """The outcome and its public reply, dated in Shanghai, with whether it met the deadline."""
+    at = now_utc()
+    case.outcome = outcome
+    case.reply = reply
+    case.rule_code = rule_code
+    case.decided_at = at
+    case.decided_on = shanghai_date(at)
+    case.decided_on_time = case.due_on is None or case.decided_on <= case.due_on
+
+
+def pause_clock(cal: WorkCalendar, case: Case) -> None:
+    """Stop the deadline clock (补正): keep the working days left."""
+    today = shanghai_date(now_utc())
+    left = cal.between(today, case.due_on) if case.due_on else 0
+    case.paused_remaining = max(left, 1)
+    case.due_on = None
+
+
+def resume_clock(cal: WorkCalendar, case: Case) -> None:
+    """Restart the clock from the day the missing items arrive, with the days that were left."""
+    received = cal.received_on(now_utc())
+    due = cal.add(received.on, case.paused_remaining or 0)
+    case.due_on = due.on
+    case.due_provisional = received.provisional or due.provisional
+    case.paused_remaining = None
+
+
+def set_deadline(cal: WorkCalendar, case: Case, days: int, *, start: date | None = None) -> None:
+    start = start or cal.received_on(now_utc()).on
+    due = cal.add(start, days)
+    case.due_on = due.on
+    case.due_provisional = due.provisional
+
+
+# -- who may see and act ---------------------------------------------------------------------
+
+
+def require_signed_in(actor: Actor) -> None:
+    if actor.is_anonymous:
+        raise LoginRequired("请先登录")
+
+
+def is_handler(actor: Actor, case: Case) -> bool:
+    """A reviewer of the case's department, or a bureau officer for the bureau's cases."""
+    if case.handler == BUREAU:
+        return "bureau" in actor.roles
+    return "reviewer" in actor.roles and actor.organization_id == case.organization_id
+
+
+def can_view(actor: Actor, case: Case) -> bool:
+    if actor.is_anonymous:
+        return False
+    return (
+        actor.user_id == case.requester_id
+        or is_handler(actor, case)
+        or "reviewer" in actor.roles
+        and actor.organization_id == case.organization_id
+        or bool(actor.roles & {"bureau", "operator"})
+    )
+
+
+def require(actor: Actor, case: Case, who: str) -> None:
+    """Raise unless ``actor`` is the one the transition names (see machine.py)."""
+    require_signed_in(actor)
+    if who == REQUESTER and actor.user_id == case.requester_id:
+        return
+    if (
+        who == DEPARTMENT
+        and "reviewer" in actor.roles
+        and actor.organization_id == case.organization_id
+    ):
+        return
+    if who == BUREAU and "bureau" in actor.roles:
+        return
+    if not can_view(actor, case):
+        raise NotFound(f"未找到{MACHINES[case.kind].label} {case.reference}")
+    raise NotAuthorized(
+        {
+            REQUESTER: "只有申请人本人可以办理此事项",
+            DEPARTMENT: "只有数据提供部门的审核人员可以办理此事项",
+            BUREAU: "只有主管部门可以办理此事项",
+        }.get(who, "无权办理此事项")
+    )
+
+
+def viewable(session: Session, actor: Actor, case_id: str, kind: str) -> Case:
+    require_signed_in(actor)
+    case = load_case(session, case_id, kind)
+    if not can_view(actor, case):
+        raise NotFound(f"未找到{MACHINES[kind].label} {case_id}")
+    return case
+
+
+# -- as dicts ----------------------------------------------------------------------------------
+
+
+def history(session: Session, case: Case, *, public: bool = False) -> list[dict[str, Any]]:
+    """The case's transitions, oldest first. The public view leaves out who acted."""
+    rows = session.scalars(
+        select(AuditEntry)
+        .where(AuditEntry.object_type == "case", AuditEntry.object_id == case.id)
+        .order_by(AuditEntry.id)
+    )
+    machine = MACHINES[case.kind]
+    out = []
+    for row in rows:
+        name = row.action.split(".", 1)[-1]
+        try:
+            label = machine.transition(name).label
+        except KeyError:
+            label = name
+        item = {
+            "at": row.at.isoformat(),
+            "date": str(shanghai_date(row.at)),
+            "action": name,
+            "label": label,
+            "to": row.detail.get("to"),
+            "note": row.detail.get("note", ""),
+        }
+        if not public:
+            item["actor"] = row.actor
+        out.append(item)
+    return out
+
+
+def case_dict(session: Session, case: Case, *, today: date | None = None) -> dict[str, Any]:
+    """The fields every process shares, for its owner and its handlers."""
+    machine = MACHINES[case.kind]
+    today = today or shanghai_date(now_utc())
+    dataset = session.get(Dataset, case.dataset_id) if case.dataset_id else None
+    org = session.get(Organization, case.organization_id) if case.organization_id else None
+    requester = session.get(User, case.requester_id) if case.requester_id else None
+    return {
+        "id": case.id,
+        "reference": case.reference,
+        "kind": case.kind,
+        "kind_label": machine.label,
+        "status": case.status,
+        "status_label": machine.states.get(case.status, case.status),
+        "closed": case.status in machine.final,
+        "handler": case.handler,
+        "department": {"name": org.name, "title": org.title} if org else None,
+        "dataset": {"id": dataset.id, "name": dataset.name, "title": dataset.title}
+        if dataset
+        else None,
+        "requester": (requester.company_name or requester.display_name or requester.name)
+        if requester
+        else (case.contact or {}).get("name"),
+        "contact": case.contact or {},
+        "received_at": case.received_at.isoformat(),
+        "received_on": str(case.received_on),
+        "due_on": str(case.due_on) if case.due_on else None,
+        "due_provisional": case.due_provisional,
+        "clock_paused": case.due_on is None and case.paused_remaining is not None,
+        "overdue": case.status not in machine.final
+        and case.due_on is not None
+        and case.due_on < today,
+        "outcome": case.outcome,
+        "reply": case.reply,
+        "rule_code": case.rule_code,
+        "decided_on": str(case.decided_on) if case.decided_on else None,
+        "decided_on_time": case.decided_on_time,
+        "body": dict(case.body or {}),
+        "parent_id": case.parent_id,
+        "history": history(session, case),
+    }

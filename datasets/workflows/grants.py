@@ -1,0 +1,384 @@
+"""Grants: access to a conditional dataset's full data for one applicant, scoped to the dataset
+and the approved fields, expiring, suspended or revoked with a reason code, every use logged.
+
+A grant exists only after the applicant signed the data-use agreement
+(``applications.sign``). Use reports are due every ``grant_report_months``; one overdue
+suspends the grant (``sweep`` and every access check apply this), and filing it restores it.
+"""
+
+from __future__ import annotations
+
+import calendar as months
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from openpyxl import load_workbook
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..access import Actor
+from ..errors import Conflict, NotAuthorized, NotFound, ValidationError
+from ..models import Case, Dataset, Grant, GrantAccess, Resource, User, UseReport
+from ..runtime import Runtime
+from ..workdays import shanghai_date
+from . import cases as c
+from .notices import notify_department, notify_users
+
+# why a grant was suspended or revoked (SPEC §7)
+REASONS = {
+    "transfer": "转让数据",
+    "purpose_change": "改变使用用途",
+    "out_of_scope": "超范围使用",
+    "security_incident": "发生安全事件",
+    "missing_report": "未按期报送使用情况报告",
+    "expiry": "授权期限届满",
+}
+STATUS_LABELS = {"active": "有效", "suspended": "已暂停", "revoked": "已终止", "expired": "已到期"}
+MAX_REPORT = 8000
+
+
+def add_months(day: date, count: int) -> date:
+    month = day.month - 1 + count
+    year, month = day.year + month // 12, month % 12 + 1
+    return date(year, month, min(day.day, months.monthrange(year, month)[1]))
+
+
+def create_grant(rt: Runtime, session: Session, case: Case, agreement) -> Grant:  # type: ignore[no-untyped-def]
+    today = shanghai_date(c.now_utc())
+    expires = add_months(today, int(case.body.get("period_months") or 1))
+    report_due = add_months(today, rt.settings.grant_report_months)
+    grant = Grant(
+        reference=c.next_reference(session, "SQ" + "Q", today),
+        application_id=case.id,
+        user_id=case.requester_id,
+        dataset_id=case.dataset_id,
+        fields=list(case.body.get("granted_fields") or case.body.get("fields") or []),
+        access_mode=case.body.get("access_mode") or "download",
+        agreement_version=agreement.version,
+        agreement_sha256=agreement.sha256,
+        starts_on=today,
+        expires_on=expires,
+        report_due_on=report_due if report_due < expires else None,
+    )
+    session.add(grant)
+    session.flush()
+    _audit(session, case.requester_id or "", "grant.create", grant, expires_on=str(expires))
+    return grant
+
+
+def _audit(session: Session, actor: Actor | str, action: str, grant: Grant, **detail: Any) -> None:
+    from ..models import AuditEntry
+
+    session.add(
+        AuditEntry(
+            actor=actor if isinstance(actor, str) else actor.name,
+            action=action,
+            object_type="grant",
+            object_id=grant.id,
+            detail={"reference": grant.reference, **detail},
+        )
+    )
+
+
+def _refresh(session: Session, grant: Grant, today: date) -> None:
+    """Apply what time alone changes: expiry, and suspension for an overdue use report."""
+    if grant.status in ("active", "suspended") and grant.expires_on < today:
+        grant.status, grant.status_reason = "expired", "expiry"
+        _audit(session, "system", "grant.expire", grant)
+    elif grant.status == "active" and grant.report_due_on and grant.report_due_on < today:
+        grant.status, grant.status_reason = "suspended", "missing_report"
+        grant.status_note = f"使用情况报告应于 {grant.report_due_on} 前报送"
+        _audit(session, "system", "grant.suspend", grant, reason="missing_report")
+        notify_users(
+            session,
+            [grant.user_id],
+            subject=f"授权 {grant.reference} 因逾期未报送使用情况报告已暂停",
+            body="报送使用情况报告后授权自动恢复。",
+            link=f"/services/grants/{grant.id}",
+        )
+
+
+def sweep(rt: Runtime) -> dict[str, int]:
+    """Expire and suspend what is due (run daily by ``kaifang services sweep``)."""
+    today = shanghai_date(c.now_utc())
+    counts = {"expired": 0, "suspended": 0}
+    with rt.session() as session:
+        for grant in session.scalars(select(Grant).where(Grant.status == "active")):
+            before = grant.status
+            _refresh(session, grant, today)
+            if grant.status != before:
+                counts[grant.status] += 1
+    return counts
+
+
+@dataclass(frozen=True)
+class GrantedFile:
+    """A conditional dataset's file for a grant holder: the original, or only its granted
+    columns as CSV (``rows`` then yields the encoded lines)."""
+
+    filename: str
+    media_type: str
+    path: Path | None
+    rows: Iterator[bytes] | None
+
+
+def granted_download(
+    rt: Runtime, actor: Actor, *, dataset: str, resource_id: str
+) -> GrantedFile | None:
+    """The file behind a conditional resource URL for the holder of a grant on that dataset;
+    None if the actor holds no grant for it (the caller then refuses as before). Every use is
+    logged; a suspended, revoked or expired grant is refused with its reason."""
+    if actor.is_anonymous:
+        return None
+    today = shanghai_date(c.now_utc())
+    with rt.session() as session:
+        row = session.scalar(
+            select(Resource)
+            .join(Dataset)
+            .where(Resource.id == resource_id, (Dataset.name == dataset) | (Dataset.id == dataset))
+        )
+        if row is None:
+            return None
+        grants = session.scalars(
+            select(Grant)
+            .where(Grant.user_id == actor.user_id, Grant.dataset_id == row.dataset_id)
+            .order_by(Grant.signed_at.desc())
+        ).all()
+        if not grants:
+            return None
+        for grant in grants:
+            _refresh(session, grant, today)
+        usable = [g for g in grants if g.status == "active"]
+        if not usable:
+            latest = grants[0]
+            reason = REASONS.get(latest.status_reason or "", STATUS_LABELS[latest.status])
+            session.commit()  # keep what _refresh changed even though access is refused
+            raise NotAuthorized(f"授权 {latest.reference} {STATUS_LABELS[latest.status]}：{reason}")
+        if row.dataset.suspended_by:
+            raise NotAuthorized("该数据集因权益异议暂停开放")
+        grant = usable[0]
+        session.add(
+            GrantAccess(
+                grant_id=grant.id,
+                user_id=actor.user_id,
+                api_key_id=actor.api_key_id,
+                resource_id=row.id,
+                action="download",
+            )
+        )
+        path = rt.store.path(row.storage_root, row.storage_key)
+        columns = [col.get("name") for col in row.dataset.columns or []]
+        fields = [f for f in grant.fields or [] if f in columns]
+        if not fields or set(fields) >= set(columns):
+            return GrantedFile(
+                row.filename, row.media_type or "application/octet-stream", path, None
+            )
+        stem = row.filename.rsplit(".", 1)[0]
+        return GrantedFile(
+            f"{stem}-授权字段.csv", "text/csv; charset=utf-8", None, _projected(path, fields)
+        )
+
+
+def _projected(path: Path, fields: list[str]) -> Iterator[bytes]:
+    """Only the granted columns of a stored original (UTF-8 CSV or XLSX), as UTF-8 CSV."""
+
+    def rows() -> Iterator[list[Any]]:
+        if path.suffix.lower() == ".xlsx":
+            book = load_workbook(path, read_only=True, data_only=True)
+            try:
+                yield from (list(r) for r in book.worksheets[0].iter_rows(values_only=True))
+            finally:
+                book.close()
+        else:
+            with path.open(encoding="utf-8-sig", newline="") as handle:
+                yield from csv.reader(handle)
+
+    def lines() -> Iterator[bytes]:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        index: list[int] | None = None
+        for row in rows():
+            if index is None:
+                names = [str(v).strip() if v is not None else "" for v in row]
+                if not any(names):
+                    continue
+                index = [names.index(f) for f in fields if f in names]
+                row = names
+            writer.writerow(["" if i >= len(row) or row[i] is None else row[i] for i in index])
+            yield buffer.getvalue().encode("utf-8")
+            buffer.seek(0)
+            buffer.truncate()
+
+    return lines()
+
+
+def _load_grant(session: Session, grant_id: str) -> Grant:
+    grant = session.scalar(
+        select(Grant)
+        .where((Grant.id == grant_id) | (Grant.reference == grant_id))
+        .with_for_update()
+    )
+    if grant is None:
+        raise NotFound(f"未找到授权 {grant_id}")
+    return grant
+
+
+def _may_manage(session: Session, actor: Actor, grant: Grant) -> bool:
+    dataset = session.get(Dataset, grant.dataset_id)
+    return "bureau" in actor.roles or (
+        "reviewer" in actor.roles
+        and dataset is not None
+        and actor.organization_id == dataset.organization_id
+    )
+
+
+def change_status(
+    rt: Runtime, actor: Actor, grant_id: str, *, action: str, reason: str | None, note: str = ""
+) -> dict[str, Any]:
+    """Suspend, restore or revoke a grant (the dataset's department or the bureau)."""
+    c.require_signed_in(actor)
+    if action not in ("suspend", "restore", "revoke"):
+        raise ValidationError("action 须为 suspend、restore 或 revoke")
+    if action != "restore" and reason not in REASONS:
+        raise ValidationError(
+            "须给出原因编码：" + "、".join(f"{k}（{v}）" for k, v in REASONS.items()),
+            {"reason": ["未知的原因编码"]},
+        )
+    allowed = {"suspend": ("active",), "restore": ("suspended",), "revoke": ("active", "suspended")}
+    target = {"suspend": "suspended", "restore": "active", "revoke": "revoked"}[action]
+    with rt.session() as session:
+        grant = _load_grant(session, grant_id)
+        if not _may_manage(session, actor, grant):
+            if actor.user_id == grant.user_id:
+                raise NotAuthorized("授权的暂停、恢复和终止由数据提供部门或主管部门办理")
+            raise NotFound(f"未找到授权 {grant_id}")
+        _refresh(session, grant, shanghai_date(c.now_utc()))
+        if grant.status not in allowed[action]:
+            raise Conflict(f"授权当前状态为“{STATUS_LABELS[grant.status]}”，不能执行此操作")
+        if (
+            action == "restore"
+            and grant.status_reason == "missing_report"
+            and (grant.report_due_on and grant.report_due_on < shanghai_date(c.now_utc()))
+        ):
+            raise Conflict("须先报送使用情况报告")
+        grant.status = target
+        grant.status_reason = reason if action != "restore" else None
+        grant.status_note = note
+        _audit(session, actor, f"grant.{action}", grant, reason=reason, note=note)
+        notify_users(
+            session,
+            [grant.user_id],
+            subject=f"授权 {grant.reference} {STATUS_LABELS[target]}"
+            + (f"：{REASONS[reason]}" if reason in REASONS else ""),
+            body=note,
+            link=f"/services/grants/{grant.id}",
+        )
+        return grant_dict(session, grant)
+
+
+def file_report(rt: Runtime, actor: Actor, grant_id: str, text: str) -> dict[str, Any]:
+    """The holder files a use report; the next one falls due, and a suspension for a missing
+    report is lifted."""
+    c.require_signed_in(actor)
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError("请填写使用情况报告", {"text": ["必填"]})
+    if len(text) > MAX_REPORT:
+        raise ValidationError(f"报告不超过 {MAX_REPORT} 字", {"text": ["过长"]})
+    today = shanghai_date(c.now_utc())
+    with rt.session() as session:
+        grant = _load_grant(session, grant_id)
+        if grant.user_id != actor.user_id:
+            raise NotFound(f"未找到授权 {grant_id}")
+        _refresh(session, grant, today)
+        if grant.status in ("revoked", "expired"):
+            raise Conflict(f"授权{STATUS_LABELS[grant.status]}，无需报送")
+        session.add(UseReport(grant_id=grant.id, text=text))
+        grant.last_report_at = c.now_utc()
+        following = add_months(today, rt.settings.grant_report_months)
+        grant.report_due_on = following if following < grant.expires_on else None
+        if grant.status == "suspended" and grant.status_reason == "missing_report":
+            grant.status, grant.status_reason, grant.status_note = "active", None, ""
+            _audit(session, actor, "grant.restore", grant, reason="report_filed")
+        _audit(session, actor, "grant.report", grant)
+        dataset = session.get(Dataset, grant.dataset_id)
+        notify_department(
+            session,
+            dataset.organization_id if dataset else None,
+            subject=f"授权 {grant.reference} 报送了使用情况报告",
+            link=f"/services/grants/{grant.id}",
+        )
+        return grant_dict(session, grant)
+
+
+def get_grant(rt: Runtime, actor: Actor, grant_id: str) -> dict[str, Any]:
+    c.require_signed_in(actor)
+    with rt.reader() as session:
+        grant = session.scalar(
+            select(Grant).where((Grant.id == grant_id) | (Grant.reference == grant_id))
+        )
+        if grant is None or not (
+            grant.user_id == actor.user_id
+            or _may_manage(session, actor, grant)
+            or "operator" in actor.roles
+        ):
+            raise NotFound(f"未找到授权 {grant_id}")
+        out = grant_dict(session, grant)
+        out["access_log"] = [
+            {"at": a.at.isoformat(), "action": a.action, "resource_id": a.resource_id}
+            for a in session.scalars(
+                select(GrantAccess)
+                .where(GrantAccess.grant_id == grant.id)
+                .order_by(GrantAccess.id.desc())
+                .limit(200)
+            )
+        ]
+        out["reports"] = [
+            {"at": r.at.isoformat(), "text": r.text}
+            for r in session.scalars(
+                select(UseReport).where(UseReport.grant_id == grant.id).order_by(UseReport.id)
+            )
+        ]
+        return out
+
+
+def list_grants(rt: Runtime, actor: Actor) -> list[dict[str, Any]]:
+    """The caller's own grants, newest first."""
+    c.require_signed_in(actor)
+    with rt.reader() as session:
+        rows = session.scalars(
+            select(Grant).where(Grant.user_id == actor.user_id).order_by(Grant.signed_at.desc())
+        ).all()
+        return [grant_dict(session, g) for g in rows]
+
+
+def grant_dict(session: Session, grant: Grant) -> dict[str, Any]:
+    dataset = session.get(Dataset, grant.dataset_id)
+    holder = session.get(User, grant.user_id)
+    return {
+        "id": grant.id,
+        "reference": grant.reference,
+        "application_id": grant.application_id,
+        "holder": (holder.company_name or holder.display_name) if holder else None,
+        "dataset": {"id": dataset.id, "name": dataset.name, "title": dataset.title}
+        if dataset
+        else None,
+        "fields": list(grant.fields or []),
+        "access_mode": grant.access_mode,
+        "agreement_version": grant.agreement_version,
+        "agreement_sha256": grant.agreement_sha256,
+        "signed_at": grant.signed_at.isoformat(),
+        "starts_on": str(grant.starts_on),
+        "expires_on": str(grant.expires_on),
+        "status": grant.status,
+        "status_label": STATUS_LABELS[grant.status],
+        "status_reason": grant.status_reason,
+        "status_reason_label": REASONS.get(grant.status_reason or ""),
+        "status_note": grant.status_note,
+        "report_due_on": str(grant.report_due_on) if grant.report_due_on else None,
+    }
