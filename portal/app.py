@@ -42,7 +42,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
 
-    from . import account, admin, api, auth, catalog, downloads, errors, filters
+    from . import account, admin, api, api_v1, auth, catalog, downloads, errors, filters
 
     filters.register(app)
     app.register_blueprint(auth.bp)
@@ -51,6 +51,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(catalog.bp)
     app.register_blueprint(downloads.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(api_v1.bp)
     errors.register(app)
 
     @app.after_request
