@@ -76,3 +76,96 @@ def write_package(
         json.dumps(descriptor, ensure_ascii=False, indent=1), encoding="utf-8"
     )
     return pkg
+
+
+def credit_code(seed: int) -> str:
+    """A valid 统一社会信用代码 (GB 32100 check character) for test company ``seed``."""
+    from datasets.creditcode import CHARSET, check_character
+
+    digits = ""
+    for _ in range(6):
+        seed, rest = divmod(seed, len(CHARSET))
+        digits += CHARSET[rest]
+    first17 = "91320100MA1" + digits
+    return first17 + check_character(first17)
+
+
+PHYSICIAN_ROWS = [
+    ["姓名", "身份证号", "执业类别", "主要执业机构"],
+    ["张伟", "110101199003071234", "临床", "江州市第一人民医院"],
+    ["李娜", "110101198511203456", "中医", "江州市中医院"],
+]
+
+
+def services_catalog(rt: Any, folder: Path) -> dict[str, str]:
+    """A small catalog for the public services: two conditional datasets of the health
+    department, a closed one and an open one of the transport department. Returns
+    {role: dataset name, "health": department name, "transport": department name}."""
+    from sqlalchemy import select
+
+    from datasets.models import Dataset, HarvestSource, Organization
+    from datasets.publishing import import_record
+    from datasets.records import FileRecord, HarvestRecord, ProviderRecord
+
+    with rt.session() as session:
+        source = HarvestSource(name="services", kind="datapackage", location="/nowhere")
+        session.add(source)
+        session.flush()
+        source_id = source.id
+    health = ProviderRecord("江州市卫生健康委员会", "11361000MB0000002N")
+    transport = ProviderRecord("江州市交通运输局", "11361000MB0000001P")
+    entries = [
+        (
+            "physicians",
+            "执业医师注册信息",
+            health,
+            PHYSICIAN_ROWS,
+            {"openness": "有条件开放", "conditions": "仅向医疗卫生科研机构开放"},
+        ),
+        (
+            "assistance",
+            "医疗救助对象",
+            health,
+            PHYSICIAN_ROWS[:2],
+            {"openness": "有条件开放", "conditions": "仅向科研机构开放"},
+        ),
+        (
+            "tax",
+            "企业纳税明细",
+            transport,
+            [["企业", "税额"], ["甲公司", "100"]],
+            {
+                "openness": "不予开放",
+                "exclusion_rule": "privacy-trade-secret",
+                "exclusion_basis": "涉及商业秘密",
+            },
+        ),
+        ("bus-lines", "公交线路信息", transport, BUS_ROWS, {}),
+    ]
+    for identifier, title, provider, rows, extra in entries:
+        data = write_csv(folder / f"{identifier}.csv", rows)
+        record = HarvestRecord(
+            identifier=identifier,
+            name=identifier,
+            title=title,
+            provider=provider,
+            notes=title,
+            topic="卫生健康",
+            keywords=(),
+            files=(FileRecord(path=data, name=identifier, format="csv"),),
+            **extra,
+        )
+        import_record(rt, record=record, source_id=source_id)
+    with rt.reader() as session:
+        names = {o.title: o.name for o in session.scalars(select(Organization))}
+        assert session.scalar(select(Dataset).where(Dataset.name == "physicians")).openness == (
+            "conditional"
+        )
+    return {
+        "conditional": "physicians",
+        "conditional2": "assistance",
+        "closed": "tax",
+        "open": "bus-lines",
+        "health": names["江州市卫生健康委员会"],
+        "transport": names["江州市交通运输局"],
+    }

@@ -142,8 +142,8 @@ def transit(
     machine.check(name, case.status, target)
     source = case.status
     case.status = target
-    if target in machine.final:
-        case.closed_at = now_utc()
+    # a final state closes the case; a ruling can reopen a refused application
+    case.closed_at = now_utc() if target in machine.final else None
     audit(session, actor, f"{case.kind}.{name}", case, **{"from": source, "to": target}, **detail)
 
 
