@@ -32,10 +32,13 @@ def can_see_dataset(actor: Actor, *, state: str) -> bool:
     return state == "active" or "operator" in actor.roles
 
 
-def can_download(actor: Actor, *, state: str, has_public_file: bool) -> bool:
-    """Public files (open data and masked copies of de-identified data): anyone. Originals of
-    conditional data: nobody yet (grants arrive with the public services)."""
-    return state == "active" and has_public_file
+def can_download(
+    actor: Actor, *, state: str, has_public_file: bool, suspended: bool = False
+) -> bool:
+    """Public files (open data and masked copies of de-identified data): anyone, unless a
+    rights-holder objection suspended the dataset (权益异议). Originals of conditional data:
+    only through a grant (``datasets.workflows.grants``)."""
+    return state == "active" and has_public_file and not suspended
 
 
 ROLES = ("citizen", "company", "reviewer", "bureau", "operator")

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
@@ -23,6 +23,9 @@ from .runtime import Runtime
 from .search import FACET_FIELDS, SORTS
 from .text import plain_text, render_markdown
 from .vocabulary import TOPICS
+
+if TYPE_CHECKING:
+    from .workflows.grants import GrantedFile
 
 _LOAD = (
     selectinload(Dataset.organization),
@@ -49,7 +52,8 @@ def package_show(
         dataset = _get_dataset(session, id_or_name)
         if dataset is None or not can_see_dataset(actor, state=dataset.state):
             raise NotFound("未找到该数据集")
-        return package_dict(dataset, base_url=base_url, with_preview=True)
+        # no preview rows while a rights-holder objection suspends the dataset (权益异议)
+        return package_dict(dataset, base_url=base_url, with_preview=not dataset.suspended_by)
 
 
 def dataset_page(
@@ -61,9 +65,15 @@ def dataset_page(
         if dataset is None or not can_see_dataset(actor, state=dataset.state):
             raise NotFound("未找到该数据集")
         pkg = package_dict(dataset, base_url=base_url)
-        previews = {r.id: r.preview for r in dataset.resources if r.preview}
+        suspended = dataset.suspended_by is not None
+        previews = {r.id: r.preview for r in dataset.resources if r.preview and not suspended}
         downloadable = {
-            r.id: can_download(actor, state=dataset.state, has_public_file=r.public_key is not None)
+            r.id: can_download(
+                actor,
+                state=dataset.state,
+                has_public_file=r.public_key is not None,
+                suspended=suspended,
+            )
             for r in dataset.resources
         }
     return {
@@ -72,6 +82,7 @@ def dataset_page(
         "rule": rule_dict(pkg["exclusion_rule"]),
         "previews": previews,
         "downloadable": downloadable,
+        "suspended": suspended,
     }
 
 
@@ -236,8 +247,9 @@ class DownloadFile:
 
 def resource_download(
     rt: Runtime, *, dataset: str, resource_id: str, actor: Actor = ANONYMOUS
-) -> DownloadFile:
-    """The file behind a resource URL, if the caller may have it."""
+) -> DownloadFile | GrantedFile:
+    """The file behind a resource URL, if the caller may have it: the public file, or — for
+    the holder of a grant on a conditional dataset — the original (``GrantedFile``)."""
     with rt.reader() as session:
         row = session.scalar(
             select(Resource)
@@ -248,23 +260,42 @@ def resource_download(
         if row is None or not can_see_dataset(actor, state=row.dataset.state):
             raise NotFound("未找到该资源")
         if not can_download(
-            actor, state=row.dataset.state, has_public_file=row.public_key is not None
+            actor,
+            state=row.dataset.state,
+            has_public_file=row.public_key is not None,
+            suspended=row.dataset.suspended_by is not None,
         ):
-            raise NotAuthorized(
-                "该数据为有条件开放数据，须经申请并签署数据使用协议后方可获取"
+            refusal = NotAuthorized(
+                "该数据集因权益异议暂停开放，正在依法处理"
+                if row.dataset.suspended_by is not None
+                else "该数据为有条件开放数据，须经申请并签署数据使用协议后方可获取"
                 if row.dataset.openness == op.CONDITIONAL
                 else "该数据不予开放"
             )
-        path = rt.store.path("public", row.public_key)
-        if not path.is_file():
-            raise NotFound("文件暂不可用")
-        return DownloadFile(
-            path,
-            row.filename,
-            row.media_type or "application/octet-stream",
-            row.public_size or 0,
-            row.public_sha256 or "",
-        )
+            grantable = row.dataset.openness == op.CONDITIONAL and row.dataset.state == "active"
+        else:
+            path = rt.store.path("public", row.public_key)
+            if not path.is_file():
+                raise NotFound("文件暂不可用")
+            return DownloadFile(
+                path,
+                row.filename,
+                row.media_type or "application/octet-stream",
+                row.public_size or 0,
+                row.public_sha256 or "",
+            )
+    # after the reader closed: the grant check writes (it logs the use)
+    granted = _granted_file(rt, actor, dataset, resource_id) if grantable else None
+    if granted is None:
+        raise refusal
+    return granted
+
+
+def _granted_file(rt: Runtime, actor: Actor, dataset: str, resource_id: str) -> GrantedFile | None:
+    """A conditional dataset's original for the holder of a grant on it, else None."""
+    from .workflows.grants import granted_download
+
+    return granted_download(rt, actor, dataset=dataset, resource_id=resource_id)
 
 
 def dataset_names(rt: Runtime) -> list[str]:
@@ -289,4 +320,6 @@ def resource_show(rt: Runtime, *, resource_id: str, base_url: str) -> dict[str, 
         )
         if row is None or row.dataset.state != "active" or row.dataset.openness == op.CLOSED:
             raise NotFound("未找到该资源")
-        return resource_dict(row.dataset, row, base_url=base_url, with_preview=True)
+        return resource_dict(
+            row.dataset, row, base_url=base_url, with_preview=not row.dataset.suspended_by
+        )

@@ -146,3 +146,6 @@ def grant_status(grant_id: str, action: str):  # type: ignore[no-untyped-def]
             note=str(body.get("note") or ""),
         )
     )
+
+
+from . import api_v1_requests  # noqa: E402,F401

@@ -42,7 +42,22 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
 
-    from . import account, admin, api, api_v1, auth, catalog, downloads, errors, filters
+    from . import (
+        account,
+        admin,
+        api,
+        api_v1,
+        auth,
+        catalog,
+        downloads,
+        errors,
+        filters,
+        notifications,
+        openapi,
+        services_pages,
+        services_public,
+        transparency,
+    )
 
     filters.register(app)
     app.register_blueprint(auth.bp)
@@ -52,6 +67,13 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(downloads.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(api_v1.bp)
+    app.register_blueprint(services_public.bp)
+    app.register_blueprint(services_pages.bp)
+    app.register_blueprint(openapi.bp)
+    app.register_blueprint(notifications.bp)
+    app.register_blueprint(notifications.api_bp)
+    app.register_blueprint(transparency.bp)
+    app.register_blueprint(transparency.api_bp)
     errors.register(app)
 
     @app.after_request

@@ -58,11 +58,24 @@ def load_actor() -> None:
             raise NotAuthorized("API 密钥无效或已吊销")
         g.actor = actor
         if not _has_session_cookie():
+            g.stateless = True  # see drop_session_cookie
             return
     else:
         g.actor = actor_for(get_runtime(), session.get("user_id")) or ANONYMOUS
+        if request.path.startswith("/api/") and not _has_session_cookie():
+            return  # an API call with no credentials at all: nothing a forgery could borrow
     if current_app.config.get("WTF_CSRF_ENABLED", True):
         csrf.protect(apply_exemptions=True)
+
+
+@bp.after_app_request
+def drop_session_cookie(response):  # type: ignore[no-untyped-def]
+    """A request made with an API key and no cookie gets no cookie back (a page rendering a
+    CSRF token would otherwise start a session): the client stays stateless, and its next POST
+    is not made subject to the CSRF check by a cookie it never asked for."""
+    if g.get("stateless"):
+        session.modified = False
+    return response
 
 
 def current_actor() -> Actor:

@@ -243,6 +243,22 @@ def viewable(session: Session, actor: Actor, case_id: str, kind: str) -> Case:
     return case
 
 
+def awaits_handler(case: Case) -> bool:
+    """Whether the case waits for its handler (the department, or the bureau for its own
+    cases) rather than for the requester: only then does its deadline run against anyone. An
+    application awaiting 补正 or the applicant's signature is not the department's delay."""
+    machine = MACHINES[case.kind]
+    return any(case.status in t.sources and t.who == case.handler for t in machine.transitions)
+
+
+def is_overdue(case: Case, today: date) -> bool:
+    return awaits_handler(case) and case.due_on is not None and case.due_on < today
+
+
+# audit actions on a case that are not transitions of its machine
+OTHER_ACTIONS = {"overdue": "逾期提醒", "objection": "提出复核申请"}
+
+
 # -- as dicts ----------------------------------------------------------------------------------
 
 
@@ -260,7 +276,7 @@ def history(session: Session, case: Case, *, public: bool = False) -> list[dict[
         try:
             label = machine.transition(name).label
         except KeyError:
-            label = name
+            label = OTHER_ACTIONS.get(name, name)
         item = {
             "at": row.at.isoformat(),
             "date": str(shanghai_date(row.at)),
@@ -304,9 +320,7 @@ def case_dict(session: Session, case: Case, *, today: date | None = None) -> dic
         "due_on": str(case.due_on) if case.due_on else None,
         "due_provisional": case.due_provisional,
         "clock_paused": case.due_on is None and case.paused_remaining is not None,
-        "overdue": case.status not in machine.final
-        and case.due_on is not None
-        and case.due_on < today,
+        "overdue": is_overdue(case, today),
         "outcome": case.outcome,
         "reply": case.reply,
         "rule_code": case.rule_code,

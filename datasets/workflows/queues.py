@@ -28,6 +28,8 @@ from .machine import APPLICATION, BUREAU, DEPARTMENT, MACHINES, OBJECTION
 from .notices import case_link
 
 RECENT_DECISIONS = 20
+# the kinds of case a department's queue can be narrowed to (objections are the bureau's)
+QUEUE_KINDS = {kind: m.label for kind, m in MACHINES.items() if kind != OBJECTION.kind}
 OPEN_GRANTS = ("active", "suspended")
 
 
@@ -45,20 +47,12 @@ def _days_left(cal: WorkCalendar, today: date, due_on: date | None) -> int | Non
     return -cal.between(due_on, today)
 
 
-def _is_overdue(case: Case, today: date) -> bool:
-    machine = MACHINES[case.kind]
-    return case.status not in machine.final and case.due_on is not None and case.due_on < today
-
-
 def _queue_order(item: dict[str, Any]) -> tuple:
-    """Open before closed; dated before paused; then by deadline (so overdue first), then by
-    receipt."""
-    return (
-        item["closed"],
-        item["due_on"] is None,
-        item["due_on"] or "",
-        item["received_at"],
-    )
+    """Open before closed; those waiting for the handler with a running clock first, by
+    deadline (so overdue ones lead); then paused ones and those waiting for the requester;
+    ties by receipt."""
+    dated = item["awaiting_handler"] and item["due_on"] is not None
+    return (item["closed"], not dated, item["due_on"] or "", item["received_at"])
 
 
 def _case_item(
@@ -74,6 +68,7 @@ def _case_item(
     dataset = datasets.get(case.dataset_id or "")
     org = orgs.get(case.organization_id or "")
     closed = case.status in machine.final
+    waiting = c.awaits_handler(case)
     return {
         "id": case.id,
         "reference": case.reference,
@@ -92,9 +87,11 @@ def _case_item(
         "due_provisional": bool(case.due_provisional),
         "clock_paused": case.due_on is None and case.paused_remaining is not None,
         "paused_remaining": case.paused_remaining,
-        "overdue": _is_overdue(case, today),
-        "days_left": None if closed else _days_left(cal, today, case.due_on),
+        "awaiting_handler": waiting,
+        "overdue": c.is_overdue(case, today),
+        "days_left": _days_left(cal, today, case.due_on) if waiting else None,
         "outcome": case.outcome,
+        "outcome_label": machine.states.get(case.outcome, case.outcome) if case.outcome else None,
         "decided_on": str(case.decided_on) if case.decided_on else None,
         "decided_on_time": case.decided_on_time,
         "link": case_link(case),
@@ -315,6 +312,8 @@ def application_page(rt: Runtime, actor: Actor, application_id: str) -> dict[str
         case = c.viewable(session, actor, application_id, APPLICATION.kind)
         out = applications.application_dict(session, case)
         out["actions"] = _application_actions(rt, session, actor, case)
+        out["overdue"] = c.is_overdue(case, _today())
+        out["awaiting_handler"] = c.awaits_handler(case)
         dataset = session.get(Dataset, case.dataset_id) if case.dataset_id else None
         out["columns"] = [col.get("name") for col in (dataset.columns if dataset else []) or []]
         out["conditions"] = dataset.conditions if dataset else None
@@ -338,6 +337,7 @@ def objection_page(rt: Runtime, actor: Actor, objection_id: str) -> dict[str, An
     with rt.reader() as session:
         case = c.viewable(session, actor, objection_id, OBJECTION.kind)
         out = objections.objection_dict(session, case)
+        out["overdue"] = c.is_overdue(case, _today())
         actions: list[str] = []
         stages: list[dict[str, str]] = []
         if "bureau" in actor.roles and case.status == "submitted":
@@ -375,18 +375,19 @@ def grant_page(rt: Runtime, actor: Actor, grant_id: str) -> dict[str, Any]:
             }.get(grant.status, [])
         out["actions"] = actions
         out["holder_view"] = holder
+        files = session.scalars(
+            select(Resource)
+            .where(Resource.dataset_id == grant.dataset_id)
+            .order_by(Resource.position)
+        ).all()
+        out["resource_names"] = {r.id: r.name for r in files}
         out["resources"] = []
         if holder and dataset is not None and dataset.openness == CONDITIONAL:
-            files = session.scalars(
-                select(Resource)
-                .where(Resource.dataset_id == dataset.id)
-                .order_by(Resource.position)
-            )
             out["resources"] = [
                 {
                     "id": r.id,
                     "name": r.name,
-                    "format": r.format,
+                    "format": (r.format or "").upper(),
                     "filename": r.filename,
                     "url": resource_path(dataset.name, r.id, r.filename),
                 }

@@ -1,0 +1,331 @@
+"""The HTML side of requests to open data, opening assessments, error reports, rights-holder
+objections and suggestions, and the /services page listing the public services.
+
+Each form calls the same service as the JSON API (``datasets.workflows.requests`` and
+``feedback``). A submission redirects to the case's page (POST/redirect/GET), which everyone may
+open by id or reference number: the public see the status, dates and reply; the requester and
+the department see everything, and the department's reviewers find their reply form there.
+Refused input re-renders the form with the message per field (400); a step the case's state
+forbids re-renders the page (409).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request
+
+from datasets.errors import Conflict, NotFound, ValidationError
+from datasets.workflows import feedback, requests
+from datasets.workflows.machine import MACHINES
+
+from .app import get_runtime
+from .auth import current_actor
+from .extensions import limiter
+
+bp = Blueprint("services_public", __name__)
+limiter.limit(lambda: get_runtime().settings.ratelimit_default)(bp)
+
+
+@bp.after_request
+def private_pages(response):  # type: ignore[no-untyped-def]
+    """A case page shows its department the requester's contact details: never cached."""
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _rt_actor():  # type: ignore[no-untyped-def]
+    return get_runtime(), current_actor()
+
+
+def _status_of(exc: ValidationError | Conflict) -> int:
+    return 400 if isinstance(exc, ValidationError) else 409
+
+
+def _form_values() -> dict[str, str]:
+    return {k: v for k, v in request.form.items() if k != "csrf_token"}
+
+
+def _field_errors(exc: ValidationError | Conflict | None) -> dict[str, list[str]]:
+    """The service's field names as the forms name them (``contact.phone`` → ``contact_phone``)."""
+    if not isinstance(exc, ValidationError):
+        return {}
+    return {key.replace(".", "_"): value for key, value in exc.errors.items()}
+
+
+def _contact() -> dict[str, str]:
+    return {
+        key: request.form.get(f"contact_{key}", "").strip() for key in ("name", "phone", "email")
+    }
+
+
+def _due_text(case: dict[str, Any]) -> str:
+    if not case.get("due_on"):
+        return "—"
+    return case["due_on"] + ("（暂定）" if case.get("due_provisional") else "")
+
+
+def _url(kind: str, case_id: str) -> str:
+    return f"/services/{kind.replace('_', '-')}/{case_id}"
+
+
+# -- the services page and looking up a reference number -----------------------------------------
+
+
+@bp.get("/services")
+def index():  # type: ignore[no-untyped-def]
+    return render_template(
+        "services/request_services.html",
+        services=requests.public_services(get_runtime()),
+        reference=request.args.get("reference", ""),
+    )
+
+
+@bp.get("/services/lookup")
+def lookup():  # type: ignore[no-untyped-def]
+    """Find a case by its reference number (受理编号) and go to its page."""
+    reference = request.args.get("reference", "").strip().upper()
+    kind = requests.kind_of_reference(reference)
+    if kind is None:
+        raise NotFound(f"未找到受理编号 {reference[:40]}")
+    return redirect(_url(kind, reference), 303)
+
+
+# -- the submission forms --------------------------------------------------------------------------
+
+# kind → (service, the payload from the form, the template, the notice after it)
+_FORMS: dict[str, tuple[Callable[..., dict], Callable[[], dict], str, str]] = {
+    "opening_request": (
+        requests.submit_request,
+        lambda: {
+            "dataset": request.form.get("dataset") or None,
+            "department": request.form.get("department") or None,
+            "title": request.form.get("title", ""),
+            "description": request.form.get("description", ""),
+            "reason": request.form.get("reason", ""),
+            "contact": _contact(),
+        },
+        "services/request_form.html",
+        "开放需求已提交",
+    ),
+    "error_report": (
+        feedback.submit_error_report,
+        lambda: {
+            "dataset": request.form.get("dataset") or None,
+            "location": request.form.get("location", ""),
+            "description": request.form.get("description", ""),
+            "contact": _contact(),
+        },
+        "services/feedback_form.html",
+        "纠错已提交",
+    ),
+    "rights_objection": (
+        feedback.submit_rights_objection,
+        lambda: {
+            "dataset": request.form.get("dataset") or None,
+            "claim": request.form.get("claim", ""),
+            "rights_basis": request.form.get("rights_basis", ""),
+            "contact": _contact(),
+        },
+        "services/feedback_form.html",
+        "权益异议已提交，该数据集已暂停开放",
+    ),
+    "suggestion": (
+        feedback.submit_suggestion,
+        lambda: {
+            "dataset": request.form.get("dataset") or None,
+            "department": request.form.get("department") or None,
+            "content": request.form.get("content", ""),
+            "contact": _contact(),
+        },
+        "services/feedback_form.html",
+        "意见建议已提交",
+    ),
+}
+
+
+def _form(kind: str):  # type: ignore[no-untyped-def]
+    rt, actor = _rt_actor()
+    service, payload, template, notice = _FORMS[kind]
+    dataset = request.values.get("dataset") or None
+    values: dict[str, str] = {"dataset": dataset or ""}
+    error: ValidationError | Conflict | None = None
+    if request.method == "POST":
+        values = _form_values()
+        try:
+            result = service(rt, actor, payload())
+        except (ValidationError, Conflict) as exc:
+            error = exc
+        else:
+            flash(
+                f"{notice}。受理编号 {result['reference']}，受理日期 {result['received_on']}，"
+                f"答复期限 {_due_text(result)}。请记下受理编号，凭它查询办理进度。",
+                "notice",
+            )
+            return redirect(_url(kind, result["id"]), 303)
+    html = render_template(
+        template,
+        kind=kind,
+        label=MACHINES[kind].label,
+        form=requests.form_context(rt, actor, dataset=dataset),
+        values=values,
+        error=error,
+        errors=_field_errors(error),
+        settings=rt.settings,
+    )
+    return html, _status_of(error) if error else 200
+
+
+@bp.route("/services/opening-request/new", methods=["GET", "POST"])
+def opening_request_form():  # type: ignore[no-untyped-def]
+    return _form("opening_request")
+
+
+@bp.route("/services/error-report/new", methods=["GET", "POST"])
+def error_report_form():  # type: ignore[no-untyped-def]
+    return _form("error_report")
+
+
+@bp.route("/services/rights-objection/new", methods=["GET", "POST"])
+def rights_objection_form():  # type: ignore[no-untyped-def]
+    return _form("rights_objection")
+
+
+@bp.route("/services/suggestion/new", methods=["GET", "POST"])
+def suggestion_form():  # type: ignore[no-untyped-def]
+    return _form("suggestion")
+
+
+# -- a case's page and the department's step -------------------------------------------------------
+
+# kind → (the department's step in the URL, its service, the payload from the form)
+_STEPS: dict[str, tuple[str, Callable[..., dict], Callable[[], dict]]] = {
+    "opening_request": (
+        "reply",
+        requests.reply_request,
+        lambda: {
+            "category": request.form.get("category") or None,
+            "reply": request.form.get("reply", ""),
+            "open_dataset": request.form.get("open_dataset") or None,
+            "open_by": request.form.get("open_by") or None,
+            "apply_dataset": request.form.get("apply_dataset") or None,
+            "rule_code": request.form.get("rule_code") or None,
+            "responsible_department": request.form.get("responsible_department") or None,
+        },
+    ),
+    "assessment": (
+        "complete",
+        requests.complete_assessment,
+        lambda: {
+            "conclusion": request.form.get("conclusion") or None,
+            "reply": request.form.get("reply", ""),
+        },
+    ),
+    "error_report": (
+        "reply",
+        feedback.reply_error_report,
+        lambda: {
+            "corrected": request.form.get("corrected") or None,
+            "reply": request.form.get("reply", ""),
+        },
+    ),
+    "rights_objection": (
+        "decision",
+        feedback.decide_rights_objection,
+        lambda: {
+            "decision": request.form.get("decision") or None,
+            "reply": request.form.get("reply", ""),
+        },
+    ),
+    "suggestion": (
+        "reply",
+        feedback.reply_suggestion,
+        lambda: {"reply": request.form.get("reply", "")},
+    ),
+}
+_TEMPLATES = {
+    "opening_request": "services/request_case.html",
+    "assessment": "services/request_case.html",
+    "error_report": "services/feedback_case.html",
+    "rights_objection": "services/feedback_case.html",
+    "suggestion": "services/feedback_case.html",
+}
+
+
+def _case_page(kind: str, case_id: str, *, error: ValidationError | Conflict | None = None):  # type: ignore[no-untyped-def]
+    rt, actor = _rt_actor()
+    case = requests.view_case(rt, actor, case_id, kind)
+    html = render_template(
+        _TEMPLATES[kind],
+        case=case,
+        step=_STEPS[kind][0],
+        choices=feedback.reply_choices(),
+        error=error,
+        errors=_field_errors(error),
+        values=_form_values() if error else {},
+    )
+    return html, _status_of(error) if error else 200
+
+
+def _step(kind: str, case_id: str, step: str):  # type: ignore[no-untyped-def]
+    name, service, payload = _STEPS[kind]
+    if step != name:
+        raise NotFound(f"未知的操作 {step}")
+    rt, actor = _rt_actor()
+    try:
+        result = service(rt, actor, case_id, payload())
+    except (ValidationError, Conflict) as exc:
+        return _case_page(kind, case_id, error=exc)
+    flash(f"已办理：{result['status_label']}。", "notice")
+    return redirect(_url(kind, result["id"]), 303)
+
+
+@bp.get("/services/opening-request/<case_id>")
+def opening_request(case_id: str):  # type: ignore[no-untyped-def]
+    return _case_page("opening_request", case_id)
+
+
+@bp.post("/services/opening-request/<case_id>/<step>")
+def opening_request_step(case_id: str, step: str):  # type: ignore[no-untyped-def]
+    return _step("opening_request", case_id, step)
+
+
+@bp.get("/services/assessment/<case_id>")
+def assessment(case_id: str):  # type: ignore[no-untyped-def]
+    return _case_page("assessment", case_id)
+
+
+@bp.post("/services/assessment/<case_id>/<step>")
+def assessment_step(case_id: str, step: str):  # type: ignore[no-untyped-def]
+    return _step("assessment", case_id, step)
+
+
+@bp.get("/services/error-report/<case_id>")
+def error_report(case_id: str):  # type: ignore[no-untyped-def]
+    return _case_page("error_report", case_id)
+
+
+@bp.post("/services/error-report/<case_id>/<step>")
+def error_report_step(case_id: str, step: str):  # type: ignore[no-untyped-def]
+    return _step("error_report", case_id, step)
+
+
+@bp.get("/services/rights-objection/<case_id>")
+def rights_objection(case_id: str):  # type: ignore[no-untyped-def]
+    return _case_page("rights_objection", case_id)
+
+
+@bp.post("/services/rights-objection/<case_id>/<step>")
+def rights_objection_step(case_id: str, step: str):  # type: ignore[no-untyped-def]
+    return _step("rights_objection", case_id, step)
+
+
+@bp.get("/services/suggestion/<case_id>")
+def suggestion(case_id: str):  # type: ignore[no-untyped-def]
+    return _case_page("suggestion", case_id)
+
+
+@bp.post("/services/suggestion/<case_id>/<step>")
+def suggestion_step(case_id: str, step: str):  # type: ignore[no-untyped-def]
+    return _step("suggestion", case_id, step)

@@ -1,0 +1,181 @@
+"""公开透明 (SPEC §8): the public log of decisions and replies, statistics per department, the
+开放清单 as CSV, and the audit-log export for the bureau and the operators — pages and
+``/api/v1`` JSON over the same services (``datasets.workflows.transparency``)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, render_template, request
+
+from datasets.openness import OPENNESS_TITLES
+from datasets.workflows import transparency as tr
+from datasets.workflows.machine import MACHINES
+
+from . import openapi as oa
+from .app import base_url, get_runtime
+from .auth import current_actor
+from .extensions import limiter
+
+bp = Blueprint("transparency", __name__)
+api_bp = Blueprint("transparency_api", __name__, url_prefix="/api/v1")
+limiter.limit(lambda: get_runtime().settings.ratelimit_default)(api_bp)
+
+
+def _csv_response(lines, filename: str, *, private: bool) -> Response:  # type: ignore[no-untyped-def]
+    response = Response(lines, mimetype="text/csv")
+    response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "private, no-store" if private else "public, max-age=300"
+    return response
+
+
+def _stamp() -> str:
+    return datetime.now(UTC).strftime("%Y%m%d")
+
+
+# -- pages -------------------------------------------------------------------------------------
+
+
+@bp.get("/transparency")
+def decisions():  # type: ignore[no-untyped-def]
+    kind = request.args.get("kind", "")
+    department = request.args.get("department", "")
+    result = tr.decisions(
+        get_runtime(),
+        kind=kind,
+        department=department,
+        page=request.args.get("page", 1, type=int) or 1,
+        per_page=20,
+    )
+    args = {k: v for k, v in (("kind", kind), ("department", department)) if v}
+    return render_template("transparency/decisions.html", result=result, args=args)
+
+
+@bp.get("/transparency/stats")
+def stats():  # type: ignore[no-untyped-def]
+    result = tr.statistics(get_runtime())
+    return render_template("transparency/stats.html", stats=result, titles=OPENNESS_TITLES)
+
+
+@bp.get("/transparency/open-list.csv")
+def open_list():  # type: ignore[no-untyped-def]
+    lines = tr.open_list_csv(get_runtime(), base_url=base_url())
+    return _csv_response(lines, f"open-list-{_stamp()}.csv", private=False)
+
+
+@bp.get("/admin/audit.csv")
+def audit_csv():  # type: ignore[no-untyped-def]
+    lines = tr.audit_csv(
+        get_runtime(),
+        current_actor(),
+        since=request.args.get("since"),
+        until=request.args.get("until"),
+        action=request.args.get("action"),
+    )
+    return _csv_response(lines, f"audit-{_stamp()}.csv", private=True)
+
+
+# -- API ---------------------------------------------------------------------------------------
+
+
+@api_bp.get("/transparency/decisions")
+def api_decisions():  # type: ignore[no-untyped-def]
+    return jsonify(
+        tr.decisions(
+            get_runtime(),
+            kind=request.args.get("kind"),
+            department=request.args.get("department"),
+            page=request.args.get("page", "1"),
+            per_page=request.args.get("per_page", "20"),
+        )
+    )
+
+
+@api_bp.get("/transparency/stats")
+def api_stats():  # type: ignore[no-untyped-def]
+    return jsonify(tr.statistics(get_runtime()))
+
+
+@api_bp.get("/audit")
+def api_audit():  # type: ignore[no-untyped-def]
+    response = jsonify(
+        tr.audit_entries(
+            get_runtime(),
+            current_actor(),
+            since=request.args.get("since"),
+            until=request.args.get("until"),
+            action=request.args.get("action"),
+            page=request.args.get("page", "1"),
+            per_page=request.args.get("per_page", "100"),
+        )
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+# -- the OpenAPI document -----------------------------------------------------------------------
+
+
+def _query(name: str, description: str, **schema: Any) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": description,
+        "schema": schema or {"type": "string"},
+    }
+
+
+def openapi_paths() -> dict[str, Any]:
+    tag = "公开透明"
+    page = [
+        _query("page", "Page number, from 1", type="integer", minimum=1),
+        _query("per_page", "Rows per page", type="integer", minimum=1),
+    ]
+    return {
+        "/api/v1/transparency/decisions": {
+            "get": oa._op(
+                "The public log of decided and closed cases of every kind, newest first: "
+                "reference, kind, department, dataset, dates, on time, outcome, rule and the "
+                "department's public reply (no requester, no personal data)",
+                tag=tag,
+                params=[
+                    _query("kind", "Only this kind of case", enum=list(MACHINES)),
+                    _query("department", "Only this department (organization.name)"),
+                    *page,
+                ],
+                answer=oa._answer(None, "`decisions`, `count`, `page`, `pages`", 400),
+                security=oa.OPTIONAL_KEY,
+            )
+        },
+        "/api/v1/transparency/stats": {
+            "get": oa._op(
+                "Statistics per department and in total: active datasets by openness class, "
+                "machine-readable share, records, overdue updates, applications and requests "
+                "received / decided / on time / pending / overdue, objection outcomes",
+                tag=tag,
+                answer=oa._answer(None, "`departments` and `total`"),
+                security=oa.OPTIONAL_KEY,
+            )
+        },
+        "/api/v1/audit": {
+            "get": oa._op(
+                "The audit log, oldest first (bureau and operators only). The same rows as CSV: "
+                "GET /admin/audit.csv",
+                tag=tag,
+                params=[
+                    _query("since", "First day (YYYY-MM-DD, Asia/Shanghai) or ISO 8601 time"),
+                    _query("until", "Last day (included) or ISO 8601 time"),
+                    _query("action", "An action, e.g. application.decide, or a prefix ending in *"),
+                    *page,
+                ],
+                answer=oa._answer(None, "`entries`, `count`, `page`, `pages`", 400, 401, 403),
+                security=oa.KEY,
+            )
+        },
+    }
+
+
+oa.EXTRA_PATHS.append(openapi_paths)
