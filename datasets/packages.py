@@ -184,6 +184,8 @@ def package_dict(
         "exclusion_rule": ds.exclusion_rule if closed else None,
         "exclusion_rule_title": rule["title"] if closed and rule else None,
         "exclusion_basis": ds.exclusion_basis if closed else None,
+        # public access suspended by a rights-holder objection (权益异议) until it is decided
+        "suspended": ds.suspended_by is not None,
         "code": ds.code,
         "topic": ds.topic,
         "provider_code": org.code,

@@ -16,7 +16,7 @@ from flask import jsonify
 from datasets.workflows import feedback, requests
 
 from .api_v1 import bp, created, payload, service
-from .openapi import EXTRA_PATHS, KEY, OPTIONAL_KEY, _answer, _body, _id, _op
+from .openapi import EXTRA_PATHS, KEY, OPTIONAL_KEY, answers, json_body, operation, path_id
 
 # -- requests to open data (开放需求) and opening assessments (开放评估) -------------------------
 
@@ -124,7 +124,7 @@ def _object(required: list[str], **properties: Any) -> dict[str, Any]:
     return {"type": "object", "required": required, "properties": properties}
 
 
-def _text(description: str, limit: int = 4000) -> dict[str, Any]:
+def text_field(description: str, limit: int = 4000) -> dict[str, Any]:
     return {"type": "string", "description": description, "maxLength": limit}
 
 
@@ -134,12 +134,12 @@ def _paths() -> dict[str, Any]:
         "the requester and the department see everything, anyone else the public view "
         "(no contact details, no requester)"
     )
-    submit = _answer("Case", "Created: id, reference, status, received_on, due_on", 400)
-    step = _answer("Case", "The case after the step", 400, 401, 403, 404, 409)
-    show = _answer("Case", "The case", 404)
+    submit = answers("Case", "Created: id, reference, status, received_on, due_on", 400)
+    step = answers("Case", "The case after the step", 400, 401, 403, 404, 409)
+    show = answers("Case", "The case", 404)
 
     def show_op(what: str, tag: str, param: list[dict[str, Any]]) -> dict[str, Any]:
-        return _op(
+        return operation(
             f"One {what} by id or reference number: {views}",
             tag=tag,
             params=param,
@@ -147,26 +147,26 @@ def _paths() -> dict[str, Any]:
             security=OPTIONAL_KEY,
         )
 
-    req, ass = [_id("request_id", "Request")], [_id("assessment_id", "Assessment")]
-    rep, obj = [_id("report_id", "Error report")], [_id("objection_id", "Rights objection")]
-    sug = [_id("suggestion_id", "Suggestion")]
+    req, ass = [path_id("request_id", "Request")], [path_id("assessment_id", "Assessment")]
+    rep, obj = [path_id("report_id", "Error report")], [path_id("objection_id", "Rights objection")]
+    sug = [path_id("suggestion_id", "Suggestion")]
     rules = list(requests.REFUSAL_RULES)
     return {
         "/api/v1/opening-requests": {
-            "post": _op(
+            "post": operation(
                 "Ask a department to open a closed or conditional dataset (`dataset`) or data "
                 "not in the catalog (`department` + `title`); login optional, contact required. "
                 "The answer carries `assessment` when this request opened a mandatory "
                 "opening assessment",
                 tag="开放需求",
-                body=_body(
+                body=json_body(
                     _object(
                         ["contact"],
-                        dataset=_text("Name or id of a closed or conditional dataset", 200),
-                        department=_text("organization.name of the department", 100),
-                        title=_text("The data wanted (when not in the catalog)", 200),
-                        description=_text("用途"),
-                        reason=_text("Why it should be opened"),
+                        dataset=text_field("Name or id of a closed or conditional dataset", 200),
+                        department=text_field("organization.name of the department", 100),
+                        title=text_field("The data wanted (when not in the catalog)", 200),
+                        description=text_field("用途"),
+                        reason=text_field("Why it should be opened"),
                         contact=_contact(True),
                     )
                 ),
@@ -176,18 +176,18 @@ def _paths() -> dict[str, Any]:
         },
         "/api/v1/opening-requests/{request_id}": {"get": show_op("request", "开放需求", req)},
         "/api/v1/opening-requests/{request_id}/reply": {
-            "post": _op(
+            "post": operation(
                 "The department answers (public reply): `already_open` needs `open_dataset`, "
                 "`will_open` needs `open_by` (today or later), `apply` may name "
                 "`apply_dataset`, `refused` needs `rule_code`, `not_ours` may name "
                 "`responsible_department`",
                 tag="开放需求",
                 params=req,
-                body=_body(
+                body=json_body(
                     _object(
                         ["category", "reply"],
                         category={"enum": list(requests.CATEGORIES)},
-                        reply=_text("The public reply"),
+                        reply=text_field("The public reply"),
                         open_dataset={"type": "string"},
                         open_by={"type": "string", "format": "date"},
                         apply_dataset={"type": "string"},
@@ -201,15 +201,15 @@ def _paths() -> dict[str, Any]:
         },
         "/api/v1/assessments/{assessment_id}": {"get": show_op("assessment", "开放评估", ass)},
         "/api/v1/assessments/{assessment_id}/complete": {
-            "post": _op(
+            "post": operation(
                 "The department completes a mandatory opening assessment",
                 tag="开放评估",
                 params=ass,
-                body=_body(
+                body=json_body(
                     _object(
                         ["conclusion", "reply"],
                         conclusion={"enum": list(requests.CONCLUSIONS)},
-                        reply=_text("The public conclusion"),
+                        reply=text_field("The public conclusion"),
                     )
                 ),
                 answer=step,
@@ -217,15 +217,15 @@ def _paths() -> dict[str, Any]:
             )
         },
         "/api/v1/error-reports": {
-            "post": _op(
+            "post": operation(
                 "Report an error in a dataset (anyone; contact optional)",
                 tag="纠错",
-                body=_body(
+                body=json_body(
                     _object(
                         ["dataset", "description"],
-                        dataset=_text("Name or id of the dataset", 200),
-                        location=_text("Where: file, row, field", 200),
-                        description=_text("What is wrong"),
+                        dataset=text_field("Name or id of the dataset", 200),
+                        location=text_field("Where: file, row, field", 200),
+                        description=text_field("What is wrong"),
                         contact=_contact(False),
                     )
                 ),
@@ -235,14 +235,14 @@ def _paths() -> dict[str, Any]:
         },
         "/api/v1/error-reports/{report_id}": {"get": show_op("error report", "纠错", rep)},
         "/api/v1/error-reports/{report_id}/reply": {
-            "post": _op(
+            "post": operation(
                 "The department answers, saying whether it corrected the data",
                 tag="纠错",
                 params=rep,
-                body=_body(
+                body=json_body(
                     _object(
                         ["reply", "corrected"],
-                        reply=_text("The public reply"),
+                        reply=text_field("The public reply"),
                         corrected={"type": "boolean"},
                     )
                 ),
@@ -251,16 +251,16 @@ def _paths() -> dict[str, Any]:
             )
         },
         "/api/v1/rights-objections": {
-            "post": _op(
+            "post": operation(
                 "A rights holder objects to a published dataset: public access (downloads, "
                 "previews, grant downloads) is suspended at once",
                 tag="权益异议",
-                body=_body(
+                body=json_body(
                     _object(
                         ["dataset", "claim", "rights_basis", "contact"],
-                        dataset=_text("Name or id of an open or conditional dataset", 200),
-                        claim=_text("The right harmed and why"),
-                        rights_basis=_text("Why the objector holds the right"),
+                        dataset=text_field("Name or id of an open or conditional dataset", 200),
+                        claim=text_field("The right harmed and why"),
+                        rights_basis=text_field("Why the objector holds the right"),
                         contact=_contact(True),
                     )
                 ),
@@ -272,18 +272,18 @@ def _paths() -> dict[str, Any]:
             "get": show_op("rights objection", "权益异议", obj)
         },
         "/api/v1/rights-objections/{objection_id}/decision": {
-            "post": _op(
+            "post": operation(
                 "The department decides: `withdraw` (the dataset becomes 不予开放 under "
                 "privacy-trade-secret with the reply as basis), `restore`, or "
                 "`restore_after_processing`; the suspension ends unless another objection to "
                 "the dataset is open",
                 tag="权益异议",
                 params=obj,
-                body=_body(
+                body=json_body(
                     _object(
                         ["decision", "reply"],
                         decision={"enum": list(feedback.RIGHTS_DECISIONS)},
-                        reply=_text("The public decision and what was done"),
+                        reply=text_field("The public decision and what was done"),
                     )
                 ),
                 answer=step,
@@ -291,15 +291,15 @@ def _paths() -> dict[str, Any]:
             )
         },
         "/api/v1/suggestions": {
-            "post": _op(
+            "post": operation(
                 "Make a suggestion to a department (or a dataset's department); anyone",
                 tag="意见建议",
-                body=_body(
+                body=json_body(
                     _object(
                         ["content"],
-                        department=_text("organization.name", 100),
-                        dataset=_text("Name or id of a dataset", 200),
-                        content=_text("The suggestion"),
+                        department=text_field("organization.name", 100),
+                        dataset=text_field("Name or id of a dataset", 200),
+                        content=text_field("The suggestion"),
                         contact=_contact(False),
                     )
                 ),
@@ -309,11 +309,11 @@ def _paths() -> dict[str, Any]:
         },
         "/api/v1/suggestions/{suggestion_id}": {"get": show_op("suggestion", "意见建议", sug)},
         "/api/v1/suggestions/{suggestion_id}/reply": {
-            "post": _op(
+            "post": operation(
                 "The department replies (public)",
                 tag="意见建议",
                 params=sug,
-                body=_body(_object(["reply"], reply=_text("The public reply"))),
+                body=json_body(_object(["reply"], reply=text_field("The public reply"))),
                 answer=step,
                 security=KEY,
             )

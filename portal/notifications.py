@@ -190,19 +190,19 @@ def openapi_paths() -> dict[str, Any]:
     ]
     return {
         "/api/v1/notifications": {
-            "get": oa._op(
+            "get": oa.operation(
                 "The caller's notices, newest first, with the unread count",
                 tag=tag,
                 params=query,
-                answer=oa._answer(None, "`notifications`, `unread`, `count`, `pages`", 400, 401),
+                answer=oa.answers(None, "`notifications`, `unread`, `count`, `pages`", 400, 401),
                 security=oa.KEY,
             )
         },
         "/api/v1/notifications/read": {
-            "post": oa._op(
+            "post": oa.operation(
                 "Mark all of the caller's notices as read",
                 tag=tag,
-                answer=oa._answer(None, "`marked`: how many", 401),
+                answer=oa.answers(None, "`marked`: how many", 401),
                 security=oa.KEY,
             )
         },

@@ -22,20 +22,20 @@ KEY = [{"apiKey": []}]
 OPTIONAL_KEY = [{"apiKey": []}, {}]
 
 
-def _ref(name: str) -> dict[str, str]:
+def schema_ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
-def _body(schema: dict[str, Any] | str, required: bool = True) -> dict[str, Any]:
-    schema = _ref(schema) if isinstance(schema, str) else schema
+def json_body(schema: dict[str, Any] | str, required: bool = True) -> dict[str, Any]:
+    schema = schema_ref(schema) if isinstance(schema, str) else schema
     return {"required": required, "content": {"application/json": {"schema": schema}}}
 
 
-def _answer(schema: str | None, description: str, *errors: int) -> dict[str, Any]:
+def answers(schema: str | None, description: str, *errors: int) -> dict[str, Any]:
     out: dict[str, Any] = {}
     ok = {"description": description}
     if schema:
-        ok["content"] = {"application/json": {"schema": _ref(schema)}}
+        ok["content"] = {"application/json": {"schema": schema_ref(schema)}}
     out["201" if description.startswith("Created") else "200"] = ok
     texts = {
         400: "Bad input; `error` names the fields",
@@ -52,7 +52,7 @@ def _answer(schema: str | None, description: str, *errors: int) -> dict[str, Any
 _ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
 
 
-def _op(
+def operation(
     summary: str,
     *,
     tag: str,
@@ -71,7 +71,7 @@ def _op(
     return op
 
 
-def _id(name: str, what: str) -> dict[str, Any]:
+def path_id(name: str, what: str) -> dict[str, Any]:
     return {
         "name": name,
         "in": "path",
@@ -81,7 +81,7 @@ def _id(name: str, what: str) -> dict[str, Any]:
     }
 
 
-def _text(description: str, **extra: Any) -> dict[str, Any]:
+def text_field(description: str, **extra: Any) -> dict[str, Any]:
     return {"type": "string", "description": description, **extra}
 
 
@@ -145,11 +145,11 @@ SCHEMAS: dict[str, Any] = {
             "access_mode",
         ],
         "properties": {
-            "dataset": _text("Name or id of a conditional (有条件开放) dataset"),
-            "purpose": _text("使用用途", maxLength=4000),
-            "scope": _text("使用范围", maxLength=4000),
-            "scenario": _text("应用场景", maxLength=4000),
-            "security_measures": _text("安全保障措施", maxLength=4000),
+            "dataset": text_field("Name or id of a conditional (有条件开放) dataset"),
+            "purpose": text_field("使用用途", maxLength=4000),
+            "scope": text_field("使用范围", maxLength=4000),
+            "scenario": text_field("应用场景", maxLength=4000),
+            "security_measures": text_field("安全保障措施", maxLength=4000),
             "fields": {
                 "type": "array",
                 "items": {"type": "string"},
@@ -161,7 +161,7 @@ SCHEMAS: dict[str, Any] = {
     },
     "Application": {
         "allOf": [
-            _ref("Case"),
+            schema_ref("Case"),
             {
                 "type": "object",
                 "properties": {
@@ -178,7 +178,7 @@ SCHEMAS: dict[str, Any] = {
                     "objection_deadline": {"type": ["string", "null"], "format": "date"},
                     "objection_instructions": {"type": ["string", "null"]},
                     "agreement_version": {"type": ["string", "null"]},
-                    "grant": {"oneOf": [_ref("Grant"), {"type": "null"}]},
+                    "grant": {"oneOf": [schema_ref("Grant"), {"type": "null"}]},
                 },
             },
         ]
@@ -188,8 +188,8 @@ SCHEMAS: dict[str, Any] = {
         "required": ["decision"],
         "properties": {
             "decision": {"enum": ["approve", "partial", "refuse"]},
-            "reason": _text("Required for partial and refuse"),
-            "rule_code": _text(
+            "reason": text_field("Required for partial and refuse"),
+            "rule_code": text_field(
                 "For partial and refuse: an exclusion rule code (security, "
                 "privacy-trade-secret, agreement-ip, law-other-channel) or unmet-condition"
             ),
@@ -202,7 +202,7 @@ SCHEMAS: dict[str, Any] = {
     },
     "Objection": {
         "allOf": [
-            _ref("Case"),
+            schema_ref("Case"),
             {
                 "type": "object",
                 "properties": {
@@ -235,37 +235,37 @@ SCHEMAS: dict[str, Any] = {
 
 
 def paths() -> dict[str, Any]:
-    app_id = [_id("application_id", "Application")]
-    obj_id = [_id("objection_id", "Objection")]
-    grant_id = [_id("grant_id", "Grant")]
+    app_id = [path_id("application_id", "Application")]
+    obj_id = [path_id("objection_id", "Objection")]
+    grant_id = [path_id("grant_id", "Grant")]
     tag = "有条件开放申请"
     return {
         "/api/v1/applications": {
-            "post": _op(
+            "post": operation(
                 "File an application for conditional data (company or citizen)",
                 tag=tag,
-                body=_body("ApplicationInput"),
-                answer=_answer("Application", "Created", 400, 401, 403, 409),
+                body=json_body("ApplicationInput"),
+                answer=answers("Application", "Created", 400, 401, 403, 409),
                 security=KEY,
             ),
-            "get": _op(
+            "get": operation(
                 "The caller's applications",
                 tag=tag,
-                answer=_answer(None, "List under `applications`", 401),
+                answer=answers(None, "List under `applications`", 401),
                 security=KEY,
             ),
         },
         "/api/v1/applications/{application_id}": {
-            "get": _op(
+            "get": operation(
                 "One application (applicant, its department, the bureau)",
                 tag=tag,
                 params=app_id,
-                answer=_answer("Application", "The application", 401, 404),
+                answer=answers("Application", "The application", 401, 404),
                 security=KEY,
             )
         },
         "/api/v1/applications/{application_id}/{step}": {
-            "post": _op(
+            "post": operation(
                 "A step of the application: `decision` (department reviewer; body Decision), "
                 "`correction` (reviewer, once, within the 补正 window; body {items}; pauses the "
                 "clock), `supplement` (applicant; body {note, and any of purpose, scope, "
@@ -294,37 +294,37 @@ def paths() -> dict[str, Any]:
                         },
                     },
                 ],
-                body=_body({"type": "object"}, required=False),
-                answer=_answer(
+                body=json_body({"type": "object"}, required=False),
+                answer=answers(
                     "Application", "The application after the step", 400, 401, 403, 404, 409
                 ),
                 security=KEY,
             )
         },
         "/api/v1/agreement": {
-            "get": _op(
+            "get": operation(
                 "The current data-use agreement (version, SHA-256, text)",
                 tag=tag,
-                answer=_answer(None, "The agreement"),
+                answer=answers(None, "The agreement"),
                 security=[],
             )
         },
         "/api/v1/objections/{objection_id}": {
-            "get": _op(
+            "get": operation(
                 "One objection (复核申请)",
                 tag="复核",
                 params=obj_id,
-                answer=_answer("Objection", "The objection", 401, 404),
+                answer=answers("Objection", "The objection", 401, 404),
                 security=KEY,
             )
         },
         "/api/v1/objections/{objection_id}/decision": {
-            "post": _op(
+            "post": operation(
                 "The bureau upholds or overturns; overturning obliges the department to "
                 "provide within its deadline",
                 tag="复核",
                 params=obj_id,
-                body=_body(
+                body=json_body(
                     {
                         "type": "object",
                         "required": ["decision", "reason"],
@@ -334,55 +334,55 @@ def paths() -> dict[str, Any]:
                         },
                     }
                 ),
-                answer=_answer("Objection", "The objection", 400, 401, 403, 404, 409),
+                answer=answers("Objection", "The objection", 400, 401, 403, 404, 409),
                 security=KEY,
             )
         },
         "/api/v1/objections/{objection_id}/escalation": {
-            "post": _op(
+            "post": operation(
                 "Record a step of the escalation ladder (bureau)",
                 tag="复核",
                 params=obj_id,
-                body=_body(
+                body=json_body(
                     {
                         "type": "object",
                         "required": ["stage"],
                         "properties": {"stage": {"enum": list(STAGES)}, "note": {"type": "string"}},
                     }
                 ),
-                answer=_answer("Objection", "The objection", 400, 401, 403, 404, 409),
+                answer=answers("Objection", "The objection", 400, 401, 403, 404, 409),
                 security=KEY,
             )
         },
         "/api/v1/grants": {
-            "get": _op(
+            "get": operation(
                 "The caller's grants",
                 tag="授权",
-                answer=_answer(None, "List under `grants`", 401),
+                answer=answers(None, "List under `grants`", 401),
                 security=KEY,
             )
         },
         "/api/v1/grants/{grant_id}": {
-            "get": _op(
+            "get": operation(
                 "One grant with its access log and use reports",
                 tag="授权",
                 params=grant_id,
-                answer=_answer("Grant", "The grant", 401, 404),
+                answer=answers("Grant", "The grant", 401, 404),
                 security=KEY,
             )
         },
         "/api/v1/grants/{grant_id}/report": {
-            "post": _op(
+            "post": operation(
                 "The holder files a use report (lifts a suspension for a missing report)",
                 tag="授权",
                 params=grant_id,
-                body=_body({"type": "object", "properties": {"text": {"type": "string"}}}),
-                answer=_answer("Grant", "The grant", 400, 401, 404, 409),
+                body=json_body({"type": "object", "properties": {"text": {"type": "string"}}}),
+                answer=answers("Grant", "The grant", 400, 401, 404, 409),
                 security=KEY,
             )
         },
         "/api/v1/grants/{grant_id}/{action}": {
-            "post": _op(
+            "post": operation(
                 "Suspend, restore or revoke (the dataset's department or the bureau)",
                 tag="授权",
                 params=[
@@ -394,7 +394,7 @@ def paths() -> dict[str, Any]:
                         "schema": {"enum": ["suspend", "restore", "revoke"]},
                     },
                 ],
-                body=_body(
+                body=json_body(
                     {
                         "type": "object",
                         "properties": {
@@ -403,15 +403,17 @@ def paths() -> dict[str, Any]:
                         },
                     }
                 ),
-                answer=_answer("Grant", "The grant", 400, 401, 403, 404, 409),
+                answer=answers("Grant", "The grant", 400, 401, 403, 404, 409),
                 security=KEY,
             )
         },
         "/api/v1/openapi.json": {
-            "get": _op("This document", tag="文档", answer=_answer(None, "OpenAPI"), security=[])
+            "get": operation(
+                "This document", tag="文档", answer=answers(None, "OpenAPI"), security=[]
+            )
         },
         "/api/3/action/{action}": {
-            "get": _op(
+            "get": operation(
                 "CKAN Action API v3 subset: package_search, package_show, package_list, "
                 "organization_list, organization_show, resource_show, tag_list, status_show, "
                 "datastore_search; CKAN's envelope {help, success, result}",
@@ -419,7 +421,7 @@ def paths() -> dict[str, Any]:
                 params=[
                     {"name": "action", "in": "path", "required": True, "schema": {"type": "string"}}
                 ],
-                answer=_answer(None, "CKAN envelope", 400, 403, 404, 409),
+                answer=answers(None, "CKAN envelope", 400, 403, 404, 409),
                 security=OPTIONAL_KEY,
             )
         },

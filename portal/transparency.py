@@ -136,7 +136,7 @@ def openapi_paths() -> dict[str, Any]:
     ]
     return {
         "/api/v1/transparency/decisions": {
-            "get": oa._op(
+            "get": oa.operation(
                 "The public log of decided and closed cases of every kind, newest first: "
                 "reference, kind, department, dataset, dates, on time, outcome, rule and the "
                 "department's public reply (no requester, no personal data)",
@@ -146,22 +146,22 @@ def openapi_paths() -> dict[str, Any]:
                     _query("department", "Only this department (organization.name)"),
                     *page,
                 ],
-                answer=oa._answer(None, "`decisions`, `count`, `page`, `pages`", 400),
+                answer=oa.answers(None, "`decisions`, `count`, `page`, `pages`", 400),
                 security=oa.OPTIONAL_KEY,
             )
         },
         "/api/v1/transparency/stats": {
-            "get": oa._op(
+            "get": oa.operation(
                 "Statistics per department and in total: active datasets by openness class, "
                 "machine-readable share, records, overdue updates, applications and requests "
                 "received / decided / on time / pending / overdue, objection outcomes",
                 tag=tag,
-                answer=oa._answer(None, "`departments` and `total`"),
+                answer=oa.answers(None, "`departments` and `total`"),
                 security=oa.OPTIONAL_KEY,
             )
         },
         "/api/v1/audit": {
-            "get": oa._op(
+            "get": oa.operation(
                 "The audit log, oldest first (bureau and operators only). The same rows as CSV: "
                 "GET /admin/audit.csv",
                 tag=tag,
@@ -171,7 +171,7 @@ def openapi_paths() -> dict[str, Any]:
                     _query("action", "An action, e.g. application.decide, or a prefix ending in *"),
                     *page,
                 ],
-                answer=oa._answer(None, "`entries`, `count`, `page`, `pages`", 400, 401, 403),
+                answer=oa.answers(None, "`entries`, `count`, `page`, `pages`", 400, 401, 403),
                 security=oa.KEY,
             )
         },

@@ -458,7 +458,7 @@ def test_rights_objection_suspends_at_once_and_restore_lifts_it(env):
     page = client.get("/dataset/bus-lines").get_data(as_text=True)
     assert "因权益异议暂停开放" in page and url not in page
     shown = client.get("/api/3/action/package_show?id=bus-lines").get_json()["result"]
-    assert shown["resources"][0].get("preview") is None
+    assert shown["resources"][0].get("preview") is None and shown["suspended"] is True
 
     path = f"/rights-objections/{case['id']}/decision"
     bad = call(env, "POST", path, {"decision": "ignore"}, as_="reviewer1")
