@@ -28,7 +28,6 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
 from datasets.accounts import create_api_key, hash_password
-from datasets.creditcode import CHARSET, check_character
 from datasets.database import upgrade
 from datasets.models import Case, Dataset, User
 from datasets.runtime import Runtime
@@ -36,6 +35,7 @@ from datasets.settings import load_settings
 from demo.register import register_demo_sources
 from harvester.jobs import run_harvest
 from harvester.sources import get_sources
+from tests.factories import credit_code
 
 SERVER = os.environ.get(
     "KAIFANG_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -48,15 +48,6 @@ BODY = {
     "period_months": 12,
     "access_mode": "api",
 }
-
-
-def credit_code(seed: int) -> str:
-    digits = ""
-    for _ in range(6):
-        seed, rest = divmod(seed, len(CHARSET))
-        digits += CHARSET[rest]
-    first17 = "91320100MA1" + digits
-    return first17 + check_character(first17)
 
 
 def companies(rt: Runtime, count: int) -> list[str]:

@@ -281,51 +281,18 @@ def _step(kind: str, case_id: str, step: str):  # type: ignore[no-untyped-def]
     return redirect(_url(kind, result["id"]), 303)
 
 
-@bp.get("/services/opening-request/<case_id>")
-def opening_request(case_id: str):  # type: ignore[no-untyped-def]
-    return _case_page("opening_request", case_id)
+# the kinds served here, by the slug of their pages (notices.case_link makes the same paths)
+_SLUGS = ", ".join(
+    f"'{slug}'"
+    for slug in ("opening-request", "assessment", "error-report", "rights-objection", "suggestion")
+)
 
 
-@bp.post("/services/opening-request/<case_id>/<step>")
-def opening_request_step(case_id: str, step: str):  # type: ignore[no-untyped-def]
-    return _step("opening_request", case_id, step)
+@bp.get(f"/services/<any({_SLUGS}):slug>/<case_id>")
+def case_page(slug: str, case_id: str):  # type: ignore[no-untyped-def]
+    return _case_page(slug.replace("-", "_"), case_id)
 
 
-@bp.get("/services/assessment/<case_id>")
-def assessment(case_id: str):  # type: ignore[no-untyped-def]
-    return _case_page("assessment", case_id)
-
-
-@bp.post("/services/assessment/<case_id>/<step>")
-def assessment_step(case_id: str, step: str):  # type: ignore[no-untyped-def]
-    return _step("assessment", case_id, step)
-
-
-@bp.get("/services/error-report/<case_id>")
-def error_report(case_id: str):  # type: ignore[no-untyped-def]
-    return _case_page("error_report", case_id)
-
-
-@bp.post("/services/error-report/<case_id>/<step>")
-def error_report_step(case_id: str, step: str):  # type: ignore[no-untyped-def]
-    return _step("error_report", case_id, step)
-
-
-@bp.get("/services/rights-objection/<case_id>")
-def rights_objection(case_id: str):  # type: ignore[no-untyped-def]
-    return _case_page("rights_objection", case_id)
-
-
-@bp.post("/services/rights-objection/<case_id>/<step>")
-def rights_objection_step(case_id: str, step: str):  # type: ignore[no-untyped-def]
-    return _step("rights_objection", case_id, step)
-
-
-@bp.get("/services/suggestion/<case_id>")
-def suggestion(case_id: str):  # type: ignore[no-untyped-def]
-    return _case_page("suggestion", case_id)
-
-
-@bp.post("/services/suggestion/<case_id>/<step>")
-def suggestion_step(case_id: str, step: str):  # type: ignore[no-untyped-def]
-    return _step("suggestion", case_id, step)
+@bp.post(f"/services/<any({_SLUGS}):slug>/<case_id>/<step>")
+def case_step(slug: str, case_id: str, step: str):  # type: ignore[no-untyped-def]
+    return _step(slug.replace("-", "_"), case_id, step)

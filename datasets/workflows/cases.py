@@ -291,13 +291,13 @@ def history(session: Session, case: Case, *, public: bool = False) -> list[dict[
     return out
 
 
-def case_dict(session: Session, case: Case, *, today: date | None = None) -> dict[str, Any]:
-    """The fields every process shares, for its owner and its handlers."""
+def public_case_dict(session: Session, case: Case, *, today: date | None = None) -> dict[str, Any]:
+    """What anyone may see of a case: reference, subject, dates, status and the public reply;
+    no requester, no contact details, nothing the requester wrote, no names of staff."""
     machine = MACHINES[case.kind]
     today = today or shanghai_date(now_utc())
     dataset = session.get(Dataset, case.dataset_id) if case.dataset_id else None
     org = session.get(Organization, case.organization_id) if case.organization_id else None
-    requester = session.get(User, case.requester_id) if case.requester_id else None
     return {
         "id": case.id,
         "reference": case.reference,
@@ -311,11 +311,6 @@ def case_dict(session: Session, case: Case, *, today: date | None = None) -> dic
         "dataset": {"id": dataset.id, "name": dataset.name, "title": dataset.title}
         if dataset
         else None,
-        "requester": (requester.company_name or requester.display_name or requester.name)
-        if requester
-        else (case.contact or {}).get("name"),
-        "contact": case.contact or {},
-        "received_at": case.received_at.isoformat(),
         "received_on": str(case.received_on),
         "due_on": str(case.due_on) if case.due_on else None,
         "due_provisional": case.due_provisional,
@@ -326,6 +321,21 @@ def case_dict(session: Session, case: Case, *, today: date | None = None) -> dic
         "rule_code": case.rule_code,
         "decided_on": str(case.decided_on) if case.decided_on else None,
         "decided_on_time": case.decided_on_time,
+        "history": history(session, case, public=True),
+    }
+
+
+def case_dict(session: Session, case: Case, *, today: date | None = None) -> dict[str, Any]:
+    """Everything of a case, for its requester and its handlers: the public part plus the
+    requester, the contact details, what was asked and who acted."""
+    requester = session.get(User, case.requester_id) if case.requester_id else None
+    return {
+        **public_case_dict(session, case, today=today),
+        "requester": (requester.company_name or requester.display_name or requester.name)
+        if requester
+        else (case.contact or {}).get("name"),
+        "contact": case.contact or {},
+        "received_at": case.received_at.isoformat(),
         "body": dict(case.body or {}),
         "parent_id": case.parent_id,
         "history": history(session, case),

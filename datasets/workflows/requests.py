@@ -246,38 +246,14 @@ def _rule(case: Case) -> dict[str, Any] | None:
 def public_dict(session: Session, case: Case) -> dict[str, Any]:
     """A case as anyone may see it: reference, dates, status and the public reply; no contact
     details, no requester, no names of staff."""
-    machine = MACHINES[case.kind]
-    today = shanghai_date(c.now_utc())
-    dataset = session.get(Dataset, case.dataset_id) if case.dataset_id else None
-    org = session.get(Organization, case.organization_id) if case.organization_id else None
-    return {
-        "id": case.id,
-        "reference": case.reference,
-        "kind": case.kind,
-        "kind_label": machine.label,
-        "status": case.status,
-        "status_label": machine.states.get(case.status, case.status),
-        "closed": case.status in machine.final,
-        "department": {"name": org.name, "title": org.title} if org else None,
-        "dataset": {"id": dataset.id, "name": dataset.name, "title": dataset.title}
-        if dataset
-        else None,
-        "received_on": str(case.received_on),
-        "due_on": str(case.due_on) if case.due_on else None,
-        "due_provisional": case.due_provisional,
-        "overdue": case.status not in machine.final
-        and case.due_on is not None
-        and case.due_on < today,
-        "outcome": case.outcome,
-        "reply": case.reply or None,
-        "rule": _rule(case),
-        "decided_on": str(case.decided_on) if case.decided_on else None,
-        "decided_on_time": case.decided_on_time,
-        **_public_body(case),
-        "history": _history(session, case, public=True),
-        "public": True,
-        "can_act": False,
-    }
+    out = c.public_case_dict(session, case)
+    out.update(_public_body(case))
+    out["reply"] = case.reply or None
+    out["rule"] = _rule(case)
+    out["history"] = _history(session, case, public=True)
+    out["public"] = True
+    out["can_act"] = False
+    return out
 
 
 def full_dict(session: Session, actor: Actor, case: Case) -> dict[str, Any]:
