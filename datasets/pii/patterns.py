@@ -17,6 +17,8 @@ import time
 from collections.abc import Iterator
 from datetime import date
 
+from ..creditcode import AUTHORITIES, CHARSET, check_character
+
 Span = tuple[int, int]
 Candidate = tuple[int, int, bool]  # start, end, passes its checksum
 
@@ -39,14 +41,8 @@ COMPOUND_SURNAMES = frozenset(_COMPOUND.split())
 # GB 11643 weights (2**(17-i) mod 11); ``id18_check_char`` applies them without a loop
 _ID18_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID18_CHECK = "10X98765432"
-_CREDIT_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-_CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
-# GB 32100 登记管理部门码 → its 机构类别码 (1 机构编制, 2 外交, 3 司法行政, 4 文化, 5 民政, 6 旅游,
-# 7 宗教, 8 工会, 9 工商, A 中央军委改革和编制办公室, N 农业, Y 其他).
-_CREDIT_CATEGORIES = {
-    "1": "1239", "2": "19", "3": "1234569", "4": "19", "5": "1239", "6": "129", "7": "129",
-    "8": "19", "9": "123", "A": "19", "N": "1239", "Y": "1",
-}  # fmt: skip
+# GB 32100 登记管理部门码 → its 机构类别码 (the table of ``datasets.creditcode``)
+_CREDIT_CATEGORIES = {code: categories for code, (_, categories) in AUTHORITIES.items()}
 
 # Numbers not touching other digits, ASCII letters or ``_``, not the fraction of a decimal
 # number (29.13912345678, 13800138000.5) and not the tail or head of a code joined by a hyphen
@@ -225,10 +221,9 @@ def is_bank_card(digits: str) -> bool:
 def is_credit_code(text: str) -> bool:
     """An 18-character 统一社会信用代码 with a valid GB 32100 check character."""
     text = text.upper()
-    if len(text) != 18 or any(c not in _CREDIT_CHARS for c in text):
+    if len(text) != 18 or any(c not in CHARSET for c in text):
         return False
-    total = sum(_CREDIT_CHARS.index(c) * w for c, w in zip(text[:17], _CREDIT_WEIGHTS, strict=True))
-    return _CREDIT_CHARS[(31 - total % 31) % 31] == text[17]
+    return check_character(text[:17]) == text[17]
 
 
 def looks_like_credit_code(text: str) -> bool:
