@@ -57,18 +57,25 @@ def is_api_request() -> bool:
     return request.path.startswith("/api/")
 
 
-def error_body(status: int, message: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    """CKAN's error envelope (``help``, ``success``, ``error`` with ``__type`` and ``message``)."""
-    error: dict[str, Any] = {"__type": _HTTP_TYPES.get(status, "Error"), "message": message}
+def error_body(
+    status: int, message: str, extra: dict[str, Any] | None = None, kind: str | None = None
+) -> dict[str, Any]:
+    """CKAN's error envelope (``help``, ``success``, ``error`` with ``__type`` and ``message``);
+    the services API (/api/v1/) has no CKAN help action, so no ``help``."""
+    error: dict[str, Any] = {"__type": kind or _HTTP_TYPES.get(status, "Error"), "message": message}
     error.update(extra or {})
+    if request.path.startswith("/api/v1/"):
+        return {"success": False, "error": error}
     action = request.view_args.get("action") if request.view_args else None
     help_url = request.url_root.rstrip("/") + "/api/3/action/help_show?name=" + (action or "")
     return {"help": help_url, "success": False, "error": error}
 
 
-def error_response(status: int, message: str, extra: dict[str, Any] | None = None):  # type: ignore[no-untyped-def]
+def error_response(  # type: ignore[no-untyped-def]
+    status: int, message: str, extra: dict[str, Any] | None = None, kind: str | None = None
+):
     if is_api_request():
-        response = jsonify(error_body(status, message, extra))
+        response = jsonify(error_body(status, message, extra, kind))
         response.status_code = status
         return response
     html = render_template(
@@ -87,7 +94,9 @@ def register(app: Flask) -> None:
         if isinstance(exc, ConfigError):
             log.error("configuration error: %s", exc.message)
             return error_response(500, "服务配置有误，请联系平台运维人员")
-        status, _ = next((v for cls, v in STATUS.items() if isinstance(exc, cls)), (500, "Error"))
+        status, kind = next(
+            (v for cls, v in STATUS.items() if isinstance(exc, cls)), (500, "Error")
+        )
         if isinstance(exc, ValidationError) and (
             not is_api_request() or request.path.startswith("/api/v1/")
         ):
@@ -95,7 +104,7 @@ def register(app: Flask) -> None:
         if isinstance(exc, LoginRequired) and not is_api_request():
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
         extra = exc.errors if isinstance(exc, ValidationError) else None
-        return error_response(status, exc.message, extra)
+        return error_response(status, exc.message, extra, kind)
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):  # type: ignore[no-untyped-def]

@@ -205,7 +205,14 @@ def test_refusal_objection_overturn_grant(api, world):
     assert refused["rule_code"] == "unmet-condition"
     assert "复核" in refused["objection_instructions"]
     assert refused["objection_deadline"] in refused["objection_instructions"]
-    api("reviewer", "POST", f"{url}/decision", {"decision": "approve"}, status=409)
+    conflict = api("reviewer", "POST", f"{url}/decision", {"decision": "approve"}, status=409)
+    assert conflict == {
+        "success": False,
+        "error": {
+            "__type": "Conflict Error",
+            "message": "有条件开放申请当前状态为“不予同意”，不能作出决定",
+        },
+    }
 
     # the grant does not exist yet: the original stays refused
     resource = _resource_url(api, world["conditional"])
