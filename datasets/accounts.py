@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from . import creditcode
 from .access import ROLES, Actor
-from .errors import NotAuthorized, NotFound, ValidationError
+from .errors import NotAuthorized, NotFound, ValidationError, raise_problems
 from .models import ApiKey, Organization, User
 from .runtime import Runtime
 
@@ -140,8 +140,7 @@ def create_user(
         for field, value in company.items():
             if value:
                 problem(field, "只有企业账户填写企业名称、统一社会信用代码和法定代表人")
-    if problems:
-        raise ValidationError(next(iter(problems.values()))[0], problems)
+    raise_problems(problems)
     with rt.session() as session:
         if session.scalar(select(User).where(User.name == name)) is not None:
             raise ValidationError(f"用户名 {name} 已被使用", {"name": [f"用户名 {name} 已被使用"]})

@@ -33,6 +33,13 @@ class ValidationError(KaifangError):
         self.errors: dict[str, list[str]] = {k: list(v) for k, v in (errors or {}).items()}
 
 
+def raise_problems(problems: Mapping[str, list[str]]) -> None:
+    """One ValidationError naming every field at once (its message is the first problem);
+    nothing when there is no problem."""
+    if problems:
+        raise ValidationError(next(iter(problems.values()))[0], problems)
+
+
 class ConfigError(KaifangError):
     """A setting or configuration file is wrong; the program cannot start."""
 

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import or_, select
 
 from ..access import Actor
-from ..errors import Conflict, NotAuthorized, NotFound, ValidationError
+from ..errors import Conflict, NotAuthorized, NotFound, ValidationError, raise_problems
 from ..models import Case, Dataset, Grant
 from ..openness import CONDITIONAL, RULES_BY_CODE, STATE_SECRET
 from ..runtime import Runtime
@@ -121,8 +121,7 @@ def submit(rt: Runtime, actor: Actor, payload: dict[str, Any]) -> dict[str, Any]
         if mode not in ACCESS_MODES:
             problems["access_mode"] = ["获取方式须为 download（文件下载）或 api（接口调用）"]
         body["access_mode"] = mode
-        if problems:
-            raise ValidationError(next(iter(problems.values()))[0], problems)
+        raise_problems(problems)
         pending = session.scalar(
             select(Case.reference).where(
                 Case.kind == APPLICATION.kind,
@@ -246,8 +245,7 @@ def extend(
         or not (1 <= days <= rt.settings.days_extension)
     ):
         problems["days"] = [f"延长期限须为 1–{rt.settings.days_extension} 个工作日"]
-    if problems:
-        raise ValidationError(next(iter(problems.values()))[0], problems)
+    raise_problems(problems)
     cal = calendar_for(rt)
     with rt.session() as session:
         case = _load(session, actor, application_id, DEPARTMENT)
@@ -304,8 +302,7 @@ def decide(
             problems["rule_code"] = ["国家秘密数据不在平台存储，不能作为拒绝理由"]
     if len(reason) > MAX_TEXT:
         problems["reason"] = [f"理由不超过 {MAX_TEXT} 字"]
-    if problems:
-        raise ValidationError(next(iter(problems.values()))[0], problems)
+    raise_problems(problems)
     target = DECISIONS[decision]
     cal = calendar_for(rt)
     with rt.session() as session:

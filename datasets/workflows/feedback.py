@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from .. import curation
 from ..access import Actor
-from ..errors import Conflict, ValidationError
+from ..errors import Conflict, ValidationError, raise_problems
 from ..models import AuditEntry, Case, Dataset
 from ..openness import CLOSED, PRIVACY_RULE, classify
 from ..publishing import masking_rules, personal_columns
@@ -43,7 +43,6 @@ from .requests import (
     full_dict,
     load_for_handler,
     problem,
-    raise_problems,
     requester_key,
     require_object,
     text_field,

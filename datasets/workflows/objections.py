@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 
 from ..access import Actor
-from ..errors import Conflict, ValidationError
+from ..errors import Conflict, ValidationError, raise_problems
 from ..models import Case
 from ..runtime import Runtime
 from ..workdays import calendar_for, shanghai_date
@@ -110,8 +110,7 @@ def decide_objection(
         problems["reason"] = ["请说明复核理由"]
     elif len(reason) > MAX_TEXT:
         problems["reason"] = [f"理由不超过 {MAX_TEXT} 字"]
-    if problems:
-        raise ValidationError(next(iter(problems.values()))[0], problems)
+    raise_problems(problems)
     target = DECISIONS[decision]
     cal = calendar_for(rt)
     with rt.session() as session:

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from ..access import Actor
 from ..accounts import email_problem, phone_problem
-from ..errors import ValidationError
+from ..errors import ValidationError, raise_problems
 from ..models import Case, Dataset, Organization, User
 from ..openness import CLOSED, CONDITIONAL, RULES_BY_CODE, STATE_SECRET, UNCONDITIONAL
 from ..runtime import Runtime
@@ -66,12 +66,6 @@ Problems = dict[str, list[str]]
 
 def problem(problems: Problems, field: str, message: str) -> None:
     problems.setdefault(field, []).append(message)
-
-
-def raise_problems(problems: Problems) -> None:
-    """One ValidationError naming every field at once (its message is the first problem)."""
-    if problems:
-        raise ValidationError(next(iter(problems.values()))[0], problems)
 
 
 def require_object(payload: Any) -> dict[str, Any]:
