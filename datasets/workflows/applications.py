@@ -37,7 +37,6 @@ TEXT_FIELDS = {
     "scenario": "应用场景",
     "security_measures": "安全保障措施",
 }
-MAX_TEXT = 4000
 
 
 @dataclass(frozen=True)
@@ -54,16 +53,6 @@ def current_agreement() -> Agreement:
         raise NotFound("未配置数据使用协议模板")
     text = files[-1].read_text(encoding="utf-8")
     return Agreement(files[-1].stem, text, hashlib.sha256(text.encode("utf-8")).hexdigest())
-
-
-def _text(payload: dict[str, Any], key: str, problems: dict[str, list[str]]) -> str:
-    value = payload.get(key)
-    if not isinstance(value, str) or not value.strip():
-        problems[key] = [f"请填写{TEXT_FIELDS[key]}"]
-        return ""
-    if len(value) > MAX_TEXT:
-        problems[key] = [f"{TEXT_FIELDS[key]}不超过 {MAX_TEXT} 字"]
-    return value.strip()
 
 
 def _find_dataset(session, ref: Any) -> Dataset:  # type: ignore[no-untyped-def]
@@ -107,7 +96,9 @@ def submit(rt: Runtime, actor: Actor, payload: dict[str, Any]) -> dict[str, Any]
                 {"dataset": ["不是有条件开放数据"]},
             )
         problems: dict[str, list[str]] = {}
-        body = {key: _text(payload, key, problems) for key in TEXT_FIELDS}
+        body = {
+            key: c.text_field(payload, key, label, problems) for key, label in TEXT_FIELDS.items()
+        }
         body["fields"] = _requested_fields(dataset, payload.get("fields"), problems)
         period = payload.get("period_months")
         if isinstance(period, str) and period.strip().isdigit():
@@ -213,8 +204,8 @@ def supplement(
         changes = {k: v for k, v in changes.items() if v}
         if not note and not changes:
             raise ValidationError("请填写补正内容", {"note": ["必填"]})
-        if any(len(v) > MAX_TEXT for v in changes.values()) or len(note) > MAX_TEXT:
-            raise ValidationError(f"每项不超过 {MAX_TEXT} 字")
+        if any(len(v) > c.MAX_TEXT for v in changes.values()) or len(note) > c.MAX_TEXT:
+            raise ValidationError(f"每项不超过 {c.MAX_TEXT} 字")
         case.body = {**case.body, **changes, "correction_reply": note}
         c.resume_clock(cal, case)
         c.transit(session, case, actor, "supplement", "submitted", note=note)
@@ -300,8 +291,8 @@ def decide(
             ]
         elif rule_code == STATE_SECRET:
             problems["rule_code"] = ["国家秘密数据不在平台存储，不能作为拒绝理由"]
-    if len(reason) > MAX_TEXT:
-        problems["reason"] = [f"理由不超过 {MAX_TEXT} 字"]
+    if len(reason) > c.MAX_TEXT:
+        problems["reason"] = [f"理由不超过 {c.MAX_TEXT} 字"]
     raise_problems(problems)
     target = DECISIONS[decision]
     cal = calendar_for(rt)

@@ -17,6 +17,40 @@ from ..runtime import Runtime
 from ..workdays import WorkCalendar, calendar_for, shanghai_date
 from .machine import BUREAU, DEPARTMENT, MACHINES, REQUESTER, Machine
 
+# the longest free text a form field takes (purpose, reasons, replies)
+MAX_TEXT = 4000
+Problems = dict[str, list[str]]
+
+
+def problem(problems: Problems, field: str, message: str) -> None:
+    problems.setdefault(field, []).append(message)
+
+
+def text_field(
+    payload: dict[str, Any],
+    key: str,
+    label: str,
+    problems: Problems,
+    *,
+    required: bool = True,
+    limit: int = MAX_TEXT,
+) -> str:
+    """A stripped text value; a problem when it is missing (if required), not text or too long."""
+    value = payload.get(key)
+    if value is None or value == "":
+        if required:
+            problem(problems, key, f"请填写{label}")
+        return ""
+    if not isinstance(value, str):
+        problem(problems, key, f"{label}须为文本")
+        return ""
+    value = value.strip()
+    if required and not value:
+        problem(problems, key, f"请填写{label}")
+    elif len(value) > limit:
+        problem(problems, key, f"{label}不超过 {limit} 字")
+    return value
+
 
 def now_utc() -> datetime:
     return datetime.now(UTC)

@@ -28,6 +28,7 @@ from ..publishing import masking_rules, personal_columns
 from ..runtime import Runtime
 from ..workdays import calendar_for
 from . import cases as c
+from .cases import Problems, problem, text_field
 from .machine import DEPARTMENT, ERROR_REPORT, RIGHTS_OBJECTION, SUGGESTION
 from .notices import case_link, notify_department, notify_requester
 from .requests import (
@@ -35,17 +36,14 @@ from .requests import (
     CONCLUSIONS,
     MAX_TITLE,
     REFUSAL_RULES,
-    Problems,
     case_view,
     clean_contact,
     find_dataset,
     find_department,
     full_dict,
     load_for_handler,
-    problem,
     requester_key,
     require_object,
-    text_field,
     view_case,
 )
 

@@ -28,7 +28,6 @@ STAGES = {
     "joint_review": "联合会审",
     "government_ruling": "报请市人民政府裁决",
 }
-MAX_TEXT = 4000
 
 
 def file_objection(
@@ -39,8 +38,8 @@ def file_objection(
     reason = str(payload.get("reason") or "").strip()
     if not reason:
         raise ValidationError("请说明异议理由", {"reason": ["必填"]})
-    if len(reason) > MAX_TEXT:
-        raise ValidationError(f"异议理由不超过 {MAX_TEXT} 字", {"reason": ["过长"]})
+    if len(reason) > c.MAX_TEXT:
+        raise ValidationError(f"异议理由不超过 {c.MAX_TEXT} 字", {"reason": ["过长"]})
     c.require_signed_in(actor)
     cal = calendar_for(rt)
     with rt.session() as session:
@@ -108,8 +107,8 @@ def decide_objection(
         problems["decision"] = ["decision 须为 uphold（维持）或 overturn（撤销原决定）"]
     if not reason:
         problems["reason"] = ["请说明复核理由"]
-    elif len(reason) > MAX_TEXT:
-        problems["reason"] = [f"理由不超过 {MAX_TEXT} 字"]
+    elif len(reason) > c.MAX_TEXT:
+        problems["reason"] = [f"理由不超过 {c.MAX_TEXT} 字"]
     raise_problems(problems)
     target = DECISIONS[decision]
     cal = calendar_for(rt)

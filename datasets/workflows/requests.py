@@ -32,11 +32,11 @@ from ..openness import CLOSED, CONDITIONAL, RULES_BY_CODE, STATE_SECRET, UNCONDI
 from ..runtime import Runtime
 from ..workdays import calendar_for, shanghai_date
 from . import cases as c
+from .cases import Problems, problem, text_field
 from .machine import ASSESSMENT, DEPARTMENT, MACHINES, OPENING_REQUEST, SYSTEM
 from .notices import case_link, notify_bureau, notify_department, notify_requester
 
 MAX_TITLE = 200
-MAX_TEXT = 4000
 MAX_NAME = 100
 WINDOW_MONTHS = 12  # distinct requests counted over this many months
 
@@ -61,45 +61,12 @@ REFUSAL_RULES = {code: rule for code, rule in RULES_BY_CODE.items() if code != S
 # -- shared by the public submissions -----------------------------------------------------------
 
 
-Problems = dict[str, list[str]]
-
-
-def problem(problems: Problems, field: str, message: str) -> None:
-    problems.setdefault(field, []).append(message)
-
-
 def require_object(payload: Any) -> dict[str, Any]:
     if payload is None:
         return {}
     if not isinstance(payload, dict):
         raise ValidationError("请求内容须为 JSON 对象")
     return payload
-
-
-def text_field(
-    payload: dict[str, Any],
-    key: str,
-    label: str,
-    problems: Problems,
-    *,
-    required: bool = True,
-    limit: int = MAX_TEXT,
-) -> str:
-    """A stripped text value; a problem when it is missing (if required), not text or too long."""
-    value = payload.get(key)
-    if value is None or value == "":
-        if required:
-            problem(problems, key, f"请填写{label}")
-        return ""
-    if not isinstance(value, str):
-        problem(problems, key, f"{label}须为文本")
-        return ""
-    value = value.strip()
-    if required and not value:
-        problem(problems, key, f"请填写{label}")
-    elif len(value) > limit:
-        problem(problems, key, f"{label}不超过 {limit} 字")
-    return value
 
 
 def clean_contact(
