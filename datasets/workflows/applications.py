@@ -14,7 +14,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from ..access import Actor
 from ..errors import Conflict, NotAuthorized, NotFound, ValidationError, raise_problems
@@ -55,17 +55,6 @@ def current_agreement() -> Agreement:
     return Agreement(files[-1].stem, text, hashlib.sha256(text.encode("utf-8")).hexdigest())
 
 
-def _find_dataset(session, ref: Any) -> Dataset:  # type: ignore[no-untyped-def]
-    if not isinstance(ref, str) or not ref.strip():
-        raise ValidationError("请指定申请的数据集", {"dataset": ["请填写数据集名称或 id"]})
-    dataset = session.scalar(
-        select(Dataset).where(or_(Dataset.name == ref.strip(), Dataset.id == ref.strip()))
-    )
-    if dataset is None or dataset.state != "active":
-        raise ValidationError(f"没有名为 {ref} 的数据集", {"dataset": ["数据集不存在"]})
-    return dataset
-
-
 def _requested_fields(dataset: Dataset, fields: Any, problems: dict[str, list[str]]) -> list[str]:
     if fields in (None, "", []):
         return []
@@ -88,14 +77,16 @@ def submit(rt: Runtime, actor: Actor, payload: dict[str, Any]) -> dict[str, Any]
         raise ValidationError("请求内容须为 JSON 对象")
     settings = rt.settings
     with rt.session() as session:
-        dataset = _find_dataset(session, payload.get("dataset"))
+        found: c.Problems = {}
+        dataset = c.find_dataset(session, payload.get("dataset"), found)
+        raise_problems(found)
         if dataset.openness != CONDITIONAL:
             raise ValidationError(
                 "该数据集不是有条件开放数据"
                 + ("，可直接下载" if dataset.openness == "unconditional" else "，可提出开放需求"),
                 {"dataset": ["不是有条件开放数据"]},
             )
-        problems: dict[str, list[str]] = {}
+        problems: c.Problems = {}
         body = {
             key: c.text_field(payload, key, label, problems) for key, label in TEXT_FIELDS.items()
         }

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -50,6 +50,20 @@ def text_field(
     elif len(value) > limit:
         problem(problems, key, f"{label}不超过 {limit} 字")
     return value
+
+
+def find_dataset(session: Session, ref: Any, problems: Problems, *, field: str = "dataset"):  # type: ignore[no-untyped-def]
+    """A public (active) dataset by name or id; a problem on ``field`` otherwise."""
+    if not isinstance(ref, str) or not ref.strip():
+        problem(problems, field, "请填写数据集名称或 id")
+        return None
+    dataset = session.scalar(
+        select(Dataset).where(or_(Dataset.name == ref.strip(), Dataset.id == ref.strip()))
+    )
+    if dataset is None or dataset.state != "active":
+        problem(problems, field, f"数据集 {ref.strip()[:100]} 不存在")
+        return None
+    return dataset
 
 
 def now_utc() -> datetime:

@@ -28,7 +28,7 @@ from ..publishing import masking_rules, personal_columns
 from ..runtime import Runtime
 from ..workdays import calendar_for
 from . import cases as c
-from .cases import Problems, problem, text_field
+from .cases import Problems, find_dataset, problem, text_field
 from .machine import DEPARTMENT, ERROR_REPORT, RIGHTS_OBJECTION, SUGGESTION
 from .notices import case_link, notify_department, notify_requester
 from .requests import (
@@ -38,7 +38,6 @@ from .requests import (
     REFUSAL_RULES,
     case_view,
     clean_contact,
-    find_dataset,
     find_department,
     full_dict,
     load_for_handler,

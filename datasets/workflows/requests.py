@@ -32,7 +32,7 @@ from ..openness import CLOSED, CONDITIONAL, RULES_BY_CODE, STATE_SECRET, UNCONDI
 from ..runtime import Runtime
 from ..workdays import calendar_for, shanghai_date
 from . import cases as c
-from .cases import Problems, problem, text_field
+from .cases import Problems, find_dataset, problem, text_field
 from .machine import ASSESSMENT, DEPARTMENT, MACHINES, OPENING_REQUEST, SYSTEM
 from .notices import case_link, notify_bureau, notify_department, notify_requester
 
@@ -135,20 +135,6 @@ def contact_key(rt: Runtime, contact: dict[str, str]) -> str | None:
 def requester_key(rt: Runtime, actor: Actor, contact: dict[str, str]) -> str | None:
     """The account's id when signed in, else the keyed hash of the contact details."""
     return actor.user_id if not actor.is_anonymous else contact_key(rt, contact)
-
-
-def find_dataset(session: Session, ref: Any, problems: Problems, *, field: str = "dataset"):  # type: ignore[no-untyped-def]
-    """A public (active) dataset by name or id; a problem on ``field`` otherwise."""
-    if not isinstance(ref, str) or not ref.strip():
-        problem(problems, field, "请填写数据集名称或 id")
-        return None
-    dataset = session.scalar(
-        select(Dataset).where(or_(Dataset.name == ref.strip(), Dataset.id == ref.strip()))
-    )
-    if dataset is None or dataset.state != "active":
-        problem(problems, field, f"数据集 {ref.strip()[:100]} 不存在")
-        return None
-    return dataset
 
 
 def find_department(session: Session, ref: Any, problems: Problems, *, field: str = "department"):  # type: ignore[no-untyped-def]
