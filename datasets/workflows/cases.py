@@ -95,15 +95,34 @@ def next_reference(session: Session, prefix: str, day: date) -> str:
     raise RuntimeError(f"could not allocate a reference number for {key}")
 
 
-def audit(session: Session, actor: Actor | str, action: str, case: Case, **detail: Any) -> None:
+def audit_row(
+    session: Session,
+    actor: Actor | str,
+    action: str,
+    object_type: str,
+    object_id: str,
+    detail: dict[str, Any],
+) -> None:
+    """One row of the audit log, by a signed-in actor or a named one ("system")."""
     session.add(
         AuditEntry(
             actor=actor if isinstance(actor, str) else actor.name,
             action=action,
-            object_type="case",
-            object_id=case.id,
-            detail={"kind": case.kind, "reference": case.reference, **detail},
+            object_type=object_type,
+            object_id=object_id,
+            detail=detail,
         )
+    )
+
+
+def audit(session: Session, actor: Actor | str, action: str, case: Case, **detail: Any) -> None:
+    audit_row(
+        session,
+        actor,
+        action,
+        "case",
+        case.id,
+        {"kind": case.kind, "reference": case.reference, **detail},
     )
 
 

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from .. import curation
 from ..access import Actor
 from ..errors import Conflict, ValidationError, raise_problems
-from ..models import AuditEntry, Case, Dataset
+from ..models import Case, Dataset
 from ..openness import CLOSED, PRIVACY_RULE, classify
 from ..publishing import masking_rules, personal_columns
 from ..runtime import Runtime
@@ -57,15 +57,7 @@ SUSPENSION_NOTICE = "该数据集因权益异议暂停开放，正在依法处�
 def _audit_dataset(
     session: Session, actor: Actor | str, action: str, dataset: Dataset, **detail: Any
 ) -> None:
-    session.add(
-        AuditEntry(
-            actor=actor if isinstance(actor, str) else actor.name,
-            action=action,
-            object_type="dataset",
-            object_id=dataset.id,
-            detail={"name": dataset.name, **detail},
-        )
-    )
+    c.audit_row(session, actor, action, "dataset", dataset.id, {"name": dataset.name, **detail})
 
 
 def _flag(value: Any, field: str, label: str, problems: Problems) -> bool:

@@ -72,17 +72,7 @@ def create_grant(rt: Runtime, session: Session, case: Case, agreement) -> Grant:
 
 
 def _audit(session: Session, actor: Actor | str, action: str, grant: Grant, **detail: Any) -> None:
-    from ..models import AuditEntry
-
-    session.add(
-        AuditEntry(
-            actor=actor if isinstance(actor, str) else actor.name,
-            action=action,
-            object_type="grant",
-            object_id=grant.id,
-            detail={"reference": grant.reference, **detail},
-        )
-    )
+    c.audit_row(session, actor, action, "grant", grant.id, {"reference": grant.reference, **detail})
 
 
 def _refresh(session: Session, grant: Grant, today: date) -> None:
