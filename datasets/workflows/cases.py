@@ -172,7 +172,7 @@ def open_case(
     audit(
         session,
         actor,
-        f"{machine.kind}.submit",
+        f"{machine.kind}.{machine.initial.name}",
         case,
         to=status,
         received_on=str(case.received_on),
@@ -388,7 +388,6 @@ def public_case_dict(session: Session, case: Case, *, today: date | None = None)
         "rule_code": case.rule_code,
         "decided_on": str(case.decided_on) if case.decided_on else None,
         "decided_on_time": case.decided_on_time,
-        "history": history(session, case, public=True),
     }
 
 

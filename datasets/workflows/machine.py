@@ -39,6 +39,11 @@ class Machine:
     final: frozenset[str]
     transitions: tuple[Transition, ...]
 
+    @property
+    def initial(self) -> Transition:
+        """The transition that opens a case (the one with no source state)."""
+        return next(t for t in self.transitions if not t.sources)
+
     def transition(self, name: str) -> Transition:
         for transition in self.transitions:
             if transition.name == name:

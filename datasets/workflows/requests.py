@@ -197,7 +197,7 @@ def public_dict(session: Session, case: Case) -> dict[str, Any]:
     out.update(_public_body(case))
     out["reply"] = case.reply or None
     out["rule"] = _rule(case)
-    out["history"] = _history(session, case, public=True)
+    out["history"] = c.history(session, case, public=True)
     out["public"] = True
     out["can_act"] = False
     return out
@@ -209,21 +209,9 @@ def full_dict(session: Session, actor: Actor, case: Case) -> dict[str, Any]:
     out = c.case_dict(session, case)
     out.update(_public_body(case))
     out["rule"] = _rule(case)
-    out["history"] = _history(session, case, public=False)
     out["public"] = False
     out["can_act"] = c.is_handler(actor, case) and not out["closed"]
     return out
-
-
-def _history(session: Session, case: Case, *, public: bool) -> list[dict[str, Any]]:
-    """The audit trail; an assessment's first row (written by ``open_case`` as a submission)
-    is labelled as the opening it is."""
-    rows = c.history(session, case, public=public)
-    if case.kind == ASSESSMENT.kind:
-        for row in rows:
-            if row["action"] == "submit":
-                row["action"], row["label"] = "open", ASSESSMENT.transition("open").label
-    return rows
 
 
 def case_view(session: Session, actor: Actor, case: Case) -> dict[str, Any]:
