@@ -38,6 +38,8 @@ REASONS = {
     "missing_report": "未按期报送使用情况报告",
     "expiry": "授权期限届满",
 }
+# reference numbers of grants (授权), counted apart from the applications' SQ-…
+PREFIX = "SQQ"
 STATUS_LABELS = {"active": "有效", "suspended": "已暂停", "revoked": "已终止", "expired": "已到期"}
 MAX_REPORT = 8000
 
@@ -53,7 +55,7 @@ def create_grant(rt: Runtime, session: Session, case: Case, agreement) -> Grant:
     expires = add_months(today, int(case.body.get("period_months") or 1))
     report_due = add_months(today, rt.settings.grant_report_months)
     grant = Grant(
-        reference=c.next_reference(session, "SQ" + "Q", today),
+        reference=c.next_reference(session, PREFIX, today),
         application_id=case.id,
         user_id=case.requester_id,
         dataset_id=case.dataset_id,
