@@ -53,6 +53,18 @@ _HTTP_TITLES = {
 }
 
 
+def form_status(exc: ValidationError | Conflict) -> int:
+    """The status of a form page shown again with a refused step's message: 400 for bad
+    input, 409 when the case's state forbids the step."""
+    return 400 if isinstance(exc, ValidationError) else 409
+
+
+def no_store(response):  # type: ignore[no-untyped-def]
+    """For pages showing one person's matters (and contact details): never cached."""
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
 def is_api_request() -> bool:
     return request.path.startswith("/api/")
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from flask import Flask
+
+from datasets.workdays import SHANGHAI
 
 
 def filesize(value: int | None) -> str:
@@ -25,5 +29,20 @@ def day(value: str | None) -> str:
     return value[:10] if value else "—"
 
 
+def shanghai_time(value: str | None) -> str:
+    """A stored UTC timestamp (ISO) as local time in Shanghai, e.g. ``2026-11-23 09:30``."""
+    if not value:
+        return "—"
+    try:
+        at = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)  # stored times are UTC
+    return at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+
+
 def register(app: Flask) -> None:
-    app.jinja_env.filters.update(filesize=filesize, number=number, day=day)
+    app.jinja_env.filters.update(
+        filesize=filesize, number=number, day=day, shanghai_time=shanghai_time
+    )

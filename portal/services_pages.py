@@ -11,17 +11,16 @@ case's state forbids (409) re-renders the page with the message and what was ent
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request
 
 from datasets.errors import Conflict, NotFound, ValidationError
-from datasets.workdays import SHANGHAI
 from datasets.workflows import applications, grants, objections, queues
 
 from .app import get_runtime
 from .auth import current_actor
+from .errors import form_status, no_store
 from .extensions import limiter
 
 bp = Blueprint("services_pages", __name__)
@@ -30,33 +29,11 @@ limiter.limit(lambda: get_runtime().settings.ratelimit_default)(bp)
 APPLICATION_TEXTS = ("purpose", "scope", "scenario", "security_measures")
 
 
-@bp.after_request
-def private_pages(response):  # type: ignore[no-untyped-def]
-    """These pages show one person's matters: never kept by shared caches or the browser."""
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
-
-
-@bp.app_template_filter("shanghai_time")
-def shanghai_time(value: str | None) -> str:
-    """A stored UTC timestamp (ISO) as local time in Shanghai, e.g. ``2026-11-23 09:30``."""
-    if not value:
-        return "—"
-    try:
-        at = datetime.fromisoformat(value)
-    except ValueError:
-        return value
-    if at.tzinfo is None:
-        at = at.replace(tzinfo=UTC)  # stored times are UTC
-    return at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+bp.after_request(no_store)  # one person's matters and contact details
 
 
 def _rt_actor():  # type: ignore[no-untyped-def]
     return get_runtime(), current_actor()
-
-
-def _status_of(exc: ValidationError | Conflict) -> int:
-    return 400 if isinstance(exc, ValidationError) else 409
 
 
 def _form_values() -> dict[str, Any]:
@@ -123,7 +100,7 @@ def apply(dataset_name: str):  # type: ignore[no-untyped-def]
         error=error,
         errors=error.errors if isinstance(error, ValidationError) else {},
     )
-    return html, _status_of(error) if error else 200
+    return html, form_status(error) if error else 200
 
 
 # -- one application -------------------------------------------------------------------------
@@ -148,7 +125,7 @@ def _application_response(
         step=step,
         values=_form_values() if error else {},
     )
-    return html, _status_of(error) if error else 200
+    return html, form_status(error) if error else 200
 
 
 @bp.get("/services/application/<application_id>")
@@ -251,7 +228,7 @@ def _objection_response(
         step=step,
         values=_form_values() if error else {},
     )
-    return html, _status_of(error) if error else 200
+    return html, form_status(error) if error else 200
 
 
 @bp.get("/services/objection/<objection_id>")
@@ -300,7 +277,7 @@ def _grant_response(
         step=step,
         values=_form_values() if error else {},
     )
-    return html, _status_of(error) if error else 200
+    return html, form_status(error) if error else 200
 
 
 @bp.get("/services/grants/<grant_id>")

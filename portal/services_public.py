@@ -22,25 +22,18 @@ from datasets.workflows.machine import MACHINES
 
 from .app import get_runtime
 from .auth import current_actor
+from .errors import form_status, no_store
 from .extensions import limiter
 
 bp = Blueprint("services_public", __name__)
 limiter.limit(lambda: get_runtime().settings.ratelimit_default)(bp)
 
 
-@bp.after_request
-def private_pages(response):  # type: ignore[no-untyped-def]
-    """A case page shows its department the requester's contact details: never cached."""
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+bp.after_request(no_store)  # one person's matters and contact details
 
 
 def _rt_actor():  # type: ignore[no-untyped-def]
     return get_runtime(), current_actor()
-
-
-def _status_of(exc: ValidationError | Conflict) -> int:
-    return 400 if isinstance(exc, ValidationError) else 409
 
 
 def _form_values() -> dict[str, str]:
@@ -174,7 +167,7 @@ def _form(kind: str):  # type: ignore[no-untyped-def]
         errors=_field_errors(error),
         settings=rt.settings,
     )
-    return html, _status_of(error) if error else 200
+    return html, form_status(error) if error else 200
 
 
 @bp.route("/services/opening-request/new", methods=["GET", "POST"])
@@ -265,7 +258,7 @@ def _case_page(kind: str, case_id: str, *, error: ValidationError | Conflict | N
         errors=_field_errors(error),
         values=_form_values() if error else {},
     )
-    return html, _status_of(error) if error else 200
+    return html, form_status(error) if error else 200
 
 
 def _step(kind: str, case_id: str, step: str):  # type: ignore[no-untyped-def]
