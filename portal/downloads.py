@@ -12,6 +12,7 @@ from datasets.workflows.grants import GrantedFile
 
 from .app import get_runtime
 from .auth import current_actor
+from .errors import no_store
 from .extensions import limiter
 
 bp = Blueprint("downloads", __name__)
@@ -59,5 +60,4 @@ def _granted(found: GrantedFile) -> Response:
     else:
         response = Response(found.rows, content_type="text/csv; charset=utf-8")
         response.headers["Content-Disposition"] = _attachment(found.filename)
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return no_store(response)

@@ -16,6 +16,7 @@ from datasets.workflows.machine import MACHINES
 from . import openapi as oa
 from .app import base_url, get_runtime
 from .auth import current_actor
+from .errors import no_store
 from .extensions import limiter
 
 bp = Blueprint("transparency", __name__)
@@ -111,8 +112,7 @@ def api_audit():  # type: ignore[no-untyped-def]
             per_page=request.args.get("per_page", "100"),
         )
     )
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return no_store(response)
 
 
 # -- the OpenAPI document -----------------------------------------------------------------------
