@@ -190,6 +190,24 @@ class Resource(Base):
     dataset: Mapped[Dataset] = relationship(back_populates="resources")
 
 
+class FileConfirmation(Base):
+    """A department's (or operator's) confirmation (人工确认) that a file the scanner cannot
+    read holds no personal information: it lets exactly that file (by SHA-256) be published."""
+
+    __tablename__ = "file_confirmations"
+    __table_args__ = (UniqueConstraint("dataset_id", "sha256", name="uq_file_confirmations_file"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    dataset_id: Mapped[str] = mapped_column(ForeignKey("datasets.id", ondelete="CASCADE"))
+    sha256: Mapped[str] = mapped_column(String(64))
+    resource_name: Mapped[str] = mapped_column(String(300))
+    # why the file was held (the scanner's reason), as it was when confirmed
+    reason: Mapped[str] = mapped_column(Text, default="")
+    confirmed_by: Mapped[str] = mapped_column(String(100))
+    confirmed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
 class MaskingRule(Base):
     """An operator's (or the source's) masking policy for one column of a dataset."""
 
@@ -388,6 +406,9 @@ class Case(Base):
     decided_on: Mapped[date | None] = mapped_column(Date)
     decided_on_time: Mapped[bool | None] = mapped_column(Boolean)
     closed_at: Mapped[datetime | None] = mapped_column()
+    # SHA-256 of the unguessable access code given to the requester at submission: with the
+    # reference number it opens the case page to someone who is not signed in
+    access_code_hash: Mapped[str | None] = mapped_column(String(64))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
@@ -418,6 +439,13 @@ class Grant(Base):
     status_note: Mapped[str] = mapped_column(Text, default="")
     report_due_on: Mapped[date | None] = mapped_column(Date)
     last_report_at: Mapped[datetime | None] = mapped_column()
+    # the dataset's columns ({name, type, position}) when the scope was granted or last
+    # confirmed: the identity ``fields`` refer to. A re-harvest that changes them puts a partial
+    # grant in ``needs_confirmation`` (serving nothing) until the department confirms the scope.
+    columns: Mapped[list[Any]] = mapped_column(default=list)
+    # confirmed | needs_confirmation
+    scope_state: Mapped[str] = mapped_column(String(20), default="confirmed")
+    scope_changed_at: Mapped[datetime | None] = mapped_column()
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}
