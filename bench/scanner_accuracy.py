@@ -19,7 +19,8 @@ from pathlib import Path
 
 from bench.labelled import fake
 from datasets.pii.detectors import KINDS
-from datasets.pii.scanner import ScanReport, scan_table
+from datasets.pii.reading import scan_table
+from datasets.pii.scanner import ScanReport
 
 LABELLED = Path(__file__).parent / "labelled"
 RECALL_TARGET = 0.99

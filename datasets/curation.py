@@ -15,13 +15,14 @@ from sqlalchemy.orm import Session, selectinload
 
 from . import openness as op
 from .access import Actor, require_operator
+from .confirmations import confirmations, effective_pii
 from .errors import NotFound, ValidationError
 from .indexing import sync_index
-from .intake import read_preview, scan_report
+from .intake import scan_report, stored_preview
 from .masking import POLICIES, POLICIES_BY_CODE, check_rules
 from .models import AuditEntry, ClassificationEvent, Dataset, MaskingRule, Resource
 from .placement import Placement, place_file
-from .publishing import apply_classification, masking_rules, personal_columns
+from .publishing import apply_classification, classify_files, masking_rules
 from .runtime import Runtime
 from .storage import StoredFile
 
@@ -168,7 +169,7 @@ def release(rt: Runtime, *, name: str, actor: Actor, reason: str = "") -> dict[s
         dataset = _load(session, name)
         if dataset.state != "quarantined":
             raise ValidationError(f"数据集 {dataset.name} 不在隔离区", {"state": [dataset.state]})
-    return _republish(
+    return republish(
         rt,
         name=name,
         actor=actor,
@@ -202,12 +203,14 @@ def reclassify(
             "reason": reason.strip(),
             "at": datetime.now(UTC).isoformat(),
         }
-    return _republish(rt, name=name, actor=actor, reason=f"运维人员重新分类：{reason.strip()}")
+    return republish(rt, name=name, actor=actor, reason=f"运维人员重新分类：{reason.strip()}")
 
 
-def _republish(
+def republish(
     rt: Runtime, *, name: str, actor: Actor, reason: str, require_release: bool = False
 ) -> dict[str, Any]:
+    """Place a dataset's stored files again under its current declaration, masking rules and
+    confirmations (the caller has checked who may do this)."""
     now = datetime.now(UTC)
     with rt.session() as session:
         dataset = _load(session, name)
@@ -219,8 +222,10 @@ def _republish(
         }
         declared = {k: declared.get(k) for k in ("declared", "rule", "basis")}
         resources = list(dataset.resources)
-        personal = personal_columns([r.pii_report for r in resources], [r.name for r in resources])
-        classification = op.classify(**declared, personal_columns=personal, masked_columns=rules)
+        confirmed = confirmations(session, dataset.id)
+        piis = {r.id: effective_pii(r.pii_report, r.sha256, confirmed) for r in resources}
+        files = [(r.name, r.format, piis[r.id]) for r in resources]
+        classification = classify_files(declared, files, rules)
         if require_release and classification.state == "quarantined":
             raise ValidationError(
                 "以下个人信息字段尚无脱敏规则，不能解除隔离："
@@ -240,10 +245,10 @@ def _republish(
                             path=path,
                             fmt=res.format,
                             classification=classification,
-                            pii=res.pii_report,
+                            pii=piis[res.id],
                             rules=rules,
                             report=res.validation_report,
-                            raw_preview=read_preview(path, res.format),
+                            raw_preview=stored_preview(path, res.format),
                             stored_original=stored,
                         ),
                     )

@@ -1,11 +1,14 @@
-"""Preparing a harvested file for publication: encoding, transcoding, validation, preview.
+"""Preparing a harvested file for publication: encoding, transcoding, scanning, validation,
+preview.
 
-``prepare_file`` takes only plain values and paths, so a harvester may run it in worker processes.
+One read of the file (``pii.reading.scan_file``) scans everything it holds and, for a table,
+gives its preview and row count; Frictionless then validates the table it found (the same sheet,
+header row and delimiter). ``prepare_file`` takes only plain values and paths, so a harvester
+may run it in worker processes.
 """
 
 from __future__ import annotations
 
-import csv
 import logging
 import os
 import tempfile
@@ -13,19 +16,31 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .encoding import detect_encoding, transcode_to_utf8
 from .errors import ValidationError
-from .pii.scanner import ScanReport, scan_table
+from .pii.reading import MainTable, scan_file
+from .pii.scanner import ScanReport
 from .records import FileRecord
 from .storage import file_sha256
+from .tables import (
+    DEFAULT_LIMITS,
+    TEXT_FORMATS,
+    Limits,
+    TableError,
+    decide_encoding,
+    read_preview,
+    transcode_to_utf8,
+)
 from .validation import ERROR, TABLE_FORMATS, error_report, validate_table
 
 log = logging.getLogger(__name__)
 
 PREVIEW_ROWS = 20
-_TEXT_FORMATS = ("csv", "tsv")
-SCANNED_FORMATS = ("csv", "xlsx")
-UNSCANNED: dict[str, Any] = {"columns": [], "rows_scanned": 0, "findings": [], "failed": True}
+MASKABLE_FORMATS = ("csv", "xlsx")
+
+
+def stored_preview(path: Path, fmt: str) -> dict[str, Any]:
+    """The preview of a stored file (text tables are stored as UTF-8)."""
+    return read_preview(path, fmt, codec="utf-8-sig" if fmt in TEXT_FORMATS else None)
 
 
 @dataclass(frozen=True)
@@ -33,7 +48,7 @@ class PreparedFile:
     """A file ready to be stored: the bytes to publish and what we learnt about them."""
 
     record: FileRecord
-    source_sha256: str
+    sha256: str  # of ``path``, the bytes that will be stored
     path: Path  # what to store: the source itself, or a UTF-8 copy in staging
     temporary: bool  # True when ``path`` is our own copy, to delete after storing
     format: str
@@ -62,6 +77,11 @@ def scan_report(data: dict[str, Any]) -> ScanReport:
     return ScanReport.from_dict(data) if data else ScanReport((), 0, ())
 
 
+def held_report(reason: str) -> dict[str, Any]:
+    """The scan report of a file that could not be scanned at all."""
+    return ScanReport((), 0, (), held=(reason,)).to_dict()
+
+
 def prepare_file(
     record: FileRecord,
     *,
@@ -69,12 +89,14 @@ def prepare_file(
     row_limit: int = 0,
     max_bytes: int = 0,
     scan_row_limit: int = 0,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> PreparedFile:
-    """Detect the encoding, make a UTF-8 copy if needed, scan for personal information,
-    validate and read a preview.
+    """Decide the encoding (a UTF-8 copy if needed), scan everything the file holds, read the
+    preview and row count of its table, validate it.
 
     The validation report keeps cell values and the preview is raw: publishing redacts and
-    masks them when the data is not plainly public.
+    masks them when the data is not plainly public. A file that cannot be read within the
+    bounds is held (its report says why), never published half-read.
     """
     sha, size = file_sha256(record.path)
     fmt = normalise_format(record.format, record.name)
@@ -83,35 +105,34 @@ def prepare_file(
             f"文件 {record.name} 超过大小上限（{size} > {max_bytes} 字节）",
             {"size": [str(size)]},
         )
-    path, temporary, encoding = record.path, False, None
-    if fmt in _TEXT_FORMATS:
+    path, temporary, encoding, codec = record.path, False, None, None
+    if fmt in TEXT_FORMATS:
         try:
-            encoding = detect_encoding(record.path)
-        except ValidationError as exc:
+            decided = decide_encoding(record.path, record.declared_encoding)
+        except TableError as exc:
             report = error_report(exc.message, "encoding-error", "编码错误")
-            return PreparedFile(record, sha, path, False, fmt, None, report, pii=UNSCANNED)
-        if encoding not in ("utf-8", "utf-8-sig"):
+            return PreparedFile(
+                record, sha, path, False, fmt, None, report, pii=held_report(exc.message)
+            )
+        encoding, codec = decided.name, decided.codec
+        if decided.codec not in ("utf-8", "utf-8-sig"):
             staging.mkdir(parents=True, exist_ok=True)
             fd, name = tempfile.mkstemp(dir=staging, suffix=f".{fmt}")
             os.close(fd)
-            path, temporary = Path(name), True
-            transcode_to_utf8(record.path, path, encoding)
-    if fmt not in TABLE_FORMATS:
-        return PreparedFile(record, sha, path, temporary, fmt, encoding, {})
-    report = validate_table(
-        path,
-        fmt=fmt,
-        encoding="utf-8-sig" if encoding == "utf-8-sig" else "utf-8",
-        schema=record.schema or None,
-        row_limit=row_limit,
-    )
+            path, temporary, codec = Path(name), True, "utf-8"
+            transcode_to_utf8(record.path, path, decided.codec)
+            sha = file_sha256(path)[0]
+    main = MainTable()
+    pii = scan_file(path, fmt, codec=codec, limits=limits, max_rows=scan_row_limit, main=main)
+    report: dict[str, Any] = {}
+    preview: dict[str, Any] = {}
+    row_count = None
+    if fmt in TABLE_FORMATS:
+        report = _validate(record, path, fmt, main, pii, row_limit, limits)
+        if main.complete and report.get("status") != ERROR:
+            preview = {"fields": main.header, "rows": main.preview[:PREVIEW_ROWS]}
+            row_count = main.rows
     fields = tuple(report.get("schema", {}).get("fields", []))
-    readable = report["status"] != ERROR
-    preview = read_preview(path, fmt) if readable else {}
-    row_count = count_rows(path, fmt) if readable else None
-    pii: dict[str, Any] = {}
-    if fmt in SCANNED_FORMATS:  # a table that cannot be read cannot be checked: held back
-        pii = _scan(path, fmt, scan_row_limit) if readable else UNSCANNED
     return PreparedFile(
         record,
         sha,
@@ -124,57 +145,34 @@ def prepare_file(
         row_count if row_count is not None else report.get("rows"),
         len(fields) or report.get("fields"),
         fields,
-        pii,
+        pii.to_dict(),
     )
 
 
-def _scan(path: Path, fmt: str, max_rows: int) -> dict[str, Any]:
-    try:
-        return scan_table(path, fmt, max_rows=max_rows).to_dict()
-    except Exception:  # noqa: BLE001 — a table the scanner cannot read is held back
-        log.warning("personal-information scan failed on %s", path.name, exc_info=True)
-        return UNSCANNED
-
-
-def read_preview(path: Path, fmt: str, limit: int = PREVIEW_ROWS) -> dict[str, Any]:
-    """The header and first rows of a table, as strings."""
-    try:
-        rows = list(_iter_rows(path, fmt, limit + 1))
-    except Exception:  # noqa: BLE001 — a preview is a courtesy; the report tells what is wrong
-        log.warning("no preview for %s", path.name)
-        return {}
-    if not rows:
-        return {}
-    header, body = rows[0], rows[1 : limit + 1]
-    return {"fields": header, "rows": body}
-
-
-def count_rows(path: Path, fmt: str) -> int | None:
-    """Data rows of a table (header excluded, blank rows skipped)."""
-    try:
-        total = sum(1 for row in _iter_rows(path, fmt, None) if any(c.strip() for c in row))
-    except Exception:  # noqa: BLE001
-        return None
-    return max(total - 1, 0)
-
-
-def _iter_rows(path: Path, fmt: str, limit: int | None):  # type: ignore[no-untyped-def]
-    if fmt in _TEXT_FORMATS:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            reader = csv.reader(handle, delimiter="\t" if fmt == "tsv" else ",")
-            for n, row in enumerate(reader):
-                if limit is not None and n >= limit:
-                    return
-                yield row
-    elif fmt == "xlsx":
-        from openpyxl import load_workbook
-
-        workbook = load_workbook(path, read_only=True, data_only=True)
-        try:
-            sheet = workbook.worksheets[0]
-            for n, row in enumerate(sheet.iter_rows(values_only=True)):
-                if limit is not None and n >= limit:
-                    return
-                yield ["" if v is None else str(v) for v in row]
-        finally:
-            workbook.close()
+def _validate(
+    record: FileRecord,
+    path: Path,
+    fmt: str,
+    main: MainTable,
+    pii: ScanReport,
+    row_limit: int,
+    limits: Limits,
+) -> dict[str, Any]:
+    """Frictionless's report on the table the reading found; an ``error`` report when the
+    reading stopped (Frictionless would read past the bound the reader refused)."""
+    if fmt in ("csv", "tsv", "xlsx", "xls"):
+        if not main.complete:
+            reason = "；".join(pii.held) or "文件中没有数据表"
+            return error_report(reason, "source-error", "无法读取")
+    elif path.stat().st_size > limits.max_memory_bytes:
+        return error_report("文件过大，未作数据校验", "source-error", "无法校验")
+    return validate_table(
+        path,
+        fmt=fmt,
+        encoding="utf-8-sig" if fmt in TEXT_FORMATS else None,
+        schema=record.schema or None,
+        row_limit=row_limit,
+        header_row=main.header_row if main.found else 0,
+        sheet=main.sheet or None,
+        delimiter=main.delimiter,
+    )

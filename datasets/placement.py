@@ -24,13 +24,13 @@ from pathlib import Path
 from typing import Any
 
 from . import openness as op
-from .intake import read_preview, scan_report
+from .intake import MASKABLE_FORMATS, scan_report, stored_preview
 from .masking import default_rules, mask_csv, mask_rows, mask_xlsx
+from .masking.policies import transform
 from .runtime import Runtime
 from .storage import PRIVATE, PUBLIC, StoredFile
+from .tables import Limits
 from .validation import redact_report
-
-MASKABLE_FORMATS = ("csv", "xlsx")
 
 
 @dataclass(frozen=True)
@@ -44,10 +44,12 @@ class Placement:
 
 
 def preview_rules(pii: Mapping[str, Any], rules: Mapping[str, str]) -> dict[str, str]:
-    """Masking for a preview: the default policy of every finding, then the explicit rules."""
+    """Masking for a preview of the file's table: the default policy of every finding in it,
+    then the explicit rules."""
     report = scan_report(dict(pii))
-    findings = [(f.column, f.kind) for f in report.findings if f.personal]
-    return {**default_rules(findings), **{c: p for c, p in rules.items() if c in report.columns}}
+    table = report.columns if report.table_columns is None else report.table_columns
+    findings = [(f.column, f.kind) for f in report.findings if f.personal and f.column in table]
+    return {**default_rules(findings), **{c: p for c, p in rules.items() if c in table}}
 
 
 def place_file(
@@ -64,12 +66,12 @@ def place_file(
 ) -> Placement:
     """Store ``path`` (unless ``stored_original`` says it is stored already) and make its public
     version and preview according to ``classification``."""
-    personal = scan_report(dict(pii)).personal_columns
+    scanned = scan_report(dict(pii))
     plain_public = (
         classification.state == "active"
         and classification.openness == op.UNCONDITIONAL
-        and not personal
-        and not pii.get("failed")
+        and not scanned.personal_columns
+        and not scanned.held
     )
     root = PUBLIC if plain_public else PRIVATE
     original = stored_original
@@ -84,8 +86,9 @@ def place_file(
         applied = preview_rules(pii, rules)
         preview = _masked_preview(rt, raw_preview, applied)
         return Placement(original, None, preview, applied, redacted, dict(pii))
-    # unconditional and de-identified: publish a masked copy of the original
-    applied = {c: p for c, p in rules.items() if c in scan_report(dict(pii)).columns}
+    # unconditional and de-identified: publish a masked copy of the original's table
+    table = scanned.columns if scanned.table_columns is None else scanned.table_columns
+    applied = {c: p for c, p in rules.items() if c in table}
     public, preview = _masked_copy(rt, path, fmt, applied)
     return Placement(original, public, preview, applied, redacted, dict(pii))
 
@@ -96,8 +99,10 @@ def _masked_preview(
     if not raw_preview:
         return {}
     header = list(raw_preview.get("fields", []))
-    rows = mask_rows(header, raw_preview.get("rows", []), rules, key=rt.masking_key())
-    return {"fields": header, "rows": rows, "masked": sorted(rules)}
+    key = rt.masking_key()
+    rows = mask_rows(header, raw_preview.get("rows", []), rules, key=key)
+    text = transform("mask-text", key)  # a header row may hold data (a sheet without one)
+    return {"fields": [text(h) for h in header], "rows": rows, "masked": sorted(rules)}
 
 
 def _masked_copy(
@@ -111,9 +116,9 @@ def _masked_copy(
     target = Path(name)
     try:
         masker = mask_csv if fmt == "csv" else mask_xlsx
-        masker(path, target, rules, key=rt.masking_key())
+        masker(path, target, rules, key=rt.masking_key(), limits=Limits.from_settings(rt.settings))
         stored = rt.store.put(target, root=PUBLIC, extension=fmt)
-        preview = read_preview(target, fmt)
+        preview = stored_preview(target, fmt)
     finally:
         target.unlink(missing_ok=True)
     if preview:

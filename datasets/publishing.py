@@ -19,9 +19,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from . import openness as op
+from .confirmations import confirmations, effective_pii
 from .errors import ValidationError
 from .indexing import sync_index
-from .intake import PreparedFile, prepare_file, scan_report
+from .intake import MASKABLE_FORMATS, PreparedFile, prepare_file, scan_report
 from .masking import POLICIES_BY_CODE
 from .models import (
     AuditEntry,
@@ -38,6 +39,7 @@ from .records import FileRecord, HarvestRecord
 from .runtime import Runtime
 from .slugs import is_slug, slugify, unique_slug
 from .storage import file_sha256
+from .tables import DEFAULT_LIMITS, Limits
 
 log = logging.getLogger(__name__)
 
@@ -96,16 +98,44 @@ def masking_rules(session: Session, dataset_id: str | None) -> dict[str, str]:
 
 
 def personal_columns(pii_reports: list[dict[str, Any]], names: list[str]) -> list[str]:
-    """Personal columns over all files, in order; a file the scanner could not read counts as
-    an uncovered column so that it is never published unchecked."""
+    """Personal columns over all files, in order; a file the scanner could not read (wholly or
+    in part) counts as an uncovered column so that it is never published unchecked."""
     columns: list[str] = []
     for pii, name in zip(pii_reports, names, strict=True):
-        if pii.get("failed"):
-            columns.append(f"{name}（无法扫描）")
-        for column in scan_report(pii).personal_columns:
+        report = scan_report(pii)
+        if report.held:
+            columns.append(f"{name}（无法扫描，待人工确认）")
+        for column in report.personal_columns:
             if column not in columns:
                 columns.append(column)
     return columns
+
+
+def classify_files(
+    declared: dict[str, Any],
+    files: list[tuple[str, str, dict[str, Any]]],
+    rules: dict[str, str],
+) -> op.Classification:
+    """The class of a dataset from its declaration, its files' scans ((name, format, scan
+    report) each) and its masking rules. What lies outside a table's masked copy (other
+    sheets, comments, title rows …) needs no rule: that copy never carries it as it is."""
+    personal = personal_columns([pii for _, _, pii in files], [name for name, _, _ in files])
+    covered = set(rules)
+    for _, fmt, pii in files:
+        if fmt in MASKABLE_FORMATS:
+            covered.update(scan_report(pii).outside)
+    return op.classify(**declared, personal_columns=personal, masked_columns=covered)
+
+
+def with_confirmations(
+    rt: Runtime, dataset_id: str | None, prepared: list[PreparedFile]
+) -> list[PreparedFile]:
+    """The prepared files with the department's confirmations (人工确认) applied."""
+    if dataset_id is None or not any(scan_report(p.pii).held for p in prepared):
+        return prepared
+    with rt.reader() as session:
+        confirmed = confirmations(session, dataset_id)
+    return [replace(p, pii=effective_pii(p.pii, p.sha256, confirmed)) for p in prepared]
 
 
 @dataclass(frozen=True)
@@ -174,7 +204,13 @@ def plan_import(
 
 
 def prepare_files(
-    files: list[FileRecord], *, staging: Path, row_limit: int, max_bytes: int, scan_row_limit: int
+    files: list[FileRecord],
+    *,
+    staging: Path,
+    row_limit: int,
+    max_bytes: int,
+    scan_row_limit: int,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> list[PreparedFile]:
     """Encoding, validation and scanning of a record's files: plain values in and out, so a
     harvester may run it in worker processes."""
@@ -190,6 +226,7 @@ def prepare_files(
                     row_limit=row_limit,
                     max_bytes=max_bytes,
                     scan_row_limit=scan_row_limit,
+                    limits=limits,
                 )
             )
     except BaseException:
@@ -204,6 +241,7 @@ def prepare_options(rt: Runtime) -> dict[str, Any]:
         "row_limit": rt.settings.validation_row_limit,
         "max_bytes": rt.settings.max_file_bytes,
         "scan_row_limit": rt.settings.scan_row_limit,
+        "limits": Limits.from_settings(rt.settings),
     }
 
 
@@ -229,10 +267,9 @@ def publish_plan(
     the index is derived from the database and any lag is repaired by ``sync_index``)."""
     record = plan.record
     try:
-        personal = personal_columns([p.pii for p in prepared], [p.record.name for p in prepared])
-        classification = op.classify(
-            **plan.declared, personal_columns=personal, masked_columns=plan.rules
-        )
+        prepared = with_confirmations(rt, plan.existing_id, prepared)
+        files = [(p.record.name, p.format, p.pii) for p in prepared]
+        classification = classify_files(plan.declared, files, plan.rules)
         placements = []
         if classification.stores_files:
             placements = [
@@ -501,10 +538,16 @@ def _quarantine_note(
         name = prep.name if isinstance(prep, Resource) else prep.record.name
         for finding in scan_report(placement.pii).findings:
             findings.append({"resource": name, **asdict(finding)})
+    held = [
+        {"resource": prep.name if isinstance(prep, Resource) else prep.record.name, "reasons": r}
+        for prep, placement in files
+        if (r := list(scan_report(placement.pii).held))
+    ]
     return {
         "reasons": list(classification.reasons),
         "uncovered": list(classification.uncovered),
         "findings": findings,
+        "held": held,
     }
 
 

@@ -88,6 +88,26 @@ class Settings:
     validation_row_limit: int = _setting(
         100_000, "Rows of each table that Frictionless validates (0 means all)."
     )
+    # -- the table reader's bounds: a file past one of them is held with the reason ----------
+    table_max_columns: int = _setting(
+        1000, "Most columns a table (a CSV, a sheet of a workbook) may have."
+    )
+    table_max_cell_chars: int = _setting(
+        32767, "Most characters one cell may hold (Excel's own limit)."
+    )
+    table_max_line_bytes: int = _setting(
+        4 * 1024 * 1024, "Longest line of a text table (CSV, TSV, TXT), in bytes."
+    )
+    table_max_rows: int = _setting(2_000_000, "Most rows one table or sheet may have.")
+    table_max_unpacked_bytes: int = _setting(
+        1024 * 1024 * 1024,
+        "Most bytes the parts of one workbook, office document or archive may unpack to.",
+    )
+    table_max_memory_bytes: int = _setting(
+        64 * 1024 * 1024,
+        "Largest part that must be read whole into memory: a workbook's shared strings, an old "
+        "XLS workbook, a PDF, a JSON file's longest value.",
+    )
     ratelimit_storage_uri: str = _setting(
         "memory://",
         "Flask-Limiter storage: memory:// (one process) or redis://host:port/db in production.",
@@ -224,7 +244,18 @@ def load_settings(
 
 
 def _check(settings: Settings) -> None:
-    for name in ("page_size", "api_max_rows", "api_default_rows", "max_file_bytes"):
+    for name in (
+        "page_size",
+        "api_max_rows",
+        "api_default_rows",
+        "max_file_bytes",
+        "table_max_columns",
+        "table_max_cell_chars",
+        "table_max_line_bytes",
+        "table_max_rows",
+        "table_max_unpacked_bytes",
+        "table_max_memory_bytes",
+    ):
         if getattr(settings, name) <= 0:
             raise ConfigError(f"setting {ENV_PREFIX}{name.upper()} must be positive")
     if settings.harvest_timeout <= 0:

@@ -46,20 +46,32 @@ def validate_table(
     schema: dict[str, Any] | None = None,
     row_limit: int = 0,
     keep_cell_values: bool = True,
+    header_row: int = 0,
+    sheet: str | None = None,
+    delimiter: str | None = None,
 ) -> dict[str, Any]:
     """Validate one table with Frictionless.
 
+    ``header_row`` (0-based), ``sheet`` and ``delimiter`` say where the table is, as the
+    product's table reader found it (rows above the header are titles and notes).
     ``keep_cell_values=False`` leaves cell contents out of the stored messages; use it for tables
     whose values must not be shown (the report of a conditional dataset is public).
     """
     import frictionless
-    from frictionless import Resource, Schema
+    from frictionless import Dialect, Resource, Schema, formats
 
     _quiet_frictionless()
     fmt = fmt.lower()
     options: dict[str, Any] = {"path": path.name, "basepath": str(path.parent), "format": fmt}
     if fmt in ("csv", "tsv") and encoding:
         options["encoding"] = encoding
+    controls: list[Any] = []
+    if fmt in ("csv", "tsv") and delimiter:
+        controls.append(formats.CsvControl(delimiter=delimiter))
+    if fmt in ("xlsx", "xls") and sheet:
+        controls.append(formats.ExcelControl(sheet=sheet))
+    if header_row or controls:
+        options["dialect"] = Dialect(header_rows=[header_row + 1], controls=controls)
     try:
         if schema and schema.get("fields"):
             options["schema"] = Schema.from_descriptor(_plain_schema(schema))

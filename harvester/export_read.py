@@ -12,8 +12,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from datasets.encoding import detect_encoding
 from datasets.errors import SourceError, ValidationError
+from datasets.tables import decide_encoding
 
 CATALOG_NAMES = (
     "目录.xlsx",
@@ -59,10 +59,12 @@ def read_catalog(path: Path) -> list[dict[str, Any]]:
     suffix = path.suffix.lower()
     try:
         if suffix == ".csv":
-            with path.open(encoding=detect_encoding(path), newline="") as handle:
+            with path.open(encoding=decide_encoding(path).codec, newline="") as handle:
                 return [dict(r) for r in csv.DictReader(handle)]
         if suffix == ".json":
-            return _json_rows(path, json.loads(path.read_text(encoding=detect_encoding(path))))
+            return _json_rows(
+                path, json.loads(path.read_text(encoding=decide_encoding(path).codec))
+            )
         return _read_xlsx(path)
     except (ValidationError, json.JSONDecodeError, UnicodeDecodeError, csv.Error, OSError) as exc:
         raise SourceError(f"目录文件无法读取：{path.name}（{exc}）") from None

@@ -1,7 +1,12 @@
-"""Mask whole CSV and XLSX files, streaming: memory stays flat whatever the number of rows.
+"""Masked copies of whole CSV and XLSX files, read through the one table reader and written
+streaming: memory stays flat whatever the number of rows.
 
-The masked file is written next to the target under a temporary name and renamed when complete,
-so a failure never leaves a half-masked file behind.
+A masked copy carries the file's table only (a CSV, a workbook's first visible sheet): other
+sheets (hidden ones too), cell comments, text boxes and embedded objects are left out, and the
+rows above the header, the header's own cells and cells beyond the header's last column are
+masked as free text (``mask-text``: identifiers inside them are hidden). The masked file is
+written under a temporary name and renamed when complete, so a failure never leaves a
+half-masked file behind.
 """
 
 from __future__ import annotations
@@ -15,12 +20,14 @@ from dataclasses import dataclass
 from operator import ne
 from pathlib import Path
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
 from datasets.errors import ValidationError
+from datasets.tables import DEFAULT_LIMITS, Limits, Sheet, TableError, open_table
 
 from .masker import Masker
+from .policies import transform
 from .values import to_text
 
 
@@ -47,98 +54,92 @@ def _changed(before: Sequence[object], after: Sequence[object]) -> int:
     return sum(1 for a, b in pairs if a is not b and to_text(a) != to_text(b))
 
 
-def mask_csv(source: Path, target: Path, rules: Mapping[str, str], *, key: bytes) -> MaskStats:
-    """Mask a UTF-8 CSV file (BOM kept if present) into ``target``: comma, minimal quoting, ``\\n``.
+@contextmanager
+def _main_sheet(source: Path, fmt: str, limits: Limits) -> Iterator[Sheet | None]:
+    """The file's table, read within the bounds; a file the reader refuses cannot be masked."""
+    codec = "utf-8-sig" if fmt == "csv" else None
+    try:
+        with open_table(source, fmt, codec=codec, limits=limits) as table:
+            yield table.main_sheet()
+    except TableError as error:
+        raise ValidationError(
+            f"文件 {source.name} 无法脱敏：{error.message}", error.errors
+        ) from None
 
-    The header is the first non-empty row. Rows of another length are written as they are,
-    neither padded nor cut (see ``Masker`` for how their cells are masked).
-    """
+
+def mask_csv(
+    source: Path,
+    target: Path,
+    rules: Mapping[str, str],
+    *,
+    key: bytes,
+    limits: Limits = DEFAULT_LIMITS,
+) -> MaskStats:
+    """Mask a UTF-8 CSV file (BOM kept if present) into ``target``: comma, minimal quoting,
+    ``\\n``. Rows of another length than the header are written neither padded nor cut (see
+    ``Masker`` for how their cells are masked)."""
     with source.open("rb") as handle:
         bom = handle.read(3) == codecs.BOM_UTF8
-    encoding = "utf-8-sig" if bom else "utf-8"
-    rows = changed = 0
-    header: list[str] | None = None
-    masker: Masker | None = None
-    try:
-        with (
-            _replacing(target) as part,
-            source.open(encoding=encoding, newline="") as src,
-            part.open("w", encoding=encoding, newline="") as out,
-        ):
-            reader = csv.reader(src)
-            writer = csv.writer(out, lineterminator="\n")
-            for row in reader:
-                if masker is None:
-                    if row:
-                        header = row
-                        masker = Masker(rules, key=key, header=row)
-                    writer.writerow(row)
-                    continue
-                masked = masker.mask_row(row)
-                changed += sum(map(ne, row, masked))  # both text, same length
-                writer.writerow(masked)
-                rows += 1
-            if masker is None:  # an empty file: the rules must still name real columns
-                Masker(rules, key=key, header=[])
-    except UnicodeDecodeError as error:
-        raise ValidationError(
-            f"文件 {source.name} 不是 UTF-8 编码，无法脱敏", {"encoding": [str(error)]}
-        ) from None
-    except csv.Error as error:
-        raise ValidationError(
-            f"文件 {source.name} 第 {reader.line_num} 行无法按 CSV 读取：{error}",
-            {"csv": [str(error)]},
-        ) from None
-    return MaskStats(rows=rows, cells_changed=changed, columns=tuple(header or ()))
-
-
-def mask_xlsx(source: Path, target: Path, rules: Mapping[str, str], *, key: bytes) -> MaskStats:
-    """Mask the first sheet of an XLSX workbook into a one-sheet workbook ``target``.
-
-    Read-only in, write-only out: bounded memory. The header is the first non-empty row; rows
-    above it are copied. Other sheets are not copied (they were not scanned). Unruled cells
-    keep their type (numbers stay numbers); masked cells are text.
-    """
-    try:
-        book = load_workbook(source, read_only=True, data_only=True)
-    except Exception as error:
-        raise ValidationError(
-            f"文件 {source.name} 不是可读取的 XLSX 工作簿", {"xlsx": [str(error)]}
-        ) from None
+    text = transform("mask-text", key)
     rows = changed = 0
     header: tuple[str, ...] = ()
-    masker: Masker | None = None
-    try:
-        sheet = book.worksheets[0]
-        out_book = Workbook(write_only=True)
-        out_sheet = out_book.create_sheet(title=sheet.title)
-        for values in sheet.iter_rows(values_only=True):
+    encoding = "utf-8-sig" if bom else "utf-8"
+    with (
+        _replacing(target) as part,
+        part.open("w", encoding=encoding, newline="") as out,
+        _main_sheet(source, "csv", limits) as sheet,
+    ):
+        writer = csv.writer(out, lineterminator="\n")
+        if sheet is None:
+            Masker(rules, key=key, header=[])  # the rules must still name real columns
+            return MaskStats(rows=0, cells_changed=0, columns=())
+        header = tuple(sheet.header)
+        masker = Masker(rules, key=key, header=sheet.header)
+        writer.writerows([text(c) for c in row] for row in sheet.above)
+        writer.writerow([text(c) for c in sheet.header])
+        for row in sheet.rows:
+            masked = masker.mask_row(row)
+            changed += sum(map(ne, row, masked))  # both text, same length
+            writer.writerow(masked)
+            rows += 1
+    return MaskStats(rows=rows, cells_changed=changed, columns=header)
+
+
+def mask_xlsx(
+    source: Path,
+    target: Path,
+    rules: Mapping[str, str],
+    *,
+    key: bytes,
+    limits: Limits = DEFAULT_LIMITS,
+) -> MaskStats:
+    """Mask the table of an XLSX workbook into a one-sheet workbook ``target`` (read streaming,
+    written write-only). Unruled cells keep their type (numbers stay numbers); masked cells are
+    text."""
+    text = transform("mask-text", key)
+    rows = changed = 0
+    header: tuple[str, ...] = ()
+    out_book = Workbook(write_only=True)
+    with _main_sheet(source, "xlsx", limits) as sheet:
+        if sheet is None:
+            Masker(rules, key=key, header=[])
+            out_book.create_sheet(title="Sheet1")
+            sheet = Sheet("Sheet1", False, [], [], 0, iter(()))
+        header = tuple(sheet.header)
+        masker = Masker(rules, key=key, header=sheet.header)
+        out_sheet = out_book.create_sheet(title=sheet.name[:31] or "Sheet1")
+        for row in sheet.above:
+            out_sheet.append(_cells(out_sheet, [text(c) if c is not None else None for c in row]))
+        out_sheet.append(_cells(out_sheet, [text(c) for c in sheet.header]))
+        for values in sheet.rows:
             row = list(values)
-            if masker is None:
-                if any(to_text(v).strip() for v in row):
-                    header = _trimmed(row)
-                    masker = Masker(rules, key=key, header=row)
-                out_sheet.append(_cells(out_sheet, row))
-                continue
             masked = masker.mask_cells(row)
             changed += _changed(row, masked)
             out_sheet.append(_cells(out_sheet, masked))
             rows += 1
-        if masker is None:
-            Masker(rules, key=key, header=[])
-        with _replacing(target) as part:
-            out_book.save(part)
-    finally:
-        book.close()
+    with _replacing(target) as part:
+        out_book.save(part)
     return MaskStats(rows=rows, cells_changed=changed, columns=header)
-
-
-def _trimmed(row: Sequence[object]) -> tuple[str, ...]:
-    """Header names without the empty cells a sheet's used range adds on the right."""
-    names = [to_text(v) for v in row]
-    while names and not names[-1].strip():
-        names.pop()
-    return tuple(names)
 
 
 def _cells(sheet: object, row: list[object]) -> list[object]:

@@ -14,10 +14,11 @@ from .values import to_text
 class Masker:
     """Masks rows of a table whose header is ``header`` by the ``{column: policy}`` rules.
 
-    Cells of columns without a rule are returned unchanged (as text). A row whose length differs
-    from the header's may have shifted columns (an unquoted comma in an address moves the ID
-    number one column right), so in such a row the cells of unruled and ``keep`` columns, and
-    the cells beyond the header, are masked with ``mask-text`` as soon as any rule masks.
+    Cells of columns without a rule are returned unchanged (as text). Cells beyond the header
+    have no column to be ruled by: they are always masked with ``mask-text``. A row whose length
+    differs from the header's may have shifted columns (an unquoted comma in an address moves
+    the ID number one column right), so in such a row the cells of unruled and ``keep`` columns
+    are masked with ``mask-text`` too as soon as any rule masks.
     """
 
     def __init__(self, rules: Mapping[str, str], *, key: bytes, header: Sequence[object]) -> None:
@@ -40,7 +41,8 @@ class Masker:
             if by_name.get(name, "keep") != "keep"
         ]
         self._width = len(names)
-        self._guard = transform("mask-text", key) if self._ruled else None
+        self._text = transform("mask-text", key)
+        self._guard = self._text if self._ruled else None
         self._guarded = {i for i, _ in self._ruled}
 
     def mask_row(self, row: Sequence[object]) -> list[str]:
@@ -58,6 +60,9 @@ class Masker:
             for i in range(size):
                 if i not in self._guarded:
                     out[i] = self._guard(out[i])
+        elif size > self._width:
+            for i in range(self._width, size):
+                out[i] = self._text(out[i])
         return out
 
     def mask_value(self, column: str, value: object) -> str:

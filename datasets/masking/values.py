@@ -7,9 +7,10 @@ import hmac
 import math
 import re
 import unicodedata
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from datasets.pii.patterns import COMPOUND_SURNAMES
+from datasets.tables.cells import cell_text as to_text  # the one cell rule
 
 UNKNOWN = "***"
 
@@ -29,27 +30,6 @@ _DATE_SHAPES = (
     re.compile(r"(\d{4})年?"),  # 1985, 1985年
     re.compile(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})"),  # 2/3/1985 (day and month unknown)
 )
-
-
-def to_text(value: object) -> str:
-    """A cell as text: ``None`` → ``""``; integral floats without ``.0``; dates in ISO form."""
-    if type(value) is str:
-        return value
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return str(value)
-    if isinstance(value, float):
-        if math.isfinite(value) and value.is_integer():
-            return str(int(value))
-        return repr(value)
-    if isinstance(value, datetime):
-        if value.time() == time(0, 0) and value.tzinfo is None:
-            return value.date().isoformat()
-        return value.isoformat(sep=" ")
-    if isinstance(value, date | time):
-        return value.isoformat()
-    return str(value)
 
 
 def mask_name(text: str) -> str:

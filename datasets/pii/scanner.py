@@ -6,10 +6,11 @@ Memory stays bounded by the batch, whatever the size of the table.
 
 Decision rules (per column and kind; see ``_Column.findings``):
 
-- a value kind is reported when at least one cell holds it, except that
-  (a) under a header of codes, serial numbers or quantities (``detectors.is_code_header``,
-  ``is_quantity_header``) ID, card and phone look-alikes are ignored unless they fill half of
-  the column, and
+- a value kind is reported when at least one cell holds it, whatever the column's header (a
+  mobile under 编号 is still a mobile), except that
+  (a) under a header of amounts or counts in a unit (``detectors.is_quantity_header``:
+  合同金额(元)) an 11-digit amount is not taken for a phone unless such values fill half of the
+  column, and
   (b) when most numbers of an ID or card shape fail their checksum, the few that pass are chance
   (a column of serial numbers), and a valid 统一社会信用代码 is never an ID number;
 - names, addresses and birth dates need a header hint, and cells that are not masked already.
@@ -17,17 +18,15 @@ Decision rules (per column and kind; see ``_Column.findings``):
 
 from __future__ import annotations
 
-import csv
 import re
 from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, fields
-from datetime import date, datetime, time
+from dataclasses import asdict, dataclass, fields, replace
 from itertools import accumulate, islice
-from pathlib import Path
 from typing import Any
 
+from ..tables import cell_text
 from . import patterns
 from .detectors import (
     KIND_ORDER,
@@ -37,7 +36,6 @@ from .detectors import (
     HeaderHint,
     header_hint,
     hinted_cell_pattern,
-    is_code_header,
     is_quantity_header,
     same_family,
 )
@@ -45,7 +43,7 @@ from .detectors import (
 BATCH_ROWS = 2048
 _SEP = "\x1e"  # joins the cells of a batch; no detector matches across it
 _DIGIT_GATE = re.compile(r"\d{3}[- ]?\d{4}")  # every phone, ID and card number holds this
-_GUARDED = frozenset({"id_card", "id_card_15", "bank_card", "mobile", "landline"})
+_GUARDED = frozenset({"mobile", "landline"})  # what an amount can look like
 _CHECKSUMMED = ("id_card", "id_card_15", "bank_card")
 _PLUS_ONE = (1).__add__
 
@@ -65,9 +63,22 @@ class Finding:
 
 @dataclass(frozen=True)
 class ScanReport:
+    """What the scanner found in one file.
+
+    ``columns`` are every column scanned, in order: the file's table (``table_columns``), then
+    the rest (``outside``): other sheets (``工作表!列``), comments, the rows above the header,
+    cells beyond it. A masked copy of a table never carries the rest as it is (see
+    ``masking.files``), so only the table's personal columns need masking rules there.
+    ``held`` says why (part of) the file could not be scanned: such a file is never published
+    without a person's confirmation.
+    """
+
     columns: tuple[str, ...]
     rows_scanned: int
     findings: tuple[Finding, ...]  # in column order, then in the order of ``KINDS``
+    table_columns: tuple[str, ...] | None = None  # None: all of ``columns``
+    outside: tuple[str, ...] = ()
+    held: tuple[str, ...] = ()
 
     @property
     def personal_columns(self) -> tuple[str, ...]:
@@ -80,15 +91,26 @@ class ScanReport:
         return any(f.personal for f in self.findings)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "columns": list(self.columns),
             "rows_scanned": self.rows_scanned,
             "findings": [asdict(f) for f in self.findings],
         }
+        if self.table_columns is not None:
+            out["table_columns"] = list(self.table_columns)
+        if self.outside:
+            out["outside"] = list(self.outside)
+        if self.held:
+            out["held"] = list(self.held)
+        return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ScanReport:
         names = {f.name for f in fields(Finding)}
+        held = tuple(data.get("held") or ())
+        if data.get("failed") and not held:  # reports stored before ``held`` existed
+            held = ("无法扫描",)
+        table = data.get("table_columns")
         return cls(
             columns=tuple(data.get("columns") or ()),
             rows_scanned=int(data.get("rows_scanned") or 0),
@@ -96,17 +118,21 @@ class ScanReport:
                 Finding(**{k: v for k, v in f.items() if k in names})
                 for f in data.get("findings") or ()
             ),
+            table_columns=None if table is None else tuple(table),
+            outside=tuple(data.get("outside") or ()),
+            held=held,
         )
 
 
 class _Column:
     """What has been seen in one column so far."""
 
-    def __init__(self, header: str) -> None:
+    def __init__(self, header: str, hint_header: str | None = None) -> None:
         self.header = header
-        self.hint: HeaderHint | None = header_hint(header)
-        # guard (a): codes, serial numbers and quantities hide their phone and ID look-alikes
-        self.code_header = is_code_header(header) or is_quantity_header(header)
+        hint_header = header if hint_header is None else hint_header
+        self.hint: HeaderHint | None = header_hint(hint_header)
+        # guard (a): amounts in a unit hide their phone look-alikes
+        self.code_header = is_quantity_header(hint_header)
         self.id_header = self.hint is not None and same_family(self.hint.kind, "id_card")
         pattern = hinted_cell_pattern(self.hint) if self.hint else None
         self.check = _whole_cells(pattern) if pattern else None
@@ -253,45 +279,110 @@ def mask_example(kind: str, value: str) -> str:
     return "****"
 
 
-# --- tables ---------------------------------------------------------------------------------
+# --- scanning -------------------------------------------------------------------------------
+
+TITLE_ROWS = "（标题行）"  # cells above a table's header
+HEADER_CELLS = "（表头）"  # the header's own cells, read as values
+COMMENTS = "（批注）"
 
 
-def _cell_text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, float):
-        # whole numbers as digits: Excel keeps 15 significant digits, so an 18-digit ID stored
-        # as a number comes back as 3.61002196505114e+17 and is read as 361002196505113984
-        return str(int(value)) if value.is_integer() else str(value)
-    if isinstance(value, datetime):
-        return value.date().isoformat() if value.time() == time(0) else value.isoformat(" ")
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
+def extra_column(position: int, prefix: str = "") -> str:
+    """The name of cells beyond a header's last column (1-based ``position``)."""
+    return f"{prefix}（第{position}列）"
 
 
-def _scan(header: Sequence[str], rows: Iterable[Sequence[str]], max_rows: int) -> ScanReport:
-    """Scan rows whose cells are already strings."""
-    columns = [_Column(h) for h in header]
-    width = len(columns)
-    if max_rows:
-        rows = islice(rows, max_rows)
-    iterator = iter(rows)
-    scanned = 0
-    while batch := list(islice(iterator, BATCH_ROWS)):
-        scanned += len(batch)
-        if width == 0:
-            continue
-        if any(len(row) != width for row in batch):
-            batch = [_fit(row, width) for row in batch]
-        for column, cells in zip(columns, zip(*batch, strict=True), strict=True):
-            column.feed(cells)
-    findings = [f for column in columns for f in column.findings()]
-    return ScanReport(tuple(header), scanned, tuple(findings))
+class Scanner:
+    """Findings over the tables and texts of one file, fed in batches: memory stays bounded by
+    a batch whatever the size of the file. ``max_rows`` (0: all) bounds the rows read of each
+    table."""
+
+    def __init__(self, *, max_rows: int = 0, max_columns: int = 1000) -> None:
+        self.max_rows = max_rows
+        self.max_columns = max_columns
+        self._columns: list[_Column] = []
+        self._named: dict[str, _Column] = {}
+        self.table_columns: tuple[str, ...] | None = None
+        self.outside: list[str] = []
+        self.held: list[str] = []
+        self.rows_scanned = 0
+
+    def _column(self, name: str, hint_header: str | None = None) -> _Column:
+        column = _Column(name, hint_header)
+        self._columns.append(column)
+        return column
+
+    def named(self, name: str, *, outside: bool = True) -> _Column:
+        """The column of free text called ``name`` (created once; past ``max_columns`` names,
+        further ones share one column)."""
+        column = self._named.get(name)
+        if column is None:
+            if len(self._named) >= self.max_columns:
+                return self.named("（其他）", outside=outside)
+            column = self._named[name] = self._column(name)
+            if outside:
+                self.outside.append(name)
+        return column
+
+    def table(
+        self,
+        header: Sequence[str],
+        rows: Iterable[Sequence[object]],
+        *,
+        prefix: str = "",
+        main: bool = False,
+        header_cells: bool = True,
+    ) -> None:
+        """Scan a table: ``header`` names its columns (hints are read from the names without
+        ``prefix``); cells beyond the header get columns of their own. The file's table
+        (``main``) gives the report its ``table_columns``; other tables are ``outside``. The
+        header's own cells are scanned as values too (``header_cells``): a sheet without a
+        header row has data there."""
+        names = [prefix + h for h in header]
+        columns = [self._column(name, h) for name, h in zip(names, header, strict=True)]
+        if main and self.table_columns is None:
+            self.table_columns = tuple(names)
+        else:
+            self.outside.extend(names)
+        if header_cells:
+            self.text(prefix + HEADER_CELLS, header)
+        width = len(columns)
+        iterator = iter(islice(rows, self.max_rows) if self.max_rows else rows)
+        while batch := [[cell_text(v) for v in row] for row in islice(iterator, BATCH_ROWS)]:
+            self.rows_scanned += len(batch)
+            longest = max(map(len, batch))
+            if longest > width:
+                for position in range(width, longest):
+                    extra = self.named(extra_column(position + 1, prefix))
+                    extra.feed([row[position] if position < len(row) else "" for row in batch])
+            if width == 0:
+                continue
+            if any(len(row) != width for row in batch):
+                batch = [_fit(row, width) for row in batch]
+            for column, cells in zip(columns, zip(*batch, strict=True), strict=True):
+                column.feed(cells)
+
+    def text(self, name: str, values: Iterable[object], *, outside: bool = True) -> None:
+        """Scan free text (comments, title rows, a document's values) under column ``name``
+        (created only when there is text)."""
+        iterator = iter(values)
+        while batch := [cell_text(v) for v in islice(iterator, BATCH_ROWS)]:
+            self.named(name, outside=outside).feed(batch)
+
+    def hold(self, reason: str) -> None:
+        if reason not in self.held:
+            self.held.append(reason)
+
+    def report(self) -> ScanReport:
+        findings = [f for column in self._columns for f in column.findings()]
+        names = tuple(dict.fromkeys(c.header for c in self._columns))
+        return ScanReport(
+            names,
+            self.rows_scanned,
+            tuple(findings),
+            self.table_columns,
+            tuple(dict.fromkeys(self.outside)),
+            tuple(self.held),
+        )
 
 
 def _fit(row: Sequence[str], width: int) -> Sequence[str]:
@@ -301,47 +392,9 @@ def _fit(row: Sequence[str], width: int) -> Sequence[str]:
 
 
 def scan_rows(
-    header: Sequence[str], rows: Iterable[Sequence[object]], *, max_rows: int = 0
+    header: Sequence[object], rows: Iterable[Sequence[object]], *, max_rows: int = 0
 ) -> ScanReport:
-    """Scan a table given as a header and rows of any cell values (None, numbers, dates)."""
-    names = [_cell_text(h) for h in header]
-    return _scan(names, ([_cell_text(v) for v in row] for row in rows), max_rows)
-
-
-def scan_table(path: Path, fmt: str, *, max_rows: int = 0) -> ScanReport:
-    """Scan a CSV (UTF-8 with or without BOM; GB18030 is accepted too) or XLSX file (its first
-    sheet), streaming. ``max_rows`` 0 scans every row."""
-    fmt = fmt.lower().lstrip(".")
-    if fmt == "xlsx":
-        return _scan_xlsx(Path(path), max_rows)
-    if fmt != "csv":
-        raise ValueError(f"cannot scan format {fmt!r}")
-    try:
-        return _scan_csv(Path(path), "utf-8-sig", max_rows)
-    except UnicodeDecodeError:
-        return _scan_csv(Path(path), "gb18030", max_rows)
-
-
-def _scan_csv(path: Path, encoding: str, max_rows: int) -> ScanReport:
-    with path.open(encoding=encoding, newline="") as handle:
-        reader = csv.reader(handle)
-        header = next(reader, None)
-        if header is None:
-            return ScanReport((), 0, ())
-        return _scan(header, reader, max_rows)
-
-
-def _scan_xlsx(path: Path, max_rows: int) -> ScanReport:
-    from openpyxl import load_workbook
-
-    workbook = load_workbook(path, read_only=True, data_only=True)
-    try:
-        rows = workbook.worksheets[0].iter_rows(values_only=True)
-        for first in rows:
-            if any(c not in (None, "") for c in first):
-                header = [_cell_text(c).strip() for c in first]
-                body = (r for r in rows if any(c not in (None, "") for c in r))
-                return scan_rows(header, body, max_rows=max_rows)
-        return ScanReport((), 0, ())
-    finally:
-        workbook.close()
+    """Scan one table given as a header and rows of any cell values (None, numbers, dates)."""
+    scanner = Scanner(max_rows=max_rows)
+    scanner.table([cell_text(h) for h in header], rows, main=True, header_cells=False)
+    return replace(scanner.report(), table_columns=None)

@@ -11,7 +11,7 @@ from datasets.quality import refresh_quality
 from harvester.jobs import run_source
 from harvester.sources import add_source, get_sources
 from tests.conftest import harvest_demo
-from tests.factories import make_runtime, write_csv, write_package
+from tests.factories import make_runtime, pdf_bytes, write_csv, write_package
 
 TODAY = date(2026, 11, 22)
 LICENCE = [
@@ -79,7 +79,7 @@ def scored(tmp_path_factory: pytest.TempPathFactory):
         **COMPLETE,
     )
     (src / "budget-report").mkdir(parents=True)
-    (src / "budget-report" / "report.pdf").write_bytes(b"%PDF-1.4\n% synthetic\n%%EOF\n")
+    (src / "budget-report" / "report.pdf").write_bytes(pdf_bytes("Budget report 2024"))
     write_package(
         src,
         "budget-report",

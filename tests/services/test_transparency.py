@@ -30,7 +30,7 @@ from datasets.workflows import applications, objections, requests
 from datasets.workflows import transparency as tr
 from datasets.workflows.cases import now_utc
 from datasets.workflows.overdue import flag_overdue
-from tests.factories import BUS_ROWS, CREDIT_CODE, make_runtime, write_csv
+from tests.factories import BUS_ROWS, CREDIT_CODE, make_runtime, pdf_bytes, write_csv
 
 PASSWORD = "correct horse battery"
 COMPANY_CODE = "91360100MA35ABCD0N"
@@ -73,7 +73,7 @@ def _catalog(rt: Runtime, folder: Path) -> None:
         source_id = source.id
     data = write_csv(folder / "data.csv", BUS_ROWS)
     pdf = folder / "map.pdf"
-    pdf.write_bytes(b"%PDF-1.4\n%fake\n")
+    pdf.write_bytes(pdf_bytes("Jiangzhou bus line map"))
 
     def files(path: Path, fmt: str = "csv") -> tuple[FileRecord, ...]:
         return (FileRecord(path=path, name="data", format=fmt),)

@@ -16,7 +16,8 @@ from datasets.pii.detectors import (
     is_code_header,
     is_quantity_header,
 )
-from datasets.pii.scanner import Finding, ScanReport, mask_example, scan_rows, scan_table
+from datasets.pii.reading import scan_table
+from datasets.pii.scanner import Finding, ScanReport, mask_example, scan_rows
 from harvester.export import map_headers
 from harvester.export_read import catalog_file, read_catalog
 from harvester.normalise import split_list
@@ -157,12 +158,15 @@ def test_findings_are_in_column_order_then_in_the_order_of_kinds():
     ]
 
 
-def test_a_code_header_hides_look_alikes_unless_they_fill_half_the_column():
-    few = [[MOBILE if i < 10 else f"DD{i:09d}"] for i in range(30)]
-    many = [[MOBILE if i < 20 else f"DD{i:09d}"] for i in range(30)]
-    assert scan_rows(["订单号"], few).findings == ()
-    assert [f.kind for f in scan_rows(["订单号"], many).findings] == ["mobile"]
-    assert [f.hits for f in scan_rows(["备注"], few).findings] == [10]
+@pytest.mark.parametrize("header", ["订单号", "编号", "证书编号", "序号"])
+def test_a_mobile_under_a_code_header_is_still_a_mobile(header):
+    """Value detectors run on every column whatever its header: a department that puts its
+    volunteers' mobiles under 编号 publishes mobiles."""
+    assert is_code_header(header)
+    few = [[MOBILE if i < 3 else f"DD{i:09d}"] for i in range(30)]
+    assert [(f.kind, f.hits) for f in scan_rows([header], few).findings] == [("mobile", 3)]
+    ids = [[_id("43060219900101123") if i < 2 else f"DD{i:09d}"] for i in range(30)]
+    assert [(f.kind, f.hits) for f in scan_rows([header], ids).findings] == [("id_card", 2)]
 
 
 @pytest.mark.parametrize("header", ["年初预算数(元)", "合同金额(元)", "营业面积（平方米）", "收入"])
@@ -296,7 +300,9 @@ def test_csv_files_with_bom_gb18030_and_ragged_rows(tmp_path):
         path = tmp_path / f"{encoding}.csv"
         path.write_bytes(text.encode(encoding))
         report = scan_table(path, "csv")
-        assert report.columns == ("姓名", "手机")
+        # the cell beyond the header is scanned too, in a column of its own
+        assert report.columns == ("姓名", "手机", "（表头）", "（第3列）")
+        assert report.table_columns == ("姓名", "手机")
         assert [(f.column, f.kind, f.hits, f.rows) for f in report.findings] == [
             ("姓名", "name", 3, 3),
             ("手机", "mobile", 2, 2),
@@ -306,7 +312,7 @@ def test_csv_files_with_bom_gb18030_and_ragged_rows(tmp_path):
     assert scan_table(empty, "csv") == ScanReport((), 0, ())
 
 
-def test_xlsx_files_are_scanned_from_their_first_sheet(tmp_path):
+def test_xlsx_files_are_scanned_from_their_first_sheet_and_the_others(tmp_path):
     from openpyxl import Workbook
 
     workbook = Workbook()
@@ -321,8 +327,10 @@ def test_xlsx_files_are_scanned_from_their_first_sheet(tmp_path):
     report = scan_table(path, "xlsx", max_rows=0)
     assert report.rows_scanned == 2
     assert report.personal_columns == ("户主姓名", "身份证号", "手机号码")
-    with pytest.raises(ValueError):
-        scan_table(path, "pdf")
+    assert report.table_columns == ("户主姓名", "身份证号", "手机号码", "审批日期")
+    assert "其他!手机" in report.outside
+    # a workbook named as a PDF is not one: it cannot be scanned as a PDF and is held
+    assert scan_table(path, "pdf").held
 
 
 # --- the bundled demo sources -----------------------------------------------------------------

@@ -24,7 +24,7 @@ def _identity_rows(header, rows, rules, *, key, limit=None):
     return [list(r) for r in rows][:limit]
 
 
-def _copy_file(source, target, rules, *, key):
+def _copy_file(source, target, rules, *, key, **_options):
     target.write_bytes(source.read_bytes())
 
 
