@@ -8,7 +8,9 @@ a mapping passed to :func:`load_settings` (tests and the app factory use that).
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +19,11 @@ from typing import Any
 from .errors import ConfigError
 
 ENV_PREFIX = "KAIFANG_"
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+_HOST_NAME = re.compile(r"\.?[a-z0-9_-]+(?:\.[a-z0-9_-]+)*\.?")
+# numeric notations that are not addresses ipaddress reads (2130706433, 0x7f.1): no host names
+_NUMERIC = re.compile(r"\.?(?:0x[0-9a-f]*|[0-9]+)(?:\.(?:0x[0-9a-f]*|[0-9]+))*\.?")
 
 
 def _setting(default: Any, help: str, *, secret: bool = False) -> Any:
@@ -76,6 +83,14 @@ class Settings:
     )
     harvest_workers: int = _setting(
         0, "Worker processes validating and scanning files during a harvest (0 means one per CPU)."
+    )
+    harvest_allowed_networks: str = _setting(
+        "",
+        "Hosts and networks the harvester may fetch from although their addresses are internal "
+        "(loopback, private, link-local …), separated by commas: host names (.example.gov.cn "
+        "includes its subdomains), addresses or CIDR networks such as 10.20.0.0/16. Empty means "
+        "none; a source may always read from its own origin (the scheme, host and port of its "
+        "location).",
     )
     harvest_stale_minutes: int = _setting(
         30, "Minutes without a heartbeat after which a running harvest job counts as dead."
@@ -192,6 +207,28 @@ class Settings:
             return self.database_url
         return f"sqlite:///{self.instance_path / 'kaifang.db'}"
 
+    @property
+    def harvest_allowed(self) -> tuple[tuple[str, ...], tuple[IPNetwork, ...]]:
+        """``harvest_allowed_networks`` as (host names, networks); ``ConfigError`` naming an
+        entry that is neither."""
+        hosts: list[str] = []
+        networks: list[IPNetwork] = []
+        for entry in re.split(r"[,;\s]+", self.harvest_allowed_networks.strip().lower()):
+            if not entry:
+                continue
+            try:
+                networks.append(ipaddress.ip_network(entry.strip("[]"), strict=False))
+                continue
+            except ValueError:
+                pass
+            if _NUMERIC.fullmatch(entry) or not _HOST_NAME.fullmatch(entry):
+                raise ConfigError(
+                    f"setting {ENV_PREFIX}HARVEST_ALLOWED_NETWORKS: {entry!r} is neither a host "
+                    "name nor an address or CIDR network"
+                )
+            hosts.append(entry.rstrip("."))
+        return tuple(hosts), tuple(networks)
+
 
 def setting_fields() -> tuple[dataclasses.Field, ...]:
     """The declared settings, in declaration order."""
@@ -277,5 +314,6 @@ def _check(settings: Settings) -> None:
             raise ConfigError(f"setting {ENV_PREFIX}{name.upper()} must be positive")
     if settings.harvest_stale_minutes <= 0:
         raise ConfigError(f"setting {ENV_PREFIX}HARVEST_STALE_MINUTES must be positive")
+    settings.harvest_allowed  # noqa: B018 — raises ConfigError for an entry it cannot read
     if settings.api_default_rows > settings.api_max_rows:
         raise ConfigError(f"{ENV_PREFIX}API_DEFAULT_ROWS may not exceed {ENV_PREFIX}API_MAX_ROWS")

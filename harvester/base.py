@@ -5,12 +5,15 @@ from __future__ import annotations
 import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from datasets.errors import SourceError, ValidationError
 from datasets.records import HarvestRecord
 from datasets.runtime import Runtime
+
+from .http import HttpClient
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,12 @@ class SourceKind(ABC):
 
     # configuration keys a source of this kind accepts (kaifang source add --config KEY=VALUE)
     config_keys: tuple[str, ...] = ()
+
+    @cached_property
+    def http(self) -> HttpClient:
+        """The kind's HTTP client: it may read the source's own origin (scheme, host and port
+        of the location) even on an internal address, and no other internal address."""
+        return HttpClient.for_source(self.source.location, self.rt.settings)
 
     @classmethod
     def check_location(cls, location: str) -> str:

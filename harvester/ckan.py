@@ -15,8 +15,9 @@ unknown filters) is read in full, sorted by name or in its own order.
 
 Failures: the first request failing fails the job; a later page failing is an errored object
 (``package_search start=N``) and the run counts as incomplete (nothing is withdrawn). Resource
-files are downloaded only for records that changed, through ``HttpClient`` (timeouts, retries,
-size limit), into a folder of the kind's own under staging, removed by ``close()``.
+files are downloaded only for records that changed, through the kind's ``HttpClient`` (timeouts,
+retries, size limit, no internal address but the portal's own origin), into a folder of the
+kind's own under staging, removed by ``close()``.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from datasets.records import FileRecord, HarvestRecord
 
 from .base import GatherItem, GatherResult, SourceKind
 from .ckan_package import check_package, hidden_reason, package_record
-from .http import FetchError, HttpClient
+from .http import FetchError
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +79,6 @@ class CkanSource(SourceKind):
     def __init__(self, source: Any, rt: Any) -> None:
         super().__init__(source, rt)
         self.base = source.location.rstrip("/")
-        self.client = HttpClient.from_settings(rt.settings)
         self.rows = int(source.config.get("rows") or DEFAULT_ROWS)
         self.sort: str | None = SORTS[0]
         self._title: str | None = None
@@ -129,7 +129,7 @@ class CkanSource(SourceKind):
 
     def _action(self, name: str, params: dict[str, Any]) -> Any:
         url = f"{self.base}/api/3/action/{name}"
-        data = self.client.get_json(url, params=params)
+        data = self.http.get_json(url, params=params)
         if not isinstance(data, dict) or not isinstance(data.get("success"), bool):
             raise SourceError(f"不是 CKAN Action API 的响应：{url}")
         if not data["success"]:
@@ -352,7 +352,7 @@ class CkanSource(SourceKind):
                     continue
                 suffix = f".{f.format}" if re.fullmatch(r"[a-z0-9]{1,8}", f.format) else ""
                 try:
-                    path = self.client.download(f.source_url, folder, suffix=suffix)
+                    path = self.http.download(f.source_url, folder, suffix=suffix)
                 except SourceError as exc:
                     raise ValidationError(
                         f"资源 {f.name} 下载失败：{exc.message}", {"files": [f.name]}

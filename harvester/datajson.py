@@ -70,7 +70,7 @@ class DataJsonSource(RemoteCatalogKind):
     what = "data.json "
 
     def gather(self) -> GatherResult:
-        doc = read_document(self.rt, self.source.location, what="data.json ")
+        doc = read_document(self.http, self.source.location, what="data.json ")
         try:
             data = json.loads(doc.body.decode("utf-8-sig"))
         except UnicodeDecodeError:

@@ -66,7 +66,7 @@ class DcatSource(RemoteCatalogKind):
 
     def gather(self) -> GatherResult:
         max_pages = int(self.source.config.get(MAX_PAGES) or DEFAULT_MAX_PAGES)
-        catalog = read_catalog(self.rt, self.source.location, max_pages=max_pages)
+        catalog = read_catalog(self.http, self.source.location, max_pages=max_pages)
         self._data = data = DatasetGraph(catalog.graph)
         g = catalog.graph
         nodes = set(g.subjects(RDF.type, DCAT.Dataset)) | {

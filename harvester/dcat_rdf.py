@@ -1,5 +1,6 @@
 """Reading a DCAT catalog into one RDF graph: format detection, clear parse errors, remote
-JSON-LD contexts fetched through ``HttpClient`` (never by rdflib itself), and hydra paging.
+JSON-LD contexts fetched through the source's ``HttpClient`` (never by rdflib itself, so the same
+address rules apply to them), and hydra paging.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from rdflib.namespace import RDF
 from rdflib.term import Node
 
 from datasets.errors import SourceError
-from datasets.runtime import Runtime
 
 from .http import HttpClient, is_url
 from .remote import Document, one_line, read_document
@@ -67,8 +67,11 @@ class Catalog:
         return not self.problems
 
 
-def read_catalog(rt: Runtime, location: str, *, max_pages: int = DEFAULT_MAX_PAGES) -> Catalog:
-    """Parse the catalog at ``location`` and every page hydra paging leads to.
+def read_catalog(
+    client: HttpClient, location: str, *, max_pages: int = DEFAULT_MAX_PAGES
+) -> Catalog:
+    """Parse the catalog at ``location`` and every page hydra paging leads to, reading URLs
+    with the source's ``client``.
 
     The first page must parse (else ``SourceError``); a later page that cannot be read ends the
     paging and is reported in ``problems`` (the catalog was read only in part).
@@ -89,7 +92,9 @@ def read_catalog(rt: Runtime, location: str, *, max_pages: int = DEFAULT_MAX_PAG
             break
         seen.add(key)
         try:
-            page = parse_document(rt, read_document(rt, current, what="DCAT 目录"), contexts)
+            page = parse_document(
+                client, read_document(client, current, what="DCAT 目录"), contexts
+            )
         except SourceError as exc:
             if not catalog.pages:
                 raise
@@ -104,7 +109,9 @@ def read_catalog(rt: Runtime, location: str, *, max_pages: int = DEFAULT_MAX_PAG
     return catalog
 
 
-def parse_document(rt: Runtime, doc: Document, contexts: dict[str, Any] | None = None) -> Graph:
+def parse_document(
+    client: HttpClient, doc: Document, contexts: dict[str, Any] | None = None
+) -> Graph:
     """One RDF document as a graph; ``SourceError`` naming the document and the parser's
     reason on one line."""
     declared = FORMATS_BY_TYPE.get(doc.content_type) or FORMATS_BY_SUFFIX.get(_suffix(doc.name))
@@ -115,7 +122,7 @@ def parse_document(rt: Runtime, doc: Document, contexts: dict[str, Any] | None =
         graph = Graph()
         try:
             if fmt == "json-ld":
-                data = _inline_contexts(rt, json.loads(doc.body), contexts or {})
+                data = _inline_contexts(client, json.loads(doc.body), contexts or {})
                 with warnings.catch_warnings():  # rdflib's JSON-LD parser uses its own
                     warnings.simplefilter("ignore", DeprecationWarning)  # deprecated classes
                     graph.parse(data=json.dumps(data), format="json-ld", publicID=doc.base)
@@ -162,25 +169,25 @@ def _short(name: str, limit: int = 200) -> str:
     return name if len(name) <= limit else name[: limit - 1] + "…"
 
 
-def _inline_contexts(rt: Runtime, data: Any, cache: dict[str, Any]) -> Any:
+def _inline_contexts(client: HttpClient, data: Any, cache: dict[str, Any]) -> Any:
     """Replace remote ``@context`` references by the contexts themselves, fetched through our
     HTTP client: rdflib would otherwise fetch them on its own, past our limits."""
     if isinstance(data, list):
-        return [_inline_contexts(rt, item, cache) for item in data]
+        return [_inline_contexts(client, item, cache) for item in data]
     if not isinstance(data, dict):
         return data
     out = {}
     for key, value in data.items():
         if key == "@context":
-            out[key] = _resolve_context(rt, value, cache)
+            out[key] = _resolve_context(client, value, cache)
         else:
-            out[key] = _inline_contexts(rt, value, cache)
+            out[key] = _inline_contexts(client, value, cache)
     return out
 
 
-def _resolve_context(rt: Runtime, value: Any, cache: dict[str, Any]) -> Any:
+def _resolve_context(client: HttpClient, value: Any, cache: dict[str, Any]) -> Any:
     if isinstance(value, list):
-        return [_resolve_context(rt, v, cache) for v in value]
+        return [_resolve_context(client, v, cache) for v in value]
     if isinstance(value, dict) and "@import" in value:
         raise SourceError("不支持 JSON-LD 上下文中的 @import")
     if not isinstance(value, str):
@@ -190,11 +197,11 @@ def _resolve_context(rt: Runtime, value: Any, cache: dict[str, Any]) -> Any:
     if value not in cache:
         if len(cache) >= MAX_CONTEXTS:
             raise SourceError(f"JSON-LD 引用的远程 @context 过多（超过 {MAX_CONTEXTS} 个）")
-        doc = HttpClient.from_settings(rt.settings).get_json(value)
+        doc = client.get_json(value)
         context = doc.get("@context") if isinstance(doc, dict) else None
         if not isinstance(context, dict | list):
             raise SourceError(f"远程 @context 不是 JSON-LD 上下文：{_short(value)}")
-        cache[value] = _resolve_context(rt, context, cache)
+        cache[value] = _resolve_context(client, context, cache)
     return cache[value]
 
 

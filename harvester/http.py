@@ -1,8 +1,15 @@
 """The harvester's only HTTP client: timeouts, retries with backoff, size limits, clear errors.
 
-Remote sources are configured by operators; still, only http and https URLs are followed, every
-read has a deadline and a byte limit, and every failure becomes a ``SourceError`` (the source as
-a whole) or a ``ValidationError`` (one object) with a one-line reason.
+Remote sources are configured by operators, but what they list is not: only http and https URLs
+are followed, every read has a deadline and a byte limit, no connection reaches an internal
+address the source's ``AddressGuard`` does not allow (checked on the address connected to, see
+``harvester.addresses``), and redirects are followed here, at most ``MAX_REDIRECTS`` of them,
+each hop checked again (scheme, ``download_hosts``, address). Every failure becomes a
+``FetchError`` with a one-line reason, which the kinds turn into a failed job (the source as a
+whole) or an errored object.
+
+A client is made for one source (``HttpClient.for_source``): the source's own origin is what
+it may read even on an internal address, so there is no client without a guard.
 """
 
 from __future__ import annotations
@@ -12,20 +19,29 @@ import logging
 import os
 import tempfile
 import time
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import requests
+from urllib3.exceptions import LocationParseError
+from urllib3.util import parse_url
 
 from datasets.errors import SourceError
+from datasets.settings import Settings
+
+from .addresses import AddressGuard, RefusedAddress, host_matches
+from .connections import guarded_session
 
 log = logging.getLogger(__name__)
 
 USER_AGENT = "kaifang-harvester/0.1 (+open government data portal)"
 _CHUNK = 64 * 1024
 RETRY_STATUSES = {429, 500, 502, 503, 504}
+MAX_REDIRECTS = 5
+DOWNLOAD_HOSTS = "download_hosts"
 
 
 class FetchError(SourceError):
@@ -38,18 +54,26 @@ class FetchError(SourceError):
 
 @dataclass(frozen=True)
 class HttpClient:
+    guard: AddressGuard  # where connections may go: public addresses, the origin, allowed ones
     timeout: float = 30.0
     retries: int = 2
     max_bytes: int = 200 * 1024 * 1024
     backoff: float = 0.5
+    hosts: tuple[str, ...] = ()  # download_hosts: every hop must be on one of them (empty: any)
 
     @classmethod
-    def from_settings(cls, settings: Any) -> HttpClient:
+    def for_source(cls, location: str | None, settings: Settings) -> HttpClient:
+        """The client of a source at ``location`` (a URL, or a local path: no origin)."""
         return cls(
+            AddressGuard.for_source(location, settings),
             timeout=settings.harvest_timeout,
             retries=settings.harvest_retries,
             max_bytes=settings.max_file_bytes,
         )
+
+    def only_hosts(self, hosts: Iterable[str]) -> HttpClient:
+        """The same client, reading only from ``hosts`` (``download_hosts``) on every hop."""
+        return replace(self, hosts=tuple(hosts))
 
     def get_bytes(
         self, url: str, *, params: dict[str, Any] | None = None, max_bytes: int | None = None
@@ -110,20 +134,48 @@ class HttpClient:
             response.close()
 
     def _request(self, url: str, params: dict[str, Any] | None) -> requests.Response:
+        """The response to GET ``url``, following redirects (each hop checked again)."""
+        with guarded_session(self.guard) as session:
+            current = url
+            for _ in range(MAX_REDIRECTS + 1):
+                self._check_target(current)
+                response = self._send(session, current, params)
+                target = session.get_redirect_target(response)
+                if target is None:
+                    return response
+                response.close()  # a redirect's body is never read
+                current, params = urljoin(response.url, target), None
+        raise FetchError(f"重定向次数过多（超过 {MAX_REDIRECTS} 次）：{_short(url)}")
+
+    def _check_target(self, url: str) -> None:
         check_url(url)
+        if self.hosts:
+            try:
+                host = parse_url(url).host or ""  # the host urllib3 will connect to
+            except LocationParseError:
+                raise FetchError(f"地址无效：{_short(url)}") from None
+            if not host_matches(host, self.hosts):
+                raise FetchError(f"主机不在 {DOWNLOAD_HOSTS} 中：{_short(url)}")
+
+    def _send(
+        self, session: requests.Session, url: str, params: dict[str, Any] | None
+    ) -> requests.Response:
+        """One request, retried on timeouts, failed connections and 429/5xx answers."""
         last: FetchError | None = None
         for attempt in range(self.retries + 1):
             if attempt:
                 time.sleep(self.backoff * 2 ** (attempt - 1))
             try:
-                response = requests.get(
+                response = session.get(
                     url,
                     params=params,
                     timeout=self.timeout,
                     stream=True,
                     headers={"User-Agent": USER_AGENT},
-                    allow_redirects=True,
+                    allow_redirects=False,
                 )
+            except RefusedAddress as exc:
+                raise FetchError(exc.message) from None
             except requests.Timeout:
                 last = FetchError(f"连接超时（{self.timeout:g} 秒）：{_short(url)}")
                 continue

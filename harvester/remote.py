@@ -2,9 +2,10 @@
 local file, turning distributions into remote ``FileRecord``s, and downloading those into a
 staging folder of their own when the catalog asks for them.
 
-Only http(s) distributions are ever downloaded, always through ``HttpClient``; everything else a
-catalog lists (landing pages, APIs, local or relative paths, hosts outside ``download_hosts``) is
-kept with the entry under ``未下载资源`` instead.
+Only http(s) distributions are ever downloaded, always through the kind's ``HttpClient`` (which
+refuses internal addresses other than the source's own origin, and checks ``download_hosts``
+again on every redirect); everything else a catalog lists (landing pages, APIs, local or relative
+paths, hosts outside ``download_hosts``) is kept with the entry under ``未下载资源`` instead.
 """
 
 from __future__ import annotations
@@ -25,12 +26,12 @@ from datasets.errors import SourceError, ValidationError
 from datasets.records import FileRecord, HarvestRecord
 from datasets.runtime import Runtime
 
+from .addresses import host_matches
 from .base import SourceConfig, SourceKind
-from .http import FetchError, HttpClient, is_url
+from .http import DOWNLOAD_HOSTS, FetchError, HttpClient, is_url
 from .remote_formats import file_format, looks_like_file
 
 NOT_DOWNLOADED = "未下载资源"
-DOWNLOAD_HOSTS = "download_hosts"
 PROVIDER = "provider"  # the department to record when an entry names no publisher
 MAX_UNNORMALISED = 500  # characters kept of one value the catalog could not map
 MAX_LISTED = 50  # distributions listed under 未下载资源
@@ -61,14 +62,12 @@ class Document:
     base: str  # what relative references resolve against: the URL or the file's URI
 
 
-def read_document(rt: Runtime, location: str, *, what: str) -> Document:
-    """The bytes of a catalog at a URL or a local path; ``SourceError`` with one line if it
-    cannot be read."""
-    limit = min(rt.settings.max_file_bytes, 256 << 20)
+def read_document(client: HttpClient, location: str, *, what: str) -> Document:
+    """The bytes of a catalog at a URL (read with the source's ``client``) or a local path;
+    ``SourceError`` with one line if it cannot be read."""
+    limit = min(client.max_bytes, 256 << 20)
     if is_url(location):
-        body, content_type = HttpClient.from_settings(rt.settings).get_bytes(
-            location, max_bytes=limit
-        )
+        body, content_type = client.get_bytes(location, max_bytes=limit)
         return Document(body, content_type.split(";")[0].strip().lower(), location, location)
     path = Path(location)
     try:
@@ -171,10 +170,7 @@ def parse_hosts(value: str | None) -> tuple[str, ...]:
 
 
 def host_allowed(url: str, hosts: tuple[str, ...]) -> bool:
-    if not hosts:
-        return True
-    host = (urlsplit(url).hostname or "").lower()
-    return any(host == h or (h.startswith(".") and host.endswith(h)) for h in hosts)
+    return not hosts or host_matches(urlsplit(url).hostname or "", hosts)
 
 
 def check_download_hosts(config: dict[str, str]) -> dict[str, str]:
@@ -277,9 +273,10 @@ def _unique(name: str, taken: set[str], url: str) -> str:
 class Downloads:
     """Downloads of one harvest job, in a folder of their own under staging."""
 
-    def __init__(self, rt: Runtime, kind: str) -> None:
+    def __init__(self, rt: Runtime, kind: str, client: HttpClient) -> None:
         self.rt = rt
         self.kind = kind
+        self.client = client
         self._folder: Path | None = None
 
     @property
@@ -305,7 +302,6 @@ class Downloads:
         """The record with every remote file downloaded; ``ValidationError`` naming the file
         and the reason when one cannot be (the object errors, the job goes on). A download that
         turns out to be a web page is dropped and listed under 未下载资源."""
-        client = HttpClient.from_settings(self.rt.settings)
         done: list[Path] = []
         files: list[FileRecord] = []
         pages: list[str] = []
@@ -319,7 +315,7 @@ class Downloads:
                         f"资源 {f.name} 不是 http/https 地址，无法下载", {"files": [f.name]}
                     )
                 try:
-                    path = client.download(f.source_url, self.folder, suffix=f".{f.format}")
+                    path = self.client.download(f.source_url, self.folder, suffix=f".{f.format}")
                 except FetchError as exc:
                     raise ValidationError(
                         f"资源 {f.name} 下载失败：{exc.message}", {"files": [f.name]}
@@ -374,8 +370,8 @@ class RemoteCatalogKind(SourceKind):
 
     def __init__(self, source: SourceConfig, rt: Runtime) -> None:
         super().__init__(source, rt)
-        self._downloads = Downloads(rt, self.kind)
         self._hosts = parse_hosts(source.config.get(DOWNLOAD_HOSTS))
+        self._downloads = Downloads(rt, self.kind, self.http.only_hosts(self._hosts))
 
     @classmethod
     def check_location(cls, location: str) -> str:

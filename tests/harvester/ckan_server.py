@@ -91,6 +91,7 @@ class CkanServer:
         self.ignore_start = False
         self.ignore_fl = False
         self.refuse_sort_by_id = False  # answer 409 to sort=id asc (as our own portal does)
+        self.redirects: dict[str, str] = {}  # request path → URL it redirects to (302)
         self._stop = threading.Event()
         handler = type("Handler", (_Handler,), {"ckan": self})
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
@@ -225,7 +226,12 @@ class _Handler(BaseHTTPRequestHandler):
         self.ckan.hits[parts.path] += 1
         params = {k: v[-1] for k, v in parse_qs(parts.query).items()}
         try:
-            if parts.path.startswith("/api/3/action/"):
+            if parts.path in self.ckan.redirects:
+                self.send_response(302)
+                self.send_header("Location", self.ckan.redirects[parts.path])
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+            elif parts.path.startswith("/api/3/action/"):
                 self._api(parts.path.rsplit("/", 1)[-1], params)
             elif parts.path.startswith("/files/"):
                 self._file(parts.path.removeprefix("/files/"))

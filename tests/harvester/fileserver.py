@@ -5,8 +5,9 @@ SQLite commits there cost no disk flush, which keeps harvest tests of many objec
 
 ``FileServer(folder)`` serves ``folder`` on a free loopback port from a daemon thread and keeps
 the path of every request it answered (``requests``), so tests can assert what was (and was
-not) downloaded. ``block_outside_hosts(monkeypatch)`` makes every name lookup other than the
-loopback address fail and records it: a test that tried to reach the Internet shows up there.
+not) downloaded; ``redirects`` maps a path to the URL it redirects to (302).
+``block_outside_hosts(monkeypatch)`` makes every name lookup other than the loopback address
+fail and records it: a test that tried to reach the Internet shows up there.
 """
 
 from __future__ import annotations
@@ -47,6 +48,13 @@ class _Handler(SimpleHTTPRequestHandler):
         path = urlsplit(self.path).path
         with self.state.lock:
             self.state.requests.append(path)
+        target = self.state.redirects.get(path)
+        if target is not None:
+            self.send_response(302)
+            self.send_header("Location", target)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         status = self.state.statuses.get(path)
         if status is not None:
             self.send_error(status)
@@ -63,6 +71,7 @@ class FileServer:
         root.mkdir(parents=True, exist_ok=True)
         self.requests: list[str] = []
         self.statuses: dict[str, int] = {}  # path → status answered instead of the file
+        self.redirects: dict[str, str] = {}  # path → URL it redirects to
         self.lock = threading.Lock()
         handler = partial(_Handler, server_state=self, directory=str(root))
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)

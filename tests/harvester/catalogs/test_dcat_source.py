@@ -462,6 +462,7 @@ def test_formats_pages_and_licences_of_distributions():
 def test_download_folders_left_by_a_killed_harvester_are_removed(rt):
     import os
 
+    from harvester.http import HttpClient
     from harvester.remote import Downloads
 
     old = rt.paths.staging / "dcat-abandoned"
@@ -470,7 +471,7 @@ def test_download_folders_left_by_a_killed_harvester_are_removed(rt):
     os.utime(old, (0, 0))
     recent = rt.paths.staging / "dcat-running"
     recent.mkdir()
-    downloads = Downloads(rt, "dcat")
+    downloads = Downloads(rt, "dcat", HttpClient.for_source(None, rt.settings))
     folder = downloads.folder
     assert not old.exists() and recent.exists() and folder.is_dir()
     downloads.close()
