@@ -4,31 +4,51 @@ objections and suggestions (the services are in ``datasets.workflows.requests`` 
 
 Submissions are open to anyone, with or without an API key or a session: an API call that
 carries no credentials at all is not subject to the CSRF check (``portal.auth.load_actor``), as
-there is no account a forged request could borrow.
+there is no account a forged request could borrow. The answer (201) carries the case's access
+code (``access_code``), given this once. A case is read by its participants (with their key or
+session) or with its code in the ``X-Access-Code`` header — a header, so that the code stays out
+of URLs and access logs; anyone else gets 404, the same as for a case that does not exist.
+Answers about a case are never cached.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from flask import jsonify
+from flask import Response, jsonify, request
 
 from datasets.workflows import feedback, requests
 
-from .api_v1 import bp, created, payload, service
+from .api_v1 import bp, payload, service
+from .errors import no_store
 from .openapi import EXTRA_PATHS, KEY, OPTIONAL_KEY, answers, json_body, operation, path_id
+
+CODE_HEADER = "X-Access-Code"
+
+
+def _submitted(func: Callable[..., dict[str, Any]]) -> tuple[Response, int]:
+    """201 with the new case and its access code, never cached."""
+    return no_store(jsonify(service(func)(payload()))), 201
+
+
+def _shown(func: Callable[..., dict[str, Any]], case_id: str) -> Response:
+    """One case for a participant or the holder of the code in the ``X-Access-Code`` header."""
+    code = request.headers.get(CODE_HEADER) or None
+    return no_store(jsonify(service(func)(case_id, code=code)))
+
 
 # -- requests to open data (开放需求) and opening assessments (开放评估) -------------------------
 
 
 @bp.post("/opening-requests")
 def opening_request_submit():  # type: ignore[no-untyped-def]
-    return created(service(requests.submit_request)(payload()))
+    return _submitted(requests.submit_request)
 
 
 @bp.get("/opening-requests/<request_id>")
 def opening_request_show(request_id: str):  # type: ignore[no-untyped-def]
-    return jsonify(service(requests.get_request)(request_id))
+    return _shown(requests.get_request, request_id)
 
 
 @bp.post("/opening-requests/<request_id>/reply")
@@ -38,7 +58,7 @@ def opening_request_reply(request_id: str):  # type: ignore[no-untyped-def]
 
 @bp.get("/assessments/<assessment_id>")
 def assessment_show(assessment_id: str):  # type: ignore[no-untyped-def]
-    return jsonify(service(requests.get_assessment)(assessment_id))
+    return _shown(requests.get_assessment, assessment_id)
 
 
 @bp.post("/assessments/<assessment_id>/complete")
@@ -51,12 +71,12 @@ def assessment_complete(assessment_id: str):  # type: ignore[no-untyped-def]
 
 @bp.post("/error-reports")
 def error_report_submit():  # type: ignore[no-untyped-def]
-    return created(service(feedback.submit_error_report)(payload()))
+    return _submitted(feedback.submit_error_report)
 
 
 @bp.get("/error-reports/<report_id>")
 def error_report_show(report_id: str):  # type: ignore[no-untyped-def]
-    return jsonify(service(feedback.get_error_report)(report_id))
+    return _shown(feedback.get_error_report, report_id)
 
 
 @bp.post("/error-reports/<report_id>/reply")
@@ -69,12 +89,12 @@ def error_report_reply(report_id: str):  # type: ignore[no-untyped-def]
 
 @bp.post("/rights-objections")
 def rights_objection_submit():  # type: ignore[no-untyped-def]
-    return created(service(feedback.submit_rights_objection)(payload()))
+    return _submitted(feedback.submit_rights_objection)
 
 
 @bp.get("/rights-objections/<objection_id>")
 def rights_objection_show(objection_id: str):  # type: ignore[no-untyped-def]
-    return jsonify(service(feedback.get_rights_objection)(objection_id))
+    return _shown(feedback.get_rights_objection, objection_id)
 
 
 @bp.post("/rights-objections/<objection_id>/decision")
@@ -87,12 +107,12 @@ def rights_objection_decide(objection_id: str):  # type: ignore[no-untyped-def]
 
 @bp.post("/suggestions")
 def suggestion_submit():  # type: ignore[no-untyped-def]
-    return created(service(feedback.submit_suggestion)(payload()))
+    return _submitted(feedback.submit_suggestion)
 
 
 @bp.get("/suggestions/<suggestion_id>")
 def suggestion_show(suggestion_id: str):  # type: ignore[no-untyped-def]
-    return jsonify(service(feedback.get_suggestion)(suggestion_id))
+    return _shown(feedback.get_suggestion, suggestion_id)
 
 
 @bp.post("/suggestions/<suggestion_id>/reply")
@@ -131,18 +151,32 @@ def text_field(description: str, limit: int = 4000) -> dict[str, Any]:
 def _paths() -> dict[str, Any]:
     """The routes of this module, for /api/v1/openapi.json."""
     views = (
-        "the requester and the department see everything, anyone else the public view "
-        "(no contact details, no requester)"
+        "for its participants (the signed-in requester, the department's reviewers, the "
+        "bureau, the operators) or with its access code in the `X-Access-Code` header; 404 "
+        "for anyone else, the same as for an unknown id. The public record of a decided case "
+        "is in GET /api/v1/transparency/decisions"
     )
-    submit = answers("Case", "Created: id, reference, status, received_on, due_on", 400)
+    submit = answers(
+        "Case",
+        "Created: id, reference, status, received_on, due_on and `access_code`, the code that "
+        "opens the case without an account (given only in this answer; keep it)",
+        400,
+    )
     step = answers("Case", "The case after the step", 400, 401, 403, 404, 409)
     show = answers("Case", "The case", 404)
+    code = {
+        "name": CODE_HEADER,
+        "in": "header",
+        "required": False,
+        "description": "The case's access code (查询码), as given when it was submitted",
+        "schema": {"type": "string", "examples": ["7K2M-Q9XD-4HNP-B0TR-WZ35"]},
+    }
 
     def show_op(what: str, tag: str, param: list[dict[str, Any]]) -> dict[str, Any]:
         return operation(
-            f"One {what} by id or reference number: {views}",
+            f"One {what} by id or reference number, {views}",
             tag=tag,
-            params=param,
+            params=[*param, code],
             answer=show,
             security=OPTIONAL_KEY,
         )
@@ -199,7 +233,11 @@ def _paths() -> dict[str, Any]:
                 security=KEY,
             )
         },
-        "/api/v1/assessments/{assessment_id}": {"get": show_op("assessment", "开放评估", ass)},
+        "/api/v1/assessments/{assessment_id}": {
+            "get": show_op(
+                "assessment (opened by the portal: it has no access code)", "开放评估", ass
+            )
+        },
         "/api/v1/assessments/{assessment_id}/complete": {
             "post": operation(
                 "The department completes a mandatory opening assessment",

@@ -131,6 +131,17 @@ SCHEMAS: dict[str, Any] = {
             "decided_on": {"type": ["string", "null"], "format": "date"},
             "decided_on_time": {"type": ["boolean", "null"]},
             "history": {"type": "array", "items": {"type": "object"}},
+            "access": {
+                "enum": ["participant", "code"],
+                "description": "How the caller sees the case (requests, error reports, rights "
+                "objections, suggestions, assessments): as a participant, or with its access code",
+            },
+            "access_code": {
+                "type": "string",
+                "description": "Only in the answer to a public submission: the code that opens "
+                "the case without an account (X-Access-Code, or reference + code at "
+                "/services/lookup); stored only as its SHA-256, so it is never shown again",
+            },
         },
     },
     "ApplicationInput": {

@@ -2,9 +2,18 @@
 objections and suggestions, and the /services page listing the public services.
 
 Each form calls the same service as the JSON API (``datasets.workflows.requests`` and
-``feedback``). A submission redirects to the case's page (POST/redirect/GET), which everyone may
-open by id or reference number: the public see the status, dates and reply; the requester and
-the department see everything, and the department's reviewers find their reply form there.
+``feedback``). A case's page opens only to its participants (the signed-in requester, the
+department's reviewers, who find their reply form there, the bureau, the operators) and to whoever
+holds its access code (查询码); everyone else gets the same 404 as for a reference that does not
+exist. What the public sees of a case is its record at /transparency.
+
+The code never travels in a URL (where it would land in access logs and Referer headers): a
+submission keeps the code in the session and redirects to the case's page (POST/redirect/GET),
+which shows it once, prominently; later, ``/services/lookup`` takes the reference and the code in
+a POSTed form (with its CSRF token), keeps the code in the session and redirects to the page.
+The session remembers the codes of the last few cases opened this way, until the browser is
+closed or the visitor leaves them (``/services/forget``).
+
 Refused input re-renders the form with the message per field (400); a step the case's state
 forbids re-renders the page (409).
 """
@@ -14,10 +23,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 
 from datasets.errors import Conflict, NotFound, ValidationError
-from datasets.workflows import feedback, requests
+from datasets.workflows import case_access, feedback, requests
 from datasets.workflows.machine import MACHINES
 
 from .app import get_runtime
@@ -63,7 +72,28 @@ def _url(kind: str, case_id: str) -> str:
     return f"/services/{kind.replace('_', '-')}/{case_id}"
 
 
-# -- the services page and looking up a reference number -----------------------------------------
+# -- the codes this browser holds --------------------------------------------------------------
+
+_CODES = "case_codes"  # [{"id", "reference", "code"}], newest last
+_RECEIPT = "case_receipt"  # the id of the case just submitted: its page shows the code once
+REMEMBERED = 5
+
+
+def _remember(case_id: str, reference: str, code: str) -> None:
+    kept = [e for e in session.get(_CODES, []) if e.get("id") != case_id]
+    session[_CODES] = [*kept, {"id": case_id, "reference": reference, "code": code}][-REMEMBERED:]
+
+
+def _remembered(case_id: str) -> dict[str, str] | None:
+    """The code this browser holds for a case named by id or reference number."""
+    wanted = case_id.strip().upper()
+    for entry in session.get(_CODES, []):
+        if wanted in (str(entry.get("id")).upper(), entry.get("reference")):
+            return entry
+    return None
+
+
+# -- the services page and looking up a case ---------------------------------------------------
 
 
 @bp.get("/services")
@@ -71,18 +101,38 @@ def index():  # type: ignore[no-untyped-def]
     return render_template(
         "services/request_services.html",
         services=requests.public_services(get_runtime()),
-        reference=request.args.get("reference", ""),
+        reference=request.args.get("reference", "")[:40],
     )
 
 
-@bp.get("/services/lookup")
+@bp.route("/services/lookup", methods=["GET", "POST"])
+@limiter.limit("20 per minute", methods=["POST"])
 def lookup():  # type: ignore[no-untyped-def]
-    """Find a case by its reference number (受理编号) and go to its page."""
-    reference = request.args.get("reference", "").strip().upper()
-    kind = requests.kind_of_reference(reference)
-    if kind is None:
-        raise NotFound(f"未找到受理编号 {reference[:40]}")
-    return redirect(_url(kind, reference), 303)
+    """Open a case with its reference number (受理编号) and access code (查询码)."""
+    reference = request.values.get("reference", "").strip()[:40]
+    error = None
+    if request.method == "POST":
+        rt, actor = _rt_actor()
+        code = request.form.get("code", "")
+        try:
+            found = case_access.locate(rt, actor, reference, code)
+        except NotFound as exc:
+            error = exc.message
+        else:
+            if found["access"] == case_access.CODE:
+                _remember(found["id"], found["reference"], found["code"])
+            return redirect(_url(found["kind"], found["id"]), 303)
+    html = render_template("services/lookup.html", reference=reference, error=error)
+    return html, 404 if error else 200
+
+
+@bp.post("/services/forget")
+def forget():  # type: ignore[no-untyped-def]
+    """Leave the cases opened with their codes on this browser (a shared computer)."""
+    session.pop(_CODES, None)
+    session.pop(_RECEIPT, None)
+    flash("已退出查看。再次查看时，请输入受理编号和查询码。", "notice")
+    return redirect(url_for("services_public.index"), 303)
 
 
 # -- the submission forms --------------------------------------------------------------------------
@@ -153,9 +203,11 @@ def _form(kind: str):  # type: ignore[no-untyped-def]
         else:
             flash(
                 f"{notice}。受理编号 {result['reference']}，受理日期 {result['received_on']}，"
-                f"答复期限 {_due_text(result)}。请记下受理编号，凭它查询办理进度。",
+                f"答复期限 {_due_text(result)}。",
                 "notice",
             )
+            _remember(result["id"], result["reference"], result["access_code"])
+            session[_RECEIPT] = result["id"]
             return redirect(_url(kind, result["id"]), 303)
     html = render_template(
         template,
@@ -248,10 +300,15 @@ _TEMPLATES = {
 
 def _case_page(kind: str, case_id: str, *, error: ValidationError | Conflict | None = None):  # type: ignore[no-untyped-def]
     rt, actor = _rt_actor()
-    case = requests.view_case(rt, actor, case_id, kind)
+    held = _remembered(case_id)
+    case = requests.view_case(rt, actor, case_id, kind, code=held["code"] if held else None)
+    fresh = held is not None and session.get(_RECEIPT) == case["id"]
+    if fresh:
+        session.pop(_RECEIPT)
     html = render_template(
         _TEMPLATES[kind],
         case=case,
+        code=held["code"] if fresh else None,
         step=_STEPS[kind][0],
         choices=feedback.reply_choices(),
         error=error,

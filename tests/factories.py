@@ -198,3 +198,11 @@ def services_catalog(rt: Any, folder: Path) -> dict[str, str]:
         "health": names["江州市卫生健康委员会"],
         "transport": names["江州市交通运输局"],
     }
+
+
+def id_number(region: str = "320102", birth: str = "19880214", sequence: str = "357") -> str:
+    """A checksum-valid 18-digit 身份证号 (GB 11643: weights 2**(17-i) mod 11, check 10 → X)."""
+    first17 = region + birth + sequence
+    assert len(first17) == 17 and first17.isdigit()
+    total = sum(int(d) * (2 ** (17 - i) % 11) for i, d in enumerate(first17))
+    return first17 + "10X98765432"[total % 11]

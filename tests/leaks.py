@@ -1,10 +1,15 @@
 """The leak invariant, as a crawler: every public channel is visited and searched for raw
 personal values of data the public may not have (conditional, excluded, quarantined, or the
-originals of de-identified data).
+originals of de-identified data), and of the public services' cases.
 
 Secrets are read from the stored originals: every cell of every column the scanner marked as
 personal, and every identifier (ID, phone, card, e-mail) inside such cells. Values that also
-stand in plainly public files are not secrets.
+stand in plainly public files are not secrets. Of the cases (``case_secrets``): the requesters'
+contact details and what they wrote, and every identifier inside the departments' replies.
+
+The crawler also opens every case of the database by reference number and by id, as an
+anonymous visitor, and fails unless each answer is a 404 (or, for applications and objections,
+which need an account, the way to sign in).
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from sqlalchemy.orm import selectinload
 
 from datasets.intake import scan_report
 from datasets.masking import default_rules
-from datasets.models import Dataset, Organization, Resource
+from datasets.models import Case, Dataset, Organization, Resource
 from datasets.pii import patterns
 from datasets.runtime import Runtime
 
@@ -86,8 +91,89 @@ def secret_values(rt: Runtime) -> set[str]:
     return secrets - ordinary
 
 
+# the case kinds served by the public-services pages and API: hidden from non-participants (404)
+CASE_PAGES = {
+    "opening_request": ("/services/opening-request/", "/api/v1/opening-requests/"),
+    "assessment": ("/services/assessment/", "/api/v1/assessments/"),
+    "error_report": ("/services/error-report/", "/api/v1/error-reports/"),
+    "rights_objection": ("/services/rights-objection/", "/api/v1/rights-objections/"),
+    "suggestion": ("/services/suggestion/", "/api/v1/suggestions/"),
+}
+# applications and objections (复核) need an account: the way to sign in, never the case
+ACCOUNT_PAGES = {
+    "application": ("/services/application/", "/api/v1/applications/"),
+    "objection": ("/services/objection/", "/api/v1/objections/"),
+}
+# what requesters write (requests, error reports, objections, suggestions, applications)
+REQUESTER_TEXT = (
+    "description",
+    "reason",
+    "claim",
+    "rights_basis",
+    "content",
+    "location",
+    "purpose",
+    "scenario",
+    "security_measures",
+    "correction_reply",
+)
+
+
+def case_secrets(rt: Runtime) -> set[str]:
+    """What no public channel may show of the cases: the requesters' contact details and the
+    text they wrote (as a whole), and every identifier inside the replies."""
+    secrets: set[str] = set()
+    with rt.reader() as session:
+        cases = session.scalars(select(Case)).all()
+        for case in cases:
+            values = [str(v) for v in (case.contact or {}).values()]
+            values += [str((case.body or {}).get(key) or "") for key in REQUESTER_TEXT]
+            secrets.update(v.strip() for v in values if len(v.strip()) >= 4)
+            for finder in FINDERS:
+                reply = case.reply or ""
+                secrets.update(reply[a:b] for a, b in finder(reply))
+    return secrets
+
+
+def _case_urls(client, rt: Runtime) -> list[str]:  # type: ignore[no-untyped-def]
+    """Every case of the database by reference number and by id, as this (anonymous) client
+    sees them: fails unless each is a 404 (the way to sign in for applications and objections)."""
+    with rt.reader() as session:
+        cases = session.execute(select(Case.kind, Case.id, Case.reference)).all()
+    urls, shown = [], []
+    for kind, case_id, reference in cases:
+        hidden = kind in CASE_PAGES
+        for prefix in CASE_PAGES.get(kind) or ACCOUNT_PAGES[kind]:
+            for key in (reference, case_id):
+                url = prefix + key
+                status = client.get(url).status_code
+                if status != 404 and (hidden or status not in (302, 401)):
+                    shown.append(f"{url}: {status}")
+                urls.append(url)
+    assert not shown, f"case pages open to an anonymous visitor: {shown}"
+    return urls
+
+
+def _transparency_urls(client) -> list[str]:  # type: ignore[no-untyped-def]
+    """The public transparency pages: every page of the log, in HTML and JSON, and the rest."""
+    count = client.get("/api/v1/transparency/decisions?per_page=100").get_json()["count"]
+    urls = [
+        "/services",
+        "/transparency/stats",
+        "/transparency/open-list.csv",
+        "/api/v1/transparency/stats",
+    ]
+    urls += [f"/transparency?page={n}" for n in range(1, -(-count // 20) + 2)]
+    urls += [
+        f"/api/v1/transparency/decisions?per_page=100&page={n}"
+        for n in range(1, -(-count // 100) + 2)
+    ]
+    return urls
+
+
 def crawl(client, rt: Runtime) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    """Every public page, API answer and file, as text, keyed by URL."""
+    """Every public page, API answer and file, as text, keyed by URL; every case page must
+    answer an anonymous visitor 404 (see ``_case_urls``)."""
     with rt.reader() as session:
         datasets = session.scalars(select(Dataset).options(selectinload(Dataset.resources))).all()
         orgs = session.scalars(select(Organization.name)).all()
@@ -103,6 +189,8 @@ def crawl(client, rt: Runtime) -> dict[str, str]:  # type: ignore[no-untyped-def
         "/api/3/action/package_list",
         "/api/3/action/organization_list?all_fields=true",
         "/api/3/action/status_show",
+        *_transparency_urls(client),
+        *_case_urls(client, rt),
     ]
     search = client.get("/api/3/action/package_search?rows=0").get_json()["result"]
     for field, facet in search["search_facets"].items():

@@ -267,6 +267,9 @@ def is_handler(actor: Actor, case: Case) -> bool:
 
 
 def can_view(actor: Actor, case: Case) -> bool:
+    """Whether ``actor`` is a participant of the case: its signed-in requester, a reviewer of its
+    department (or the bureau for its own cases), a bureau officer or an operator. Anyone else
+    reaches a public-service case only with its access code (``case_access``)."""
     if actor.is_anonymous:
         return False
     return (
@@ -358,9 +361,10 @@ def history(session: Session, case: Case, *, public: bool = False) -> list[dict[
     return out
 
 
-def public_case_dict(session: Session, case: Case, *, today: date | None = None) -> dict[str, Any]:
-    """What anyone may see of a case: reference, subject, dates, status and the public reply;
-    no requester, no contact details, nothing the requester wrote, no names of staff."""
+def _summary(session: Session, case: Case, *, today: date | None = None) -> dict[str, Any]:
+    """The part of a case every view starts with: reference, subject, dates, status and the
+    reply as written. Not for the public: what anyone may see of a case is its record on the
+    transparency log (``transparency.public_case``, reply through ``redaction.public_reply``)."""
     machine = MACHINES[case.kind]
     today = today or shanghai_date(now_utc())
     dataset = session.get(Dataset, case.dataset_id) if case.dataset_id else None
@@ -392,11 +396,11 @@ def public_case_dict(session: Session, case: Case, *, today: date | None = None)
 
 
 def case_dict(session: Session, case: Case, *, today: date | None = None) -> dict[str, Any]:
-    """Everything of a case, for its requester and its handlers: the public part plus the
-    requester, the contact details, what was asked and who acted."""
+    """Everything of a case, for its participants and the holder of its access code: the
+    summary plus the requester, the contact details, what was asked and who acted."""
     requester = session.get(User, case.requester_id) if case.requester_id else None
     return {
-        **public_case_dict(session, case, today=today),
+        **_summary(session, case, today=today),
         "requester": (requester.company_name or requester.display_name or requester.name)
         if requester
         else (case.contact or {}).get("name"),

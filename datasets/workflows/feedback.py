@@ -36,11 +36,11 @@ from .requests import (
     CONCLUSIONS,
     MAX_TITLE,
     REFUSAL_RULES,
-    case_view,
     clean_contact,
     find_department,
     full_dict,
     load_for_handler,
+    receipt,
     requester_key,
     require_object,
     view_case,
@@ -107,11 +107,13 @@ def submit_error_report(rt: Runtime, actor: Actor, payload: Any) -> dict[str, An
             link=case_link(case),
             case=case,
         )
-        return case_view(session, actor, case)
+        return receipt(session, actor, case)
 
 
-def get_error_report(rt: Runtime, actor: Actor, report_id: str) -> dict[str, Any]:
-    return view_case(rt, actor, report_id, ERROR_REPORT.kind)
+def get_error_report(
+    rt: Runtime, actor: Actor, report_id: str, *, code: str | None = None
+) -> dict[str, Any]:
+    return view_case(rt, actor, report_id, ERROR_REPORT.kind, code=code)
 
 
 def reply_error_report(rt: Runtime, actor: Actor, report_id: str, payload: Any) -> dict[str, Any]:
@@ -179,11 +181,13 @@ def submit_rights_objection(rt: Runtime, actor: Actor, payload: Any) -> dict[str
             link=case_link(case),
             case=case,
         )
-        return case_view(session, actor, case)
+        return receipt(session, actor, case)
 
 
-def get_rights_objection(rt: Runtime, actor: Actor, objection_id: str) -> dict[str, Any]:
-    return view_case(rt, actor, objection_id, RIGHTS_OBJECTION.kind)
+def get_rights_objection(
+    rt: Runtime, actor: Actor, objection_id: str, *, code: str | None = None
+) -> dict[str, Any]:
+    return view_case(rt, actor, objection_id, RIGHTS_OBJECTION.kind, code=code)
 
 
 def _check_withdrawable(session: Session, dataset: Dataset, basis: str) -> None:
@@ -336,11 +340,13 @@ def submit_suggestion(rt: Runtime, actor: Actor, payload: Any) -> dict[str, Any]
             link=case_link(case),
             case=case,
         )
-        return case_view(session, actor, case)
+        return receipt(session, actor, case)
 
 
-def get_suggestion(rt: Runtime, actor: Actor, suggestion_id: str) -> dict[str, Any]:
-    return view_case(rt, actor, suggestion_id, SUGGESTION.kind)
+def get_suggestion(
+    rt: Runtime, actor: Actor, suggestion_id: str, *, code: str | None = None
+) -> dict[str, Any]:
+    return view_case(rt, actor, suggestion_id, SUGGESTION.kind, code=code)
 
 
 def reply_suggestion(rt: Runtime, actor: Actor, suggestion_id: str, payload: Any) -> dict[str, Any]:

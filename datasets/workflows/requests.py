@@ -9,7 +9,9 @@ the portal opens one mandatory opening assessment for its department (``days_ass
 tells the department and the supervising bureau.
 
 This module also holds what the public submissions share (contact details, the requester key,
-finding datasets and departments, the public view of a case); ``feedback`` uses them too.
+finding datasets and departments, the view of a case and the receipt with its access code);
+``feedback`` uses them too. A case is seen only by its participants and by whoever holds its
+access code (``case_access``); the public sees its record on the transparency log.
 """
 
 from __future__ import annotations
@@ -26,15 +28,17 @@ from sqlalchemy.orm import Session
 
 from ..access import Actor
 from ..accounts import email_problem, phone_problem
-from ..errors import ValidationError, raise_problems
+from ..errors import NotFound, ValidationError, raise_problems
 from ..models import Case, Dataset, Organization, User
 from ..openness import CLOSED, CONDITIONAL, RULES_BY_CODE, STATE_SECRET, UNCONDITIONAL
 from ..runtime import Runtime
 from ..workdays import calendar_for, shanghai_date
+from . import case_access as ca
 from . import cases as c
 from .cases import Problems, find_dataset, problem, text_field
-from .machine import ASSESSMENT, DEPARTMENT, MACHINES, OPENING_REQUEST, SYSTEM
+from .machine import ASSESSMENT, DEPARTMENT, OPENING_REQUEST, SYSTEM
 from .notices import case_link, notify_bureau, notify_department, notify_requester
+from .redaction import public_reply
 
 MAX_TITLE = 200
 MAX_NAME = 100
@@ -159,12 +163,12 @@ def _months_before(at: datetime, months: int) -> datetime:
     return at.replace(year=year, month=month, day=min(at.day, monthrange(year, month)[1]))
 
 
-# -- the views of a case ------------------------------------------------------------------------
+# -- the view of a case ---------------------------------------------------------------------------
 
 
-def _public_body(case: Case) -> dict[str, Any]:
-    """What of a case's own fields the public may see, per kind: what was asked about and the
-    department's answer, never the requester's words about themselves."""
+def _kind_fields(case: Case) -> dict[str, Any]:
+    """The fields of a case's body each kind shows at the top level: what was asked about and
+    the department's answer."""
     body = case.body or {}
     answer = body.get("answer") or {}
     if case.kind == OPENING_REQUEST.kind:
@@ -190,48 +194,48 @@ def _rule(case: Case) -> dict[str, Any] | None:
     return {"code": rule.code, "number": rule.number, "title": rule.title, "article": rule.article}
 
 
-def public_dict(session: Session, case: Case) -> dict[str, Any]:
-    """A case as anyone may see it: reference, dates, status and the public reply; no contact
-    details, no requester, no names of staff."""
-    out = c.public_case_dict(session, case)
-    out.update(_public_body(case))
-    out["reply"] = case.reply or None
-    out["rule"] = _rule(case)
-    out["history"] = c.history(session, case, public=True)
-    out["public"] = True
-    out["can_act"] = False
-    return out
-
-
-def full_dict(session: Session, actor: Actor, case: Case) -> dict[str, Any]:
+def full_dict(
+    session: Session, actor: Actor, case: Case, *, access: str = ca.PARTICIPANT
+) -> dict[str, Any]:
     """A case as its requester and its handlers see it: everything, with the contact details,
-    and whether the viewer may act on it now."""
+    how the caller came to see it (``access``: participant or code) and whether the caller may
+    act on it now. Only participants and holders of the case's code ever get it (``admit``);
+    what the public sees of a case is its record on the transparency log."""
     out = c.case_dict(session, case)
-    out.update(_public_body(case))
+    out.update(_kind_fields(case))
     out["rule"] = _rule(case)
-    out["public"] = False
-    out["can_act"] = c.is_handler(actor, case) and not out["closed"]
+    out["access"] = access
+    out["can_act"] = access == ca.PARTICIPANT and c.is_handler(actor, case) and not out["closed"]
     return out
 
 
-def case_view(session: Session, actor: Actor, case: Case) -> dict[str, Any]:
-    """The full view for those who may see the case, the public view for everyone else."""
-    return (
-        full_dict(session, actor, case) if c.can_view(actor, case) else public_dict(session, case)
-    )
+def receipt(session: Session, actor: Actor, case: Case) -> dict[str, Any]:
+    """The answer to a submission: the case with its new access code (``access_code``), which
+    is given this once and kept only as a hash."""
+    code = ca.issue_code(case)
+    access = ca.PARTICIPANT if c.can_view(actor, case) else ca.CODE
+    return {**full_dict(session, actor, case, access=access), "access_code": code}
 
 
-def view_case(rt: Runtime, actor: Actor, case_id: str, kind: str) -> dict[str, Any]:
-    """A case by id or reference number, as the caller may see it."""
+def view_case(
+    rt: Runtime, actor: Actor, case_id: str, kind: str, *, code: str | None = None
+) -> dict[str, Any]:
+    """A case by id or reference number, for a participant or the holder of its ``code``;
+    NotFound for everyone else, the same whether the case exists or not."""
     with rt.reader() as session:
-        return case_view(session, actor, c.load_case(session, case_id, kind))
+        case, access = ca.admit(session, actor, case_id, kind, code)
+        return full_dict(session, actor, case, access=access)
 
 
 def load_for_handler(session: Session, actor: Actor, case_id: str, kind: str) -> Case:
-    """The case, locked, if ``actor`` is a reviewer of its department (401/403/404 otherwise)."""
+    """The case, locked, if ``actor`` is a reviewer of its department (401/403/404 otherwise;
+    the 404 is the one an unknown case gets, so that no step tells whether a case exists)."""
     c.require_signed_in(actor)
-    case = c.load_case(session, case_id, kind, lock=True)
-    c.require(actor, case, DEPARTMENT)
+    try:
+        case = c.load_case(session, case_id, kind, lock=True)
+        c.require(actor, case, DEPARTMENT)
+    except NotFound:
+        raise ca.hidden(kind) from None
     return case
 
 
@@ -284,7 +288,7 @@ def submit_request(rt: Runtime, actor: Actor, payload: Any) -> dict[str, Any]:
             link=case_link(case),
             case=case,
         )
-        result = case_view(session, actor, case)
+        result = receipt(session, actor, case)
         if dataset is not None and dataset.openness in (CLOSED, CONDITIONAL):
             assessment = open_assessment_if_due(rt, session, dataset, trigger=case)
             if assessment is not None:
@@ -292,8 +296,10 @@ def submit_request(rt: Runtime, actor: Actor, payload: Any) -> dict[str, Any]:
         return result
 
 
-def get_request(rt: Runtime, actor: Actor, request_id: str) -> dict[str, Any]:
-    return view_case(rt, actor, request_id, OPENING_REQUEST.kind)
+def get_request(
+    rt: Runtime, actor: Actor, request_id: str, *, code: str | None = None
+) -> dict[str, Any]:
+    return view_case(rt, actor, request_id, OPENING_REQUEST.kind, code=code)
 
 
 def _answer(
@@ -454,8 +460,12 @@ def open_assessment_if_due(
     return assessment
 
 
-def get_assessment(rt: Runtime, actor: Actor, assessment_id: str) -> dict[str, Any]:
-    return view_case(rt, actor, assessment_id, ASSESSMENT.kind)
+def get_assessment(
+    rt: Runtime, actor: Actor, assessment_id: str, *, code: str | None = None
+) -> dict[str, Any]:
+    """Assessments are opened by the portal, not submitted, so they have no code: only their
+    participants (the department, the bureau, the operators) see them."""
+    return view_case(rt, actor, assessment_id, ASSESSMENT.kind, code=code)
 
 
 def complete_assessment(
@@ -482,10 +492,15 @@ def complete_assessment(
         c.transit(session, case, actor, "complete", "completed", conclusion=conclusion, note=reply)
         subject = f"开放评估 {case.reference} 已完成：{CONCLUSIONS[conclusion]}"
         notify_bureau(session, subject=subject, body=reply, link=case_link(case), case=case)
+        # the requesters behind it are not participants of the assessment: they read its reply
+        # as the public does, and their notice leads to their own request
+        public = public_reply(session, case)
         for request in session.scalars(
             select(Case).where(Case.id.in_(list(case.body.get("request_ids") or [])))
         ):
-            notify_requester(session, request, subject=subject, body=reply, link=case_link(case))
+            notify_requester(
+                session, request, subject=subject, body=public, link=case_link(request)
+            )
         return full_dict(session, actor, case)
 
 
@@ -588,11 +603,3 @@ def public_services(rt: Runtime) -> list[dict[str, Any]]:
             "path": "/services/suggestion/new",
         },
     ]
-
-
-PREFIXES = {m.prefix: kind for kind, m in MACHINES.items()}
-
-
-def kind_of_reference(reference: str) -> str | None:
-    """The kind of case a reference number such as ``XQ-20261122-0001`` belongs to."""
-    return PREFIXES.get((reference or "").strip().upper().split("-", 1)[0])

@@ -6,7 +6,7 @@ never who asked or what they wrote: no requester names, contacts or company name
 the requesters' free text (purpose, claims, reasons), which may hold personal data. Replies are
 the departments' own words, but they may quote the requester, so they are shown with the
 requester's known identifiers and anything shaped like a phone number, ID number, bank card or
-e-mail address blanked out.
+e-mail address blanked out (``redaction.public_reply``, the one blanking every public view uses).
 """
 
 from __future__ import annotations
@@ -25,20 +25,19 @@ from sqlalchemy.orm import Session
 from .. import openness as op
 from ..access import Actor
 from ..errors import LoginRequired, NotAuthorized, ValidationError
-from ..models import AuditEntry, Case, Dataset, Organization, Resource, User
-from ..pii import patterns
+from ..models import AuditEntry, Case, Dataset, Organization, Resource
 from ..quality import MACHINE_READABLE
 from ..runtime import Runtime
 from ..workdays import SHANGHAI, shanghai_date
 from . import cases as c
 from .feedback import RIGHTS_DECISIONS
 from .machine import MACHINES
+from .redaction import public_reply
 from .requests import CATEGORIES, CONCLUSIONS
 
 DATASET_PATH = "/dataset/{name}"
 MAX_PAGE = 100
 MAX_AUDIT_PAGE = 500
-REDACTED = "【已隐去】"
 UTF8_BOM = "\ufeff"
 
 # short public labels of outcomes (decisions and reply categories); the processes' own labels
@@ -99,55 +98,6 @@ def csv_lines(header: list[str], rows: Iterable[list[Any]]) -> Iterator[bytes]:
         buffer.truncate()
         writer.writerow([csv_cell(v) for v in row])
         yield buffer.getvalue().encode("utf-8")
-
-
-def _personal_spans(text: str) -> list[tuple[int, int]]:
-    finders = (
-        patterns.find_id18,
-        patterns.find_id15,
-        patterns.find_mobile,
-        patterns.find_landline,
-        patterns.find_bank_card,
-        patterns.find_email,
-    )
-    return [span for find in finders for span in find(text)]
-
-
-def redact(text: str, known: Iterable[str] = ()) -> str:
-    """``text`` with the given identifiers (the requester's name, contacts …) and anything shaped
-    like a personal identifier replaced by a marker."""
-    if not text:
-        return ""
-    for value in sorted({k.strip() for k in known if k and len(k.strip()) >= 2}, key=len)[::-1]:
-        text = text.replace(value, REDACTED)
-    spans = sorted(_personal_spans(text), reverse=True)
-    last = len(text) + 1
-    for start, end in spans:  # from the end, so earlier offsets stay valid
-        if end <= last:
-            text = text[:start] + REDACTED + text[end:]
-            last = start
-    return text
-
-
-def _requester_identifiers(session: Session, case: Case) -> list[str]:
-    known: list[str] = [str(v) for v in (case.contact or {}).values() if isinstance(v, str | int)]
-    if case.requester_id:
-        user = session.get(User, case.requester_id)
-        if user is not None:
-            known += [
-                v
-                for v in (
-                    user.name,
-                    user.display_name,
-                    user.company_name,
-                    user.legal_representative,
-                    user.credit_code,
-                    user.phone,
-                    user.email,
-                )
-                if v
-            ]
-    return known
 
 
 def outcome_label(case: Case) -> str:
@@ -212,7 +162,7 @@ def public_case(session: Session, case: Case, org: Organization | None, ds: Data
         "outcome_label": outcome_label(case),
         "rule_code": case.rule_code,
         "rule_title": rule_title(case.rule_code),
-        "reply": redact(case.reply or "", _requester_identifiers(session, case)),
+        "reply": public_reply(session, case),
         "open_by": promised_date(case) if case.outcome == "will_open" else None,
         "related_reference": body.get("application_reference"),
     }

@@ -26,7 +26,7 @@ from datasets.quality import refresh_quality
 from datasets.records import FileRecord, HarvestRecord, ProviderRecord
 from datasets.runtime import Runtime
 from datasets.workdays import shanghai_date
-from datasets.workflows import applications, objections, requests
+from datasets.workflows import applications, objections, redaction, requests
 from datasets.workflows import transparency as tr
 from datasets.workflows.cases import now_utc
 from datasets.workflows.overdue import flag_overdue
@@ -247,7 +247,7 @@ def test_the_log_shows_decisions_and_replies_but_no_personal_data(world):
     app3 = items[refs["app3"]]
     assert app3["rule_code"] == "unmet-condition" and app3["rule_title"] == "未满足已公布的开放条件"
     assert app3["outcome_label"].startswith("原决定已被复核撤销")
-    assert "不是医疗机构" in app3["reply"] and tr.REDACTED in app3["reply"]
+    assert "不是医疗机构" in app3["reply"] and redaction.REDACTED in app3["reply"]
 
     objection = items[refs["objection"]]
     assert objection["outcome"] == "overturned" and objection["outcome_label"] == "撤销原决定"
@@ -286,10 +286,10 @@ def test_the_log_filters_by_kind_and_department(world):
 
 def test_redaction_blanks_identifiers_and_known_names():
     text = "请张三拨打 13912345678 或发邮件至 zhang@example.com，身份证 110101199003074514。"
-    out = tr.redact(text, ["张三"])
+    out = redaction.redact(text, ["张三"])
     for gone in ("张三", "13912345678", "zhang@example.com", "110101199003074514"):
         assert gone not in out
-    assert out.startswith("请" + tr.REDACTED + "拨打")
+    assert out.startswith("请" + redaction.REDACTED + "拨打")
 
 
 # -- statistics --------------------------------------------------------------------------------

@@ -53,6 +53,24 @@ def _case_id(response) -> str:  # type: ignore[no-untyped-def]
     return response.location.rstrip("/").rsplit("/", 1)[-1]
 
 
+def _code(html: str) -> str:
+    """The access code a case page shows once, right after the submission."""
+    return re.search(r'class="access-code-value">([^<]+)<', html).group(1)
+
+
+def _lookup(client, reference, code):  # type: ignore[no-untyped-def]
+    """Open a case with the lookup form (reference + code, POSTed with its CSRF token)."""
+    form = client.get("/services/lookup").get_data(as_text=True)
+    return client.post(
+        "/services/lookup",
+        data={"reference": reference, "code": code, "csrf_token": _token(form)},
+    )
+
+
+def _public_log(env) -> str:  # type: ignore[no-untyped-def]
+    return env["app"].test_client().get("/transparency").get_data(as_text=True)
+
+
 def test_services_page_lists_the_services_with_deadlines_from_the_settings(env, tmp_path):
     page = env["app"].test_client().get("/services").get_data(as_text=True)
     for title in ("开放需求", "开放评估", "数据纠错", "权益异议", "意见建议"):
@@ -96,8 +114,14 @@ def test_anonymous_opening_request_then_the_department_replies_on_the_case_page(
         case = session.get(Case, case_id)
         reference, due = case.reference, str(case.due_on)
     assert reference in page and due in page and "已受理，待答复" in page
-    assert PHONE not in page and "张伟" not in page and "用于出租车行业研究" not in page
-    assert "答复开放需求" not in page  # no reply form for the public
+    code = _code(page)  # the submitter sees the code once, and what they wrote
+    assert PHONE in page and "用于出租车行业研究" in page
+    assert "答复开放需求" not in page  # no reply form for the requester
+    stranger = env["app"].test_client()
+    hidden = stranger.get(made.location)
+    assert hidden.status_code == 404
+    text = hidden.get_data(as_text=True)
+    assert PHONE not in text and "张伟" not in text and "用于出租车行业研究" not in text
 
     reviewer = _login(env, "reviewer1")
     handler_page = reviewer.get(f"/services/opening-request/{case_id}").get_data(as_text=True)
@@ -121,13 +145,17 @@ def test_anonymous_opening_request_then_the_department_replies_on_the_case_page(
         },
     )
     assert done.status_code == 303
-    public = anonymous.get(f"/services/opening-request/{reference}").get_data(as_text=True)
-    assert "与供应商的协议限制开放" in public and "agreement-ip" in public and "已答复" in public
-    assert PHONE not in public
-    # the reference number finds the page
-    found = anonymous.get(f"/services/lookup?reference={reference.lower()}")
-    assert found.status_code == 303 and found.location.endswith(f"/opening-request/{reference}")
-    assert anonymous.get("/services/lookup?reference=ZZ-1").status_code == 404
+    mine = anonymous.get(f"/services/opening-request/{reference}").get_data(as_text=True)
+    assert "与供应商的协议限制开放" in mine and "agreement-ip" in mine and "已答复" in mine
+    assert stranger.get(f"/services/opening-request/{reference}").status_code == 404
+    public = _public_log(env)
+    assert "与供应商的协议限制开放" in public and reference in public
+    assert PHONE not in public and "用于出租车行业研究" not in public
+    # the reference number and the code find the page, in another browser
+    found = _lookup(stranger, reference.lower(), code.lower())
+    assert found.status_code == 303 and found.location.endswith(f"/opening-request/{case_id}")
+    assert "与供应商的协议限制开放" in stranger.get(found.location).get_data(as_text=True)
+    assert _lookup(env["app"].test_client(), "ZZ-1", code).status_code == 404
 
 
 def test_bad_form_input_is_shown_field_by_field_with_what_was_entered(env):
@@ -164,7 +192,10 @@ def test_signed_in_requester_sees_their_own_request_in_full(env):
     )
     page = citizen.get(made.location).get_data(as_text=True)
     assert "规划研究" in page and EMAIL in page  # the account's own contact details
-    assert "规划研究" not in env["app"].test_client().get(made.location).get_data(as_text=True)
+    assert _code(page)  # a signed-in requester gets a code too, to open it without signing in
+    assert "规划研究" in citizen.get(made.location).get_data(as_text=True)  # signed in: no code
+    hidden = env["app"].test_client().get(made.location)
+    assert hidden.status_code == 404 and "规划研究" not in hidden.get_data(as_text=True)
 
 
 def test_error_report_and_suggestion_forms_and_their_replies(env):
@@ -196,7 +227,9 @@ def test_error_report_and_suggestion_forms_and_their_replies(env):
         data={"csrf_token": _token(page), "corrected": "true", "reply": "已更正"},
     )
     assert done.status_code == 303
-    public = anonymous.get(f"/services/error-report/{report}").get_data(as_text=True)
+    assert "已更正" in anonymous.get(f"/services/error-report/{report}").get_data(as_text=True)
+    assert env["app"].test_client().get(f"/services/error-report/{report}").status_code == 404
+    public = _public_log(env)
     assert "已更正" in public and "票价应为 2 元" not in public
     page = reviewer.get(f"/services/suggestion/{suggestion}").get_data(as_text=True)
     assert EMAIL in page
@@ -205,13 +238,16 @@ def test_error_report_and_suggestion_forms_and_their_replies(env):
         data={"csrf_token": _token(page), "reply": "已列入年度计划"},
     )
     assert done.status_code == 303
-    public = anonymous.get(f"/services/suggestion/{suggestion}").get_data(as_text=True)
-    assert "已列入年度计划" in public and EMAIL not in public and "李雷" not in public
-    # another department's reviewer sees only the public page, without a reply form
-    other = (
-        _login(env, "reviewer2").get(f"/services/suggestion/{suggestion}").get_data(as_text=True)
+    assert "已列入年度计划" in anonymous.get(f"/services/suggestion/{suggestion}").get_data(
+        as_text=True
     )
-    assert EMAIL not in other and "答复意见建议" not in other
+    public = _public_log(env)
+    assert "已列入年度计划" in public and EMAIL not in public and "李雷" not in public
+    # another department's reviewer is no participant: the page does not exist for them
+    other = _login(env, "reviewer2").get(f"/services/suggestion/{suggestion}")
+    assert other.status_code == 404
+    assert EMAIL not in other.get_data(as_text=True)
+    assert "答复意见建议" not in other.get_data(as_text=True)
 
 
 def test_rights_objection_form_suspends_downloads_and_the_decision_restores_them(env):
@@ -236,7 +272,9 @@ def test_rights_objection_form_suspends_downloads_and_the_decision_restores_them
     assert refused.status_code == 403 and "因权益异议暂停开放" in refused.get_data(as_text=True)
     dataset_page = anonymous.get("/dataset/bus-routes").get_data(as_text=True)
     assert "因权益异议暂停开放" in dataset_page and url not in dataset_page
-    public = anonymous.get(made.location).get_data(as_text=True)
+    hidden = env["app"].test_client().get(made.location)
+    assert hidden.status_code == 404
+    public = hidden.get_data(as_text=True) + _public_log(env)
     assert "韩梅梅" not in public and PHONE not in public and "未公开的运营信息" not in public
 
     reviewer = _login(env, "reviewer1")
@@ -250,6 +288,7 @@ def test_rights_objection_form_suspends_downloads_and_the_decision_restores_them
     assert anonymous.get(url).status_code == 200
     assert "因权益异议暂停开放" not in anonymous.get("/dataset/bus-routes").get_data(as_text=True)
     assert "经核实，异议不成立" in anonymous.get(made.location).get_data(as_text=True)
+    assert "经核实，异议不成立" in _public_log(env)
 
 
 def test_assessment_page_and_its_completion_form(env):
@@ -284,7 +323,9 @@ def test_assessment_page_and_its_completion_form(env):
         data={"csrf_token": _token(page), "conclusion": "keep_closed", "reply": "维持协议限制"},
     )
     assert done.status_code == 303
-    public = client.get(f"/services/assessment/{assessment}").get_data(as_text=True)
+    # the requesters behind it are no participants of the assessment (it has no code)
+    assert client.get(f"/services/assessment/{assessment}").status_code == 404
+    public = _public_log(env)
     assert (
         "维持不予开放" in public and "维持协议限制" in public and "web0@example.com" not in public
     )
