@@ -425,7 +425,8 @@ class Grant(Base):
     application_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), unique=True)
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
     dataset_id: Mapped[str] = mapped_column(ForeignKey("datasets.id"), index=True)
-    # the columns granted (empty list: all columns)
+    # the columns granted, named as in ``columns`` (a full grant lists every column; only a
+    # grant from before scopes were recorded has an empty list for all; see workflows.scopes)
     fields: Mapped[list[Any]] = mapped_column(default=list)
     access_mode: Mapped[str] = mapped_column(String(20))
     agreement_version: Mapped[str] = mapped_column(String(40))
@@ -445,6 +446,7 @@ class Grant(Base):
     columns: Mapped[list[Any]] = mapped_column(default=list)
     # confirmed | needs_confirmation
     scope_state: Mapped[str] = mapped_column(String(20), default="confirmed")
+    # when the scope was last recorded, confirmed or found changed (None: never recorded)
     scope_changed_at: Mapped[datetime | None] = mapped_column()
     version: Mapped[int] = mapped_column(Integer, default=1)
 

@@ -40,6 +40,7 @@ from .runtime import Runtime
 from .slugs import is_slug, slugify, unique_slug
 from .storage import file_sha256
 from .tables import DEFAULT_LIMITS, Limits
+from .workflows.scopes import review_grant_scopes
 
 log = logging.getLogger(__name__)
 
@@ -463,6 +464,7 @@ def apply_classification(
 ) -> None:
     """Set a dataset's class, state and resources; record the history and the audit row."""
     old = (dataset.openness, dataset.exclusion_rule, dataset.state, dataset.deidentified)
+    old_columns = list(dataset.columns or [])
     dataset.openness = classification.openness
     dataset.exclusion_rule = classification.exclusion_rule
     dataset.exclusion_basis = classification.exclusion_basis
@@ -487,6 +489,8 @@ def apply_classification(
     ]
     dataset.field_count = len(dataset.columns) or None
     session.flush()
+    if not published:  # grants whose columns changed wait for the department (SPEC §7)
+        review_grant_scopes(session, dataset, before=old_columns, actor=actor)
     new = (dataset.openness, dataset.exclusion_rule, dataset.state, dataset.deidentified)
     if published or old != new:
         session.add(

@@ -133,6 +133,12 @@ def grant_report(grant_id: str):  # type: ignore[no-untyped-def]
     return jsonify(service(grants.file_report)(grant_id, str(body.get("text") or "")))
 
 
+@bp.post("/grants/<grant_id>/scope")
+def grant_scope(grant_id: str):  # type: ignore[no-untyped-def]
+    body = payload()
+    return jsonify(service(grants.confirm_scope)(grant_id, fields=body.get("fields")))
+
+
 @bp.post("/grants/<grant_id>/<action>")
 def grant_status(grant_id: str, action: str):  # type: ignore[no-untyped-def]
     if action not in ("suspend", "restore", "revoke"):

@@ -494,7 +494,10 @@ def services_sweep() -> None:
         f"发出通知 {late['notices']} 条"
     )
     swept = grants.sweep(rt)
-    click.echo(f"授权：到期 {swept.get('expired', 0)} 个，暂停 {swept.get('suspended', 0)} 个")
+    click.echo(
+        f"授权：到期 {swept.get('expired', 0)} 个，暂停 {swept.get('suspended', 0)} 个，"
+        f"字段变化待确认范围 {swept.get('needs_confirmation', 0)} 个"
+    )
     mail = send_pending(rt)
     if not rt.settings.smtp_host:
         click.echo(f"邮件：未配置 SMTP 服务器（{ENV_PREFIX}SMTP_HOST），{mail['skipped']} 条待发")

@@ -240,6 +240,10 @@ SCHEMAS: dict[str, Any] = {
             "status": {"enum": ["active", "suspended", "revoked", "expired"]},
             "status_reason": {"enum": [*REASONS, None]},
             "report_due_on": {"type": ["string", "null"], "format": "date"},
+            "scope": {"enum": ["all", "partial"]},
+            "scope_state": {"enum": ["confirmed", "needs_confirmation"]},
+            "scope_reason": {"type": "string"},
+            "scope_changed_at": {"type": ["string", "null"], "format": "date-time"},
         },
     },
 }
@@ -389,6 +393,24 @@ def paths() -> dict[str, Any]:
                 params=grant_id,
                 body=json_body({"type": "object", "properties": {"text": {"type": "string"}}}),
                 answer=answers("Grant", "The grant", 400, 401, 404, 409),
+                security=KEY,
+            )
+        },
+        "/api/v1/grants/{grant_id}/scope": {
+            "post": operation(
+                "The dataset's department (or an operator) confirms a grant's scope after its "
+                "columns changed: `fields` are current column names (a partial grant stays a "
+                "proper subset); until then the grant serves nothing",
+                tag="授权",
+                params=grant_id,
+                body=json_body(
+                    {
+                        "type": "object",
+                        "required": ["fields"],
+                        "properties": {"fields": {"type": "array", "items": {"type": "string"}}},
+                    }
+                ),
+                answer=answers("Grant", "The grant", 400, 401, 403, 404, 409),
                 security=KEY,
             )
         },

@@ -314,6 +314,17 @@ def grant_status(grant_id: str):  # type: ignore[no-untyped-def]
     return redirect(f"/services/grants/{result['id']}", 303)
 
 
+@bp.post("/services/grants/<grant_id>/scope")
+def grant_scope(grant_id: str):  # type: ignore[no-untyped-def]
+    rt, actor = _rt_actor()
+    try:
+        result = grants.confirm_scope(rt, actor, grant_id, fields=request.form.getlist("fields"))
+    except (ValidationError, Conflict) as exc:
+        return _grant_response(grant_id, error=exc, step="scope")
+    flash("授权范围已确认，授权恢复可用。", "notice")
+    return redirect(f"/services/grants/{result['id']}", 303)
+
+
 # -- lists -------------------------------------------------------------------------------------
 
 

@@ -25,6 +25,7 @@ from ..workdays import calendar_for, shanghai_date
 from . import cases as c
 from .machine import APPLICATION, DEPARTMENT, REQUESTER
 from .notices import case_link, notify_department, notify_requester
+from .scopes import snapshot
 
 AGREEMENTS = Path(__file__).resolve().parents[2] / "config" / "agreements"
 ACCESS_MODES = {"download": "文件下载", "api": "接口调用"}
@@ -317,6 +318,8 @@ def decide(
             body["objection_instructions"] = objection_instructions(rt, deadline)
         if target in ("approved", "partial"):
             body["agreement_version"] = current_agreement().version
+            # the columns the fields were granted on: the grant's scope is fixed against them
+            body["granted_columns"] = snapshot(dataset.columns if dataset else [])
         case.body = body
         c.record_decision(cal, case, outcome=target, reply=reason, rule_code=rule_code)
         c.transit(session, case, actor, "decide", target, note=reason, rule_code=rule_code)

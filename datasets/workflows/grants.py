@@ -16,8 +16,10 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
+from zipfile import BadZipFile
 
 from openpyxl import load_workbook
+from openpyxl.utils.exceptions import InvalidFileException
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -27,6 +29,7 @@ from ..models import Case, Dataset, Grant, GrantAccess, Resource, User, UseRepor
 from ..runtime import Runtime
 from ..workdays import shanghai_date
 from . import cases as c
+from . import scopes
 from .notices import notify_department, notify_users
 
 # why a grant was suspended or revoked (SPEC §7)
@@ -51,15 +54,22 @@ def add_months(day: date, count: int) -> date:
 
 
 def create_grant(rt: Runtime, session: Session, case: Case, agreement) -> Grant:  # type: ignore[no-untyped-def]
+    """The grant of a signed application. Its scope is fixed against the columns the decision
+    was taken on (a full grant lists them all); if the table changed since, the grant waits
+    for the department to confirm its scope before it serves anything."""
     today = shanghai_date(c.now_utc())
     expires = add_months(today, int(case.body.get("period_months") or 1))
     report_due = add_months(today, rt.settings.grant_report_months)
+    dataset = session.get(Dataset, case.dataset_id)
+    columns = case.body.get("granted_columns")
+    if columns is None:  # decided before decisions recorded their columns
+        columns = dataset.columns if dataset else []
+    granted = list(case.body.get("granted_fields") or case.body.get("fields") or [])
     grant = Grant(
         reference=c.next_reference(session, PREFIX, today),
         application_id=case.id,
         user_id=case.requester_id,
         dataset_id=case.dataset_id,
-        fields=list(case.body.get("granted_fields") or case.body.get("fields") or []),
         access_mode=case.body.get("access_mode") or "download",
         agreement_version=agreement.version,
         agreement_sha256=agreement.sha256,
@@ -67,9 +77,19 @@ def create_grant(rt: Runtime, session: Session, case: Case, agreement) -> Grant:
         expires_on=expires,
         report_due_on=report_due if report_due < expires else None,
     )
+    scopes.record(grant, columns, granted or scopes.names(columns))
     session.add(grant)
     session.flush()
-    _audit(session, case.requester_id or "", "grant.create", grant, expires_on=str(expires))
+    _audit(
+        session,
+        case.requester_id or "",
+        "grant.create",
+        grant,
+        expires_on=str(expires),
+        fields=list(grant.fields),
+        scope="all" if scopes.is_full(grant) else "partial",
+    )
+    scopes.settle(session, grant, dataset)
     return grant
 
 
@@ -96,15 +116,19 @@ def _refresh(session: Session, grant: Grant, today: date) -> None:
 
 
 def sweep(rt: Runtime) -> dict[str, int]:
-    """Expire and suspend what is due (run daily by ``kaifang services sweep``)."""
+    """Expire and suspend what is due, and flag grants whose scope no longer matches their
+    dataset's columns (run daily by ``kaifang services sweep``)."""
     today = shanghai_date(c.now_utc())
-    counts = {"expired": 0, "suspended": 0}
+    counts = {"expired": 0, "suspended": 0, "needs_confirmation": 0}
     with rt.session() as session:
-        for grant in session.scalars(select(Grant).where(Grant.status == "active")):
-            before = grant.status
-            _refresh(session, grant, today)
-            if grant.status != before:
-                counts[grant.status] += 1
+        for grant in session.scalars(select(Grant).where(Grant.status.in_(scopes.LIVE))).all():
+            if grant.status == "active":
+                _refresh(session, grant, today)
+                if grant.status != "active":
+                    counts[grant.status] += 1
+            if grant.status in scopes.LIVE and grant.scope_state == scopes.CONFIRMED:
+                found = scopes.settle(session, grant, session.get(Dataset, grant.dataset_id))
+                counts["needs_confirmation"] += found.state == scopes.NEEDS_CONFIRMATION
     return counts
 
 
@@ -124,7 +148,8 @@ def granted_download(
 ) -> GrantedFile | None:
     """The file behind a conditional resource URL for the holder of a grant on that dataset;
     None if the actor holds no grant for it (the caller then refuses as before). Every use is
-    logged; a suspended, revoked or expired grant is refused with its reason."""
+    logged; a suspended, revoked or expired grant is refused with its reason, and so is one
+    whose scope waits for the department's confirmation (``scopes``): it serves nothing."""
     if actor.is_anonymous:
         return None
     today = shanghai_date(c.now_utc())
@@ -153,7 +178,19 @@ def granted_download(
             raise NotAuthorized(f"授权 {latest.reference} {STATUS_LABELS[latest.status]}：{reason}")
         if row.dataset.suspended_by:
             raise NotAuthorized("该数据集因权益异议暂停开放")
-        grant = usable[0]
+        found = [(g, scopes.settle(session, g, row.dataset)) for g in usable]
+        ready = [g for g, scope in found if scope.state == scopes.CONFIRMED]
+        if not ready:
+            session.commit()  # keep the scope's state even though access is refused
+            raise NotAuthorized(scopes.refusal(*found[0]))
+        grant = ready[0]
+        served = _served(rt, row, grant)
+        if served is None:
+            session.commit()
+            raise NotAuthorized(
+                f"授权范围待确认：文件“{row.name}”的表头与授权 {grant.reference} 确认的字段不一致，"
+                "请联系数据提供部门"
+            )
         session.add(
             GrantAccess(
                 grant_id=grant.id,
@@ -163,48 +200,65 @@ def granted_download(
                 action="download",
             )
         )
-        path = rt.store.path(row.storage_root, row.storage_key)
-        columns = [col.get("name") for col in row.dataset.columns or []]
-        fields = [f for f in grant.fields or [] if f in columns]
-        if not fields or set(fields) >= set(columns):
-            return GrantedFile(
-                row.filename, row.media_type or "application/octet-stream", path, None
-            )
-        stem = row.filename.rsplit(".", 1)[0]
-        return GrantedFile(
-            f"{stem}-授权字段.csv", "text/csv; charset=utf-8", None, _projected(path, fields)
-        )
+        return served
 
 
-def _projected(path: Path, fields: list[str]) -> Iterator[bytes]:
-    """Only the granted columns of a stored original (UTF-8 CSV or XLSX), as UTF-8 CSV."""
+def _served(rt: Runtime, row: Resource, grant: Grant) -> GrantedFile | None:
+    """What a grant whose scope is confirmed gets of one file: the original under a full
+    grant; only the granted columns, by their confirmed names, under a partial one (None when
+    the file's header does not hold each of them exactly once)."""
+    path = rt.store.path(row.storage_root, row.storage_key)
+    if scopes.is_full(grant):
+        return GrantedFile(row.filename, row.media_type or "application/octet-stream", path, None)
+    lines = _projected(path, list(grant.fields)) if grant.fields else None
+    if lines is None:
+        return None
+    stem = row.filename.rsplit(".", 1)[0]
+    return GrantedFile(f"{stem}-授权字段.csv", "text/csv; charset=utf-8", None, lines)
 
-    def rows() -> Iterator[list[Any]]:
-        if path.suffix.lower() == ".xlsx":
-            book = load_workbook(path, read_only=True, data_only=True)
-            try:
-                yield from (list(r) for r in book.worksheets[0].iter_rows(values_only=True))
-            finally:
-                book.close()
-        else:
-            with path.open(encoding="utf-8-sig", newline="") as handle:
-                yield from csv.reader(handle)
+
+def _table_rows(path: Path) -> Iterator[list[Any]]:
+    """The rows of a stored original (UTF-8 CSV or XLSX)."""
+    if path.suffix.lower() == ".xlsx":
+        book = load_workbook(path, read_only=True, data_only=True)
+        try:
+            yield from (list(r) for r in book.worksheets[0].iter_rows(values_only=True))
+        finally:
+            book.close()
+    else:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            yield from csv.reader(handle)
+
+
+def _projected(path: Path, fields: list[str]) -> Iterator[bytes] | None:
+    """Only the granted columns of a stored original, as UTF-8 CSV. The header is read before
+    anything is served: None unless it holds each granted name exactly once (a file that is
+    not a table, or a table without those columns, serves nothing)."""
+    rows = _table_rows(path)
+    header: list[str] | None = None
+    try:
+        for row in rows:
+            names = [str(v).strip() if v is not None else "" for v in row]
+            if any(names):
+                header = names
+                break
+    except (ValueError, csv.Error, OSError, BadZipFile, InvalidFileException):
+        header = None  # not a readable table
+    if header is None or any(header.count(f) != 1 for f in fields):
+        rows.close()
+        return None
+    index = [header.index(f) for f in fields]
 
     def lines() -> Iterator[bytes]:
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
-        index: list[int] | None = None
-        for row in rows():
-            if index is None:
-                names = [str(v).strip() if v is not None else "" for v in row]
-                if not any(names):
-                    continue
-                index = [names.index(f) for f in fields if f in names]
-                row = names
-            writer.writerow(["" if i >= len(row) or row[i] is None else row[i] for i in index])
-            yield buffer.getvalue().encode("utf-8")
+        writer.writerow(fields)
+        yield buffer.getvalue().encode("utf-8")
+        for row in rows:
             buffer.seek(0)
             buffer.truncate()
+            writer.writerow(["" if i >= len(row) or row[i] is None else row[i] for i in index])
+            yield buffer.getvalue().encode("utf-8")
 
     return lines()
 
@@ -271,6 +325,67 @@ def change_status(
             link=f"/services/grants/{grant.id}",
         )
         return grant_dict(session, grant)
+
+
+def confirm_scope(rt: Runtime, actor: Actor, grant_id: str, *, fields: object) -> dict[str, Any]:
+    """The dataset's department (or an operator) confirms which of the current columns a grant
+    covers after its table changed: ``fields`` are current column names (a partial grant stays
+    a proper subset). The grant records them with the current columns and serves again."""
+    c.require_signed_in(actor)
+    with rt.session() as session:
+        grant = _load_grant(session, grant_id)
+        if not scopes.may_confirm_scope(session, actor, grant):
+            if actor.user_id == grant.user_id or _may_manage(session, actor, grant):
+                raise NotAuthorized("授权范围由数据提供部门确认")
+            raise NotFound(f"未找到授权 {grant_id}")
+        _refresh(session, grant, shanghai_date(c.now_utc()))
+        if grant.status not in scopes.LIVE:
+            raise Conflict(f"授权{STATUS_LABELS[grant.status]}，无需确认授权范围")
+        dataset = session.get(Dataset, grant.dataset_id)
+        found = scopes.settle(session, grant, dataset, actor=actor)
+        if dataset is None or found.state == scopes.CONFIRMED:
+            raise Conflict("授权范围与数据集现有字段一致，无需重新确认")
+        full = scopes.is_full(grant)
+        chosen = _confirmed_fields(fields, scopes.names(dataset.columns), partial=not full)
+        before = {"fields": list(grant.fields or []), "columns": scopes.names(grant.columns)}
+        scopes.record(grant, dataset.columns, chosen)
+        scope = "all" if scopes.is_full(grant) else "partial"
+        _audit(
+            session,
+            actor,
+            "grant.scope_confirm",
+            grant,
+            fields=chosen,
+            scope=scope,
+            why=found.why,
+            previous_fields=before["fields"],
+            previous_columns=before["columns"],
+        )
+        notify_users(
+            session,
+            [grant.user_id],
+            subject=f"授权 {grant.reference} 的授权范围已由数据提供部门重新确认",
+            body=("授权字段：全部字段（" if scope == "all" else "授权字段：")
+            + "、".join(chosen)
+            + ("）" if scope == "all" else ""),
+            link=f"/services/grants/{grant.id}",
+        )
+        return grant_dict(session, grant)
+
+
+def _confirmed_fields(fields: object, current: list[str], *, partial: bool) -> list[str]:
+    if not isinstance(fields, list) or not all(isinstance(f, str) for f in fields):
+        raise ValidationError("fields 须为现有字段名的列表", {"fields": ["须为字段名列表"]})
+    chosen = list(dict.fromkeys(f.strip() for f in fields))
+    if unknown := [f for f in chosen if f not in current]:
+        problem = f"数据集现在没有这些字段：{'、'.join(unknown)}"
+    elif current and not chosen:
+        problem = "请选择授权覆盖的现有字段"
+    elif partial and not set(chosen) < set(current):
+        problem = "部分授权确认后仍须为现有字段的真子集"
+    else:
+        return chosen
+    raise ValidationError(problem, {"fields": [problem]})
 
 
 def file_report(rt: Runtime, actor: Actor, grant_id: str, text: str) -> dict[str, Any]:
@@ -352,6 +467,7 @@ def list_grants(rt: Runtime, actor: Actor) -> list[dict[str, Any]]:
 def grant_dict(session: Session, grant: Grant) -> dict[str, Any]:
     dataset = session.get(Dataset, grant.dataset_id)
     holder = session.get(User, grant.user_id)
+    scope, full = scopes.assess(session, grant, dataset), scopes.is_full(grant)
     return {
         "id": grant.id,
         "reference": grant.reference,
@@ -361,6 +477,12 @@ def grant_dict(session: Session, grant: Grant) -> dict[str, Any]:
         if dataset
         else None,
         "fields": list(grant.fields or []),
+        "scope": "all" if full else "partial",
+        "scope_label": "全部字段" if full else "部分字段",
+        "scope_state": scope.state,
+        "scope_state_label": scopes.STATE_LABELS[scope.state],
+        "scope_reason": scope.why,
+        "scope_changed_at": grant.scope_changed_at.isoformat() if grant.scope_changed_at else None,
         "access_mode": grant.access_mode,
         "agreement_version": grant.agreement_version,
         "agreement_sha256": grant.agreement_sha256,

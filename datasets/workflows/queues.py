@@ -22,7 +22,7 @@ from ..openness import CONDITIONAL, RULES_BY_CODE, STATE_SECRET
 from ..packages import resource_path
 from ..runtime import Runtime
 from ..workdays import WorkCalendar, calendar_for, shanghai_date
-from . import applications, grants, objections
+from . import applications, grants, objections, scopes
 from . import cases as c
 from .machine import APPLICATION, BUREAU, DEPARTMENT, MACHINES, OBJECTION
 from .notices import case_link
@@ -356,7 +356,8 @@ def objection_page(rt: Runtime, actor: Actor, objection_id: str) -> dict[str, An
 
 def grant_page(rt: Runtime, actor: Actor, grant_id: str) -> dict[str, Any]:
     """The grant for its holder (with the dataset's files to download and the use-report form)
-    and for the department and the bureau (with suspend, restore and revoke)."""
+    and for the department and the bureau (with suspend, restore and revoke, and the
+    confirmation of a scope whose columns changed)."""
     out = grants.get_grant(rt, actor, grant_id)
     with rt.reader() as session:
         grant = session.get(Grant, out["id"])
@@ -373,6 +374,13 @@ def grant_page(rt: Runtime, actor: Actor, grant_id: str) -> dict[str, Any]:
                 "active": ["suspend", "revoke"],
                 "suspended": ["restore", "revoke"],
             }.get(grant.status, [])
+        if (
+            out["scope_state"] == scopes.NEEDS_CONFIRMATION
+            and grant.status in OPEN_GRANTS
+            and scopes.may_confirm_scope(session, actor, grant)
+        ):
+            actions.append("confirm_scope")
+            out["current_columns"] = scopes.names(dataset.columns if dataset else [])
         out["actions"] = actions
         out["holder_view"] = holder
         files = session.scalars(
