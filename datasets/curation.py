@@ -1,8 +1,9 @@
 """Operator services of the openness engine: quarantine, masking rules, release, reclassification.
 
 Every change re-places the dataset's stored originals through ``placement.place_file`` (the same
-function a harvest uses), records the classification history and an audit row, and brings the
-search index in line.
+function a harvest uses), records the classification history and an audit row, removes from the
+public root the files it no longer publishes (``public_root``) and brings the search index in
+line.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from . import openness as op
+from . import public_root
 from .access import Actor, require_operator
 from .confirmations import confirmations, effective_pii
 from .errors import NotFound, ValidationError
@@ -211,61 +213,83 @@ def republish(
 ) -> dict[str, Any]:
     """Place a dataset's stored files again under its current declaration, masking rules and
     confirmations (the caller has checked who may do this)."""
-    now = datetime.now(UTC)
-    with rt.session() as session:
+    with public_root.tracking(rt) as files, rt.session() as session:
         dataset = _load(session, name)
-        rules = masking_rules(session, dataset.id)
-        declared = dataset.override or {
-            "declared": dataset.declared_openness,
-            "rule": dataset.exclusion_rule,
-            "basis": dataset.exclusion_basis,
-        }
-        declared = {k: declared.get(k) for k in ("declared", "rule", "basis")}
-        resources = list(dataset.resources)
-        confirmed = confirmations(session, dataset.id)
-        piis = {r.id: effective_pii(r.pii_report, r.sha256, confirmed) for r in resources}
-        files = [(r.name, r.format, piis[r.id]) for r in resources]
-        classification = classify_files(declared, files, rules)
-        if require_release and classification.state == "quarantined":
-            raise ValidationError(
-                "以下个人信息字段尚无脱敏规则，不能解除隔离："
-                + "、".join(classification.uncovered),
-                {"uncovered": list(classification.uncovered)},
-            )
-        files: list[tuple[Resource, Placement]] = []
-        if classification.stores_files:
-            for res in resources:
-                stored = StoredFile(res.storage_root, res.storage_key, res.sha256, res.size)
-                path = rt.store.path(res.storage_root, res.storage_key)
-                files.append(
-                    (
-                        res,
-                        place_file(
-                            rt,
-                            path=path,
-                            fmt=res.format,
-                            classification=classification,
-                            pii=piis[res.id],
-                            rules=rules,
-                            report=res.validation_report,
-                            raw_preview=stored_preview(path, res.format),
-                            stored_original=stored,
-                        ),
-                    )
-                )
-        apply_classification(
-            session, dataset, classification, files, actor=actor.name, now=now, reason=reason
+        files.note(session, dataset.id)
+        result = republish_stored(
+            rt, session, dataset, actor=actor.name, reason=reason, require_release=require_release
         )
         dataset.content_hash = None  # the next harvest re-imports under the new decision
-        result = {
-            "name": dataset.name,
-            "openness": dataset.openness,
-            "state": dataset.state,
-            "deidentified": dataset.deidentified,
-        }
         dataset_id = dataset.id
     sync_index(rt, dataset_ids=[dataset_id])
     return result
+
+
+def republish_stored(
+    rt: Runtime,
+    session: Session,
+    dataset: Dataset,
+    *,
+    actor: str,
+    reason: str,
+    require_release: bool = False,
+) -> dict[str, Any]:
+    """Classify ``dataset`` again from its stored originals, scans and masking rules, and
+    re-place its files accordingly (``placement.place_file`` moves an original between the
+    roots when its class asks for it), in the caller's transaction. The caller notes the
+    dataset's public files in a ``public_root.Tracker`` first and finishes it after the
+    commit, so the files it no longer publishes leave the public root."""
+    now = datetime.now(UTC)
+    rules = masking_rules(session, dataset.id)
+    declared = dataset.override or {
+        "declared": dataset.declared_openness,
+        "rule": dataset.exclusion_rule,
+        "basis": dataset.exclusion_basis,
+    }
+    declared = {k: declared.get(k) for k in ("declared", "rule", "basis")}
+    resources = list(dataset.resources)
+    confirmed = confirmations(session, dataset.id)
+    piis = {r.id: effective_pii(r.pii_report, r.sha256, confirmed) for r in resources}
+    classification = classify_files(
+        declared, [(r.name, r.format, piis[r.id]) for r in resources], rules
+    )
+    if require_release and classification.state == "quarantined":
+        raise ValidationError(
+            "以下个人信息字段尚无脱敏规则，不能解除隔离：" + "、".join(classification.uncovered),
+            {"uncovered": list(classification.uncovered)},
+        )
+    withheld = dataset.suspended_by is not None
+    files: list[tuple[Resource, Placement]] = []
+    if classification.stores_files:
+        for res in resources:
+            stored = StoredFile(res.storage_root, res.storage_key, res.sha256, res.size)
+            path = rt.store.path(res.storage_root, res.storage_key)
+            files.append(
+                (
+                    res,
+                    place_file(
+                        rt,
+                        path=path,
+                        fmt=res.format,
+                        classification=classification,
+                        pii=piis[res.id],
+                        rules=rules,
+                        report=res.validation_report,
+                        raw_preview=stored_preview(path, res.format),
+                        stored_original=stored,
+                        withheld=withheld,
+                    ),
+                )
+            )
+    apply_classification(
+        session, dataset, classification, files, actor=actor, now=now, reason=reason
+    )
+    return {
+        "name": dataset.name,
+        "openness": dataset.openness,
+        "state": dataset.state,
+        "deidentified": dataset.deidentified,
+    }
 
 
 def suggested_rules(info: dict[str, Any]) -> dict[str, str]:

@@ -4,21 +4,29 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from . import public_root
 from .models import Resource
 from .quality import refresh_quality
 from .runtime import Runtime
-from .storage import PUBLIC
+from .storage import PRIVATE, PUBLIC
 
 __all__ = ["collect_garbage", "refresh_quality"]
 
 
 def collect_garbage(rt: Runtime, *, older_than: float = 3600.0) -> int:
-    """Delete stored files no resource refers to (left by replaced versions or by a harvester
-    killed mid-way), once they are older than ``older_than`` seconds."""
+    """Delete stored files no resource needs (left by replaced versions, by hidden datasets or
+    by a process killed mid-way), once they are older than ``older_than`` seconds.
+
+    The public root keeps only the public files of resources the public may download now: a
+    file of a withdrawn or suspended dataset goes whatever row names it (``public_root.sweep``
+    first moves any original still kept there to the private root). The age guard stays for
+    both roots: files are stored before the commit that references them, so a young
+    unreferenced file may belong to a harvest that is about to commit."""
+    public_root.sweep(rt)
     with rt.reader() as session:
-        rows = session.execute(
-            select(Resource.storage_root, Resource.storage_key, Resource.public_key)
-        ).all()
-    referenced = {(root, key) for root, key, _ in rows}
-    referenced |= {(PUBLIC, public) for _, _, public in rows if public}
+        private = set(
+            session.scalars(select(Resource.storage_key).where(Resource.storage_root == PRIVATE))
+        )
+        public = public_root.referenced_public_keys(session)
+    referenced = {(PRIVATE, key) for key in private} | {(PUBLIC, key) for key in public}
     return rt.store.collect_garbage(referenced, older_than=older_than)

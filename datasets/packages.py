@@ -2,7 +2,9 @@
 
 These dicts are what the API returns, what templates render and what the search index stores, so
 what is public is decided here, once: a 不予开放 entry shows its name, department, rule and basis
-and nothing else; no entry ever shows the location of a private file.
+and nothing else; no entry ever shows a trace of a file the public may not download — its
+location, storage key, hash, size, source URL or a file name in its validation report — and
+every URL taken from a source passes ``text.safe_url`` (http, https, mailto).
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from urllib.parse import quote
 from . import openness as op
 from .models import Dataset, Organization, Resource
 from .search import index_document
-from .text import plain_text
+from .text import plain_text, safe_url
+from .validation import redact_report
 from .vocabulary import is_overdue
 
 RESOURCE_PATH = "/dataset/{name}/resource/{resource_id}/download/{filename}"
@@ -89,10 +92,16 @@ def resource_dict(
     ds: Dataset, res: Resource, *, base_url: str, with_preview: bool = False
 ) -> dict[str, Any]:
     """A resource as the public sees it; ``with_preview`` adds its first rows (masked for data
-    the public may not download as it is)."""
-    public = ds.state == "active" and res.public_key is not None
-    size = res.public_size if public else res.size
-    sha = res.public_sha256 if public else res.sha256
+    the public may not download as it is).
+
+    ``size`` and ``hash`` describe the public file; a resource without one (conditional,
+    quarantined, suspended data) has neither, since those of its original would identify it.
+    The source URL it was harvested from (for conditional data perhaps a department's internal
+    address) is never shown: ``url`` is the portal's own download URL."""
+    public = ds.state == "active" and ds.suspended_by is None and res.public_key is not None
+    report = res.validation_report or None
+    if report and not (public and res.storage_root == "public"):
+        report = redact_report(report)  # no cell values, no file names of the original
     return {
         "id": res.id,
         "package_id": ds.id,
@@ -102,8 +111,8 @@ def resource_dict(
         "mimetype": res.media_type or media_type_for(res.format),
         "url": base_url.rstrip("/") + resource_path(ds.name, res.id, res.filename),
         "url_type": "upload",
-        "size": size,
-        "hash": f"sha256:{sha}",
+        "size": res.public_size if public else None,
+        "hash": f"sha256:{res.public_sha256}" if public and res.public_sha256 else None,
         "created": _iso(res.created_at),
         "last_modified": _iso(res.modified_at),
         "metadata_modified": _iso(res.modified_at),
@@ -118,7 +127,7 @@ def resource_dict(
         "row_count": res.row_count,
         "field_count": res.field_count,
         "validation_status": res.validation_status,
-        "validation_report": res.validation_report or None,
+        "validation_report": report,
         **({"preview": res.preview or None} if with_preview else {}),
     }
 
@@ -150,7 +159,7 @@ def package_dict(
         "state": "active",
         "private": False,
         "notes": "" if closed else ds.notes or "",
-        "url": ds.source_url or "",
+        "url": "" if closed else safe_url(ds.source_url),
         "version": None,
         "author": org.title,
         "author_email": None,
@@ -158,7 +167,7 @@ def package_dict(
         "maintainer_email": None,
         "license_id": ds.license_id or "",
         "license_title": ds.license_title or "",
-        "license_url": ds.license_url or "",
+        "license_url": safe_url(ds.license_url),
         "isopen": ds.openness == op.UNCONDITIONAL and bool(ds.license_id),
         "metadata_created": _iso(ds.created_at),
         "metadata_modified": _iso(ds.metadata_modified),

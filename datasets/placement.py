@@ -8,7 +8,7 @@ quarantined dataset, a reclassification):
 | 无条件开放, no personal data      | public root     | the original      | raw rows        |
 | 无条件开放 de-identified          | private root    | masked copy       | masked rows     |
 | 有条件开放                        | private root    | none              | masked rows     |
-| quarantined                      | private root    | none              | none            |
+| quarantined, suspended           | private root    | none              | none            |
 | 不予开放 (listed)                 | nothing stored  | none              | none            |
 
 Validation reports of files the public cannot download as they are lose their cell values.
@@ -63,12 +63,15 @@ def place_file(
     report: Mapping[str, Any],
     raw_preview: Mapping[str, Any],
     stored_original: StoredFile | None = None,
+    withheld: bool = False,
 ) -> Placement:
     """Store ``path`` (unless ``stored_original`` says it is stored already) and make its public
-    version and preview according to ``classification``."""
+    version and preview according to ``classification``. ``withheld``: a rights-holder
+    objection suspends the dataset, so nothing is made public (as for a quarantined one)."""
     scanned = scan_report(dict(pii))
     plain_public = (
-        classification.state == "active"
+        not withheld
+        and classification.state == "active"
         and classification.openness == op.UNCONDITIONAL
         and not scanned.personal_columns
         and not scanned.held
@@ -80,7 +83,7 @@ def place_file(
     if plain_public:
         return Placement(original, original, dict(raw_preview), {}, dict(report), dict(pii))
     redacted = redact_report(dict(report))
-    if classification.state != "active":
+    if classification.state != "active" or withheld:
         return Placement(original, None, {}, {}, redacted, dict(pii))
     if classification.openness == op.CONDITIONAL:
         applied = preview_rules(pii, rules)

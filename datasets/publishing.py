@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from . import openness as op
+from . import public_root
 from .confirmations import confirmations, effective_pii
 from .errors import ValidationError
 from .indexing import sync_index
@@ -267,11 +268,13 @@ def publish_plan(
     ``index=False`` leaves the search index to the caller (a harvest job indexes in batches;
     the index is derived from the database and any lag is repaired by ``sync_index``)."""
     record = plan.record
+    files = public_root.Tracker(rt)  # public files this version stops publishing go after it
     try:
         prepared = with_confirmations(rt, plan.existing_id, prepared)
         files = [(p.record.name, p.format, p.pii) for p in prepared]
         classification = classify_files(plan.declared, files, plan.rules)
         placements = []
+        withheld = public_root.withheld(rt, plan.existing_id)
         if classification.stores_files:
             placements = [
                 place_file(
@@ -283,10 +286,12 @@ def publish_plan(
                     rules=plan.rules,
                     report=p.report,
                     raw_preview=p.preview,
+                    withheld=withheld,
                 )
                 for p in prepared
             ]
         with rt.session() as session:
+            files.note(session, plan.existing_id)
             dataset = _upsert(
                 session,
                 rt,
@@ -301,6 +306,7 @@ def publish_plan(
             dataset_id, name = dataset.id, dataset.name
     finally:
         discard(prepared)
+    files.finish()
     if index:
         sync_index(rt, dataset_ids=[dataset_id])
     return ImportOutcome(plan.outcome, dataset_id, name)
@@ -629,6 +635,7 @@ def withdraw_missing(
     now = datetime.now(UTC)
     withdrawn: list[tuple[str, str]] = []
     missing: list[tuple[str, str]] = []
+    files = public_root.Tracker(rt)
     with rt.session() as session:
         rows = session.scalars(
             select(Dataset).where(Dataset.source_id == source_id, Dataset.state != WITHDRAWN)
@@ -646,6 +653,7 @@ def withdraw_missing(
             dataset.revision += 1
             dataset.content_hash = None
             dataset.metadata_modified = now
+            files.hide(session, dataset)  # its files leave the public root with it
             session.add(
                 AuditEntry(
                     actor=actor,
@@ -660,6 +668,7 @@ def withdraw_missing(
                 )
             )
             withdrawn.append((dataset.id, dataset.source_identifier or ""))
+    files.finish()
     if withdrawn:
         sync_index(rt, dataset_ids=[dataset_id for dataset_id, _ in withdrawn])
     return withdrawn, missing

@@ -1,9 +1,10 @@
 """Content-addressed file storage with two roots kept apart.
 
-The public root holds files anyone may download (unconditional data and masked versions); the
-private root holds originals of conditional data and is never served by a public route. A file's
-key is its SHA-256 plus its extension, so a file is written once, moved into place atomically, and
-a crash can only leave unreferenced files behind (removed by ``collect_garbage``).
+The public root holds only files the public may download right now (unconditional data and masked
+versions of active datasets; ``datasets.public_root`` keeps it so); the private root holds every
+other original and is never served by a public route. A file's key is its SHA-256 plus its
+extension, so a file is written once, moved into place atomically, and a crash can only leave
+unreferenced files behind (removed by ``collect_garbage``).
 """
 
 from __future__ import annotations
@@ -56,14 +57,20 @@ class FileStore:
         return self._roots[root]
 
     def put(self, source: Path, *, root: str, extension: str) -> StoredFile:
-        """Store a copy of ``source`` under ``root``; returns its key, hash and size."""
+        """Store a copy of ``source`` under ``root``; returns its key, hash and size.
+
+        A file already stored is touched instead: its modification time says it was just
+        written, so neither garbage collection nor ``public_root`` removes it before the commit
+        that will reference it."""
         extension = extension.lower().lstrip(".") or "bin"
         if not re.fullmatch(r"[a-z0-9]{1,8}", extension):
             raise ValueError(f"bad file extension {extension!r}")
         sha, size = file_sha256(source)
         key = f"{sha[:2]}/{sha}.{extension}"
         target = self.root_path(root) / key
-        if not target.exists():
+        try:
+            os.utime(target)
+        except FileNotFoundError:
             target.parent.mkdir(parents=True, exist_ok=True)
             self.staging.mkdir(parents=True, exist_ok=True)
             fd, tmp_name = tempfile.mkstemp(dir=self.staging, suffix=".part")

@@ -1,9 +1,11 @@
-"""Markdown descriptions: rendered to sanitised HTML, or reduced to plain text for search."""
+"""Text from departments and users made safe to show: Markdown descriptions (sanitised HTML or
+plain text for search) and the URLs the portal turns into links."""
 
 from __future__ import annotations
 
 import html
 import re
+from urllib.parse import urlsplit
 
 import markdown as markdown_lib
 import nh3
@@ -37,6 +39,38 @@ _ALLOWED_TAGS = {
     "del",
 }
 _ALLOWED_ATTRS = {"a": {"href", "title"}, "th": {"align"}, "td": {"align"}}
+# the only schemes a link built from harvested or user input may have (Markdown links included)
+LINK_SCHEMES = frozenset({"http", "https", "mailto"})
+# what browsers drop from a URL before reading its scheme (WHATWG URL: C0 controls and space at
+# the ends, tab and newlines anywhere), so "java\tscript:" is read as "javascript:"
+_URL_STRIP = "".join(chr(c) for c in range(0x21))
+_URL_DROP = re.compile(r"[\t\n\r]")
+
+
+def safe_url(value: str | None) -> str:
+    """``value`` if it is an absolute http, https or mailto URL, else ``""``.
+
+    Harvested licence and source URLs pass through here before they reach any link, API answer
+    or search document, so a ``javascript:``, ``data:`` or ``vbscript:`` URL is never offered
+    to a browser or to a client that would link it.
+    """
+    if not value:
+        return ""
+    cleaned = _URL_DROP.sub("", str(value).strip(_URL_STRIP))
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in cleaned):
+        return ""
+    try:
+        parts = urlsplit(cleaned)
+    except ValueError:
+        return ""
+    scheme = parts.scheme.lower()
+    if scheme not in LINK_SCHEMES:
+        return ""
+    if scheme in ("http", "https") and not parts.netloc:
+        return ""
+    if scheme == "mailto" and not parts.path:
+        return ""
+    return cleaned
 
 
 def render_markdown(text: str | None) -> str:
@@ -53,7 +87,7 @@ def render_markdown(text: str | None) -> str:
         rendered,
         tags=_ALLOWED_TAGS,
         attributes=_ALLOWED_ATTRS,
-        url_schemes={"http", "https", "mailto"},
+        url_schemes=set(LINK_SCHEMES),
         link_rel="nofollow noopener",
     )
 

@@ -162,11 +162,17 @@ def _cell_free_message(title: str, row: int | None, field: str | None) -> str:
     return f"{title}（{'，'.join(where) or '表头'}）"
 
 
+# what a redacted report says of a table that could not be read: the original message names
+# the file (the department's file name, or a path) and may quote its bytes
+_UNREADABLE = "文件无法读取或解析，未能完成校验。"
+
+
 def redact_report(report: dict[str, Any]) -> dict[str, Any]:
     """The same report with every message rebuilt from its type, row and field only.
 
-    Frictionless quotes cell values in its messages; reports of data the public may not see are
-    stored and shown in this form.
+    Frictionless quotes cell values in its messages, and the messages of a table it could not
+    read name the file; reports of data the public may not see are stored and shown in this
+    form. Redacting a redacted report changes nothing.
     """
     if not report:
         return report
@@ -176,7 +182,11 @@ def redact_report(report: dict[str, Any]) -> dict[str, Any]:
             {**ex, "message": _cell_free_message(entry["title"], ex.get("row"), ex.get("field"))}
             for ex in entry.get("examples", [])
         ]
-        errors.append({**entry, "examples": examples})
+        redacted = {**entry, "examples": examples}
+        messages = {ex.get("message") for ex in entry.get("examples", [])}
+        if entry.get("type") in _FATAL_TYPES or entry.get("description") in messages:
+            redacted["description"] = _UNREADABLE  # a message, not a generic description
+        errors.append(redacted)
     return {**report, "errors": errors, "redacted": True}
 
 

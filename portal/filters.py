@@ -1,4 +1,4 @@
-"""Jinja filters for plain values (sizes, dates, numbers)."""
+"""Jinja filters for plain values (sizes, dates, numbers) and links built from data."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from flask import Flask
 
+from datasets.text import safe_url
 from datasets.workdays import SHANGHAI
 
 
@@ -43,6 +44,8 @@ def shanghai_time(value: str | None) -> str:
 
 
 def register(app: Flask) -> None:
+    # every href built from harvested or user input goes through ``safe_url`` (http, https,
+    # mailto only); package dicts are cleaned with the same function before they get here
     app.jinja_env.filters.update(
-        filesize=filesize, number=number, day=day, shanghai_time=shanghai_time
+        filesize=filesize, number=number, day=day, shanghai_time=shanghai_time, safe_url=safe_url
     )

@@ -1,11 +1,13 @@
 """The leak invariant, as a crawler: every public channel is visited and searched for raw
 personal values of data the public may not have (conditional, excluded, quarantined, or the
-originals of de-identified data), and of the public services' cases.
+originals of de-identified data), of the public services' cases, and for any trace of a
+file kept in the private root.
 
 Secrets are read from the stored originals: every cell of every column the scanner marked as
 personal, and every identifier (ID, phone, card, e-mail) inside such cells. Values that also
 stand in plainly public files are not secrets. Of the cases (``case_secrets``): the requesters'
 contact details and what they wrote, and every identifier inside the departments' replies.
+Traces are the SHA-256 and storage key of every private original (``private_traces``).
 
 The crawler also opens every case of the database by reference number and by id, as an
 anonymous visitor, and fails unless each answer is a 404 (or, for applications and objections,
@@ -28,6 +30,7 @@ from datasets.intake import scan_report
 from datasets.masking import default_rules
 from datasets.models import Case, Dataset, Organization, Resource
 from datasets.pii import patterns
+from datasets.public_root import public_now
 from datasets.runtime import Runtime
 
 FINDERS = (
@@ -171,6 +174,44 @@ def _transparency_urls(client) -> list[str]:  # type: ignore[no-untyped-def]
     return urls
 
 
+def private_traces(rt: Runtime) -> set[str]:
+    """What would identify or locate a private original: its SHA-256, its storage key, and the
+    private root's path. Hashes of files also published in the public root (the same content
+    as an open file) are public and left out."""
+    with rt.reader() as session:
+        public = set(
+            session.scalars(
+                select(Resource.public_sha256)
+                .join(Dataset)
+                .where(public_now(), Resource.public_sha256.is_not(None))
+            )
+        )
+        private = session.execute(
+            select(Resource.sha256, Resource.storage_key).where(Resource.storage_root == "private")
+        ).all()
+    traces = {str(rt.paths.private_files)}
+    for sha, key in private:
+        if sha not in public:
+            traces |= {sha, key}
+    return traces
+
+
+def stray_public_files(rt: Runtime) -> list[str]:
+    """Files in the public root that are not the public file of a resource the public may
+    download right now."""
+    with rt.reader() as session:
+        wanted = set(
+            session.scalars(
+                select(Resource.public_key)
+                .join(Dataset)
+                .where(public_now(), Resource.public_key.is_not(None))
+            )
+        )
+    base = rt.paths.public_files
+    found = {f"{p.parent.name}/{p.name}" for p in base.glob("*/*")} if base.exists() else set()
+    return sorted(found - wanted)
+
+
 def crawl(client, rt: Runtime) -> dict[str, str]:  # type: ignore[no-untyped-def]
     """Every public page, API answer and file, as text, keyed by URL; every case page must
     answer an anonymous visitor 404 (see ``_case_urls``)."""
@@ -221,6 +262,7 @@ def crawl(client, rt: Runtime) -> dict[str, str]:  # type: ignore[no-untyped-def
             bodies[url] = body.decode("utf-8", "replace")
             if response.is_json:  # JSON escapes nothing we search for, but be sure
                 bodies[url] += json.dumps(response.get_json(), ensure_ascii=False)
+        bodies[url] += "\n" + json.dumps(dict(response.headers), ensure_ascii=False)
     return bodies
 
 

@@ -3,11 +3,13 @@
 - An error report names a dataset and what is wrong; the department answers within
   ``days_error_report`` working days, saying whether it corrected the data.
 - A rights-holder objection suspends public access to the dataset at once
-  (``Dataset.suspended_by``: the page stays, downloads, previews and grant downloads stop); the
+  (``Dataset.suspended_by``: the page stays, downloads, previews and grant downloads stop, and its
+  files leave the public root in the same call — ``public_root``); the
   department decides within ``days_rights_decision``: withdraw the data (it becomes 不予开放
   under ``privacy-trade-secret`` with the decision as its basis), restore it (the objection is
   unfounded) or restore it after masking or correcting it. The suspension lasts while any
-  rights objection to the dataset is open.
+  rights objection to the dataset is open; lifting it re-places the dataset's files under its
+  current class and masking rules (``curation.republish_stored``).
 - A suggestion goes to a department (or a dataset's department), answered within
   ``days_suggestion``.
 """
@@ -19,9 +21,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import curation
+from .. import curation, public_root
 from ..access import Actor
 from ..errors import Conflict, ValidationError, raise_problems
+from ..indexing import sync_index
 from ..models import Case, Dataset
 from ..openness import CLOSED, PRIVACY_RULE, classify
 from ..publishing import masking_rules, personal_columns
@@ -150,7 +153,7 @@ def submit_rights_objection(rt: Runtime, actor: Actor, payload: Any) -> dict[str
     problems: Problems = {}
     claim = text_field(payload, "claim", "受损害的权益及理由", problems)
     basis = text_field(payload, "rights_basis", "权利依据", problems)
-    with rt.session() as session:
+    with public_root.tracking(rt) as files, rt.session() as session:
         contact = clean_contact(session, actor, payload.get("contact"), problems, required=True)
         dataset = find_dataset(session, payload.get("dataset"), problems)
         if dataset is not None and dataset.openness == CLOSED:
@@ -172,6 +175,7 @@ def submit_rights_objection(rt: Runtime, actor: Actor, payload: Any) -> dict[str
         )
         if dataset.suspended_by is None:
             dataset.suspended_by = case.id
+            files.hide(session, dataset)  # its files leave the public root with the suspension
             _audit_dataset(session, actor, "dataset.suspend", dataset, case=case.reference)
         notify_department(
             session,
@@ -181,7 +185,8 @@ def submit_rights_objection(rt: Runtime, actor: Actor, payload: Any) -> dict[str
             link=case_link(case),
             case=case,
         )
-        return receipt(session, actor, case)
+        result = receipt(session, actor, case)
+    return result
 
 
 def get_rights_objection(
@@ -210,11 +215,15 @@ def _check_withdrawable(session: Session, dataset: Dataset, basis: str) -> None:
         )
 
 
-def _lift_suspension(session: Session, actor: Actor | str, case: Case) -> None:
-    """End the suspension this objection caused, unless another open objection holds it."""
+def _lift_suspension(
+    rt: Runtime, files: public_root.Tracker, session: Session, actor: Actor, case: Case
+) -> str | None:
+    """End the suspension this objection caused, unless another open objection holds it; a
+    lifted dataset's files are placed again as its class says. Returns the id of a dataset
+    whose suspension was lifted."""
     dataset = session.get(Dataset, case.dataset_id) if case.dataset_id else None
     if dataset is None:
-        return
+        return None
     other = session.scalar(
         select(Case.id)
         .where(
@@ -228,9 +237,21 @@ def _lift_suspension(session: Session, actor: Actor | str, case: Case) -> None:
     )
     if other is not None:
         dataset.suspended_by = other
-    elif dataset.suspended_by is not None:
-        dataset.suspended_by = None
-        _audit_dataset(session, actor, "dataset.restore", dataset, case=case.reference)
+        return None
+    if dataset.suspended_by is None:
+        return None
+    dataset.suspended_by = None
+    _audit_dataset(session, actor, "dataset.restore", dataset, case=case.reference)
+    if dataset.resources:
+        files.note(session, dataset.id)
+        curation.republish_stored(
+            rt,
+            session,
+            dataset,
+            actor=actor.name,
+            reason=f"权益异议 {case.reference} 已作出决定，恢复开放",
+        )
+    return dataset.id
 
 
 def decide_rights_objection(
@@ -262,14 +283,14 @@ def decide_rights_objection(
     if decision == "withdraw" and name is not None:
         _withdraw(rt, actor, name=name, reference=reference, basis=reply)
     cal = calendar_for(rt)
-    with rt.session() as session:
+    with public_root.tracking(rt) as files, rt.session() as session:
         case = load_for_handler(session, actor, objection_id, RIGHTS_OBJECTION.kind)
         RIGHTS_OBJECTION.check("decide", case.status)
         rule = PRIVACY_RULE if decision == "withdraw" else None
         case.body = {**case.body, "answer": {"decision": decision}}
         c.record_decision(cal, case, outcome=decision, reply=reply, rule_code=rule)
         c.transit(session, case, actor, "decide", "decided", decision=decision, note=reply)
-        _lift_suspension(session, actor, case)
+        restored = _lift_suspension(rt, files, session, actor, case)
         notify_requester(
             session,
             case,
@@ -277,7 +298,10 @@ def decide_rights_objection(
             body=reply,
             link=case_link(case),
         )
-        return full_dict(session, actor, case)
+        result = full_dict(session, actor, case)
+    if restored is not None:
+        sync_index(rt, dataset_ids=[restored])
+    return result
 
 
 def _withdraw(rt: Runtime, actor: Actor, *, name: str, reference: str, basis: str) -> None:

@@ -53,3 +53,16 @@ def test_garbage_collection_keeps_referenced_and_recent_files(store, tmp_path):
     os.utime(store.path("private", orphan.key), (old, old))
     assert store.collect_garbage([("public", kept.key)]) == 1
     assert store.exists("public", kept.key) and not store.exists("private", orphan.key)
+
+
+def test_storing_a_file_again_marks_it_young_so_no_collection_removes_it_before_its_commit(
+    store, tmp_path
+):
+    a = tmp_path / "a.csv"
+    a.write_text("a")
+    stored = store.put(a, root="public", extension="csv")
+    old = time.time() - 7200
+    os.utime(store.path("public", stored.key), (old, old))
+    store.put(a, root="public", extension="csv")  # a harvest about to reference it
+    assert store.collect_garbage([]) == 0
+    assert store.exists("public", stored.key)

@@ -1,5 +1,7 @@
+import pytest
+
 from datasets.slugs import is_slug, slugify, unique_slug
-from datasets.text import plain_text, render_markdown
+from datasets.text import plain_text, render_markdown, safe_url
 
 
 def test_markdown_is_rendered_and_sanitised():
@@ -24,3 +26,39 @@ def test_slugs_fall_back_to_pinyin():
     assert slugify("!!!") == "dataset"
     assert unique_slug("a", {"a", "a-2"}) == "a-3"
     assert is_slug("bus-lines") and not is_slug("Bus Lines") and not is_slug("../x")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "javascript:alert(1)",
+        "  JaVaScRiPt:alert(1)",
+        "java\tscript:alert(1)",
+        "java\nscript:alert(1)",
+        "\x01javascript:alert(1)",
+        "data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==",
+        "vbscript:msgbox(1)",
+        "file:///etc/passwd",
+        "//evil.example.com/x",
+        "/relative/path",
+        "https:no-host",
+        "mailto:",
+        "",
+        None,
+    ],
+)
+def test_only_http_https_and_mailto_urls_are_safe_links(url):
+    assert safe_url(url) == ""
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://creativecommons.org/licenses/by/4.0/",
+        "http://data.jiangzhou.gov.cn/dataset/1?a=b",
+        "mailto:data@jiangzhou.gov.cn",
+    ],
+)
+def test_ordinary_urls_stay_as_they_are(url):
+    assert safe_url(url) == url
+    assert safe_url(f"  {url}\n") == url

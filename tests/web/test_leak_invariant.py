@@ -1,24 +1,53 @@
 """No raw personal value of conditional, excluded or quarantined data reaches the public through
-any channel: pages, search and snippets, API results, resource URLs, the index, public files.
+any channel: pages, search and snippets, API results, resource URLs, the index, public files;
+no channel carries a trace (hash, storage key, location) of a private original; and the public
+root holds only files the public may download.
 
-The second test proves the crawler can fail: with a masking step removed, it finds leaks.
+The other tests prove the crawler can fail: with a masking step removed, or with the hash of a
+private original put back into resource dicts, it finds the leak.
 """
 
 import pytest
 
+from datasets import public_root
+from datasets.access import ANONYMOUS
+from datasets.models import Resource
+from datasets.packages import resource_dict
+from datasets.publishing import import_record
+from datasets.records import FileRecord, HarvestRecord, ProviderRecord
+from datasets.workflows import feedback
 from portal.app import create_app
 from tests.conftest import harvest_demo
-from tests.factories import make_runtime
-from tests.leaks import all_channels, case_secrets, find_leaks, secret_values
+from tests.factories import BUS_ROWS, CREDIT_CODE, make_runtime, write_csv
+from tests.leaks import (
+    all_channels,
+    case_secrets,
+    find_leaks,
+    private_traces,
+    secret_values,
+    stray_public_files,
+)
 
 
-def test_no_public_channel_carries_a_raw_personal_value(demo_rt, client):
+@pytest.fixture(scope="module")
+def channels(demo_rt, demo_app):  # type: ignore[no-untyped-def]
+    return all_channels(demo_app.test_client(), demo_rt)
+
+
+def test_no_public_channel_carries_a_raw_personal_value(demo_rt, channels):
     secrets = secret_values(demo_rt)
     assert len(secrets) > 1000  # the demo's conditional and quarantined tables are really read
     secrets |= case_secrets(demo_rt)  # and the cases' (tests/web/test_case_access_web.py has some)
-    channels = all_channels(client, demo_rt)
     assert len(channels) > 300
     assert find_leaks(channels, secrets) == []
+
+
+def test_no_public_channel_carries_a_trace_of_a_private_original(demo_rt, channels):
+    traces = private_traces(demo_rt)
+    # hash and key of the demo's 7 conditional, 1 quarantined and 1 de-identified originals
+    assert len(traces) >= 2 * 9 + 1
+    assert find_leaks(channels, traces) == []
+    assert stray_public_files(demo_rt) == []
 
 
 def _identity_rows(header, rows, rules, *, key, limit=None):
@@ -49,4 +78,42 @@ def test_the_crawler_catches_a_removed_masking_step(
     leaks = find_leaks(all_channels(app.test_client(), rt), secret_values(rt))
     assert leaks, "removing a masking step must leak"
     assert any(channel in where for where, _ in leaks)
+    rt.close()
+
+
+def test_the_crawler_catches_the_hash_of_a_private_original(monkeypatch, demo_rt, demo_app):
+    def leaking(ds, res: Resource, **kw):  # type: ignore[no-untyped-def]
+        return {**resource_dict(ds, res, **kw), "hash": f"sha256:{res.sha256}"}  # as it was
+
+    monkeypatch.setattr("datasets.packages.resource_dict", leaking)
+    leaks = find_leaks(all_channels(demo_app.test_client(), demo_rt), private_traces(demo_rt))
+    assert leaks, "a hash of a private original in resource dicts must be found"
+    assert any("package_show" in where for where, _ in leaks)
+    assert any("resource_show" in where for where, _ in leaks)
+
+
+def test_the_public_root_check_catches_a_file_left_behind(monkeypatch, tmp_path):
+    rt = make_runtime(tmp_path / "instance")
+    data = write_csv(tmp_path / "lines.csv", BUS_ROWS)
+    record = HarvestRecord(
+        identifier="bus",
+        name="bus-lines",
+        title="公交线路信息",
+        provider=ProviderRecord("江州市交通运输局", CREDIT_CODE),
+        files=(FileRecord(path=data, name="lines", format="csv"),),
+    )
+    import_record(rt, record=record, source_id=None)
+    assert stray_public_files(rt) == []
+    monkeypatch.setattr(public_root.Tracker, "hide", lambda self, session, dataset: None)
+    feedback.submit_rights_objection(
+        rt,
+        ANONYMOUS,
+        {
+            "dataset": "bus-lines",
+            "claim": "含我公司经营信息",
+            "rights_basis": "权利人",
+            "contact": {"name": "张伟", "phone": "13800138000"},
+        },
+    )
+    assert len(stray_public_files(rt)) == 1
     rt.close()
