@@ -271,8 +271,8 @@ def publish_plan(
     files = public_root.Tracker(rt)  # public files this version stops publishing go after it
     try:
         prepared = with_confirmations(rt, plan.existing_id, prepared)
-        files = [(p.record.name, p.format, p.pii) for p in prepared]
-        classification = classify_files(plan.declared, files, plan.rules)
+        scanned = [(p.record.name, p.format, p.pii) for p in prepared]
+        classification = classify_files(plan.declared, scanned, plan.rules)
         placements = []
         withheld = public_root.withheld(rt, plan.existing_id)
         if classification.stores_files:
