@@ -44,8 +44,9 @@ def evaluate(labels: dict[str, dict[str, list[str]]]) -> Tally:
     tally = Tally()
     for table, columns in labels.items():
         report = scan_table(LABELLED / "tables" / table, "csv")
-        if list(report.columns) != list(columns):
-            raise SystemExit(f"{table}: labels do not cover the columns {report.columns}")
+        table_columns = report.columns if report.table_columns is None else report.table_columns
+        if list(table_columns) != list(columns):
+            raise SystemExit(f"{table}: labels do not cover the columns {table_columns}")
         for column, kinds in columns.items():
             _score(tally, table, column, set(kinds), report)
     return tally

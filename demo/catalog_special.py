@@ -139,7 +139,12 @@ SPECIAL_PACKAGES: tuple[Dataset, ...] = (
         basis="《中华人民共和国个人信息保护法》第二十八条、第三十四条：原始记录含当事人姓名、驾驶证号、联系电话等个人信息，"
               "未经处理公开会损害当事人合法权益。",
         resources=(R("traffic_violations", "traffic-violations.csv", "道路交通违法行为处理记录", "traffic-violations"),),
-        masking=(("当事人姓名", "mask-name"), ("驾驶证号", "mask-id"), ("联系电话", "mask-mobile")),
+        masking=(
+            ("当事人姓名", "mask-name"),
+            ("驾驶证号", "mask-id"),
+            ("联系电话", "mask-mobile"),
+            ("车牌号码", "mask-plate"),
+        ),
         notes=("不予开放（个人隐私），附数据文件和脱敏规则：脱敏后开放",)),
 )
 # fmt: on

@@ -30,6 +30,8 @@ MASK_CODES = (
     "mask-card",
     "mask-email",
     "mask-name",
+    "mask-plate",
+    "mask-code",
     "mask-text",
 )
 NAME = re.compile(r"[\u4e00-\u9fff]{2,4}")

@@ -8,7 +8,8 @@ column. Decisions: every e-mail address is personal (a named mailbox is indistin
 institution's); a landline is personal only under a header naming a person's phone (家庭电话,
 来电号码) — under 联系电话 it counts as an institution's switchboard, as the scanner's rules say;
 法定代表人 and companies are public (企业登记); values already masked (张*, 430602********1234)
-are clean.
+are clean; a vehicle's plate and a professional's licence number lead to a person (a taxi may be
+a 个体 driver's own car) and are personal: an operator who knows them public sets ``keep``.
 """
 
 from __future__ import annotations

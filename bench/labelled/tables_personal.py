@@ -115,7 +115,7 @@ PERSONAL_TABLES: list[Table] = [
         ("性别", CLEAN, pick("男", "女")),
         ("出生日期", BIRTH, day(1960, 1995)),
         ("公民身份号码", ID, ids(0.1, 1960, 1995)),
-        ("医师执业证书编码", CLEAN, doctor_code),
+        ("医师执业证书编码", ["practice_licence"], doctor_code),
         ("执业类别", CLEAN, pick("临床", "中医", "口腔", "公共卫生")),
         ("主要执业机构", CLEAN, pick("江州市第一人民医院", "江州市中医院", "江州市妇幼保健院")),
         ("手机号码", MOBILE, mobiles()),

@@ -1,4 +1,4 @@
-"""Partial masks of identifiers found inside a text: ID numbers, cards, phones and e-mails.
+"""Partial masks of identifiers found inside a text: ID numbers, cards, phones, e-mails, plates.
 
 The scanner (``datasets.pii``) decides whether a column holds personal data and must avoid false
 alarms, so it checks checksums. Masking has the opposite duty — never let a value through — so
@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 
-from datasets.pii.patterns import find_email, find_landline, find_mobile
+from datasets.pii.patterns import find_email, find_landline, find_mobile, find_plate
 
 Span = tuple[int, int]
 Finder = Callable[[str], Iterator[Span]]
@@ -81,6 +81,11 @@ def mask_landline(text: str) -> str:
     return _star_local(text)
 
 
+def mask_plate(text: str) -> str:
+    """``赣A***45``: the province and office letter and the last two characters."""
+    return text[:2] + STAR * (len(text) - 4) + text[-2:]
+
+
 def mask_email(text: str) -> str:
     """``a***@example.com``: the first character of the local part, ``***`` and the domain."""
     local, _, domain = text.partition("@")
@@ -95,6 +100,7 @@ _TEXT_FINDERS: tuple[tuple[Finder, Callable[[str], str]], ...] = (
     (_find(_LONG_NUMBER), mask_long_number),
     (find_landline, mask_landline),
     (_find(_BARE_LANDLINE), mask_landline),
+    (find_plate, mask_plate),
 )
 _PHONE_FINDERS = (*_TEXT_FINDERS, (_find(_LOCAL_NUMBER), mask_landline))
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from datasets.errors import ValidationError
 
-from .identifiers import mask_identifiers
+from .identifiers import STAR, mask_identifiers
 from .regions import generalise_address
 from .values import UNKNOWN, birth_year, mask_name, pseudonym, to_text
 
@@ -37,7 +37,9 @@ POLICIES: tuple[Policy, ...] = (
     Policy("mask-card", "部分遮盖（银行卡号）", "masking"),
     Policy("mask-email", "部分遮盖（电子邮箱）", "masking"),
     Policy("mask-name", "部分遮盖（姓名）", "masking"),
-    Policy("mask-text", "部分遮盖（文本中的证件号、电话、卡号、邮箱）", "masking"),
+    Policy("mask-plate", "部分遮盖（车牌号）", "masking"),
+    Policy("mask-code", "部分遮盖（证照编号，留首尾各两位）", "masking"),
+    Policy("mask-text", "部分遮盖（文本中的证件号、电话、卡号、邮箱、车牌号）", "masking"),
     Policy("keep", "不脱敏（保留原值）", "none"),
 )
 POLICIES_BY_CODE: dict[str, Policy] = {p.code: p for p in POLICIES}
@@ -52,11 +54,21 @@ DEFAULT_POLICY: dict[str, str] = {
     "name": "mask-name",
     "address": "district",
     "birth_date": "year",
+    "licence_plate": "mask-plate",
+    "practice_licence": "mask-code",
 }
 # Kinds the scanner recognises by a column's header: such a kind owns its column.
-_HEADER_KINDS = ("name", "address", "birth_date")
+_HEADER_KINDS = ("name", "address", "birth_date", "practice_licence")
 # Kinds found inside values, most specific first (used when one column holds several).
-_VALUE_KINDS = ("id_card", "id_card_15", "bank_card", "mobile", "landline", "email")
+_VALUE_KINDS = (
+    "id_card",
+    "id_card_15",
+    "bank_card",
+    "mobile",
+    "landline",
+    "email",
+    "licence_plate",
+)
 # Headers of free-text columns, in which identifiers are masked inline and other words kept.
 FREE_TEXT_HEADERS = (
     "备注", "说明", "描述", "内容", "摘要", "意见", "情况", "事由", "详情", "留言", "附言",
@@ -189,6 +201,14 @@ def _mask_phones(text: str) -> str:
     return _slow_phones(text)
 
 
+def _mask_code(text: str) -> str:
+    """A certificate number: its first and last two characters, the others starred."""
+    stripped = text.strip()
+    if len(stripped) <= 4:
+        return UNKNOWN
+    return stripped[:2] + STAR * (len(stripped) - 4) + stripped[-2:]
+
+
 _ID_LAST = frozenset("0123456789Xx")
 _TRANSFORMS: dict[str, Callable[[object, bytes], str]] = {
     "suppress": lambda value, key: "",
@@ -201,6 +221,8 @@ _TRANSFORMS: dict[str, Callable[[object, bytes], str]] = {
     "mask-card": _on_text(_mask_cards),
     "mask-email": _on_text(_identifiers()),
     "mask-name": _on_text(mask_name),
+    "mask-plate": _on_text(_identifiers()),
+    "mask-code": _on_text(_mask_code),
     "mask-text": _on_text(_identifiers(fail_closed=False)),
     "keep": lambda value, key: to_text(value),
 }

@@ -33,6 +33,9 @@ KINDS: tuple[Kind, ...] = (
     Kind("name", "姓名", True),
     Kind("address", "住址", True),
     Kind("birth_date", "出生日期", True),
+    Kind("licence_plate", "车牌号", True),
+    # professional licences held by a person: 医师执业证书编码, 律师执业证号, 教师资格证号 …
+    Kind("practice_licence", "执业资格证号", True),
 )
 KINDS_BY_CODE: dict[str, Kind] = {kind.code: kind for kind in KINDS}
 KIND_ORDER: dict[str, int] = {kind.code: i for i, kind in enumerate(KINDS)}
@@ -47,10 +50,11 @@ VALUE_DETECTORS: dict[str, Detector] = {
     "landline": patterns.find_landline,
     "bank_card": patterns.find_bank_card,
     "email": patterns.find_email,
+    "licence_plate": patterns.find_plate,
 }
 # kinds whose values are recognised by ``VALUE_DETECTORS``; the others need a header hint
 VALUE_KINDS = frozenset(VALUE_DETECTORS)
-HEADER_ONLY_KINDS = frozenset({"name", "address", "birth_date"})
+HEADER_ONLY_KINDS = frozenset({"name", "address", "birth_date", "practice_licence"})
 # related kinds: a header announcing one is evidence for the other
 _FAMILIES = ({"id_card", "id_card_15"}, {"mobile", "landline"})
 
@@ -85,6 +89,11 @@ HEADER_HINTS: tuple[HeaderHint, ...] = (
     _hint(
         "id_card",
         r"身份证|证件号|证件编号|公民身份号码|身份号码|社会保障号|社保号|身份证明号|驾驶证号",
+    ),
+    # a person's professional licence (not a business's 许可证: 医疗机构执业许可证)
+    _hint(
+        "practice_licence",
+        r"(?<!许可)(执业|资格|从业)证(书)?(编?号|编码|号码)?$|(医师|护士|律师|教师|药师)证号",
     ),
     _hint("bank_card", r"银行卡|卡号|银行账|账号|帐号|收款账户|金融账户"),
     _hint("email", r"邮箱|电子邮件|邮件地址|^e-?mail"),
@@ -226,6 +235,10 @@ DWELLING_ADDRESS = _cell(rf"{_FREE}*(?:室|单元|栋|幢|号楼|\d+组|村{_FRE
 BIRTH_DATE = _cell(r"[^\x1e]*?(?:19|20)\d{2}(?: *[-/.年] *\d{1,2}|0[1-9]|1[0-2])[^\x1e]*")
 
 
+# a certificate number, nothing masked: 110440100012345, A3301202012345
+LICENCE_NUMBER = _cell(r"[A-Za-z0-9][A-Za-z0-9-]{5,29}")
+
+
 def looks_like_person_name(text: str) -> bool:
     """2–4 Chinese characters starting with a common surname (compound ones included), not the
     name of an office, or a minority name such as 阿依古丽·买买提."""
@@ -256,4 +269,6 @@ def hinted_cell_pattern(hint: HeaderHint) -> re.Pattern[str] | None:
         return PRECISE_ADDRESS if hint.strong else DWELLING_ADDRESS
     if hint.kind == "birth_date":
         return BIRTH_DATE
+    if hint.kind == "practice_licence":
+        return LICENCE_NUMBER
     return None

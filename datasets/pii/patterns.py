@@ -332,5 +332,23 @@ def find_email(text: str) -> Iterator[Span]:
         yield match.span()
 
 
+# 车牌号: a province's one-character abbreviation, the issuing office's letter (no I or O), then
+# five characters (six for new-energy vehicles), letters no I or O, or four and 挂/学/警 for
+# trailers, driving schools and police. Three digits at least: 京A12345, 赣A·D12345, 粤B12X45.
+PLATE_PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
+_PLATE_RE = re.compile(
+    rf"[{PLATE_PROVINCES}][A-HJ-NP-Z][·•・ ]?"
+    r"(?:([A-HJ-NP-Z0-9]{4})[挂学警]|([A-HJ-NP-Z0-9]{5,6})(?![0-9A-Za-z]))"
+)
+
+
+def find_plate(text: str) -> Iterator[Span]:
+    """Licence plates of Chinese vehicles inside ``text``."""
+    for match in _PLATE_RE.finditer(text):
+        body = match.group(1) or match.group(2)
+        if sum(c.isdigit() for c in body) >= 3 and not (body.isdigit() and len(body) == 6):
+            yield match.span()
+
+
 def digits_of(text: str) -> str:
     return _NOT_DIGIT.sub("", text)

@@ -43,6 +43,7 @@ from .detectors import (
 BATCH_ROWS = 2048
 _SEP = "\x1e"  # joins the cells of a batch; no detector matches across it
 _DIGIT_GATE = re.compile(r"\d{3}[- ]?\d{4}")  # every phone, ID and card number holds this
+_PLATE_GATE = re.compile(rf"[{patterns.PLATE_PROVINCES}][A-HJ-NP-Z]")  # every plate holds this
 _GUARDED = frozenset({"mobile", "landline"})  # what an amount can look like
 _CHECKSUMMED = ("id_card", "id_card_15", "bank_card")
 _PLUS_ONE = (1).__add__
@@ -158,7 +159,7 @@ class _Column:
         if self.check is not None:
             self._feed_hinted(text)
         digits, at = _DIGIT_GATE.search(text) is not None, "@" in text
-        if not digits and not at:
+        if not digits and not at and not _PLATE_GATE.search(text):
             return
         # where each cell ends in ``text`` (+1 for the separator): cell i is bisect_right(ends, p)
         ends = list(accumulate(map(_PLUS_ONE, map(len, cells))))
@@ -180,6 +181,11 @@ class _Column:
                 hit[kind].add(bisect_right(ends, start))
                 if kind not in examples:
                     examples[kind] = mask_example(kind, text[start:end])
+        if _PLATE_GATE.search(text):
+            for start, end in VALUE_DETECTORS["licence_plate"](text):
+                hit["licence_plate"].add(bisect_right(ends, start))
+                if "licence_plate" not in examples:
+                    examples["licence_plate"] = mask_example("licence_plate", text[start:end])
         if at:
             for start, end in VALUE_DETECTORS["email"](text):
                 hit["email"].add(bisect_right(ends, start))
@@ -273,6 +279,8 @@ def mask_example(kind: str, value: str) -> str:
     if kind == "address":
         district = _DISTRICT.match(value)
         return (district.group(0) if district else "") + "****"
+    if kind in ("licence_plate", "practice_licence"):
+        return value[:2] + "*" * max(len(value) - 4, 1) + value[-2:]
     if kind == "birth_date":
         year = _YEAR.search(value)
         return value[: year.end()] + re.sub(r"\d", "*", value[year.end() :]) if year else "****"

@@ -174,7 +174,7 @@ def test_pseudonym_needs_a_key_of_16_bytes():
 def test_policy_table_is_complete():
     assert {p.code for p in POLICIES} == {
         "suppress", "pseudonym", "year", "district", "mask-id", "mask-mobile", "mask-landline",
-        "mask-card", "mask-email", "mask-name", "mask-text", "keep",
+        "mask-card", "mask-email", "mask-name", "mask-plate", "mask-code", "mask-text", "keep",
     }  # fmt: skip
     assert all(p.title for p in POLICIES)
     assert set(DEFAULT_POLICY.values()) <= set(POLICIES_BY_CODE)

@@ -44,6 +44,8 @@ def test_kinds_have_stable_codes_titles_and_only_landlines_are_not_personal():
         ("name", "姓名"),
         ("address", "住址"),
         ("birth_date", "出生日期"),
+        ("licence_plate", "车牌号"),
+        ("practice_licence", "执业资格证号"),
     ]
     assert [k.code for k in KINDS if not k.personal] == ["landline"]
     assert set(VALUE_DETECTORS) == {
@@ -53,8 +55,42 @@ def test_kinds_have_stable_codes_titles_and_only_landlines_are_not_personal():
         "landline",
         "bank_card",
         "email",
+        "licence_plate",
     }
     assert KINDS_BY_CODE["mobile"].title == "手机号码"
+
+
+@pytest.mark.parametrize(
+    "plate", ["赣A12345", "京AF0236", "粤B·D12345", "沪C1234学", "苏E12X45", "川A 8M765"]
+)
+def test_licence_plates_are_found_whatever_the_header(plate):
+    for header in ("车牌号", "备注", "编号"):
+        report = scan_rows([header], [[plate], [f"车辆{plate}于路口违停"]])
+        assert [(f.kind, f.hits, f.personal) for f in report.findings] == [
+            ("licence_plate", 2, True)
+        ]
+    assert mask_example("licence_plate", "赣A12345") == "赣A***45"
+
+
+@pytest.mark.parametrize("text", ["京ABCDE", "赣A1234", "苏E2023001", "粤B123456", "浙A12 345"])
+def test_look_alikes_of_plates_are_not_plates(text):
+    assert scan_rows(["备注"], [[text]] * 3).findings == ()
+
+
+@pytest.mark.parametrize(
+    "header", ["医师执业证书编码", "执业证号", "律师执业证号", "教师资格证号", "护士证号", "从业资格证"]
+)
+def test_professional_licence_numbers_under_their_header(header):
+    rows = [["110440100012345"], ["A3301202012345"], ["210440100012346"]]
+    report = scan_rows([header], rows)
+    assert [(f.kind, f.hits, f.personal) for f in report.findings] == [
+        ("practice_licence", 3, True)
+    ]
+
+
+@pytest.mark.parametrize("header", ["医疗机构执业许可证号", "食品经营许可证编号", "许可证号"])
+def test_business_licences_are_not_personal_licences(header):
+    assert header_kind(header) != "practice_licence"
 
 
 @pytest.mark.parametrize(
