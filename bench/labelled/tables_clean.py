@@ -115,6 +115,10 @@ def waybill(r: random.Random, i: int) -> str:
     return r.choice(("SF", "77", "YT")) + f"{r.randrange(10**13):013d}"
 
 
+def plate(r: random.Random, i: int) -> str:
+    return f"赣G·{r.choice('ABDT')}{r.randrange(10**4):04d}"
+
+
 def project(r: random.Random, i: int) -> str:
     return f"{r.choice(f.ROADS)}{r.choice(('综合体', '安置房', '学校'))}项目"
 
@@ -243,7 +247,7 @@ CLEAN_TABLES: list[Table] = [
         ("有效期至", CLEAN, day(2026, 2030, "%Y%m%d")),
     ]),
     ("出租汽车运营车辆.csv", 50, [
-        ("车牌号", ["licence_plate"], lambda r, i: f"赣G·{r.choice('ABDT')}{r.randrange(10**4):04d}"),
+        ("车牌号", ["licence_plate"], plate),
         ("车辆识别代号", CLEAN, lambda r, i: "LSVAM4187C" + f"{r.randrange(10**7):07d}"),
         ("发动机号", CLEAN, lambda r, i: f"{r.randrange(10**6):06d}{r.choice('ABC')}"),
         ("道路运输证号", CLEAN, digits(12, "3610")),

@@ -78,7 +78,8 @@ def test_look_alikes_of_plates_are_not_plates(text):
 
 
 @pytest.mark.parametrize(
-    "header", ["医师执业证书编码", "执业证号", "律师执业证号", "教师资格证号", "护士证号", "从业资格证"]
+    "header",
+    ["医师执业证书编码", "执业证号", "律师执业证号", "教师资格证号", "护士证号", "从业资格证"],
 )
 def test_professional_licence_numbers_under_their_header(header):
     rows = [["110440100012345"], ["A3301202012345"], ["210440100012346"]]
