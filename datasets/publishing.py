@@ -23,7 +23,7 @@ from . import public_root
 from .confirmations import confirmations, effective_pii
 from .errors import ValidationError
 from .indexing import sync_index
-from .intake import MASKABLE_FORMATS, PreparedFile, prepare_file, scan_report
+from .intake import PreparedFile, prepare_file, scan_report
 from .masking import POLICIES_BY_CODE
 from .models import (
     AuditEntry,
@@ -119,14 +119,11 @@ def classify_files(
     rules: dict[str, str],
 ) -> op.Classification:
     """The class of a dataset from its declaration, its files' scans ((name, format, scan
-    report) each) and its masking rules. What lies outside a table's masked copy (other
-    sheets, comments, title rows …) needs no rule: that copy never carries it as it is."""
+    report) each) and its masking rules. Personal values outside a table (another sheet, a
+    comment, a title row) need a rule too: a person decides, even though a masked copy never
+    carries them as they are."""
     personal = personal_columns([pii for _, _, pii in files], [name for name, _, _ in files])
-    covered = set(rules)
-    for _, fmt, pii in files:
-        if fmt in MASKABLE_FORMATS:
-            covered.update(scan_report(pii).outside)
-    return op.classify(**declared, personal_columns=personal, masked_columns=covered)
+    return op.classify(**declared, personal_columns=personal, masked_columns=rules)
 
 
 def with_confirmations(

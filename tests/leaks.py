@@ -266,24 +266,66 @@ def crawl(client, rt: Runtime) -> dict[str, str]:  # type: ignore[no-untyped-def
     return bodies
 
 
-def _file_text(body: bytes, mimetype: str) -> str:
-    if "spreadsheet" in mimetype:
+def _file_text(body: bytes, mimetype: str = "", depth: int = 0) -> str:
+    """All the text a downloaded file could show, whatever its format: every member of an
+    archive or office package (the XML of every sheet, comment and property of a workbook
+    included), the text of a PDF, and the bytes read in each encoding a reader might use."""
+    parts: list[str] = []
+    if body.startswith(b"PK\x03\x04") and depth < 3:
         import io
+        import zipfile
 
+        try:
+            with zipfile.ZipFile(io.BytesIO(body)) as archive:
+                for info in archive.infolist():
+                    parts.append(_file_text(archive.read(info), "", depth + 1))
+        except zipfile.BadZipFile:
+            pass
+        if "spreadsheet" in mimetype or body[:4] == b"PK\x03\x04":
+            parts.append(_workbook_text(body))
+    elif body.startswith(b"%PDF"):
+        parts.append(_pdf_text(body))
+    for codec in ("utf-8", "gb18030", "cp950", "utf-16"):
+        if codec == "utf-16" and not body.startswith((b"\xff\xfe", b"\xfe\xff")):
+            continue
+        parts.append(body.decode(codec, "replace"))
+    return "\n".join(parts)
+
+
+def _workbook_text(body: bytes) -> str:
+    import io
+
+    try:
         book = load_workbook(io.BytesIO(body), read_only=True, data_only=True)
-        text = "\n".join(
+    except Exception:  # noqa: BLE001 — not a workbook: its members were read above
+        return ""
+    try:
+        return "\n".join(
             ",".join("" if v is None else str(v) for v in row)
-            for row in book.worksheets[0].iter_rows(values_only=True)
+            for sheet in book.worksheets
+            for row in sheet.iter_rows(values_only=True)
         )
+    finally:
         book.close()
-        return text
-    return body.decode("utf-8", "replace")
+
+
+def _pdf_text(body: bytes) -> str:
+    import io
+
+    from pypdf import PdfReader
+
+    try:
+        return "\n".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(body)).pages)
+    except Exception:  # noqa: BLE001 — a broken PDF: its bytes are read as text below
+        return ""
 
 
 def index_text(rt: Runtime) -> str:
     """Everything the search index holds: stored fields and every indexed term."""
     from whoosh import index
 
+    if not index.exists_in(str(rt.paths.index)):
+        return ""  # nothing was ever made public
     ix = index.open_dir(str(rt.paths.index))
     with ix.searcher() as searcher:
         stored = json.dumps(list(searcher.all_stored_fields()), ensure_ascii=False, default=str)
