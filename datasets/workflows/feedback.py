@@ -26,8 +26,8 @@ from ..access import Actor
 from ..errors import Conflict, ValidationError, raise_problems
 from ..indexing import sync_index
 from ..models import Case, Dataset
-from ..openness import CLOSED, PRIVACY_RULE, classify
-from ..publishing import masking_rules, personal_columns
+from ..openness import CLOSED, PRIVACY_RULE
+from ..publishing import classify_files, masking_rules
 from ..runtime import Runtime
 from ..workdays import calendar_for
 from . import cases as c
@@ -199,15 +199,9 @@ def _check_withdrawable(session: Session, dataset: Dataset, basis: str) -> None:
     """Refuse a withdrawal the openness engine would undo: de-identified data whose personal
     columns are all masked is open by law (岳阳 第二十六条第二款) even under rule 3."""
     resources = list(dataset.resources)
-    result = classify(
-        declared=CLOSED,
-        rule=PRIVACY_RULE,
-        basis=basis,
-        personal_columns=personal_columns(
-            [r.pii_report for r in resources], [r.name for r in resources]
-        ),
-        masked_columns=masking_rules(session, dataset.id),
-    )
+    files = [(r.name, r.format, r.pii_report) for r in resources]
+    declared = {"declared": CLOSED, "rule": PRIVACY_RULE, "basis": basis}
+    result = classify_files(declared, files, masking_rules(session, dataset.id))
     if result.openness != CLOSED:
         raise Conflict(
             "该数据集的个人信息字段均已脱敏，依规定脱敏后的数据应当开放，撤回不会生效；"

@@ -16,10 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
-from zipfile import BadZipFile
 
-from openpyxl import load_workbook
-from openpyxl.utils.exceptions import InvalidFileException
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -27,6 +24,7 @@ from ..access import Actor
 from ..errors import Conflict, NotAuthorized, NotFound, ValidationError
 from ..models import Case, Dataset, Grant, GrantAccess, Resource, User, UseReport
 from ..runtime import Runtime
+from ..tables import TEXT_FORMATS, TableError, cell_text, open_table
 from ..workdays import shanghai_date
 from . import cases as c
 from . import scopes
@@ -217,48 +215,39 @@ def _served(rt: Runtime, row: Resource, grant: Grant) -> GrantedFile | None:
     return GrantedFile(f"{stem}-授权字段.csv", "text/csv; charset=utf-8", None, lines)
 
 
-def _table_rows(path: Path) -> Iterator[list[Any]]:
-    """The rows of a stored original (UTF-8 CSV or XLSX)."""
-    if path.suffix.lower() == ".xlsx":
-        book = load_workbook(path, read_only=True, data_only=True)
-        try:
-            yield from (list(r) for r in book.worksheets[0].iter_rows(values_only=True))
-        finally:
-            book.close()
-    else:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            yield from csv.reader(handle)
-
-
 def _projected(path: Path, fields: list[str]) -> Iterator[bytes] | None:
-    """Only the granted columns of a stored original, as UTF-8 CSV. The header is read before
-    anything is served: None unless it holds each granted name exactly once (a file that is
-    not a table, or a table without those columns, serves nothing)."""
-    rows = _table_rows(path)
-    header: list[str] | None = None
+    """Only the granted columns of a stored original's table, as UTF-8 CSV, read through the
+    one table reader. The header is read before anything is served: None unless it holds each
+    granted name exactly once (a file that is not a table, or a table without those columns,
+    serves nothing; rows above the header are never served)."""
+    fmt = path.suffix.lower().lstrip(".")
     try:
-        for row in rows:
-            names = [str(v).strip() if v is not None else "" for v in row]
-            if any(names):
-                header = names
-                break
-    except (ValueError, csv.Error, OSError, BadZipFile, InvalidFileException):
-        header = None  # not a readable table
-    if header is None or any(header.count(f) != 1 for f in fields):
-        rows.close()
+        table = open_table(path, fmt, codec="utf-8-sig" if fmt in TEXT_FORMATS else None)
+    except (TableError, OSError):
         return None
-    index = [header.index(f) for f in fields]
+    try:
+        sheet = table.main_sheet()
+    except (TableError, OSError):
+        table.close()
+        return None
+    if sheet is None or any(sheet.header.count(f) != 1 for f in fields):
+        table.close()
+        return None
+    index = [sheet.header.index(f) for f in fields]
 
     def lines() -> Iterator[bytes]:
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(fields)
-        yield buffer.getvalue().encode("utf-8")
-        for row in rows:
-            buffer.seek(0)
-            buffer.truncate()
-            writer.writerow(["" if i >= len(row) or row[i] is None else row[i] for i in index])
+        try:
+            writer.writerow(fields)
             yield buffer.getvalue().encode("utf-8")
+            for row in sheet.rows:
+                buffer.seek(0)
+                buffer.truncate()
+                writer.writerow([cell_text(row[i]) if i < len(row) else "" for i in index])
+                yield buffer.getvalue().encode("utf-8")
+        finally:
+            table.close()
 
     return lines()
 
