@@ -10,15 +10,17 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from .access import Actor
-from .errors import NotAuthorized, NotFound, ValidationError
+from .access import Actor, can_see_dataset
+from .errors import Conflict, LoginRequired, NotAuthorized, NotFound, ValidationError
 from .intake import scan_report
 from .models import AuditEntry, Dataset, FileConfirmation
 from .runtime import Runtime
 
 MAX_NOTE = 2000
+CONFIRMERS = frozenset({"operator", "reviewer"})
 
 
 def can_confirm_files(actor: Actor, *, organization_id: str) -> bool:
@@ -70,60 +72,202 @@ def held_files(dataset: Dataset) -> list[dict[str, Any]]:
     ]
 
 
+def confirmation_history(session: Session, dataset_id: str) -> list[dict[str, Any]]:
+    """Every confirmation of a dataset's files, oldest first: which file, who, when, the note
+    and the reasons the file had been held for."""
+    rows = session.scalars(
+        select(FileConfirmation)
+        .where(FileConfirmation.dataset_id == dataset_id)
+        .order_by(FileConfirmation.confirmed_at, FileConfirmation.id)
+    ).all()
+    return [
+        {
+            "resource": row.resource_name,
+            "by": row.confirmed_by,
+            "at": row.confirmed_at.isoformat(),
+            "note": row.note,
+            "reasons": row.reason.split("\n") if row.reason else [],
+        }
+        for row in rows
+    ]
+
+
 def _load(session: Session, name: str) -> Dataset:
     dataset = session.scalar(
         select(Dataset)
         .where(or_(Dataset.name == name, Dataset.id == name))
-        .options(selectinload(Dataset.resources))
+        .options(selectinload(Dataset.resources), selectinload(Dataset.organization))
     )
     if dataset is None:
         raise NotFound(f"未找到数据集 {name}")
     return dataset
 
 
+def _signed_in_confirmer(actor: Actor) -> None:
+    """401 for the anonymous, 403 for accounts that can confirm no file at all."""
+    if actor.roles & CONFIRMERS:  # also the command line (an operator, no user)
+        return
+    if actor.is_anonymous:
+        raise LoginRequired("请先登录")
+    raise NotAuthorized("仅数据提供部门的审核人员或平台运维人员可确认文件")
+
+
+def _authorize(actor: Actor, dataset: Dataset, name: str) -> None:
+    """The caller may confirm this dataset's files. A dataset the caller may not even see (one
+    of another department that is not public) answers as one that does not exist."""
+    _signed_in_confirmer(actor)
+    if not can_confirm_files(actor, organization_id=dataset.organization_id):
+        if not can_see_dataset(actor, state=dataset.state):
+            raise NotFound(f"未找到数据集 {name}")
+        raise NotAuthorized("仅该数据集的提供部门审核人员或平台运维人员可确认")
+
+
+def authorize_confirmation(rt: Runtime, *, name: str, actor: Actor) -> None:
+    """The checks ``confirm_file`` makes before it reads its input (401, 404, 403), for a
+    caller that must parse a request body only once the caller is known to be allowed."""
+    _signed_in_confirmer(actor)
+    with rt.reader() as session:
+        _authorize(actor, _load(session, name), name)
+
+
+def _item(dataset: Dataset, actor: Actor) -> dict[str, Any]:
+    return {
+        "name": dataset.name,
+        "title": dataset.title,
+        "organization": {"name": dataset.organization.name, "title": dataset.organization.title},
+        "state": dataset.state,
+        "since": dataset.metadata_modified.isoformat(),
+        "reasons": list((dataset.quarantine or {}).get("reasons", [])),
+        "held": held_files(dataset),
+        "can_confirm": can_confirm_files(actor, organization_id=dataset.organization_id),
+    }
+
+
+def held_list(rt: Runtime, *, actor: Actor) -> list[dict[str, Any]]:
+    """The quarantined datasets with files waiting for a confirmation that the caller may
+    confirm: every one for an operator, those of the reviewer's own department for a
+    reviewer. Newest first."""
+    _signed_in_confirmer(actor)
+    query = (
+        select(Dataset)
+        .where(Dataset.state == "quarantined")
+        .options(selectinload(Dataset.resources), selectinload(Dataset.organization))
+        .order_by(Dataset.metadata_modified.desc(), Dataset.name)
+    )
+    if "operator" not in actor.roles:
+        if not actor.organization_id:
+            return []
+        query = query.where(Dataset.organization_id == actor.organization_id)
+    with rt.reader() as session:
+        items = [_item(d, actor) for d in session.scalars(query)]
+    return [i for i in items if i["held"] and i["can_confirm"]]
+
+
 def confirm_file(
-    rt: Runtime, *, name: str, resource_id: str, note: str, actor: Actor
+    rt: Runtime, *, name: str, resource_id: str, note: object, actor: Actor
 ) -> dict[str, Any]:
     """Record that a held file of a dataset holds no personal information, then publish the
     dataset again under the same rules (the file is published only if nothing else holds it).
+
+    Refuses: 401 anonymous; 404 unknown dataset (or one the caller may not see) or file; 403
+    another department's reviewer; 400 a note that is not text or too long; 409 a withdrawn
+    dataset, or a file that is not (or no longer) held. The answer says what became of the
+    dataset: ``published``, and what still holds it (``held`` files, ``uncovered`` personal
+    columns without a masking rule), with ``message`` saying so in a sentence.
     """
     from .curation import republish
 
-    if actor.is_anonymous:
-        raise NotAuthorized("请先登录")
-    with rt.session() as session:
-        dataset = _load(session, name)
-        if not can_confirm_files(actor, organization_id=dataset.organization_id):
-            raise NotAuthorized("仅该数据集的提供部门审核人员或平台运维人员可确认")
-        note = (note or "").strip()
-        if len(note) > MAX_NOTE:
-            raise ValidationError(f"说明不能超过 {MAX_NOTE} 字", {"note": ["too long"]})
-        resource = next((r for r in dataset.resources if r.id == resource_id), None)
-        if resource is None:
-            raise NotFound("该数据集没有这个文件")
-        held = scan_report(resource.pii_report).held
-        if not held:
-            raise ValidationError("该文件已完成扫描，无需人工确认", {"resource": ["not held"]})
-        session.add(
-            FileConfirmation(
-                dataset_id=dataset.id,
-                sha256=resource.sha256,
-                resource_name=resource.name,
-                reason="\n".join(held),
-                confirmed_by=actor.name,
-                confirmed_at=datetime.now(UTC),
-                note=note,
+    _signed_in_confirmer(actor)
+    try:
+        with rt.session() as session:
+            dataset = _load(session, name)
+            _authorize(actor, dataset, name)
+            if note is not None and not isinstance(note, str):
+                raise ValidationError("说明须为文字", {"note": ["须为文字"]})
+            note = (note or "").strip()
+            if len(note) > MAX_NOTE:
+                raise ValidationError(f"说明不能超过 {MAX_NOTE} 字", {"note": ["too long"]})
+            resource = next((r for r in dataset.resources if r.id == resource_id), None)
+            if resource is None:
+                raise NotFound("该数据集没有这个文件")
+            if dataset.state == "withdrawn":
+                raise Conflict(f"数据集 {dataset.name} 已撤回，不能确认其文件")
+            held = scan_report(resource.pii_report).held
+            if not held:
+                raise Conflict("该文件已完成扫描或已确认，无需人工确认")
+            recorded = session.scalar(
+                select(FileConfirmation.id).where(
+                    FileConfirmation.dataset_id == dataset.id,
+                    FileConfirmation.sha256 == resource.sha256,
+                )
             )
-        )
-        session.add(
-            AuditEntry(
-                actor=actor.name,
-                action="file.confirm",
-                object_type="dataset",
-                object_id=dataset.id,
-                detail={"resource": resource.name, "sha256": resource.sha256, "held": list(held)},
+            if recorded is None:  # else: recorded, but the dataset was not republished since
+                session.add(
+                    FileConfirmation(
+                        dataset_id=dataset.id,
+                        sha256=resource.sha256,
+                        resource_name=resource.name,
+                        reason="\n".join(held),
+                        confirmed_by=actor.name,
+                        confirmed_at=datetime.now(UTC),
+                        note=note,
+                    )
+                )
+            session.add(
+                AuditEntry(
+                    actor=actor.name,
+                    action="file.confirm",
+                    object_type="dataset",
+                    object_id=dataset.id,
+                    detail={
+                        "resource": resource.name,
+                        "sha256": resource.sha256,
+                        "held": list(held),
+                    },
+                )
             )
-        )
-        dataset_name, resource_name = dataset.name, resource.name
+            dataset_name, resource_name = dataset.name, resource.name
+    except IntegrityError:  # the same file confirmed by someone else at this moment
+        raise Conflict("该文件刚刚已由他人确认，请刷新后查看") from None
     reason = f"人工确认文件 {resource_name} 不含个人信息"
-    return republish(rt, name=dataset_name, actor=actor, reason=reason)
+    result = republish(rt, name=dataset_name, actor=actor, reason=reason)
+    return _outcome(rt, result, resource={"id": resource_id, "name": resource_name})
+
+
+def _outcome(rt: Runtime, result: dict[str, Any], *, resource: dict[str, str]) -> dict[str, Any]:
+    """What became of the dataset after a confirmation, in values and in a sentence."""
+    from .openness import OPENNESS_TITLES, UNCONDITIONAL
+    from .publishing import held_column
+
+    with rt.reader() as session:
+        dataset = _load(session, result["name"])
+        still_held = held_files(dataset)
+        uncovered = list((dataset.quarantine or {}).get("uncovered", []))
+        title = dataset.title
+    marks = {held_column(f["name"]) for f in still_held}
+    personal = [c for c in uncovered if c not in marks]
+    published = result["state"] == "active"
+    done = f"已确认文件 {resource['name']} 不含个人信息"
+    if published:
+        kind = "（个人信息字段已脱敏）" if result["deidentified"] else ""
+        if result["openness"] != UNCONDITIONAL:
+            kind = f"（{OPENNESS_TITLES.get(result['openness'], result['openness'])}）"
+        message = f"{done}，数据集 {title} 已发布{kind}。"
+    else:
+        waits = []
+        if still_held:
+            names = "、".join(f["name"] for f in still_held)
+            waits.append(f"还有 {len(still_held)} 个文件待人工确认（{names}）")
+        if personal:
+            waits.append(f"个人信息字段尚无脱敏规则（{'、'.join(personal)}），待运维人员设置")
+        why = "；".join(waits) or "、".join(uncovered)
+        message = f"{done}。数据集 {title} 仍在隔离中：{why}。"
+    return {
+        **result,
+        "title": title,
+        "resource": resource,
+        "published": published,
+        "held": still_held,
+        "uncovered": personal,
+        "message": message,
+    }

@@ -17,7 +17,13 @@ from sqlalchemy.orm import Session, selectinload
 from . import openness as op
 from . import public_root
 from .access import Actor, require_operator
-from .confirmations import confirmations, effective_pii
+from .confirmations import (
+    can_confirm_files,
+    confirmation_history,
+    confirmations,
+    effective_pii,
+    held_files,
+)
 from .errors import NotFound, ValidationError
 from .indexing import sync_index
 from .intake import scan_report, stored_preview
@@ -48,31 +54,46 @@ def policy_choices() -> list[dict[str, str]]:
     return [{"code": p.code, "title": p.title, "technique": p.technique} for p in POLICIES]
 
 
+def quarantined(
+    session: Session, *, actor: Actor, organization_id: str | None = None
+) -> list[dict[str, Any]]:
+    """Quarantined datasets (of one department, or all), newest first, each with why: the
+    reasons, the scanner's findings (masked examples only), the masking rules set, and the
+    files held for a confirmation (人工确认) with the scanner's reasons and whether ``actor``
+    may confirm them. The caller has checked that ``actor`` may see these."""
+    query = (
+        select(Dataset)
+        .where(Dataset.state == "quarantined")
+        .options(selectinload(Dataset.organization), selectinload(Dataset.resources))
+        .order_by(Dataset.metadata_modified.desc(), Dataset.name)
+    )
+    if organization_id is not None:
+        query = query.where(Dataset.organization_id == organization_id)
+    return [
+        {
+            "id": d.id,
+            "name": d.name,
+            "title": d.title,
+            "organization": d.organization.title,
+            "declared_openness": d.declared_openness,
+            "since": d.metadata_modified.isoformat(),
+            "reasons": d.quarantine.get("reasons", []),
+            "uncovered": d.quarantine.get("uncovered", []),
+            "findings": d.quarantine.get("findings", []),
+            "rules": masking_rules(session, d.id),
+            "held": held_files(d),
+            "can_confirm": can_confirm_files(actor, organization_id=d.organization_id),
+        }
+        for d in session.scalars(query)
+    ]
+
+
 def quarantine_list(rt: Runtime, *, actor: Actor) -> list[dict[str, Any]]:
-    """Quarantined datasets with the scanner's findings (masked examples only)."""
+    """Quarantined datasets with the scanner's findings (masked examples only) and the files
+    held for a confirmation, for operators."""
     require_operator(actor)
     with rt.reader() as session:
-        rows = session.scalars(
-            select(Dataset)
-            .where(Dataset.state == "quarantined")
-            .options(selectinload(Dataset.organization))
-            .order_by(Dataset.metadata_modified.desc())
-        ).all()
-        return [
-            {
-                "id": d.id,
-                "name": d.name,
-                "title": d.title,
-                "organization": d.organization.title,
-                "declared_openness": d.declared_openness,
-                "since": d.metadata_modified.isoformat(),
-                "reasons": d.quarantine.get("reasons", []),
-                "uncovered": d.quarantine.get("uncovered", []),
-                "findings": d.quarantine.get("findings", []),
-                "rules": masking_rules(session, d.id),
-            }
-            for d in rows
-        ]
+        return quarantined(session, actor=actor)
 
 
 def dataset_curation(rt: Runtime, *, name: str, actor: Actor) -> dict[str, Any]:
@@ -103,6 +124,9 @@ def dataset_curation(rt: Runtime, *, name: str, actor: Actor) -> dict[str, Any]:
             "override": dict(dataset.override),
             "quarantine": dict(dataset.quarantine),
             "findings": findings,
+            "held": held_files(dataset),
+            "can_confirm": can_confirm_files(actor, organization_id=dataset.organization_id),
+            "confirmations": confirmation_history(session, dataset.id),
             "columns": _scanned_columns(dataset),
             "rules": masking_rules(session, dataset.id),
             "history": [

@@ -99,6 +99,11 @@ def masking_rules(session: Session, dataset_id: str | None) -> dict[str, str]:
     return dict(rows)
 
 
+def held_column(name: str) -> str:
+    """The uncovered column that stands for a held file (one the scanner could not read)."""
+    return f"{name}（无法扫描，待人工确认）"
+
+
 def personal_columns(pii_reports: list[dict[str, Any]], names: list[str]) -> list[str]:
     """Personal columns over all files, in order; a file the scanner could not read (wholly or
     in part) counts as an uncovered column so that it is never published unchecked."""
@@ -106,7 +111,7 @@ def personal_columns(pii_reports: list[dict[str, Any]], names: list[str]) -> lis
     for pii, name in zip(pii_reports, names, strict=True):
         report = scan_report(pii)
         if report.held:
-            columns.append(f"{name}（无法扫描，待人工确认）")
+            columns.append(held_column(name))
         for column in report.personal_columns:
             if column not in columns:
                 columns.append(column)
@@ -123,7 +128,21 @@ def classify_files(
     comment, a title row) need a rule too: a person decides, even though a masked copy never
     carries them as they are."""
     personal = personal_columns([pii for _, _, pii in files], [name for name, _, _ in files])
-    return op.classify(**declared, personal_columns=personal, masked_columns=rules)
+    classification = op.classify(**declared, personal_columns=personal, masked_columns=rules)
+    held = [name for name, _, pii in files if scan_report(pii).held]
+    if classification.state != "quarantined" or not held:
+        return classification
+    # say which files wait for a person rather than calling them personal information
+    marks = {held_column(name) for name in held}
+    found = [c for c in classification.uncovered if c not in marks]
+    reasons = [f"有 {len(held)} 个文件无法扫描，须人工确认不含个人信息：" + "、".join(held)]
+    if found:
+        reasons.insert(0, "部门声明无条件开放，但扫描发现个人信息：" + "、".join(found))
+    reasons.append(
+        "暂停发布，待提供部门审核人员或运维人员人工确认文件"
+        + ("，并由运维人员设置脱敏规则或重新分类" if found else "")
+    )
+    return replace(classification, reasons=tuple(reasons))
 
 
 def with_confirmations(

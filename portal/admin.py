@@ -1,10 +1,11 @@
-"""Operator pages: the quarantine of the openness engine, masking rules, reclassification."""
+"""Operator pages: the quarantine of the openness engine, masking rules, reclassification, and
+the confirmation (人工确认) of files the scanner could not read."""
 
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from datasets import curation
+from datasets import confirmations, curation
 from datasets import openness as op
 
 from .app import get_runtime
@@ -80,6 +81,21 @@ def reclassify(name: str):  # type: ignore[no-untyped-def]
     )
     flash(f"已重新分类：{result['name']}", "ok")
     return redirect(url_for("admin.dataset", name=name))
+
+
+@bp.route("/dataset/<name>/files/<resource_id>/confirm", methods=["POST"])
+def confirm_file(name: str, resource_id: str):  # type: ignore[no-untyped-def]
+    result = confirmations.confirm_file(
+        get_runtime(),
+        name=name,
+        resource_id=resource_id,
+        note=request.form.get("note", ""),
+        actor=current_actor(),
+    )
+    flash(result["message"], "ok")
+    if request.form.get("back") == "dataset":
+        return redirect(url_for("admin.dataset", name=result["name"]))
+    return redirect(url_for("admin.quarantine"))
 
 
 @bp.route("/harvest")

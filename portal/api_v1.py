@@ -154,4 +154,4 @@ def grant_status(grant_id: str, action: str):  # type: ignore[no-untyped-def]
     )
 
 
-from . import api_v1_requests  # noqa: E402,F401
+from . import api_v1_held, api_v1_requests  # noqa: E402,F401

@@ -271,7 +271,8 @@ def quarantine() -> None:
 @quarantine.command("list")
 @reports_errors
 def quarantine_list() -> None:
-    """List quarantined datasets with the scanner's findings (examples are masked)."""
+    """List quarantined datasets with the scanner's findings (examples are masked) and the
+    files held for a confirmation (人工确认), with their resource ids and reasons."""
     from datasets.access import command_line_actor
     from datasets.curation import quarantine_list as list_items
 
@@ -291,6 +292,10 @@ def quarantine_list() -> None:
                 f"  - {f['resource']} / {f['column']}: {f['title']} {f['hits']} 处"
                 f"（{f['share']:.0%}），示例 {f['example']}；{rule}"
             )
+        for held in item["held"]:
+            click.echo(f"  待人工确认：{held['name']}（{held['resource_id']}）")
+            for reason in held["reasons"]:
+                click.echo(f"    {reason}")
 
 
 @quarantine.command("release")
@@ -306,6 +311,25 @@ def quarantine_release(name: str, reason: str) -> None:
     _require_database(rt)
     result = release(rt, name=name, actor=command_line_actor(), reason=reason)
     click.echo(f"已发布 {result['name']}：脱敏后开放")
+
+
+@quarantine.command("confirm")
+@click.argument("name")
+@click.argument("resource_id")
+@click.option("--note", default="", help="Why the file holds no personal information.")
+@reports_errors
+def quarantine_confirm(name: str, resource_id: str, note: str) -> None:
+    """Confirm (人工确认) that held file RESOURCE_ID of dataset NAME holds no personal
+    information, and publish the dataset again (see quarantine list for the ids)."""
+    from datasets.access import command_line_actor
+    from datasets.confirmations import confirm_file
+
+    rt = _runtime()
+    _require_database(rt)
+    result = confirm_file(
+        rt, name=name, resource_id=resource_id, note=note, actor=command_line_actor()
+    )
+    click.echo(result["message"])
 
 
 @main.group()

@@ -474,9 +474,9 @@ def document(server: str) -> dict[str, Any]:
             "title": f"{get_runtime().settings.site_name} API",
             "version": "1",
             "description": "Public-services API (有条件开放申请、复核、授权、开放需求、纠错、"
-            "权益异议、意见建议、公开透明) and the CKAN-compatible catalog API. Send the API key "
-            "in the Authorization header, as CKAN clients do. Deadlines are in working days "
-            "(工作日); dates are Asia/Shanghai dates, times are UTC.",
+            "权益异议、意见建议、公开透明、人工确认) and the CKAN-compatible catalog API. "
+            "Send the API key in the Authorization header, as CKAN clients do. Deadlines are "
+            "in working days (工作日); dates are Asia/Shanghai dates, times are UTC.",
         },
         "servers": [{"url": server}],
         "security": KEY,

@@ -15,6 +15,7 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request
 
+from datasets import confirmations
 from datasets.errors import Conflict, NotFound, ValidationError
 from datasets.workflows import applications, grants, objections, queues
 
@@ -334,19 +335,39 @@ def mine():  # type: ignore[no-untyped-def]
     return render_template("services/applications_mine.html", mine=queues.my_cases(rt, actor))
 
 
-@bp.get("/workspace")
-def workspace():  # type: ignore[no-untyped-def]
+def _workspace_response(*, error: ValidationError | Conflict | None = None):  # type: ignore[no-untyped-def]
     rt, actor = _rt_actor()
     kind = request.args.get("kind") or None
     include_closed = request.args.get("closed") == "1"
     queue = queues.department_queue(rt, actor, include_closed=include_closed, kind=kind)
-    return render_template(
+    html = render_template(
         "services/workspace.html",
         queue=queue,
         kind=kind,
         include_closed=include_closed,
         kinds=queues.QUEUE_KINDS,
+        error=error,
     )
+    return html, form_status(error) if error else 200
+
+
+@bp.get("/workspace")
+def workspace():  # type: ignore[no-untyped-def]
+    return _workspace_response()
+
+
+@bp.post("/workspace/held/<name>/<resource_id>")
+def confirm_file(name: str, resource_id: str):  # type: ignore[no-untyped-def]
+    """人工确认 of a held file by its department's reviewer (the service checks who)."""
+    rt, actor = _rt_actor()
+    try:
+        result = confirmations.confirm_file(
+            rt, name=name, resource_id=resource_id, note=request.form.get("note", ""), actor=actor
+        )
+    except (ValidationError, Conflict) as exc:
+        return _workspace_response(error=exc)
+    flash(result["message"], "notice")
+    return redirect("/workspace#held", 303)
 
 
 @bp.get("/bureau")

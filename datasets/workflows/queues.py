@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..access import Actor
+from ..curation import quarantined
 from ..errors import NotAuthorized, NotFound, ValidationError
 from ..models import Case, Dataset, Grant, Organization, Resource
 from ..openness import CONDITIONAL, RULES_BY_CODE, STATE_SECRET
@@ -126,7 +127,9 @@ def department_queue(
     rt: Runtime, actor: Actor, *, include_closed: bool = False, kind: str | None = None
 ) -> dict[str, Any]:
     """Every case the reviewer's department must act on, earliest deadline first (so overdue
-    ones lead; paused ones follow the dated ones), and the department's live grants."""
+    ones lead; paused ones follow the dated ones), the department's live grants, and its
+    quarantined datasets: why each is held (the scanner's findings, masked examples only, and
+    the files waiting for the department's confirmation, 人工确认, with their reasons)."""
     c.require_signed_in(actor)
     if "reviewer" not in actor.roles or not actor.organization_id:
         raise NotAuthorized("工作台仅供数据提供部门的审核人员使用")
@@ -149,6 +152,7 @@ def department_queue(
             .order_by(Grant.expires_on)
         ).all()
         open_items = [i for i in items if not i["closed"]]
+        quarantine = quarantined(session, actor=actor, organization_id=actor.organization_id)
         return {
             "department": {"name": org.name, "title": org.title} if org else None,
             "today": str(_today()),
@@ -159,6 +163,8 @@ def department_queue(
                 "paused": sum(1 for i in open_items if i["clock_paused"]),
             },
             "grants": [_grant_row(session, g) for g in live],
+            "quarantine": quarantine,
+            "held_files": sum(len(q["held"]) for q in quarantine),
         }
 
 
