@@ -42,6 +42,15 @@ def _get_dataset(session: Session, id_or_name: str) -> Dataset | None:
     )
 
 
+def load_dataset(session: Session, id_or_name: str) -> Dataset:
+    """A dataset by id or name, whatever its state, with its department and resources;
+    ``NotFound`` when there is none (for services that check access themselves)."""
+    dataset = _get_dataset(session, id_or_name)
+    if dataset is None:
+        raise NotFound(f"未找到数据集 {id_or_name}")
+    return dataset
+
+
 def package_show(
     rt: Runtime, *, id_or_name: str, base_url: str, actor: Actor = ANONYMOUS
 ) -> dict[str, Any]:

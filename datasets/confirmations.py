@@ -9,11 +9,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from .access import Actor, can_see_dataset
+from .catalog import load_dataset
 from .errors import Conflict, LoginRequired, NotAuthorized, NotFound, ValidationError
 from .intake import scan_report
 from .models import AuditEntry, Dataset, FileConfirmation
@@ -92,17 +93,6 @@ def confirmation_history(session: Session, dataset_id: str) -> list[dict[str, An
     ]
 
 
-def _load(session: Session, name: str) -> Dataset:
-    dataset = session.scalar(
-        select(Dataset)
-        .where(or_(Dataset.name == name, Dataset.id == name))
-        .options(selectinload(Dataset.resources), selectinload(Dataset.organization))
-    )
-    if dataset is None:
-        raise NotFound(f"未找到数据集 {name}")
-    return dataset
-
-
 def _signed_in_confirmer(actor: Actor) -> None:
     """401 for the anonymous, 403 for accounts that can confirm no file at all."""
     if actor.roles & CONFIRMERS:  # also the command line (an operator, no user)
@@ -127,7 +117,7 @@ def authorize_confirmation(rt: Runtime, *, name: str, actor: Actor) -> None:
     caller that must parse a request body only once the caller is known to be allowed."""
     _signed_in_confirmer(actor)
     with rt.reader() as session:
-        _authorize(actor, _load(session, name), name)
+        _authorize(actor, load_dataset(session, name), name)
 
 
 def _item(dataset: Dataset, actor: Actor) -> dict[str, Any]:
@@ -180,7 +170,7 @@ def confirm_file(
     _signed_in_confirmer(actor)
     try:
         with rt.session() as session:
-            dataset = _load(session, name)
+            dataset = load_dataset(session, name)
             _authorize(actor, dataset, name)
             if note is not None and not isinstance(note, str):
                 raise ValidationError("说明须为文字", {"note": ["须为文字"]})
@@ -240,7 +230,7 @@ def _outcome(rt: Runtime, result: dict[str, Any], *, resource: dict[str, str]) -
     from .publishing import held_column
 
     with rt.reader() as session:
-        dataset = _load(session, result["name"])
+        dataset = load_dataset(session, result["name"])
         still_held = held_files(dataset)
         uncovered = list((dataset.quarantine or {}).get("uncovered", []))
         title = dataset.title

@@ -11,12 +11,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, selectinload
 
 from . import openness as op
 from . import public_root
 from .access import Actor, require_operator
+from .catalog import load_dataset
 from .confirmations import (
     can_confirm_files,
     confirmation_history,
@@ -24,7 +25,7 @@ from .confirmations import (
     effective_pii,
     held_files,
 )
-from .errors import NotFound, ValidationError
+from .errors import ValidationError
 from .indexing import sync_index
 from .intake import scan_report, stored_preview
 from .masking import POLICIES, POLICIES_BY_CODE, check_rules
@@ -33,17 +34,6 @@ from .placement import Placement, place_file
 from .publishing import apply_classification, classify_files, masking_rules
 from .runtime import Runtime
 from .storage import StoredFile
-
-
-def _load(session: Session, name: str) -> Dataset:
-    dataset = session.scalar(
-        select(Dataset)
-        .where(or_(Dataset.name == name, Dataset.id == name))
-        .options(selectinload(Dataset.resources), selectinload(Dataset.organization))
-    )
-    if dataset is None:
-        raise NotFound(f"未找到数据集 {name}")
-    return dataset
 
 
 def _scanned_columns(dataset: Dataset) -> list[str]:
@@ -100,7 +90,7 @@ def dataset_curation(rt: Runtime, *, name: str, actor: Actor) -> dict[str, Any]:
     """One dataset as an operator sees it: class, findings per column, rules, history."""
     require_operator(actor)
     with rt.reader() as session:
-        dataset = _load(session, name)
+        dataset = load_dataset(session, name)
         findings = []
         for res in dataset.resources:
             for finding in scan_report(res.pii_report).findings:
@@ -154,7 +144,7 @@ def set_masking_rules(
     """
     require_operator(actor)
     with rt.session() as session:
-        dataset = _load(session, name)
+        dataset = load_dataset(session, name)
         columns = _scanned_columns(dataset)
         to_set = {c: p for c, p in rules.items() if p}
         if columns:
@@ -192,7 +182,7 @@ def release(rt: Runtime, *, name: str, actor: Actor, reason: str = "") -> dict[s
     """Publish a quarantined dataset whose personal columns all have masking rules."""
     require_operator(actor)
     with rt.reader() as session:
-        dataset = _load(session, name)
+        dataset = load_dataset(session, name)
         if dataset.state != "quarantined":
             raise ValidationError(f"数据集 {dataset.name} 不在隔离区", {"state": [dataset.state]})
     return republish(
@@ -220,7 +210,7 @@ def reclassify(
         raise ValidationError("重新分类须说明理由", {"reason": ["required"]})
     op.classify(declared=openness, rule=rule, basis=basis)  # refuse invalid declarations early
     with rt.session() as session:
-        dataset = _load(session, name)
+        dataset = load_dataset(session, name)
         dataset.override = {
             "declared": openness,
             "rule": rule or None,
@@ -238,7 +228,7 @@ def republish(
     """Place a dataset's stored files again under its current declaration, masking rules and
     confirmations (the caller has checked who may do this)."""
     with public_root.tracking(rt) as files, rt.session() as session:
-        dataset = _load(session, name)
+        dataset = load_dataset(session, name)
         files.note(session, dataset.id)
         result = republish_stored(
             rt, session, dataset, actor=actor.name, reason=reason, require_release=require_release
