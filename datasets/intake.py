@@ -159,11 +159,14 @@ def _validate(
     limits: Limits,
 ) -> dict[str, Any]:
     """Frictionless's report on the table the reading found; an ``error`` report when the
-    reading stopped (Frictionless would read past the bound the reader refused)."""
+    reading stopped (Frictionless would read past the bound the reader refused). A JSON or ODS
+    file the scanner held never reaches Frictionless either: its parsers have no bounds."""
     if fmt in ("csv", "tsv", "xlsx", "xls"):
         if not main.complete:
             reason = "；".join(pii.held) or "文件中没有数据表"
             return error_report(reason, "source-error", "无法读取")
+    elif pii.held:
+        return error_report("；".join(pii.held), "source-error", "无法读取")
     elif path.stat().st_size > limits.max_memory_bytes:
         return error_report("文件过大，未作数据校验", "source-error", "无法校验")
     return validate_table(

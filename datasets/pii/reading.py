@@ -21,6 +21,7 @@ gives the scan, the preview and the row count.
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 import zipfile
 from collections.abc import Iterator
@@ -37,7 +38,7 @@ from ..tables import (
     decide_encoding,
     is_blank,
     open_table,
-    row_text,
+    preview_row,
 )
 from .scanner import COMMENTS, TITLE_ROWS, Scanner, ScanReport
 
@@ -68,13 +69,14 @@ BINARY_KINDS = {
 }
 _MAX_DEPTH = 2  # an archive inside an archive is read; one more level is held
 _MAX_MEMBERS = 10_000
+_MAX_JSON_DEPTH = 256  # arrays and objects nested in each other
 _PREVIEW_ROWS = 20
 
 
 @dataclass
 class MainTable:
     """What the reading learnt of the file's table: its sheet name, header and its row, the
-    first rows (raw) and the number of non-blank data rows."""
+    first rows (raw, long cells cut: ``preview_cell``) and the number of non-blank data rows."""
 
     sheet: str = ""
     header: list[str] = field(default_factory=list)
@@ -92,7 +94,7 @@ class MainTable:
             if not is_blank(row):
                 self.rows += 1
                 if len(self.preview) < _PREVIEW_ROWS:
-                    self.preview.append(row_text(row))
+                    self.preview.append(preview_row(row))
             yield row
 
 
@@ -236,15 +238,27 @@ def json_items(path: Path, limits: Limits) -> Iterator[tuple[str, str]]:
     name, streaming. A value is filed under the nearest property name above it."""
     import ijson
 
-    _check_runs(path, b'"', limits)
+    _check_json_tokens(path, limits)
+    # per open array or object, the property name its values are filed under
+    nearest: list[str] = []
     try:
         with path.open("rb") as handle:
-            for prefix, event, value in ijson.parse(handle, use_float=True):
+            for event, value in ijson.basic_parse(handle, use_float=True):
                 if event == "map_key":
-                    yield "（键名）", str(value)
+                    key = str(value)
+                    yield "（键名）", key
+                    nearest[-1] = key or (nearest[-2] if len(nearest) > 1 else "（值）")
                 elif event in ("string", "number", "boolean"):
-                    keys = [p for p in prefix.split(".") if p and p != "item"]
-                    yield (keys[-1] if keys else "（值）"), _json_text(value)
+                    yield (nearest[-1] if nearest else "（值）"), _json_text(value)
+                elif event in ("start_map", "start_array"):
+                    if len(nearest) >= _MAX_JSON_DEPTH:
+                        raise TableError(
+                            f"文件 {path.name} 的嵌套超过 {_MAX_JSON_DEPTH} 层，超出读取上限",
+                            "json-too-deep",
+                        )
+                    nearest.append(nearest[-1] if nearest else "（值）")
+                elif event in ("end_map", "end_array"):
+                    nearest.pop()
     except ijson.JSONError as error:
         raise TableError(
             f"文件 {path.name} 不是有效的 JSON：{str(error)[:200]}", "json-error"
@@ -257,23 +271,34 @@ def _json_text(value: object) -> str:
     return str(value)
 
 
-def _check_runs(path: Path, separator: bytes, limits: Limits) -> None:
-    """Refuse a file holding a run without ``separator`` longer than a cell may be (a 400 MB
-    string), before a parser would buffer it."""
-    bound = limits.max_cell_chars * 6 + 65536
-    run = 0
+_QUOTE = re.compile(rb'(?<!\\)(?:\\\\)*"')  # a quote no backslash escapes
+_BETWEEN_TOKENS = b" \t\r\n,:[]{}"
+
+
+def _check_json_tokens(path: Path, limits: Limits) -> None:
+    """Refuse a JSON file holding a string, a number or a word longer than a cell may be (a
+    200 MB string, even one of escaped quotes ``\\"``), before ijson's parser buffers it whole.
+
+    Strings lie between quotes no backslash escapes; outside them, tokens between
+    ``, : [ ] { }`` and blanks (a long array of coordinates is many short tokens). The string
+    or token a chunk ends in is carried into the next one."""
+    bound = limits.max_cell_chars * 6 + 65536  # a cell's text written with escapes
+    long_token = re.compile(b"[^%s]{%d}" % (re.escape(_BETWEEN_TOKENS), bound + 1))
+    inside = False  # at the start of ``carry``
+    carry = b""
     with path.open("rb") as handle:
-        while chunk := handle.read(1024 * 1024):
-            parts = chunk.split(separator)
-            if len(parts) == 1:
-                run += len(chunk)
-            else:
-                longest = max(run + len(parts[0]), max(map(len, parts[1:-1]), default=0))
-                run = len(parts[-1])
-                if longest > bound:
-                    run = bound + 1
-            if run > bound:
+        while chunk := handle.read(256 * 1024):
+            data = carry + chunk
+            parts = _QUOTE.split(data) if b"\\" in data else data.split(b'"')
+            strings, others = (parts[0::2], parts[1::2]) if inside else (parts[1::2], parts[0::2])
+            words = b" ".join(others)
+            if max(map(len, strings), default=0) > bound or long_token.search(words):
                 raise limits.cell_too_long(f"文件 {path.name} ")
+            inside = inside != (len(parts) % 2 == 0)  # each quote between parts flips it
+            if inside:
+                carry = parts[-1]
+            else:
+                carry = words[max(words.rfind(c) for c in _BETWEEN_TOKENS) + 1 :]
 
 
 def _scan_pdf(scanner: Scanner, path: Path, limits: Limits, prefix: str) -> None:

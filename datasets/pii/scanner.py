@@ -42,6 +42,7 @@ from .detectors import (
 
 BATCH_ROWS = 2048
 _SEP = "\x1e"  # joins the cells of a batch; no detector matches across it
+_OTHER = "（其他）"  # the free-text column past ``max_columns`` names
 _DIGIT_GATE = re.compile(r"\d{3}[- ]?\d{4}")  # every phone, ID and card number holds this
 _PLATE_GATE = re.compile(rf"[{patterns.PLATE_PROVINCES}][A-HJ-NP-Z]")  # every plate holds this
 _GUARDED = frozenset({"mobile", "landline"})  # what an amount can look like
@@ -324,8 +325,8 @@ class Scanner:
         further ones share one column)."""
         column = self._named.get(name)
         if column is None:
-            if len(self._named) >= self.max_columns:
-                return self.named("（其他）", outside=outside)
+            if len(self._named) >= self.max_columns and name != _OTHER:
+                return self.named(_OTHER, outside=outside)
             column = self._named[name] = self._column(name)
             if outside:
                 self.outside.append(name)

@@ -20,7 +20,7 @@ from itertools import chain, islice
 from pathlib import Path
 from typing import Any
 
-from .cells import cell_text, is_blank, row_text
+from .cells import PREVIEW_CELL_CHARS, cell_text, is_blank, preview_cell, preview_row, row_text
 from .delimited import read_rows, sniff_delimiter
 from .encoding import Encoding, decide_encoding, normalise_declared, transcode_to_utf8
 from .header import SEARCHED_ROWS, header_index
@@ -32,6 +32,7 @@ TABLE_FORMATS = TEXT_FORMATS + WORKBOOK_FORMATS
 
 __all__ = [
     "DEFAULT_LIMITS",
+    "PREVIEW_CELL_CHARS",
     "TABLE_FORMATS",
     "TEXT_FORMATS",
     "WORKBOOK_FORMATS",
@@ -45,6 +46,8 @@ __all__ = [
     "is_blank",
     "normalise_declared",
     "open_table",
+    "preview_cell",
+    "preview_row",
     "read_preview",
     "row_text",
     "transcode_to_utf8",
@@ -184,14 +187,16 @@ def read_preview(
     limit: int = 20,
     limits: Limits = DEFAULT_LIMITS,
 ) -> dict[str, Any]:
-    """The header and first non-blank rows of a file's table, as text (``{}`` if it has none
-    or cannot be read)."""
+    """The header and first non-blank rows of a file's table, as text with long cells cut
+    (``preview_cell``); ``{}`` if it has none or cannot be read."""
     try:
         with open_table(path, fmt, codec=codec, limits=limits) as table:
             sheet = table.main_sheet()
             if sheet is None:
                 return {}
-            rows = [row_text(r) for r in islice((r for r in sheet.rows if not is_blank(r)), limit)]
+            rows = [
+                preview_row(r) for r in islice((r for r in sheet.rows if not is_blank(r)), limit)
+            ]
             return {"fields": sheet.header, "rows": rows}
     except TableError:
         return {}

@@ -35,3 +35,27 @@ def row_text(row: list[object] | tuple[object, ...]) -> list[str]:
 
 def is_blank(row: list[object] | tuple[object, ...] | list[str]) -> bool:
     return all(cell_text(v).strip() == "" for v in row)
+
+
+PREVIEW_CELL_CHARS = 500
+_TOKEN = frozenset("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ._%+-@")
+
+
+def preview_cell(value: object) -> str:
+    """A cell as text for a preview: at most ``PREVIEW_CELL_CHARS`` characters, then "…".
+
+    The cut never leaves part of a number or an address (letters, digits and ``._%+-@``) in
+    front of the "…": masking, which reads previews after this, finds only whole identifiers,
+    and would leave ``4306021990`` of a cut ID number as it is."""
+    text = cell_text(value)
+    if len(text) <= PREVIEW_CELL_CHARS:
+        return text
+    end = PREVIEW_CELL_CHARS
+    if text[end] in _TOKEN:
+        while end and text[end - 1] in _TOKEN:
+            end -= 1
+    return text[:end] + "…"
+
+
+def preview_row(row: list[object] | tuple[object, ...]) -> list[str]:
+    return [preview_cell(v) for v in row]

@@ -13,6 +13,7 @@ from .limits import Limits, TableError
 
 DELIMITERS = ",\t;|"
 _SNIFF_LINES = 100  # what Frictionless samples too, so both read the same dialect
+_SNIFF_CHARS = 1024 * 1024  # and no more text than this (Python's sniffer is slow on more)
 
 
 def _lines(handle: io.TextIOBase, limits: Limits, name: str) -> Iterator[str]:
@@ -28,16 +29,23 @@ def _lines(handle: io.TextIOBase, limits: Limits, name: str) -> Iterator[str]:
 
 def sniff_delimiter(path: Path, *, codec: str, fmt: str, limits: Limits) -> str:
     """The delimiter of a text table: a tab for TSV; for CSV and TXT the one Python's sniffer
-    finds among ``, \\t ; |`` in the first 100 lines (a comma when it finds none)."""
+    finds among ``, \\t ; |`` in the first 100 lines, or in as many of them as fill a megabyte
+    (a comma when it finds none)."""
     if fmt == "tsv":
         return "\t"
+    lines: list[str] = []
+    size = 0
     try:
         with path.open(encoding=codec, newline="") as handle:
-            sample = "".join(islice(_lines(handle, limits, path.name), _SNIFF_LINES))
+            for line in islice(_lines(handle, limits, path.name), _SNIFF_LINES):
+                if lines and size + len(line) > _SNIFF_CHARS:
+                    break
+                lines.append(line)
+                size += len(line)
     except UnicodeDecodeError:
         raise _undecodable(path.name, codec) from None
     try:
-        return csv.Sniffer().sniff(sample, DELIMITERS).delimiter
+        return csv.Sniffer().sniff("".join(lines), DELIMITERS).delimiter
     except csv.Error:
         return ","
 

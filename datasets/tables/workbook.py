@@ -4,8 +4,11 @@ package holds (text boxes, headers and footers, document properties).
 
 A general XML library would happily build a 400 MB string from a 400 KB workbook, or pad every
 row of a sheet whose dimension claims column XFD; here no text, tag or row grows past the
-reader's bounds before it is refused. Dates are recognised by their number formats with
-openpyxl's own tables, so values read as openpyxl reads them.
+reader's bounds before it is refused. A sheet's ``<dimension>`` may claim no more columns or
+rows than a sheet may have (openpyxl, which Frictionless validates with, pads every row to it),
+and a shared string counts with its full length wherever a cell refers to it (one string of
+32,767 characters referred to by millions of cells is a bomb too). Dates are recognised by
+their number formats with openpyxl's own tables, so values read as openpyxl reads them.
 """
 
 from __future__ import annotations
@@ -278,9 +281,12 @@ class Workbook:
             for _ in parse_part(
                 stream, reader.parser, self.limits, f"工作表“{info.name}”", lambda: None
             ):
-                if reader.done:
-                    yield from reader.done
-                    reader.done.clear()
+                for item in reader.done:
+                    if isinstance(item, int):  # a gap of skipped rows, made only as read
+                        yield from ([] for _ in range(item))
+                    else:
+                        yield item
+                reader.done.clear()
 
     def texts(
         self, parts: tuple[str, ...] | list[str], where: str, *, only: tuple[str, ...] = ()
@@ -316,10 +322,11 @@ class _SheetReader:
         self.limits = book.limits
         self.where = f"工作表“{info.name}”"
         self.epoch = CALENDAR_MAC_1904 if book.book.date1904 else CALENDAR_WINDOWS_1900
-        self.done: list[list[object]] = []
+        self.done: list[list[object] | int] = []  # rows read, or a number of skipped rows
         self.row: dict[int, object] = {}
         self.rows = 0
         self.row_chars = 0
+        self.shared_chars = 0  # of the shared strings its cells refer to
         self.column = 0
         self.cell_type = "n"
         self.cell_style = 0
@@ -347,6 +354,8 @@ class _SheetReader:
                 self.cell_style = 0
             self.text.clear()
             self.text_size = 0
+        elif name == "dimension":
+            self._check_dimension(attrs.get("ref", ""))
         elif name == "row":
             self.row = {}
             self.column = 0
@@ -358,7 +367,8 @@ class _SheetReader:
             if number > self.limits.max_rows:
                 raise self.limits.too_many_rows(self.where)
             # rows the sheet leaves out are empty rows: yielded, so rows keep their numbers
-            self.done.extend([] for _ in range(self.rows + 1, number))
+            if number > self.rows + 1:
+                self.done.append(number - self.rows - 1)
             self.rows = max(number, self.rows + 1)
         elif name == "v" or (name == "t" and not self.phonetic):
             self.collect = True
@@ -374,6 +384,8 @@ class _SheetReader:
         elif name == "c":
             value = self._value("".join(self.text))
             if value is not None:
+                if self.cell_type == "s" and type(value) is str:
+                    self._count_shared(len(value))
                 self.row[self.column] = value
         elif name == "row" and self.row:
             width = max(self.row)
@@ -387,8 +399,36 @@ class _SheetReader:
         if self.text_size > self.limits.max_cell_chars:
             raise self.limits.cell_too_long(self.where)
         if self.row_chars > self.limits.max_line_bytes:
-            raise TableError(f"{self.where}有一行的文字超过读取上限", "line-too-long")
+            raise self._line_too_long()
         self.text.append(chunk)
+
+    def _line_too_long(self) -> TableError:
+        return TableError(f"{self.where}有一行的文字超过读取上限", "line-too-long")
+
+    def _count_shared(self, length: int) -> None:
+        """A cell's shared string counts in its row and in the sheet's unpacked size."""
+        self.row_chars += length
+        self.shared_chars += length
+        if self.row_chars > self.limits.max_line_bytes:
+            raise self._line_too_long()
+        if self.shared_chars > self.limits.max_unpacked_bytes:
+            raise TableError(
+                f"{self.where}的单元格引用的共享字符串展开后超过 "
+                f"{self.limits.max_unpacked_bytes} 个字符的上限（可能是压缩炸弹）",
+                "zip-too-large",
+            )
+
+    def _check_dimension(self, ref: str) -> None:
+        """The sheet's declared range (``A1:XFD1048576``): readers that trust it pad every row
+        to its last column, so it may claim no more than the bounds allow."""
+        last = ref.rsplit(":", 1)[-1]
+        columns = column_index(last)
+        if columns > self.limits.max_columns:
+            raise self.limits.too_many_columns(columns, f"{self.where}声明的范围（{ref[:40]}）")
+        match = _COLUMN.match(last)
+        row = match.group(2) if match else ""
+        if row and (len(row) > 9 or int(row) > self.limits.max_rows):
+            raise self.limits.too_many_rows(f"{self.where}声明的范围（{ref[:40]}）")
 
     def _value(self, raw: str) -> object:
         kind = self.cell_type

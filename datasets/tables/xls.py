@@ -1,5 +1,8 @@
 """Old binary Excel workbooks (XLS, BIFF), read with xlrd: every sheet, hidden ones too, and
-their cell notes. xlrd reads a whole workbook into memory, so the file's size is bounded first."""
+their cell notes. xlrd reads a whole workbook into memory, so the file's size is bounded first;
+its rows are read as they are (xlrd would pad every row to the widest), and a sheet whose range
+padded would outgrow the memory bound is refused (one cell at IV65536 is 16 million cells to
+Frictionless, which validates with xlrd's padding)."""
 
 from __future__ import annotations
 
@@ -9,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from .limits import Limits, TableError
+
+_CELL_BYTES = 8  # what one cell of a padded row costs at least (a reference in a list)
 
 
 @dataclass(frozen=True)
@@ -23,6 +28,7 @@ class XlsWorkbook:
         import xlrd
 
         self.name = path.name
+        self.limits = limits
         size = path.stat().st_size
         if size > limits.max_memory_bytes:
             raise TableError(
@@ -31,12 +37,11 @@ class XlsWorkbook:
                 "part-too-large",
             )
         try:
-            self.book: Any = xlrd.open_workbook(str(path), on_demand=True)
+            self.book: Any = xlrd.open_workbook(str(path), on_demand=True, ragged_rows=True)
         except Exception as error:  # noqa: BLE001 — xlrd raises many kinds on a broken file
             raise TableError(
                 f"文件 {self.name} 不是可读取的 XLS 工作簿（{error}）", "not-xls"
             ) from None
-        self.limits = limits
         self.sheets = [
             XlsSheet(s.name, bool(s.visibility), i)
             for i, s in enumerate(self._sheet(i) for i in range(self.book.nsheets))
@@ -44,9 +49,17 @@ class XlsWorkbook:
 
     def _sheet(self, index: int) -> Any:
         try:
-            return self.book.sheet_by_index(index)
+            sheet = self.book.sheet_by_index(index)
         except Exception as error:  # noqa: BLE001
             raise TableError(f"文件 {self.name} 的工作表无法读取（{error}）", "not-xls") from None
+        if sheet.nrows * sheet.ncols * _CELL_BYTES > self.limits.max_memory_bytes:
+            raise TableError(
+                f"XLS 工作表“{sheet.name}”的范围达 {sheet.nrows} 行 × {sheet.ncols} 列，"
+                f"补齐后超过整体读入的上限（{self.limits.max_memory_bytes} 字节），"
+                "请转存为 XLSX 或 CSV",
+                "part-too-large",
+            )
+        return sheet
 
     def close(self) -> None:
         self.book.release_resources()

@@ -25,14 +25,27 @@ def local_name(name: str) -> str:
 class Guard:
     """Feeds a part to expat in chunks, refusing a tag or text run longer than the bound before
     expat would buffer it (``<`` cannot appear inside a tag or a text, so the distance between
-    two of them bounds both)."""
+    two of them bounds both).
+
+    Comments, processing instructions and DOCTYPE literals may hold ``<``, and expat buffers
+    each of them whole (re-reading it with every chunk, in time quadratic in its length): after
+    each chunk, ``parsed`` refuses a part whose unparsed tail expat holds grows past the bound.
+    """
 
     def __init__(self, limits: Limits, where: str) -> None:
         self.limit = limits.max_cell_chars * 6 + 65536  # a cell's text written as entities
         self.where = where
         self.run = 0
+        self.fed = 0
+
+    def parsed(self, parser: Any) -> None:
+        """After ``parser.Parse(chunk)``: its index is just past the last complete token, so
+        what lies beyond is the token it is still buffering."""
+        if self.fed - max(parser.CurrentByteIndex, 0) > self.limit:
+            self._fail()
 
     def check(self, chunk: bytes) -> None:
+        self.fed += len(chunk)
         parts = chunk.split(b"<")
         if len(parts) == 1:
             self.run += len(chunk)
@@ -71,6 +84,7 @@ def parse_part(
         while chunk := stream.read(_CHUNK):
             guard.check(chunk)
             parser.Parse(chunk, False)
+            guard.parsed(parser)
             after()
             yield None
         parser.Parse(b"", True)
