@@ -111,7 +111,7 @@ class Settings:
         32767, "Most characters one cell may hold (Excel's own limit)."
     )
     table_max_line_bytes: int = _setting(
-        4 * 1024 * 1024, "Longest line of a text table (CSV, TSV, TXT), in bytes."
+        4 * 1024 * 1024, "Longest line of a text table (CSV, TSV, TXT), in characters once decoded."
     )
     table_max_rows: int = _setting(2_000_000, "Most rows one table or sheet may have.")
     table_max_unpacked_bytes: int = _setting(
@@ -121,7 +121,7 @@ class Settings:
     table_max_memory_bytes: int = _setting(
         64 * 1024 * 1024,
         "Largest part that must be read whole into memory: a workbook's shared strings, an old "
-        "XLS workbook, a PDF, a JSON file's longest value.",
+        "XLS workbook, a PDF.",
     )
     ratelimit_storage_uri: str = _setting(
         "memory://",
