@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -206,3 +207,21 @@ def id_number(region: str = "320102", birth: str = "19880214", sequence: str = "
     assert len(first17) == 17 and first17.isdigit()
     total = sum(int(d) * (2 ** (17 - i) % 11) for i, d in enumerate(first17))
     return first17 + "10X98765432"[total % 11]
+
+
+def csrf_token(html: str) -> str:
+    """The CSRF token a page's form carries."""
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found, "no CSRF token on the page"
+    return found.group(1)
+
+
+def sign_in(app: Any, name: str, password: str) -> Any:
+    """A test client signed in as ``name`` through the login form."""
+    client = app.test_client()
+    token = csrf_token(client.get("/login").get_data(as_text=True))
+    response = client.post(
+        "/login", data={"name": name, "password": password, "csrf_token": token, "next": "/"}
+    )
+    assert response.status_code == 302, name
+    return client

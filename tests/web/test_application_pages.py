@@ -15,7 +15,7 @@ from datasets.accounts import create_user
 from datasets.models import Resource
 from portal.app import create_app
 from tests.conftest import harvest_demo
-from tests.factories import make_runtime
+from tests.factories import csrf_token, make_runtime, sign_in
 
 PASSWORD = "correct horse battery"
 PHYSICIANS = "jiangzhou-licensed-physicians"
@@ -59,23 +59,9 @@ def world(tmp_path_factory):
     rt.close()
 
 
-def _token(html: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-
-
-def _login(app, name: str):
-    client = app.test_client()
-    token = _token(client.get("/login").get_data(as_text=True))
-    response = client.post(
-        "/login", data={"name": name, "password": PASSWORD, "csrf_token": token, "next": "/"}
-    )
-    assert response.status_code == 302, name
-    return client
-
-
 def _post(client, page: str, action: str, data: dict):
     """Open ``page`` (as a browser would), then submit a form of it to ``action``."""
-    token = _token(client.get(page).get_data(as_text=True))
+    token = csrf_token(client.get(page).get_data(as_text=True))
     return client.post(action, data={"csrf_token": token, **data})
 
 
@@ -120,7 +106,11 @@ def _resource_url(rt, dataset: str) -> str:
 
 def test_the_whole_path_through_the_forms(world):
     rt, app = world
-    company, reviewer, bureau = _login(app, "acme"), _login(app, "health"), _login(app, "bureau1")
+    company, reviewer, bureau = (
+        sign_in(app, "acme", PASSWORD),
+        sign_in(app, "health", PASSWORD),
+        sign_in(app, "bureau1", PASSWORD),
+    )
 
     # the dataset page offers the form, with the published conditions
     dataset_page = _text(company.get(f"/dataset/{PHYSICIANS}"))
@@ -241,7 +231,7 @@ def test_the_whole_path_through_the_forms(world):
     assert "attachment" in download.headers["Content-Disposition"]
     assert id_number in download.get_data(as_text=True)
     assert app.test_client().get(url).status_code == 403  # not for anyone else
-    assert _login(app, "citizen1").get(url).status_code == 403
+    assert sign_in(app, "citizen1", PASSWORD).get(url).status_code == 403
 
     # a grant for one dataset opens no other conditional dataset
     assert company.get(_resource_url(rt, ASSISTANCE)).status_code == 403
@@ -273,35 +263,35 @@ def test_the_whole_path_through_the_forms(world):
 def citizen_application(world):
     """An application of citizen1 for the medical-assistance list, filed through the form."""
     _, app = world
-    return _apply(_login(app, "citizen1"), ASSISTANCE)
+    return _apply(sign_in(app, "citizen1", PASSWORD), ASSISTANCE)
 
 
 def test_nobody_else_sees_an_application(world, citizen_application):
     _, app = world
-    assert _login(app, "citizen2").get(citizen_application).status_code == 404
+    assert sign_in(app, "citizen2", PASSWORD).get(citizen_application).status_code == 404
     assert app.test_client().get(citizen_application).status_code == 302  # to sign in
-    assert _login(app, "citizen1").get(citizen_application).status_code == 200
+    assert sign_in(app, "citizen1", PASSWORD).get(citizen_application).status_code == 200
 
 
 def test_a_reviewer_of_another_department_can_neither_see_nor_decide(world, citizen_application):
     _, app = world
-    other = _login(app, "health")
+    other = sign_in(app, "health", PASSWORD)
     assert other.get(citizen_application).status_code == 404
     assert citizen_application not in _text(other.get("/workspace"))
-    token = _token(_text(other.get("/workspace")))
+    token = csrf_token(_text(other.get("/workspace")))
     decided = other.post(
         citizen_application + "/decision",
         data={"csrf_token": token, "decision": "approve"},
     )
     assert decided.status_code in (403, 404)
-    own = _login(app, "insurer")
+    own = sign_in(app, "insurer", PASSWORD)
     assert citizen_application in _text(own.get("/workspace"))
     assert "作出决定" in _text(own.get(citizen_application))
 
 
 def test_forms_without_a_csrf_token_are_refused(world, citizen_application):
     _, app = world
-    citizen = _login(app, "citizen1")
+    citizen = sign_in(app, "citizen1", PASSWORD)
     assert citizen.post(citizen_application + "/withdraw").status_code == 400
     assert citizen.post(f"/services/apply/{PHYSICIANS}", data=APPLICATION).status_code == 400
     assert "已受理，待审核" in _text(citizen.get(citizen_application))
@@ -311,20 +301,20 @@ def test_who_may_open_the_forms_and_lists(world):
     _, app = world
     anonymous = app.test_client().get(f"/services/apply/{PHYSICIANS}")
     assert anonymous.status_code == 302 and "/login?next=" in anonymous.location
-    reviewer = _login(app, "health")
+    reviewer = sign_in(app, "health", PASSWORD)
     assert reviewer.get(f"/services/apply/{PHYSICIANS}").status_code == 403
     assert reviewer.get("/bureau").status_code == 403
-    citizen = _login(app, "citizen2")
+    citizen = sign_in(app, "citizen2", PASSWORD)
     assert citizen.get("/workspace").status_code == 403
     assert citizen.get(f"/services/apply/{UNCONDITIONAL}").status_code == 400
     assert citizen.get("/services/apply/no-such-dataset").status_code == 404
     assert "我的申请" in _text(citizen.get("/services/mine"))
     header = _text(reviewer.get("/"))
     assert 'href="/workspace"' in header and 'href="/services/mine"' not in header
-    assert 'href="/bureau"' in _text(_login(app, "bureau1").get("/"))
+    assert 'href="/bureau"' in _text(sign_in(app, "bureau1", PASSWORD).get("/"))
 
 
 def test_service_pages_are_not_cached(world, citizen_application):
     _, app = world
-    response = _login(app, "citizen1").get(citizen_application)
+    response = sign_in(app, "citizen1", PASSWORD).get(citizen_application)
     assert response.headers["Cache-Control"] == "private, no-store"

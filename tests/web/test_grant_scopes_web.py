@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 
 import pytest
 from sqlalchemy import select
@@ -15,7 +14,7 @@ from sqlalchemy import select
 from datasets.accounts import create_api_key, create_user
 from datasets.models import Dataset, Grant, Notification, Organization, User
 from portal.app import create_app
-from tests.factories import credit_code, make_runtime
+from tests.factories import credit_code, csrf_token, make_runtime, sign_in
 from tests.services.test_grant_scopes import BODY, HEADER, NAME, PEOPLE, RENAMED, harvest
 
 PASSWORD = "correct horse battery"
@@ -155,42 +154,30 @@ def test_the_scope_endpoint_answers(world):
     call(world, "reviewer", "POST", scope, good, status=409)  # confirmed already
 
 
-def _login(app, name):
-    client = app.test_client()
-    token = _token(client.get("/login").get_data(as_text=True))
-    response = client.post(
-        "/login", data={"name": name, "password": PASSWORD, "csrf_token": token, "next": "/"}
-    )
-    assert response.status_code == 302
-    return client
-
-
-def _token(html):
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-
-
 def test_the_department_confirms_on_the_grant_page(world):
     grant = granted(world, fields=("区县", "类别", "救助金额"))
     page = f"/services/grants/{grant['id']}"
     action = f"{page}/scope"
     harvest(world["rt"], world["folder"], header=RENAMED)
 
-    holder = _login(world["app"], "acme")
+    holder = sign_in(world["app"], "acme", PASSWORD)
     seen = holder.get(page).get_data(as_text=True)
     assert "授权范围待确认" in seen and action not in seen
     assert "/download/" not in seen  # no file offered while the scope waits
-    assert "授权范围待确认" in _login(world["app"], "bureau").get(page).get_data(as_text=True)
-    assert action not in _login(world["app"], "bureau").get(page).get_data(as_text=True)
+    assert "授权范围待确认" in sign_in(world["app"], "bureau", PASSWORD).get(page).get_data(
+        as_text=True
+    )
+    assert action not in sign_in(world["app"], "bureau", PASSWORD).get(page).get_data(as_text=True)
 
-    reviewer = _login(world["app"], "reviewer")
+    reviewer = sign_in(world["app"], "reviewer", PASSWORD)
     html = reviewer.get(page).get_data(as_text=True)
     assert f'action="{action}"' in html and "确认授权范围" in html
     for column in RENAMED:
         assert f'value="{column}"' in html
     assert reviewer.post(action, data={"fields": ["所属区县"]}).status_code == 400  # no CSRF token
-    refused = reviewer.post(action, data={"csrf_token": _token(html), "fields": ["区县"]})
+    refused = reviewer.post(action, data={"csrf_token": csrf_token(html), "fields": ["区县"]})
     assert refused.status_code == 400 and "数据集现在没有这些字段" in refused.get_data(as_text=True)
-    token = _token(reviewer.get(page).get_data(as_text=True))
+    token = csrf_token(reviewer.get(page).get_data(as_text=True))
     done = reviewer.post(
         action, data={"csrf_token": token, "fields": ["所属区县", "救助类别", "救助金额"]}
     )

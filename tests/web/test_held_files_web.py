@@ -7,8 +7,6 @@ the same with keys, checking who asks before reading the body."""
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from sqlalchemy import select
 
@@ -16,7 +14,7 @@ from datasets.accounts import create_api_key, create_user
 from datasets.models import Dataset, FileConfirmation, Organization
 from portal.app import create_app
 from portal.filters import shanghai_time
-from tests.factories import make_runtime
+from tests.factories import csrf_token, make_runtime, sign_in
 from tests.services.test_file_confirmations import (
     HEALTH,
     PNG,
@@ -53,20 +51,6 @@ def world(tmp_path):
     rt.close()
 
 
-def _token(html: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-
-
-def _login(app, name: str):
-    client = app.test_client()
-    token = _token(client.get("/login").get_data(as_text=True))
-    response = client.post(
-        "/login", data={"name": name, "password": PASSWORD, "csrf_token": token, "next": "/"}
-    )
-    assert response.status_code == 302, name
-    return client
-
-
 def _text(response) -> str:
     return response.get_data(as_text=True)
 
@@ -88,7 +72,7 @@ def test_operators_see_each_held_file_with_its_reason_and_confirm_it(world):
     assert public.get("/dataset/stops").status_code == 404
     assert public.get(_download_path(ids["线路图"])).status_code == 404
 
-    ops = _login(app, "ops")
+    ops = sign_in(app, "ops", PASSWORD)
     page = _text(ops.get("/admin/quarantine"))
     stops = page[page.index("/admin/dataset/stops") : page.index("/admin/dataset/clinics")]
     assert "待人工确认的文件" in stops and "PNG 图像无法扫描" in stops
@@ -100,7 +84,11 @@ def test_operators_see_each_held_file_with_its_reason_and_confirm_it(world):
     assert ops.post(action, data={"note": "x"}).status_code == 400  # no CSRF token
     first = ops.post(
         action,
-        data={"csrf_token": _token(page), "note": "线路示意图，无人员信息", "back": "quarantine"},
+        data={
+            "csrf_token": csrf_token(page),
+            "note": "线路示意图，无人员信息",
+            "back": "quarantine",
+        },
         follow_redirects=True,
     )
     shown = _text(first)
@@ -114,7 +102,7 @@ def test_operators_see_each_held_file_with_its_reason_and_confirm_it(world):
     assert f'action="{second}"' in detail
     done = ops.post(
         second,
-        data={"csrf_token": _token(detail), "back": "dataset"},
+        data={"csrf_token": csrf_token(detail), "back": "dataset"},
         follow_redirects=True,
     )
     shown = _text(done)
@@ -137,7 +125,7 @@ def test_operators_see_each_held_file_with_its_reason_and_confirm_it(world):
 def test_the_departments_reviewer_confirms_in_the_workspace(world):
     app, rt = world["app"], world["rt"]
     ids, clinic_ids = held_ids(rt), held_ids(rt, "clinics")
-    rev = _login(app, "rev")
+    rev = sign_in(app, "rev", PASSWORD)
     page = _text(rev.get("/workspace"))
     held = page[page.index('id="held"') : page.index('id="quarantine"')]
     assert "待人工确认的文件" in held and "公交线路信息" in held
@@ -148,13 +136,13 @@ def test_the_departments_reviewer_confirms_in_the_workspace(world):
 
     too_long = rev.post(
         f"/workspace/held/stops/{ids['线路图']}",
-        data={"csrf_token": _token(page), "note": "字" * 2001},
+        data={"csrf_token": csrf_token(page), "note": "字" * 2001},
     )
     assert too_long.status_code == 400 and "说明不能超过 2000 字" in _text(too_long)
     for name in ("线路图", "扫描件"):
         response = rev.post(
             f"/workspace/held/stops/{ids[name]}",
-            data={"csrf_token": _token(page), "note": "已核对"},
+            data={"csrf_token": csrf_token(page), "note": "已核对"},
         )
         assert response.status_code == 303 and response.location.endswith("/workspace#held")
     shown = _text(rev.get("/workspace"))
@@ -166,11 +154,11 @@ def test_the_departments_reviewer_confirms_in_the_workspace(world):
     assert public.get(_download_url(public, "stops", "线路图")).data == PNG
 
     # the other department's reviewer sees only its own, and may not confirm ours
-    doctor = _login(app, "doctor")
+    doctor = sign_in(app, "doctor", PASSWORD)
     theirs = _text(doctor.get("/workspace"))
     assert "诊所平面图" in theirs and "公交线路信息" not in theirs
     assert "/workspace/held/stops/" not in theirs
-    token = _token(theirs)
+    token = csrf_token(theirs)
     refused = doctor.post(f"/workspace/held/clinics/{ids['线路图']}", data={"csrf_token": token})
     assert refused.status_code == 404  # not a file of that dataset
     assert clinic_ids.keys() == held_ids(rt, "clinics").keys()
@@ -179,8 +167,8 @@ def test_the_departments_reviewer_confirms_in_the_workspace(world):
 def test_another_departments_reviewer_cannot_confirm(world):
     app, rt = world["app"], world["rt"]
     ids = held_ids(rt)
-    doctor = _login(app, "doctor")
-    token = _token(_text(doctor.get("/workspace")))
+    doctor = sign_in(app, "doctor", PASSWORD)
+    token = csrf_token(_text(doctor.get("/workspace")))
     for path in (
         f"/workspace/held/stops/{ids['线路图']}",
         f"/admin/dataset/stops/files/{ids['线路图']}/confirm",
@@ -188,7 +176,7 @@ def test_another_departments_reviewer_cannot_confirm(world):
         response = doctor.post(path, data={"csrf_token": token})
         assert response.status_code == 404, path  # not visible to them, as if it did not exist
     assert held_ids(rt) == ids
-    citizen = _login(app, "citizen1")
+    citizen = sign_in(app, "citizen1", PASSWORD)
     assert citizen.get("/workspace").status_code == 403
     anonymous = app.test_client().post(f"/workspace/held/stops/{ids['线路图']}")
     assert anonymous.status_code in (302, 400)  # sign in first (or no CSRF token)
@@ -199,7 +187,7 @@ def test_the_workspace_shows_why_personal_data_is_held_with_masked_examples(worl
     app, rt = world["app"], world["rt"]
     write_held_package(world["source"], "volunteers", rows=VOLUNTEERS, title="志愿者服务队名单")
     harvest(rt, world["source"])
-    page = _text(_login(app, "rev").get("/workspace"))
+    page = _text(sign_in(app, "rev", PASSWORD).get("/workspace"))
     quarantine = page[page.index('id="quarantine"') :]
     assert "志愿者服务队名单" in quarantine and "联系电话" in quarantine
     assert "139****5678" in quarantine and "欧阳*" in quarantine
@@ -211,8 +199,8 @@ def test_the_workspace_shows_why_personal_data_is_held_with_masked_examples(worl
 
 def test_a_changed_file_is_held_again_after_a_reharvest(world):
     app, rt = world["app"], world["rt"]
-    rev = _login(app, "rev")
-    token = _token(_text(rev.get("/workspace")))
+    rev = sign_in(app, "rev", PASSWORD)
+    token = csrf_token(_text(rev.get("/workspace")))
     for resource_id in held_ids(rt).values():
         rev.post(f"/workspace/held/stops/{resource_id}", data={"csrf_token": token})
     assert app.test_client().get("/dataset/stops").status_code == 200
