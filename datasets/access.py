@@ -46,7 +46,7 @@ ROLES = ("citizen", "company", "reviewer", "bureau", "operator")
 
 def require_operator(actor: Actor) -> None:
     """Operators configure sources and curate the openness engine's decisions."""
-    from .errors import NotAuthorized
+    from datasets.errors import NotAuthorized
 
     if "operator" not in actor.roles:
         raise NotAuthorized("仅平台运维人员可执行此操作")

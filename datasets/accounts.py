@@ -11,11 +11,11 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from . import creditcode
-from .access import ROLES, Actor
-from .errors import NotAuthorized, NotFound, ValidationError, raise_problems
-from .models import ApiKey, Organization, User
-from .runtime import Runtime
+from datasets import creditcode
+from datasets.access import ROLES, Actor
+from datasets.errors import NotAuthorized, NotFound, ValidationError, raise_problems
+from datasets.models import ApiKey, Organization, User
+from datasets.runtime import Runtime
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{2,99}$")
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}

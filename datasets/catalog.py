@@ -14,18 +14,18 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from . import openness as op
-from .access import ANONYMOUS, Actor, can_download, can_see_dataset
-from .errors import NotAuthorized, NotFound, ValidationError
-from .models import Dataset, Organization, Resource
-from .packages import organization_dict, package_dict, rule_dict
-from .runtime import Runtime
-from .search import FACET_FIELDS, SORTS
-from .text import plain_text, render_markdown
-from .vocabulary import TOPICS
+from datasets import openness as op
+from datasets.access import ANONYMOUS, Actor, can_download, can_see_dataset
+from datasets.errors import NotAuthorized, NotFound, ValidationError
+from datasets.models import Dataset, Organization, Resource
+from datasets.packages import organization_dict, package_dict, rule_dict
+from datasets.runtime import Runtime
+from datasets.search import FACET_FIELDS, SORTS
+from datasets.text import plain_text, render_markdown
+from datasets.vocabulary import TOPICS
 
 if TYPE_CHECKING:
-    from .workflows.grants import GrantedFile
+    from datasets.workflows.grants import GrantedFile
 
 _LOAD = (
     selectinload(Dataset.organization),
@@ -302,7 +302,7 @@ def resource_download(
 
 def _granted_file(rt: Runtime, actor: Actor, dataset: str, resource_id: str) -> GrantedFile | None:
     """A conditional dataset's original for the holder of a grant on it, else None."""
-    from .workflows.grants import granted_download
+    from datasets.workflows.grants import granted_download
 
     return granted_download(rt, actor, dataset=dataset, resource_id=resource_id)
 
@@ -319,7 +319,7 @@ def dataset_names(rt: Runtime) -> list[str]:
 
 def resource_show(rt: Runtime, *, resource_id: str, base_url: str) -> dict[str, Any]:
     """One resource dict (CKAN's resource_show)."""
-    from .packages import resource_dict
+    from datasets.packages import resource_dict
 
     with rt.reader() as session:
         row = session.scalar(

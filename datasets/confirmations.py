@@ -13,12 +13,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from .access import Actor, can_see_dataset
-from .catalog import load_dataset
-from .errors import Conflict, LoginRequired, NotAuthorized, NotFound, ValidationError
-from .intake import scan_report
-from .models import AuditEntry, Dataset, FileConfirmation
-from .runtime import Runtime
+from datasets.access import Actor, can_see_dataset
+from datasets.catalog import load_dataset
+from datasets.errors import Conflict, LoginRequired, NotAuthorized, NotFound, ValidationError
+from datasets.intake import scan_report
+from datasets.models import AuditEntry, Dataset, FileConfirmation
+from datasets.runtime import Runtime
 
 MAX_NOTE = 2000
 CONFIRMERS = frozenset({"operator", "reviewer"})
@@ -165,7 +165,7 @@ def confirm_file(
     dataset: ``published``, and what still holds it (``held`` files, ``uncovered`` personal
     columns without a masking rule), with ``message`` saying so in a sentence.
     """
-    from .curation import republish
+    from datasets.curation import republish
 
     _signed_in_confirmer(actor)
     try:
@@ -226,8 +226,8 @@ def confirm_file(
 
 def _outcome(rt: Runtime, result: dict[str, Any], *, resource: dict[str, str]) -> dict[str, Any]:
     """What became of the dataset after a confirmation, in values and in a sentence."""
-    from .openness import OPENNESS_TITLES, UNCONDITIONAL
-    from .publishing import held_column
+    from datasets.openness import OPENNESS_TITLES, UNCONDITIONAL
+    from datasets.publishing import held_column
 
     with rt.reader() as session:
         dataset = load_dataset(session, result["name"])

@@ -14,26 +14,26 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, selectinload
 
-from . import openness as op
-from . import public_root
-from .access import Actor, require_operator
-from .catalog import load_dataset
-from .confirmations import (
+from datasets import openness as op
+from datasets import public_root
+from datasets.access import Actor, require_operator
+from datasets.catalog import load_dataset
+from datasets.confirmations import (
     can_confirm_files,
     confirmation_history,
     confirmations,
     effective_pii,
     held_files,
 )
-from .errors import ValidationError
-from .indexing import sync_index
-from .intake import scan_report, stored_preview
-from .masking import POLICIES, POLICIES_BY_CODE, check_rules
-from .models import AuditEntry, ClassificationEvent, Dataset, MaskingRule, Resource
-from .placement import Placement, place_file
-from .publishing import apply_classification, classify_files, masking_rules
-from .runtime import Runtime
-from .storage import StoredFile
+from datasets.errors import ValidationError
+from datasets.indexing import sync_index
+from datasets.intake import scan_report, stored_preview
+from datasets.masking import POLICIES, POLICIES_BY_CODE, check_rules
+from datasets.models import AuditEntry, ClassificationEvent, Dataset, MaskingRule, Resource
+from datasets.placement import Placement, place_file
+from datasets.publishing import apply_classification, classify_files, masking_rules
+from datasets.runtime import Runtime
+from datasets.storage import StoredFile
 
 
 def _scanned_columns(dataset: Dataset) -> list[str]:
@@ -308,7 +308,7 @@ def republish_stored(
 
 def suggested_rules(info: dict[str, Any]) -> dict[str, str]:
     """The default masking policy of each personal column, for an operator to start from."""
-    from .masking import default_rules
+    from datasets.masking import default_rules
 
     personal = [(f["column"], f["kind"]) for f in info["findings"] if f.get("personal")]
     return {**default_rules(personal), **info["rules"]}

@@ -10,8 +10,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.exc import OperationalError
 
-from .errors import ConfigError
-from .runtime import Runtime
+from datasets.errors import ConfigError
+from datasets.runtime import Runtime
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 

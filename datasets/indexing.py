@@ -11,9 +11,9 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from .models import Dataset
-from .packages import search_document
-from .runtime import Runtime
+from datasets.models import Dataset
+from datasets.packages import search_document
+from datasets.runtime import Runtime
 
 VISIBLE_STATES = ("active",)
 _BATCH = 500

@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import ValidationError
-from .pii.reading import MainTable, scan_file
-from .pii.scanner import ScanReport
-from .records import FileRecord
-from .storage import file_sha256
-from .tables import (
+from datasets.errors import ValidationError
+from datasets.pii.reading import MainTable, scan_file
+from datasets.pii.scanner import ScanReport
+from datasets.records import FileRecord
+from datasets.storage import file_sha256
+from datasets.tables import (
     DEFAULT_LIMITS,
     TEXT_FORMATS,
     Limits,
@@ -30,7 +30,7 @@ from .tables import (
     read_preview,
     transcode_to_utf8,
 )
-from .validation import ERROR, TABLE_FORMATS, error_report, validate_table
+from datasets.validation import ERROR, TABLE_FORMATS, error_report, validate_table
 
 log = logging.getLogger(__name__)
 

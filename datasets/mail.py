@@ -35,8 +35,8 @@ from typing import Any
 
 from sqlalchemy import func, or_, select, update
 
-from .models import Notification, User
-from .runtime import Runtime
+from datasets.models import Notification, User
+from datasets.runtime import Runtime
 
 log = logging.getLogger(__name__)
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from . import public_root
-from .models import Resource
-from .quality import refresh_quality
-from .runtime import Runtime
-from .storage import PRIVATE, PUBLIC
+from datasets import public_root
+from datasets.models import Resource
+from datasets.quality import refresh_quality
+from datasets.runtime import Runtime
+from datasets.storage import PRIVATE, PUBLIC
 
 __all__ = ["collect_garbage", "refresh_quality"]
 

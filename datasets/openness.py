@@ -10,7 +10,7 @@ import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
-from .errors import ValidationError
+from datasets.errors import ValidationError
 
 UNCONDITIONAL = "unconditional"
 CONDITIONAL = "conditional"

@@ -13,12 +13,12 @@ from datetime import date, datetime
 from typing import Any
 from urllib.parse import quote
 
-from . import openness as op
-from .models import Dataset, Organization, Resource
-from .search import index_document
-from .text import plain_text, safe_url
-from .validation import redact_report
-from .vocabulary import is_overdue
+from datasets import openness as op
+from datasets.models import Dataset, Organization, Resource
+from datasets.search import index_document
+from datasets.text import plain_text, safe_url
+from datasets.validation import redact_report
+from datasets.vocabulary import is_overdue
 
 RESOURCE_PATH = "/dataset/{name}/resource/{resource_id}/download/{filename}"
 

@@ -23,14 +23,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import openness as op
-from .intake import MASKABLE_FORMATS, scan_report, stored_preview
-from .masking import default_rules, mask_csv, mask_rows, mask_xlsx
-from .masking.policies import transform
-from .runtime import Runtime
-from .storage import PRIVATE, PUBLIC, StoredFile
-from .tables import Limits
-from .validation import redact_report
+from datasets import openness as op
+from datasets.intake import MASKABLE_FORMATS, scan_report, stored_preview
+from datasets.masking import default_rules, mask_csv, mask_rows, mask_xlsx
+from datasets.masking.policies import transform
+from datasets.runtime import Runtime
+from datasets.storage import PRIVATE, PUBLIC, StoredFile
+from datasets.tables import Limits
+from datasets.validation import redact_report
 
 
 @dataclass(frozen=True)

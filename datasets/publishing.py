@@ -18,14 +18,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from . import openness as op
-from . import public_root
-from .confirmations import confirmations, effective_pii
-from .errors import ValidationError
-from .indexing import sync_index
-from .intake import PreparedFile, prepare_file, scan_report
-from .masking import POLICIES_BY_CODE
-from .models import (
+from datasets import openness as op
+from datasets import public_root
+from datasets.confirmations import confirmations, effective_pii
+from datasets.errors import ValidationError
+from datasets.indexing import sync_index
+from datasets.intake import PreparedFile, prepare_file, scan_report
+from datasets.masking import POLICIES_BY_CODE
+from datasets.models import (
     AuditEntry,
     ClassificationEvent,
     Dataset,
@@ -34,14 +34,14 @@ from .models import (
     Resource,
     Tag,
 )
-from .packages import media_type_for
-from .placement import Placement, place_file
-from .records import FileRecord, HarvestRecord
-from .runtime import Runtime
-from .slugs import is_slug, slugify, unique_slug
-from .storage import file_sha256
-from .tables import DEFAULT_LIMITS, Limits
-from .workflows.scopes import review_grant_scopes
+from datasets.packages import media_type_for
+from datasets.placement import Placement, place_file
+from datasets.records import FileRecord, HarvestRecord
+from datasets.runtime import Runtime
+from datasets.slugs import is_slug, slugify, unique_slug
+from datasets.storage import file_sha256
+from datasets.tables import DEFAULT_LIMITS, Limits
+from datasets.workflows.scopes import review_grant_scopes
 
 log = logging.getLogger(__name__)
 

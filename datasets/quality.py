@@ -22,11 +22,11 @@ from typing import Any
 
 from sqlalchemy import Text, bindparam, cast, select, update
 
-from . import openness as op
-from .models import Dataset, Organization, Resource
-from .runtime import Runtime
-from .text import plain_text
-from .vocabulary import CYCLES_BY_CODE, is_overdue
+from datasets import openness as op
+from datasets.models import Dataset, Organization, Resource
+from datasets.runtime import Runtime
+from datasets.text import plain_text
+from datasets.vocabulary import CYCLES_BY_CODE, is_overdue
 
 MACHINE_READABLE = frozenset({"csv", "tsv", "xlsx", "xls", "ods", "json", "geojson", "xml"})
 DESCRIPTION_CHARS = 80  # a description this long (plain text) earns full points

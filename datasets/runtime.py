@@ -20,8 +20,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
-from .errors import ConfigError
-from .settings import Settings, load_settings
+from datasets.errors import ConfigError
+from datasets.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
 
@@ -100,13 +100,13 @@ class Runtime:
 
     @cached_property
     def store(self):  # type: ignore[no-untyped-def]
-        from .storage import FileStore
+        from datasets.storage import FileStore
 
         return FileStore(self.paths.public_files, self.paths.private_files, self.paths.staging)
 
     @cached_property
     def index(self):  # type: ignore[no-untyped-def]
-        from .search import SearchIndex
+        from datasets.search import SearchIndex
 
         return SearchIndex(self.paths.index)
 

@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import chinese_calendar
 from chinese_calendar import constants as _cc_data
 
-from .errors import ConfigError
+from datasets.errors import ConfigError
 
 DEFAULT_TABLE = Path(__file__).resolve().parent.parent / "config" / "holidays.toml"
 

@@ -12,8 +12,7 @@ from typing import Any
 from datasets.errors import SourceError, ValidationError
 from datasets.records import HarvestRecord
 from datasets.runtime import Runtime
-
-from .http import HttpClient
+from harvester.http import HttpClient
 
 
 @dataclass(frozen=True)

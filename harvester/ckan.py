@@ -37,10 +37,9 @@ from sqlalchemy import func, select
 from datasets.errors import SourceError, ValidationError
 from datasets.models import Dataset, HarvestJob, HarvestObject, HarvestSource
 from datasets.records import FileRecord, HarvestRecord
-
-from .base import GatherItem, GatherResult, SourceKind
-from .ckan_package import check_package, hidden_reason, package_record
-from .http import FetchError
+from harvester.base import GatherItem, GatherResult, SourceKind
+from harvester.ckan_package import check_package, hidden_reason, package_record
+from harvester.http import FetchError
 
 log = logging.getLogger(__name__)
 

@@ -17,9 +17,8 @@ from urllib.parse import unquote, urlsplit
 from datasets.errors import ValidationError
 from datasets.records import FileRecord, HarvestRecord, ProviderRecord
 from datasets.vocabulary import TOPICS, parse_update_cycle
-
-from .http import is_url
-from .normalise import clean_line, clean_text, parse_count, parse_date
+from harvester.http import is_url
+from harvester.normalise import clean_line, clean_text, parse_count, parse_date
 
 # keys a declared update frequency is found under, most specific first (HDX: days between
 # updates; data.gov.uk: ISO 19115 codes; DCAT: accrualPeriodicity URIs or ISO 8601 durations)

@@ -21,7 +21,7 @@ from urllib3 import HTTPConnectionPool, HTTPSConnectionPool, PoolManager
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
 
-from .addresses import AddressGuard
+from harvester.addresses import AddressGuard
 
 
 class _GuardedConnection(HTTPConnection):

@@ -16,10 +16,9 @@ from typing import Any
 from datasets.errors import SourceError, ValidationError
 from datasets.records import HarvestRecord, ProviderRecord
 from datasets.vocabulary import TOPICS, parse_update_cycle
-
-from .base import GatherItem, GatherResult
-from .normalise import clean_line, clean_text, parse_date, split_list
-from .remote import (
+from harvester.base import GatherItem, GatherResult
+from harvester.normalise import clean_line, clean_text, parse_date, split_list
+from harvester.remote import (
     DOWNLOAD_HOSTS,
     NOT_DOWNLOADED,
     PROVIDER,
@@ -33,7 +32,7 @@ from .remote import (
     remote_files,
     truncate,
 )
-from .remote_formats import license_id_for
+from harvester.remote_formats import license_id_for
 
 ACCESS_LEVELS = {
     "public": "unconditional",

@@ -15,9 +15,8 @@ from typing import Any
 from datasets.errors import SourceError, ValidationError
 from datasets.records import FileRecord, HarvestRecord, ProviderRecord
 from datasets.vocabulary import TOPICS, parse_update_cycle
-
-from .base import GatherItem, GatherResult, SourceKind, local_folder, safe_child
-from .normalise import clean_line, clean_text, parse_count, parse_date, split_list
+from harvester.base import GatherItem, GatherResult, SourceKind, local_folder, safe_child
+from harvester.normalise import clean_line, clean_text, parse_count, parse_date, split_list
 
 DESCRIPTOR = "datapackage.json"
 

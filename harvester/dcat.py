@@ -23,12 +23,11 @@ from rdflib.namespace import DCAT, DCTERMS, RDF
 
 from datasets.errors import ValidationError
 from datasets.records import HarvestRecord, ProviderRecord
-
-from .base import GatherItem, GatherResult
-from .dcat_graph import DatasetGraph
-from .dcat_rdf import DEFAULT_MAX_PAGES, read_catalog
-from .normalise import clean_line, clean_text
-from .remote import (
+from harvester.base import GatherItem, GatherResult
+from harvester.dcat_graph import DatasetGraph
+from harvester.dcat_rdf import DEFAULT_MAX_PAGES, read_catalog
+from harvester.normalise import clean_line, clean_text
+from harvester.remote import (
     DOWNLOAD_HOSTS,
     NOT_DOWNLOADED,
     PROVIDER,
@@ -39,7 +38,7 @@ from .remote import (
     remote_files,
     truncate,
 )
-from .remote_formats import license_id_for
+from harvester.remote_formats import license_id_for
 
 MAX_PAGES = "max_pages"
 

@@ -16,9 +16,8 @@ from rdflib.term import Node
 
 from datasets.records import ProviderRecord
 from datasets.vocabulary import TOPICS, parse_update_cycle
-
-from .normalise import clean_line, clean_text, parse_date
-from .remote import Distribution, fit_identifier, html_to_text, http_url, one_line
+from harvester.normalise import clean_line, clean_text, parse_date
+from harvester.remote import Distribution, fit_identifier, html_to_text, http_url, one_line
 
 SCHEMA = Namespace("http://schema.org/")
 SCHEMA_S = Namespace("https://schema.org/")

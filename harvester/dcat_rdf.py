@@ -19,9 +19,8 @@ from rdflib.namespace import RDF
 from rdflib.term import Node
 
 from datasets.errors import SourceError
-
-from .http import HttpClient, is_url
-from .remote import Document, one_line, read_document
+from harvester.http import HttpClient, is_url
+from harvester.remote import Document, one_line, read_document
 
 HYDRA = Namespace("http://www.w3.org/ns/hydra/core#")
 DEFAULT_MAX_PAGES = 100

@@ -24,16 +24,15 @@ from datasets.errors import SourceError, ValidationError
 from datasets.openness import OPENNESS_TITLES, parse_openness
 from datasets.records import FileRecord, HarvestRecord, ProviderRecord
 from datasets.vocabulary import TOPICS, parse_update_cycle
-
-from .base import GatherItem, GatherResult, SourceKind, local_folder, safe_child
-from .export_read import (
+from harvester.base import GatherItem, GatherResult, SourceKind, local_folder, safe_child
+from harvester.export_read import (
     CATALOG_NAMES,
     NO_TITLE,
     catalog_file,
     catalog_headers,
     read_catalog,
 )
-from .normalise import (
+from harvester.normalise import (
     clean_line,
     clean_text,
     parse_count,

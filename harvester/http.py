@@ -31,9 +31,8 @@ from urllib3.util import parse_url
 
 from datasets.errors import SourceError
 from datasets.settings import Settings
-
-from .addresses import AddressGuard, RefusedAddress, host_matches
-from .connections import guarded_session
+from harvester.addresses import AddressGuard, RefusedAddress, host_matches
+from harvester.connections import guarded_session
 
 log = logging.getLogger(__name__)
 

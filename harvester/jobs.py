@@ -30,11 +30,10 @@ from datasets.publishing import (
     withdraw_missing,
 )
 from datasets.runtime import Runtime
-
-from . import locks
-from .base import GatherItem, SourceConfig, SourceKind
-from .preparing import Preparer
-from .sources import KINDS, source_config
+from harvester import locks
+from harvester.base import GatherItem, SourceConfig, SourceKind
+from harvester.preparing import Preparer
+from harvester.sources import KINDS, source_config
 
 log = logging.getLogger(__name__)
 

@@ -25,11 +25,10 @@ from urllib.parse import unquote, urlsplit
 from datasets.errors import SourceError, ValidationError
 from datasets.records import FileRecord, HarvestRecord
 from datasets.runtime import Runtime
-
-from .addresses import host_matches
-from .base import SourceConfig, SourceKind
-from .http import DOWNLOAD_HOSTS, FetchError, HttpClient, is_url
-from .remote_formats import file_format, looks_like_file
+from harvester.addresses import host_matches
+from harvester.base import SourceConfig, SourceKind
+from harvester.http import DOWNLOAD_HOSTS, FetchError, HttpClient, is_url
+from harvester.remote_formats import file_format, looks_like_file
 
 NOT_DOWNLOADED = "未下载资源"
 PROVIDER = "provider"  # the department to record when an entry names no publisher

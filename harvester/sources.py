@@ -10,14 +10,13 @@ from sqlalchemy import func, select
 from datasets.errors import NotFound, ValidationError
 from datasets.models import Dataset, HarvestJob, HarvestSource
 from datasets.runtime import Runtime
-
-from .base import SourceConfig, SourceKind
-from .ckan import CkanSource
-from .datajson import DataJsonSource
-from .datapackage import DataPackageSource
-from .dcat import DcatSource
-from .export import ExportSource
-from .sql import SqlSource
+from harvester.base import SourceConfig, SourceKind
+from harvester.ckan import CkanSource
+from harvester.datajson import DataJsonSource
+from harvester.datapackage import DataPackageSource
+from harvester.dcat import DcatSource
+from harvester.export import ExportSource
+from harvester.sql import SqlSource
 
 KINDS: dict[str, type[SourceKind]] = {
     DataPackageSource.kind: DataPackageSource,

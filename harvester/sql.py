@@ -37,8 +37,7 @@ from datasets.errors import SourceError, ValidationError
 from datasets.records import FileRecord, HarvestRecord, ProviderRecord
 from datasets.slugs import is_slug
 from datasets.vocabulary import parse_update_cycle
-
-from .base import GatherItem, GatherResult, SourceKind
+from harvester.base import GatherItem, GatherResult, SourceKind
 
 BATCH_ROWS = 1000  # rows fetched (and written) at a time
 _IDENTIFIER = re.compile(r"[^\W\d]\w{0,62}")

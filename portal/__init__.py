@@ -1,5 +1,5 @@
 """The Flask web app: public pages, downloads and the APIs, thin over the domain services."""
 
-from .app import create_app
+from portal.app import create_app
 
 __all__ = ["create_app"]

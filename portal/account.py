@@ -22,10 +22,9 @@ from datasets.accounts import (
     user_profile,
 )
 from datasets.errors import NotAuthorized, ValidationError
-
-from .app import get_runtime
-from .auth import current_actor
-from .extensions import limiter
+from portal.app import get_runtime
+from portal.auth import current_actor
+from portal.extensions import limiter
 
 bp = Blueprint("account", __name__)
 

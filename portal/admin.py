@@ -7,9 +7,8 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from datasets import confirmations, curation
 from datasets import openness as op
-
-from .app import get_runtime
-from .auth import current_actor
+from portal.app import get_runtime
+from portal.auth import current_actor
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 

@@ -18,9 +18,8 @@ from flask import Blueprint, abort, jsonify, request
 from datasets import catalog
 from datasets.errors import ValidationError
 from datasets.search import FACET_FIELDS
-
-from .app import base_url, get_runtime
-from .extensions import csrf, limiter
+from portal.app import base_url, get_runtime
+from portal.extensions import csrf, limiter
 
 bp = Blueprint("api", __name__)
 csrf.exempt(bp)

@@ -16,10 +16,9 @@ from flask import Blueprint, Response, jsonify, request
 
 from datasets.errors import NotFound, ValidationError
 from datasets.workflows import applications, grants, objections
-
-from .app import get_runtime
-from .auth import current_actor
-from .extensions import limiter
+from portal.app import get_runtime
+from portal.auth import current_actor
+from portal.extensions import limiter
 
 bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
 limiter.limit(lambda: get_runtime().settings.ratelimit_default)(bp)
@@ -154,4 +153,4 @@ def grant_status(grant_id: str, action: str):  # type: ignore[no-untyped-def]
     )
 
 
-from . import api_v1_held, api_v1_requests  # noqa: E402,F401
+from portal import api_v1_held, api_v1_requests  # noqa: E402,F401

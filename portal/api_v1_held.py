@@ -17,12 +17,11 @@ from typing import Any
 from flask import jsonify
 
 from datasets import confirmations
-
-from .api_v1 import bp, payload
-from .app import get_runtime
-from .auth import current_actor
-from .errors import no_store
-from .openapi import EXTRA_PATHS, KEY, SCHEMAS, answers, json_body, operation, schema_ref
+from portal.api_v1 import bp, payload
+from portal.app import get_runtime
+from portal.auth import current_actor
+from portal.errors import no_store
+from portal.openapi import EXTRA_PATHS, KEY, SCHEMAS, answers, json_body, operation, schema_ref
 
 
 @bp.get("/held")

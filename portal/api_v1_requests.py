@@ -19,10 +19,9 @@ from typing import Any
 from flask import Response, jsonify, request
 
 from datasets.workflows import feedback, requests
-
-from .api_v1 import bp, payload, service
-from .errors import no_store
-from .openapi import EXTRA_PATHS, KEY, OPTIONAL_KEY, answers, json_body, operation, path_id
+from portal.api_v1 import bp, payload, service
+from portal.errors import no_store
+from portal.openapi import EXTRA_PATHS, KEY, OPTIONAL_KEY, answers, json_body, operation, path_id
 
 CODE_HEADER = "X-Access-Code"
 

@@ -10,8 +10,7 @@ from flask import Flask, current_app, request
 
 from datasets.runtime import Runtime
 from datasets.settings import load_settings
-
-from .extensions import csrf, limiter
+from portal.extensions import csrf, limiter
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 
@@ -42,7 +41,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
 
-    from . import (
+    from portal import (
         account,
         admin,
         api,

@@ -9,9 +9,8 @@ from flask import Blueprint, current_app, g, redirect, render_template, request,
 from datasets.access import ANONYMOUS, Actor
 from datasets.accounts import actor_for, actor_for_api_key, authenticate
 from datasets.errors import NotAuthorized
-
-from .app import get_runtime
-from .extensions import csrf, limiter
+from portal.app import get_runtime
+from portal.extensions import csrf, limiter
 
 bp = Blueprint("auth", __name__)
 

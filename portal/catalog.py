@@ -10,8 +10,7 @@ from datasets import catalog
 from datasets import openness as op
 from datasets.errors import ValidationError
 from datasets.search import FACET_FIELDS, SORTS
-
-from .app import base_url, get_runtime
+from portal.app import base_url, get_runtime
 
 bp = Blueprint("catalog", __name__)
 

@@ -246,7 +246,7 @@ def index_rebuild() -> None:
 @reports_errors
 def serve(host: str, port: int, workers: int) -> None:
     """Serve the portal with gunicorn."""
-    from .server import serve as run_server
+    from portal.server import serve as run_server
 
     rt = _runtime()
     _require_database(rt)

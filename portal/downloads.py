@@ -9,11 +9,10 @@ from flask import Blueprint, Response, send_file
 
 from datasets import catalog
 from datasets.workflows.grants import GrantedFile
-
-from .app import get_runtime
-from .auth import current_actor
-from .errors import no_store
-from .extensions import limiter
+from portal.app import get_runtime
+from portal.auth import current_actor
+from portal.errors import no_store
+from portal.extensions import limiter
 
 bp = Blueprint("downloads", __name__)
 limiter.limit(lambda: get_runtime().settings.ratelimit_default)(bp)

@@ -34,11 +34,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from datasets.mail import send_pending
 from datasets.runtime import Runtime
 from datasets.workflows import inbox
-
-from . import openapi as oa
-from .app import get_runtime
-from .auth import current_actor
-from .extensions import limiter
+from portal import openapi as oa
+from portal.app import get_runtime
+from portal.auth import current_actor
+from portal.extensions import limiter
 
 log = logging.getLogger("portal")
 

@@ -13,8 +13,7 @@ from flask import Blueprint, jsonify
 from datasets.workflows.grants import REASONS
 from datasets.workflows.machine import MACHINES
 from datasets.workflows.objections import STAGES
-
-from .app import base_url, get_runtime
+from portal.app import base_url, get_runtime
 
 bp = Blueprint("openapi", __name__)
 

@@ -17,7 +17,7 @@ class PortalServer(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self):  # type: ignore[no-untyped-def]
-        from .app import create_app
+        from portal.app import create_app
 
         return create_app()
 

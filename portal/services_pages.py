@@ -18,11 +18,10 @@ from flask import Blueprint, flash, redirect, render_template, request
 from datasets import confirmations
 from datasets.errors import Conflict, NotFound, ValidationError
 from datasets.workflows import applications, grants, objections, queues
-
-from .app import get_runtime
-from .auth import current_actor
-from .errors import form_status, no_store
-from .extensions import limiter
+from portal.app import get_runtime
+from portal.auth import current_actor
+from portal.errors import form_status, no_store
+from portal.extensions import limiter
 
 bp = Blueprint("services_pages", __name__)
 limiter.limit(lambda: get_runtime().settings.ratelimit_default)(bp)

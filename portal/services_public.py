@@ -28,11 +28,10 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from datasets.errors import Conflict, NotFound, ValidationError
 from datasets.workflows import case_access, feedback, requests
 from datasets.workflows.machine import MACHINES
-
-from .app import get_runtime
-from .auth import current_actor
-from .errors import form_status, no_store
-from .extensions import limiter
+from portal.app import get_runtime
+from portal.auth import current_actor
+from portal.errors import form_status, no_store
+from portal.extensions import limiter
 
 bp = Blueprint("services_public", __name__)
 limiter.limit(lambda: get_runtime().settings.ratelimit_default)(bp)

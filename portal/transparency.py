@@ -12,12 +12,11 @@ from flask import Blueprint, Response, jsonify, render_template, request
 from datasets.openness import OPENNESS_TITLES
 from datasets.workflows import transparency as tr
 from datasets.workflows.machine import MACHINES
-
-from . import openapi as oa
-from .app import base_url, get_runtime
-from .auth import current_actor
-from .errors import no_store
-from .extensions import limiter
+from portal import openapi as oa
+from portal.app import base_url, get_runtime
+from portal.auth import current_actor
+from portal.errors import no_store
+from portal.extensions import limiter
 
 bp = Blueprint("transparency", __name__)
 api_bp = Blueprint("transparency_api", __name__, url_prefix="/api/v1")

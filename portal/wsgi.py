@@ -1,5 +1,5 @@
 """WSGI entry point for production: ``gunicorn 'portal.wsgi:app'``."""
 
-from .app import create_app
+from portal.app import create_app
 
 app = create_app()

@@ -20,9 +20,9 @@ import random
 import zlib
 from pathlib import Path
 
-from .fake import Table
-from .tables_clean import CLEAN_TABLES
-from .tables_personal import PERSONAL_TABLES
+from bench.labelled.fake import Table
+from bench.labelled.tables_clean import CLEAN_TABLES
+from bench.labelled.tables_personal import PERSONAL_TABLES
 
 HERE = Path(__file__).parent
 TABLES = HERE / "tables"

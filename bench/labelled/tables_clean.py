@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import random
 
-from . import fake as f
-from .fake import Table
-from .tables_personal import CLEAN, EMAIL, NAME, day, money, names, num, pick, seq
+from bench.labelled import fake as f
+from bench.labelled.fake import Table
+from bench.labelled.tables_personal import CLEAN, EMAIL, NAME, day, money, names, num, pick, seq
 
 
 def serial(first: int = 2022, last: int = 2025) -> f.Value:

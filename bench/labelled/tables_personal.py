@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import random
 
-from . import fake as f
-from .fake import Table, Value
+from bench.labelled import fake as f
+from bench.labelled.fake import Table, Value
 
 ID, ID15, MOBILE, CARD, EMAIL = ["id_card"], ["id_card_15"], ["mobile"], ["bank_card"], ["email"]
 NAME, ADDRESS, BIRTH, HOME_PHONE = ["name"], ["address"], ["birth_date"], ["landline"]

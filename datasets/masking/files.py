@@ -24,11 +24,10 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
 from datasets.errors import ValidationError
+from datasets.masking.masker import Masker
+from datasets.masking.policies import transform
+from datasets.masking.values import to_text
 from datasets.tables import DEFAULT_LIMITS, Limits, Sheet, TableError, open_table
-
-from .masker import Masker
-from .policies import transform
-from .values import to_text
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from itertools import islice
 
 from datasets.errors import ValidationError
-
-from .policies import Transform, check_key, check_rules, column_name, transform
-from .values import to_text
+from datasets.masking.policies import Transform, check_key, check_rules, column_name, transform
+from datasets.masking.values import to_text
 
 
 class Masker:

@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from . import patterns
+from datasets.pii import patterns
 
 
 @dataclass(frozen=True)

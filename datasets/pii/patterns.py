@@ -17,7 +17,7 @@ import time
 from collections.abc import Iterator
 from datetime import date
 
-from ..creditcode import AUTHORITIES, CHARSET, check_character
+from datasets.creditcode import AUTHORITIES, CHARSET, check_character
 
 Span = tuple[int, int]
 Candidate = tuple[int, int, bool]  # start, end, passes its checksum

@@ -29,7 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from ..tables import (
+from datasets.pii.scanner import COMMENTS, TITLE_ROWS, Scanner, ScanReport
+from datasets.tables import (
     DEFAULT_LIMITS,
     TABLE_FORMATS,
     Limits,
@@ -40,7 +41,6 @@ from ..tables import (
     open_table,
     preview_row,
 )
-from .scanner import COMMENTS, TITLE_ROWS, Scanner, ScanReport
 
 JSON_FORMATS = ("json", "geojson", "topojson")
 XML_FORMATS = ("xml", "kml", "gml", "rdf", "xsd", "wfs", "wms", "svg")
@@ -206,7 +206,7 @@ def _bounded_lines(handle: IO[str], limits: Limits, name: str) -> Iterator[str]:
 
 
 def _scan_xml(scanner: Scanner, path: Path, limits: Limits, prefix: str, *, html: bool) -> None:
-    from ..tables.workbook import part_items
+    from datasets.tables.workbook import part_items
 
     if html:  # HTML is seldom well-formed XML: its lines are read as text
         _scan_text(scanner, path, "html", limits, prefix)
@@ -377,7 +377,7 @@ def _scan_member(
     if office and (suffix in ("xml", "rels") or name.endswith("mimetype")):
         if suffix == "rels" or name.endswith("mimetype"):
             return
-        from ..tables.workbook import part_items
+        from datasets.tables.workbook import part_items
 
         try:
             with archive.open(info) as stream:

@@ -26,9 +26,8 @@ from dataclasses import asdict, dataclass, fields, replace
 from itertools import accumulate, islice
 from typing import Any
 
-from ..tables import cell_text
-from . import patterns
-from .detectors import (
+from datasets.pii import patterns
+from datasets.pii.detectors import (
     KIND_ORDER,
     KINDS_BY_CODE,
     PERSON_NAME,
@@ -39,6 +38,7 @@ from .detectors import (
     is_quantity_header,
     same_family,
 )
+from datasets.tables import cell_text
 
 BATCH_ROWS = 2048
 _SEP = "\x1e"  # joins the cells of a batch; no detector matches across it

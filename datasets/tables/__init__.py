@@ -20,11 +20,23 @@ from itertools import chain, islice
 from pathlib import Path
 from typing import Any
 
-from .cells import PREVIEW_CELL_CHARS, cell_text, is_blank, preview_cell, preview_row, row_text
-from .delimited import read_rows, sniff_delimiter
-from .encoding import Encoding, decide_encoding, normalise_declared, transcode_to_utf8
-from .header import SEARCHED_ROWS, header_index
-from .limits import DEFAULT_LIMITS, Limits, TableError
+from datasets.tables.cells import (
+    PREVIEW_CELL_CHARS,
+    cell_text,
+    is_blank,
+    preview_cell,
+    preview_row,
+    row_text,
+)
+from datasets.tables.delimited import read_rows, sniff_delimiter
+from datasets.tables.encoding import (
+    Encoding,
+    decide_encoding,
+    normalise_declared,
+    transcode_to_utf8,
+)
+from datasets.tables.header import SEARCHED_ROWS, header_index
+from datasets.tables.limits import DEFAULT_LIMITS, Limits, TableError
 
 TEXT_FORMATS = ("csv", "tsv", "txt")
 WORKBOOK_FORMATS = ("xlsx", "xls")
@@ -104,11 +116,11 @@ class TableFile:
                 self.codec = decide_encoding(self.path).codec
             self.delimiter = sniff_delimiter(self.path, codec=self.codec, fmt=fmt, limits=limits)
         elif fmt == "xlsx":
-            from .workbook import Workbook
+            from datasets.tables.workbook import Workbook
 
             self._book = Workbook(self.path, limits)
         elif fmt == "xls":
-            from .xls import XlsWorkbook
+            from datasets.tables.xls import XlsWorkbook
 
             self._book = XlsWorkbook(self.path, limits)
         else:

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from itertools import islice
 from pathlib import Path
 
-from .limits import Limits, TableError
+from datasets.tables.limits import Limits, TableError
 
 DELIMITERS = ",\t;|"
 _SNIFF_LINES = 100  # what Frictionless samples too, so both read the same dialect

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from .limits import TableError
+from datasets.tables.limits import TableError
 
 _CHUNK = 1024 * 1024
 _SAMPLE_CHARS = 200_000  # non-ASCII characters weighed per candidate

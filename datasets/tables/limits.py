@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import ValidationError
+from datasets.errors import ValidationError
 
 
 class TableError(ValidationError):

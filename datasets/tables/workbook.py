@@ -27,8 +27,8 @@ from xml.parsers import expat
 from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format
 from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900, from_excel
 
-from .limits import Limits, TableError
-from .xmlparts import Guard, local_name, make_parser, parse_part, part_items
+from datasets.tables.limits import Limits, TableError
+from datasets.tables.xmlparts import Guard, local_name, make_parser, parse_part, part_items
 
 _CHUNK = 64 * 1024
 _MAX_PARTS = 10_000

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .limits import Limits, TableError
+from datasets.tables.limits import Limits, TableError
 
 _CELL_BYTES = 8  # what one cell of a padded row costs at least (a reference in a list)
 

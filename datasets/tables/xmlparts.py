@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from typing import IO, Any
 from xml.parsers import expat
 
-from .limits import Limits, TableError
+from datasets.tables.limits import Limits, TableError
 
 _CHUNK = 64 * 1024
 

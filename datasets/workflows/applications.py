@@ -16,16 +16,16 @@ from typing import Any
 
 from sqlalchemy import select
 
-from ..access import Actor
-from ..errors import Conflict, NotAuthorized, NotFound, ValidationError, raise_problems
-from ..models import Case, Dataset, Grant
-from ..openness import CONDITIONAL, RULES_BY_CODE, STATE_SECRET
-from ..runtime import Runtime
-from ..workdays import calendar_for, shanghai_date
-from . import cases as c
-from .machine import APPLICATION, DEPARTMENT, REQUESTER
-from .notices import case_link, notify_department, notify_requester
-from .scopes import snapshot
+from datasets.access import Actor
+from datasets.errors import Conflict, NotAuthorized, NotFound, ValidationError, raise_problems
+from datasets.models import Case, Dataset, Grant
+from datasets.openness import CONDITIONAL, RULES_BY_CODE, STATE_SECRET
+from datasets.runtime import Runtime
+from datasets.workdays import calendar_for, shanghai_date
+from datasets.workflows import cases as c
+from datasets.workflows.machine import APPLICATION, DEPARTMENT, REQUESTER
+from datasets.workflows.notices import case_link, notify_department, notify_requester
+from datasets.workflows.scopes import snapshot
 
 AGREEMENTS = Path(__file__).resolve().parents[2] / "config" / "agreements"
 ACCESS_MODES = {"download": "文件下载", "api": "接口调用"}
@@ -341,7 +341,7 @@ def decide(
 
 def sign(rt: Runtime, actor: Actor, application_id: str, payload: dict[str, Any]) -> dict[str, Any]:
     """The applicant signs the current agreement; only then does the grant exist."""
-    from .grants import create_grant
+    from datasets.workflows.grants import create_grant
 
     payload = payload or {}
     agreement = current_agreement()
@@ -407,7 +407,7 @@ def application_dict(session, case: Case) -> dict[str, Any]:  # type: ignore[no-
     grant = session.scalar(select(Grant).where(Grant.application_id == case.id))
     out["grant"] = None
     if grant is not None:
-        from .grants import grant_dict
+        from datasets.workflows.grants import grant_dict
 
         out["grant"] = grant_dict(session, grant)
     objections = session.scalars(

@@ -22,12 +22,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..access import Actor
-from ..errors import NotFound
-from ..models import Case
-from ..runtime import Runtime
-from .cases import can_view
-from .machine import MACHINES
+from datasets.access import Actor
+from datasets.errors import NotFound
+from datasets.models import Case
+from datasets.runtime import Runtime
+from datasets.workflows.cases import can_view
+from datasets.workflows.machine import MACHINES
 
 # Crockford's base32: no I, L, O or U, so a code read aloud or from paper is typed back right
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"

@@ -10,12 +10,12 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..access import Actor
-from ..errors import LoginRequired, NotAuthorized, NotFound
-from ..models import AuditEntry, Case, Dataset, Organization, ReferenceCounter, User
-from ..runtime import Runtime
-from ..workdays import WorkCalendar, calendar_for, shanghai_date
-from .machine import BUREAU, DEPARTMENT, MACHINES, REQUESTER, Machine
+from datasets.access import Actor
+from datasets.errors import LoginRequired, NotAuthorized, NotFound
+from datasets.models import AuditEntry, Case, Dataset, Organization, ReferenceCounter, User
+from datasets.runtime import Runtime
+from datasets.workdays import WorkCalendar, calendar_for, shanghai_date
+from datasets.workflows.machine import BUREAU, DEPARTMENT, MACHINES, REQUESTER, Machine
 
 # the longest free text a form field takes (purpose, reasons, replies)
 MAX_TEXT = 4000

@@ -21,20 +21,20 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import curation, public_root
-from ..access import Actor
-from ..errors import Conflict, ValidationError, raise_problems
-from ..indexing import sync_index
-from ..models import Case, Dataset
-from ..openness import CLOSED, PRIVACY_RULE
-from ..publishing import classify_files, masking_rules
-from ..runtime import Runtime
-from ..workdays import calendar_for
-from . import cases as c
-from .cases import Problems, find_dataset, problem, text_field
-from .machine import DEPARTMENT, ERROR_REPORT, RIGHTS_OBJECTION, SUGGESTION
-from .notices import case_link, notify_department, notify_requester
-from .requests import (
+from datasets import curation, public_root
+from datasets.access import Actor
+from datasets.errors import Conflict, ValidationError, raise_problems
+from datasets.indexing import sync_index
+from datasets.models import Case, Dataset
+from datasets.openness import CLOSED, PRIVACY_RULE
+from datasets.publishing import classify_files, masking_rules
+from datasets.runtime import Runtime
+from datasets.workdays import calendar_for
+from datasets.workflows import cases as c
+from datasets.workflows.cases import Problems, find_dataset, problem, text_field
+from datasets.workflows.machine import DEPARTMENT, ERROR_REPORT, RIGHTS_OBJECTION, SUGGESTION
+from datasets.workflows.notices import case_link, notify_department, notify_requester
+from datasets.workflows.requests import (
     CATEGORIES,
     CONCLUSIONS,
     MAX_TITLE,

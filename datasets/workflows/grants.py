@@ -20,15 +20,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..access import Actor
-from ..errors import Conflict, NotAuthorized, NotFound, ValidationError
-from ..models import Case, Dataset, Grant, GrantAccess, Resource, User, UseReport
-from ..runtime import Runtime
-from ..tables import TEXT_FORMATS, TableError, cell_text, open_table
-from ..workdays import shanghai_date
-from . import cases as c
-from . import scopes
-from .notices import notify_department, notify_users
+from datasets.access import Actor
+from datasets.errors import Conflict, NotAuthorized, NotFound, ValidationError
+from datasets.models import Case, Dataset, Grant, GrantAccess, Resource, User, UseReport
+from datasets.runtime import Runtime
+from datasets.tables import TEXT_FORMATS, TableError, cell_text, open_table
+from datasets.workdays import shanghai_date
+from datasets.workflows import cases as c
+from datasets.workflows import scopes
+from datasets.workflows.notices import notify_department, notify_users
 
 # why a grant was suspended or revoked (SPEC §7)
 REASONS = {

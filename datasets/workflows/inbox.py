@@ -10,12 +10,12 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 
-from ..access import Actor
-from ..errors import NotFound, ValidationError
-from ..models import Notification
-from ..runtime import Runtime
-from ..workdays import SHANGHAI, shanghai_date
-from . import cases as c
+from datasets.access import Actor
+from datasets.errors import NotFound, ValidationError
+from datasets.models import Notification
+from datasets.runtime import Runtime
+from datasets.workdays import SHANGHAI, shanghai_date
+from datasets.workflows import cases as c
 
 MAX_PAGE = 100
 EMAIL_LABELS = {

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..errors import Conflict
+from datasets.errors import Conflict
 
 # who may take a transition
 REQUESTER = "requester"  # the applicant or requester of the case

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import Case, Notification, User
+from datasets.models import Case, Notification, User
 
 
 def notify_users(

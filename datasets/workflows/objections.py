@@ -13,14 +13,14 @@ from typing import Any
 
 from sqlalchemy import select
 
-from ..access import Actor
-from ..errors import Conflict, ValidationError, raise_problems
-from ..models import Case
-from ..runtime import Runtime
-from ..workdays import calendar_for, shanghai_date
-from . import cases as c
-from .machine import APPLICATION, BUREAU, OBJECTION, REQUESTER
-from .notices import case_link, notify_bureau, notify_department, notify_requester
+from datasets.access import Actor
+from datasets.errors import Conflict, ValidationError, raise_problems
+from datasets.models import Case
+from datasets.runtime import Runtime
+from datasets.workdays import calendar_for, shanghai_date
+from datasets.workflows import cases as c
+from datasets.workflows.machine import APPLICATION, BUREAU, OBJECTION, REQUESTER
+from datasets.workflows.notices import case_link, notify_bureau, notify_department, notify_requester
 
 DECISIONS = {"uphold": "upheld", "overturn": "overturned"}
 STAGES = {

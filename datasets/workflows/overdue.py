@@ -16,12 +16,12 @@ from typing import Any
 
 from sqlalchemy import or_, select
 
-from ..models import AuditEntry, Case, Dataset
-from ..runtime import Runtime
-from ..workdays import calendar_for, shanghai_date
-from . import cases as c
-from .machine import DEPARTMENT, MACHINES
-from .notices import case_link, notify_bureau, notify_department
+from datasets.models import AuditEntry, Case, Dataset
+from datasets.runtime import Runtime
+from datasets.workdays import calendar_for, shanghai_date
+from datasets.workflows import cases as c
+from datasets.workflows.machine import DEPARTMENT, MACHINES
+from datasets.workflows.notices import case_link, notify_bureau, notify_department
 
 ACTION = "case.overdue"
 

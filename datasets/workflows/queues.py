@@ -15,18 +15,18 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..access import Actor
-from ..curation import quarantined
-from ..errors import NotAuthorized, NotFound, ValidationError
-from ..models import Case, Dataset, Grant, Organization, Resource
-from ..openness import CONDITIONAL, RULES_BY_CODE, STATE_SECRET
-from ..packages import resource_path
-from ..runtime import Runtime
-from ..workdays import WorkCalendar, calendar_for, shanghai_date
-from . import applications, grants, objections, scopes
-from . import cases as c
-from .machine import APPLICATION, BUREAU, DEPARTMENT, MACHINES, OBJECTION
-from .notices import case_link
+from datasets.access import Actor
+from datasets.curation import quarantined
+from datasets.errors import NotAuthorized, NotFound, ValidationError
+from datasets.models import Case, Dataset, Grant, Organization, Resource
+from datasets.openness import CONDITIONAL, RULES_BY_CODE, STATE_SECRET
+from datasets.packages import resource_path
+from datasets.runtime import Runtime
+from datasets.workdays import WorkCalendar, calendar_for, shanghai_date
+from datasets.workflows import applications, grants, objections, scopes
+from datasets.workflows import cases as c
+from datasets.workflows.machine import APPLICATION, BUREAU, DEPARTMENT, MACHINES, OBJECTION
+from datasets.workflows.notices import case_link
 
 RECENT_DECISIONS = 20
 # the kinds of case a department's queue can be narrowed to (objections are the bureau's)

@@ -15,8 +15,8 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import Case, User
-from ..pii import patterns
+from datasets.models import Case, User
+from datasets.pii import patterns
 
 REDACTED = "【已隐去】"
 

@@ -26,19 +26,19 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from ..access import Actor
-from ..accounts import email_problem, phone_problem
-from ..errors import NotFound, ValidationError, raise_problems
-from ..models import Case, Dataset, Organization, User
-from ..openness import CLOSED, CONDITIONAL, RULES_BY_CODE, STATE_SECRET, UNCONDITIONAL
-from ..runtime import Runtime
-from ..workdays import calendar_for, shanghai_date
-from . import case_access as ca
-from . import cases as c
-from .cases import Problems, find_dataset, problem, text_field
-from .machine import ASSESSMENT, DEPARTMENT, OPENING_REQUEST, SYSTEM
-from .notices import case_link, notify_bureau, notify_department, notify_requester
-from .redaction import public_reply
+from datasets.access import Actor
+from datasets.accounts import email_problem, phone_problem
+from datasets.errors import NotFound, ValidationError, raise_problems
+from datasets.models import Case, Dataset, Organization, User
+from datasets.openness import CLOSED, CONDITIONAL, RULES_BY_CODE, STATE_SECRET, UNCONDITIONAL
+from datasets.runtime import Runtime
+from datasets.workdays import calendar_for, shanghai_date
+from datasets.workflows import case_access as ca
+from datasets.workflows import cases as c
+from datasets.workflows.cases import Problems, find_dataset, problem, text_field
+from datasets.workflows.machine import ASSESSMENT, DEPARTMENT, OPENING_REQUEST, SYSTEM
+from datasets.workflows.notices import case_link, notify_bureau, notify_department, notify_requester
+from datasets.workflows.redaction import public_reply
 
 MAX_TITLE = 200
 MAX_NAME = 100

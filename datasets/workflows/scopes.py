@@ -27,10 +27,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..access import Actor
-from ..models import AuditEntry, Dataset, Grant
-from . import cases as c
-from .notices import notify_department, notify_users
+from datasets.access import Actor
+from datasets.models import AuditEntry, Dataset, Grant
+from datasets.workflows import cases as c
+from datasets.workflows.notices import notify_department, notify_users
 
 CONFIRMED = "confirmed"
 NEEDS_CONFIRMATION = "needs_confirmation"

@@ -22,18 +22,18 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from .. import openness as op
-from ..access import Actor
-from ..errors import LoginRequired, NotAuthorized, ValidationError
-from ..models import AuditEntry, Case, Dataset, Organization, Resource
-from ..quality import MACHINE_READABLE
-from ..runtime import Runtime
-from ..workdays import SHANGHAI, shanghai_date
-from . import cases as c
-from .feedback import RIGHTS_DECISIONS
-from .machine import MACHINES
-from .redaction import public_reply
-from .requests import CATEGORIES, CONCLUSIONS
+from datasets import openness as op
+from datasets.access import Actor
+from datasets.errors import LoginRequired, NotAuthorized, ValidationError
+from datasets.models import AuditEntry, Case, Dataset, Organization, Resource
+from datasets.quality import MACHINE_READABLE
+from datasets.runtime import Runtime
+from datasets.workdays import SHANGHAI, shanghai_date
+from datasets.workflows import cases as c
+from datasets.workflows.feedback import RIGHTS_DECISIONS
+from datasets.workflows.machine import MACHINES
+from datasets.workflows.redaction import public_reply
+from datasets.workflows.requests import CATEGORIES, CONCLUSIONS
 
 DATASET_PATH = "/dataset/{name}"
 MAX_PAGE = 100
