@@ -9,7 +9,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from datasets import catalog
+from datasets.catalog import services as catalog
 from datasets.database import upgrade
 from datasets.runtime import Runtime
 from datasets.settings import load_settings

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from datasets.access import Actor, can_see_dataset
-from datasets.catalog import load_dataset
+from datasets.catalog.services import load_dataset
 from datasets.errors import Conflict, LoginRequired, NotAuthorized, NotFound, ValidationError
 from datasets.intake import scan_report
 from datasets.models import AuditEntry, Dataset, FileConfirmation

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 from datasets import openness as op
 from datasets import public_root
 from datasets.access import Actor, require_operator
-from datasets.catalog import load_dataset
+from datasets.catalog.services import load_dataset
 from datasets.confirmations import (
     can_confirm_files,
     confirmation_history,

@@ -11,8 +11,8 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from datasets.catalog.packages import search_document
 from datasets.models import Dataset
-from datasets.packages import search_document
 from datasets.runtime import Runtime
 
 VISIBLE_STATES = ("active",)

@@ -114,7 +114,7 @@ class Dataset(Base):
     quarantine: Mapped[dict[str, Any]] = mapped_column(default=dict)
     # an operator's classification, which harvests respect: {openness, rule, basis, by, reason}
     override: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    # quality score with its criteria, recomputed after each harvest (datasets.quality)
+    # quality score with its criteria, recomputed after each harvest (datasets.catalog.quality)
     quality: Mapped[dict[str, Any]] = mapped_column(default=dict)
     # public access suspended by a rights-holder objection (权益异议): the case's id; harvests
     # leave it alone, only the objection's decision lifts it

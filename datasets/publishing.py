@@ -20,6 +20,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from datasets import openness as op
 from datasets import public_root
+from datasets.catalog.packages import media_type_for
+from datasets.catalog.slugs import is_slug, slugify, unique_slug
 from datasets.confirmations import confirmations, effective_pii
 from datasets.errors import ValidationError
 from datasets.indexing import sync_index
@@ -34,11 +36,9 @@ from datasets.models import (
     Resource,
     Tag,
 )
-from datasets.packages import media_type_for
 from datasets.placement import Placement, place_file
 from datasets.records import FileRecord, HarvestRecord
 from datasets.runtime import Runtime
-from datasets.slugs import is_slug, slugify, unique_slug
 from datasets.storage import file_sha256
 from datasets.tables import DEFAULT_LIMITS, Limits
 from datasets.workflows.scopes import review_grant_scopes

@@ -14,9 +14,9 @@ from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from datasets.catalog.vocabulary import TOPICS, parse_update_cycle
 from datasets.errors import ValidationError
 from datasets.records import FileRecord, HarvestRecord, ProviderRecord
-from datasets.vocabulary import TOPICS, parse_update_cycle
 from harvester.http import is_url
 from harvester.normalise import clean_line, clean_text, parse_count, parse_date
 

@@ -13,9 +13,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from datasets.catalog.vocabulary import TOPICS, parse_update_cycle
 from datasets.errors import SourceError, ValidationError
 from datasets.records import HarvestRecord, ProviderRecord
-from datasets.vocabulary import TOPICS, parse_update_cycle
 from harvester.base import GatherItem, GatherResult
 from harvester.normalise import clean_line, clean_text, parse_date, split_list
 from harvester.remote import (

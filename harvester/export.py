@@ -20,10 +20,10 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from datasets.catalog.vocabulary import TOPICS, parse_update_cycle
 from datasets.errors import SourceError, ValidationError
 from datasets.openness import OPENNESS_TITLES, parse_openness
 from datasets.records import FileRecord, HarvestRecord, ProviderRecord
-from datasets.vocabulary import TOPICS, parse_update_cycle
 from harvester.base import GatherItem, GatherResult, SourceKind, local_folder, safe_child
 from harvester.export_read import (
     CATALOG_NAMES,

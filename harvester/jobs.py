@@ -269,7 +269,7 @@ def _publish(job: _Job, plan: ImportPlan, prepared, error: BaseException | None)
 
 def _after_harvest(rt: Runtime) -> None:
     """Catalog-wide work after a harvest: quality scores, removal of unreferenced files."""
-    from datasets.maintenance import collect_garbage, refresh_quality
+    from datasets.catalog.maintenance import collect_garbage, refresh_quality
 
     refresh_quality(rt)
     collect_garbage(rt)

@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import Blueprint, abort, jsonify, request
 
-from datasets import catalog
+from datasets.catalog import services as catalog
 from datasets.errors import ValidationError
 from datasets.search import FACET_FIELDS
 from portal.app import base_url, get_runtime

@@ -205,7 +205,7 @@ def quality() -> None:
 @reports_errors
 def quality_refresh() -> None:
     """Recompute every dataset's quality score (harvests do this too)."""
-    from datasets.maintenance import refresh_quality
+    from datasets.catalog.maintenance import refresh_quality
 
     rt = _runtime()
     _require_database(rt)

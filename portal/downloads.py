@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 from flask import Blueprint, Response, send_file
 
-from datasets import catalog
+from datasets.catalog import services as catalog
 from datasets.workflows.grants import GrantedFile
 from portal.app import get_runtime
 from portal.auth import current_actor

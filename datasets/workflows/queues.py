@@ -16,11 +16,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from datasets.access import Actor
+from datasets.catalog.packages import resource_path
 from datasets.curation import quarantined
 from datasets.errors import NotAuthorized, NotFound, ValidationError
 from datasets.models import Case, Dataset, Grant, Organization, Resource
 from datasets.openness import CONDITIONAL, RULES_BY_CODE, STATE_SECRET
-from datasets.packages import resource_path
 from datasets.runtime import Runtime
 from datasets.workdays import WorkCalendar, calendar_for, shanghai_date
 from datasets.workflows import applications, grants, objections, scopes

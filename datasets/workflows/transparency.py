@@ -24,9 +24,9 @@ from sqlalchemy.orm import Session
 
 from datasets import openness as op
 from datasets.access import Actor
+from datasets.catalog.quality import MACHINE_READABLE
 from datasets.errors import LoginRequired, NotAuthorized, ValidationError
 from datasets.models import AuditEntry, Case, Dataset, Organization, Resource
-from datasets.quality import MACHINE_READABLE
 from datasets.runtime import Runtime
 from datasets.workdays import SHANGHAI, shanghai_date
 from datasets.workflows import cases as c

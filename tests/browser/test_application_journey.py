@@ -10,8 +10,8 @@ import threading
 import pytest
 from werkzeug.serving import make_server
 
-from datasets import catalog
 from datasets.accounts import create_user
+from datasets.catalog import services as catalog
 from portal.app import create_app
 from tests.conftest import harvest_demo
 from tests.factories import make_runtime

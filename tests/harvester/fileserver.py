@@ -184,6 +184,6 @@ def stored_dataset(rt, identifier):  # type: ignore[no-untyped-def]
 
 
 def shown_package(rt, identifier):  # type: ignore[no-untyped-def]
-    from datasets import catalog
+    from datasets.catalog import services as catalog
 
     return catalog.package_show(rt, id_or_name=stored_dataset(rt, identifier).name, base_url="")

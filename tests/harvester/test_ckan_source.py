@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from datasets import catalog
+from datasets.catalog import services as catalog
 from datasets.errors import NotFound, ValidationError
 from datasets.models import Dataset, HarvestJob, HarvestSource
 from datasets.runtime import Runtime

@@ -3,7 +3,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from datasets import catalog
+from datasets.catalog import services as catalog
 from datasets.models import Dataset, HarvestJob, HarvestObject
 from harvester.jobs import run_source
 from harvester.sources import add_source, get_sources

@@ -1,6 +1,6 @@
 import pytest
 
-from datasets import catalog
+from datasets.catalog import services as catalog
 from datasets.errors import SourceError
 from harvester.export import map_headers
 from harvester.jobs import run_source

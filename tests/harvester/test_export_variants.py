@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from datasets import catalog
+from datasets.catalog import services as catalog
 from datasets.errors import SourceError
 from datasets.models import Dataset
 from datasets.runtime import Runtime

@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from datasets import catalog
+from datasets.catalog import services as catalog
 from datasets.errors import SourceError, ValidationError
 from harvester.jobs import job_objects, run_source
 from harvester.sources import add_source, get_sources

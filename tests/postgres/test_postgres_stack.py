@@ -4,7 +4,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from datasets import catalog
+from datasets.catalog import services as catalog
 from datasets.database import is_current
 from datasets.models import Base
 from harvester.jobs import run_harvest

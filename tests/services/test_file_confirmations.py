@@ -6,8 +6,9 @@ held again; what each viewer is shown (operators, the department's 工作台, th
 import pytest
 from sqlalchemy import select, update
 
-from datasets import catalog, confirmations, curation
+from datasets import confirmations, curation
 from datasets.access import ANONYMOUS, Actor
+from datasets.catalog import services as catalog
 from datasets.errors import Conflict, LoginRequired, NotAuthorized, NotFound, ValidationError
 from datasets.models import AuditEntry, Dataset, Organization
 from datasets.workflows import queues

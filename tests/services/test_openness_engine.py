@@ -7,8 +7,9 @@ import io
 import pytest
 from sqlalchemy import select
 
-from datasets import catalog, curation
+from datasets import curation
 from datasets.access import Actor
+from datasets.catalog import services as catalog
 from datasets.errors import NotAuthorized, NotFound, ValidationError
 from datasets.models import ClassificationEvent
 from harvester.jobs import run_source

@@ -10,11 +10,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
-from datasets import catalog, curation, public_root
+from datasets import curation, public_root
 from datasets.access import ANONYMOUS, Actor
 from datasets.accounts import create_user
+from datasets.catalog import services as catalog
+from datasets.catalog.maintenance import collect_garbage
 from datasets.errors import NotAuthorized, NotFound
-from datasets.maintenance import collect_garbage
 from datasets.models import Dataset, HarvestSource, Organization, Resource
 from datasets.publishing import import_record, withdraw_missing
 from datasets.records import FileRecord, HarvestRecord, ProviderRecord

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, update
 
-from datasets import catalog
+from datasets.catalog import services as catalog
 from datasets.errors import NotAuthorized, ValidationError
 from datasets.models import AuditEntry, ClassificationEvent, Dataset, HarvestSource, Resource
 from datasets.openness import RefusedAtIntake

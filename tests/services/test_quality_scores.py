@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
-from datasets import catalog
-from datasets.quality import refresh_quality
+from datasets.catalog import services as catalog
+from datasets.catalog.quality import refresh_quality
 from harvester.jobs import run_source
 from harvester.sources import add_source, get_sources
 from tests.conftest import harvest_demo

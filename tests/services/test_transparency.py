@@ -19,10 +19,10 @@ from sqlalchemy import func, select, update
 
 from datasets.access import ANONYMOUS, Actor
 from datasets.accounts import authenticate, create_user
+from datasets.catalog.quality import refresh_quality
 from datasets.errors import LoginRequired, NotAuthorized, ValidationError
 from datasets.models import AuditEntry, Case, HarvestSource, Notification, Organization, User
 from datasets.publishing import import_record
-from datasets.quality import refresh_quality
 from datasets.records import FileRecord, HarvestRecord, ProviderRecord
 from datasets.runtime import Runtime
 from datasets.workdays import shanghai_date

@@ -9,8 +9,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from datasets import quality as q
-from datasets.quality import CATALOG_FIELDS, CRITERIA, DatasetView, FileView
+from datasets.catalog import quality as q
+from datasets.catalog.quality import CATALOG_FIELDS, CRITERIA, DatasetView, FileView
 from datasets.text import plain_text
 
 TODAY = date(2026, 11, 22)

@@ -1,6 +1,6 @@
 import pytest
 
-from datasets.slugs import is_slug, slugify, unique_slug
+from datasets.catalog.slugs import is_slug, slugify, unique_slug
 from datasets.text import plain_text, render_markdown, safe_url
 
 

@@ -2,7 +2,7 @@ from datetime import date
 
 import pytest
 
-from datasets.vocabulary import is_overdue, parse_update_cycle
+from datasets.catalog.vocabulary import is_overdue, parse_update_cycle
 
 
 @pytest.mark.parametrize(

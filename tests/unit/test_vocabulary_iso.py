@@ -2,7 +2,7 @@
 
 import pytest
 
-from datasets.vocabulary import CYCLES_BY_CODE, parse_update_cycle
+from datasets.catalog.vocabulary import CYCLES_BY_CODE, parse_update_cycle
 
 EU = "http://publications.europa.eu/resource/authority/frequency/"
 CLD = "http://purl.org/cld/freq/"

@@ -10,8 +10,8 @@ import re
 import pytest
 from sqlalchemy import select
 
-from datasets import catalog
 from datasets.accounts import create_user
+from datasets.catalog import services as catalog
 from datasets.models import Resource
 from portal.app import create_app
 from tests.conftest import harvest_demo

@@ -11,8 +11,8 @@ import pytest
 
 from datasets import public_root
 from datasets.access import ANONYMOUS
+from datasets.catalog.packages import resource_dict
 from datasets.models import Resource
-from datasets.packages import resource_dict
 from datasets.publishing import import_record
 from datasets.records import FileRecord, HarvestRecord, ProviderRecord
 from datasets.workflows import feedback
@@ -85,7 +85,7 @@ def test_the_crawler_catches_the_hash_of_a_private_original(monkeypatch, demo_rt
     def leaking(ds, res: Resource, **kw):  # type: ignore[no-untyped-def]
         return {**resource_dict(ds, res, **kw), "hash": f"sha256:{res.sha256}"}  # as it was
 
-    monkeypatch.setattr("datasets.packages.resource_dict", leaking)
+    monkeypatch.setattr("datasets.catalog.packages.resource_dict", leaking)
     leaks = find_leaks(all_channels(demo_app.test_client(), demo_rt), private_traces(demo_rt))
     assert leaks, "a hash of a private original in resource dicts must be found"
     assert any("package_show" in where for where, _ in leaks)

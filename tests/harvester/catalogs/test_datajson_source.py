@@ -8,7 +8,7 @@ import shutil
 import pytest
 from sqlalchemy import select
 
-from datasets import catalog
+from datasets.catalog import services as catalog
 from datasets.errors import SourceError
 from datasets.models import Dataset, HarvestObject, Resource
 from harvester.datajson import DataJsonSource

@@ -9,7 +9,7 @@ import shutil
 import pytest
 from sqlalchemy import select
 
-from datasets import catalog
+from datasets.catalog import services as catalog
 from datasets.errors import SourceError, ValidationError
 from datasets.models import Resource
 from harvester.dcat import DcatSource

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from datasets import public_root
+from datasets.catalog.quality import refresh_quality
 from datasets.models import Resource
-from datasets.quality import refresh_quality
 from datasets.runtime import Runtime
 from datasets.storage import PRIVATE, PUBLIC
 

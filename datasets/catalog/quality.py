@@ -23,10 +23,10 @@ from typing import Any
 from sqlalchemy import Text, bindparam, cast, select, update
 
 from datasets import openness as op
+from datasets.catalog.vocabulary import CYCLES_BY_CODE, is_overdue
 from datasets.models import Dataset, Organization, Resource
 from datasets.runtime import Runtime
 from datasets.text import plain_text
-from datasets.vocabulary import CYCLES_BY_CODE, is_overdue
 
 MACHINE_READABLE = frozenset({"csv", "tsv", "xlsx", "xls", "ods", "json", "geojson", "xml"})
 DESCRIPTION_CHARS = 80  # a description this long (plain text) earns full points
@@ -38,7 +38,7 @@ MAX_OTHERS = 20  # other datasets named by a duplicate or fragmented flag
 _BATCH = 1000
 
 # 目录 fields checked by "metadata-complete"; the flag says whether a 不予开放 entry must have it
-# too (its other fields are not public, see datasets.packages).
+# too (its other fields are not public, see datasets.catalog.packages).
 CATALOG_FIELDS: tuple[tuple[str, bool], ...] = (
     ("名称", True),
     ("代码", True),

@@ -14,11 +14,11 @@ from typing import Any
 from urllib.parse import quote
 
 from datasets import openness as op
+from datasets.catalog.vocabulary import is_overdue
 from datasets.models import Dataset, Organization, Resource
 from datasets.search import index_document
 from datasets.text import plain_text, safe_url
 from datasets.validation import redact_report
-from datasets.vocabulary import is_overdue
 
 RESOURCE_PATH = "/dataset/{name}/resource/{resource_id}/download/{filename}"
 
@@ -212,7 +212,7 @@ def package_dict(
         "deidentified": bool(ds.deidentified),
         "formats": sorted({r["format"] for r in resources}),
         "validation_status": None if closed else validation_status(list(ds.resources)),
-        # stored by datasets.quality.refresh_quality (None until it first runs)
+        # stored by datasets.catalog.quality.refresh_quality (None until it first runs)
         "quality": dict(ds.quality) if ds.quality else None,
         "quality_score": ds.quality.get("score") if ds.quality else None,
     }

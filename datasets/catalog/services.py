@@ -16,13 +16,13 @@ from sqlalchemy.orm import Session, selectinload
 
 from datasets import openness as op
 from datasets.access import ANONYMOUS, Actor, can_download, can_see_dataset
+from datasets.catalog.packages import organization_dict, package_dict, rule_dict
+from datasets.catalog.vocabulary import TOPICS
 from datasets.errors import NotAuthorized, NotFound, ValidationError
 from datasets.models import Dataset, Organization, Resource
-from datasets.packages import organization_dict, package_dict, rule_dict
 from datasets.runtime import Runtime
 from datasets.search import FACET_FIELDS, SORTS
 from datasets.text import plain_text, render_markdown
-from datasets.vocabulary import TOPICS
 
 if TYPE_CHECKING:
     from datasets.workflows.grants import GrantedFile
@@ -319,7 +319,7 @@ def dataset_names(rt: Runtime) -> list[str]:
 
 def resource_show(rt: Runtime, *, resource_id: str, base_url: str) -> dict[str, Any]:
     """One resource dict (CKAN's resource_show)."""
-    from datasets.packages import resource_dict
+    from datasets.catalog.packages import resource_dict
 
     with rt.reader() as session:
         row = session.scalar(

@@ -1,0 +1,1 @@
+"""The read side of the catalog: services, package dicts, vocabularies, slugs, quality."""
