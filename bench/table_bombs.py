@@ -357,8 +357,8 @@ def _child(path: str, fmt: str) -> None:
     import ijson  # noqa: F401
 
     import datasets.tables.workbook  # noqa: F401
-    from datasets.intake import prepare_file
-    from datasets.records import FileRecord
+    from datasets.intake.prepare import prepare_file
+    from datasets.intake.records import FileRecord
 
     if not path:
         print(json.dumps({"outcome": "imports only"}))

@@ -15,8 +15,8 @@ from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
 
-from datasets.publishing import discard, prepare_files
-from datasets.records import FileRecord
+from datasets.intake.publishing import discard, prepare_files
+from datasets.intake.records import FileRecord
 
 HEADER = ["序号", "监测点名称", "所在区县", "监测日期", "PM2.5(μg/m³)", "AQI", "首要污染物", "备注"]
 DISTRICTS = ["江南区", "江北区", "临湖区", "青山区", "高新区", "白沙县", "云溪县"]
@@ -54,7 +54,7 @@ def run(files: list[FileRecord], options: dict, workers: int) -> float:
             discard(prepare_files([f], **options))
     else:
         context = get_context("forkserver")
-        context.set_forkserver_preload(["datasets.intake", "datasets.publishing"])
+        context.set_forkserver_preload(["datasets.intake.prepare", "datasets.intake.publishing"])
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
             for prepared in pool.map(_prepare_one, files, [options] * len(files)):
                 discard(prepared)

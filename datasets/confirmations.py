@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, selectinload
 from datasets.access import Actor, can_see_dataset
 from datasets.catalog.services import load_dataset
 from datasets.errors import Conflict, LoginRequired, NotAuthorized, NotFound, ValidationError
-from datasets.intake import scan_report
+from datasets.intake.prepare import scan_report
 from datasets.models import AuditEntry, Dataset, FileConfirmation
 from datasets.runtime import Runtime
 
@@ -226,8 +226,8 @@ def confirm_file(
 
 def _outcome(rt: Runtime, result: dict[str, Any], *, resource: dict[str, str]) -> dict[str, Any]:
     """What became of the dataset after a confirmation, in values and in a sentence."""
+    from datasets.intake.publishing import held_column
     from datasets.openness import OPENNESS_TITLES, UNCONDITIONAL
-    from datasets.publishing import held_column
 
     with rt.reader() as session:
         dataset = load_dataset(session, result["name"])

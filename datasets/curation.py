@@ -15,7 +15,6 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, selectinload
 
 from datasets import openness as op
-from datasets import public_root
 from datasets.access import Actor, require_operator
 from datasets.catalog.services import load_dataset
 from datasets.confirmations import (
@@ -27,13 +26,14 @@ from datasets.confirmations import (
 )
 from datasets.errors import ValidationError
 from datasets.indexing import sync_index
-from datasets.intake import scan_report, stored_preview
+from datasets.intake import public_root
+from datasets.intake.placement import Placement, place_file
+from datasets.intake.prepare import scan_report, stored_preview
+from datasets.intake.publishing import apply_classification, classify_files, masking_rules
+from datasets.intake.storage import StoredFile
 from datasets.masking import POLICIES, POLICIES_BY_CODE, check_rules
 from datasets.models import AuditEntry, ClassificationEvent, Dataset, MaskingRule, Resource
-from datasets.placement import Placement, place_file
-from datasets.publishing import apply_classification, classify_files, masking_rules
 from datasets.runtime import Runtime
-from datasets.storage import StoredFile
 
 
 def _scanned_columns(dataset: Dataset) -> list[str]:

@@ -100,7 +100,7 @@ class Runtime:
 
     @cached_property
     def store(self):  # type: ignore[no-untyped-def]
-        from datasets.storage import FileStore
+        from datasets.intake.storage import FileStore
 
         return FileStore(self.paths.public_files, self.paths.private_files, self.paths.staging)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from datasets.errors import SourceError, ValidationError
-from datasets.records import HarvestRecord
+from datasets.intake.records import HarvestRecord
 from datasets.runtime import Runtime
 from harvester.http import HttpClient
 

@@ -35,8 +35,8 @@ from urllib.parse import urlsplit, urlunsplit
 from sqlalchemy import func, select
 
 from datasets.errors import SourceError, ValidationError
+from datasets.intake.records import FileRecord, HarvestRecord
 from datasets.models import Dataset, HarvestJob, HarvestObject, HarvestSource
-from datasets.records import FileRecord, HarvestRecord
 from harvester.base import GatherItem, GatherResult, SourceKind
 from harvester.ckan_package import check_package, hidden_reason, package_record
 from harvester.http import FetchError

@@ -16,7 +16,7 @@ from urllib.parse import unquote, urlsplit
 
 from datasets.catalog.vocabulary import TOPICS, parse_update_cycle
 from datasets.errors import ValidationError
-from datasets.records import FileRecord, HarvestRecord, ProviderRecord
+from datasets.intake.records import FileRecord, HarvestRecord, ProviderRecord
 from harvester.http import is_url
 from harvester.normalise import clean_line, clean_text, parse_count, parse_date
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from datasets.catalog.vocabulary import TOPICS, parse_update_cycle
 from datasets.errors import SourceError, ValidationError
-from datasets.records import FileRecord, HarvestRecord, ProviderRecord
+from datasets.intake.records import FileRecord, HarvestRecord, ProviderRecord
 from harvester.base import GatherItem, GatherResult, SourceKind, local_folder, safe_child
 from harvester.normalise import clean_line, clean_text, parse_count, parse_date, split_list
 

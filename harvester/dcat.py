@@ -22,7 +22,7 @@ from rdflib import BNode, Graph, Literal
 from rdflib.namespace import DCAT, DCTERMS, RDF
 
 from datasets.errors import ValidationError
-from datasets.records import HarvestRecord, ProviderRecord
+from datasets.intake.records import HarvestRecord, ProviderRecord
 from harvester.base import GatherItem, GatherResult
 from harvester.dcat_graph import DatasetGraph
 from harvester.dcat_rdf import DEFAULT_MAX_PAGES, read_catalog

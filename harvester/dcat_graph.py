@@ -15,7 +15,7 @@ from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, RDFS, SKOS, TIME
 from rdflib.term import Node
 
 from datasets.catalog.vocabulary import TOPICS, parse_update_cycle
-from datasets.records import ProviderRecord
+from datasets.intake.records import ProviderRecord
 from harvester.normalise import clean_line, clean_text, parse_date
 from harvester.remote import Distribution, fit_identifier, html_to_text, http_url, one_line
 

@@ -19,8 +19,7 @@ from sqlalchemy import func, select
 
 from datasets.errors import KaifangError, SourceError
 from datasets.indexing import sync_index
-from datasets.models import HarvestJob, HarvestObject, HarvestSource
-from datasets.publishing import (
+from datasets.intake.publishing import (
     ERRORED,
     UNCHANGED,
     ImportOutcome,
@@ -29,6 +28,7 @@ from datasets.publishing import (
     publish_plan,
     withdraw_missing,
 )
+from datasets.models import HarvestJob, HarvestObject, HarvestSource
 from datasets.runtime import Runtime
 from harvester import locks
 from harvester.base import GatherItem, SourceConfig, SourceKind

@@ -15,8 +15,8 @@ from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
 
-from datasets.intake import PreparedFile
-from datasets.publishing import ImportPlan, discard, prepare_files, prepare_options
+from datasets.intake.prepare import PreparedFile
+from datasets.intake.publishing import ImportPlan, discard, prepare_files, prepare_options
 from datasets.runtime import Runtime
 
 POOL_THRESHOLD = 8  # records a job must expect before workers are started
@@ -59,7 +59,9 @@ class Preparer:
             return
         if self._pool is None:
             context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["datasets.intake", "datasets.publishing"])
+            context.set_forkserver_preload(
+                ["datasets.intake.prepare", "datasets.intake.publishing"]
+            )
             self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
         self._pending.append((plan, self._pool.submit(prepare_files, plan.files, **self.options)))
 

@@ -23,7 +23,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from datasets.errors import SourceError, ValidationError
-from datasets.records import FileRecord, HarvestRecord
+from datasets.intake.records import FileRecord, HarvestRecord
 from datasets.runtime import Runtime
 from harvester.addresses import host_matches
 from harvester.base import SourceConfig, SourceKind

@@ -36,7 +36,7 @@ from datasets import openness as op
 from datasets.catalog.slugs import is_slug
 from datasets.catalog.vocabulary import parse_update_cycle
 from datasets.errors import SourceError, ValidationError
-from datasets.records import FileRecord, HarvestRecord, ProviderRecord
+from datasets.intake.records import FileRecord, HarvestRecord, ProviderRecord
 from harvester.base import GatherItem, GatherResult, SourceKind
 
 BATCH_ROWS = 1000  # rows fetched (and written) at a time

@@ -133,9 +133,9 @@ def services_catalog(rt: Any, folder: Path) -> dict[str, str]:
     {role: dataset name, "health": department name, "transport": department name}."""
     from sqlalchemy import select
 
+    from datasets.intake.publishing import import_record
+    from datasets.intake.records import FileRecord, HarvestRecord, ProviderRecord
     from datasets.models import Dataset, HarvestSource, Organization
-    from datasets.publishing import import_record
-    from datasets.records import FileRecord, HarvestRecord, ProviderRecord
 
     with rt.session() as session:
         source = HarvestSource(name="services", kind="datapackage", location="/nowhere")

@@ -26,11 +26,11 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from datasets.intake import scan_report
+from datasets.intake.prepare import scan_report
+from datasets.intake.public_root import public_now
 from datasets.masking import default_rules
 from datasets.models import Case, Dataset, Organization, Resource
 from datasets.pii import patterns
-from datasets.public_root import public_now
 from datasets.runtime import Runtime
 
 FINDERS = (

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from datasets import public_root
 from datasets.catalog.quality import refresh_quality
+from datasets.intake import public_root
+from datasets.intake.storage import PRIVATE, PUBLIC
 from datasets.models import Resource
 from datasets.runtime import Runtime
-from datasets.storage import PRIVATE, PUBLIC
 
 __all__ = ["collect_garbage", "refresh_quality"]
 

@@ -15,10 +15,10 @@ from urllib.parse import quote
 
 from datasets import openness as op
 from datasets.catalog.vocabulary import is_overdue
+from datasets.intake.validation import redact_report
 from datasets.models import Dataset, Organization, Resource
 from datasets.search import index_document
 from datasets.text import plain_text, safe_url
-from datasets.validation import redact_report
 
 RESOURCE_PATH = "/dataset/{name}/resource/{resource_id}/download/{filename}"
 

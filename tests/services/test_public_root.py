@@ -10,16 +10,17 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
-from datasets import curation, public_root
+from datasets import curation
 from datasets.access import ANONYMOUS, Actor
 from datasets.accounts import create_user
 from datasets.catalog import services as catalog
 from datasets.catalog.maintenance import collect_garbage
 from datasets.errors import NotAuthorized, NotFound
+from datasets.intake import public_root
+from datasets.intake.publishing import import_record, withdraw_missing
+from datasets.intake.records import FileRecord, HarvestRecord, ProviderRecord
+from datasets.intake.storage import file_sha256
 from datasets.models import Dataset, HarvestSource, Organization, Resource
-from datasets.publishing import import_record, withdraw_missing
-from datasets.records import FileRecord, HarvestRecord, ProviderRecord
-from datasets.storage import file_sha256
 from datasets.workflows import feedback
 from tests.factories import CREDIT_CODE, make_runtime, write_csv
 

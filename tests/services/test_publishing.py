@@ -8,10 +8,10 @@ from sqlalchemy import func, select, update
 
 from datasets.catalog import services as catalog
 from datasets.errors import NotAuthorized, ValidationError
+from datasets.intake.publishing import import_record, withdraw_missing
+from datasets.intake.records import FileRecord, HarvestRecord, ProviderRecord
 from datasets.models import AuditEntry, ClassificationEvent, Dataset, HarvestSource, Resource
 from datasets.openness import RefusedAtIntake
-from datasets.publishing import import_record, withdraw_missing
-from datasets.records import FileRecord, HarvestRecord, ProviderRecord
 from tests.factories import BUS_ROWS, write_csv
 
 

@@ -9,6 +9,8 @@ import pytest
 from sqlalchemy import func, select, update
 
 from datasets.accounts import create_api_key, create_user
+from datasets.intake.publishing import import_record
+from datasets.intake.records import FileRecord, HarvestRecord, ProviderRecord
 from datasets.models import (
     AuditEntry,
     Case,
@@ -19,8 +21,6 @@ from datasets.models import (
     Organization,
     Resource,
 )
-from datasets.publishing import import_record
-from datasets.records import FileRecord, HarvestRecord, ProviderRecord
 from portal.app import create_app
 from tests.factories import BUS_ROWS, CREDIT_CODE, make_runtime, write_csv
 

@@ -3,7 +3,7 @@ import time
 
 import pytest
 
-from datasets.storage import FileStore
+from datasets.intake.storage import FileStore
 
 
 @pytest.fixture

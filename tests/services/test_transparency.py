@@ -21,9 +21,9 @@ from datasets.access import ANONYMOUS, Actor
 from datasets.accounts import authenticate, create_user
 from datasets.catalog.quality import refresh_quality
 from datasets.errors import LoginRequired, NotAuthorized, ValidationError
+from datasets.intake.publishing import import_record
+from datasets.intake.records import FileRecord, HarvestRecord, ProviderRecord
 from datasets.models import AuditEntry, Case, HarvestSource, Notification, Organization, User
-from datasets.publishing import import_record
-from datasets.records import FileRecord, HarvestRecord, ProviderRecord
 from datasets.runtime import Runtime
 from datasets.workdays import shanghai_date
 from datasets.workflows import applications, objections, redaction, requests

@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from datasets.validation import validate_table
+from datasets.intake.validation import validate_table
 
 
 def _types(report):

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from datasets.intake import prepare_file
+from datasets.intake.prepare import prepare_file
+from datasets.intake.records import FileRecord
 from datasets.pii.reading import json_items, scan_file
-from datasets.records import FileRecord
 from datasets.tables import (
     PREVIEW_CELL_CHARS,
     Limits,
@@ -351,7 +351,9 @@ def _bombs(folder: Path) -> dict[str, Path]:
 def test_intake_holds_a_file_past_a_bound_without_validating_it(tmp_path, fmt, monkeypatch):
     path = _bombs(tmp_path)[fmt]
     validated = []
-    monkeypatch.setattr("datasets.intake.validate_table", lambda *a, **k: validated.append(a))
+    monkeypatch.setattr(
+        "datasets.intake.prepare.validate_table", lambda *a, **k: validated.append(a)
+    )
     record = FileRecord(path=path, name=path.name, format=fmt)
     prepared = prepare_file(record, staging=tmp_path / "staging", limits=SMALL)
     assert prepared.pii["held"]
@@ -394,8 +396,8 @@ import json, resource, sys
 from pathlib import Path
 resource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30))
 import frictionless, ijson  # imported before the peak is taken: not the bombs' cost
-from datasets.intake import prepare_file
-from datasets.records import FileRecord
+from datasets.intake.prepare import prepare_file
+from datasets.intake.records import FileRecord
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 outcomes = {}
 for name in sys.argv[1:]:

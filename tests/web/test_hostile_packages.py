@@ -90,8 +90,8 @@ def test_the_crawler_would_see_a_planted_value(harvested, monkeypatch, package):
     archives, PDFs, every sheet and comment of a workbook, Big5 bytes)."""
     rt, app, planted = harvested
     empty = ScanReport((), 0, ())
-    monkeypatch.setattr("datasets.publishing.personal_columns", lambda reports, names: [])
-    monkeypatch.setattr("datasets.placement.scan_report", lambda data: empty)
+    monkeypatch.setattr("datasets.intake.publishing.personal_columns", lambda reports, names: [])
+    monkeypatch.setattr("datasets.intake.placement.scan_report", lambda data: empty)
     curation.release(rt, name=package, actor=OPERATOR, reason="测试：忽略扫描结果")
     try:
         leaks = find_leaks(all_channels(app.test_client(), rt), planted.secrets[package])

@@ -9,12 +9,12 @@ private original put back into resource dicts, it finds the leak.
 
 import pytest
 
-from datasets import public_root
 from datasets.access import ANONYMOUS
 from datasets.catalog.packages import resource_dict
+from datasets.intake import public_root
+from datasets.intake.publishing import import_record
+from datasets.intake.records import FileRecord, HarvestRecord, ProviderRecord
 from datasets.models import Resource
-from datasets.publishing import import_record
-from datasets.records import FileRecord, HarvestRecord, ProviderRecord
 from datasets.workflows import feedback
 from portal.app import create_app
 from tests.conftest import harvest_demo
@@ -61,9 +61,9 @@ def _copy_file(source, target, rules, *, key, **_options):
 @pytest.mark.parametrize(
     ("target", "replacement", "channel"),
     [
-        ("datasets.placement.mask_rows", _identity_rows, "/dataset/"),
-        ("datasets.placement.mask_csv", _copy_file, "/download/"),
-        ("datasets.publishing.personal_columns", lambda reports, names: [], "/download/"),
+        ("datasets.intake.placement.mask_rows", _identity_rows, "/dataset/"),
+        ("datasets.intake.placement.mask_csv", _copy_file, "/download/"),
+        ("datasets.intake.publishing.personal_columns", lambda reports, names: [], "/download/"),
     ],
     ids=["preview masking removed", "file masking removed", "scanner ignored"],
 )

@@ -13,9 +13,9 @@ from urllib.parse import quote
 import pytest
 from sqlalchemy import select
 
+from datasets.intake.publishing import import_record
+from datasets.intake.records import FileRecord, HarvestRecord, ProviderRecord
 from datasets.models import Dataset, HarvestSource, Resource
-from datasets.publishing import import_record
-from datasets.records import FileRecord, HarvestRecord, ProviderRecord
 from portal.app import create_app
 from portal.filters import filesize
 from tests.factories import BUS_ROWS, PHYSICIAN_ROWS, make_runtime, write_csv

@@ -17,10 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from datasets.errors import ValidationError
+from datasets.intake.records import FileRecord
+from datasets.intake.storage import file_sha256
+from datasets.intake.validation import ERROR, TABLE_FORMATS, error_report, validate_table
 from datasets.pii.reading import MainTable, scan_file
 from datasets.pii.scanner import ScanReport
-from datasets.records import FileRecord
-from datasets.storage import file_sha256
 from datasets.tables import (
     DEFAULT_LIMITS,
     TEXT_FORMATS,
@@ -30,7 +31,6 @@ from datasets.tables import (
     read_preview,
     transcode_to_utf8,
 )
-from datasets.validation import ERROR, TABLE_FORMATS, error_report, validate_table
 
 log = logging.getLogger(__name__)
 

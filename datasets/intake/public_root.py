@@ -36,9 +36,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, not_, or_, select
 from sqlalchemy.orm import Session
 
+from datasets.intake.storage import PRIVATE, PUBLIC
 from datasets.models import Dataset, Resource
 from datasets.runtime import Runtime
-from datasets.storage import PRIVATE, PUBLIC
 
 log = logging.getLogger(__name__)
 

@@ -19,13 +19,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from datasets import openness as op
-from datasets import public_root
 from datasets.catalog.packages import media_type_for
 from datasets.catalog.slugs import is_slug, slugify, unique_slug
 from datasets.confirmations import confirmations, effective_pii
 from datasets.errors import ValidationError
 from datasets.indexing import sync_index
-from datasets.intake import PreparedFile, prepare_file, scan_report
+from datasets.intake import public_root
+from datasets.intake.placement import Placement, place_file
+from datasets.intake.prepare import PreparedFile, prepare_file, scan_report
+from datasets.intake.records import FileRecord, HarvestRecord
+from datasets.intake.storage import file_sha256
 from datasets.masking import POLICIES_BY_CODE
 from datasets.models import (
     AuditEntry,
@@ -36,10 +39,7 @@ from datasets.models import (
     Resource,
     Tag,
 )
-from datasets.placement import Placement, place_file
-from datasets.records import FileRecord, HarvestRecord
 from datasets.runtime import Runtime
-from datasets.storage import file_sha256
 from datasets.tables import DEFAULT_LIMITS, Limits
 from datasets.workflows.scopes import review_grant_scopes
 

@@ -1,0 +1,1 @@
+"""The write path: harvested records, preparing files, validation, publishing, storage."""
