@@ -20,8 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from datasets.masking import default_rules, mask_csv
-from datasets.pii.patterns import id18_check_char, luhn_valid
+from datasets.openness.masking import default_rules, mask_csv
+from datasets.openness.pii.patterns import id18_check_char, luhn_valid
 
 SIZES = (100_000, 1_000_000)
 SEED = 37964

@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.labelled import fake
-from datasets.pii.detectors import KINDS
-from datasets.pii.reading import scan_table
-from datasets.pii.scanner import ScanReport
+from datasets.openness.pii.detectors import KINDS
+from datasets.openness.pii.reading import scan_table
+from datasets.openness.pii.scanner import ScanReport
 
 LABELLED = Path(__file__).parent / "labelled"
 RECALL_TARGET = 0.99

@@ -24,7 +24,8 @@ WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 LENGTH = 18
 
 # 登记管理部门代码 → (its name, the 机构类别代码 it gives) after GB 32100-2015 Table 1 with its
-# amendment (A 中央军委改革和编制办公室, N 农业); the same table as ``datasets.pii.patterns``.
+# amendment (A 中央军委改革和编制办公室, N 农业); the same table as
+# ``datasets.openness.pii.patterns``.
 # 9 工商 gives 1 企业, 2 个体工商户 and 3 农民专业合作社; most others also 9 其他.
 AUTHORITIES: dict[str, tuple[str, str]] = {
     "1": ("机构编制", "1239"),

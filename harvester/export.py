@@ -23,7 +23,7 @@ from typing import Any
 from datasets.catalog.vocabulary import TOPICS, parse_update_cycle
 from datasets.errors import SourceError, ValidationError
 from datasets.intake.records import FileRecord, HarvestRecord, ProviderRecord
-from datasets.openness import OPENNESS_TITLES, parse_openness
+from datasets.openness.rules import OPENNESS_TITLES, parse_openness
 from harvester.base import GatherItem, GatherResult, SourceKind, local_folder, safe_child
 from harvester.export_read import (
     CATALOG_NAMES,

@@ -32,11 +32,11 @@ from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
-from datasets import openness as op
 from datasets.catalog.slugs import is_slug
 from datasets.catalog.vocabulary import parse_update_cycle
 from datasets.errors import SourceError, ValidationError
 from datasets.intake.records import FileRecord, HarvestRecord, ProviderRecord
+from datasets.openness import rules as op
 from harvester.base import GatherItem, GatherResult, SourceKind
 
 BATCH_ROWS = 1000  # rows fetched (and written) at a time

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from datasets import confirmations, curation
-from datasets import openness as op
+from datasets.openness import confirmations, curation
+from datasets.openness import rules as op
 from portal.app import get_runtime
 from portal.auth import current_actor
 

@@ -1,7 +1,7 @@
 """/api/v1 routes of files held for a confirmation (人工确认): the files the scanner could not
 read (images, scanned PDF pages, encrypted or over-large files …) keep an unconditional dataset
 in quarantine until the department's reviewer or an operator confirms that they hold no
-personal information (``datasets.confirmations``).
+personal information (``datasets.openness.confirmations``).
 
 Who is asking is checked before the request body is read: 401 without credentials, 403 for an
 account that may confirm nothing or another department's public dataset, 404 for an unknown
@@ -16,7 +16,7 @@ from typing import Any
 
 from flask import jsonify
 
-from datasets import confirmations
+from datasets.openness import confirmations
 from portal.api_v1 import bp, payload
 from portal.app import get_runtime
 from portal.auth import current_actor

@@ -6,9 +6,9 @@ from typing import Any
 
 from flask import Blueprint, render_template, request, url_for
 
-from datasets import openness as op
 from datasets.catalog import services as catalog
 from datasets.errors import ValidationError
+from datasets.openness import rules as op
 from datasets.search import FACET_FIELDS, SORTS
 from portal.app import base_url, get_runtime
 

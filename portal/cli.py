@@ -274,7 +274,7 @@ def quarantine_list() -> None:
     """List quarantined datasets with the scanner's findings (examples are masked) and the
     files held for a confirmation (人工确认), with their resource ids and reasons."""
     from datasets.access import command_line_actor
-    from datasets.curation import quarantine_list as list_items
+    from datasets.openness.curation import quarantine_list as list_items
 
     rt = _runtime()
     _require_database(rt)
@@ -305,7 +305,7 @@ def quarantine_list() -> None:
 def quarantine_release(name: str, reason: str) -> None:
     """Publish quarantined dataset NAME masked, once every personal column has a rule."""
     from datasets.access import command_line_actor
-    from datasets.curation import release
+    from datasets.openness.curation import release
 
     rt = _runtime()
     _require_database(rt)
@@ -322,7 +322,7 @@ def quarantine_confirm(name: str, resource_id: str, note: str) -> None:
     """Confirm (人工确认) that held file RESOURCE_ID of dataset NAME holds no personal
     information, and publish the dataset again (see quarantine list for the ids)."""
     from datasets.access import command_line_actor
-    from datasets.confirmations import confirm_file
+    from datasets.openness.confirmations import confirm_file
 
     rt = _runtime()
     _require_database(rt)
@@ -345,7 +345,7 @@ def masking() -> None:
 def masking_set(name: str, column: str, policy: str) -> None:
     """Mask COLUMN of dataset NAME with POLICY ('' removes the rule)."""
     from datasets.access import command_line_actor
-    from datasets.curation import set_masking_rules
+    from datasets.openness.curation import set_masking_rules
 
     rt = _runtime()
     _require_database(rt)
@@ -357,7 +357,7 @@ def masking_set(name: str, column: str, policy: str) -> None:
 @masking.command("policies")
 def masking_policies() -> None:
     """List the masking policies."""
-    from datasets.curation import policy_choices
+    from datasets.openness.curation import policy_choices
 
     for p in policy_choices():
         click.echo(f"{p['code']:<16} {p['technique']:<17} {p['title']}")
@@ -375,7 +375,7 @@ def masking_policies() -> None:
 def reclassify(name: str, openness: str, rule: str | None, basis: str | None, reason: str) -> None:
     """Give dataset NAME another openness class; later harvests keep it."""
     from datasets.access import command_line_actor
-    from datasets.curation import reclassify as do_reclassify
+    from datasets.openness.curation import reclassify as do_reclassify
 
     rt = _runtime()
     _require_database(rt)

@@ -15,8 +15,8 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request
 
-from datasets import confirmations
 from datasets.errors import Conflict, NotFound, ValidationError
+from datasets.openness import confirmations
 from datasets.workflows import applications, grants, objections, queues
 from portal.app import get_runtime
 from portal.auth import current_actor

@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, render_template, request
 
-from datasets.openness import OPENNESS_TITLES
+from datasets.openness.rules import OPENNESS_TITLES
 from datasets.workflows import transparency as tr
 from datasets.workflows.machine import MACHINES
 from portal import openapi as oa

@@ -28,9 +28,9 @@ from sqlalchemy.orm import selectinload
 
 from datasets.intake.prepare import scan_report
 from datasets.intake.public_root import public_now
-from datasets.masking import default_rules
 from datasets.models import Case, Dataset, Organization, Resource
-from datasets.pii import patterns
+from datasets.openness.masking import default_rules
+from datasets.openness.pii import patterns
 from datasets.runtime import Runtime
 
 FINDERS = (

@@ -3,13 +3,14 @@
 Run: .venv/bin/python -m bench.labelled.build   (deterministic: a seed per table, stdlib only)
 
 ``labels.json`` maps each table file to ``{column: [kinds]}``: the kinds of *personal*
-information the column holds (codes of ``datasets.pii.detectors.KINDS``), ``[]`` for a clean
-column. Decisions: every e-mail address is personal (a named mailbox is indistinguishable from an
-institution's); a landline is personal only under a header naming a person's phone (家庭电话,
-来电号码) — under 联系电话 it counts as an institution's switchboard, as the scanner's rules say;
-法定代表人 and companies are public (企业登记); values already masked (张*, 430602********1234)
-are clean; a vehicle's plate and a professional's licence number lead to a person (a taxi may be
-a 个体 driver's own car) and are personal: an operator who knows them public sets ``keep``.
+information the column holds (codes of ``datasets.openness.pii.detectors.KINDS``), ``[]``
+for a clean column. Decisions: every e-mail address is personal (a named mailbox is
+indistinguishable from an institution's); a landline is personal only under a header naming
+a person's phone (家庭电话, 来电号码) — under 联系电话 it counts as an institution's switchboard, as
+the scanner's rules say; 法定代表人 and companies are public (企业登记); values already masked (张*,
+430602********1234) are clean; a vehicle's plate and a professional's licence number lead
+to a person (a taxi may be a 个体 driver's own car) and are personal: an operator who knows
+them public sets ``keep``.
 """
 
 from __future__ import annotations

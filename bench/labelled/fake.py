@@ -1,7 +1,7 @@
 """Fake but well-formed values for the labelled tables: names, ID numbers, phones, cards, codes.
 
 Standard library only, and the checksums are written here again rather than imported from
-``datasets.pii``, so that the benchmark does not grade the scanner with its own code.
+``datasets.openness.pii``, so that the benchmark does not grade the scanner with its own code.
 """
 
 from __future__ import annotations

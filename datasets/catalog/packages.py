@@ -13,10 +13,10 @@ from datetime import date, datetime
 from typing import Any
 from urllib.parse import quote
 
-from datasets import openness as op
 from datasets.catalog.vocabulary import is_overdue
 from datasets.intake.validation import redact_report
 from datasets.models import Dataset, Organization, Resource
+from datasets.openness import rules as op
 from datasets.search import index_document
 from datasets.text import plain_text, safe_url
 

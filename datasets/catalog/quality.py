@@ -22,9 +22,9 @@ from typing import Any
 
 from sqlalchemy import Text, bindparam, cast, select, update
 
-from datasets import openness as op
 from datasets.catalog.vocabulary import CYCLES_BY_CODE, is_overdue
 from datasets.models import Dataset, Organization, Resource
+from datasets.openness import rules as op
 from datasets.runtime import Runtime
 from datasets.text import plain_text
 

@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from datasets import openness as op
 from datasets.access import ANONYMOUS, Actor, can_download, can_see_dataset
 from datasets.catalog.packages import organization_dict, package_dict, rule_dict
 from datasets.catalog.vocabulary import TOPICS
 from datasets.errors import NotAuthorized, NotFound, ValidationError
 from datasets.models import Dataset, Organization, Resource
+from datasets.openness import rules as op
 from datasets.runtime import Runtime
 from datasets.search import FACET_FIELDS, SORTS
 from datasets.text import plain_text, render_markdown

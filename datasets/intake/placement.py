@@ -23,12 +23,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from datasets import openness as op
 from datasets.intake.prepare import MASKABLE_FORMATS, scan_report, stored_preview
 from datasets.intake.storage import PRIVATE, PUBLIC, StoredFile
 from datasets.intake.validation import redact_report
-from datasets.masking import default_rules, mask_csv, mask_rows, mask_xlsx
-from datasets.masking.policies import transform
+from datasets.openness import rules as op
+from datasets.openness.masking import default_rules, mask_csv, mask_rows, mask_xlsx
+from datasets.openness.masking.policies import transform
 from datasets.runtime import Runtime
 from datasets.tables import Limits
 

@@ -20,8 +20,8 @@ from datasets.errors import ValidationError
 from datasets.intake.records import FileRecord
 from datasets.intake.storage import file_sha256
 from datasets.intake.validation import ERROR, TABLE_FORMATS, error_report, validate_table
-from datasets.pii.reading import MainTable, scan_file
-from datasets.pii.scanner import ScanReport
+from datasets.openness.pii.reading import MainTable, scan_file
+from datasets.openness.pii.scanner import ScanReport
 from datasets.tables import (
     DEFAULT_LIMITS,
     TEXT_FORMATS,

@@ -18,10 +18,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from datasets import openness as op
 from datasets.catalog.packages import media_type_for
 from datasets.catalog.slugs import is_slug, slugify, unique_slug
-from datasets.confirmations import confirmations, effective_pii
 from datasets.errors import ValidationError
 from datasets.indexing import sync_index
 from datasets.intake import public_root
@@ -29,7 +27,6 @@ from datasets.intake.placement import Placement, place_file
 from datasets.intake.prepare import PreparedFile, prepare_file, scan_report
 from datasets.intake.records import FileRecord, HarvestRecord
 from datasets.intake.storage import file_sha256
-from datasets.masking import POLICIES_BY_CODE
 from datasets.models import (
     AuditEntry,
     ClassificationEvent,
@@ -39,6 +36,9 @@ from datasets.models import (
     Resource,
     Tag,
 )
+from datasets.openness import rules as op
+from datasets.openness.confirmations import confirmations, effective_pii
+from datasets.openness.masking import POLICIES_BY_CODE
 from datasets.runtime import Runtime
 from datasets.tables import DEFAULT_LIMITS, Limits
 from datasets.workflows.scopes import review_grant_scopes

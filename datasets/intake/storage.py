@@ -1,8 +1,8 @@
 """Content-addressed file storage with two roots kept apart.
 
-The public root holds only files the public may download right now (unconditional data and
-masked versions of active datasets; ``datasets.intake.public_root`` keeps it so); the private
-root holds every other original and is never served by a public route. A file's key is its SHA-256 plus its
+The public root holds only files the public may download right now (unconditional data and masked
+versions of active datasets; ``datasets.intake.public_root`` keeps it so); the private root holds
+every other original and is never served by a public route. A file's key is its SHA-256 plus its
 extension, so a file is written once, moved into place atomically, and a crash can only leave
 unreferenced files behind (removed by ``collect_garbage``).
 """

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from datasets.access import Actor
 from datasets.errors import Conflict, NotAuthorized, NotFound, ValidationError, raise_problems
 from datasets.models import Case, Dataset, Grant
-from datasets.openness import CONDITIONAL, RULES_BY_CODE, STATE_SECRET
+from datasets.openness.rules import CONDITIONAL, RULES_BY_CODE, STATE_SECRET
 from datasets.runtime import Runtime
 from datasets.workdays import calendar_for, shanghai_date
 from datasets.workflows import cases as c

@@ -21,14 +21,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from datasets import curation
 from datasets.access import Actor
 from datasets.errors import Conflict, ValidationError, raise_problems
 from datasets.indexing import sync_index
 from datasets.intake import public_root
 from datasets.intake.publishing import classify_files, masking_rules
 from datasets.models import Case, Dataset
-from datasets.openness import CLOSED, PRIVACY_RULE
+from datasets.openness import curation
+from datasets.openness.rules import CLOSED, PRIVACY_RULE
 from datasets.runtime import Runtime
 from datasets.workdays import calendar_for
 from datasets.workflows import cases as c

@@ -17,10 +17,10 @@ from sqlalchemy.orm import Session
 
 from datasets.access import Actor
 from datasets.catalog.packages import resource_path
-from datasets.curation import quarantined
 from datasets.errors import NotAuthorized, NotFound, ValidationError
 from datasets.models import Case, Dataset, Grant, Organization, Resource
-from datasets.openness import CONDITIONAL, RULES_BY_CODE, STATE_SECRET
+from datasets.openness.curation import quarantined
+from datasets.openness.rules import CONDITIONAL, RULES_BY_CODE, STATE_SECRET
 from datasets.runtime import Runtime
 from datasets.workdays import WorkCalendar, calendar_for, shanghai_date
 from datasets.workflows import applications, grants, objections, scopes

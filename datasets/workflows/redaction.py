@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from datasets.models import Case, User
-from datasets.pii import patterns
+from datasets.openness.pii import patterns
 
 REDACTED = "【已隐去】"
 

@@ -30,7 +30,7 @@ from datasets.access import Actor
 from datasets.accounts import email_problem, phone_problem
 from datasets.errors import NotFound, ValidationError, raise_problems
 from datasets.models import Case, Dataset, Organization, User
-from datasets.openness import CLOSED, CONDITIONAL, RULES_BY_CODE, STATE_SECRET, UNCONDITIONAL
+from datasets.openness.rules import CLOSED, CONDITIONAL, RULES_BY_CODE, STATE_SECRET, UNCONDITIONAL
 from datasets.runtime import Runtime
 from datasets.workdays import calendar_for, shanghai_date
 from datasets.workflows import case_access as ca

@@ -22,11 +22,11 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from datasets import openness as op
 from datasets.access import Actor
 from datasets.catalog.quality import MACHINE_READABLE
 from datasets.errors import LoginRequired, NotAuthorized, ValidationError
 from datasets.models import AuditEntry, Case, Dataset, Organization, Resource
+from datasets.openness import rules as op
 from datasets.runtime import Runtime
 from datasets.workdays import SHANGHAI, shanghai_date
 from datasets.workflows import cases as c

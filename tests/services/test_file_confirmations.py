@@ -6,11 +6,11 @@ held again; what each viewer is shown (operators, the department's 工作台, th
 import pytest
 from sqlalchemy import select, update
 
-from datasets import confirmations, curation
 from datasets.access import ANONYMOUS, Actor
 from datasets.catalog import services as catalog
 from datasets.errors import Conflict, LoginRequired, NotAuthorized, NotFound, ValidationError
 from datasets.models import AuditEntry, Dataset, Organization
+from datasets.openness import confirmations, curation
 from datasets.workflows import queues
 from harvester.jobs import run_source
 from harvester.sources import add_source, get_sources

@@ -7,11 +7,11 @@ import io
 import pytest
 from sqlalchemy import select
 
-from datasets import curation
 from datasets.access import Actor
 from datasets.catalog import services as catalog
 from datasets.errors import NotAuthorized, NotFound, ValidationError
 from datasets.models import ClassificationEvent
+from datasets.openness import curation
 from harvester.jobs import run_source
 from harvester.sources import add_source, get_sources
 from tests.factories import write_package

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
-from datasets import curation
 from datasets.access import ANONYMOUS, Actor
 from datasets.accounts import create_user
 from datasets.catalog import services as catalog
@@ -21,6 +20,7 @@ from datasets.intake.publishing import import_record, withdraw_missing
 from datasets.intake.records import FileRecord, HarvestRecord, ProviderRecord
 from datasets.intake.storage import file_sha256
 from datasets.models import Dataset, HarvestSource, Organization, Resource
+from datasets.openness import curation
 from datasets.workflows import feedback
 from tests.factories import CREDIT_CODE, make_runtime, write_csv
 

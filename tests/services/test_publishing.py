@@ -11,7 +11,7 @@ from datasets.errors import NotAuthorized, ValidationError
 from datasets.intake.publishing import import_record, withdraw_missing
 from datasets.intake.records import FileRecord, HarvestRecord, ProviderRecord
 from datasets.models import AuditEntry, ClassificationEvent, Dataset, HarvestSource, Resource
-from datasets.openness import RefusedAtIntake
+from datasets.openness.rules import RefusedAtIntake
 from tests.factories import BUS_ROWS, write_csv
 
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from datasets.pii.reading import scan_table
+from datasets.openness.pii.reading import scan_table
 
 REALDATA = Path(__file__).resolve().parents[3] / "shared" / "realdata"
 UNREADABLE = {"non_utf8_sample.csv", "latin1.csv", "table-infer-iso-8859-7.csv"}

@@ -78,7 +78,7 @@ def test_input_is_normalised_before_checking():
 
 
 def test_generated_codes_agree_with_the_pii_scanner():
-    from datasets.pii.patterns import is_credit_code
+    from datasets.openness.pii.patterns import is_credit_code
 
     rnd = random.Random(3)
     for _ in range(500):

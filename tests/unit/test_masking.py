@@ -9,7 +9,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from datasets.errors import ValidationError
-from datasets.masking import (
+from datasets.openness.masking import (
     DEFAULT_POLICY,
     POLICIES,
     POLICIES_BY_CODE,

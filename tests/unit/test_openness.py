@@ -1,7 +1,7 @@
 import pytest
 
-from datasets import openness as op
 from datasets.errors import ValidationError
+from datasets.openness import rules as op
 
 
 @pytest.mark.parametrize(

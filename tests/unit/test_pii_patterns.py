@@ -1,10 +1,11 @@
-"""The identifier patterns and checksums of ``datasets.pii.patterns``: positives, hard negatives."""
+"""Identifier patterns and checksums (``datasets.openness.pii.patterns``): positives, hard
+negatives."""
 
 import random
 
 import pytest
 
-from datasets.pii import patterns as p
+from datasets.openness.pii import patterns as p
 
 
 def _id(first17: str) -> str:

@@ -1,4 +1,4 @@
-"""The table scanner (``datasets.pii.scanner``) and its rules (``datasets.pii.detectors``)."""
+"""The table scanner (``datasets.openness.pii.scanner``) and its rules (``pii.detectors``)."""
 
 import json
 from datetime import date, datetime
@@ -6,9 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from datasets.openness import CONDITIONAL, UNCONDITIONAL, parse_openness
-from datasets.pii import patterns
-from datasets.pii.detectors import (
+from datasets.openness.pii import patterns
+from datasets.openness.pii.detectors import (
     KINDS,
     KINDS_BY_CODE,
     VALUE_DETECTORS,
@@ -16,8 +15,9 @@ from datasets.pii.detectors import (
     is_code_header,
     is_quantity_header,
 )
-from datasets.pii.reading import scan_table
-from datasets.pii.scanner import Finding, ScanReport, mask_example, scan_rows
+from datasets.openness.pii.reading import scan_table
+from datasets.openness.pii.scanner import Finding, ScanReport, mask_example, scan_rows
+from datasets.openness.rules import CONDITIONAL, UNCONDITIONAL, parse_openness
 from harvester.export import map_headers
 from harvester.export_read import catalog_file, read_catalog
 from harvester.normalise import split_list

@@ -18,7 +18,7 @@ import pytest
 
 from datasets.intake.prepare import prepare_file
 from datasets.intake.records import FileRecord
-from datasets.pii.reading import json_items, scan_file
+from datasets.openness.pii.reading import json_items, scan_file
 from datasets.tables import (
     PREVIEW_CELL_CHARS,
     Limits,

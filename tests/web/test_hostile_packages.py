@@ -9,10 +9,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from datasets import curation
 from datasets.access import Actor
 from datasets.models import Dataset
-from datasets.pii.scanner import ScanReport
+from datasets.openness import curation
+from datasets.openness.pii.scanner import ScanReport
 from harvester.jobs import run_source
 from harvester.sources import add_source, get_sources
 from portal.app import create_app

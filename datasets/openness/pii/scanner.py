@@ -26,8 +26,8 @@ from dataclasses import asdict, dataclass, fields, replace
 from itertools import accumulate, islice
 from typing import Any
 
-from datasets.pii import patterns
-from datasets.pii.detectors import (
+from datasets.openness.pii import patterns
+from datasets.openness.pii.detectors import (
     KIND_ORDER,
     KINDS_BY_CODE,
     PERSON_NAME,

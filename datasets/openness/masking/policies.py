@@ -10,9 +10,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from datasets.errors import ValidationError
-from datasets.masking.identifiers import STAR, mask_identifiers
-from datasets.masking.regions import generalise_address
-from datasets.masking.values import UNKNOWN, birth_year, mask_name, pseudonym, to_text
+from datasets.openness.masking.identifiers import STAR, mask_identifiers
+from datasets.openness.masking.regions import generalise_address
+from datasets.openness.masking.values import UNKNOWN, birth_year, mask_name, pseudonym, to_text
 
 Transform = Callable[[object], str]
 MIN_KEY_BYTES = 16

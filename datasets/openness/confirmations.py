@@ -165,7 +165,7 @@ def confirm_file(
     dataset: ``published``, and what still holds it (``held`` files, ``uncovered`` personal
     columns without a masking rule), with ``message`` saying so in a sentence.
     """
-    from datasets.curation import republish
+    from datasets.openness.curation import republish
 
     _signed_in_confirmer(actor)
     try:
@@ -227,7 +227,7 @@ def confirm_file(
 def _outcome(rt: Runtime, result: dict[str, Any], *, resource: dict[str, str]) -> dict[str, Any]:
     """What became of the dataset after a confirmation, in values and in a sentence."""
     from datasets.intake.publishing import held_column
-    from datasets.openness import OPENNESS_TITLES, UNCONDITIONAL
+    from datasets.openness.rules import OPENNESS_TITLES, UNCONDITIONAL
 
     with rt.reader() as session:
         dataset = load_dataset(session, result["name"])

@@ -6,8 +6,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from itertools import islice
 
 from datasets.errors import ValidationError
-from datasets.masking.policies import Transform, check_key, check_rules, column_name, transform
-from datasets.masking.values import to_text
+from datasets.openness.masking.policies import (
+    Transform,
+    check_key,
+    check_rules,
+    column_name,
+    transform,
+)
+from datasets.openness.masking.values import to_text
 
 
 class Masker:

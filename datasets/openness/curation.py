@@ -14,16 +14,8 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, selectinload
 
-from datasets import openness as op
 from datasets.access import Actor, require_operator
 from datasets.catalog.services import load_dataset
-from datasets.confirmations import (
-    can_confirm_files,
-    confirmation_history,
-    confirmations,
-    effective_pii,
-    held_files,
-)
 from datasets.errors import ValidationError
 from datasets.indexing import sync_index
 from datasets.intake import public_root
@@ -31,8 +23,16 @@ from datasets.intake.placement import Placement, place_file
 from datasets.intake.prepare import scan_report, stored_preview
 from datasets.intake.publishing import apply_classification, classify_files, masking_rules
 from datasets.intake.storage import StoredFile
-from datasets.masking import POLICIES, POLICIES_BY_CODE, check_rules
 from datasets.models import AuditEntry, ClassificationEvent, Dataset, MaskingRule, Resource
+from datasets.openness import rules as op
+from datasets.openness.confirmations import (
+    can_confirm_files,
+    confirmation_history,
+    confirmations,
+    effective_pii,
+    held_files,
+)
+from datasets.openness.masking import POLICIES, POLICIES_BY_CODE, check_rules
 from datasets.runtime import Runtime
 
 
@@ -308,7 +308,7 @@ def republish_stored(
 
 def suggested_rules(info: dict[str, Any]) -> dict[str, str]:
     """The default masking policy of each personal column, for an operator to start from."""
-    from datasets.masking import default_rules
+    from datasets.openness.masking import default_rules
 
     personal = [(f["column"], f["kind"]) for f in info["findings"] if f.get("personal")]
     return {**default_rules(personal), **info["rules"]}

@@ -9,7 +9,7 @@ import re
 import unicodedata
 from datetime import date, datetime, timedelta
 
-from datasets.pii.patterns import COMPOUND_SURNAMES
+from datasets.openness.pii.patterns import COMPOUND_SURNAMES
 from datasets.tables.cells import cell_text as to_text  # the one cell rule
 
 UNKNOWN = "***"

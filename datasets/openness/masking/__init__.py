@@ -6,9 +6,9 @@ Techniques: suppression (``suppress``), keyed pseudonyms (``pseudonym``), genera
 cannot handle becomes ``***``. ``mask_csv`` and ``mask_xlsx`` stream whole files.
 """
 
-from datasets.masking.files import MaskStats, mask_csv, mask_xlsx
-from datasets.masking.masker import Masker, mask_rows
-from datasets.masking.policies import (
+from datasets.openness.masking.files import MaskStats, mask_csv, mask_xlsx
+from datasets.openness.masking.masker import Masker, mask_rows
+from datasets.openness.masking.policies import (
     DEFAULT_POLICY,
     POLICIES,
     POLICIES_BY_CODE,

@@ -24,9 +24,9 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
 from datasets.errors import ValidationError
-from datasets.masking.masker import Masker
-from datasets.masking.policies import transform
-from datasets.masking.values import to_text
+from datasets.openness.masking.masker import Masker
+from datasets.openness.masking.policies import transform
+from datasets.openness.masking.values import to_text
 from datasets.tables import DEFAULT_LIMITS, Limits, Sheet, TableError, open_table
 
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from datasets.pii.scanner import COMMENTS, TITLE_ROWS, Scanner, ScanReport
+from datasets.openness.pii.scanner import COMMENTS, TITLE_ROWS, Scanner, ScanReport
 from datasets.tables import (
     DEFAULT_LIMITS,
     TABLE_FORMATS,

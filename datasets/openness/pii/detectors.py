@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from datasets.pii import patterns
+from datasets.openness.pii import patterns
 
 
 @dataclass(frozen=True)

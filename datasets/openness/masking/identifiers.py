@@ -1,7 +1,7 @@
 """Partial masks of identifiers found inside a text: ID numbers, cards, phones, e-mails, plates.
 
-The scanner (``datasets.pii``) decides whether a column holds personal data and must avoid false
-alarms, so it checks checksums. Masking has the opposite duty — never let a value through — so
+The scanner (``datasets.openness.pii``) decides whether a column holds personal data and must avoid
+false alarms, so it checks checksums. Masking has the opposite duty — never let a value through — so
 besides the scanner's finders it uses shape-only finders written here: any 15–19 digit run (an ID
 number with a wrong check digit, a card failing Luhn) and Chinese phone numbers written without a
 separator. Masks keep the length of the text, so a masked ``备注`` reads as before.
@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 
-from datasets.pii.patterns import find_email, find_landline, find_mobile, find_plate
+from datasets.openness.pii.patterns import find_email, find_landline, find_mobile, find_plate
 
 Span = tuple[int, int]
 Finder = Callable[[str], Iterator[Span]]

@@ -1,0 +1,1 @@
+"""Openness: the exclusion rules, personal-information kinds and scanning, masking, curation."""
