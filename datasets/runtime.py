@@ -106,7 +106,7 @@ class Runtime:
 
     @cached_property
     def index(self):  # type: ignore[no-untyped-def]
-        from datasets.search import SearchIndex
+        from datasets.search.index import SearchIndex
 
         return SearchIndex(self.paths.index)
 

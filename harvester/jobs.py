@@ -18,7 +18,6 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 
 from datasets.errors import KaifangError, SourceError
-from datasets.indexing import sync_index
 from datasets.intake.publishing import (
     ERRORED,
     UNCHANGED,
@@ -30,6 +29,7 @@ from datasets.intake.publishing import (
 )
 from datasets.models import HarvestJob, HarvestObject, HarvestSource
 from datasets.runtime import Runtime
+from datasets.search.indexing import sync_index
 from harvester import locks
 from harvester.base import GatherItem, SourceConfig, SourceKind
 from harvester.preparing import Preparer

@@ -17,7 +17,7 @@ from flask import Blueprint, abort, jsonify, request
 
 from datasets.catalog import services as catalog
 from datasets.errors import ValidationError
-from datasets.search import FACET_FIELDS
+from datasets.search.index import FACET_FIELDS
 from portal.app import base_url, get_runtime
 from portal.extensions import csrf, limiter
 

@@ -9,7 +9,7 @@ from flask import Blueprint, render_template, request, url_for
 from datasets.catalog import services as catalog
 from datasets.errors import ValidationError
 from datasets.openness import rules as op
-from datasets.search import FACET_FIELDS, SORTS
+from datasets.search.index import FACET_FIELDS, SORTS
 from portal.app import base_url, get_runtime
 
 bp = Blueprint("catalog", __name__)

@@ -55,7 +55,7 @@ def main() -> None:
 def init() -> None:
     """Create the instance folder and the database tables (safe to run again)."""
     from datasets.database import upgrade
-    from datasets.indexing import sync_index
+    from datasets.search.indexing import sync_index
 
     rt = _runtime()
     rt.paths.root.mkdir(parents=True, exist_ok=True)
@@ -221,7 +221,7 @@ def index() -> None:
 @reports_errors
 def index_sync() -> None:
     """Bring the search index in line with the database."""
-    from datasets.indexing import sync_index
+    from datasets.search.indexing import sync_index
 
     rt = _runtime()
     _require_database(rt)
@@ -232,7 +232,7 @@ def index_sync() -> None:
 @reports_errors
 def index_rebuild() -> None:
     """Drop the search index and build it again from the database."""
-    from datasets.indexing import rebuild_index
+    from datasets.search.indexing import rebuild_index
 
     rt = _runtime()
     _require_database(rt)

@@ -17,7 +17,7 @@ from datasets.catalog.vocabulary import is_overdue
 from datasets.intake.validation import redact_report
 from datasets.models import Dataset, Organization, Resource
 from datasets.openness import rules as op
-from datasets.search import index_document
+from datasets.search.index import index_document
 from datasets.text import plain_text, safe_url
 
 RESOURCE_PATH = "/dataset/{name}/resource/{resource_id}/download/{filename}"

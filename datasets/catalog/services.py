@@ -21,7 +21,7 @@ from datasets.errors import NotAuthorized, NotFound, ValidationError
 from datasets.models import Dataset, Organization, Resource
 from datasets.openness import rules as op
 from datasets.runtime import Runtime
-from datasets.search import FACET_FIELDS, SORTS
+from datasets.search.index import FACET_FIELDS, SORTS
 from datasets.text import plain_text, render_markdown
 
 if TYPE_CHECKING:

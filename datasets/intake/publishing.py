@@ -21,7 +21,6 @@ from sqlalchemy.orm import Session, selectinload
 from datasets.catalog.packages import media_type_for
 from datasets.catalog.slugs import is_slug, slugify, unique_slug
 from datasets.errors import ValidationError
-from datasets.indexing import sync_index
 from datasets.intake import public_root
 from datasets.intake.placement import Placement, place_file
 from datasets.intake.prepare import PreparedFile, prepare_file, scan_report
@@ -40,6 +39,7 @@ from datasets.openness import rules as op
 from datasets.openness.confirmations import confirmations, effective_pii
 from datasets.openness.masking import POLICIES_BY_CODE
 from datasets.runtime import Runtime
+from datasets.search.indexing import sync_index
 from datasets.tables import DEFAULT_LIMITS, Limits
 from datasets.workflows.scopes import review_grant_scopes
 

@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session, selectinload
 from datasets.access import Actor, require_operator
 from datasets.catalog.services import load_dataset
 from datasets.errors import ValidationError
-from datasets.indexing import sync_index
 from datasets.intake import public_root
 from datasets.intake.placement import Placement, place_file
 from datasets.intake.prepare import scan_report, stored_preview
@@ -34,6 +33,7 @@ from datasets.openness.confirmations import (
 )
 from datasets.openness.masking import POLICIES, POLICIES_BY_CODE, check_rules
 from datasets.runtime import Runtime
+from datasets.search.indexing import sync_index
 
 
 def _scanned_columns(dataset: Dataset) -> list[str]:

@@ -23,13 +23,13 @@ from sqlalchemy.orm import Session
 
 from datasets.access import Actor
 from datasets.errors import Conflict, ValidationError, raise_problems
-from datasets.indexing import sync_index
 from datasets.intake import public_root
 from datasets.intake.publishing import classify_files, masking_rules
 from datasets.models import Case, Dataset
 from datasets.openness import curation
 from datasets.openness.rules import CLOSED, PRIVACY_RULE
 from datasets.runtime import Runtime
+from datasets.search.indexing import sync_index
 from datasets.workdays import calendar_for
 from datasets.workflows import cases as c
 from datasets.workflows.cases import Problems, find_dataset, problem, text_field

@@ -2,7 +2,7 @@ from datetime import datetime
 
 import pytest
 
-from datasets.search import SearchIndex, chinese_analyzer, index_document
+from datasets.search.index import SearchIndex, chinese_analyzer, index_document
 
 
 def _doc(id_, title, notes="", **kw):

@@ -1,0 +1,1 @@
+"""Search: the full-text index of public catalog entries and keeping it in step."""
