@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from datasets.access import Actor, require_operator
+from datasets.accounts.permissions import Actor, require_operator
 from datasets.errors import NotFound
 from datasets.models import HarvestJob, HarvestObject, HarvestSource
 from datasets.runtime import Runtime

@@ -13,7 +13,7 @@ from flask import (
     url_for,
 )
 
-from datasets.accounts import (
+from datasets.accounts.users import (
     SELF_SERVICE_ROLES,
     create_api_key,
     list_api_keys,

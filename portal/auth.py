@@ -6,8 +6,8 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
 
-from datasets.access import ANONYMOUS, Actor
-from datasets.accounts import actor_for, actor_for_api_key, authenticate
+from datasets.accounts.permissions import ANONYMOUS, Actor
+from datasets.accounts.users import actor_for, actor_for_api_key, authenticate
 from datasets.errors import NotAuthorized
 from portal.app import get_runtime
 from portal.extensions import csrf, limiter

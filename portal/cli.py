@@ -273,7 +273,7 @@ def quarantine() -> None:
 def quarantine_list() -> None:
     """List quarantined datasets with the scanner's findings (examples are masked) and the
     files held for a confirmation (人工确认), with their resource ids and reasons."""
-    from datasets.access import command_line_actor
+    from datasets.accounts.permissions import command_line_actor
     from datasets.openness.curation import quarantine_list as list_items
 
     rt = _runtime()
@@ -304,7 +304,7 @@ def quarantine_list() -> None:
 @reports_errors
 def quarantine_release(name: str, reason: str) -> None:
     """Publish quarantined dataset NAME masked, once every personal column has a rule."""
-    from datasets.access import command_line_actor
+    from datasets.accounts.permissions import command_line_actor
     from datasets.openness.curation import release
 
     rt = _runtime()
@@ -321,7 +321,7 @@ def quarantine_release(name: str, reason: str) -> None:
 def quarantine_confirm(name: str, resource_id: str, note: str) -> None:
     """Confirm (人工确认) that held file RESOURCE_ID of dataset NAME holds no personal
     information, and publish the dataset again (see quarantine list for the ids)."""
-    from datasets.access import command_line_actor
+    from datasets.accounts.permissions import command_line_actor
     from datasets.openness.confirmations import confirm_file
 
     rt = _runtime()
@@ -344,7 +344,7 @@ def masking() -> None:
 @reports_errors
 def masking_set(name: str, column: str, policy: str) -> None:
     """Mask COLUMN of dataset NAME with POLICY ('' removes the rule)."""
-    from datasets.access import command_line_actor
+    from datasets.accounts.permissions import command_line_actor
     from datasets.openness.curation import set_masking_rules
 
     rt = _runtime()
@@ -374,7 +374,7 @@ def masking_policies() -> None:
 @reports_errors
 def reclassify(name: str, openness: str, rule: str | None, basis: str | None, reason: str) -> None:
     """Give dataset NAME another openness class; later harvests keep it."""
-    from datasets.access import command_line_actor
+    from datasets.accounts.permissions import command_line_actor
     from datasets.openness.curation import reclassify as do_reclassify
 
     rt = _runtime()
@@ -429,8 +429,8 @@ def user_add(
     Company accounts need --org-name, --credit-code, --legal-representative and --phone or
     --email.
     """
-    from datasets.accounts import create_user
-    from datasets.creditcode import check
+    from datasets.accounts.creditcode import check
+    from datasets.accounts.users import create_user
     from datasets.errors import ValidationError
 
     rt = _runtime()
@@ -467,7 +467,7 @@ def user_add(
 @reports_errors
 def user_token(name: str, label: str) -> None:
     """Create an API key for user NAME and print it as the last line (shown only this once)."""
-    from datasets.accounts import create_api_key
+    from datasets.accounts.users import create_api_key
 
     rt = _runtime()
     _require_database(rt)
@@ -480,7 +480,7 @@ def user_token(name: str, label: str) -> None:
 @reports_errors
 def user_list() -> None:
     """List accounts: name, role, department or company."""
-    from datasets.accounts import list_users
+    from datasets.accounts.users import list_users
 
     rt = _runtime()
     _require_database(rt)
@@ -551,7 +551,7 @@ def audit_export(
     since: str | None, until: str | None, action: str | None, output: str | None
 ) -> None:
     """Export the audit log as CSV (UTF-8 with BOM; times in UTC)."""
-    from datasets.access import command_line_actor
+    from datasets.accounts.permissions import command_line_actor
     from datasets.workflows.transparency import audit_csv
 
     rt = _runtime()

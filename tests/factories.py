@@ -110,7 +110,7 @@ def write_package(
 
 def credit_code(seed: int) -> str:
     """A valid 统一社会信用代码 (GB 32100 check character) for test company ``seed``."""
-    from datasets.creditcode import CHARSET, check_character
+    from datasets.accounts.creditcode import CHARSET, check_character
 
     digits = ""
     for _ in range(6):

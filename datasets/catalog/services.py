@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from datasets.access import ANONYMOUS, Actor, can_download, can_see_dataset
+from datasets.accounts.permissions import ANONYMOUS, Actor, can_download, can_see_dataset
 from datasets.catalog.packages import organization_dict, package_dict, rule_dict
 from datasets.catalog.vocabulary import TOPICS
 from datasets.errors import NotAuthorized, NotFound, ValidationError

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from datasets.access import Actor, can_see_dataset
+from datasets.accounts.permissions import Actor, can_see_dataset
 from datasets.catalog.services import load_dataset
 from datasets.errors import Conflict, LoginRequired, NotAuthorized, NotFound, ValidationError
 from datasets.intake.prepare import scan_report

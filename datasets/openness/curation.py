@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, selectinload
 
-from datasets.access import Actor, require_operator
+from datasets.accounts.permissions import Actor, require_operator
 from datasets.catalog.services import load_dataset
 from datasets.errors import ValidationError
 from datasets.intake import public_root

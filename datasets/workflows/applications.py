@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from datasets.access import Actor
+from datasets.accounts.permissions import Actor
 from datasets.errors import Conflict, NotAuthorized, NotFound, ValidationError, raise_problems
 from datasets.models import Case, Dataset, Grant
 from datasets.openness.rules import CONDITIONAL, RULES_BY_CODE, STATE_SECRET

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from datasets.access import Actor
+from datasets.accounts.permissions import Actor
 from datasets.errors import NotFound
 from datasets.models import Case
 from datasets.runtime import Runtime

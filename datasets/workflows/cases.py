@@ -10,7 +10,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from datasets.access import Actor
+from datasets.accounts.permissions import Actor
 from datasets.errors import LoginRequired, NotAuthorized, NotFound
 from datasets.models import AuditEntry, Case, Dataset, Organization, ReferenceCounter, User
 from datasets.runtime import Runtime

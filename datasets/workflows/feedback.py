@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from datasets.access import Actor
+from datasets.accounts.permissions import Actor
 from datasets.errors import Conflict, ValidationError, raise_problems
 from datasets.intake import public_root
 from datasets.intake.publishing import classify_files, masking_rules

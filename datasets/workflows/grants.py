@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from datasets.access import Actor
+from datasets.accounts.permissions import Actor
 from datasets.errors import Conflict, NotAuthorized, NotFound, ValidationError
 from datasets.models import Case, Dataset, Grant, GrantAccess, Resource, User, UseReport
 from datasets.runtime import Runtime

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 
-from datasets.access import Actor
+from datasets.accounts.permissions import Actor
 from datasets.errors import NotFound, ValidationError
 from datasets.models import Notification
 from datasets.runtime import Runtime

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from datasets.access import Actor
+from datasets.accounts.permissions import Actor
 from datasets.errors import Conflict, ValidationError, raise_problems
 from datasets.models import Case
 from datasets.runtime import Runtime

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from datasets.access import Actor
+from datasets.accounts.permissions import Actor
 from datasets.catalog.packages import resource_path
 from datasets.errors import NotAuthorized, NotFound, ValidationError
 from datasets.models import Case, Dataset, Grant, Organization, Resource

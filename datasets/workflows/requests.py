@@ -26,8 +26,8 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from datasets.access import Actor
-from datasets.accounts import email_problem, phone_problem
+from datasets.accounts.permissions import Actor
+from datasets.accounts.users import email_problem, phone_problem
 from datasets.errors import NotFound, ValidationError, raise_problems
 from datasets.models import Case, Dataset, Organization, User
 from datasets.openness.rules import CLOSED, CONDITIONAL, RULES_BY_CODE, STATE_SECRET, UNCONDITIONAL

@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from datasets.access import Actor
+from datasets.accounts.permissions import Actor
 from datasets.models import AuditEntry, Dataset, Grant
 from datasets.workflows import cases as c
 from datasets.workflows.notices import notify_department, notify_users

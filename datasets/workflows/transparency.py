@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from datasets.access import Actor
+from datasets.accounts.permissions import Actor
 from datasets.catalog.quality import MACHINE_READABLE
 from datasets.errors import LoginRequired, NotAuthorized, ValidationError
 from datasets.models import AuditEntry, Case, Dataset, Organization, Resource

@@ -10,7 +10,7 @@ import threading
 import pytest
 from werkzeug.serving import make_server
 
-from datasets.accounts import create_user
+from datasets.accounts.users import create_user
 from datasets.catalog import services as catalog
 from portal.app import create_app
 from tests.conftest import harvest_demo

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select, update
 
-from datasets.access import Actor
+from datasets.accounts.permissions import Actor
 from datasets.errors import NotAuthorized, SourceError
 from datasets.models import HarvestJob, HarvestSource
 from harvester import locks

@@ -9,8 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import func, select
 
-from datasets.access import Actor
-from datasets.accounts import create_user
+from datasets.accounts.permissions import Actor
+from datasets.accounts.users import create_user
 from datasets.errors import Conflict
 from datasets.models import AuditEntry, Case, User
 from datasets.workflows import applications

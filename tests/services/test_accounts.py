@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select, text
 
-from datasets import accounts
-from datasets.access import ANONYMOUS, Actor
-from datasets.accounts import (
+from datasets.accounts import users as accounts
+from datasets.accounts.permissions import ANONYMOUS, Actor
+from datasets.accounts.users import (
     actor_for_api_key,
     authenticate,
     create_api_key,

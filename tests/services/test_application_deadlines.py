@@ -11,8 +11,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from datasets.access import Actor
-from datasets.accounts import create_user
+from datasets.accounts.permissions import Actor
+from datasets.accounts.users import create_user
 from datasets.workflows import applications, cases, objections
 from tests.factories import credit_code, services_catalog
 

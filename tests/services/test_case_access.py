@@ -10,8 +10,8 @@ import json
 import pytest
 from sqlalchemy import select
 
-from datasets.access import ANONYMOUS, Actor
-from datasets.accounts import authenticate, create_user
+from datasets.accounts.permissions import ANONYMOUS, Actor
+from datasets.accounts.users import authenticate, create_user
 from datasets.errors import NotFound
 from datasets.models import AuditEntry, Case, Notification
 from datasets.workflows import case_access, feedback, requests

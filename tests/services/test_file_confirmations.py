@@ -6,7 +6,7 @@ held again; what each viewer is shown (operators, the department's 工作台, th
 import pytest
 from sqlalchemy import select, update
 
-from datasets.access import ANONYMOUS, Actor
+from datasets.accounts.permissions import ANONYMOUS, Actor
 from datasets.catalog import services as catalog
 from datasets.errors import Conflict, LoginRequired, NotAuthorized, NotFound, ValidationError
 from datasets.models import AuditEntry, Dataset, Organization

@@ -13,8 +13,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from datasets.access import ANONYMOUS, Actor
-from datasets.accounts import create_user
+from datasets.accounts.permissions import ANONYMOUS, Actor
+from datasets.accounts.users import create_user
 from datasets.errors import Conflict, LoginRequired, NotAuthorized, NotFound, ValidationError
 from datasets.models import AuditEntry, Dataset, Grant, Notification, Organization, Resource, User
 from datasets.workflows import applications, grants, scopes

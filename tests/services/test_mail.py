@@ -13,7 +13,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select, update
 
-from datasets.accounts import create_user
+from datasets.accounts.users import create_user
 from datasets.mail import MAX_ATTEMPTS, claim_is_stale, claim_status, send_pending
 from datasets.models import Notification, User
 from datasets.runtime import Runtime

@@ -7,7 +7,7 @@ import io
 import pytest
 from sqlalchemy import select
 
-from datasets.access import Actor
+from datasets.accounts.permissions import Actor
 from datasets.catalog import services as catalog
 from datasets.errors import NotAuthorized, NotFound, ValidationError
 from datasets.models import ClassificationEvent

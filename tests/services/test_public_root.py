@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
-from datasets.access import ANONYMOUS, Actor
-from datasets.accounts import create_user
+from datasets.accounts.permissions import ANONYMOUS, Actor
+from datasets.accounts.users import create_user
 from datasets.catalog import services as catalog
 from datasets.catalog.maintenance import collect_garbage
 from datasets.errors import NotAuthorized, NotFound

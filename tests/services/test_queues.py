@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from datasets.access import ANONYMOUS, Actor
-from datasets.accounts import create_user
+from datasets.accounts.permissions import ANONYMOUS, Actor
+from datasets.accounts.users import create_user
 from datasets.errors import LoginRequired, NotAuthorized
 from datasets.models import Dataset, Organization, User
 from datasets.workflows import applications, cases, objections, queues

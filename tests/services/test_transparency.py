@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, update
 
-from datasets.access import ANONYMOUS, Actor
-from datasets.accounts import authenticate, create_user
+from datasets.accounts.permissions import ANONYMOUS, Actor
+from datasets.accounts.users import authenticate, create_user
 from datasets.catalog.quality import refresh_quality
 from datasets.errors import LoginRequired, NotAuthorized, ValidationError
 from datasets.intake.publishing import import_record

@@ -4,8 +4,8 @@ import random
 
 import pytest
 
-from datasets import creditcode
-from datasets.creditcode import CHARSET, check, check_character, is_valid, normalise
+from datasets.accounts import creditcode
+from datasets.accounts.creditcode import CHARSET, check, check_character, is_valid, normalise
 
 # Published codes of well-known companies (华为, 腾讯, 百度, 小米) and the worked example quoted
 # from GB 32100-2015 (福州, M000100Y4 → 3); each check character is recomputed below.

@@ -10,7 +10,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from datasets.accounts import create_user
+from datasets.accounts.users import create_user
 from datasets.catalog import services as catalog
 from datasets.models import Resource
 from portal.app import create_app

@@ -2,7 +2,7 @@
 
 import re
 
-from datasets.accounts import create_user
+from datasets.accounts.users import create_user
 from harvester.jobs import run_source
 from harvester.sources import add_source, get_sources
 from portal.app import create_app

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from datasets.accounts import create_api_key, create_user
+from datasets.accounts.users import create_api_key, create_user
 from datasets.models import Dataset, FileConfirmation, Organization
 from portal.app import create_app
 from portal.filters import shanghai_time

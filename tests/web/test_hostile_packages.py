@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from datasets.access import Actor
+from datasets.accounts.permissions import Actor
 from datasets.models import Dataset
 from datasets.openness import curation
 from datasets.openness.pii.scanner import ScanReport

@@ -9,7 +9,7 @@ private original put back into resource dicts, it finds the leak.
 
 import pytest
 
-from datasets.access import ANONYMOUS
+from datasets.accounts.permissions import ANONYMOUS
 from datasets.catalog.packages import resource_dict
 from datasets.intake import public_root
 from datasets.intake.publishing import import_record

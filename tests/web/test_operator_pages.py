@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from datasets.accounts import create_user
+from datasets.accounts.users import create_user
 from portal.app import create_app
 from tests.conftest import harvest_demo
 from tests.factories import make_runtime

@@ -17,7 +17,7 @@ import time
 from collections.abc import Iterator
 from datetime import date
 
-from datasets.creditcode import AUTHORITIES, CHARSET, check_character
+from datasets.accounts.creditcode import AUTHORITIES, CHARSET, check_character
 
 Span = tuple[int, int]
 Candidate = tuple[int, int, bool]  # start, end, passes its checksum
@@ -41,7 +41,7 @@ COMPOUND_SURNAMES = frozenset(_COMPOUND.split())
 # GB 11643 weights (2**(17-i) mod 11); ``id18_check_char`` applies them without a loop
 _ID18_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID18_CHECK = "10X98765432"
-# GB 32100 登记管理部门码 → its 机构类别码 (the table of ``datasets.creditcode``)
+# GB 32100 登记管理部门码 → its 机构类别码 (the table of ``datasets.accounts.creditcode``)
 _CREDIT_CATEGORIES = {code: categories for code, (_, categories) in AUTHORITIES.items()}
 
 # Numbers not touching other digits, ASCII letters or ``_``, not the fraction of a decimal

@@ -11,8 +11,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from datasets import creditcode
-from datasets.access import ROLES, Actor
+from datasets.accounts import creditcode
+from datasets.accounts.permissions import ROLES, Actor
 from datasets.errors import NotAuthorized, NotFound, ValidationError, raise_problems
 from datasets.models import ApiKey, Organization, User
 from datasets.runtime import Runtime

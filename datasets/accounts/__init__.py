@@ -1,0 +1,1 @@
+"""Accounts: users and sign-in, permissions (one predicate per action), credit codes."""
