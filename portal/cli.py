@@ -506,7 +506,7 @@ def services_sweep() -> None:
 
     Run it daily (cron); it is safe to run more often: a case is flagged once per deadline.
     """
-    from datasets.mail import send_pending
+    from datasets.notify.mail import send_pending
     from datasets.workflows import grants
     from datasets.workflows.overdue import flag_overdue
 

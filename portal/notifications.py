@@ -2,12 +2,12 @@
 the header, and e-mail delivery soon after a request created notices.
 
 E-mail delivery: notices are written inside the services' transactions; mailing them is left to
-``datasets.mail.send_pending``, which ``kaifang services sweep`` (cron) runs, and which the web
-app also starts after every successful POST when an SMTP server is configured — in a daemon
+``datasets.notify.mail.send_pending``, which ``kaifang services sweep`` (cron) runs, and which the
+web app also starts after every successful POST when an SMTP server is configured — in a daemon
 thread, so the request never waits for the mail server. One sender thread runs per process at a
-time; a POST arriving while it runs asks it for one more round, so notices written meanwhile go
-out too. A process that exits mid-send leaves its claims behind; they count as failed attempts
-after ten minutes and are sent again by the next run (see ``datasets.mail``).
+time; a POST arriving while it runs asks it for one more round, so notices written meanwhile go out
+too. A process that exits mid-send leaves its claims behind; they count as failed attempts after ten
+minutes and are sent again by the next run (see ``datasets.notify.mail``).
 """
 
 from __future__ import annotations
@@ -31,9 +31,9 @@ from flask import (
 )
 from sqlalchemy.exc import SQLAlchemyError
 
-from datasets.mail import send_pending
+from datasets.notify import inbox
+from datasets.notify.mail import send_pending
 from datasets.runtime import Runtime
-from datasets.workflows import inbox
 from portal import openapi as oa
 from portal.app import get_runtime
 from portal.auth import current_actor

@@ -19,12 +19,12 @@ from sqlalchemy import select
 from datasets.accounts.permissions import Actor
 from datasets.errors import Conflict, NotAuthorized, NotFound, ValidationError, raise_problems
 from datasets.models import Case, Dataset, Grant
+from datasets.notify.notices import case_link, notify_department, notify_requester
 from datasets.openness.rules import CONDITIONAL, RULES_BY_CODE, STATE_SECRET
 from datasets.runtime import Runtime
 from datasets.workdays import calendar_for, shanghai_date
 from datasets.workflows import cases as c
 from datasets.workflows.machine import APPLICATION, DEPARTMENT, REQUESTER
-from datasets.workflows.notices import case_link, notify_department, notify_requester
 from datasets.workflows.scopes import snapshot
 
 AGREEMENTS = Path(__file__).resolve().parents[2] / "config" / "agreements"

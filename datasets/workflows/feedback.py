@@ -26,6 +26,7 @@ from datasets.errors import Conflict, ValidationError, raise_problems
 from datasets.intake import public_root
 from datasets.intake.publishing import classify_files, masking_rules
 from datasets.models import Case, Dataset
+from datasets.notify.notices import case_link, notify_department, notify_requester
 from datasets.openness import curation
 from datasets.openness.rules import CLOSED, PRIVACY_RULE
 from datasets.runtime import Runtime
@@ -34,7 +35,6 @@ from datasets.workdays import calendar_for
 from datasets.workflows import cases as c
 from datasets.workflows.cases import Problems, find_dataset, problem, text_field
 from datasets.workflows.machine import DEPARTMENT, ERROR_REPORT, RIGHTS_OBJECTION, SUGGESTION
-from datasets.workflows.notices import case_link, notify_department, notify_requester
 from datasets.workflows.requests import (
     CATEGORIES,
     CONCLUSIONS,

@@ -23,12 +23,12 @@ from sqlalchemy.orm import Session
 from datasets.accounts.permissions import Actor
 from datasets.errors import Conflict, NotAuthorized, NotFound, ValidationError
 from datasets.models import Case, Dataset, Grant, GrantAccess, Resource, User, UseReport
+from datasets.notify.notices import notify_department, notify_users
 from datasets.runtime import Runtime
 from datasets.tables import TEXT_FORMATS, TableError, cell_text, open_table
 from datasets.workdays import shanghai_date
 from datasets.workflows import cases as c
 from datasets.workflows import scopes
-from datasets.workflows.notices import notify_department, notify_users
 
 # why a grant was suspended or revoked (SPEC §7)
 REASONS = {

@@ -16,11 +16,11 @@ from sqlalchemy import select
 from datasets.accounts.permissions import Actor
 from datasets.errors import Conflict, ValidationError, raise_problems
 from datasets.models import Case
+from datasets.notify.notices import case_link, notify_bureau, notify_department, notify_requester
 from datasets.runtime import Runtime
 from datasets.workdays import calendar_for, shanghai_date
 from datasets.workflows import cases as c
 from datasets.workflows.machine import APPLICATION, BUREAU, OBJECTION, REQUESTER
-from datasets.workflows.notices import case_link, notify_bureau, notify_department, notify_requester
 
 DECISIONS = {"uphold": "upheld", "overturn": "overturned"}
 STAGES = {

@@ -17,11 +17,11 @@ from typing import Any
 from sqlalchemy import or_, select
 
 from datasets.models import AuditEntry, Case, Dataset
+from datasets.notify.notices import case_link, notify_bureau, notify_department
 from datasets.runtime import Runtime
 from datasets.workdays import calendar_for, shanghai_date
 from datasets.workflows import cases as c
 from datasets.workflows.machine import DEPARTMENT, MACHINES
-from datasets.workflows.notices import case_link, notify_bureau, notify_department
 
 ACTION = "case.overdue"
 

@@ -19,6 +19,7 @@ from datasets.accounts.permissions import Actor
 from datasets.catalog.packages import resource_path
 from datasets.errors import NotAuthorized, NotFound, ValidationError
 from datasets.models import Case, Dataset, Grant, Organization, Resource
+from datasets.notify.notices import case_link
 from datasets.openness.curation import quarantined
 from datasets.openness.rules import CONDITIONAL, RULES_BY_CODE, STATE_SECRET
 from datasets.runtime import Runtime
@@ -26,7 +27,6 @@ from datasets.workdays import WorkCalendar, calendar_for, shanghai_date
 from datasets.workflows import applications, grants, objections, scopes
 from datasets.workflows import cases as c
 from datasets.workflows.machine import APPLICATION, BUREAU, DEPARTMENT, MACHINES, OBJECTION
-from datasets.workflows.notices import case_link
 
 RECENT_DECISIONS = 20
 # the kinds of case a department's queue can be narrowed to (objections are the bureau's)

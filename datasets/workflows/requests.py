@@ -30,6 +30,7 @@ from datasets.accounts.permissions import Actor
 from datasets.accounts.users import email_problem, phone_problem
 from datasets.errors import NotFound, ValidationError, raise_problems
 from datasets.models import Case, Dataset, Organization, User
+from datasets.notify.notices import case_link, notify_bureau, notify_department, notify_requester
 from datasets.openness.rules import CLOSED, CONDITIONAL, RULES_BY_CODE, STATE_SECRET, UNCONDITIONAL
 from datasets.runtime import Runtime
 from datasets.workdays import calendar_for, shanghai_date
@@ -37,7 +38,6 @@ from datasets.workflows import case_access as ca
 from datasets.workflows import cases as c
 from datasets.workflows.cases import Problems, find_dataset, problem, text_field
 from datasets.workflows.machine import ASSESSMENT, DEPARTMENT, OPENING_REQUEST, SYSTEM
-from datasets.workflows.notices import case_link, notify_bureau, notify_department, notify_requester
 from datasets.workflows.redaction import public_reply
 
 MAX_TITLE = 200

@@ -29,8 +29,8 @@ from sqlalchemy.orm import Session
 
 from datasets.accounts.permissions import Actor
 from datasets.models import AuditEntry, Dataset, Grant
+from datasets.notify.notices import notify_department, notify_users
 from datasets.workflows import cases as c
-from datasets.workflows.notices import notify_department, notify_users
 
 CONFIRMED = "confirmed"
 NEEDS_CONFIRMATION = "needs_confirmation"

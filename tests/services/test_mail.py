@@ -14,11 +14,11 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select, update
 
 from datasets.accounts.users import create_user
-from datasets.mail import MAX_ATTEMPTS, claim_is_stale, claim_status, send_pending
 from datasets.models import Notification, User
+from datasets.notify.mail import MAX_ATTEMPTS, claim_is_stale, claim_status, send_pending
+from datasets.notify.notices import notify_users
 from datasets.runtime import Runtime
 from datasets.settings import load_settings
-from datasets.workflows.notices import notify_users
 from tests.factories import make_runtime
 
 PASSWORD = "correct horse battery"

@@ -1,5 +1,5 @@
 """Notices to users about their cases: written in the same transaction as the change they tell
-of, shown in the portal, and e-mailed afterwards by ``datasets.mail.send_pending``."""
+of, shown in the portal, and e-mailed afterwards by ``datasets.notify.mail.send_pending``."""
 
 from __future__ import annotations
 

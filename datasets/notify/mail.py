@@ -1,7 +1,7 @@
 """E-mail delivery of notices (``Notification`` rows) over SMTP.
 
 Notices are written in the same transaction as the change they tell of (see
-``datasets.workflows.notices``); this module mails them afterwards, so a slow or broken mail
+``datasets.notify.notices``); this module mails them afterwards, so a slow or broken mail
 server never holds up a decision. ``send_pending`` is called by ``kaifang services sweep`` (cron)
 and, in the web app, from a background thread after each successful form or API POST
 (``portal.notifications``).

@@ -1,7 +1,7 @@
 """A signed-in user's notices in the portal (站内通知): list, unread count, mark as read.
 
 The notices themselves are written by the services (``notices.notify_*``) and mailed by
-``datasets.mail``; here each user sees only their own.
+``datasets.notify.mail``; here each user sees only their own.
 """
 
 from __future__ import annotations
