@@ -1,5 +1,5 @@
 """/api/v1 routes of requests to open data, opening assessments, error reports, rights-holder
-objections and suggestions (the services are in ``datasets.workflows.requests`` and
+objections and suggestions (the services are in ``datasets.workflows.opening`` and
 ``datasets.workflows.feedback``).
 
 Submissions are open to anyone, with or without an API key or a session: an API call that
@@ -18,7 +18,7 @@ from typing import Any
 
 from flask import Response, jsonify, request
 
-from datasets.workflows import feedback, requests
+from datasets.workflows import feedback, opening
 from portal.api_v1 import bp, payload, service
 from portal.errors import no_store
 from portal.openapi import EXTRA_PATHS, KEY, OPTIONAL_KEY, answers, json_body, operation, path_id
@@ -42,27 +42,27 @@ def _shown(func: Callable[..., dict[str, Any]], case_id: str) -> Response:
 
 @bp.post("/opening-requests")
 def opening_request_submit():  # type: ignore[no-untyped-def]
-    return _submitted(requests.submit_request)
+    return _submitted(opening.submit_request)
 
 
 @bp.get("/opening-requests/<request_id>")
 def opening_request_show(request_id: str):  # type: ignore[no-untyped-def]
-    return _shown(requests.get_request, request_id)
+    return _shown(opening.get_request, request_id)
 
 
 @bp.post("/opening-requests/<request_id>/reply")
 def opening_request_reply(request_id: str):  # type: ignore[no-untyped-def]
-    return jsonify(service(requests.reply_request)(request_id, payload()))
+    return jsonify(service(opening.reply_request)(request_id, payload()))
 
 
 @bp.get("/assessments/<assessment_id>")
 def assessment_show(assessment_id: str):  # type: ignore[no-untyped-def]
-    return _shown(requests.get_assessment, assessment_id)
+    return _shown(opening.get_assessment, assessment_id)
 
 
 @bp.post("/assessments/<assessment_id>/complete")
 def assessment_complete(assessment_id: str):  # type: ignore[no-untyped-def]
-    return jsonify(service(requests.complete_assessment)(assessment_id, payload()))
+    return jsonify(service(opening.complete_assessment)(assessment_id, payload()))
 
 
 # -- error reports (纠错) --------------------------------------------------------------------------
@@ -183,7 +183,7 @@ def _paths() -> dict[str, Any]:
     req, ass = [path_id("request_id", "Request")], [path_id("assessment_id", "Assessment")]
     rep, obj = [path_id("report_id", "Error report")], [path_id("objection_id", "Rights objection")]
     sug = [path_id("suggestion_id", "Suggestion")]
-    rules = list(requests.REFUSAL_RULES)
+    rules = list(opening.REFUSAL_RULES)
     return {
         "/api/v1/opening-requests": {
             "post": operation(
@@ -219,7 +219,7 @@ def _paths() -> dict[str, Any]:
                 body=json_body(
                     _object(
                         ["category", "reply"],
-                        category={"enum": list(requests.CATEGORIES)},
+                        category={"enum": list(opening.CATEGORIES)},
                         reply=text_field("The public reply"),
                         open_dataset={"type": "string"},
                         open_by={"type": "string", "format": "date"},
@@ -245,7 +245,7 @@ def _paths() -> dict[str, Any]:
                 body=json_body(
                     _object(
                         ["conclusion", "reply"],
-                        conclusion={"enum": list(requests.CONCLUSIONS)},
+                        conclusion={"enum": list(opening.CONCLUSIONS)},
                         reply=text_field("The public conclusion"),
                     )
                 ),

@@ -3,7 +3,7 @@ objection and a grant with the steps their viewer may take, the requester's own 
 department's 工作台 and the bureau's 复核与督办.
 
 Every form calls the same service as the JSON API (``datasets.workflows``); which forms a page
-shows comes from ``datasets.workflows.queues``, and the services check again. A successful step
+shows comes from ``datasets.workflows.pages``, and the services check again. A successful step
 redirects back to its page with a notice (POST/redirect/GET); refused input (400) or a step the
 case's state forbids (409) re-renders the page with the message and what was entered.
 """
@@ -17,7 +17,7 @@ from flask import Blueprint, flash, redirect, render_template, request
 
 from datasets.errors import Conflict, NotFound, ValidationError
 from datasets.openness import confirmations
-from datasets.workflows import applications, grants, objections, queues
+from datasets.workflows import applications, grants, objections, pages
 from portal.app import get_runtime
 from portal.auth import current_actor
 from portal.errors import form_status, no_store
@@ -65,7 +65,7 @@ def _due_text(case: dict[str, Any]) -> str:
 @bp.route("/services/apply/<dataset_name>", methods=["GET", "POST"])
 def apply(dataset_name: str):  # type: ignore[no-untyped-def]
     rt, actor = _rt_actor()
-    form = queues.application_form(rt, actor, dataset_name)
+    form = pages.application_form(rt, actor, dataset_name)
     values: dict[str, Any] = {
         "period_months": str(min(12, form["max_months"])),
         "access_mode": "download",
@@ -113,7 +113,7 @@ def _application_response(
     step: str | None = None,
 ):  # type: ignore[no-untyped-def]
     rt, actor = _rt_actor()
-    page = queues.application_page(rt, actor, application_id)
+    page = pages.application_page(rt, actor, application_id)
     agreement = applications.current_agreement() if "sign" in page["actions"] else None
     html = render_template(
         "services/application.html",
@@ -222,7 +222,7 @@ def _objection_response(
     rt, actor = _rt_actor()
     html = render_template(
         "services/objection.html",
-        obj=queues.objection_page(rt, actor, objection_id),
+        obj=pages.objection_page(rt, actor, objection_id),
         error=error,
         errors=error.errors if isinstance(error, ValidationError) else {},
         step=step,
@@ -271,7 +271,7 @@ def _grant_response(
     rt, actor = _rt_actor()
     html = render_template(
         "services/grant.html",
-        grant=queues.grant_page(rt, actor, grant_id),
+        grant=pages.grant_page(rt, actor, grant_id),
         error=error,
         errors=error.errors if isinstance(error, ValidationError) else {},
         step=step,
@@ -331,20 +331,20 @@ def grant_scope(grant_id: str):  # type: ignore[no-untyped-def]
 @bp.get("/services/mine")
 def mine():  # type: ignore[no-untyped-def]
     rt, actor = _rt_actor()
-    return render_template("services/applications_mine.html", mine=queues.my_cases(rt, actor))
+    return render_template("services/applications_mine.html", mine=pages.my_cases(rt, actor))
 
 
 def _workspace_response(*, error: ValidationError | Conflict | None = None):  # type: ignore[no-untyped-def]
     rt, actor = _rt_actor()
     kind = request.args.get("kind") or None
     include_closed = request.args.get("closed") == "1"
-    queue = queues.department_queue(rt, actor, include_closed=include_closed, kind=kind)
+    queue = pages.department_queue(rt, actor, include_closed=include_closed, kind=kind)
     html = render_template(
         "services/workspace.html",
         queue=queue,
         kind=kind,
         include_closed=include_closed,
-        kinds=queues.QUEUE_KINDS,
+        kinds=pages.QUEUE_KINDS,
         error=error,
     )
     return html, form_status(error) if error else 200
@@ -372,4 +372,4 @@ def confirm_file(name: str, resource_id: str):  # type: ignore[no-untyped-def]
 @bp.get("/bureau")
 def bureau():  # type: ignore[no-untyped-def]
     rt, actor = _rt_actor()
-    return render_template("services/bureau.html", board=queues.bureau_dashboard(rt, actor))
+    return render_template("services/bureau.html", board=pages.bureau_dashboard(rt, actor))

@@ -1,7 +1,7 @@
 """The HTML side of requests to open data, opening assessments, error reports, rights-holder
 objections and suggestions, and the /services page listing the public services.
 
-Each form calls the same service as the JSON API (``datasets.workflows.requests`` and
+Each form calls the same service as the JSON API (``datasets.workflows.opening`` and
 ``feedback``). A case's page opens only to its participants (the signed-in requester, the
 department's reviewers, who find their reply form there, the bureau, the operators) and to whoever
 holds its access code (查询码); everyone else gets the same 404 as for a reference that does not
@@ -26,7 +26,7 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 
 from datasets.errors import Conflict, NotFound, ValidationError
-from datasets.workflows import case_access, feedback, requests
+from datasets.workflows import case_access, feedback, opening
 from datasets.workflows.machine import MACHINES
 from portal.app import get_runtime
 from portal.auth import current_actor
@@ -99,7 +99,7 @@ def _remembered(case_id: str) -> dict[str, str] | None:
 def index():  # type: ignore[no-untyped-def]
     return render_template(
         "services/request_services.html",
-        services=requests.public_services(get_runtime()),
+        services=opening.public_services(get_runtime()),
         reference=request.args.get("reference", "")[:40],
     )
 
@@ -139,7 +139,7 @@ def forget():  # type: ignore[no-untyped-def]
 # kind → (service, the payload from the form, the template, the notice after it)
 _FORMS: dict[str, tuple[Callable[..., dict], Callable[[], dict], str, str]] = {
     "opening_request": (
-        requests.submit_request,
+        opening.submit_request,
         lambda: {
             "dataset": request.form.get("dataset") or None,
             "department": request.form.get("department") or None,
@@ -212,7 +212,7 @@ def _form(kind: str):  # type: ignore[no-untyped-def]
         template,
         kind=kind,
         label=MACHINES[kind].label,
-        form=requests.form_context(rt, actor, dataset=dataset),
+        form=opening.form_context(rt, actor, dataset=dataset),
         values=values,
         error=error,
         errors=_field_errors(error),
@@ -247,7 +247,7 @@ def suggestion_form():  # type: ignore[no-untyped-def]
 _STEPS: dict[str, tuple[str, Callable[..., dict], Callable[[], dict]]] = {
     "opening_request": (
         "reply",
-        requests.reply_request,
+        opening.reply_request,
         lambda: {
             "category": request.form.get("category") or None,
             "reply": request.form.get("reply", ""),
@@ -260,7 +260,7 @@ _STEPS: dict[str, tuple[str, Callable[..., dict], Callable[[], dict]]] = {
     ),
     "assessment": (
         "complete",
-        requests.complete_assessment,
+        opening.complete_assessment,
         lambda: {
             "conclusion": request.form.get("conclusion") or None,
             "reply": request.form.get("reply", ""),
@@ -300,7 +300,7 @@ _TEMPLATES = {
 def _case_page(kind: str, case_id: str, *, error: ValidationError | Conflict | None = None):  # type: ignore[no-untyped-def]
     rt, actor = _rt_actor()
     held = _remembered(case_id)
-    case = requests.view_case(rt, actor, case_id, kind, code=held["code"] if held else None)
+    case = opening.view_case(rt, actor, case_id, kind, code=held["code"] if held else None)
     fresh = held is not None and session.get(_RECEIPT) == case["id"]
     if fresh:
         session.pop(_RECEIPT)

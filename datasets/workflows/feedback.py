@@ -35,7 +35,7 @@ from datasets.workdays import calendar_for
 from datasets.workflows import cases as c
 from datasets.workflows.cases import Problems, find_dataset, problem, text_field
 from datasets.workflows.machine import DEPARTMENT, ERROR_REPORT, RIGHTS_OBJECTION, SUGGESTION
-from datasets.workflows.requests import (
+from datasets.workflows.opening import (
     CATEGORIES,
     CONCLUSIONS,
     MAX_TITLE,

@@ -32,8 +32,8 @@ from datasets.workdays import SHANGHAI, shanghai_date
 from datasets.workflows import cases as c
 from datasets.workflows.feedback import RIGHTS_DECISIONS
 from datasets.workflows.machine import MACHINES
+from datasets.workflows.opening import CATEGORIES, CONCLUSIONS
 from datasets.workflows.redaction import public_reply
-from datasets.workflows.requests import CATEGORIES, CONCLUSIONS
 
 DATASET_PATH = "/dataset/{name}"
 MAX_PAGE = 100

@@ -14,7 +14,7 @@ from datasets.accounts.permissions import ANONYMOUS, Actor
 from datasets.accounts.users import authenticate, create_user
 from datasets.errors import NotFound
 from datasets.models import AuditEntry, Case, Notification
-from datasets.workflows import case_access, feedback, requests
+from datasets.workflows import case_access, feedback, opening
 from datasets.workflows import transparency as tr
 from datasets.workflows.redaction import REDACTED
 from tests.factories import id_number
@@ -40,7 +40,7 @@ def _actor(env, name: str) -> Actor:  # type: ignore[no-untyped-def]
 def _submit_each_kind(env) -> dict[str, dict]:  # type: ignore[no-untyped-def]
     rt = env["rt"]
     return {
-        "opening_request": requests.submit_request(
+        "opening_request": opening.submit_request(
             rt,
             ANONYMOUS,
             {"dataset": "taxi-permits", "description": "研究出租车运力", "contact": CONTACT},
@@ -85,7 +85,7 @@ def test_every_submission_answers_with_its_code_once_and_stores_only_its_hash(en
             assert code not in kept and canonical not in kept
         # the code is given once: a later view never carries it
         for kind, case in made.items():
-            again = requests.view_case(
+            again = opening.view_case(
                 env["rt"], ANONYMOUS, case["reference"], kind, code=case["access_code"]
             )
             assert "access_code" not in again and again["access"] == "code"
@@ -108,7 +108,7 @@ def test_codes_are_read_as_typed_and_refused_when_malformed():
 def test_a_case_opens_to_its_participants_and_to_its_code_and_to_no_one_else(env):
     rt = env["rt"]
     made = _submit_each_kind(env)
-    mine = requests.submit_request(
+    mine = opening.submit_request(
         rt, _actor(env, "citizen3"), {"dataset": "taxi-drivers", "description": "本人提出"}
     )
     participants = {
@@ -123,27 +123,27 @@ def test_a_case_opens_to_its_participants_and_to_its_code_and_to_no_one_else(env
         unknown = f"{case['reference'][:-4]}9999"
         one_off = code[:-1] + ("0" if code[-1] != "0" else "1")
         with pytest.raises(NotFound) as missing:
-            requests.view_case(rt, ANONYMOUS, unknown, kind, code=code)
+            opening.view_case(rt, ANONYMOUS, unknown, kind, code=code)
         for key in (case["reference"], case["id"]):
             for who in outsiders:
                 for wrong in (None, "", other_code, one_off, "not a code"):
                     with pytest.raises(NotFound) as refused:
-                        requests.view_case(rt, who, key, kind, code=wrong)
+                        opening.view_case(rt, who, key, kind, code=wrong)
                     assert refused.value.message == missing.value.message  # no existence oracle
-                seen = requests.view_case(rt, who, key, kind, code=code)
+                seen = opening.view_case(rt, who, key, kind, code=code)
                 assert seen["id"] == case["id"] and seen["access"] == "code"
                 assert seen["can_act"] is False and seen["contact"] == case["contact"]
             for name, access in participants.items():
-                seen = requests.view_case(rt, _actor(env, name), key, kind)
+                seen = opening.view_case(rt, _actor(env, name), key, kind)
                 assert seen["access"] == access
         # a code opens only its own case, and only under its own kind
         other_kind = "suggestion" if kind != "suggestion" else "error_report"
         with pytest.raises(NotFound):
-            requests.view_case(rt, ANONYMOUS, case["reference"], other_kind, code=code)
+            opening.view_case(rt, ANONYMOUS, case["reference"], other_kind, code=code)
     # the signed-in requester is a participant; the code opens the case to them signed out too
-    own = requests.get_request(rt, _actor(env, "citizen3"), mine["reference"])
+    own = opening.get_request(rt, _actor(env, "citizen3"), mine["reference"])
     assert own["access"] == "participant" and own["body"]["description"] == "本人提出"
-    assert requests.get_request(rt, ANONYMOUS, mine["id"], code=mine["access_code"])["id"]
+    assert opening.get_request(rt, ANONYMOUS, mine["id"], code=mine["access_code"])["id"]
 
 
 def test_lookup_takes_reference_and_code_and_says_the_same_for_every_failure(env):
@@ -176,7 +176,7 @@ def test_assessments_open_to_their_participants_only_and_their_reply_reaches_the
 ):
     rt = env["rt"]
     asked = [
-        requests.submit_request(
+        opening.submit_request(
             rt, _actor(env, f"citizen{n}"), {"dataset": "bus-drivers", "description": "研究"}
         )
         for n in (1, 2, 3)
@@ -185,10 +185,10 @@ def test_assessments_open_to_their_participants_only_and_their_reply_reaches_the
     for request in asked:  # a requester behind it, even with their own request's code
         for who, code in ((_actor(env, "citizen1"), None), (ANONYMOUS, request["access_code"])):
             with pytest.raises(NotFound):
-                requests.get_assessment(rt, who, assessment["reference"], code=code)
-    seen = requests.get_assessment(rt, _actor(env, "bureau1"), assessment["id"])
+                opening.get_assessment(rt, who, assessment["reference"], code=code)
+    seen = opening.get_assessment(rt, _actor(env, "bureau1"), assessment["id"])
     assert seen["access"] == "participant" and len(seen["body"]["requests"]) == 3
-    requests.complete_assessment(
+    opening.complete_assessment(
         rt, _actor(env, "reviewer1"), assessment["id"], {"conclusion": "open", "reply": REPLY}
     )
     with rt.reader() as session:
@@ -207,7 +207,7 @@ def test_assessments_open_to_their_participants_only_and_their_reply_reaches_the
 
 def test_identifiers_in_a_reply_are_blanked_on_the_public_log_with_the_requesters_names(env):
     rt = env["rt"]
-    made = requests.submit_request(
+    made = opening.submit_request(
         rt,
         ANONYMOUS,
         {
@@ -216,7 +216,7 @@ def test_identifiers_in_a_reply_are_blanked_on_the_public_log_with_the_requester
             "contact": {"name": "欧阳明日", "phone": PHONE},
         },
     )
-    requests.reply_request(
+    opening.reply_request(
         rt,
         _actor(env, "reviewer1"),
         made["id"],

@@ -16,7 +16,7 @@ from datasets.accounts.permissions import ANONYMOUS, Actor
 from datasets.accounts.users import create_user
 from datasets.errors import LoginRequired, NotAuthorized
 from datasets.models import Dataset, Organization, User
-from datasets.workflows import applications, cases, objections, queues
+from datasets.workflows import applications, cases, objections, pages
 from datasets.workflows.machine import MACHINES
 from tests.factories import credit_code, services_catalog
 
@@ -107,7 +107,7 @@ def test_the_department_queue_is_ordered_by_deadline_with_overdue_and_paused(rt,
     paused = _apply(rt, a["acme1"], names["conditional2"])
     applications.request_correction(rt, a["health"], paused["id"], {"items": "请补充材料"})
 
-    queue = queues.department_queue(rt, a["health"])
+    queue = pages.department_queue(rt, a["health"])
     assert queue["department"]["title"] == "江州市卫生健康委员会"
     assert [c["reference"] for c in queue["cases"]] == [
         first["reference"],
@@ -125,7 +125,7 @@ def test_the_department_queue_is_ordered_by_deadline_with_overdue_and_paused(rt,
 
     # a day after the first deadline: overdue, with negative working days left
     clock(_at(17))
-    queue = queues.department_queue(rt, a["health"])
+    queue = pages.department_queue(rt, a["health"])
     rows = {c["reference"]: c for c in queue["cases"]}
     assert rows[first["reference"]]["overdue"] and rows[first["reference"]]["days_left"] == -1
     assert not rows[second["reference"]]["overdue"] and rows[second["reference"]]["days_left"] == 0
@@ -133,7 +133,7 @@ def test_the_department_queue_is_ordered_by_deadline_with_overdue_and_paused(rt,
 
     # over a weekend: Friday's deadline seen on Monday is overdue by one working day
     clock(_at(23))
-    rows = {c["reference"]: c for c in queues.department_queue(rt, a["health"])["cases"]}
+    rows = {c["reference"]: c for c in pages.department_queue(rt, a["health"])["cases"]}
     assert rows[second["reference"]]["days_left"] == -4
 
 
@@ -144,9 +144,9 @@ def test_cases_awaiting_the_applicant_are_not_the_departments_delay(rt, world, c
     clock(_at(3))
     applications.decide(rt, a["health"], case["id"], {"decision": "approve"})
     clock(_at(30))  # long past the deadline, still unsigned
-    (row,) = queues.department_queue(rt, a["health"])["cases"]
+    (row,) = pages.department_queue(rt, a["health"])["cases"]
     assert row["status"] == "approved" and not row["overdue"] and row["days_left"] is None
-    page = queues.application_page(rt, a["acme1"], case["id"])
+    page = pages.application_page(rt, a["acme1"], case["id"])
     assert not page["overdue"] and page["actions"] == ["sign", "withdraw"]
 
 
@@ -159,9 +159,9 @@ def test_closed_cases_kinds_and_grants_in_the_queue(rt, world, clock):
     applications.sign(rt, a["acme1"], granted["id"], {"accept": True, "agreement_version": version})
     open_one = _apply(rt, a["acme2"], names["conditional"])
 
-    queue = queues.department_queue(rt, a["health"])
+    queue = pages.department_queue(rt, a["health"])
     assert [c["reference"] for c in queue["cases"]] == [open_one["reference"]]
-    everything = queues.department_queue(rt, a["health"], include_closed=True)
+    everything = pages.department_queue(rt, a["health"], include_closed=True)
     assert [c["reference"] for c in everything["cases"]] == [
         open_one["reference"],
         granted["reference"],
@@ -170,8 +170,8 @@ def test_closed_cases_kinds_and_grants_in_the_queue(rt, world, clock):
     (grant,) = queue["grants"]
     assert grant["dataset"]["name"] == names["conditional"] and grant["status"] == "active"
     assert grant["expires_on"] == "2027-05-02" and grant["link"].startswith("/services/grants/")
-    assert queues.department_queue(rt, a["health"], kind="opening_request")["cases"] == []
-    assert queues.department_queue(rt, a["transport"])["grants"] == []
+    assert pages.department_queue(rt, a["health"], kind="opening_request")["cases"] == []
+    assert pages.department_queue(rt, a["transport"])["grants"] == []
 
 
 def test_each_department_sees_only_its_own_cases(rt, world, clock):
@@ -179,8 +179,8 @@ def test_each_department_sees_only_its_own_cases(rt, world, clock):
     clock(_at(2))
     health_case = _apply(rt, a["acme1"], names["conditional"])
     transport_ref = _opening_request(rt, names, _at(2))
-    health = [c["reference"] for c in queues.department_queue(rt, a["health"])["cases"]]
-    transport = [c["reference"] for c in queues.department_queue(rt, a["transport"])["cases"]]
+    health = [c["reference"] for c in pages.department_queue(rt, a["health"])["cases"]]
+    transport = [c["reference"] for c in pages.department_queue(rt, a["transport"])["cases"]]
     assert health == [health_case["reference"]] and transport == [transport_ref]
 
 
@@ -195,7 +195,7 @@ def test_the_bureau_dashboard(rt, world, clock):
     applications.request_correction(rt, a["health"], paused["id"], {"items": "补充"})
 
     clock(_at(17))
-    board = queues.bureau_dashboard(rt, a["bureau"])
+    board = pages.bureau_dashboard(rt, a["bureau"])
     groups = {g["department"]["title"]: g for g in board["overdue"]}
     assert set(groups) == {"江州市卫生健康委员会", "江州市交通运输局"}
     assert [i["reference"] for i in groups["江州市卫生健康委员会"]["items"]] == [
@@ -218,7 +218,7 @@ def test_the_bureau_dashboard(rt, world, clock):
     first = objections.file_objection(rt, a["acme2"], on_time["id"], {"reason": "不服"})
     clock(_at(18))
     second = objections.file_objection(rt, a["acme1"], late_health["id"], {"reason": "不服"})
-    board = queues.bureau_dashboard(rt, a["bureau"])
+    board = pages.bureau_dashboard(rt, a["bureau"])
     assert [o["reference"] for o in board["objections"]] == [
         first["reference"],
         second["reference"],
@@ -233,7 +233,7 @@ def test_the_bureau_dashboard(rt, world, clock):
 
     # the bureau's own late 复核 cases are grouped under the bureau
     clock(datetime(2026, 12, 3, 2, 0, tzinfo=UTC))
-    board = queues.bureau_dashboard(rt, a["bureau"])
+    board = pages.bureau_dashboard(rt, a["bureau"])
     groups = {g["department"]["title"]: g for g in board["overdue"]}
     assert groups[rt.settings.supervisor_name]["count"] == 2
     assert all(i["kind"] == "objection" for i in groups[rt.settings.supervisor_name]["items"])
@@ -244,25 +244,25 @@ def test_my_cases_are_only_mine(rt, world, clock):
     clock(_at(2))
     mine = _apply(rt, a["acme1"], names["conditional"])
     _apply(rt, a["acme2"], names["conditional"])
-    result = queues.my_cases(rt, a["acme1"])
+    result = pages.my_cases(rt, a["acme1"])
     assert [c["reference"] for c in result["cases"]] == [mine["reference"]]
     assert result["grants"] == []
-    assert queues.my_cases(rt, a["citizen"]) == {"cases": [], "grants": []}
+    assert pages.my_cases(rt, a["citizen"]) == {"cases": [], "grants": []}
 
 
 def test_who_may_look(rt, world):
     _, a = world
     for name in ("citizen", "acme1", "bureau"):
         with pytest.raises(NotAuthorized):
-            queues.department_queue(rt, a[name])
+            pages.department_queue(rt, a[name])
     for name in ("citizen", "health"):
         with pytest.raises(NotAuthorized):
-            queues.bureau_dashboard(rt, a[name])
-    for service in (queues.department_queue, queues.bureau_dashboard, queues.my_cases):
+            pages.bureau_dashboard(rt, a[name])
+    for service in (pages.department_queue, pages.bureau_dashboard, pages.my_cases):
         with pytest.raises(LoginRequired):
             service(rt, ANONYMOUS)
     with rt.reader() as session:
         org = session.scalar(select(Organization.id).limit(1))
     stray = Actor("stray", a["health"].user_id, frozenset({"citizen"}), org)
     with pytest.raises(NotAuthorized):
-        queues.department_queue(rt, stray)
+        pages.department_queue(rt, stray)

@@ -26,7 +26,7 @@ from datasets.intake.records import FileRecord, HarvestRecord, ProviderRecord
 from datasets.models import AuditEntry, Case, HarvestSource, Notification, Organization, User
 from datasets.runtime import Runtime
 from datasets.workdays import shanghai_date
-from datasets.workflows import applications, objections, redaction, requests
+from datasets.workflows import applications, objections, opening, redaction
 from datasets.workflows import transparency as tr
 from datasets.workflows.cases import now_utc
 from datasets.workflows.overdue import flag_overdue
@@ -193,7 +193,7 @@ def build_world(instance: Path, **settings: Any) -> World:
         objection["id"],
         {"decision": "overturn", "reason": "申请人已提交医疗机构执业许可证，符合开放条件。"},
     )
-    request = requests.submit_request(
+    request = opening.submit_request(
         rt,
         ANONYMOUS,
         {
@@ -203,7 +203,7 @@ def build_world(instance: Path, **settings: Any) -> World:
         },
     )
     world.open_by = str(shanghai_date(now_utc()) + timedelta(days=90))
-    requests.reply_request(
+    opening.reply_request(
         rt,
         actors["reviewer-a"],
         request["id"],
