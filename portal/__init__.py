@@ -1,5 +1,4 @@
-"""The Flask web app: public pages, downloads and the APIs, thin over the domain services."""
+"""The Flask web app: public pages, downloads and the APIs, thin over the domain services.
 
-from portal.app import create_app
-
-__all__ = ["create_app"]
+Imports nothing, so commands that need no web app (``kaifang harvest``) do not load Flask.
+"""

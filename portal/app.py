@@ -41,20 +41,18 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
 
-    from portal import (
+    from portal import auth, errors, filters
+    from portal.api import ckan as api
+    from portal.api import openapi
+    from portal.api import v1 as api_v1
+    from portal.pages import (
         account,
         admin,
-        api,
-        api_v1,
-        auth,
+        applications,
         catalog,
         downloads,
-        errors,
-        filters,
         notifications,
-        openapi,
-        services_pages,
-        services_public,
+        participation,
         transparency,
     )
 
@@ -66,8 +64,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(downloads.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(api_v1.bp)
-    app.register_blueprint(services_public.bp)
-    app.register_blueprint(services_pages.bp)
+    app.register_blueprint(participation.bp)
+    app.register_blueprint(applications.bp)
     app.register_blueprint(openapi.bp)
     app.register_blueprint(notifications.bp)
     app.register_blueprint(notifications.api_bp)

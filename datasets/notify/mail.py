@@ -4,7 +4,7 @@ Notices are written in the same transaction as the change they tell of (see
 ``datasets.notify.notices``); this module mails them afterwards, so a slow or broken mail
 server never holds up a decision. ``send_pending`` is called by ``kaifang services sweep`` (cron)
 and, in the web app, from a background thread after each successful form or API POST
-(``portal.notifications``).
+(``portal.pages.notifications``).
 
 Delivery states of ``Notification.email_status``:
 

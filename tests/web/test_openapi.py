@@ -3,7 +3,7 @@ the document is well formed."""
 
 import re
 
-from portal.openapi import document
+from portal.api.openapi import document
 
 
 def _documented(app):

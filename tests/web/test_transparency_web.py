@@ -12,7 +12,7 @@ import pytest
 
 from datasets.accounts.users import create_api_key
 from portal.app import create_app
-from portal.notifications import courier
+from portal.pages.notifications import courier
 from tests.services.test_mail import Sink
 from tests.services.test_transparency import PASSWORD, PERSONAL, build_world
 

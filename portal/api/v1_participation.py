@@ -19,9 +19,17 @@ from typing import Any
 from flask import Response, jsonify, request
 
 from datasets.workflows import feedback, opening
-from portal.api_v1 import bp, payload, service
+from portal.api.openapi import (
+    EXTRA_PATHS,
+    KEY,
+    OPTIONAL_KEY,
+    answers,
+    json_body,
+    operation,
+    path_id,
+)
+from portal.api.v1 import bp, payload, service
 from portal.errors import no_store
-from portal.openapi import EXTRA_PATHS, KEY, OPTIONAL_KEY, answers, json_body, operation, path_id
 
 CODE_HEADER = "X-Access-Code"
 

@@ -12,7 +12,7 @@ from flask import Blueprint, Response, jsonify, render_template, request
 from datasets.openness.rules import OPENNESS_TITLES
 from datasets.workflows import transparency as tr
 from datasets.workflows.machine import MACHINES
-from portal import openapi as oa
+from portal.api import openapi as oa
 from portal.app import base_url, get_runtime
 from portal.auth import current_actor
 from portal.errors import no_store

@@ -34,7 +34,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from datasets.notify import inbox
 from datasets.notify.mail import send_pending
 from datasets.runtime import Runtime
-from portal import openapi as oa
+from portal.api import openapi as oa
 from portal.app import get_runtime
 from portal.auth import current_actor
 from portal.extensions import limiter

@@ -17,11 +17,11 @@ from typing import Any
 from flask import jsonify
 
 from datasets.openness import confirmations
-from portal.api_v1 import bp, payload
+from portal.api.openapi import EXTRA_PATHS, KEY, SCHEMAS, answers, json_body, operation, schema_ref
+from portal.api.v1 import bp, payload
 from portal.app import get_runtime
 from portal.auth import current_actor
 from portal.errors import no_store
-from portal.openapi import EXTRA_PATHS, KEY, SCHEMAS, answers, json_body, operation, schema_ref
 
 
 @bp.get("/held")

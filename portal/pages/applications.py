@@ -23,7 +23,7 @@ from portal.auth import current_actor
 from portal.errors import form_status, no_store
 from portal.extensions import limiter
 
-bp = Blueprint("services_pages", __name__)
+bp = Blueprint("applications", __name__)
 limiter.limit(lambda: get_runtime().settings.ratelimit_default)(bp)
 
 APPLICATION_TEXTS = ("purpose", "scope", "scenario", "security_measures")

@@ -153,4 +153,4 @@ def grant_status(grant_id: str, action: str):  # type: ignore[no-untyped-def]
     )
 
 
-from portal import api_v1_held, api_v1_requests  # noqa: E402,F401
+from portal.api import v1_held, v1_participation  # noqa: E402, F401

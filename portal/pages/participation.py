@@ -33,7 +33,7 @@ from portal.auth import current_actor
 from portal.errors import form_status, no_store
 from portal.extensions import limiter
 
-bp = Blueprint("services_public", __name__)
+bp = Blueprint("participation", __name__)
 limiter.limit(lambda: get_runtime().settings.ratelimit_default)(bp)
 
 
@@ -131,7 +131,7 @@ def forget():  # type: ignore[no-untyped-def]
     session.pop(_CODES, None)
     session.pop(_RECEIPT, None)
     flash("已退出查看。再次查看时，请输入受理编号和查询码。", "notice")
-    return redirect(url_for("services_public.index"), 303)
+    return redirect(url_for("participation.index"), 303)
 
 
 # -- the submission forms --------------------------------------------------------------------------
