@@ -40,6 +40,7 @@ chromium:
 lint: $(STAMP)
 	$(BIN)/ruff check datasets harvester portal tests demo bench
 	$(BIN)/ruff format --check datasets harvester portal tests demo bench
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) instance
