@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
@@ -21,7 +22,11 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
 from datasets.errors import ConfigError
-from datasets.settings import Settings, load_settings
+from datasets.settings import Settings
+
+if TYPE_CHECKING:
+    from datasets.intake.storage import FileStore
+    from datasets.search.index import SearchIndex
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +52,7 @@ class InstancePaths:
         return self.root / "index"
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -99,13 +104,13 @@ class Runtime:
             session.close()
 
     @cached_property
-    def store(self):  # type: ignore[no-untyped-def]
+    def store(self) -> FileStore:
         from datasets.intake.storage import FileStore
 
         return FileStore(self.paths.public_files, self.paths.private_files, self.paths.staging)
 
     @cached_property
-    def index(self):  # type: ignore[no-untyped-def]
+    def index(self) -> SearchIndex:
         from datasets.search.index import SearchIndex
 
         return SearchIndex(self.paths.index)
@@ -141,7 +146,3 @@ class Runtime:
     def close(self) -> None:
         if "engine" in self.__dict__:
             self.engine.dispose()
-
-
-def open_runtime(overrides: dict | None = None) -> Runtime:
-    return Runtime(load_settings(overrides))

@@ -160,7 +160,7 @@ class AddressGuard:
         found = socket.getaddrinfo(normal_host(host), port, 0, socket.SOCK_STREAM)
         if not self.exempt(scheme, host, port):
             for *_, sockaddr in found:
-                ip = parse_address(sockaddr[0])
+                ip = parse_address(str(sockaddr[0]))
                 kind = self.refusal(ip)
                 if kind is not None:
                     shown = host if normal_host(host) == str(ip) else f"{host}（{ip}）"

@@ -139,7 +139,8 @@ def package_record(pkg: dict[str, Any], *, base_url: str, fallback_provider: str
     values = _Values(pkg)
     unnormalised: dict[str, Any] = {}
 
-    org = pkg.get("organization") if isinstance(pkg.get("organization"), dict) else {}
+    found = pkg.get("organization")
+    org: dict[str, Any] = found if isinstance(found, dict) else {}
     provider_title = (
         clean_line(org.get("title"))
         or clean_line(org.get("display_name"))

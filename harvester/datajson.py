@@ -149,7 +149,7 @@ class DataJsonSource(RemoteCatalogKind):
         if skipped:
             unnormalised[NOT_DOWNLOADED] = skipped
         landing = http_url(_text(entry.get("landingPage")))
-        related = ()
+        related: tuple[dict[str, str], ...] = ()
         parent = _text(entry.get("isPartOf"))
         if parent:
             related = ({"relation": "isPartOf", "identifier": one_line(parent, 300)},)

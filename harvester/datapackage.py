@@ -90,7 +90,8 @@ class DataPackageSource(SourceKind):
         cycle = parse_update_cycle(cycle_raw)
         if cycle_raw and cycle is None:
             unnormalised["update_cycle"] = cycle_raw
-        temporal = data.get("temporal") if isinstance(data.get("temporal"), dict) else {}
+        found = data.get("temporal")
+        temporal: dict[str, Any] = found if isinstance(found, dict) else {}
         license_ = (data.get("licenses") or [{}])[0]
         if not isinstance(license_, dict):
             license_ = {}

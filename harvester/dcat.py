@@ -23,7 +23,8 @@ from rdflib.namespace import DCAT, DCTERMS, RDF
 
 from datasets.errors import ValidationError
 from datasets.intake.records import HarvestRecord, ProviderRecord
-from harvester.base import GatherItem, GatherResult
+from datasets.runtime import Runtime
+from harvester.base import GatherItem, GatherResult, SourceConfig
 from harvester.dcat_graph import DatasetGraph
 from harvester.dcat_rdf import DEFAULT_MAX_PAGES, read_catalog
 from harvester.normalise import clean_line, clean_text
@@ -49,7 +50,7 @@ class DcatSource(RemoteCatalogKind):
     config_keys = (DOWNLOAD_HOSTS, MAX_PAGES, PROVIDER)
     what = "DCAT 目录"
 
-    def __init__(self, source, rt) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, source: SourceConfig, rt: Runtime) -> None:
         super().__init__(source, rt)
         self._data = DatasetGraph(Graph())
 
@@ -115,7 +116,11 @@ class DcatSource(RemoteCatalogKind):
             unnormalised[NOT_DOWNLOADED] = skipped
         license_url, license_title = data.license(node)
         landing = next(
-            (u for v in sorted(g.objects(node, DCAT.landingPage), key=str) if (u := http_url(v))),
+            (
+                u
+                for v in sorted(g.objects(node, DCAT.landingPage), key=str)
+                if (u := http_url(str(v)))
+            ),
             None,
         )
         return HarvestRecord(

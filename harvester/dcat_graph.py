@@ -158,8 +158,8 @@ class DatasetGraph:
         g = self.graph
         for period in g.objects(node, DCTERMS.temporal):
             if isinstance(period, Literal):
-                start, _, end = str(period).partition("/")
-                return parse_date(start), parse_date(end)
+                first, _, last = str(period).partition("/")
+                return parse_date(first), parse_date(last)
             start = self._first_date(period, DCAT.startDate, SCHEMA.startDate, SCHEMA_S.startDate)
             end = self._first_date(period, DCAT.endDate, SCHEMA.endDate, SCHEMA_S.endDate)
             for instant in g.objects(period, TIME.hasBeginning):
@@ -206,8 +206,8 @@ class DatasetGraph:
             ("D", TIME.days),
         ):
             for value in self.graph.objects(node, pred):
-                parts.append(f"{float(value):g}{unit}")
-        hours = [f"{float(v):g}H" for v in self.graph.objects(node, TIME.hours)]
+                parts.append(f"{float(str(value)):g}{unit}")
+        hours = [f"{float(str(v)):g}H" for v in self.graph.objects(node, TIME.hours)]
         if not parts and not hours:
             return None
         return "R/P" + "".join(parts) + ("T" + "".join(hours) if hours else "")

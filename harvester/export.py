@@ -107,9 +107,9 @@ def map_headers(headers: list[str]) -> dict[str, str]:
     mapping: dict[str, str] = {}
     for fld, names in HEADER_SYNONYMS.items():
         for name in names:
-            header = present.get(name.lower())
-            if header is not None and header not in mapping.values():
-                mapping[fld] = header
+            found = present.get(name.lower())
+            if found is not None and found not in mapping.values():
+                mapping[fld] = found
                 break
     return mapping
 

@@ -11,8 +11,10 @@ from __future__ import annotations
 import os
 import socket
 from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
+from sqlalchemy.orm import Session
 
 from datasets.errors import SourceError
 from datasets.models import HarvestJob, HarvestSource
@@ -47,6 +49,8 @@ def acquire(rt: Runtime, *, source_id: str, source_name: str, job_id: str) -> No
     stale_before = now - timedelta(minutes=rt.settings.harvest_stale_minutes)
     with rt.session() as session:
         source = session.get(HarvestSource, source_id)
+        if source is None:
+            raise SourceError(f"来源 {source_name} 不存在")
         previous, owner, since = source.lock_job_id, source.lock_owner, source.lock_at
         if previous is not None and previous != job_id:
             stale = since is None or since < stale_before or _owner_gone(owner)
@@ -65,7 +69,7 @@ def acquire(rt: Runtime, *, source_id: str, source_name: str, job_id: str) -> No
             .values(lock_job_id=job_id, lock_owner=owner_id(), lock_at=now)
             .execution_options(synchronize_session=False)
         )
-        if taken.rowcount != 1:
+        if cast("CursorResult[Any]", taken).rowcount != 1:
             raise SourceError(f"来源 {source_name} 正在采集中，请稍后再试")
         if previous is not None and previous != job_id:
             _fail(session, previous, now)
@@ -109,18 +113,21 @@ def reap(rt: Runtime) -> int:
             source = session.get(HarvestSource, job.source_id)
             holds = source is not None and source.lock_job_id == job.id
             alive = (
-                holds and not _owner_gone(source.lock_owner) and (job.heartbeat_at >= stale_before)
+                source is not None
+                and holds
+                and not _owner_gone(source.lock_owner)
+                and (job.heartbeat_at >= stale_before)
             )
             if alive:
                 continue
             _fail(session, job.id, now)
-            if holds:
+            if source is not None and holds:
                 source.lock_job_id = source.lock_owner = source.lock_at = None
             reaped += 1
     return reaped
 
 
-def _fail(session, job_id: str, now: datetime) -> None:  # type: ignore[no-untyped-def]
+def _fail(session: Session, job_id: str, now: datetime) -> None:
     job = session.get(HarvestJob, job_id)
     if job is not None and job.status == "running":
         job.status = "failed"

@@ -119,8 +119,10 @@ def file_format(fmt: str | None, media_type: str | None, url: str | None) -> str
     suffix = _suffix_format(url)
     if known in ("xls", "xlsx") and suffix in ("xls", "xlsx"):
         return suffix
-    if known or suffix:
-        return known or suffix  # type: ignore[return-value]
+    if known:
+        return known
+    if suffix:
+        return suffix
     token = re.sub(r"[^a-z0-9]+", "", (fmt or "").lower())
     return token[:20] if token and len(token) <= 10 else "bin"
 

@@ -330,7 +330,7 @@ class SqlSource(SourceKind):
             return _query_text(config["query"])
         schema, name = split_table(config["table"])
         target = table(name, schema=schema)  # quoted by the dialect's identifier preparer
-        statement = select(literal_column("*")).select_from(target)
+        statement: Any = select(literal_column("*")).select_from(target)
         order = self._order(connection, name, schema)
         return statement.order_by(*[column(c) for c in order]) if order else statement
 

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
 
 from datasets.accounts.permissions import ANONYMOUS, Actor
 from datasets.accounts.users import actor_for, actor_for_api_key, authenticate
@@ -68,7 +79,7 @@ def load_actor() -> None:
 
 
 @bp.after_app_request
-def drop_session_cookie(response):  # type: ignore[no-untyped-def]
+def drop_session_cookie(response: Response) -> Response:
     """A request made with an API key and no cookie gets no cookie back (a page rendering a
     CSRF token would otherwise start a session): the client stays stateless, and its next POST
     is not made subject to the CSRF check by a cookie it never asked for."""
@@ -93,7 +104,7 @@ def _safe_next(target: str | None) -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit("10 per minute", methods=["POST"])
-def login():  # type: ignore[no-untyped-def]
+def login() -> ResponseReturnValue:
     error = None
     next_url = _safe_next(request.values.get("next"))
     if request.method == "POST":
@@ -114,6 +125,6 @@ def login():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/logout", methods=["POST"])
-def logout():  # type: ignore[no-untyped-def]
+def logout() -> ResponseReturnValue:
     session.clear()
     return redirect(url_for("catalog.home"))

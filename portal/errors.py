@@ -6,7 +6,17 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Flask,
+    Response,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
 from datasets.errors import (
@@ -59,7 +69,7 @@ def form_status(exc: ValidationError | Conflict) -> int:
     return 400 if isinstance(exc, ValidationError) else 409
 
 
-def no_store(response):  # type: ignore[no-untyped-def]
+def no_store(response: Response) -> Response:
     """For pages showing one person's matters (and contact details): never cached."""
     response.headers["Cache-Control"] = "private, no-store"
     return response
@@ -83,9 +93,9 @@ def error_body(
     return {"help": help_url, "success": False, "error": error}
 
 
-def error_response(  # type: ignore[no-untyped-def]
+def error_response(
     status: int, message: str, extra: dict[str, Any] | None = None, kind: str | None = None
-):
+) -> Response:
     if is_api_request():
         response = jsonify(error_body(status, message, extra, kind))
         response.status_code = status
@@ -97,12 +107,12 @@ def error_response(  # type: ignore[no-untyped-def]
         message=message,
         errors=(extra or {}),
     )
-    return html, status
+    return make_response(html, status)
 
 
 def register(app: Flask) -> None:
     @app.errorhandler(KaifangError)
-    def domain_error(exc: KaifangError):  # type: ignore[no-untyped-def]
+    def domain_error(exc: KaifangError) -> ResponseReturnValue:
         if isinstance(exc, ConfigError):
             log.error("configuration error: %s", exc.message)
             return error_response(500, "服务配置有误，请联系平台运维人员")
@@ -119,7 +129,7 @@ def register(app: Flask) -> None:
         return error_response(status, exc.message, extra, kind)
 
     @app.errorhandler(HTTPException)
-    def http_error(exc: HTTPException):  # type: ignore[no-untyped-def]
+    def http_error(exc: HTTPException) -> ResponseReturnValue:
         status = exc.code or 500
         message = {
             404: "未找到请求的页面或接口",
@@ -130,6 +140,6 @@ def register(app: Flask) -> None:
         return error_response(status, message)
 
     @app.errorhandler(Exception)
-    def unexpected(exc: Exception):  # type: ignore[no-untyped-def]
+    def unexpected(exc: Exception) -> ResponseReturnValue:
         log.exception("unhandled error on %s", request.path)
         return error_response(500, "服务器内部错误，请稍后再试")

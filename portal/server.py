@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gunicorn.app.base import BaseApplication
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 class PortalServer(BaseApplication):
@@ -16,7 +19,7 @@ class PortalServer(BaseApplication):
         for key, value in self.options.items():
             self.cfg.set(key, value)
 
-    def load(self):  # type: ignore[no-untyped-def]
+    def load(self) -> Flask:
         from portal.app import create_app
 
         return create_app()

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Text, bindparam, cast, select, update
+from sqlalchemy import Table, Text, bindparam, cast, select, update
 
 from datasets.catalog.vocabulary import CYCLES_BY_CODE, is_overdue
 from datasets.models import Dataset, Organization, Resource
@@ -425,15 +425,15 @@ def find_fragments(views: Sequence[DatasetView]) -> dict[str, dict[str, Any]]:
     out = {}
     for dataset_id, (_count, _len, key) in best.items():
         _provider, kind, stem = key
-        members = sorted({m.id: m for m in series[key].values()}.values(), key=lambda m: m.title)
+        group = sorted({m.id: m for m in series[key].values()}.values(), key=lambda m: m.title)
         label = stem.replace(_SLOT, f"〈{SPLITS[kind]}〉")
         note = (
-            f"“{label}”按{SPLITS[kind]}拆分为 {len(members)} 个小表"
+            f"“{label}”按{SPLITS[kind]}拆分为 {len(group)} 个小表"
             f"（每个不足 {SMALL_TABLE_ROWS} 行），宜合并为一个数据集"
         )
-        others = [m for m in members if m.id != dataset_id]
+        others = [m for m in group if m.id != dataset_id]
         out[dataset_id] = flag(
-            "fragmented", note, others, group={"label": label, "by": kind, "size": len(members)}
+            "fragmented", note, others, group={"label": label, "by": kind, "size": len(group)}
         )
     return out
 
@@ -608,6 +608,7 @@ def refresh_quality(rt: Runtime, *, today: date | None = None) -> int:
     today = today or date.today()
     scores = score_catalog(load_views(rt, today=today))
     table = Dataset.__table__
+    assert isinstance(table, Table)
     ids = list(scores)
     update_by_id = (
         update(table).where(table.c.id == bindparam("b_id")).values(quality=bindparam("b_quality"))

@@ -283,8 +283,8 @@ def resource_download(
             )
             grantable = row.dataset.openness == op.CONDITIONAL and row.dataset.state == "active"
         else:
-            path = rt.store.path("public", row.public_key)
-            if not path.is_file():
+            path = rt.store.path("public", row.public_key) if row.public_key else None
+            if path is None or not path.is_file():
                 raise NotFound("文件暂不可用")
             return DownloadFile(
                 path,

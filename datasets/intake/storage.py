@@ -21,7 +21,6 @@ from pathlib import Path
 
 PUBLIC = "public"
 PRIVATE = "private"
-ROOTS = (PUBLIC, PRIVATE)
 
 _KEY = re.compile(r"^[0-9a-f]{2}/[0-9a-f]{64}\.[a-z0-9]{1,8}$")
 _CHUNK = 1024 * 1024

@@ -40,7 +40,7 @@ STOP_WORDS = frozenset(
 FACET_FIELDS = ("organization", "topic", "openness", "formats", "update_cycle", "tags")
 _MULTI_VALUED = {"formats", "tags"}
 SCHEMA_VERSION = "2"  # change when make_schema changes: older indexes are rebuilt
-SORTS = {
+SORTS: dict[str, tuple[str, bool] | None] = {
     "score desc": None,
     "id asc": ("id", False),
     "id desc": ("id", True),
@@ -71,7 +71,7 @@ def _ensure_jieba() -> Any:
 class JiebaTokenizer(Tokenizer):
     """Whoosh tokenizer cutting Chinese (and mixed) text with jieba's search mode."""
 
-    def __call__(  # type: ignore[override]
+    def __call__(
         self,
         value: str,
         positions: bool = False,
@@ -215,9 +215,11 @@ class SearchIndex:
             since, until = (d.replace(tzinfo=None) if d else None for d in modified)
             window = DateRange("modified", since, until)
             filter_query = window if filter_query is None else And([filter_query, window])
-        sortedby, reverse = None, False
-        if sort and SORTS.get(sort):
-            sortedby, reverse = SORTS[sort]
+        sortedby: str | None = None
+        reverse = False
+        chosen = SORTS.get(sort) if sort else None
+        if chosen:
+            sortedby, reverse = chosen
         elif not q.strip():
             sortedby, reverse = "modified", True
         groupedby = None

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, abort, jsonify, request
+from flask.typing import ResponseReturnValue
 
 from datasets.catalog import services as catalog
 from datasets.errors import ValidationError
@@ -124,7 +125,7 @@ def _parse_range(value: str) -> tuple[datetime | None, datetime | None]:
         raise ValidationError(
             "metadata_modified 须写作 [起 TO 止]", {"fq": ["metadata_modified:[X TO *]"]}
         )
-    bounds = []
+    bounds: list[datetime | None] = []
     for text in match.groups():
         if text == "*":
             bounds.append(None)
@@ -212,7 +213,7 @@ def status_show(params: Params) -> dict[str, Any]:
     }
 
 
-def _dispatch(name: str):  # type: ignore[no-untyped-def]
+def _dispatch(name: str) -> ResponseReturnValue:
     func = ACTIONS.get(name)
     if func is None:
         abort(400, description=f"Bad request - Action name not known: {name}")
@@ -222,16 +223,16 @@ def _dispatch(name: str):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/api/3/action/<action>", methods=["GET", "POST"])
-def action_v3(action: str):  # type: ignore[no-untyped-def]
+def action_v3(action: str) -> ResponseReturnValue:
     return _dispatch(action)
 
 
 @bp.route("/api/action/<action>", methods=["GET", "POST"])
-def action_unversioned(action: str):  # type: ignore[no-untyped-def]
+def action_unversioned(action: str) -> ResponseReturnValue:
     return _dispatch(action)
 
 
 @bp.route("/api/3")
 @bp.route("/api/3/")
-def api_version():  # type: ignore[no-untyped-def]
+def api_version() -> ResponseReturnValue:
     return jsonify({"version": 3})

@@ -12,6 +12,7 @@ from flask import (
     session,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 
 from datasets.accounts.users import (
     SELF_SERVICE_ROLES,
@@ -41,7 +42,7 @@ _REGISTER_FIELDS = (
 
 @bp.route("/register", methods=["GET", "POST"])
 @limiter.limit("10 per minute", methods=["POST"])
-def register_page():  # type: ignore[no-untyped-def]
+def register_page() -> ResponseReturnValue:
     role = request.values.get("role", "citizen")
     if role not in SELF_SERVICE_ROLES:
         role = "citizen"
@@ -82,7 +83,7 @@ def register_page():  # type: ignore[no-untyped-def]
     return html, 400 if message else 200
 
 
-def _signed_in():  # type: ignore[no-untyped-def]
+def _signed_in() -> ResponseReturnValue | None:
     """``None`` when a user signed in with the browser is calling, else the response to give.
 
     Keys are managed with a password-backed session only: an API key cannot make more keys,
@@ -95,7 +96,7 @@ def _signed_in():  # type: ignore[no-untyped-def]
     return None
 
 
-def _account_response(new_key: dict | None = None, status: int = 200):  # type: ignore[no-untyped-def]
+def _account_response(new_key: dict | None = None, status: int = 200) -> ResponseReturnValue:
     rt, actor = get_runtime(), current_actor()
     html = render_template(
         "account.html",
@@ -109,12 +110,12 @@ def _account_response(new_key: dict | None = None, status: int = 200):  # type: 
 
 
 @bp.route("/account")
-def account_page():  # type: ignore[no-untyped-def]
+def account_page() -> ResponseReturnValue:
     return _signed_in() or _account_response()
 
 
 @bp.route("/account/keys", methods=["POST"])
-def create_key():  # type: ignore[no-untyped-def]
+def create_key() -> ResponseReturnValue:
     if (response := _signed_in()) is not None:
         return response
     actor = current_actor()
@@ -130,7 +131,7 @@ def create_key():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/account/keys/<key_id>/revoke", methods=["POST"])
-def revoke_key(key_id: str):  # type: ignore[no-untyped-def]
+def revoke_key(key_id: str) -> ResponseReturnValue:
     if (response := _signed_in()) is not None:
         return response
     revoked = revoke_api_key(get_runtime(), current_actor(), key_id)

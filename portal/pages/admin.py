@@ -4,6 +4,7 @@ the confirmation (人工确认) of files the scanner could not read."""
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 
 from datasets.openness import confirmations, curation
 from datasets.openness import rules as op
@@ -14,25 +15,25 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
 @bp.before_request
-def require_sign_in():  # type: ignore[no-untyped-def]
+def require_sign_in() -> ResponseReturnValue | None:
     if current_actor().is_anonymous:
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
     return None
 
 
 @bp.route("/")
-def index():  # type: ignore[no-untyped-def]
+def index() -> ResponseReturnValue:
     return redirect(url_for("admin.quarantine"))
 
 
 @bp.route("/quarantine")
-def quarantine():  # type: ignore[no-untyped-def]
+def quarantine() -> ResponseReturnValue:
     items = curation.quarantine_list(get_runtime(), actor=current_actor())
     return render_template("admin/quarantine.html", items=items)
 
 
 @bp.route("/dataset/<name>")
-def dataset(name: str):  # type: ignore[no-untyped-def]
+def dataset(name: str) -> ResponseReturnValue:
     info = curation.dataset_curation(get_runtime(), name=name, actor=current_actor())
     return render_template(
         "admin/dataset.html",
@@ -45,7 +46,7 @@ def dataset(name: str):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/dataset/<name>/masking", methods=["POST"])
-def masking(name: str):  # type: ignore[no-untyped-def]
+def masking(name: str) -> ResponseReturnValue:
     columns = request.form.getlist("column")
     policies = request.form.getlist("policy")
     curation.set_masking_rules(
@@ -59,7 +60,7 @@ def masking(name: str):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/dataset/<name>/release", methods=["POST"])
-def release(name: str):  # type: ignore[no-untyped-def]
+def release(name: str) -> ResponseReturnValue:
     result = curation.release(
         get_runtime(), name=name, actor=current_actor(), reason=request.form.get("reason", "")
     )
@@ -68,7 +69,7 @@ def release(name: str):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/dataset/<name>/reclassify", methods=["POST"])
-def reclassify(name: str):  # type: ignore[no-untyped-def]
+def reclassify(name: str) -> ResponseReturnValue:
     result = curation.reclassify(
         get_runtime(),
         name=name,
@@ -83,7 +84,7 @@ def reclassify(name: str):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/dataset/<name>/files/<resource_id>/confirm", methods=["POST"])
-def confirm_file(name: str, resource_id: str):  # type: ignore[no-untyped-def]
+def confirm_file(name: str, resource_id: str) -> ResponseReturnValue:
     result = confirmations.confirm_file(
         get_runtime(),
         name=name,
@@ -98,7 +99,7 @@ def confirm_file(name: str, resource_id: str):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/harvest")
-def harvest_history():  # type: ignore[no-untyped-def]
+def harvest_history() -> ResponseReturnValue:
     from harvester.history import harvest_history as history
     from harvester.sources import list_sources
 
@@ -110,7 +111,7 @@ def harvest_history():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/harvest/<job_id>")
-def harvest_job(job_id: str):  # type: ignore[no-untyped-def]
+def harvest_job(job_id: str) -> ResponseReturnValue:
     from harvester.history import job_detail
 
     return render_template(

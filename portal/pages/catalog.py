@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 
 from datasets.catalog import services as catalog
 from datasets.errors import ValidationError
@@ -45,7 +46,7 @@ def _filters() -> dict[str, list[str]]:
 
 
 @bp.route("/")
-def home():  # type: ignore[no-untyped-def]
+def home() -> ResponseReturnValue:
     rt = get_runtime()
     latest = catalog.package_search(rt, sort="metadata_modified desc", rows=6, base_url=base_url())
     return render_template(
@@ -59,7 +60,7 @@ def home():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/search")
-def search():  # type: ignore[no-untyped-def]
+def search() -> ResponseReturnValue:
     rt = get_runtime()
     q = request.args.get("q", "").strip()[:200]
     sort = request.args.get("sort") or None
@@ -102,7 +103,7 @@ def _fq_name(field: str) -> str:
 
 
 @bp.route("/dataset/<name>")
-def dataset(name: str):  # type: ignore[no-untyped-def]
+def dataset(name: str) -> ResponseReturnValue:
     page = catalog.dataset_page(get_runtime(), name=name, base_url=base_url())
     return render_template(
         "dataset.html",
@@ -113,7 +114,7 @@ def dataset(name: str):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/organization/")
-def organizations():  # type: ignore[no-untyped-def]
+def organizations() -> ResponseReturnValue:
     return render_template(
         "organizations.html",
         organizations=catalog.organization_list(get_runtime()),
@@ -122,7 +123,7 @@ def organizations():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/organization/<name>")
-def organization(name: str):  # type: ignore[no-untyped-def]
+def organization(name: str) -> ResponseReturnValue:
     rt = get_runtime()
     org = catalog.organization_show(rt, id_or_name=name)
     page = _page_number()
@@ -147,5 +148,5 @@ def organization(name: str):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/rules")
-def rules():  # type: ignore[no-untyped-def]
+def rules() -> ResponseReturnValue:
     return render_template("rules.html", rules=op.EXCLUSION_RULES, titles=op.OPENNESS_TITLES)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from flask import Blueprint, Response, send_file
+from flask.typing import ResponseReturnValue
 
 from datasets.catalog import services as catalog
 from datasets.workflows.grants import GrantedFile
@@ -19,7 +20,7 @@ limiter.limit(lambda: get_runtime().settings.ratelimit_default)(bp)
 
 
 @bp.route("/dataset/<name>/resource/<resource_id>/download/<path:filename>")
-def download(name: str, resource_id: str, filename: str):  # type: ignore[no-untyped-def]
+def download(name: str, resource_id: str, filename: str) -> ResponseReturnValue:
     """Serve a stored file. The file name in the URL is cosmetic; the resource id decides."""
     found = catalog.resource_download(
         get_runtime(), dataset=name, resource_id=resource_id, actor=current_actor()
