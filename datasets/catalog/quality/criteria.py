@@ -1,4 +1,4 @@
-"""The quality score of a dataset: criteria and flags as data, applied by one function.
+"""Quality criteria and flags: the table, and ``assess`` — the one function applying it.
 
 Every criterion has a stable code, a Chinese title, a weight in points (together 100) and a small
 pure function of a ``DatasetView`` — plain data built from database rows by ``build_view`` — that
@@ -10,23 +10,14 @@ stores the result in ``Dataset.quality`` (``package_dict`` shows it as ``quality
 
 from __future__ import annotations
 
-import json
 import math
-import re
-import unicodedata
-from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Table, Text, bindparam, cast, select, update
-
 from datasets.catalog.vocabulary import CYCLES_BY_CODE, is_overdue
-from datasets.models import Dataset, Organization, Resource
 from datasets.openness import rules as op
-from datasets.runtime import Runtime
-from datasets.text import plain_text
 
 MACHINE_READABLE = frozenset({"csv", "tsv", "xlsx", "xls", "ods", "json", "geojson", "xml"})
 DESCRIPTION_CHARS = 80  # a description this long (plain text) earns full points
@@ -35,7 +26,6 @@ SMALL_TABLE_ROWS = 50  # 碎片化: a table with fewer rows is small …
 FRAGMENT_MIN = 5  # … and this many small tables of one provider split by year/district/month
 GRADES: tuple[tuple[str, int], ...] = (("A", 85), ("B", 70), ("C", 55), ("D", 0))
 MAX_OTHERS = 20  # other datasets named by a duplicate or fragmented flag
-_BATCH = 1000
 
 # 目录 fields checked by "metadata-complete"; the flag says whether a 不予开放 entry must have it
 # too (its other fields are not public, see datasets.catalog.packages).
@@ -265,7 +255,6 @@ FLAGS: tuple[Flag, ...] = (
     Flag("overdue", "更新逾期", "B"),
 )
 FLAGS_BY_CODE = {f.code: f for f in FLAGS}
-_DESCRIPTION = [c.code for c in CRITERIA].index("description")  # its place in stored criteria
 
 
 def grade_for(score: int) -> str:
@@ -333,296 +322,3 @@ def assess(view: DatasetView, flags: Sequence[dict[str, Any]] = ()) -> dict[str,
 
 
 # ── Flags that need the whole catalog ───────────────────────────────────────────────────────────
-
-
-def _title_key(title: str) -> str:
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", title)).casefold()
-
-
-def find_duplicates(views: Sequence[DatasetView]) -> dict[str, dict[str, Any]]:
-    """Datasets with the same title and provider as another one, or an identical data file."""
-    by_title: dict[tuple[str, str], list[DatasetView]] = defaultdict(list)
-    by_file: dict[str, list[DatasetView]] = defaultdict(list)
-    for v in views:
-        by_title[(v.provider_id, _title_key(v.title))].append(v)
-        if not v.closed:  # files of closed entries are not public
-            for sha in {f.sha256 for f in v.files if f.size and f.sha256}:
-                by_file[sha].append(v)
-    same_title: dict[str, dict[str, DatasetView]] = defaultdict(dict)
-    same_file: dict[str, dict[str, DatasetView]] = defaultdict(dict)
-    for groups, found in ((by_title, same_title), (by_file, same_file)):
-        for group in groups.values():
-            for v in group if len(group) > 1 else ():
-                found[v.id].update((o.id, o) for o in group if o.id != v.id)
-    out = {}
-    for v in views:
-        titled = list(same_title.get(v.id, {}).values())
-        filed = list(same_file.get(v.id, {}).values())
-        if not (titled or filed):
-            continue
-        notes = []
-        if titled:
-            notes.append(f"与{_names(titled)}的标题和提供部门相同")
-        if filed:
-            notes.append(f"与{_names(filed)}的数据文件完全相同")
-        others = {o.id: o for o in titled + filed}
-        out[v.id] = flag("duplicate", "；".join(notes), list(others.values()))
-    return out
-
-
-def _names(views: Sequence[DatasetView], limit: int = 3) -> str:
-    shown = "、".join(f"“{v.title}”（{v.name}）" for v in views[:limit])
-    return shown + (f"等 {len(views)} 个数据集" if len(views) > limit else "")
-
-
-_YEAR_MONTH = re.compile(
-    r"(?<!\d)(?:19|20)\d{2}\s*(?:年|[-./])\s*(?:1[0-2]|0?[1-9])(?!\d)\s*(?:月份|月)?"
-)
-_YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)\s*(?:年度|年)?")
-_MONTH = re.compile(r"(?<![\d年])(?:1[0-2]|0?[1-9])(?:月份|月)")
-_DISTRICT_ENDS = "区县旗"
-_HAN = re.compile(r"[\u4e00-\u9fff]+")
-SPLITS = {"year-month": "年月", "year": "年份", "month": "月份", "district": "区县"}
-_SLOT = "\x00"
-
-
-def split_keys(title: str) -> list[tuple[str, str, str]]:
-    """(split kind, title with the varying part replaced by a slot, the varying part) for every
-    way the title could be one table of a series split by year, month or district."""
-    keys = []
-    for kind, pattern in (("year-month", _YEAR_MONTH), ("year", _YEAR), ("month", _MONTH)):
-        found = pattern.findall(title)
-        if found:
-            keys.append((kind, pattern.sub(_SLOT, title), "".join(found)))
-    for end, char in enumerate(title):
-        if char not in _DISTRICT_ENDS:
-            continue
-        for length in range(2, 6):  # 江南区, 高新区, 浦东新区, 经济开发区
-            start = end + 1 - length
-            token = title[start : end + 1]
-            if start >= 0 and _HAN.fullmatch(token):
-                keys.append(("district", title[:start] + _SLOT + title[end + 1 :], token))
-    return keys
-
-
-def find_fragments(views: Sequence[DatasetView]) -> dict[str, dict[str, Any]]:
-    """碎片化: at least FRAGMENT_MIN small tables of one provider whose titles differ only by a
-    year, a month or a district name. Each member gets a flag naming its group."""
-    series: dict[tuple[str, str, str], dict[str, DatasetView]] = defaultdict(dict)
-    for v in views:
-        if v.closed or v.rows is None or v.rows >= SMALL_TABLE_ROWS:
-            continue
-        for kind, stem, token in split_keys(v.title.strip()):
-            series[(v.provider_id, kind, stem)].setdefault(token, v)
-    best: dict[str, tuple[int, int, tuple[str, str, str]]] = {}
-    for key, members in series.items():
-        rank = (len({v.id for v in members.values()}), len(key[2]))
-        if rank[0] < FRAGMENT_MIN:
-            continue
-        for v in members.values():
-            if v.id not in best or rank > best[v.id][:2]:
-                best[v.id] = (*rank, key)
-    out = {}
-    for dataset_id, (_count, _len, key) in best.items():
-        _provider, kind, stem = key
-        group = sorted({m.id: m for m in series[key].values()}.values(), key=lambda m: m.title)
-        label = stem.replace(_SLOT, f"〈{SPLITS[kind]}〉")
-        note = (
-            f"“{label}”按{SPLITS[kind]}拆分为 {len(group)} 个小表"
-            f"（每个不足 {SMALL_TABLE_ROWS} 行），宜合并为一个数据集"
-        )
-        others = [m for m in group if m.id != dataset_id]
-        out[dataset_id] = flag(
-            "fragmented", note, others, group={"label": label, "by": kind, "size": len(group)}
-        )
-    return out
-
-
-def score_catalog(views: Sequence[DatasetView]) -> dict[str, dict[str, Any]]:
-    """The quality of every dataset of a catalog, by dataset id."""
-    duplicates = find_duplicates(views)
-    fragments = find_fragments(views)
-    out = {}
-    for v in views:
-        flags = [f for f in (duplicates.get(v.id), fragments.get(v.id)) if f]
-        out[v.id] = assess(v, flags + own_flags(v))
-    return out
-
-
-# ── From database rows to views, and back ──────────────────────────────────────────────────────
-
-_MARKDOWN_SIGNS = re.compile(r"[\\`*_\[\]!<>&#|=~]|^\s*(?:[-+]|\d+[.)])|^(?: {4}|\t)", re.M)
-
-
-def description_length(notes: str | None) -> int:
-    """Length of the plain text of a Markdown description (``datasets.text.plain_text``); text
-    without any Markdown syntax skips the (slow) Markdown parser and gives the same length."""
-    if not notes:
-        return 0
-    if _MARKDOWN_SIGNS.search(notes):
-        return len(plain_text(notes))
-    return len(re.sub(r"\s+", " ", notes).strip())
-
-
-def build_view(
-    ds: Any, files: Iterable[FileView], *, today: date, description_chars: int | None = None
-) -> DatasetView:
-    """The view of a dataset from a row with ``Dataset``'s attributes plus ``provider`` and
-    ``provider_code`` (its department's title and code). ``description_chars`` is the plain-text
-    length of its notes when already known."""
-    closed = ds.openness == op.CLOSED
-    opened = {
-        op.CLOSED: bool(ds.exclusion_rule and ds.exclusion_basis),
-        op.CONDITIONAL: bool(ds.conditions),
-    }.get(ds.openness, bool(ds.openness))
-    present = {
-        "名称": ds.title,
-        "代码": ds.code,
-        "分类": ds.topic,
-        "提供方及代码": ds.provider and ds.provider_code,
-        "摘要": (ds.notes or "").strip(),
-        "开放属性": opened,
-        "共享属性": ds.share_type,
-        "更新周期": ds.update_cycle,
-        "发布日期": ds.issued,
-        "最近更新日期": ds.modified,
-        "数据时间范围": ds.temporal_start or ds.temporal_end,
-        "信息项": ds.field_count,
-    }
-    if description_chars is None:
-        description_chars = 0 if closed else description_length(ds.notes)
-    return DatasetView(
-        id=ds.id,
-        name=ds.name,
-        title=ds.title,
-        provider_id=ds.organization_id,
-        openness=ds.openness,
-        today=today,
-        filled=frozenset(label for label, value in present.items() if value),
-        licence=ds.license_title or ds.license_id or ds.license_url,
-        description_chars=description_chars,
-        files=tuple(files),
-        rows=ds.record_count,
-        fields=ds.field_count,
-        update_cycle=ds.update_cycle,
-        modified=ds.modified,
-        revision=ds.revision,
-    )
-
-
-_DATASET_COLUMNS = (
-    Dataset.id,
-    Dataset.name,
-    Dataset.title,
-    Dataset.code,
-    Dataset.topic,
-    Dataset.organization_id,
-    Dataset.notes,
-    Dataset.openness,
-    Dataset.conditions,
-    Dataset.exclusion_rule,
-    Dataset.exclusion_basis,
-    Dataset.share_type,
-    Dataset.update_cycle,
-    Dataset.issued,
-    Dataset.modified,
-    Dataset.temporal_start,
-    Dataset.temporal_end,
-    Dataset.record_count,
-    Dataset.field_count,
-    Dataset.license_id,
-    Dataset.license_title,
-    Dataset.license_url,
-    Dataset.revision,
-    Organization.title.label("provider"),
-    Organization.code.label("provider_code"),
-)
-
-
-def load_views(rt: Runtime, *, today: date) -> list[DatasetView]:
-    """Views of every active dataset, read column by column in batches (no ORM objects).
-
-    Parsing Markdown is the slowest step, so the description length scored last time is reused
-    when the dataset's revision has not changed since (every change of its notes bumps it)."""
-    active = Dataset.state == "active"
-    files: dict[str, list[FileView]] = defaultdict(list)
-    with rt.reader() as session:
-        resources = session.execute(
-            select(
-                Resource.dataset_id,
-                Resource.name,
-                Resource.format,
-                Resource.size,
-                Resource.sha256,
-                Resource.row_count,
-                Resource.validation_status,
-                Resource.validation_report["error_count"].as_integer().label("errors"),
-                Resource.validation_report["rows"].as_integer().label("checked_rows"),
-            )
-            .join(Dataset, Resource.dataset_id == Dataset.id)
-            .where(active)
-            .order_by(Resource.dataset_id, Resource.position)
-            .execution_options(yield_per=_BATCH)
-        )
-        for r in resources:
-            files[r.dataset_id].append(
-                FileView(
-                    r.name,
-                    (r.format or "").lower(),
-                    r.size or 0,
-                    r.sha256 or "",
-                    r.row_count,
-                    r.validation_status,
-                    r.errors,
-                    r.checked_rows,
-                )
-            )
-        stored = Dataset.quality
-        rows = session.execute(
-            select(
-                *_DATASET_COLUMNS,
-                stored["revision"].as_integer().label("stored_revision"),
-                stored[("criteria", _DESCRIPTION, "code")].as_string().label("chars_of"),
-                stored[("criteria", _DESCRIPTION, "value")].as_integer().label("chars"),
-            )
-            .join(Organization, Dataset.organization_id == Organization.id)
-            .where(active)
-            .order_by(Dataset.id)
-            .execution_options(yield_per=_BATCH)
-        )
-        return [
-            build_view(row, files.get(row.id, ()), today=today, description_chars=_cached(row))
-            for row in rows
-        ]
-
-
-def _cached(row: Any) -> int | None:
-    """The description length stored with the last score, if the dataset is unchanged since."""
-    unchanged = row.stored_revision == row.revision and row.chars_of == "description"
-    return row.chars if unchanged else None
-
-
-def refresh_quality(rt: Runtime, *, today: date | None = None) -> int:
-    """Recompute the quality of every active dataset and store it in one transaction; returns
-    how many were scored. Harvest jobs and ``kaifang quality refresh`` call this."""
-    today = today or date.today()
-    scores = score_catalog(load_views(rt, today=today))
-    table = Dataset.__table__
-    assert isinstance(table, Table)
-    ids = list(scores)
-    update_by_id = (
-        update(table).where(table.c.id == bindparam("b_id")).values(quality=bindparam("b_quality"))
-    )
-    with rt.session() as session:
-        for start in range(0, len(ids), _BATCH):
-            batch = ids[start : start + _BATCH]
-            stored = session.execute(
-                select(table.c.id, cast(table.c.quality, Text)).where(table.c.id.in_(batch))
-            )
-            # a row already holding the same text is left alone (a differently serialised but
-            # equal one is merely written again)
-            same = {i for i, text in stored if text == json.dumps(scores[i])}
-            changed = [{"b_id": i, "b_quality": scores[i]} for i in batch if i not in same]
-            if changed:
-                session.execute(update_by_id, changed)
-    return len(scores)
