@@ -17,8 +17,9 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 
+from datasets.accounts.keys import actor_for_api_key
 from datasets.accounts.permissions import ANONYMOUS, Actor
-from datasets.accounts.users import actor_for, actor_for_api_key, authenticate
+from datasets.accounts.users import actor_for, authenticate
 from datasets.errors import NotAuthorized
 from portal.app import get_runtime
 from portal.extensions import csrf, limiter

@@ -467,7 +467,7 @@ def user_add(
 @reports_errors
 def user_token(name: str, label: str) -> None:
     """Create an API key for user NAME and print it as the last line (shown only this once)."""
-    from datasets.accounts.users import create_api_key
+    from datasets.accounts.keys import create_api_key
 
     rt = _runtime()
     _require_database(rt)

@@ -6,15 +6,16 @@ import hashlib
 import hmac
 import re
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from datasets.accounts import creditcode
 from datasets.accounts.permissions import ROLES, Actor
 from datasets.errors import NotAuthorized, NotFound, ValidationError, raise_problems
-from datasets.models import ApiKey, Organization, User
+from datasets.models import Organization, User
 from datasets.runtime import Runtime
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{2,99}$")
@@ -76,6 +77,80 @@ def phone_problem(phone: str) -> str | None:
     return None
 
 
+def _problem(problems: dict[str, list[str]], field: str, message: str) -> None:
+    problems.setdefault(field, []).append(message)
+
+
+def _account_problems(
+    name: str,
+    role: str,
+    password: str,
+    display_name: str,
+    department: str | None,
+    email: str | None,
+    phone: str | None,
+) -> dict[str, list[str]]:
+    """What is wrong with the fields every account has, field by field."""
+    problems: dict[str, list[str]] = {}
+    if not _NAME.fullmatch(name or ""):
+        _problem(problems, "name", "用户名须为 3–100 个字母、数字或 _.@-")
+    if role not in ROLES:
+        _problem(problems, "role", f"角色须为 {', '.join(ROLES)} 之一")
+    if len(password or "") < MIN_PASSWORD:
+        _problem(problems, "password", f"密码至少 {MIN_PASSWORD} 个字符")
+    if role == "reviewer" and not department:
+        _problem(problems, "department", "部门审核人员须指定所属部门（--department）")
+    if len(display_name or "") > 200:
+        _problem(problems, "display_name", "显示名称不能超过 200 个字符")
+    if email and (message := email_problem(email)):
+        _problem(problems, "email", message)
+    if phone and (message := phone_problem(phone)):
+        _problem(problems, "phone", message)
+    return problems
+
+
+def _company_problems(
+    company: dict[str, str | None],
+    email: str | None,
+    phone: str | None,
+    problems: dict[str, list[str]],
+) -> None:
+    """What is wrong with a company account's fields; normalises its credit code in place."""
+    title = company["company_name"]
+    if not title:
+        _problem(problems, "company_name", "请填写企业名称")
+    elif len(title) > 200:
+        _problem(problems, "company_name", "企业名称不能超过 200 个字符")
+    if (message := creditcode.check(company["credit_code"])) is not None:
+        _problem(problems, "credit_code", message)
+    else:
+        company["credit_code"] = creditcode.normalise(company["credit_code"])
+    representative = company["legal_representative"]
+    if not representative:
+        _problem(problems, "legal_representative", "请填写法定代表人")
+    elif len(representative) > 100:
+        _problem(problems, "legal_representative", "法定代表人不能超过 100 个字符")
+    if not email and not phone:
+        _problem(problems, "phone", "企业账户须留联系电话或电子邮箱（至少一项）")
+
+
+def _check_unused(
+    session: Session, name: str, code: str | None, department: str | None
+) -> str | None:
+    """Refuse a name or credit code already taken; the id of ``department`` (None if none)."""
+    if session.scalar(select(User).where(User.name == name)) is not None:
+        raise ValidationError(f"用户名 {name} 已被使用", {"name": [f"用户名 {name} 已被使用"]})
+    if code and session.scalar(select(User.id).where(User.credit_code == code)) is not None:
+        message = f"统一社会信用代码 {code} 已注册过企业账户"
+        raise ValidationError(message, {"credit_code": [message]})
+    if not department:
+        return None
+    org = session.scalar(select(Organization).where(Organization.name == department))
+    if org is None:
+        raise NotFound(f"没有名为 {department} 的部门（请使用 API 中 organization.name）")
+    return org.id
+
+
 def create_user(
     rt: Runtime,
     *,
@@ -102,58 +177,16 @@ def create_user(
         "credit_code": _clean(credit_code),
         "legal_representative": _clean(legal_representative),
     }
-    problems: dict[str, list[str]] = {}
-
-    def problem(field: str, message: str) -> None:
-        problems.setdefault(field, []).append(message)
-
-    if not _NAME.fullmatch(name or ""):
-        problem("name", "用户名须为 3–100 个字母、数字或 _.@-")
-    if role not in ROLES:
-        problem("role", f"角色须为 {', '.join(ROLES)} 之一")
-    if len(password or "") < MIN_PASSWORD:
-        problem("password", f"密码至少 {MIN_PASSWORD} 个字符")
-    if role == "reviewer" and not department:
-        problem("department", "部门审核人员须指定所属部门（--department）")
-    if len(display_name or "") > 200:
-        problem("display_name", "显示名称不能超过 200 个字符")
-    if email and (message := email_problem(email)):
-        problem("email", message)
-    if phone and (message := phone_problem(phone)):
-        problem("phone", message)
+    problems = _account_problems(name, role, password, display_name, department, email, phone)
     if role == "company":
-        if not company["company_name"]:
-            problem("company_name", "请填写企业名称")
-        elif len(company["company_name"]) > 200:
-            problem("company_name", "企业名称不能超过 200 个字符")
-        if (message := creditcode.check(company["credit_code"])) is not None:
-            problem("credit_code", message)
-        else:
-            company["credit_code"] = creditcode.normalise(company["credit_code"])
-        if not company["legal_representative"]:
-            problem("legal_representative", "请填写法定代表人")
-        elif len(company["legal_representative"]) > 100:
-            problem("legal_representative", "法定代表人不能超过 100 个字符")
-        if not email and not phone:
-            problem("phone", "企业账户须留联系电话或电子邮箱（至少一项）")
+        _company_problems(company, email, phone, problems)
     else:
         for field, value in company.items():
             if value:
-                problem(field, "只有企业账户填写企业名称、统一社会信用代码和法定代表人")
+                _problem(problems, field, "只有企业账户填写企业名称、统一社会信用代码和法定代表人")
     raise_problems(problems)
     with rt.session() as session:
-        if session.scalar(select(User).where(User.name == name)) is not None:
-            raise ValidationError(f"用户名 {name} 已被使用", {"name": [f"用户名 {name} 已被使用"]})
-        code = company["credit_code"]
-        if code and session.scalar(select(User.id).where(User.credit_code == code)) is not None:
-            message = f"统一社会信用代码 {code} 已注册过企业账户"
-            raise ValidationError(message, {"credit_code": [message]})
-        org_id = None
-        if department:
-            org = session.scalar(select(Organization).where(Organization.name == department))
-            if org is None:
-                raise NotFound(f"没有名为 {department} 的部门（请使用 API 中 organization.name）")
-            org_id = org.id
+        org_id = _check_unused(session, name, company["credit_code"], department)
         user = User(
             name=name,
             role=role,
@@ -251,7 +284,7 @@ def user_profile(rt: Runtime, actor: Actor) -> dict:
         }
 
 
-def _actor(user: User, api_key_id: str | None = None) -> Actor:
+def actor_of(user: User, api_key_id: str | None = None) -> Actor:
     return Actor(
         name=user.name,
         user_id=user.id,
@@ -271,7 +304,7 @@ def authenticate(rt: Runtime, *, name: str, password: str) -> Actor:
         if not user.active or not check_password(user.password_hash, password or ""):
             raise NotAuthorized("用户名或密码不正确")
         user.last_login_at = datetime.now(UTC)
-        return _actor(user)
+        return actor_of(user)
 
 
 def actor_for(rt: Runtime, user_id: str | None) -> Actor | None:
@@ -282,144 +315,4 @@ def actor_for(rt: Runtime, user_id: str | None) -> Actor | None:
         user = session.get(User, user_id)
         if user is None or not user.active:
             return None
-        return _actor(user)
-
-
-# ── API keys ────────────────────────────────────────────────────────────────────────────────
-#
-# A key is ``kf_`` and 32 random bytes (URL-safe base64). Only its SHA-256 is stored: a slow
-# password hash (scrypt) protects guessable secrets, but 256 random bits cannot be guessed, so a
-# fast hash loses nothing, and it lets a request find its key with one indexed lookup instead of
-# trying a slow hash against every key.
-
-API_KEY_PREFIX = "kf_"
-_API_KEY = re.compile(r"^kf_[A-Za-z0-9_-]{43}$")
-PREFIX_LENGTH = 10  # "kf_" and 7 characters: enough for a user to tell keys apart
-MAX_ACTIVE_KEYS = 20
-LAST_USED_RESOLUTION = timedelta(minutes=1)
-
-
-def _key_hash(key: str) -> str:
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()
-
-
-def _stamp(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
-
-
-def _key_dict(row: ApiKey) -> dict:
-    """A key as lists show it: never the key, never its hash."""
-    return {
-        "id": row.id,
-        "label": row.label,
-        "prefix": row.prefix,
-        "created_at": _stamp(row.created_at),
-        "last_used_at": _stamp(row.last_used_at),
-        "revoked_at": _stamp(row.revoked_at),
-        "active": row.revoked_at is None,
-    }
-
-
-def create_api_key(
-    rt: Runtime, *, user_name: str | None = None, user_id: str | None = None, label: str = ""
-) -> dict:
-    """A new API key of a user (by name or id). The key is in the result and nowhere else: it
-    cannot be shown again."""
-    if (user_name is None) == (user_id is None):
-        raise ValueError("pass exactly one of user_name and user_id")
-    label = (label or "").strip()
-    if len(label) > 100:
-        raise ValidationError("密钥说明不能超过 100 个字符", {"label": ["不能超过 100 个字符"]})
-    with rt.session() as session:
-        if user_id is not None:
-            user = session.get(User, user_id)
-        else:
-            user = session.scalar(select(User).where(User.name == user_name))
-        if user is None:
-            raise NotFound(f"没有用户 {user_name or user_id}")
-        if not user.active:
-            raise NotAuthorized(f"用户 {user.name} 已停用，不能创建 API 密钥")
-        active = session.scalars(
-            select(ApiKey.id).where(ApiKey.user_id == user.id, ApiKey.revoked_at.is_(None))
-        ).all()
-        if len(active) >= MAX_ACTIVE_KEYS:
-            message = f"每个账户最多 {MAX_ACTIVE_KEYS} 个有效的 API 密钥，请先吊销不再使用的密钥"
-            raise ValidationError(message, {"label": [message]})
-        key = API_KEY_PREFIX + secrets.token_urlsafe(32)
-        row = ApiKey(
-            user_id=user.id, label=label, prefix=key[:PREFIX_LENGTH], key_hash=_key_hash(key)
-        )
-        session.add(row)
-        session.flush()
-        return {
-            "id": row.id,
-            "key": key,
-            "prefix": row.prefix,
-            "label": row.label,
-            "created_at": _stamp(row.created_at),
-        }
-
-
-def list_api_keys(rt: Runtime, actor: Actor) -> list[dict]:
-    """The actor's own keys, newest first, revoked ones included (marked ``active: False``)."""
-    if actor.is_anonymous:
-        raise NotAuthorized("请先登录")
-    with rt.reader() as session:
-        rows = session.scalars(
-            select(ApiKey)
-            .where(ApiKey.user_id == actor.user_id)
-            .order_by(ApiKey.created_at.desc(), ApiKey.id)
-        ).all()
-        return [_key_dict(row) for row in rows]
-
-
-def revoke_api_key(rt: Runtime, actor: Actor, key_id: str) -> dict:
-    """Revoke a key for good. Users revoke their own keys, operators anyone's; someone else's
-    key is "not found", so that nobody learns which ids exist. Revoking twice is harmless."""
-    if actor.is_anonymous:
-        raise NotAuthorized("请先登录")
-    with rt.session() as session:
-        row = session.get(ApiKey, key_id) if key_id else None
-        if row is None or (row.user_id != actor.user_id and "operator" not in actor.roles):
-            raise NotFound("没有这个 API 密钥")
-        if row.revoked_at is None:
-            row.revoked_at = datetime.now(UTC)
-        return _key_dict(row)
-
-
-def actor_for_api_key(rt: Runtime, key: str) -> Actor | None:
-    """The actor of an API key, or ``None`` for an unknown or revoked key or a disabled account.
-
-    The key is looked up by its SHA-256: what a database index compares is the hash of what the
-    caller sent, which tells a timing attacker nothing about stored keys. ``last_used_at`` is
-    written at most once a minute per key, not on every request.
-    """
-    key = (key or "").strip()
-    if not _API_KEY.fullmatch(key):
-        return None
-    digest = _key_hash(key)
-    with rt.reader() as session:
-        found = session.execute(
-            select(ApiKey, User)
-            .join(User, User.id == ApiKey.user_id)
-            .where(ApiKey.key_hash == digest)
-        ).first()
-        if found is None:
-            return None
-        row, user = found
-        if not hmac.compare_digest(row.key_hash, digest):
-            return None
-        if row.revoked_at is not None or not user.active:
-            return None
-        actor = _actor(user, api_key_id=row.id)
-        last_used = row.last_used_at
-    now = datetime.now(UTC)
-    if last_used is None or now - last_used >= LAST_USED_RESOLUTION:
-        with rt.session() as session:
-            session.execute(
-                update(ApiKey)
-                .where(ApiKey.id == actor.api_key_id)
-                .values(last_used_at=now)
-                .execution_options(synchronize_session=False)
-            )
-    return actor
+        return actor_of(user)

@@ -14,14 +14,8 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 
-from datasets.accounts.users import (
-    SELF_SERVICE_ROLES,
-    create_api_key,
-    list_api_keys,
-    register,
-    revoke_api_key,
-    user_profile,
-)
+from datasets.accounts.keys import create_api_key, list_api_keys, revoke_api_key
+from datasets.accounts.users import SELF_SERVICE_ROLES, register, user_profile
 from datasets.errors import NotAuthorized, ValidationError
 from portal.app import get_runtime
 from portal.auth import current_actor

@@ -3,7 +3,7 @@
 import pytest
 from click.testing import CliRunner
 
-from datasets.accounts.users import actor_for_api_key
+from datasets.accounts.keys import actor_for_api_key
 from datasets.models import Organization
 from datasets.runtime import Runtime
 from datasets.settings import load_settings

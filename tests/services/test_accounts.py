@@ -6,19 +6,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select, text
 
-from datasets.accounts import users as accounts
+from datasets.accounts import keys
+from datasets.accounts.keys import actor_for_api_key, create_api_key, list_api_keys, revoke_api_key
 from datasets.accounts.permissions import ANONYMOUS, Actor
-from datasets.accounts.users import (
-    actor_for_api_key,
-    authenticate,
-    create_api_key,
-    create_user,
-    list_api_keys,
-    list_users,
-    register,
-    revoke_api_key,
-    user_profile,
-)
+from datasets.accounts.users import authenticate, create_user, list_users, register, user_profile
 from datasets.errors import NotAuthorized, NotFound, ValidationError
 from datasets.models import ApiKey, Organization, User
 
@@ -264,7 +255,7 @@ def test_unknown_users_and_bad_labels(rt):
 
 
 def test_the_number_of_live_keys_is_capped(rt, monkeypatch):
-    monkeypatch.setattr(accounts, "MAX_ACTIVE_KEYS", 2)
+    monkeypatch.setattr(keys, "MAX_ACTIVE_KEYS", 2)
     create_user(rt, name="zhang", role="citizen", password=PASSWORD)
     first = create_api_key(rt, user_name="zhang")
     create_api_key(rt, user_name="zhang")

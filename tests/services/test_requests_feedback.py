@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select, update
 
-from datasets.accounts.users import create_api_key, create_user
+from datasets.accounts.keys import create_api_key
+from datasets.accounts.users import create_user
 from datasets.intake.publishing import import_record
 from datasets.intake.records import FileRecord, HarvestRecord, ProviderRecord
 from datasets.models import (

@@ -4,7 +4,8 @@ import re
 
 import pytest
 
-from datasets.accounts.users import actor_for_api_key, create_api_key, create_user
+from datasets.accounts.keys import actor_for_api_key, create_api_key
+from datasets.accounts.users import create_user
 from datasets.models import Organization
 from portal.app import create_app
 from tests.factories import make_runtime

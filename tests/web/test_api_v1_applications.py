@@ -11,7 +11,8 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select, update
 
-from datasets.accounts.users import create_api_key, create_user
+from datasets.accounts.keys import create_api_key
+from datasets.accounts.users import create_user
 from datasets.models import AuditEntry, Case, Grant, GrantAccess
 from datasets.workdays import calendar_for, shanghai_date
 from datasets.workflows.cases import now_utc

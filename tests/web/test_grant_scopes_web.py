@@ -11,7 +11,8 @@ import io
 import pytest
 from sqlalchemy import select
 
-from datasets.accounts.users import create_api_key, create_user
+from datasets.accounts.keys import create_api_key
+from datasets.accounts.users import create_user
 from datasets.models import Dataset, Grant, Notification, Organization, User
 from portal.app import create_app
 from tests.factories import credit_code, csrf_token, make_runtime, sign_in

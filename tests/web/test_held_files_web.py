@@ -10,7 +10,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from datasets.accounts.users import create_api_key, create_user
+from datasets.accounts.keys import create_api_key
+from datasets.accounts.users import create_user
 from datasets.models import Dataset, FileConfirmation, Organization
 from portal.app import create_app
 from portal.filters import shanghai_time

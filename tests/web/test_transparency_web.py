@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from datasets.accounts.users import create_api_key
+from datasets.accounts.keys import create_api_key
 from portal.app import create_app
 from portal.pages.notifications import courier
 from tests.services.test_mail import Sink
