@@ -137,7 +137,6 @@ def package_dict(
 ) -> dict[str, Any]:
     """The public package dict of a dataset: CKAN's keys plus the 目录 fields."""
     closed = ds.openness == op.CLOSED
-    org = ds.organization
     resources = (
         []
         if closed
@@ -145,12 +144,17 @@ def package_dict(
             resource_dict(ds, r, base_url=base_url, with_preview=with_preview) for r in ds.resources
         ]
     )
+    return {
+        **_ckan_fields(ds, resources),
+        **_catalog_fields(ds, resources, today or date.today()),
+    }
+
+
+def _ckan_fields(ds: Dataset, resources: list[dict[str, Any]]) -> dict[str, Any]:
+    """The keys of CKAN's package dict, in CKAN's order."""
+    closed = ds.openness == op.CLOSED
+    org = ds.organization
     tags = [] if closed else [t.name for t in ds.tags]
-    rule = rule_dict(ds.exclusion_rule)
-    today = today or date.today()
-    capacity = None
-    if ds.record_count is not None and ds.field_count is not None and not closed:
-        capacity = ds.record_count * ds.field_count
     return {
         "id": ds.id,
         "name": ds.name,
@@ -186,7 +190,17 @@ def package_dict(
         "num_resources": len(resources),
         "relationships_as_object": [],
         "relationships_as_subject": [],
-        # 目录 fields and the openness class
+    }
+
+
+def _catalog_fields(ds: Dataset, resources: list[dict[str, Any]], today: date) -> dict[str, Any]:
+    """The 目录 fields and the openness class; a closed entry shows none of its content."""
+    closed = ds.openness == op.CLOSED
+    rule = rule_dict(ds.exclusion_rule)
+    capacity = None
+    if ds.record_count is not None and ds.field_count is not None and not closed:
+        capacity = ds.record_count * ds.field_count
+    return {
         "openness": ds.openness,
         "openness_title": op.OPENNESS_TITLES[ds.openness],
         "conditions": ds.conditions if ds.openness == op.CONDITIONAL else None,
@@ -197,7 +211,7 @@ def package_dict(
         "suspended": ds.suspended_by is not None,
         "code": ds.code,
         "topic": ds.topic,
-        "provider_code": org.code,
+        "provider_code": ds.organization.code,
         "share_type": None if closed else ds.share_type,
         "update_cycle": ds.update_cycle,
         "issued": _iso(ds.issued),

@@ -111,20 +111,8 @@ def package_search(
 
     ``modified`` bounds ``metadata_modified`` (as CKAN harvesters ask for changes since their
     last run); ``fields`` keeps only those keys of each package (CKAN's ``fl``)."""
-    if start < 0:
-        raise ValidationError("start 不能为负数", {"start": ["Must be a natural number"]})
-    if rows < 0:
-        raise ValidationError("rows 不能为负数", {"rows": ["Must be a natural number"]})
-    if sort and sort not in SORTS:
-        raise ValidationError(
-            f"不支持的排序方式：{sort}", {"sort": [f"must be one of {', '.join(SORTS)}"]}
-        )
     filters = dict(filters or {})
-    unknown = [k for k in filters if k not in FACET_FIELDS]
-    if unknown:
-        raise ValidationError(
-            f"不支持的筛选字段：{', '.join(unknown)}", {"fq": [f"unknown field {unknown[0]}"]}
-        )
+    _check_search(start=start, rows=rows, sort=sort, filters=filters)
     result = rt.index.search(
         q, filters=filters, sort=sort, start=start, rows=rows, modified=modified
     )
@@ -147,7 +135,38 @@ def package_search(
             pkg["summary"] = plain_text(pkg["notes"])[:300]
             packages.append(pkg)
         labels = _facet_labels(session)
-    search_facets = {
+    return {
+        "count": result.count,
+        "results": packages,
+        "sort": sort or ("score desc" if q.strip() else "metadata_modified desc"),
+        "facets": {name: dict(result.facets.get(name, [])) for name in FACET_FIELDS},
+        "search_facets": _search_facets(result.facets, labels),
+    }
+
+
+def _check_search(
+    *, start: int, rows: int, sort: str | None, filters: Mapping[str, Sequence[str]]
+) -> None:
+    if start < 0:
+        raise ValidationError("start 不能为负数", {"start": ["Must be a natural number"]})
+    if rows < 0:
+        raise ValidationError("rows 不能为负数", {"rows": ["Must be a natural number"]})
+    if sort and sort not in SORTS:
+        raise ValidationError(
+            f"不支持的排序方式：{sort}", {"sort": [f"must be one of {', '.join(SORTS)}"]}
+        )
+    unknown = [k for k in filters if k not in FACET_FIELDS]
+    if unknown:
+        raise ValidationError(
+            f"不支持的筛选字段：{', '.join(unknown)}", {"fq": [f"unknown field {unknown[0]}"]}
+        )
+
+
+def _search_facets(
+    facets: Mapping[str, Sequence[tuple[str, int]]], labels: dict[str, dict[str, str]]
+) -> dict[str, Any]:
+    """CKAN's ``search_facets``: each facet's values with their display names and counts."""
+    return {
         name: {
             "title": name,
             "items": [
@@ -156,17 +175,10 @@ def package_search(
                     "display_name": labels.get(name, {}).get(value, value),
                     "count": count,
                 }
-                for value, count in result.facets.get(name, [])
+                for value, count in facets.get(name, [])
             ],
         }
         for name in FACET_FIELDS
-    }
-    return {
-        "count": result.count,
-        "results": packages,
-        "sort": sort or ("score desc" if q.strip() else "metadata_modified desc"),
-        "facets": {name: dict(result.facets.get(name, [])) for name in FACET_FIELDS},
-        "search_facets": search_facets,
     }
 
 

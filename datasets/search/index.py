@@ -142,6 +142,34 @@ class SearchResult:
     facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
 
 
+def _sort_order(sort: str | None, q: str) -> tuple[str | None, bool]:
+    """The field to sort by (None: by relevance) and whether descending."""
+    chosen = SORTS.get(sort) if sort else None
+    if chosen:
+        return chosen
+    if not q.strip():
+        return "modified", True
+    return None, False
+
+
+def _facet_groups() -> dict[str, Any]:
+    return {
+        name: sorting.FieldFacet(name, allow_overlap=name in _MULTI_VALUED, maptype=sorting.Count)
+        for name in FACET_FIELDS
+    }
+
+
+def _hit(hit: Any, *, scored: bool) -> SearchHit:
+    return SearchHit(
+        id=hit["id"],
+        name=hit["name"],
+        # when sorted by a field, Whoosh puts the sort key in ``score``
+        score=float(hit.score or 0.0) if scored else 0.0,
+        title_html=hit.highlights("title", text=hit.get("title", ""), top=1) or "",
+        notes_html=hit.highlights("notes", text=hit.get("notes", ""), top=2) or "",
+    )
+
+
 class SearchIndex:
     """A Whoosh index in one folder. Writers wait for the lock; readers never block."""
 
@@ -215,21 +243,8 @@ class SearchIndex:
             since, until = (d.replace(tzinfo=None) if d else None for d in modified)
             window = DateRange("modified", since, until)
             filter_query = window if filter_query is None else And([filter_query, window])
-        sortedby: str | None = None
-        reverse = False
-        chosen = SORTS.get(sort) if sort else None
-        if chosen:
-            sortedby, reverse = chosen
-        elif not q.strip():
-            sortedby, reverse = "modified", True
-        groupedby = None
-        if facets:
-            groupedby = {
-                name: sorting.FieldFacet(
-                    name, allow_overlap=name in _MULTI_VALUED, maptype=sorting.Count
-                )
-                for name in FACET_FIELDS
-            }
+        sortedby, reverse = _sort_order(sort, q)
+        groupedby = _facet_groups() if facets else None
         with ix.searcher() as searcher:
             results = searcher.search(
                 query,
@@ -242,20 +257,7 @@ class SearchIndex:
             )
             results.fragmenter = ContextFragmenter(maxchars=120, surround=40)
             results.formatter = HtmlFormatter(tagname="mark", classname="hl", termclass="t")
-            hits = []
-            for hit in results[start : start + rows]:
-                title = hit.get("title", "")
-                notes = hit.get("notes", "")
-                hits.append(
-                    SearchHit(
-                        id=hit["id"],
-                        name=hit["name"],
-                        # when sorted by a field, Whoosh puts the sort key in ``score``
-                        score=float(hit.score or 0.0) if sortedby is None else 0.0,
-                        title_html=hit.highlights("title", text=title, top=1) or "",
-                        notes_html=hit.highlights("notes", text=notes, top=2) or "",
-                    )
-                )
+            hits = [_hit(hit, scored=sortedby is None) for hit in results[start : start + rows]]
             facet_counts: dict[str, list[tuple[str, int]]] = {}
             if facets:
                 for name in FACET_FIELDS:
