@@ -139,17 +139,6 @@ def package_record(pkg: dict[str, Any], *, base_url: str, fallback_provider: str
     values = _Values(pkg)
     unnormalised: dict[str, Any] = {}
 
-    found = pkg.get("organization")
-    org: dict[str, Any] = found if isinstance(found, dict) else {}
-    provider_title = (
-        clean_line(org.get("title"))
-        or clean_line(org.get("display_name"))
-        or clean_line(org.get("name"))
-        or values.text("maintainer", "author")
-        or fallback_provider
-    )
-    provider_code = clean_line(org.get("code")) or values.text("provider_code")
-
     topic, other_groups = _topic(pkg, values)
     if other_groups:
         unnormalised["topic"] = other_groups if len(other_groups) > 1 else other_groups[0]
@@ -163,7 +152,47 @@ def package_record(pkg: dict[str, Any], *, base_url: str, fallback_provider: str
     if skipped:
         unnormalised["未下载资源"] = skipped
 
-    fields: dict[str, Any] = {
+    fields = _catalog_fields(values)
+    extras = values.unused_extras()
+    if extras:
+        unnormalised["extras"] = extras
+    name = clean_line(pkg.get("name"))
+    return HarvestRecord(
+        identifier=identifier,
+        name=name,
+        title=title,
+        notes=clean_text(pkg.get("notes")) or "",
+        provider=_provider(pkg, values, fallback_provider),
+        topic=topic,
+        keywords=_tags(pkg.get("tags")),
+        update_cycle=cycle,
+        license_id=clean_line(pkg.get("license_id")),
+        license_title=clean_line(pkg.get("license_title")),
+        license_url=clean_line(pkg.get("license_url")),
+        source_url=f"{base_url.rstrip('/')}/dataset/{name or identifier}",
+        files=tuple(files),
+        unnormalised=unnormalised,
+        **fields,
+    )
+
+
+def _provider(pkg: dict[str, Any], values: _Values, fallback: str) -> ProviderRecord:
+    """The providing department: the package's organization, else its maintainer or author."""
+    found = pkg.get("organization")
+    org: dict[str, Any] = found if isinstance(found, dict) else {}
+    title = (
+        clean_line(org.get("title"))
+        or clean_line(org.get("display_name"))
+        or clean_line(org.get("name"))
+        or values.text("maintainer", "author")
+        or fallback
+    )
+    return ProviderRecord(title or "", clean_line(org.get("code")) or values.text("provider_code"))
+
+
+def _catalog_fields(values: _Values) -> dict[str, Any]:
+    """The 目录 fields a package carries as keys or extras."""
+    return {
         "code": values.text("code"),
         "openness": values.text("openness"),
         "conditions": values.text("conditions"),
@@ -177,27 +206,6 @@ def package_record(pkg: dict[str, Any], *, base_url: str, fallback_provider: str
         "temporal_end": parse_date(values.text("temporal_end", "temporal_coverage-to")),
         "record_count": parse_count(values.text("record_count")),
     }
-    extras = values.unused_extras()
-    if extras:
-        unnormalised["extras"] = extras
-    name = clean_line(pkg.get("name"))
-    return HarvestRecord(
-        identifier=identifier,
-        name=name,
-        title=title,
-        notes=clean_text(pkg.get("notes")) or "",
-        provider=ProviderRecord(provider_title or "", provider_code),
-        topic=topic,
-        keywords=_tags(pkg.get("tags")),
-        update_cycle=cycle,
-        license_id=clean_line(pkg.get("license_id")),
-        license_title=clean_line(pkg.get("license_title")),
-        license_url=clean_line(pkg.get("license_url")),
-        source_url=f"{base_url.rstrip('/')}/dataset/{name or identifier}",
-        files=tuple(files),
-        unnormalised=unnormalised,
-        **fields,
-    )
 
 
 class _Values:

@@ -112,31 +112,10 @@ class DataJsonSource(RemoteCatalogKind):
         for key, value in entry.items():
             if key not in MAPPED and value not in (None, "", [], {}):
                 unnormalised[key] = truncate(_as_text(value))
-        openness, conditions, basis = None, None, None
-        level = clean_line(entry.get("accessLevel"))
-        rights = clean_text(html_to_text(_text(entry.get("rights"))))
-        if level:
-            openness = ACCESS_LEVELS.get(level.lower(), level)
-            if openness == "conditional":
-                conditions = rights
-            elif openness == "closed":
-                basis = rights
-        if rights and openness not in ("conditional", "closed"):
-            unnormalised["rights"] = truncate(rights)
-        topic = None
-        themes = split_list(entry.get("theme"))
-        if themes and themes[0] in TOPICS:
-            topic = themes[0]
-        elif themes:
-            unnormalised["theme"] = truncate("；".join(themes))
-        cycle_raw = _text(entry.get("accrualPeriodicity"))
-        cycle = parse_update_cycle(cycle_raw)
-        if cycle_raw and cycle is None:
-            unnormalised["accrualPeriodicity"] = truncate(cycle_raw)
+        openness, conditions, basis = _access(entry, unnormalised)
+        topic = _topic(entry, unnormalised)
+        cycle = _cycle(entry, unnormalised)
         modified_raw = _text(entry.get("modified"))
-        if cycle is None and modified_raw and modified_raw.upper().startswith("R/"):
-            # DCAT-US allows a repeating duration as ``modified`` of continuously updated data
-            cycle = parse_update_cycle(modified_raw)
         issued = self._date(entry, "issued", unnormalised)
         modified = self._date(entry, "modified", unnormalised)
         start, end = _interval(_text(entry.get("temporal")))
@@ -149,10 +128,8 @@ class DataJsonSource(RemoteCatalogKind):
         if skipped:
             unnormalised[NOT_DOWNLOADED] = skipped
         landing = http_url(_text(entry.get("landingPage")))
-        related: tuple[dict[str, str], ...] = ()
         parent = _text(entry.get("isPartOf"))
-        if parent:
-            related = ({"relation": "isPartOf", "identifier": one_line(parent, 300)},)
+        related = ({"relation": "isPartOf", "identifier": one_line(parent, 300)},) if parent else ()
         return HarvestRecord(
             identifier=item.identifier,
             title=item.title,
@@ -263,3 +240,42 @@ def _distribution(dist: dict[str, Any], modified: str | None) -> Distribution:
         media_type=_text(dist.get("mediaType")),
         fingerprint=(modified,) if modified else (),
     )
+
+
+def _access(
+    entry: dict[str, Any], unnormalised: dict[str, Any]
+) -> tuple[str | None, str | None, str | None]:
+    """The openness class from ``accessLevel``, with ``rights`` as its conditions or basis."""
+    openness, conditions, basis = None, None, None
+    level = clean_line(entry.get("accessLevel"))
+    rights = clean_text(html_to_text(_text(entry.get("rights"))))
+    if level:
+        openness = ACCESS_LEVELS.get(level.lower(), level)
+        if openness == "conditional":
+            conditions = rights
+        elif openness == "closed":
+            basis = rights
+    if rights and openness not in ("conditional", "closed"):
+        unnormalised["rights"] = truncate(rights)
+    return openness, conditions, basis
+
+
+def _topic(entry: dict[str, Any], unnormalised: dict[str, Any]) -> str | None:
+    themes = split_list(entry.get("theme"))
+    if themes and themes[0] in TOPICS:
+        return themes[0]
+    if themes:
+        unnormalised["theme"] = truncate("；".join(themes))
+    return None
+
+
+def _cycle(entry: dict[str, Any], unnormalised: dict[str, Any]) -> str | None:
+    cycle_raw = _text(entry.get("accrualPeriodicity"))
+    cycle = parse_update_cycle(cycle_raw)
+    if cycle_raw and cycle is None:
+        unnormalised["accrualPeriodicity"] = truncate(cycle_raw)
+    modified_raw = _text(entry.get("modified"))
+    if cycle is None and modified_raw and modified_raw.upper().startswith("R/"):
+        # DCAT-US allows a repeating duration as ``modified`` of continuously updated data
+        cycle = parse_update_cycle(modified_raw)
+    return cycle

@@ -14,15 +14,11 @@ stored with the source.
 from __future__ import annotations
 
 import contextlib
-import csv
 import hashlib
-import io
-import json
-import re
 import shutil
 import tempfile
 import uuid
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -38,100 +34,11 @@ from datasets.errors import SourceError, ValidationError
 from datasets.intake.records import FileRecord, HarvestRecord, ProviderRecord
 from datasets.openness import rules as op
 from harvester.base import GatherItem, GatherResult, SourceKind
+from harvester.sql_query import check_query, split_table
+from harvester.sql_rows import file_name, write_csv
 
 BATCH_ROWS = 1000  # rows fetched (and written) at a time
-_IDENTIFIER = re.compile(r"[^\W\d]\w{0,62}")
 _TEXT_LIMITS = {"title": 300, "provider": 200, "provider_code": 100, "topic": 50, "notes": 20000}
-
-# A query is read token by token: comments, string literals and quoted identifiers are skipped, so
-# words inside them do not count.
-_QUERY_TOKENS = re.compile(
-    r"""
-    (?P<space>\s+)
-    | (?P<comment>--[^\n]*|/\*.*?\*/)
-    | (?P<literal>'(?:[^']|'')*'|\$(?P<tag>[A-Za-z_]*)\$.*?\$(?P=tag)\$)
-    | (?P<quoted>"(?:[^"]|"")*"|`(?:[^`]|``)*`)
-    | (?P<word>[^\W\d]\w*)
-    | (?P<semicolon>;)
-    | (?P<other>.)
-    """,
-    re.VERBOSE | re.DOTALL,
-)
-# statements (or clauses) that change data or the database; a column with such a name must be
-# written as a quoted identifier
-_WRITING_WORDS = frozenset(
-    {
-        "INSERT",
-        "UPDATE",
-        "DELETE",
-        "MERGE",
-        "UPSERT",
-        "DROP",
-        "CREATE",
-        "ALTER",
-        "TRUNCATE",
-        "GRANT",
-        "REVOKE",
-        "COPY",
-        "INTO",
-        "CALL",
-        "EXEC",
-        "EXECUTE",
-        "ATTACH",
-        "DETACH",
-        "PRAGMA",
-        "VACUUM",
-        "LOCK",
-    }
-)
-
-
-def check_query(query: str) -> str:
-    """The query without a trailing semicolon, if it is a single read-only SELECT/WITH
-    statement; raises ``ValidationError`` with the reason otherwise."""
-    words: list[str] = []
-    end = len(query)
-    semicolon_at: int | None = None
-    for match in _QUERY_TOKENS.finditer(query):
-        kind = match.lastgroup
-        if kind in ("space", "comment"):
-            continue
-        if semicolon_at is not None:
-            raise _query_error("查询只能是一条语句（分号后还有内容）")
-        if kind == "semicolon":
-            semicolon_at = match.start()
-        elif kind == "word":
-            words.append(match.group().upper())
-        elif kind == "other" and match.group() in ("'", '"', "`"):
-            raise _query_error("查询语句不完整（引号未闭合）")
-        elif kind == "other" and query.startswith("/*", match.start()):
-            raise _query_error("查询语句不完整（注释未闭合）")
-    if semicolon_at is not None:
-        end = semicolon_at
-    if not words or words[0] not in ("SELECT", "WITH"):
-        shown = words[0] if words else "（空）"
-        raise _query_error(f"查询只能是一条 SELECT（或 WITH … SELECT）语句，不能是 {shown}")
-    writing = sorted(set(words) & _WRITING_WORDS)
-    if writing:
-        raise _query_error(
-            f"查询只能读取数据，不能包含 {'、'.join(writing)}（如为列名，请加双引号）"
-        )
-    return query[:end].strip()
-
-
-def _query_error(message: str) -> ValidationError:
-    return ValidationError(message, {"query": [message]})
-
-
-def split_table(name: str) -> tuple[str | None, str]:
-    """(schema, table) of a plain, optionally schema-qualified table name; refuses anything
-    else (quotes, spaces, semicolons …) — the name is later quoted by the dialect, never
-    pasted into SQL."""
-    parts = name.strip().split(".")
-    if len(parts) > 2 or not all(_IDENTIFIER.fullmatch(p) for p in parts):
-        message = f"表名须为普通标识符（可带模式名，如 public.licences）：{name}"
-        raise ValidationError(message, {"table": [message]})
-    return (parts[0], parts[1]) if len(parts) == 2 else (None, parts[0])
 
 
 def shown_url(location: str | URL) -> str:
@@ -281,7 +188,7 @@ class SqlSource(SourceKind):
                 result = connection.execution_options(
                     stream_results=True, yield_per=BATCH_ROWS
                 ).execute(statement)
-                columns, binary = _write_csv(result, path, self.rt.settings.max_file_bytes)
+                columns, binary = write_csv(result, path, self.rt.settings.max_file_bytes)
             except SQLAlchemyError as exc:
                 path.unlink(missing_ok=True)
                 raise ValidationError(f"读取数据失败：{self._why(exc)}") from None
@@ -299,7 +206,7 @@ class SqlSource(SourceKind):
         return HarvestRecord(
             identifier=item.identifier,
             name=config.get("name"),
-            title=config.get("title") or _file_name(name),
+            title=config.get("title") or file_name(name),
             notes=config.get("notes", ""),
             provider=ProviderRecord(config.get("provider", ""), config.get("provider_code")),
             topic=config.get("topic"),
@@ -308,7 +215,7 @@ class SqlSource(SourceKind):
             exclusion_rule=config.get("exclusion_rule"),
             exclusion_basis=config.get("exclusion_basis"),
             update_cycle=config.get("update_cycle"),
-            files=(FileRecord(path=path, name=_file_name(name), title=name, format="csv"),),
+            files=(FileRecord(path=path, name=file_name(name), title=name, format="csv"),),
             unnormalised=unnormalised,
         )
 
@@ -428,77 +335,3 @@ def _read_only(connection: Connection) -> None:
         connection.exec_driver_sql("SET TRANSACTION READ ONLY")  # the one already begun
     elif backend in ("mysql", "mariadb"):
         connection.exec_driver_sql("SET SESSION TRANSACTION READ ONLY")
-
-
-def _write_csv(result: Any, path: Path, max_bytes: int) -> tuple[list[str], list[str]]:
-    """Stream a result into a UTF-8 CSV; returns the columns written and the binary columns
-    left out. Raises ``ValidationError`` when the file would exceed ``max_bytes``."""
-    names = [str(k) for k in result.keys()]  # noqa: SIM118 — a Result
-    binary: set[int] = set()
-    total = 0
-    with path.open("wb") as handle:
-        total += _write_rows(handle, [names])
-        for batch in result.partitions():
-            rows = []
-            for row in batch:
-                out = []
-                for i, value in enumerate(row):
-                    if isinstance(value, bytes | bytearray | memoryview):
-                        binary.add(i)
-                        out.append("")
-                    else:
-                        out.append(_cell(value))
-                rows.append(out)
-            total += _write_rows(handle, rows)
-            if total > max_bytes:
-                result.close()
-                raise ValidationError(
-                    f"导出的数据超过文件大小上限（{max_bytes} 字节），已停止读取",
-                    {"size": [str(max_bytes)]},
-                )
-    if binary:  # leave the refused columns out altogether
-        _drop_columns(path, binary)
-    kept = [n for i, n in enumerate(names) if i not in binary]
-    return kept, [names[i] for i in sorted(binary)]
-
-
-def _write_rows(handle: Any, rows: list[list[str]]) -> int:
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\r\n").writerows(rows)
-    data = buffer.getvalue().encode("utf-8")
-    handle.write(data)
-    return len(data)
-
-
-def _drop_columns(path: Path, columns: set[int]) -> None:
-    tmp = path.with_suffix(".tmp")
-    with (
-        path.open(encoding="utf-8", newline="") as src,
-        tmp.open("w", encoding="utf-8", newline="") as out,
-    ):
-        writer = csv.writer(out, lineterminator="\r\n")
-        for row in csv.reader(src):
-            writer.writerow([v for i, v in enumerate(row) if i not in columns])
-    tmp.replace(path)
-
-
-def _cell(value: Any) -> str:
-    """A database value as CSV text: NULL empty, dates ISO, decimals written out plainly."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    if isinstance(value, datetime | date | time):
-        return value.isoformat()
-    if isinstance(value, timedelta):
-        return str(value)
-    if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False, default=str)
-    return str(value)
-
-
-def _file_name(name: str) -> str:
-    """The resource's name: the table name without its schema."""
-    return name.rsplit(".", 1)[-1] or "data"

@@ -22,7 +22,8 @@ from datasets.catalog import services as catalog
 from datasets.errors import SourceError, ValidationError
 from harvester.jobs import job_objects, run_source
 from harvester.sources import add_source, get_sources
-from harvester.sql import SqlSource, check_query
+from harvester.sql import SqlSource
+from harvester.sql_query import check_query
 
 PROVIDER = "江州市市场监督管理局"
 COLUMNS = [
