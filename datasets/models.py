@@ -3,6 +3,9 @@
 Templates and API responses get plain dicts built by the services, never these objects.
 """
 
+# size: the whole schema in one module, so a migration's author reads every table, key and
+# index at once; it holds declarations only, no behaviour.
+
 from __future__ import annotations
 
 import uuid

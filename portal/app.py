@@ -48,6 +48,32 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
 
+    _register_blueprints(app)
+
+    @app.after_request
+    def security_headers(response: Response) -> Response:
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+        )
+        return response
+
+    @app.context_processor
+    def site() -> dict[str, Any]:
+        s = runtime.settings
+        return {
+            "site": {"name": s.site_name, "region": s.region_name, "supervisor": s.supervisor_name}
+        }
+
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    """One blueprint per area: pages, the APIs, and the error handlers."""
     from portal import auth, errors, filters
     from portal.api import ckan as api
     from portal.api import openapi
@@ -79,27 +105,6 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(transparency.bp)
     app.register_blueprint(transparency.api_bp)
     errors.register(app)
-
-    @app.after_request
-    def security_headers(response: Response) -> Response:
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-            "frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
-        )
-        return response
-
-    @app.context_processor
-    def site() -> dict[str, Any]:
-        s = runtime.settings
-        return {
-            "site": {"name": s.site_name, "region": s.region_name, "supervisor": s.supervisor_name}
-        }
-
-    return app
 
 
 def get_runtime() -> Runtime:

@@ -1,0 +1,10 @@
+"""The ``kaifang`` command: thin over the same services the web app uses.
+
+Every command exits non-zero with a one-line reason when it fails. Each module registers one
+area's commands on the group ``main``.
+"""
+
+from portal.cli import accounts, curation, harvesting, instance, services
+from portal.cli.common import main
+
+__all__ = ["accounts", "curation", "harvesting", "instance", "main", "services"]

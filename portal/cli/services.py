@@ -1,0 +1,84 @@
+"""The public services' sweep (deadlines, notices, mail) and the audit log export."""
+
+from __future__ import annotations
+
+import click
+
+from datasets.settings import ENV_PREFIX
+from portal.cli.common import main, reports_errors, require_database, runtime
+
+
+@main.group()
+def services() -> None:
+    """Public services: the daily sweep (deadlines, grants, e-mail)."""
+
+
+@services.command("sweep")
+@reports_errors
+def services_sweep() -> None:
+    """Flag overdue cases, expire or suspend grants that are due, and mail pending notices.
+
+    Run it daily (cron); it is safe to run more often: a case is flagged once per deadline.
+    """
+    from datasets.notify.mail import send_pending
+    from datasets.workflows import grants
+    from datasets.workflows.overdue import flag_overdue
+
+    rt = runtime()
+    require_database(rt)
+    late = flag_overdue(rt)
+    click.echo(
+        f"逾期事项：新标记 {late['flagged']} 件（当前逾期共 {late['overdue']} 件），"
+        f"发出通知 {late['notices']} 条"
+    )
+    swept = grants.sweep(rt)
+    click.echo(
+        f"授权：到期 {swept.get('expired', 0)} 个，暂停 {swept.get('suspended', 0)} 个，"
+        f"字段变化待确认范围 {swept.get('needs_confirmation', 0)} 个"
+    )
+    mail = send_pending(rt)
+    if not rt.settings.smtp_host:
+        click.echo(f"邮件：未配置 SMTP 服务器（{ENV_PREFIX}SMTP_HOST），{mail['skipped']} 条待发")
+    else:
+        left = f"，{mail['left']} 封留待下次" if mail["left"] else ""
+        click.echo(f"邮件：发送 {mail['sent']} 封，失败 {mail['failed']} 封{left}")
+
+
+@main.group()
+def audit() -> None:
+    """The audit log (classification changes, publications, decisions, grants …)."""
+
+
+@audit.command("export")
+@click.option("--since", default=None, help="First day (YYYY-MM-DD, Asia/Shanghai) or time.")
+@click.option("--until", default=None, help="Last day (YYYY-MM-DD, included) or time.")
+@click.option("--action", default=None, help="Only this action, or a prefix ending in *.")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, writable=True),
+    default=None,
+    help="CSV file to write (default: standard output).",
+)
+@reports_errors
+def audit_export(
+    since: str | None, until: str | None, action: str | None, output: str | None
+) -> None:
+    """Export the audit log as CSV (UTF-8 with BOM; times in UTC)."""
+    from datasets.accounts.permissions import command_line_actor
+    from datasets.workflows.transparency import audit_csv
+
+    rt = runtime()
+    require_database(rt)
+    lines = audit_csv(rt, command_line_actor(), since=since, until=until, action=action)
+    if output is None:
+        with click.open_file("-", "wb") as stream:
+            for chunk in lines:
+                stream.write(chunk)
+        return
+    count = -1  # the header is not a row
+    with open(output, "wb") as handle:
+        for chunk in lines:
+            handle.write(chunk)
+            count += 1
+    click.echo(f"已导出 {count} 条审计记录到 {output}", err=True)
