@@ -27,7 +27,8 @@ from pathlib import Path
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
-from datasets.accounts.users import create_api_key, hash_password
+from datasets.accounts.keys import create_api_key
+from datasets.accounts.users import hash_password
 from datasets.database import upgrade
 from datasets.models import Case, Dataset, User
 from datasets.runtime import Runtime
