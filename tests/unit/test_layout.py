@@ -92,3 +92,18 @@ def test_commands_that_need_no_web_app_do_not_load_flask(command: str) -> None:
     code = f"import sys, {command}; print('flask' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_the_readme_names_every_package() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## How it is organised", 1)[1].split("\n## ", 1)[0]
+    listed = set(re.findall(r"^([a-z_/]+/)\s", section, re.M))
+    packages = {
+        f"{init.parent.relative_to(ROOT).as_posix()}/"
+        for package in PACKAGES
+        for init in (ROOT / package).rglob("__init__.py")
+        # packages inside a subpackage (openness/pii/) are named on their parent's line
+        if "migrations" not in init.parts and len(init.parent.relative_to(ROOT).parts) <= 2
+    }
+    assert packages - listed == set()
+    assert listed - packages - {"config/", "static/", "demo/", "bench/", "tests/"} == set()
