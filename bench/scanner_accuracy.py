@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.labelled import fake
-from datasets.openness.pii.detectors import KINDS
+from datasets.openness.pii.kinds import KINDS
 from datasets.openness.pii.reading import scan_table
 from datasets.openness.pii.scanner import ScanReport
 

@@ -3,7 +3,7 @@
 Run: .venv/bin/python -m bench.labelled.build   (deterministic: a seed per table, stdlib only)
 
 ``labels.json`` maps each table file to ``{column: [kinds]}``: the kinds of *personal*
-information the column holds (codes of ``datasets.openness.pii.detectors.KINDS``), ``[]``
+information the column holds (codes of ``datasets.openness.pii.kinds.KINDS``), ``[]``
 for a clean column. Decisions: every e-mail address is personal (a named mailbox is
 indistinguishable from an institution's); a landline is personal only under a header naming
 a person's phone (家庭电话, 来电号码) — under 联系电话 it counts as an institution's switchboard, as

@@ -253,12 +253,13 @@ REALISTIC = [
 
 @pytest.mark.parametrize("text", REALISTIC)
 def test_the_one_pass_finder_reports_what_the_separate_finders_report(text):
-    separate = {("id_card", *c) for c in p.id18_candidates(text)}
-    separate |= {("id_card_15", *c) for c in p.id15_candidates(text)}
-    separate |= {("bank_card", *c) for c in p.bank_card_candidates(text)}
-    separate |= {("mobile", s, e, True) for s, e in p.find_mobile(text)}
-    separate |= {("landline", s, e, True) for s, e in p.find_landline(text)}
+    separate = {(p.find_id18, *c) for c in p.id18_candidates(text)}
+    separate |= {(p.find_id15, *c) for c in p.id15_candidates(text)}
+    separate |= {(p.find_bank_card, *c) for c in p.bank_card_candidates(text)}
+    separate |= {(p.find_mobile, s, e, True) for s, e in p.find_mobile(text)}
+    separate |= {(p.find_landline, s, e, True) for s, e in p.find_landline(text)}
     assert set(p.number_candidates(text)) == separate
+    assert {finder for finder, *_ in p.number_candidates(text)} <= p.NUMBER_FINDERS
 
 
 def test_the_one_pass_finder_never_reports_what_no_separate_finder_reports():
@@ -266,9 +267,9 @@ def test_the_one_pass_finder_never_reports_what_no_separate_finder_reports():
     alphabet = "0123456789" * 6 + "+-. ()（）xX_中" + "186" * 3
     for _ in range(3000):
         text = "".join(rnd.choice(alphabet) for _ in range(rnd.randint(5, 40)))
-        separate = {("id_card", *c) for c in p.id18_candidates(text)}
-        separate |= {("id_card_15", *c) for c in p.id15_candidates(text)}
-        separate |= {("bank_card", *c) for c in p.bank_card_candidates(text)}
-        separate |= {("mobile", s, e, True) for s, e in p.find_mobile(text)}
-        separate |= {("landline", s, e, True) for s, e in p.find_landline(text)}
+        separate = {(p.find_id18, *c) for c in p.id18_candidates(text)}
+        separate |= {(p.find_id15, *c) for c in p.id15_candidates(text)}
+        separate |= {(p.find_bank_card, *c) for c in p.bank_card_candidates(text)}
+        separate |= {(p.find_mobile, s, e, True) for s, e in p.find_mobile(text)}
+        separate |= {(p.find_landline, s, e, True) for s, e in p.find_landline(text)}
         assert set(p.number_candidates(text)) <= separate, text

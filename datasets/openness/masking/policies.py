@@ -1,7 +1,10 @@
-"""Masking policies (GB/T 37964 techniques) with stable codes, and the defaults per column kind.
+"""Masking policies (GB/T 37964 techniques): one table, ``POLICIES``, with stable codes; and the
+default rule of each column, from the default policies of the kinds of personal information the
+scanner found in it (``datasets.openness.pii.kinds``).
 
-A policy is data (code, title, technique) plus one function that applies it to a value. Every
-function fails closed: a value a masking policy cannot handle becomes ``***``, never itself.
+A policy is its code, its title (shown to operators), its technique and the one function that
+applies it to a value. Every function fails closed: a value a masking policy cannot handle becomes
+``***``, never itself.
 """
 
 from __future__ import annotations
@@ -13,61 +16,12 @@ from datasets.errors import ValidationError
 from datasets.openness.masking.identifiers import STAR, mask_identifiers
 from datasets.openness.masking.regions import generalise_address
 from datasets.openness.masking.values import UNKNOWN, birth_year, mask_name, pseudonym, to_text
+from datasets.openness.pii.kinds import KINDS, Kind, kind_table
 
 Transform = Callable[[object], str]
 MIN_KEY_BYTES = 16
 
 
-@dataclass(frozen=True)
-class Policy:
-    code: str
-    title: str  # shown to operators
-    technique: str  # suppression | pseudonymisation | generalisation | masking | none
-
-
-POLICIES: tuple[Policy, ...] = (
-    Policy("suppress", "抑制（置空）", "suppression"),
-    Policy("pseudonym", "假名化（带密钥的哈希，同值同码）", "pseudonymisation"),
-    Policy("year", "泛化（出生日期只留年份）", "generalisation"),
-    Policy("district", "泛化（地址只留省市区县）", "generalisation"),
-    Policy("mask-id", "部分遮盖（身份证号）", "masking"),
-    Policy("mask-mobile", "部分遮盖（手机号码）", "masking"),
-    Policy("mask-landline", "部分遮盖（固定电话）", "masking"),
-    Policy("mask-card", "部分遮盖（银行卡号）", "masking"),
-    Policy("mask-email", "部分遮盖（电子邮箱）", "masking"),
-    Policy("mask-name", "部分遮盖（姓名）", "masking"),
-    Policy("mask-plate", "部分遮盖（车牌号）", "masking"),
-    Policy("mask-code", "部分遮盖（证照编号，留首尾各两位）", "masking"),
-    Policy("mask-text", "部分遮盖（文本中的证件号、电话、卡号、邮箱、车牌号）", "masking"),
-    Policy("keep", "不脱敏（保留原值）", "none"),
-)
-POLICIES_BY_CODE: dict[str, Policy] = {p.code: p for p in POLICIES}
-
-DEFAULT_POLICY: dict[str, str] = {
-    "id_card": "mask-id",
-    "id_card_15": "mask-id",
-    "mobile": "mask-mobile",
-    "landline": "mask-landline",
-    "bank_card": "mask-card",
-    "email": "mask-email",
-    "name": "mask-name",
-    "address": "district",
-    "birth_date": "year",
-    "licence_plate": "mask-plate",
-    "practice_licence": "mask-code",
-}
-# Kinds the scanner recognises by a column's header: such a kind owns its column.
-_HEADER_KINDS = ("name", "address", "birth_date", "practice_licence")
-# Kinds found inside values, most specific first (used when one column holds several).
-_VALUE_KINDS = (
-    "id_card",
-    "id_card_15",
-    "bank_card",
-    "mobile",
-    "landline",
-    "email",
-    "licence_plate",
-)
 # Headers of free-text columns, in which identifiers are masked inline and other words kept.
 FREE_TEXT_HEADERS = (
     "备注", "说明", "描述", "内容", "摘要", "意见", "情况", "事由", "详情", "留言", "附言",
@@ -75,34 +29,38 @@ FREE_TEXT_HEADERS = (
 )  # fmt: skip
 
 
-def default_rules(findings: Iterable[tuple[str, str]]) -> dict[str, str]:
-    """The default policy of each column from the scanner's ``(column, kind)`` findings.
+def default_rules(
+    findings: Iterable[tuple[str, str]], kinds: tuple[Kind, ...] = KINDS
+) -> dict[str, str]:
+    """The default policy of each column from the scanner's ``(column, kind code)`` findings.
 
-    - a header kind (name, address, birth date) owns its column: its default policy, even when
-      values also hold phones (``张三 13912345678`` under mask-name keeps no digit); two header
-      kinds in one column, or a kind this module does not know: ``suppress``;
+    - a kind found only under a header (name, address, birth date) owns its column: its default
+      policy, even when values also hold phones (``张三 13912345678`` under mask-name keeps no
+      digit); two such kinds in one column, or a kind not in ``kinds``: ``suppress``;
     - otherwise a free-text column (备注, 说明…): ``mask-text``, which keeps its other words;
-    - otherwise the default of its most specific kind (ID, card, mobile, landline, e-mail). These
-      policies mask every identifier in the value and turn values without one into ``***``.
+    - otherwise the default of its kind that comes first in ``kinds`` (ID, card, mobile, landline,
+      e-mail). These policies mask every identifier in the value and turn values without one
+      into ``***``.
     """
-    kinds: dict[str, list[str]] = {}
-    for column, kind in findings:
-        kinds.setdefault(column, [])
-        if kind not in kinds[column]:
-            kinds[column].append(kind)
-    return {column: _default_policy(column, found) for column, found in kinds.items()}
+    found: dict[str, list[str]] = {}
+    for column, code in findings:
+        found.setdefault(column, [])
+        if code not in found[column]:
+            found[column].append(code)
+    return {column: _default_policy(column, codes, kinds) for column, codes in found.items()}
 
 
-def _default_policy(column: str, kinds: list[str]) -> str:
-    if any(kind not in DEFAULT_POLICY for kind in kinds):
+def _default_policy(column: str, codes: list[str], kinds: tuple[Kind, ...]) -> str:
+    table = kind_table(kinds)
+    if any(code not in table.by_code for code in codes):
         return "suppress"
-    owners = [kind for kind in kinds if kind in _HEADER_KINDS]
+    owners = [table.by_code[code] for code in codes if table.by_code[code].find is None]
     if owners:
-        return DEFAULT_POLICY[owners[0]] if len(owners) == 1 else "suppress"
+        return owners[0].policy if len(owners) == 1 else "suppress"
     header = column.strip().lower()
     if any(word in header for word in FREE_TEXT_HEADERS):
         return "mask-text"
-    return DEFAULT_POLICY[min(kinds, key=_VALUE_KINDS.index)]
+    return table.by_code[min(codes, key=table.order.__getitem__)].policy
 
 
 def column_name(name: object) -> str:
@@ -138,7 +96,7 @@ def check_key(rules: Mapping[str, str], key: bytes) -> None:
 
 def transform(code: str, key: bytes) -> Transform:
     """The function applying policy ``code`` to one cell; it never raises."""
-    apply = _TRANSFORMS[code]
+    apply = POLICIES_BY_CODE[code].apply
 
     def safe(value: object) -> str:
         try:
@@ -209,19 +167,35 @@ def _mask_code(text: str) -> str:
 
 
 _ID_LAST = frozenset("0123456789Xx")
-_TRANSFORMS: dict[str, Callable[[object, bytes], str]] = {
-    "suppress": lambda value, key: "",
-    "pseudonym": _pseudonym,
-    "year": _year,
-    "district": _on_text(generalise_address),
-    "mask-id": _on_text(_mask_ids),
-    "mask-mobile": _on_text(_mask_phones),
-    "mask-landline": _on_text(_mask_phones),
-    "mask-card": _on_text(_mask_cards),
-    "mask-email": _on_text(_identifiers()),
-    "mask-name": _on_text(mask_name),
-    "mask-plate": _on_text(_identifiers()),
-    "mask-code": _on_text(_mask_code),
-    "mask-text": _on_text(_identifiers(fail_closed=False)),
-    "keep": lambda value, key: to_text(value),
-}
+
+
+@dataclass(frozen=True)
+class Policy:
+    code: str  # stable: stored in masking rules
+    title: str  # shown to operators
+    technique: str  # suppression | pseudonymisation | generalisation | masking | none
+    apply: Callable[[object, bytes], str]  # a cell and the key → the published text
+
+
+POLICIES: tuple[Policy, ...] = (
+    Policy("suppress", "抑制（置空）", "suppression", lambda value, key: ""),
+    Policy("pseudonym", "假名化（带密钥的哈希，同值同码）", "pseudonymisation", _pseudonym),
+    Policy("year", "泛化（出生日期只留年份）", "generalisation", _year),
+    Policy("district", "泛化（地址只留省市区县）", "generalisation", _on_text(generalise_address)),
+    Policy("mask-id", "部分遮盖（身份证号）", "masking", _on_text(_mask_ids)),
+    Policy("mask-mobile", "部分遮盖（手机号码）", "masking", _on_text(_mask_phones)),
+    Policy("mask-landline", "部分遮盖（固定电话）", "masking", _on_text(_mask_phones)),
+    Policy("mask-card", "部分遮盖（银行卡号）", "masking", _on_text(_mask_cards)),
+    Policy("mask-email", "部分遮盖（电子邮箱）", "masking", _on_text(_identifiers())),
+    Policy("mask-name", "部分遮盖（姓名）", "masking", _on_text(mask_name)),
+    Policy("mask-plate", "部分遮盖（车牌号）", "masking", _on_text(_identifiers())),
+    Policy("mask-code", "部分遮盖（证照编号，留首尾各两位）", "masking", _on_text(_mask_code)),
+    Policy(
+        "mask-text",
+        "部分遮盖（文本中的证件号、电话、卡号、邮箱、车牌号）",
+        "masking",
+        _on_text(_identifiers(fail_closed=False)),
+    ),
+    Policy("keep", "不脱敏（保留原值）", "none", lambda value, key: to_text(value)),
+)
+POLICIES_BY_CODE: dict[str, Policy] = {p.code: p for p in POLICIES}

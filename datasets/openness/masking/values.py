@@ -49,6 +49,7 @@ def _mask_one_name(name: str) -> str:
 
 def birth_year(value: object) -> str:
     """The year of a birth date in any usual form (text, Excel serial, date); ``***`` if none."""
+    year: int | None
     if isinstance(value, datetime | date):
         year = value.year
     elif isinstance(value, bool):
@@ -83,6 +84,8 @@ def _year_of_text(text: str) -> int | None:
         if shape is _DATE_SHAPES[3]:
             return int(found.group(3))
         year, month, day = (int(g) if g else None for g in (*found.groups(), None, None)[:3])
+        if year is None:
+            return None
         try:
             date(year, month or 1, day or 1)
         except ValueError:

@@ -14,6 +14,10 @@ Decision rules (per column and kind; see ``_Column.findings``):
   (b) when most numbers of an ID or card shape fail their checksum, the few that pass are chance
   (a column of serial numbers), and a valid 统一社会信用代码 is never an ID number;
 - names, addresses and birth dates need a header hint, and cells that are not masked already.
+
+Which kinds there are, how each is found and which headers announce it is the table of
+``kinds.KINDS`` (a test may give the scanner a table of its own); the masked example a finding
+shows is the value as the kind's default masking policy publishes it (``masking.policies``).
 """
 
 from __future__ import annotations
@@ -26,27 +30,15 @@ from dataclasses import asdict, dataclass, fields, replace
 from itertools import accumulate, islice
 from typing import Any
 
+from datasets.openness.masking.policies import transform
 from datasets.openness.pii import patterns
-from datasets.openness.pii.detectors import (
-    KIND_ORDER,
-    KINDS_BY_CODE,
-    PERSON_NAME,
-    VALUE_DETECTORS,
-    HeaderHint,
-    header_hint,
-    hinted_cell_pattern,
-    is_quantity_header,
-    same_family,
-)
+from datasets.openness.pii.detectors import is_quantity_header
+from datasets.openness.pii.kinds import KINDS, Kind, KindTable, kind_table, same_family
 from datasets.tables import cell_text
 
 BATCH_ROWS = 2048
 _SEP = "\x1e"  # joins the cells of a batch; no detector matches across it
 _OTHER = "（其他）"  # the free-text column past ``max_columns`` names
-_DIGIT_GATE = re.compile(r"\d{3}[- ]?\d{4}")  # every phone, ID and card number holds this
-_PLATE_GATE = re.compile(rf"[{patterns.PLATE_PROVINCES}][A-HJ-NP-Z]")  # every plate holds this
-_GUARDED = frozenset({"mobile", "landline"})  # what an amount can look like
-_CHECKSUMMED = ("id_card", "id_card_15", "bank_card")
 _PLUS_ONE = (1).__add__
 
 
@@ -77,7 +69,7 @@ class ScanReport:
 
     columns: tuple[str, ...]
     rows_scanned: int
-    findings: tuple[Finding, ...]  # in column order, then in the order of ``KINDS``
+    findings: tuple[Finding, ...]  # in column order, then in the order of ``kinds.KINDS``
     table_columns: tuple[str, ...] | None = None  # None: all of ``columns``
     outside: tuple[str, ...] = ()
     held: tuple[str, ...] = ()
@@ -129,24 +121,35 @@ class ScanReport:
 class _Column:
     """What has been seen in one column so far."""
 
-    def __init__(self, header: str, hint_header: str | None = None) -> None:
+    def __init__(self, header: str, hint_header: str, table: KindTable) -> None:
         self.header = header
-        hint_header = header if hint_header is None else hint_header
-        self.hint: HeaderHint | None = header_hint(hint_header)
+        self.table = table
+        self.hint = table.header_hint(hint_header)
+        self.hinted: Kind | None = self.hint.kind if self.hint else None
         # guard (a): amounts in a unit hide their phone look-alikes
-        self.code_header = is_quantity_header(hint_header)
-        self.id_header = self.hint is not None and same_family(self.hint.kind, "id_card")
-        pattern = hinted_cell_pattern(self.hint) if self.hint else None
-        self.check = _whole_cells(pattern) if pattern else None
-        self.names_check = (
-            _whole_cells(PERSON_NAME) if self.hint and self.hint.kind == "name" else None
+        self.amounts = self.hint is None and is_quantity_header(hint_header)
+        # under an ID header a wrong check character is a typo (or Excel's rounding), and the
+        # number still tells a birth date and a place
+        self.trusted = frozenset(
+            kind.code
+            for kind in table.kinds
+            if kind.trusts_header and same_family(self.hinted, kind)
         )
+        cells = self.hint.cells if self.hint else None
+        self.check = _whole_cells(cells) if cells else None
+        typical = self.hinted.typical if self.hinted and cells else None
+        self.typical_check = _whole_cells(typical) if typical else None
         self.rows = 0
         self.hits: dict[str, int] = {}
-        self.shaped: dict[str, list[int]] = {k: [0, 0] for k in _CHECKSUMMED}  # valid, all
+        # per kind with a value detector: candidates passing their checksum, all candidates
+        self.shaped = {kind.code: [0, 0] for kind in table.kinds if kind.find}
+        self.numbers = {
+            finder: (kind, self.shaped[kind.code], kind.code in self.trusted)
+            for finder, kind in table.numbers.items()
+        }
         self.examples: dict[str, str] = {}
         self.hinted_hits = 0
-        self.person_names = 0  # cells looking like a person's name, under a name header
+        self.typical_hits = 0  # cells looking like the hinted kind's typical values
 
     def feed(self, cells: Sequence[str]) -> None:
         empty = cells.count("")
@@ -159,85 +162,96 @@ class _Column:
             text = _SEP.join(cells)
         if self.check is not None:
             self._feed_hinted(text)
-        digits, at = _DIGIT_GATE.search(text) is not None, "@" in text
-        if not digits and not at and not _PLATE_GATE.search(text):
+        numbers = bool(self.table.numbers) and patterns.NUMBER_GATE.search(text) is not None
+        searched = [k for k in self.table.searched if k.gate is None or k.gate.search(text)]
+        if not numbers and not searched:
             return
         # where each cell ends in ``text`` (+1 for the separator): cell i is bisect_right(ends, p)
         ends = list(accumulate(map(_PLUS_ONE, map(len, cells))))
         hit: defaultdict[str, set[int]] = defaultdict(set)
-        examples = self.examples
-        if digits:
-            shaped_counts = self.shaped
-            for kind, start, end, valid in patterns.number_candidates(text):
-                shaped = shaped_counts.get(kind)
-                if shaped is not None:
-                    shaped[1] += 1
-                    # under an ID header a wrong check character is a typo (or Excel's
-                    # rounding), and the number still tells a birth date and a place
-                    if not valid and not (kind == "id_card" and self.id_header):
-                        continue
-                    if kind == "id_card" and patterns.looks_like_credit_code(text[start:end]):
-                        continue  # guard (b): a 统一社会信用代码 is never an ID number
-                    shaped[0] += valid
-                hit[kind].add(bisect_right(ends, start))
-                if kind not in examples:
-                    examples[kind] = mask_example(kind, text[start:end])
-        if _PLATE_GATE.search(text):
-            for start, end in VALUE_DETECTORS["licence_plate"](text):
-                hit["licence_plate"].add(bisect_right(ends, start))
-                if "licence_plate" not in examples:
-                    examples["licence_plate"] = mask_example("licence_plate", text[start:end])
-        if at:
-            for start, end in VALUE_DETECTORS["email"](text):
-                hit["email"].add(bisect_right(ends, start))
-                if "email" not in examples:
-                    examples["email"] = mask_example("email", text[start:end])
-        for kind, cells_hit in hit.items():
-            self.hits[kind] = self.hits.get(kind, 0) + len(cells_hit)
+        if numbers:  # the hottest loop: ``_counts`` inlined, its lookups made once
+            examples = self.examples
+            for finder, start, end, valid in patterns.number_candidates(text):
+                number = self.numbers.get(finder)
+                if number is None:
+                    continue
+                kind, shaped, trusted = number
+                shaped[1] += 1
+                if not valid and not trusted:
+                    continue
+                if kind.unless is not None and kind.unless(text[start:end]):
+                    continue
+                shaped[0] += valid
+                hit[kind.code].add(bisect_right(ends, start))
+                if kind.code not in examples:
+                    examples[kind.code] = masked_example(kind, text[start:end])
+        for kind in searched:
+            assert kind.find is not None
+            for start, end in kind.find(text):
+                if self._counts(kind, text, start, end, True):
+                    hit[kind.code].add(bisect_right(ends, start))
+        for code, cells_hit in hit.items():
+            self.hits[code] = self.hits.get(code, 0) + len(cells_hit)
+
+    def _counts(self, kind: Kind, text: str, start: int, end: int, valid: bool) -> bool:
+        """Whether a value the detectors found counts for ``kind`` (and note its example): not
+        when it fails its checksum, unless the header is trusted, nor when it is rather something
+        else (guard (b): a 统一社会信用代码 is never an ID number)."""
+        shaped = self.shaped[kind.code]
+        shaped[1] += 1
+        if not valid and kind.code not in self.trusted:
+            return False
+        if kind.unless is not None and kind.unless(text[start:end]):
+            return False
+        shaped[0] += valid
+        if kind.code not in self.examples:
+            self.examples[kind.code] = masked_example(kind, text[start:end])
+        return True
 
     def _feed_hinted(self, text: str) -> None:
-        assert self.hint is not None and self.hint.kind and self.check is not None
-        kind = self.hint.kind
+        assert self.hinted is not None and self.check is not None
         for match in self.check.finditer(text):
             if not self.hinted_hits:
-                self.examples[kind] = mask_example(kind, match.group().strip())
+                self.examples[self.hinted.code] = masked_example(self.hinted, match.group().strip())
             self.hinted_hits += 1
-        if self.names_check is not None:
-            self.person_names += len(self.names_check.findall(text))
+        if self.typical_check is not None:
+            self.typical_hits += len(self.typical_check.findall(text))
 
     def findings(self) -> list[Finding]:
         found: list[Finding] = []
-        hinted = self.hint.kind if self.hint else None
-        for kind, hits in self.hits.items():
-            valid, shaped = self.shaped.get(kind, (hits, hits))
-            if 2 * valid < shaped and not (kind == "id_card" and self.id_header):
+        hinted = self.hinted
+        for code, hits in self.hits.items():
+            kind = self.table.by_code[code]
+            valid, shaped = self.shaped.get(code, (hits, hits))
+            if 2 * valid < shaped and code not in self.trusted:
                 continue  # mostly failing their checksum: serial numbers
-            if self.code_header and kind in _GUARDED and 2 * hits < self.rows:
+            if self.amounts and kind.like_amounts and 2 * hits < self.rows:
                 continue
             evidence = "header+values" if same_family(hinted, kind) else "values"
-            personal = KINDS_BY_CODE[kind].personal or (kind == "landline" and hinted == kind)
+            personal = kind.personal or hinted is kind
             found.append(self._finding(kind, hits, personal, evidence))
-        if self.hint is not None and hinted and self.hinted_hits:
+        if self.hint is not None and hinted is not None and self.hinted_hits:
             if not self.hint.strong:  # 联系人, 负责人 …: only when the values confirm it
                 if 2 * self.hinted_hits >= self.rows:
                     found.append(self._finding(hinted, self.hinted_hits, True, "header+values"))
             else:
-                names = hinted == "name" and 2 * self.person_names >= self.rows
-                evidence = "header+values" if names else "header"
+                typical = self.typical_check is not None and 2 * self.typical_hits >= self.rows
+                evidence = "header+values" if typical else "header"
                 found.append(self._finding(hinted, self.hinted_hits, True, evidence))
-        return sorted(found, key=lambda f: KIND_ORDER[f.kind])
+        order = self.table.order
+        return sorted(found, key=lambda f: order[f.kind])
 
-    def _finding(self, kind: str, hits: int, personal: bool, evidence: str) -> Finding:
+    def _finding(self, kind: Kind, hits: int, personal: bool, evidence: str) -> Finding:
         return Finding(
             column=self.header,
-            kind=kind,
-            title=KINDS_BY_CODE[kind].title,
+            kind=kind.code,
+            title=kind.title,
             personal=personal,
             hits=hits,
             rows=self.rows,
             share=round(hits / self.rows, 4) if self.rows else 0.0,
             evidence=evidence,
-            example=self.examples.get(kind, ""),
+            example=self.examples.get(kind.code, ""),
         )
 
 
@@ -246,46 +260,10 @@ def _whole_cells(pattern: re.Pattern[str]) -> re.Pattern[str]:
     return re.compile(rf"(?:^|(?<={_SEP}))(?:{pattern.pattern})(?={_SEP}|$)")
 
 
-# --- masked examples ------------------------------------------------------------------------
-
-_DISTRICT = re.compile(r"^.{1,12}?(?:区|县|旗)")
-_YEAR = re.compile(r"(?:19|20)\d{2}")
-
-
-def _star_digits(text: str, keep_head: int, keep_tail: int) -> str:
-    positions = [i for i, c in enumerate(text) if c.isdigit() or c in "Xx"]
-    hidden = set(positions[keep_head : len(positions) - keep_tail])
-    return "".join("*" if i in hidden else c for i, c in enumerate(text))
-
-
-def mask_example(kind: str, value: str) -> str:
-    """A masked copy of ``value`` for a report: 138****5678, 430602********1234, 张*,
-    a***@example.com, 6222 02** **** 0128, 江州市江北区****, 1965-**-**."""
-    if kind == "mobile":
-        digits = patterns.digits_of(value)[-11:]
-        return f"{digits[:3]}****{digits[-4:]}"
-    if kind in ("id_card", "id_card_15", "bank_card"):
-        return _star_digits(value, 6, 4)
-    if kind == "landline":
-        head, sep, local = value.rpartition("-") if "-" in value else ("", "", value)
-        return head + sep + _star_digits(local, 0, 3) if head else _star_digits(value, 4, 3)
-    if kind == "email":
-        local, _, domain = value.partition("@")
-        return f"{local[:1]}***@{domain}"
-    if kind == "name":
-        surname = (
-            value[:2] if len(value) > 2 and value[:2] in patterns.COMPOUND_SURNAMES else value[:1]
-        )
-        return surname + "*"
-    if kind == "address":
-        district = _DISTRICT.match(value)
-        return (district.group(0) if district else "") + "****"
-    if kind in ("licence_plate", "practice_licence"):
-        return value[:2] + "*" * max(len(value) - 4, 1) + value[-2:]
-    if kind == "birth_date":
-        year = _YEAR.search(value)
-        return value[: year.end()] + re.sub(r"\d", "*", value[year.end() :]) if year else "****"
-    return "****"
+def masked_example(kind: Kind, value: str) -> str:
+    """``value`` as the kind's default masking policy publishes it: what an operator is shown is
+    what masking would publish, by masking's own code. (No default policy needs a key.)"""
+    return transform(kind.policy, b"")(value)
 
 
 # --- scanning -------------------------------------------------------------------------------
@@ -305,9 +283,12 @@ class Scanner:
     a batch whatever the size of the file. ``max_rows`` (0: all) bounds the rows read of each
     table."""
 
-    def __init__(self, *, max_rows: int = 0, max_columns: int = 1000) -> None:
+    def __init__(
+        self, *, max_rows: int = 0, max_columns: int = 1000, kinds: tuple[Kind, ...] = KINDS
+    ) -> None:
         self.max_rows = max_rows
         self.max_columns = max_columns
+        self.kinds = kind_table(kinds)
         self._columns: list[_Column] = []
         self._named: dict[str, _Column] = {}
         self.table_columns: tuple[str, ...] | None = None
@@ -316,7 +297,7 @@ class Scanner:
         self.rows_scanned = 0
 
     def _column(self, name: str, hint_header: str | None = None) -> _Column:
-        column = _Column(name, hint_header)
+        column = _Column(name, name if hint_header is None else hint_header, self.kinds)
         self._columns.append(column)
         return column
 
@@ -356,6 +337,7 @@ class Scanner:
             self.text(prefix + HEADER_CELLS, header)
         width = len(columns)
         iterator = iter(islice(rows, self.max_rows) if self.max_rows else rows)
+        batch: list[Sequence[str]]
         while batch := [[cell_text(v) for v in row] for row in islice(iterator, BATCH_ROWS)]:
             self.rows_scanned += len(batch)
             longest = max(map(len, batch))
@@ -401,9 +383,13 @@ def _fit(row: Sequence[str], width: int) -> Sequence[str]:
 
 
 def scan_rows(
-    header: Sequence[object], rows: Iterable[Sequence[object]], *, max_rows: int = 0
+    header: Sequence[object],
+    rows: Iterable[Sequence[object]],
+    *,
+    max_rows: int = 0,
+    kinds: tuple[Kind, ...] = KINDS,
 ) -> ScanReport:
     """Scan one table given as a header and rows of any cell values (None, numbers, dates)."""
-    scanner = Scanner(max_rows=max_rows)
+    scanner = Scanner(max_rows=max_rows, kinds=kinds)
     scanner.table([cell_text(h) for h in header], rows, main=True, header_cells=False)
     return replace(scanner.report(), table_columns=None)
