@@ -10,49 +10,20 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from datasets.accounts import permissions as may
 from datasets.accounts.permissions import Actor
 from datasets.errors import LoginRequired, NotAuthorized, NotFound
 from datasets.models import AuditEntry, Case, Dataset, Organization, ReferenceCounter, User
 from datasets.runtime import Runtime
 from datasets.workdays import WorkCalendar, calendar_for, shanghai_date
-from datasets.workflows.machine import BUREAU, DEPARTMENT, MACHINES, REQUESTER, Machine
-
-# the longest free text a form field takes (purpose, reasons, replies)
-MAX_TEXT = 4000
-Problems = dict[str, list[str]]
+from datasets.workflows.fields import MAX_TEXT, Problems, problem, text_field  # noqa: F401
+from datasets.workflows.machine import DEPARTMENT, MACHINES, Context, Machine
+from datasets.workflows.statemachine import acts_as, forbidden
 
 
-def problem(problems: Problems, field: str, message: str) -> None:
-    problems.setdefault(field, []).append(message)
-
-
-def text_field(
-    payload: dict[str, Any],
-    key: str,
-    label: str,
-    problems: Problems,
-    *,
-    required: bool = True,
-    limit: int = MAX_TEXT,
-) -> str:
-    """A stripped text value; a problem when it is missing (if required), not text or too long."""
-    value = payload.get(key)
-    if value is None or value == "":
-        if required:
-            problem(problems, key, f"请填写{label}")
-        return ""
-    if not isinstance(value, str):
-        problem(problems, key, f"{label}须为文本")
-        return ""
-    value = value.strip()
-    if required and not value:
-        problem(problems, key, f"请填写{label}")
-    elif len(value) > limit:
-        problem(problems, key, f"{label}不超过 {limit} 字")
-    return value
-
-
-def find_dataset(session: Session, ref: Any, problems: Problems, *, field: str = "dataset"):  # type: ignore[no-untyped-def]
+def find_dataset(
+    session: Session, ref: Any, problems: Problems, *, field: str = "dataset"
+) -> Dataset | None:
     """A public (active) dataset by name or id; a problem on ``field`` otherwise."""
     if not isinstance(ref, str) or not ref.strip():
         problem(problems, field, "请填写数据集名称或 id")
@@ -133,7 +104,6 @@ def open_case(
     machine: Machine,
     actor: Actor | str,
     status: str,
-    days: int,
     organization_id: str | None,
     handler: str = DEPARTMENT,
     dataset_id: str | None = None,
@@ -143,12 +113,16 @@ def open_case(
     parent_id: str | None = None,
     body: dict[str, Any] | None = None,
     at: datetime | None = None,
+    days: int | None = None,
 ) -> Case:
-    """A new case, received now (on the next working day if today is not one), due ``days``
-    working days later; writes the first audit row."""
+    """A new case, received now (on the next working day if today is not one), due when the
+    deadline its machine's first transition starts ends (``days``: other working days);
+    writes the first audit row."""
     cal = calendar_for(rt)
     at = at or now_utc()
     received = cal.received_on(at)
+    if days is None:
+        days = machine.days(machine.initial.name, rt.settings)
     due = cal.add(received.on, days)
     case = Case(
         reference=next_reference(session, machine.prefix, shanghai_date(at)),
@@ -244,9 +218,12 @@ def resume_clock(cal: WorkCalendar, case: Case) -> None:
     case.paused_remaining = None
 
 
-def set_deadline(cal: WorkCalendar, case: Case, days: int, *, start: date | None = None) -> None:
+def start_deadline(rt: Runtime, case: Case, name: str, *, start: date | None = None) -> None:
+    """Set ``case``'s deadline to the one transition ``name`` of its machine starts, counted
+    from ``start`` (by default the working day now counts as)."""
+    cal = calendar_for(rt)
     start = start or cal.received_on(now_utc()).on
-    due = cal.add(start, days)
+    due = MACHINES[case.kind].deadline(name, rt.settings, cal, start)
     case.due_on = due.on
     case.due_provisional = due.provisional
 
@@ -261,48 +238,58 @@ def require_signed_in(actor: Actor) -> None:
 
 def is_handler(actor: Actor, case: Case) -> bool:
     """A reviewer of the case's department, or a bureau officer for the bureau's cases."""
-    if case.handler == BUREAU:
-        return "bureau" in actor.roles
-    return "reviewer" in actor.roles and actor.organization_id == case.organization_id
+    return may.can_handle_case(actor, organization_id=case.organization_id, handler=case.handler)
 
 
 def can_view(actor: Actor, case: Case) -> bool:
-    """Whether ``actor`` is a participant of the case: its signed-in requester, a reviewer of its
-    department (or the bureau for its own cases), a bureau officer or an operator. Anyone else
-    reaches a public-service case only with its access code (``case_access``)."""
-    if actor.is_anonymous:
-        return False
-    return (
-        actor.user_id == case.requester_id
-        or is_handler(actor, case)
-        or "reviewer" in actor.roles
-        and actor.organization_id == case.organization_id
-        or bool(actor.roles & {"bureau", "operator"})
+    """Whether ``actor`` is a participant of the case (``permissions.can_view_case``). Anyone
+    else reaches a public-service case only with its access code (``case_access``)."""
+    return may.can_view_case(
+        actor,
+        requester_id=case.requester_id,
+        organization_id=case.organization_id,
+        handler=case.handler,
     )
+
+
+def context(rt: Runtime, actor: Actor, case: Case, **facts: Any) -> Context:
+    """What the guards of ``case``'s machine look at, now (``facts``: what its process looked
+    up, e.g. an objection already filed)."""
+    return Context(
+        actor=actor,
+        status=case.status,
+        requester_id=case.requester_id,
+        organization_id=case.organization_id,
+        record=case,
+        now=now_utc(),
+        calendar=calendar_for(rt),
+        settings=rt.settings,
+        facts=facts,
+    )
+
+
+def check(
+    rt: Runtime, actor: Actor, case: Case, name: str, target: str | None = None, **facts: Any
+) -> Context:
+    """Refuse unless ``actor`` may take ``name`` on ``case`` now: NotFound for one who may not
+    see the case, then what ``Machine.check`` refuses. Returns the context it checked."""
+    require_signed_in(actor)
+    if not can_view(actor, case):
+        raise NotFound(f"未找到{MACHINES[case.kind].label} {case.reference}")
+    ctx = context(rt, actor, case, **facts)
+    MACHINES[case.kind].check(name, ctx, target)
+    return ctx
 
 
 def require(actor: Actor, case: Case, who: str) -> None:
-    """Raise unless ``actor`` is the one the transition names (see machine.py)."""
+    """Raise unless ``actor`` is the party ``who`` of ``case`` (NotFound for one who may not
+    see it). Prefer :func:`check`, which asks the machine's table."""
     require_signed_in(actor)
-    if who == REQUESTER and actor.user_id == case.requester_id:
-        return
-    if (
-        who == DEPARTMENT
-        and "reviewer" in actor.roles
-        and actor.organization_id == case.organization_id
-    ):
-        return
-    if who == BUREAU and "bureau" in actor.roles:
+    if acts_as(actor, who, requester_id=case.requester_id, organization_id=case.organization_id):
         return
     if not can_view(actor, case):
         raise NotFound(f"未找到{MACHINES[case.kind].label} {case.reference}")
-    raise NotAuthorized(
-        {
-            REQUESTER: "只有申请人本人可以办理此事项",
-            DEPARTMENT: "只有数据提供部门的审核人员可以办理此事项",
-            BUREAU: "只有主管部门可以办理此事项",
-        }.get(who, "无权办理此事项")
-    )
+    raise NotAuthorized(forbidden((who,)))
 
 
 def viewable(session: Session, actor: Actor, case_id: str, kind: str) -> Case:
@@ -318,7 +305,7 @@ def awaits_handler(case: Case) -> bool:
     cases) rather than for the requester: only then does its deadline run against anyone. An
     application awaiting 补正 or the applicant's signature is not the department's delay."""
     machine = MACHINES[case.kind]
-    return any(case.status in t.sources and t.who == case.handler for t in machine.transitions)
+    return any(case.status in t.sources and case.handler in t.who for t in machine.transitions)
 
 
 def is_overdue(case: Case, today: date) -> bool:

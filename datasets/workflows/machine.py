@@ -1,86 +1,57 @@
-"""The state machines of the public services, written out as data.
+"""The state machines of the public services, written out as data: the one table of who may do
+what, when, with which deadline and through which URL step.
 
-Each process (application, objection, request to open data, error report, rights-holder
-objection, suggestion, opening assessment) has states, transitions between them and, for each
-transition, who may take it. Services ask :func:`Machine.check` before changing a case, so a
-transition that is not listed here cannot happen; the README and the OpenAPI document show the
-same tables.
+Each process (application, objection, grant, request to open data, error report, rights-holder
+objection, suggestion, opening assessment) has states and transitions; each transition names
+the parties who may take it, its URL step, the ``settings.days_*`` deadline it starts and its
+guards (small functions in ``guards.py``). Services call :meth:`Machine.check` before changing
+anything, the page models show exactly :meth:`Machine.allowed`, and the API and the HTML forms
+route their steps through :meth:`Machine.by_step`, so a transition not listed here cannot
+happen.
+The README and the OpenAPI document show the same tables. How a machine is asked:
+``statemachine.py``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from datasets.workflows.guards import (
+    STAGES,
+    correction_not_used,
+    extension_not_used,
+    ladder_not_finished,
+    no_refusal_after_ruling,
+    not_yet_objected,
+    report_not_overdue,
+    scope_needs_confirmation,
+    within_correction_window,
+    within_objection_window,
+)
+from datasets.workflows.statemachine import (
+    ANYONE,
+    BUREAU,
+    DEPARTMENT,
+    OPERATOR,
+    REQUESTER,
+    SYSTEM,
+    Context,
+    Machine,
+    Transition,
+)
 
-from datasets.errors import Conflict
+__all__ = [
+    "ANYONE",
+    "BUREAU",
+    "DEPARTMENT",
+    "OPERATOR",
+    "REQUESTER",
+    "STAGES",
+    "SYSTEM",
+    "Context",
+    "Machine",
+    "Transition",
+]
 
-# who may take a transition
-REQUESTER = "requester"  # the applicant or requester of the case
-DEPARTMENT = "department"  # a reviewer of the department that must answer
-BUREAU = "bureau"  # an officer of the supervising bureau (主管部门)
-SYSTEM = "system"  # the portal itself (deadlines, rulings, counts)
-ANYONE = "anyone"  # anyone, signed in or not
-
-
-@dataclass(frozen=True)
-class Transition:
-    name: str
-    sources: tuple[str, ...]
-    targets: tuple[str, ...]
-    who: str
-    label: str
-
-
-@dataclass(frozen=True)
-class Machine:
-    kind: str
-    label: str
-    prefix: str  # of reference numbers, e.g. SQ-20261122-0001
-    states: dict[str, str]  # state → label
-    final: frozenset[str]
-    transitions: tuple[Transition, ...]
-
-    @property
-    def initial(self) -> Transition:
-        """The transition that opens a case (the one with no source state)."""
-        return next(t for t in self.transitions if not t.sources)
-
-    def transition(self, name: str) -> Transition:
-        for transition in self.transitions:
-            if transition.name == name:
-                return transition
-        raise KeyError(name)
-
-    def check(self, name: str, source: str, target: str | None = None) -> Transition:
-        """The transition ``name`` from ``source`` (to ``target``), or Conflict if not allowed."""
-        transition = self.transition(name)
-        if source not in transition.sources:
-            raise Conflict(
-                f"{self.label}当前状态为“{self.states.get(source, source)}”，不能{transition.label}"
-            )
-        if target is not None and target not in transition.targets:
-            raise KeyError(f"{name} does not lead to {target}")
-        return transition
-
-    def as_dict(self) -> dict:
-        return {
-            "kind": self.kind,
-            "label": self.label,
-            "states": [
-                {"state": s, "label": label, "final": s in self.final}
-                for s, label in self.states.items()
-            ],
-            "transitions": [
-                {
-                    "name": t.name,
-                    "from": list(t.sources),
-                    "to": list(t.targets),
-                    "who": t.who,
-                    "label": t.label,
-                }
-                for t in self.transitions
-            ],
-        }
-
+# -- the tables ---------------------------------------------------------------------------------
 
 APPLICATION = Machine(
     kind="application",
@@ -98,26 +69,80 @@ APPLICATION = Machine(
     },
     final=frozenset({"refused", "granted", "withdrawn"}),
     transitions=(
-        Transition("submit", (), ("submitted",), REQUESTER, "提交申请"),
-        Transition("request_correction", ("submitted",), ("correction",), DEPARTMENT, "要求补正"),
-        Transition("supplement", ("correction",), ("submitted",), REQUESTER, "补正材料"),
-        Transition("extend", ("submitted",), ("submitted",), DEPARTMENT, "延长答复期限"),
+        Transition(
+            "submit", (), ("submitted",), (REQUESTER,), "提交申请", deadline="days_application"
+        ),
+        Transition(
+            "request_correction",
+            ("submitted",),
+            ("correction",),
+            (DEPARTMENT,),
+            "要求补正",
+            step="correction",
+            guards=(correction_not_used, within_correction_window),
+        ),
+        Transition(
+            "supplement",
+            ("correction",),
+            ("submitted",),
+            (REQUESTER,),
+            "补正材料",
+            step="supplement",
+        ),
+        Transition(
+            "extend",
+            ("submitted",),
+            ("submitted",),
+            (DEPARTMENT,),
+            "延长答复期限",
+            step="extension",
+            deadline="days_extension",
+            guards=(extension_not_used,),
+        ),
         Transition(
             "decide",
             ("submitted", "ruling"),
             ("approved", "partial", "refused"),
-            DEPARTMENT,
+            (DEPARTMENT,),
             "作出决定",
+            step="decision",
+            deadline="days_objection_filing",  # a refusal opens the window to object
+            guards=(no_refusal_after_ruling,),
         ),
-        Transition("sign", ("approved", "partial"), ("granted",), REQUESTER, "签署数据使用协议"),
+        Transition(
+            "sign",
+            ("approved", "partial"),
+            ("granted",),
+            (REQUESTER,),
+            "签署数据使用协议",
+            step="sign",
+        ),
         Transition(
             "withdraw",
             ("submitted", "correction", "approved", "partial"),
             ("withdrawn",),
-            REQUESTER,
+            (REQUESTER,),
             "撤回申请",
+            step="withdraw",
         ),
-        Transition("overturn", ("refused", "partial"), ("ruling",), SYSTEM, "依复核决定改决"),
+        Transition(
+            "object",  # opens an objection (OBJECTION.submit); the application keeps its state
+            ("refused", "partial"),
+            ("refused", "partial"),
+            (REQUESTER,),
+            "申请复核",
+            step="objection",
+            guards=(within_objection_window, not_yet_objected),
+            refusal="只有不予同意或部分同意（签署协议前）的决定可以申请复核",
+        ),
+        Transition(
+            "overturn",
+            ("refused", "partial"),
+            ("ruling",),
+            (SYSTEM,),
+            "依复核决定改决",
+            deadline="days_provide_after_ruling",
+        ),
     ),
 )
 
@@ -132,9 +157,93 @@ OBJECTION = Machine(
     },
     final=frozenset({"upheld", "overturned"}),
     transitions=(
-        Transition("submit", (), ("submitted",), REQUESTER, "提出异议"),
-        Transition("escalate", ("submitted",), ("submitted",), BUREAU, "记录协调或会审"),
-        Transition("decide", ("submitted",), ("upheld", "overturned"), BUREAU, "作出复核决定"),
+        Transition(
+            "submit",
+            (),
+            ("submitted",),
+            (REQUESTER,),
+            "提出异议",
+            deadline="days_objection_decision",
+        ),
+        Transition(
+            "escalate",
+            ("submitted",),
+            ("submitted",),
+            (BUREAU,),
+            "记录协调或会审",
+            step="escalation",
+            guards=(ladder_not_finished,),
+        ),
+        Transition(
+            "decide",
+            ("submitted",),
+            ("upheld", "overturned"),
+            (BUREAU,),
+            "作出复核决定",
+            step="decision",
+        ),
+    ),
+)
+
+_GRANT_STATE = "授权当前状态为“{state}”，不能执行此操作"
+
+# a grant is not a case: its reference numbers (SQQ-…) and rows are its own (``grants``)
+GRANT = Machine(
+    kind="grant",
+    label="授权",
+    prefix="SQQ",
+    states={"active": "有效", "suspended": "已暂停", "revoked": "已终止", "expired": "已到期"},
+    final=frozenset({"revoked", "expired"}),
+    transitions=(
+        Transition("create", (), ("active",), (REQUESTER,), "签署协议，授权生效"),
+        Transition(
+            "report",
+            ("active", "suspended"),
+            ("active", "suspended"),
+            (REQUESTER,),
+            "报送使用情况报告",
+            step="report",
+            refusal="授权{state}，无需报送",
+        ),
+        Transition(
+            "suspend",
+            ("active",),
+            ("suspended",),
+            (DEPARTMENT, BUREAU, SYSTEM),
+            "暂停授权",
+            step="suspend",
+            refusal=_GRANT_STATE,
+        ),
+        Transition(
+            "restore",
+            ("suspended",),
+            ("active",),
+            (DEPARTMENT, BUREAU),
+            "恢复授权",
+            step="restore",
+            guards=(report_not_overdue,),
+            refusal=_GRANT_STATE,
+        ),
+        Transition(
+            "revoke",
+            ("active", "suspended"),
+            ("revoked",),
+            (DEPARTMENT, BUREAU),
+            "终止授权",
+            step="revoke",
+            refusal=_GRANT_STATE,
+        ),
+        Transition(
+            "confirm_scope",
+            ("active", "suspended"),
+            ("active", "suspended"),
+            (DEPARTMENT, OPERATOR),
+            "确认授权范围",
+            step="scope",
+            guards=(scope_needs_confirmation,),
+            refusal="授权{state}，无需确认授权范围",
+        ),
+        Transition("expire", ("active", "suspended"), ("expired",), (SYSTEM,), "授权期限届满"),
     ),
 )
 
@@ -145,8 +254,10 @@ OPENING_REQUEST = Machine(
     states={"submitted": "已受理，待答复", "answered": "已答复"},
     final=frozenset({"answered"}),
     transitions=(
-        Transition("submit", (), ("submitted",), ANYONE, "提出开放需求"),
-        Transition("answer", ("submitted",), ("answered",), DEPARTMENT, "答复"),
+        Transition(
+            "submit", (), ("submitted",), (ANYONE,), "提出开放需求", deadline="days_opening_request"
+        ),
+        Transition("answer", ("submitted",), ("answered",), (DEPARTMENT,), "答复", step="reply"),
     ),
 )
 
@@ -157,8 +268,10 @@ ASSESSMENT = Machine(
     states={"open": "待评估", "completed": "已完成评估"},
     final=frozenset({"completed"}),
     transitions=(
-        Transition("open", (), ("open",), SYSTEM, "启动开放评估"),
-        Transition("complete", ("open",), ("completed",), DEPARTMENT, "完成评估"),
+        Transition("open", (), ("open",), (SYSTEM,), "启动开放评估", deadline="days_assessment"),
+        Transition(
+            "complete", ("open",), ("completed",), (DEPARTMENT,), "完成评估", step="complete"
+        ),
     ),
 )
 
@@ -169,8 +282,10 @@ ERROR_REPORT = Machine(
     states={"submitted": "已受理，待核实", "answered": "已答复"},
     final=frozenset({"answered"}),
     transitions=(
-        Transition("submit", (), ("submitted",), ANYONE, "报告错误"),
-        Transition("answer", ("submitted",), ("answered",), DEPARTMENT, "答复"),
+        Transition(
+            "submit", (), ("submitted",), (ANYONE,), "报告错误", deadline="days_error_report"
+        ),
+        Transition("answer", ("submitted",), ("answered",), (DEPARTMENT,), "答复", step="reply"),
     ),
 )
 
@@ -181,8 +296,17 @@ RIGHTS_OBJECTION = Machine(
     states={"suspended": "已暂停开放，待处理", "decided": "已处理"},
     final=frozenset({"decided"}),
     transitions=(
-        Transition("submit", (), ("suspended",), ANYONE, "提出权益异议"),
-        Transition("decide", ("suspended",), ("decided",), DEPARTMENT, "作出处理决定"),
+        Transition(
+            "submit", (), ("suspended",), (ANYONE,), "提出权益异议", deadline="days_rights_decision"
+        ),
+        Transition(
+            "decide",
+            ("suspended",),
+            ("decided",),
+            (DEPARTMENT,),
+            "作出处理决定",
+            step="decision",
+        ),
     ),
 )
 
@@ -193,11 +317,14 @@ SUGGESTION = Machine(
     states={"submitted": "已受理，待答复", "answered": "已答复"},
     final=frozenset({"answered"}),
     transitions=(
-        Transition("submit", (), ("submitted",), ANYONE, "提出意见建议"),
-        Transition("answer", ("submitted",), ("answered",), DEPARTMENT, "答复"),
+        Transition(
+            "submit", (), ("submitted",), (ANYONE,), "提出意见建议", deadline="days_suggestion"
+        ),
+        Transition("answer", ("submitted",), ("answered",), (DEPARTMENT,), "答复", step="reply"),
     ),
 )
 
+# the processes that are cases (``models.Case``), by kind
 MACHINES: dict[str, Machine] = {
     m.kind: m
     for m in (
@@ -210,3 +337,5 @@ MACHINES: dict[str, Machine] = {
         SUGGESTION,
     )
 }
+# every machine, for the documents that show them all
+ALL_MACHINES: dict[str, Machine] = {**MACHINES, GRANT.kind: GRANT}
