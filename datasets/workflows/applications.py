@@ -56,11 +56,16 @@ def unknown_fields(dataset: Dataset | None, fields: tuple[str, ...]) -> c.Proble
     return {"fields": [f"数据集没有这些字段：{'、'.join(unknown)}"]} if unknown else {}
 
 
-def submit(rt: Runtime, actor: Actor, request: Application) -> dict[str, Any]:
-    """File an application; answers with its reference, receipt date and deadline."""
+def authorize_submit(actor: Actor) -> None:
+    """Who may apply, checked before a request is read: 401 signed out, 403 for other roles."""
     c.require_signed_in(actor)
     if not may.can_apply_for_conditional_data(actor):
         raise NotAuthorized("有条件开放数据须以企业或个人账户申请")
+
+
+def submit(rt: Runtime, actor: Actor, request: Application) -> dict[str, Any]:
+    """File an application; answers with its reference, receipt date and deadline."""
+    authorize_submit(actor)
     with rt.session() as session:
         found: c.Problems = {}
         dataset = c.find_dataset(session, request.dataset, found)

@@ -15,6 +15,7 @@ from datasets.errors import NotFound
 from datasets.runtime import Runtime
 from datasets.workflows import application_decisions, applications, grant_steps, objections
 from datasets.workflows import step_requests as r
+from datasets.workflows.cases import require_signed_in
 from datasets.workflows.fields import as_object
 from datasets.workflows.machine import APPLICATION, GRANT, OBJECTION, Machine, Transition
 
@@ -90,5 +91,6 @@ def take(
     """Take the URL step ``step`` on the case (or grant) ``key`` with the request in
     ``payload``: parsed once here, then the service. Returns the transition and the result."""
     found = resolve(machine, step)
+    require_signed_in(actor)  # every step is a party's: who is asking before what is asked
     request = found.parse(payload, rt.settings)
     return found.transition, found.service(rt, actor, key, request)

@@ -62,6 +62,7 @@ def service(func: Callable[..., Any]) -> Callable[..., Any]:
 
 @bp.post("/applications")
 def application_submit() -> tuple[Response, int]:
+    applications.authorize_submit(current_actor())  # who is asking before what is asked
     request_ = Application.parse(payload(), get_runtime().settings)
     return created(service(applications.submit)(request_))
 

@@ -187,3 +187,24 @@ def test_the_openapi_document_lists_the_tables_steps(world):
         bodies = op["requestBody"]["content"]["application/json"]["schema"]["oneOf"]
         for ref in bodies:
             assert ref["$ref"].rsplit("/", 1)[1] in doc["components"]["schemas"]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/applications",
+        "/api/v1/applications/SQ-20260101-0001/decision",
+        "/api/v1/applications/SQ-20260101-0001/correction",
+        "/api/v1/objections/FH-20260101-0001/decision",
+        "/api/v1/grants/no-such-grant/suspend",
+    ],
+)
+def test_who_is_asking_is_checked_before_what_is_asked(world, url):
+    """An anonymous caller with a malformed body learns only that it must sign in: no field
+    errors, no hint whether the case exists."""
+    client = world["app"].test_client(use_cookies=False)
+    response = client.post(url, json={"decision": [], "reason": {"x": 1}})
+    assert response.status_code == 401
+    error = response.get_json()["error"]
+    assert "登录" in error["message"]
+    assert set(error) <= {"__type", "message"}
