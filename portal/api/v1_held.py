@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import jsonify
+from flask.typing import ResponseReturnValue
 
 from datasets.openness import confirmations
 from portal.api.openapi import EXTRA_PATHS, KEY, SCHEMAS, answers, json_body, operation, schema_ref
@@ -25,13 +26,13 @@ from portal.errors import no_store
 
 
 @bp.get("/held")
-def held_list():  # type: ignore[no-untyped-def]
+def held_list() -> ResponseReturnValue:
     items = confirmations.held_list(get_runtime(), actor=current_actor())
     return no_store(jsonify({"datasets": items}))
 
 
 @bp.post("/datasets/<name>/resources/<resource_id>/confirmation")
-def file_confirmation(name: str, resource_id: str):  # type: ignore[no-untyped-def]
+def file_confirmation(name: str, resource_id: str) -> ResponseReturnValue:
     rt, actor = get_runtime(), current_actor()
     confirmations.authorize_confirmation(rt, name=name, actor=actor)  # before the body
     note = payload().get("note")
