@@ -16,45 +16,14 @@ from datasets.errors import LoginRequired, NotAuthorized, NotFound
 from datasets.models import AuditEntry, Case, Dataset, Organization, ReferenceCounter, User
 from datasets.runtime import Runtime
 from datasets.workdays import WorkCalendar, calendar_for, shanghai_date
+from datasets.workflows.fields import MAX_TEXT, Problems, problem, text_field  # noqa: F401
 from datasets.workflows.machine import DEPARTMENT, MACHINES, Context, Machine
 from datasets.workflows.statemachine import acts_as, forbidden
 
-# the longest free text a form field takes (purpose, reasons, replies)
-MAX_TEXT = 4000
-Problems = dict[str, list[str]]
 
-
-def problem(problems: Problems, field: str, message: str) -> None:
-    problems.setdefault(field, []).append(message)
-
-
-def text_field(
-    payload: dict[str, Any],
-    key: str,
-    label: str,
-    problems: Problems,
-    *,
-    required: bool = True,
-    limit: int = MAX_TEXT,
-) -> str:
-    """A stripped text value; a problem when it is missing (if required), not text or too long."""
-    value = payload.get(key)
-    if value is None or value == "":
-        if required:
-            problem(problems, key, f"请填写{label}")
-        return ""
-    if not isinstance(value, str):
-        problem(problems, key, f"{label}须为文本")
-        return ""
-    value = value.strip()
-    if required and not value:
-        problem(problems, key, f"请填写{label}")
-    elif len(value) > limit:
-        problem(problems, key, f"{label}不超过 {limit} 字")
-    return value
-
-
-def find_dataset(session: Session, ref: Any, problems: Problems, *, field: str = "dataset"):  # type: ignore[no-untyped-def]
+def find_dataset(
+    session: Session, ref: Any, problems: Problems, *, field: str = "dataset"
+) -> Dataset | None:
     """A public (active) dataset by name or id; a problem on ``field`` otherwise."""
     if not isinstance(ref, str) or not ref.strip():
         problem(problems, field, "请填写数据集名称或 id")
@@ -249,9 +218,12 @@ def resume_clock(cal: WorkCalendar, case: Case) -> None:
     case.paused_remaining = None
 
 
-def set_deadline(cal: WorkCalendar, case: Case, days: int, *, start: date | None = None) -> None:
+def start_deadline(rt: Runtime, case: Case, name: str, *, start: date | None = None) -> None:
+    """Set ``case``'s deadline to the one transition ``name`` of its machine starts, counted
+    from ``start`` (by default the working day now counts as)."""
+    cal = calendar_for(rt)
     start = start or cal.received_on(now_utc()).on
-    due = cal.add(start, days)
+    due = MACHINES[case.kind].deadline(name, rt.settings, cal, start)
     case.due_on = due.on
     case.due_provisional = due.provisional
 

@@ -20,29 +20,23 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from datasets.accounts import permissions as may
 from datasets.accounts.permissions import Actor
-from datasets.errors import Conflict, NotAuthorized, NotFound, ValidationError
+from datasets.errors import NotAuthorized, NotFound
 from datasets.models import Case, Dataset, Grant, GrantAccess, Resource, User, UseReport
-from datasets.notify.notices import notify_department, notify_users
+from datasets.notify.notices import notify_users
 from datasets.runtime import Runtime
 from datasets.tables import TEXT_FORMATS, TableError, cell_text, open_table
 from datasets.workdays import shanghai_date
 from datasets.workflows import cases as c
 from datasets.workflows import scopes
+from datasets.workflows.agreements import Agreement
+from datasets.workflows.machine import GRANT
+from datasets.workflows.step_requests import REASONS
 
-# why a grant was suspended or revoked (SPEC §7)
-REASONS = {
-    "transfer": "转让数据",
-    "purpose_change": "改变使用用途",
-    "out_of_scope": "超范围使用",
-    "security_incident": "发生安全事件",
-    "missing_report": "未按期报送使用情况报告",
-    "expiry": "授权期限届满",
-}
 # reference numbers of grants (授权), counted apart from the applications' SQ-…
-PREFIX = "SQQ"
-STATUS_LABELS = {"active": "有效", "suspended": "已暂停", "revoked": "已终止", "expired": "已到期"}
-MAX_REPORT = 8000
+PREFIX = GRANT.prefix
+STATUS_LABELS = GRANT.states
 
 
 def add_months(day: date, count: int) -> date:
@@ -51,7 +45,7 @@ def add_months(day: date, count: int) -> date:
     return date(year, month, min(day.day, months.monthrange(year, month)[1]))
 
 
-def create_grant(rt: Runtime, session: Session, case: Case, agreement) -> Grant:  # type: ignore[no-untyped-def]
+def create_grant(rt: Runtime, session: Session, case: Case, agreement: Agreement) -> Grant:
     """The grant of a signed application. Its scope is fixed against the columns the decision
     was taken on (a full grant lists them all); if the table changed since, the grant waits
     for the department to confirm its scope before it serves anything."""
@@ -78,7 +72,7 @@ def create_grant(rt: Runtime, session: Session, case: Case, agreement) -> Grant:
     scopes.record(grant, columns, granted or scopes.names(columns))
     session.add(grant)
     session.flush()
-    _audit(
+    audit(
         session,
         case.requester_id or "",
         "grant.create",
@@ -91,19 +85,19 @@ def create_grant(rt: Runtime, session: Session, case: Case, agreement) -> Grant:
     return grant
 
 
-def _audit(session: Session, actor: Actor | str, action: str, grant: Grant, **detail: Any) -> None:
+def audit(session: Session, actor: Actor | str, action: str, grant: Grant, **detail: Any) -> None:
     c.audit_row(session, actor, action, "grant", grant.id, {"reference": grant.reference, **detail})
 
 
-def _refresh(session: Session, grant: Grant, today: date) -> None:
+def refresh(session: Session, grant: Grant, today: date) -> None:
     """Apply what time alone changes: expiry, and suspension for an overdue use report."""
     if grant.status in ("active", "suspended") and grant.expires_on < today:
         grant.status, grant.status_reason = "expired", "expiry"
-        _audit(session, "system", "grant.expire", grant)
+        audit(session, "system", "grant.expire", grant)
     elif grant.status == "active" and grant.report_due_on and grant.report_due_on < today:
         grant.status, grant.status_reason = "suspended", "missing_report"
         grant.status_note = f"使用情况报告应于 {grant.report_due_on} 前报送"
-        _audit(session, "system", "grant.suspend", grant, reason="missing_report")
+        audit(session, "system", "grant.suspend", grant, reason="missing_report")
         notify_users(
             session,
             [grant.user_id],
@@ -121,7 +115,7 @@ def sweep(rt: Runtime) -> dict[str, int]:
     with rt.session() as session:
         for grant in session.scalars(select(Grant).where(Grant.status.in_(scopes.LIVE))).all():
             if grant.status == "active":
-                _refresh(session, grant, today)
+                refresh(session, grant, today)
                 if grant.status != "active":
                     counts[grant.status] += 1
             if grant.status in scopes.LIVE and grant.scope_state == scopes.CONFIRMED:
@@ -167,12 +161,12 @@ def granted_download(
         if not grants:
             return None
         for grant in grants:
-            _refresh(session, grant, today)
+            refresh(session, grant, today)
         usable = [g for g in grants if g.status == "active"]
         if not usable:
             latest = grants[0]
             reason = REASONS.get(latest.status_reason or "", STATUS_LABELS[latest.status])
-            session.commit()  # keep what _refresh changed even though access is refused
+            session.commit()  # keep what refresh changed even though access is refused
             raise NotAuthorized(f"授权 {latest.reference} {STATUS_LABELS[latest.status]}：{reason}")
         if row.dataset.suspended_by:
             raise NotAuthorized("该数据集因权益异议暂停开放")
@@ -252,164 +246,16 @@ def _projected(path: Path, fields: list[str]) -> Iterator[bytes] | None:
     return lines()
 
 
-def _load_grant(session: Session, grant_id: str) -> Grant:
-    grant = session.scalar(
-        select(Grant)
-        .where((Grant.id == grant_id) | (Grant.reference == grant_id))
-        .with_for_update()
-    )
-    if grant is None:
-        raise NotFound(f"未找到授权 {grant_id}")
-    return grant
-
-
-def _may_manage(session: Session, actor: Actor, grant: Grant) -> bool:
+def organization_of(session: Session, grant: Grant) -> str | None:
+    """The department whose dataset the grant is on (it manages the grant)."""
     dataset = session.get(Dataset, grant.dataset_id)
-    return "bureau" in actor.roles or (
-        "reviewer" in actor.roles
-        and dataset is not None
-        and actor.organization_id == dataset.organization_id
+    return dataset.organization_id if dataset is not None else None
+
+
+def may_see(session: Session, actor: Actor, grant: Grant) -> bool:
+    return may.can_view_grant(
+        actor, holder_id=grant.user_id, organization_id=organization_of(session, grant)
     )
-
-
-def change_status(
-    rt: Runtime, actor: Actor, grant_id: str, *, action: str, reason: str | None, note: str = ""
-) -> dict[str, Any]:
-    """Suspend, restore or revoke a grant (the dataset's department or the bureau)."""
-    c.require_signed_in(actor)
-    if action not in ("suspend", "restore", "revoke"):
-        raise ValidationError("action 须为 suspend、restore 或 revoke")
-    if action != "restore" and reason not in REASONS:
-        raise ValidationError(
-            "须给出原因编码：" + "、".join(f"{k}（{v}）" for k, v in REASONS.items()),
-            {"reason": ["未知的原因编码"]},
-        )
-    allowed = {"suspend": ("active",), "restore": ("suspended",), "revoke": ("active", "suspended")}
-    target = {"suspend": "suspended", "restore": "active", "revoke": "revoked"}[action]
-    with rt.session() as session:
-        grant = _load_grant(session, grant_id)
-        if not _may_manage(session, actor, grant):
-            if actor.user_id == grant.user_id:
-                raise NotAuthorized("授权的暂停、恢复和终止由数据提供部门或主管部门办理")
-            raise NotFound(f"未找到授权 {grant_id}")
-        _refresh(session, grant, shanghai_date(c.now_utc()))
-        if grant.status not in allowed[action]:
-            raise Conflict(f"授权当前状态为“{STATUS_LABELS[grant.status]}”，不能执行此操作")
-        if (
-            action == "restore"
-            and grant.status_reason == "missing_report"
-            and (grant.report_due_on and grant.report_due_on < shanghai_date(c.now_utc()))
-        ):
-            raise Conflict("须先报送使用情况报告")
-        grant.status = target
-        grant.status_reason = reason if action != "restore" else None
-        grant.status_note = note
-        _audit(session, actor, f"grant.{action}", grant, reason=reason, note=note)
-        notify_users(
-            session,
-            [grant.user_id],
-            subject=f"授权 {grant.reference} {STATUS_LABELS[target]}"
-            + (f"：{REASONS[reason]}" if reason in REASONS else ""),
-            body=note,
-            link=f"/services/grants/{grant.id}",
-        )
-        return grant_dict(session, grant)
-
-
-def confirm_scope(rt: Runtime, actor: Actor, grant_id: str, *, fields: object) -> dict[str, Any]:
-    """The dataset's department (or an operator) confirms which of the current columns a grant
-    covers after its table changed: ``fields`` are current column names (a partial grant stays
-    a proper subset). The grant records them with the current columns and serves again."""
-    c.require_signed_in(actor)
-    with rt.session() as session:
-        grant = _load_grant(session, grant_id)
-        if not scopes.may_confirm_scope(session, actor, grant):
-            if actor.user_id == grant.user_id or _may_manage(session, actor, grant):
-                raise NotAuthorized("授权范围由数据提供部门确认")
-            raise NotFound(f"未找到授权 {grant_id}")
-        _refresh(session, grant, shanghai_date(c.now_utc()))
-        if grant.status not in scopes.LIVE:
-            raise Conflict(f"授权{STATUS_LABELS[grant.status]}，无需确认授权范围")
-        dataset = session.get(Dataset, grant.dataset_id)
-        found = scopes.settle(session, grant, dataset, actor=actor)
-        if dataset is None or found.state == scopes.CONFIRMED:
-            raise Conflict("授权范围与数据集现有字段一致，无需重新确认")
-        full = scopes.is_full(grant)
-        chosen = _confirmed_fields(fields, scopes.names(dataset.columns), partial=not full)
-        before = {"fields": list(grant.fields or []), "columns": scopes.names(grant.columns)}
-        scopes.record(grant, dataset.columns, chosen)
-        scope = "all" if scopes.is_full(grant) else "partial"
-        _audit(
-            session,
-            actor,
-            "grant.scope_confirm",
-            grant,
-            fields=chosen,
-            scope=scope,
-            why=found.why,
-            previous_fields=before["fields"],
-            previous_columns=before["columns"],
-        )
-        notify_users(
-            session,
-            [grant.user_id],
-            subject=f"授权 {grant.reference} 的授权范围已由数据提供部门重新确认",
-            body=("授权字段：全部字段（" if scope == "all" else "授权字段：")
-            + "、".join(chosen)
-            + ("）" if scope == "all" else ""),
-            link=f"/services/grants/{grant.id}",
-        )
-        return grant_dict(session, grant)
-
-
-def _confirmed_fields(fields: object, current: list[str], *, partial: bool) -> list[str]:
-    if not isinstance(fields, list) or not all(isinstance(f, str) for f in fields):
-        raise ValidationError("fields 须为现有字段名的列表", {"fields": ["须为字段名列表"]})
-    chosen = list(dict.fromkeys(f.strip() for f in fields))
-    if unknown := [f for f in chosen if f not in current]:
-        problem = f"数据集现在没有这些字段：{'、'.join(unknown)}"
-    elif current and not chosen:
-        problem = "请选择授权覆盖的现有字段"
-    elif partial and not set(chosen) < set(current):
-        problem = "部分授权确认后仍须为现有字段的真子集"
-    else:
-        return chosen
-    raise ValidationError(problem, {"fields": [problem]})
-
-
-def file_report(rt: Runtime, actor: Actor, grant_id: str, text: str) -> dict[str, Any]:
-    """The holder files a use report; the next one falls due, and a suspension for a missing
-    report is lifted."""
-    c.require_signed_in(actor)
-    text = (text or "").strip()
-    if not text:
-        raise ValidationError("请填写使用情况报告", {"text": ["必填"]})
-    if len(text) > MAX_REPORT:
-        raise ValidationError(f"报告不超过 {MAX_REPORT} 字", {"text": ["过长"]})
-    today = shanghai_date(c.now_utc())
-    with rt.session() as session:
-        grant = _load_grant(session, grant_id)
-        if grant.user_id != actor.user_id:
-            raise NotFound(f"未找到授权 {grant_id}")
-        _refresh(session, grant, today)
-        if grant.status in ("revoked", "expired"):
-            raise Conflict(f"授权{STATUS_LABELS[grant.status]}，无需报送")
-        session.add(UseReport(grant_id=grant.id, text=text))
-        grant.last_report_at = c.now_utc()
-        following = add_months(today, rt.settings.grant_report_months)
-        grant.report_due_on = following if following < grant.expires_on else None
-        if grant.status == "suspended" and grant.status_reason == "missing_report":
-            grant.status, grant.status_reason, grant.status_note = "active", None, ""
-            _audit(session, actor, "grant.restore", grant, reason="report_filed")
-        _audit(session, actor, "grant.report", grant)
-        dataset = session.get(Dataset, grant.dataset_id)
-        notify_department(
-            session,
-            dataset.organization_id if dataset else None,
-            subject=f"授权 {grant.reference} 报送了使用情况报告",
-            link=f"/services/grants/{grant.id}",
-        )
-        return grant_dict(session, grant)
 
 
 def get_grant(rt: Runtime, actor: Actor, grant_id: str) -> dict[str, Any]:
@@ -418,11 +264,7 @@ def get_grant(rt: Runtime, actor: Actor, grant_id: str) -> dict[str, Any]:
         grant = session.scalar(
             select(Grant).where((Grant.id == grant_id) | (Grant.reference == grant_id))
         )
-        if grant is None or not (
-            grant.user_id == actor.user_id
-            or _may_manage(session, actor, grant)
-            or "operator" in actor.roles
-        ):
+        if grant is None or not may_see(session, actor, grant):
             raise NotFound(f"未找到授权 {grant_id}")
         out = grant_dict(session, grant)
         out["access_log"] = [

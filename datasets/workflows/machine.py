@@ -2,17 +2,35 @@
 what, when, with which deadline and through which URL step.
 
 Each process (application, objection, grant, request to open data, error report, rights-holder
-objection, suggestion, opening assessment) has states and transitions; each transition names the
-parties who may take it, its URL step, the ``settings.days_*`` deadline it starts and its guards
-(the small functions below). Services call :meth:`Machine.check` before changing anything, the
-page models show exactly :meth:`Machine.allowed`, and the API and the HTML forms route their
-steps through :meth:`Machine.by_step`, so a transition that is not listed here cannot happen.
+objection, suggestion, opening assessment) has states and transitions; each transition names
+the parties who may take it, its URL step, the ``settings.days_*`` deadline it starts and its
+guards (small functions in ``guards.py``). Services call :meth:`Machine.check` before changing
+anything, the page models show exactly :meth:`Machine.allowed`, and the API and the HTML forms
+route their steps through :meth:`Machine.by_step`, so a transition not listed here cannot
+happen.
 The README and the OpenAPI document show the same tables. How a machine is asked:
 ``statemachine.py``.
 """
 
 from __future__ import annotations
 
+from datasets.workflows.guards import (
+    STAGES,
+    correction_not_used,
+    extension_not_used,
+    ladder_not_finished,
+    no_refusal_after_ruling,
+    not_yet_objected,
+    report_not_overdue,
+    scope_needs_confirmation,
+    within_correction_window,
+    within_objection_window,
+)
+from datasets.workflows.participation_guards import (
+    enough_requesters,
+    no_assessment_open,
+    withdrawal_would_stand,
+)
 from datasets.workflows.statemachine import (
     ANYONE,
     BUREAU,
@@ -31,86 +49,12 @@ __all__ = [
     "DEPARTMENT",
     "OPERATOR",
     "REQUESTER",
+    "STAGES",
     "SYSTEM",
     "Context",
     "Machine",
     "Transition",
 ]
-
-# the 广州 escalation ladder of an objection, in order
-STAGES = {
-    "coordination": "协调",
-    "joint_review": "联合会审",
-    "government_ruling": "报请市人民政府裁决",
-}
-
-
-# -- guards: each returns why the step is refused now, or None --------------------------------
-
-
-def within_correction_window(ctx: Context) -> str | None:
-    """补正 may be asked only within ``days_correction_request`` working days of receipt."""
-    days = ctx.settings.days_correction_request
-    if ctx.today > ctx.calendar.add(ctx.record.received_on, days).on:
-        return f"补正须在受理后 {days} 个工作日内提出"
-    return None
-
-
-def correction_not_used(ctx: Context) -> str | None:
-    """补正 may be asked once."""
-    return "补正只能要求一次" if ctx.record.correction_used else None
-
-
-def extension_not_used(ctx: Context) -> str | None:
-    """The deadline may be extended once."""
-    return "答复期限只能延长一次" if ctx.record.extension_used else None
-
-
-def no_refusal_after_ruling(ctx: Context) -> str | None:
-    """After a ruling in the applicant's favour the department may no longer refuse."""
-    if ctx.status == "ruling" and ctx.target == "refused":
-        return "复核决定已撤销原不予同意决定，部门应当在期限内提供数据"
-    return None
-
-
-def within_objection_window(ctx: Context) -> str | None:
-    """An objection is filed by the deadline the refusal named (``days_objection_filing``)."""
-    deadline = (ctx.record.body or {}).get("objection_deadline")
-    if deadline and str(ctx.received) > deadline:
-        return f"复核申请期限已于 {deadline} 届满"
-    return None
-
-
-def not_yet_objected(ctx: Context) -> str | None:
-    """One objection per application (``facts["objection"]``: the reference of one filed)."""
-    filed = ctx.facts.get("objection")
-    return f"该申请已提出过复核申请 {filed}" if filed else None
-
-
-def ladder_not_finished(ctx: Context) -> str | None:
-    """A step of the escalation ladder is left after the last one recorded."""
-    done = [step["stage"] for step in (ctx.record.body or {}).get("escalations") or []]
-    if done and done[-1] == list(STAGES)[-1]:
-        return "升级阶段已全部记录"
-    return None
-
-
-def report_not_overdue(ctx: Context) -> str | None:
-    """A grant suspended for a missing use report is restored only once the report is in."""
-    grant = ctx.record
-    overdue = grant.report_due_on is not None and grant.report_due_on < ctx.today
-    if grant.status_reason == "missing_report" and overdue:
-        return "须先报送使用情况报告"
-    return None
-
-
-def scope_needs_confirmation(ctx: Context) -> str | None:
-    """A scope is confirmed again only when the dataset's columns no longer match it
-    (``facts["scope_confirmed"]``: whether the grant still matches)."""
-    if ctx.facts.get("scope_confirmed", True):
-        return "授权范围与数据集现有字段一致，无需重新确认"
-    return None
-
 
 # -- the tables ---------------------------------------------------------------------------------
 
@@ -307,37 +251,6 @@ GRANT = Machine(
         Transition("expire", ("active", "suspended"), ("expired",), (SYSTEM,), "授权期限届满"),
     ),
 )
-
-# -- the participation processes: guards, then the tables ------------------------------------
-
-
-def no_assessment_open(ctx: Context) -> str | None:
-    """One opening assessment of a dataset at a time (``facts["open_assessment"]``: the
-    reference of one still open)."""
-    found = ctx.facts.get("open_assessment")
-    return f"该数据集的开放评估 {found} 尚未完成" if found else None
-
-
-def enough_requesters(ctx: Context) -> str | None:
-    """An assessment is due once ``assessment_requesters`` distinct requesters asked for the
-    dataset within 12 months (``facts["requesters"]``: how many did)."""
-    needed = ctx.settings.assessment_requesters
-    if int(ctx.facts.get("requesters", 0)) < needed:
-        return f"12 个月内提出开放需求的不同申请人不足 {needed} 位"
-    return None
-
-
-def withdrawal_would_stand(ctx: Context) -> str | None:
-    """A withdrawal the openness engine would undo is refused: de-identified data whose
-    personal columns are all masked is open by law (岳阳 第二十六条第二款) even under rule 3
-    (``facts["decision"]``, and ``facts["open_by_law"]``: whether it would stay open)."""
-    if ctx.facts.get("decision") == "withdraw" and ctx.facts.get("open_by_law"):
-        return (
-            "该数据集的个人信息字段均已脱敏，依规定脱敏后的数据应当开放，撤回不会生效；"
-            "请先调整脱敏处理，或作出“处理后恢复开放”的决定"
-        )
-    return None
-
 
 OPENING_REQUEST = Machine(
     kind="opening_request",

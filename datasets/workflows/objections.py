@@ -1,10 +1,10 @@
 """Objections to refusals (异议 → 复核 by the supervising bureau).
 
-The applicant files within ``days_objection_filing`` working days of a refusal or partial
-refusal; the bureau decides within ``days_objection_decision``. Upholding closes the matter;
-overturning sends the application back to its department (status ``ruling``), which must then
-grant within ``days_provide_after_ruling`` working days. The 广州 escalation ladder
-(coordination → joint review → 市政府 ruling) is recorded on the objection.
+The applicant files within the window a refusal or partial refusal opened; the bureau decides
+within the deadline the filing starts. Upholding closes the matter; overturning sends the
+application back to its department (status ``ruling``), which must then grant in time. The
+广州 escalation ladder (coordination → joint review → 市政府 ruling) is recorded on the
+objection. Deadlines and who may act: ``machine.APPLICATION`` and ``machine.OBJECTION``.
 """
 
 from __future__ import annotations
@@ -12,64 +12,51 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from datasets.accounts.permissions import Actor
-from datasets.errors import Conflict, ValidationError, raise_problems
+from datasets.errors import Conflict
 from datasets.models import Case
 from datasets.notify.notices import case_link, notify_bureau, notify_department, notify_requester
 from datasets.runtime import Runtime
-from datasets.workdays import calendar_for, shanghai_date
 from datasets.workflows import cases as c
-from datasets.workflows.machine import APPLICATION, BUREAU, OBJECTION, REQUESTER
+from datasets.workflows.machine import APPLICATION, BUREAU, OBJECTION, STAGES
+from datasets.workflows.step_requests import OBJECTION_DECISIONS as DECISIONS
+from datasets.workflows.step_requests import Escalation, Objection, Ruling
 
-DECISIONS = {"uphold": "upheld", "overturn": "overturned"}
-STAGES = {
-    "coordination": "协调",
-    "joint_review": "联合会审",
-    "government_ruling": "报请市人民政府裁决",
-}
+__all__ = ["DECISIONS", "STAGES"]
+
+
+def filed_objection(session: Session, application: Case) -> str | None:
+    """The reference of the objection already filed against ``application``, if any (the
+    table's ``not_yet_objected`` guard reads it as ``facts["objection"]``)."""
+    return session.scalar(
+        select(Case.reference).where(Case.parent_id == application.id, Case.kind == OBJECTION.kind)
+    )
 
 
 def file_objection(
-    rt: Runtime, actor: Actor, application_id: str, payload: dict[str, Any]
+    rt: Runtime, actor: Actor, application_id: str, request: Objection
 ) -> dict[str, Any]:
     """The applicant objects to a refusal (or partial refusal) of their application."""
-    payload = payload or {}
-    reason = str(payload.get("reason") or "").strip()
-    if not reason:
-        raise ValidationError("请说明异议理由", {"reason": ["必填"]})
-    if len(reason) > c.MAX_TEXT:
-        raise ValidationError(f"异议理由不超过 {c.MAX_TEXT} 字", {"reason": ["过长"]})
     c.require_signed_in(actor)
-    cal = calendar_for(rt)
     with rt.session() as session:
         application = c.load_case(session, application_id, APPLICATION.kind, lock=True)
-        c.require(actor, application, REQUESTER)
-        if application.status not in ("refused", "partial"):
-            raise Conflict("只有不予同意或部分同意（签署协议前）的决定可以申请复核")
-        deadline = application.body.get("objection_deadline")
-        received = cal.received_on(c.now_utc())
-        if deadline and str(received.on) > deadline:
-            raise Conflict(f"复核申请期限已于 {deadline} 届满")
-        pending = session.scalar(
-            select(Case.reference).where(Case.parent_id == application.id, Case.kind == "objection")
-        )
-        if pending:
-            raise Conflict(f"该申请已提出过复核申请 {pending}")
+        filed = filed_objection(session, application)
+        c.check(rt, actor, application, "object", objection=filed)
         case = c.open_case(
             rt,
             session,
             machine=OBJECTION,
             actor=actor,
             status="submitted",
-            days=rt.settings.days_objection_decision,
             organization_id=application.organization_id,
             handler=BUREAU,
             dataset_id=application.dataset_id,
             requester_id=actor.user_id,
             requester_key=actor.user_id,
             parent_id=application.id,
-            body={"reason": reason, "application_reference": application.reference},
+            body={"reason": request.reason, "application_reference": application.reference},
         )
         c.audit(session, actor, "application.objection", application, objection=case.reference)
         notify_bureau(
@@ -94,83 +81,70 @@ def get_objection(rt: Runtime, actor: Actor, objection_id: str) -> dict[str, Any
         return objection_dict(session, c.viewable(session, actor, objection_id, OBJECTION.kind))
 
 
+def _overturn(rt: Runtime, session: Session, objection: Case, reason: str) -> None:
+    """A ruling in the applicant's favour sends the application back to its department, which
+    must provide within the deadline the table's ``overturn`` starts."""
+    application = c.load_case(session, str(objection.parent_id), APPLICATION.kind, lock=True)
+    c.transit(session, application, "system", "overturn", "ruling", objection=objection.reference)
+    c.start_deadline(rt, application, "overturn")
+    application.decided_on_time = None
+    notify_department(
+        session,
+        application.organization_id,
+        subject=f"复核决定撤销了申请 {application.reference} 的原决定",
+        body=f"请于 {application.due_on} 前提供数据（作出同意决定）。理由：{reason}",
+        link=case_link(application),
+        case=application,
+    )
+
+
 def decide_objection(
-    rt: Runtime, actor: Actor, objection_id: str, payload: dict[str, Any]
+    rt: Runtime, actor: Actor, objection_id: str, request: Ruling
 ) -> dict[str, Any]:
-    """The bureau upholds or overturns. Overturning obliges the department to provide within
-    ``days_provide_after_ruling`` working days."""
-    payload = payload or {}
-    decision = payload.get("decision")
-    reason = str(payload.get("reason") or "").strip()
-    problems: dict[str, list[str]] = {}
-    if decision not in DECISIONS:
-        problems["decision"] = ["decision 须为 uphold（维持）或 overturn（撤销原决定）"]
-    if not reason:
-        problems["reason"] = ["请说明复核理由"]
-    elif len(reason) > c.MAX_TEXT:
-        problems["reason"] = [f"理由不超过 {c.MAX_TEXT} 字"]
-    raise_problems(problems)
-    target = DECISIONS[decision]
-    cal = calendar_for(rt)
+    """The bureau upholds or overturns (then the department must provide, ``_overturn``)."""
+    target = request.target
     with rt.session() as session:
         case = c.load_case(session, objection_id, OBJECTION.kind, lock=True)
-        c.require(actor, case, BUREAU)
-        c.record_decision(cal, case, outcome=target, reply=reason)
-        c.transit(session, case, actor, "decide", target, note=reason)
-        application = c.load_case(session, case.parent_id, APPLICATION.kind, lock=True)
+        ctx = c.check(rt, actor, case, "decide", target)
+        c.record_decision(ctx.calendar, case, outcome=target, reply=request.reason)
+        c.transit(session, case, actor, "decide", target, note=request.reason)
         if target == "overturned":
-            c.transit(
-                session, application, "system", "overturn", "ruling", objection=case.reference
-            )
-            application.due_on = None
-            c.set_deadline(cal, application, rt.settings.days_provide_after_ruling)
-            application.decided_on_time = None
-            notify_department(
-                session,
-                application.organization_id,
-                subject=f"复核决定撤销了申请 {application.reference} 的原决定",
-                body=f"请于 {application.due_on} 前提供数据（作出同意决定）。理由：{reason}",
-                link=case_link(application),
-                case=application,
-            )
+            _overturn(rt, session, case, request.reason)
         notify_requester(
             session,
             case,
             subject=f"复核申请 {case.reference}：{OBJECTION.states[target]}",
-            body=reason,
+            body=request.reason,
             link=case_link(case),
         )
         return objection_dict(session, case)
 
 
-def escalate(
-    rt: Runtime, actor: Actor, objection_id: str, payload: dict[str, Any]
-) -> dict[str, Any]:
+def open_stages(case: Case) -> list[str]:
+    """The stages of the escalation ladder that may still be recorded, in order."""
+    order = list(STAGES)
+    done = [step["stage"] for step in (case.body or {}).get("escalations") or []]
+    return order[order.index(done[-1]) + 1 :] if done else order
+
+
+def escalate(rt: Runtime, actor: Actor, objection_id: str, request: Escalation) -> dict[str, Any]:
     """Record a step of the escalation ladder (协调 → 联合会审 → 市政府裁决)."""
-    payload = payload or {}
-    stage = payload.get("stage")
-    note = str(payload.get("note") or "").strip()
-    if stage not in STAGES:
-        raise ValidationError(
-            "stage 须为 " + "、".join(f"{k}（{v}）" for k, v in STAGES.items()),
-            {"stage": ["未知的阶段"]},
-        )
+    stage = request.stage
     with rt.session() as session:
         case = c.load_case(session, objection_id, OBJECTION.kind, lock=True)
-        c.require(actor, case, BUREAU)
+        ctx = c.check(rt, actor, case, "escalate")
         ladder = list(case.body.get("escalations") or [])
         if any(step["stage"] == stage for step in ladder):
             raise Conflict(f"已记录“{STAGES[stage]}”")
-        order = list(STAGES)
-        if ladder and order.index(stage) < order.index(ladder[-1]["stage"]):
+        if stage not in open_stages(case):
             raise Conflict("升级顺序为协调、联合会审、报请市人民政府裁决")
-        ladder.append({"stage": stage, "note": note, "on": str(shanghai_date(c.now_utc()))})
+        ladder.append({"stage": stage, "note": request.note, "on": str(ctx.today)})
         case.body = {**case.body, "escalations": ladder}
-        c.transit(session, case, actor, "escalate", "submitted", stage=stage, note=note)
+        c.transit(session, case, actor, "escalate", "submitted", stage=stage, note=request.note)
         return objection_dict(session, case)
 
 
-def objection_dict(session, case: Case) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def objection_dict(session: Session, case: Case) -> dict[str, Any]:
     out = c.case_dict(session, case)
     body = out.pop("body")
     out["reason"] = body.get("reason")

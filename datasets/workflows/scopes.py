@@ -231,18 +231,6 @@ def review_grant_scopes(
     return flagged
 
 
-def may_confirm_scope(session: Session, actor: Actor, grant: Grant) -> bool:
-    """A reviewer of the dataset's department, or an operator, confirms a grant's scope."""
-    if "operator" in actor.roles:
-        return True
-    dataset = session.get(Dataset, grant.dataset_id)
-    return (
-        "reviewer" in actor.roles
-        and dataset is not None
-        and actor.organization_id == dataset.organization_id
-    )
-
-
 def refusal(grant: Grant, found: Scope) -> str:
     """Why a download under ``grant`` is refused while its scope waits for confirmation."""
     return (

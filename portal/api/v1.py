@@ -1,5 +1,9 @@
 """The public-services JSON API under /api/v1/: the same services as the HTML forms.
 
+A step on a case is ``POST /api/v1/<plural>/<id>/<step>`` with the step names of the machine's
+table (``datasets.workflows.machine``), resolved and parsed into its typed request by
+``datasets.workflows.steps`` exactly as the HTML forms are.
+
 Callers authenticate with an API key in the ``Authorization`` header (as CKAN clients do) or a
 signed-in session (then CSRF applies). Answers are plain JSON objects; errors keep the portal's
 envelope ``{"success": false, "error": {"__type", "message", ...}}`` with 400 for bad input, 401
@@ -14,8 +18,10 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from datasets.errors import NotFound, ValidationError
-from datasets.workflows import applications, grants, objections
+from datasets.errors import ValidationError
+from datasets.workflows import applications, grants, objections, steps
+from datasets.workflows.machine import APPLICATION, GRANT, OBJECTION, Machine, Transition
+from datasets.workflows.step_requests import Application
 from portal.app import get_runtime
 from portal.auth import current_actor
 from portal.extensions import limiter
@@ -55,42 +61,35 @@ def service(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 @bp.post("/applications")
-def application_submit():  # type: ignore[no-untyped-def]
-    return created(service(applications.submit)(payload()))
+def application_submit() -> tuple[Response, int]:
+    request_ = Application.parse(payload(), get_runtime().settings)
+    return created(service(applications.submit)(request_))
 
 
 @bp.get("/applications")
-def application_list():  # type: ignore[no-untyped-def]
+def application_list() -> Response:
     return jsonify({"applications": service(applications.list_applications)()})
 
 
 @bp.get("/applications/<application_id>")
-def application_show(application_id: str):  # type: ignore[no-untyped-def]
+def application_show(application_id: str) -> Response:
     return jsonify(service(applications.get)(application_id))
 
 
-_STEPS = {
-    "decision": applications.decide,
-    "correction": applications.request_correction,
-    "supplement": applications.supplement,
-    "extension": applications.extend,
-    "sign": applications.sign,
-}
+def _step(machine: Machine, key: str, step: str) -> tuple[Transition, dict[str, Any]]:
+    """Take the URL step ``step`` of ``machine``'s table on ``key`` (404 for another step)."""
+    return steps.take(get_runtime(), current_actor(), machine, step, key, payload())
 
 
 @bp.post("/applications/<application_id>/<step>")
-def application_step(application_id: str, step: str):  # type: ignore[no-untyped-def]
-    if step == "objection":
-        return created(service(objections.file_objection)(application_id, payload()))
-    if step == "withdraw":
-        return jsonify(service(applications.withdraw)(application_id))
-    if step not in _STEPS:
-        raise NotFound(f"未知的操作 {step}")
-    return jsonify(service(_STEPS[step])(application_id, payload()))
+def application_step(application_id: str, step: str) -> Response | tuple[Response, int]:
+    transition, result = _step(APPLICATION, application_id, step)
+    # filing an objection creates one (OBJECTION.submit): 201 with the objection
+    return created(result) if transition.name == "object" else jsonify(result)
 
 
 @bp.get("/agreement")
-def agreement():  # type: ignore[no-untyped-def]
+def agreement() -> Response:
     current = applications.current_agreement()
     return jsonify({"version": current.version, "sha256": current.sha256, "text": current.text})
 
@@ -99,58 +98,31 @@ def agreement():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/objections/<objection_id>")
-def objection_show(objection_id: str):  # type: ignore[no-untyped-def]
+def objection_show(objection_id: str) -> Response:
     return jsonify(service(objections.get_objection)(objection_id))
 
 
-@bp.post("/objections/<objection_id>/decision")
-def objection_decide(objection_id: str):  # type: ignore[no-untyped-def]
-    return jsonify(service(objections.decide_objection)(objection_id, payload()))
-
-
-@bp.post("/objections/<objection_id>/escalation")
-def objection_escalate(objection_id: str):  # type: ignore[no-untyped-def]
-    return jsonify(service(objections.escalate)(objection_id, payload()))
+@bp.post("/objections/<objection_id>/<step>")
+def objection_step(objection_id: str, step: str) -> Response:
+    return jsonify(_step(OBJECTION, objection_id, step)[1])
 
 
 # -- grants ------------------------------------------------------------------------------------
 
 
 @bp.get("/grants")
-def grant_list():  # type: ignore[no-untyped-def]
+def grant_list() -> Response:
     return jsonify({"grants": service(grants.list_grants)()})
 
 
 @bp.get("/grants/<grant_id>")
-def grant_show(grant_id: str):  # type: ignore[no-untyped-def]
+def grant_show(grant_id: str) -> Response:
     return jsonify(service(grants.get_grant)(grant_id))
 
 
-@bp.post("/grants/<grant_id>/report")
-def grant_report(grant_id: str):  # type: ignore[no-untyped-def]
-    body = payload()
-    return jsonify(service(grants.file_report)(grant_id, str(body.get("text") or "")))
+@bp.post("/grants/<grant_id>/<step>")
+def grant_step(grant_id: str, step: str) -> Response:
+    return jsonify(_step(GRANT, grant_id, step)[1])
 
 
-@bp.post("/grants/<grant_id>/scope")
-def grant_scope(grant_id: str):  # type: ignore[no-untyped-def]
-    body = payload()
-    return jsonify(service(grants.confirm_scope)(grant_id, fields=body.get("fields")))
-
-
-@bp.post("/grants/<grant_id>/<action>")
-def grant_status(grant_id: str, action: str):  # type: ignore[no-untyped-def]
-    if action not in ("suspend", "restore", "revoke"):
-        raise NotFound(f"未知的操作 {action}")
-    body = payload()
-    return jsonify(
-        service(grants.change_status)(
-            grant_id,
-            action=action,
-            reason=body.get("reason"),
-            note=str(body.get("note") or ""),
-        )
-    )
-
-
-from portal.api import v1_held, v1_participation  # noqa: E402, F401
+from portal.api import openapi_services, v1_held, v1_participation  # noqa: E402, F401

@@ -14,10 +14,15 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request
+from werkzeug.wrappers import Response
 
-from datasets.errors import Conflict, NotFound, ValidationError
+from datasets.accounts.permissions import Actor
+from datasets.errors import Conflict, ValidationError
 from datasets.openness import confirmations
-from datasets.workflows import applications, grants, objections, pages
+from datasets.runtime import Runtime
+from datasets.workflows import applications, objections, pages, queues, steps
+from datasets.workflows.machine import APPLICATION, GRANT, OBJECTION
+from datasets.workflows.step_requests import Application
 from portal.app import get_runtime
 from portal.auth import current_actor
 from portal.errors import form_status, no_store
@@ -26,13 +31,13 @@ from portal.extensions import limiter
 bp = Blueprint("applications", __name__)
 limiter.limit(lambda: get_runtime().settings.ratelimit_default)(bp)
 
-APPLICATION_TEXTS = ("purpose", "scope", "scenario", "security_measures")
-
-
 bp.after_request(no_store)  # one person's matters and contact details
 
 
-def _rt_actor():  # type: ignore[no-untyped-def]
+Page = tuple[str, int]
+
+
+def _rt_actor() -> tuple[Runtime, Actor]:
     return get_runtime(), current_actor()
 
 
@@ -48,9 +53,33 @@ def _form_values() -> dict[str, Any]:
 
 
 def _number(value: str | None) -> Any:
-    """A form's whole number as int; anything else as typed, for the service to refuse."""
+    """A form's whole number as int; anything else as typed, for the parser to refuse."""
     text = (value or "").strip()
     return int(text) if text.isdigit() else text
+
+
+# form fields that hold a whole number, and the one that is a list of checkboxes
+NUMBERS = ("days", "period_months")
+LISTS = ("fields",)
+# selects, radio buttons and reasons: an empty one is none
+CHOICES = ("decision", "rule_code", "stage", "access_mode", "reason", "action")
+
+
+def _form_payload() -> dict[str, Any]:
+    """The form as the JSON body of the same step: whole numbers as int, checkboxes as a list,
+    empty choices as None; then parsed by the step's typed request like the API's."""
+    body: dict[str, Any] = {}
+    for key in request.form:
+        if key == "csrf_token":
+            continue
+        value = request.form.get(key)
+        if key in LISTS:
+            body[key] = request.form.getlist(key)
+        elif key in NUMBERS:
+            body[key] = _number(value)
+        else:
+            body[key] = value if value != "" or key not in CHOICES else None
+    return body
 
 
 def _due_text(case: dict[str, Any]) -> str:
@@ -63,7 +92,7 @@ def _due_text(case: dict[str, Any]) -> str:
 
 
 @bp.route("/services/apply/<dataset_name>", methods=["GET", "POST"])
-def apply(dataset_name: str):  # type: ignore[no-untyped-def]
+def apply(dataset_name: str) -> Page | Response:
     rt, actor = _rt_actor()
     form = pages.application_form(rt, actor, dataset_name)
     values: dict[str, Any] = {
@@ -75,15 +104,11 @@ def apply(dataset_name: str):  # type: ignore[no-untyped-def]
     if request.method == "POST":
         values = _form_values()
         values.setdefault("fields", [])
-        payload = {key: request.form.get(key, "") for key in APPLICATION_TEXTS}
-        payload.update(
-            dataset=dataset_name,
-            fields=request.form.getlist("fields"),
-            period_months=_number(request.form.get("period_months")),
-            access_mode=request.form.get("access_mode") or None,
-        )
         try:
-            created = applications.submit(rt, actor, payload)
+            application = Application.parse(
+                {**_form_payload(), "dataset": dataset_name}, rt.settings
+            )
+            created = applications.submit(rt, actor, application)
         except (ValidationError, Conflict) as exc:
             error = exc
         else:
@@ -111,7 +136,7 @@ def _application_response(
     *,
     error: ValidationError | Conflict | None = None,
     step: str | None = None,
-):  # type: ignore[no-untyped-def]
+) -> Page:
     rt, actor = _rt_actor()
     page = pages.application_page(rt, actor, application_id)
     agreement = applications.current_agreement() if "sign" in page["actions"] else None
@@ -129,88 +154,44 @@ def _application_response(
 
 
 @bp.get("/services/application/<application_id>")
-def application(application_id: str):  # type: ignore[no-untyped-def]
+def application(application_id: str) -> Page:
     return _application_response(application_id)
 
 
-def _decision_payload() -> dict[str, Any]:
-    return {
-        "decision": request.form.get("decision") or None,
-        "reason": request.form.get("reason", ""),
-        "rule_code": request.form.get("rule_code") or None,
-        "fields": request.form.getlist("fields"),
-    }
-
-
-def _supplement_payload() -> dict[str, Any]:
-    payload = {"note": request.form.get("note", "")}
-    payload.update({k: request.form[k] for k in APPLICATION_TEXTS if request.form.get(k)})
-    return payload
-
-
-# step → (service, the payload from the form, the notice after it)
-_APPLICATION_STEPS: dict[str, tuple[Callable[..., dict], Callable[[], dict], Callable]] = {
-    "correction": (
-        applications.request_correction,
-        lambda: {"items": request.form.get("items", "")},
-        lambda r: "已要求申请人补正材料，答复期限暂停计算。",
-    ),
-    "supplement": (
-        applications.supplement,
-        _supplement_payload,
-        lambda r: f"已提交补正材料，答复期限重新计算至 {_due_text(r)}。",
-    ),
-    "extension": (
-        applications.extend,
-        lambda: {
-            "reason": request.form.get("reason", ""),
-            "days": _number(request.form.get("days")),
-        },
-        lambda r: f"答复期限已延长至 {_due_text(r)}。",
-    ),
-    "decision": (
-        applications.decide,
-        _decision_payload,
-        lambda r: f"已作出决定：{r['status_label']}。申请人将收到通知。",
-    ),
-    "sign": (
-        applications.sign,
-        lambda: {
-            "accept": request.form.get("accept") or False,
-            "agreement_version": request.form.get("agreement_version"),
-        },
-        lambda r: f"已签署数据使用协议，授权 {r['grant']['reference']} 生效。",
+# transition → the notice after it (the steps themselves are the table's: ``steps.take``)
+_APPLICATION_NOTICES: dict[str, Callable[[dict[str, Any]], str]] = {
+    "request_correction": lambda r: "已要求申请人补正材料，答复期限暂停计算。",
+    "supplement": lambda r: f"已提交补正材料，答复期限重新计算至 {_due_text(r)}。",
+    "extend": lambda r: f"答复期限已延长至 {_due_text(r)}。",
+    "decide": lambda r: f"已作出决定：{r['status_label']}。申请人将收到通知。",
+    "sign": lambda r: f"已签署数据使用协议，授权 {r['grant']['reference']} 生效。",
+    "withdraw": lambda r: "申请已撤回。",
+    "object": lambda r: (
+        f"复核申请已提交。受理编号 {r['reference']}，主管部门将于 {_due_text(r)} 前作出复核决定。"
     ),
 }
 
 
+def _application_next(name: str, result: dict[str, Any]) -> str:
+    """Where a step leads: the objection it filed, the grant it created, or the application."""
+    if name == "object":
+        return f"/services/objection/{result['id']}"
+    if name == "sign" and result.get("grant"):
+        return f"/services/grants/{result['grant']['id']}"
+    return f"/services/application/{result['id']}"
+
+
 @bp.post("/services/application/<application_id>/<step>")
-def application_step(application_id: str, step: str):  # type: ignore[no-untyped-def]
+def application_step(application_id: str, step: str) -> Page | Response:
     rt, actor = _rt_actor()
     try:
-        if step == "withdraw":
-            result = applications.withdraw(rt, actor, application_id)
-            flash("申请已撤回。", "notice")
-        elif step == "objection":
-            reason = {"reason": request.form.get("reason", "")}
-            result = objections.file_objection(rt, actor, application_id, reason)
-            flash(
-                f"复核申请已提交。受理编号 {result['reference']}，"
-                f"主管部门将于 {_due_text(result)} 前作出复核决定。",
-                "notice",
-            )
-            return redirect(f"/services/objection/{result['id']}", 303)
-        elif step in _APPLICATION_STEPS:
-            service, payload, notice = _APPLICATION_STEPS[step]
-            result = service(rt, actor, application_id, payload())
-            flash(notice(result), "notice")
-            if step == "sign" and result.get("grant"):
-                return redirect(f"/services/grants/{result['grant']['id']}", 303)
-        else:
-            raise NotFound(f"未知的操作 {step}")
+        transition, result = steps.take(
+            rt, actor, APPLICATION, step, application_id, _form_payload()
+        )
     except (ValidationError, Conflict) as exc:
         return _application_response(application_id, error=exc, step=step)
-    return redirect(f"/services/application/{result['id']}", 303)
+    flash(_APPLICATION_NOTICES[transition.name](result), "notice")
+    return redirect(_application_next(transition.name, result), 303)
 
 
 # -- objections (复核) -------------------------------------------------------------------------
@@ -218,7 +199,7 @@ def application_step(application_id: str, step: str):  # type: ignore[no-untyped
 
 def _objection_response(
     objection_id: str, *, error: ValidationError | Conflict | None = None, step: str | None = None
-):  # type: ignore[no-untyped-def]
+) -> Page:
     rt, actor = _rt_actor()
     html = render_template(
         "services/objection.html",
@@ -232,33 +213,29 @@ def _objection_response(
 
 
 @bp.get("/services/objection/<objection_id>")
-def objection(objection_id: str):  # type: ignore[no-untyped-def]
+def objection(objection_id: str) -> Page:
     return _objection_response(objection_id)
 
 
+def _escalated(result: dict[str, Any]) -> str:
+    stage = result["escalations"][-1]["stage"] if result["escalations"] else ""
+    return f"已记录：{objections.STAGES.get(stage, '')}。"
+
+
+_OBJECTION_NOTICES: dict[str, Callable[[dict[str, Any]], str]] = {
+    "decide": lambda r: f"已作出复核决定：{r['status_label']}。",
+    "escalate": _escalated,
+}
+
+
 @bp.post("/services/objection/<objection_id>/<step>")
-def objection_step(objection_id: str, step: str):  # type: ignore[no-untyped-def]
+def objection_step(objection_id: str, step: str) -> Page | Response:
     rt, actor = _rt_actor()
     try:
-        if step == "decision":
-            payload = {
-                "decision": request.form.get("decision") or None,
-                "reason": request.form.get("reason", ""),
-            }
-            result = objections.decide_objection(rt, actor, objection_id, payload)
-            flash(f"已作出复核决定：{result['status_label']}。", "notice")
-        elif step == "escalation":
-            payload = {
-                "stage": request.form.get("stage") or None,
-                "note": request.form.get("note", ""),
-            }
-            result = objections.escalate(rt, actor, objection_id, payload)
-            stage = objections.STAGES.get(payload["stage"] or "", "")
-            flash(f"已记录：{stage}。", "notice")
-        else:
-            raise NotFound(f"未知的操作 {step}")
+        transition, result = steps.take(rt, actor, OBJECTION, step, objection_id, _form_payload())
     except (ValidationError, Conflict) as exc:
         return _objection_response(objection_id, error=exc, step=step)
+    flash(_OBJECTION_NOTICES[transition.name](result), "notice")
     return redirect(f"/services/objection/{result['id']}", 303)
 
 
@@ -267,7 +244,7 @@ def objection_step(objection_id: str, step: str):  # type: ignore[no-untyped-def
 
 def _grant_response(
     grant_id: str, *, error: ValidationError | Conflict | None = None, step: str | None = None
-):  # type: ignore[no-untyped-def]
+) -> Page:
     rt, actor = _rt_actor()
     html = render_template(
         "services/grant.html",
@@ -281,47 +258,30 @@ def _grant_response(
 
 
 @bp.get("/services/grants/<grant_id>")
-def grant(grant_id: str):  # type: ignore[no-untyped-def]
+def grant(grant_id: str) -> Page:
     return _grant_response(grant_id)
 
 
-@bp.post("/services/grants/<grant_id>/report")
-def grant_report(grant_id: str):  # type: ignore[no-untyped-def]
+_GRANT_NOTICES: dict[str, Callable[[dict[str, Any]], str]] = {
+    "report": lambda r: "使用情况报告已报送。",
+    "suspend": lambda r: f"授权{r['status_label']}。",
+    "restore": lambda r: f"授权{r['status_label']}。",
+    "revoke": lambda r: f"授权{r['status_label']}。",
+    "confirm_scope": lambda r: "授权范围已确认，授权恢复可用。",
+}
+# the form of suspend, restore and revoke: its buttons send the step as ``action``
+STATUS_FORM = "status"
+
+
+@bp.post("/services/grants/<grant_id>/<step>")
+def grant_step(grant_id: str, step: str) -> Page | Response:
     rt, actor = _rt_actor()
+    taken = request.form.get("action", "") if step == STATUS_FORM else step
     try:
-        result = grants.file_report(rt, actor, grant_id, request.form.get("text", ""))
+        transition, result = steps.take(rt, actor, GRANT, taken, grant_id, _form_payload())
     except (ValidationError, Conflict) as exc:
-        return _grant_response(grant_id, error=exc, step="report")
-    flash("使用情况报告已报送。", "notice")
-    return redirect(f"/services/grants/{result['id']}", 303)
-
-
-@bp.post("/services/grants/<grant_id>/status")
-def grant_status(grant_id: str):  # type: ignore[no-untyped-def]
-    rt, actor = _rt_actor()
-    try:
-        result = grants.change_status(
-            rt,
-            actor,
-            grant_id,
-            action=request.form.get("action", ""),
-            reason=request.form.get("reason") or None,
-            note=request.form.get("note", ""),
-        )
-    except (ValidationError, Conflict) as exc:
-        return _grant_response(grant_id, error=exc, step="status")
-    flash(f"授权{result['status_label']}。", "notice")
-    return redirect(f"/services/grants/{result['id']}", 303)
-
-
-@bp.post("/services/grants/<grant_id>/scope")
-def grant_scope(grant_id: str):  # type: ignore[no-untyped-def]
-    rt, actor = _rt_actor()
-    try:
-        result = grants.confirm_scope(rt, actor, grant_id, fields=request.form.getlist("fields"))
-    except (ValidationError, Conflict) as exc:
-        return _grant_response(grant_id, error=exc, step="scope")
-    flash("授权范围已确认，授权恢复可用。", "notice")
+        return _grant_response(grant_id, error=exc, step=step)
+    flash(_GRANT_NOTICES[transition.name](result), "notice")
     return redirect(f"/services/grants/{result['id']}", 303)
 
 
@@ -329,34 +289,34 @@ def grant_scope(grant_id: str):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/services/mine")
-def mine():  # type: ignore[no-untyped-def]
+def mine() -> str:
     rt, actor = _rt_actor()
-    return render_template("services/applications_mine.html", mine=pages.my_cases(rt, actor))
+    return render_template("services/applications_mine.html", mine=queues.my_cases(rt, actor))
 
 
-def _workspace_response(*, error: ValidationError | Conflict | None = None):  # type: ignore[no-untyped-def]
+def _workspace_response(*, error: ValidationError | Conflict | None = None) -> Page:
     rt, actor = _rt_actor()
     kind = request.args.get("kind") or None
     include_closed = request.args.get("closed") == "1"
-    queue = pages.department_queue(rt, actor, include_closed=include_closed, kind=kind)
+    queue = queues.department_queue(rt, actor, include_closed=include_closed, kind=kind)
     html = render_template(
         "services/workspace.html",
         queue=queue,
         kind=kind,
         include_closed=include_closed,
-        kinds=pages.QUEUE_KINDS,
+        kinds=queues.QUEUE_KINDS,
         error=error,
     )
     return html, form_status(error) if error else 200
 
 
 @bp.get("/workspace")
-def workspace():  # type: ignore[no-untyped-def]
+def workspace() -> Page:
     return _workspace_response()
 
 
 @bp.post("/workspace/held/<name>/<resource_id>")
-def confirm_file(name: str, resource_id: str):  # type: ignore[no-untyped-def]
+def confirm_file(name: str, resource_id: str) -> Page | Response:
     """人工确认 of a held file by its department's reviewer (the service checks who)."""
     rt, actor = _rt_actor()
     try:
@@ -370,6 +330,6 @@ def confirm_file(name: str, resource_id: str):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/bureau")
-def bureau():  # type: ignore[no-untyped-def]
+def bureau() -> str:
     rt, actor = _rt_actor()
-    return render_template("services/bureau.html", board=pages.bureau_dashboard(rt, actor))
+    return render_template("services/bureau.html", board=queues.bureau_dashboard(rt, actor))

@@ -13,7 +13,8 @@ from datasets.accounts.permissions import Actor
 from datasets.accounts.users import create_user
 from datasets.errors import Conflict
 from datasets.models import AuditEntry, Case, User
-from datasets.workflows import applications
+from datasets.workflows import application_decisions, applications
+from datasets.workflows import step_requests as req
 from tests.factories import credit_code, make_runtime, services_catalog
 
 pytestmark = pytest.mark.postgres
@@ -67,7 +68,11 @@ def test_two_reviewers_deciding_at_once_give_exactly_one_decision(pg):
     rt, names = pg
     for round_ in range(5):
         applicant = _actor(rt, f"company-{round_ + 1}")
-        created = applications.submit(rt, applicant, {**BODY, "dataset": names["conditional"]})
+        created = applications.submit(
+            rt,
+            applicant,
+            req.Application.parse({**BODY, "dataset": names["conditional"]}, rt.settings),
+        )
         reviewers = [_actor(rt, "reviewer-a"), _actor(rt, "reviewer-b")]
         decisions = [
             {"decision": "approve", "reason": "同意"},
@@ -97,7 +102,9 @@ def test_two_reviewers_deciding_at_once_give_exactly_one_decision(pg):
 def _decide(barrier, rt, reviewer, application_id, decision):  # type: ignore[no-untyped-def]
     barrier.wait()
     try:
-        return applications.decide(rt, reviewer, application_id, decision)
+        return application_decisions.decide(
+            rt, reviewer, application_id, req.Decision.parse(decision)
+        )
     except Conflict as exc:
         return exc
 
@@ -109,7 +116,11 @@ def test_concurrent_submissions_get_unique_consecutive_references(pg):
 
     def submit(actor):  # type: ignore[no-untyped-def]
         barrier.wait()
-        return applications.submit(rt, actor, {**BODY, "dataset": names["conditional2"]})
+        return applications.submit(
+            rt,
+            actor,
+            req.Application.parse({**BODY, "dataset": names["conditional2"]}, rt.settings),
+        )
 
     with ThreadPoolExecutor(len(applicants)) as pool:
         created = list(pool.map(submit, applicants))

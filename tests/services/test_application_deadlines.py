@@ -13,7 +13,8 @@ import pytest
 
 from datasets.accounts.permissions import Actor
 from datasets.accounts.users import create_user
-from datasets.workflows import applications, cases, objections
+from datasets.workflows import application_decisions, applications, cases, objections
+from datasets.workflows import step_requests as req
 from tests.factories import credit_code, services_catalog
 
 PASSWORD = "correct horse battery"
@@ -71,7 +72,11 @@ def clock(monkeypatch):
 
 def _submit(rt, world):
     names, actors = world
-    return applications.submit(rt, actors["acme"], {**BODY, "dataset": names["conditional"]})
+    return applications.submit(
+        rt,
+        actors["acme"],
+        req.Application.parse({**BODY, "dataset": names["conditional"]}, rt.settings),
+    )
 
 
 @pytest.mark.parametrize(
@@ -108,10 +113,14 @@ def test_correction_pauses_the_clock_and_keeps_the_days_left(rt, world, clock):
     clock(datetime(2026, 11, 23, 2, 0, tzinfo=UTC))  # Monday; due 2026-12-07
     app_id = _submit(rt, world)["id"]
     clock(datetime(2026, 11, 25, 2, 0, tzinfo=UTC))  # Wednesday: 8 working days left
-    paused = applications.request_correction(rt, actors["reviewer"], app_id, {"items": "补证明"})
+    paused = applications.request_correction(
+        rt, actors["reviewer"], app_id, req.Correction.parse({"items": "补证明"})
+    )
     assert paused["due_on"] is None and paused["clock_paused"]
     clock(datetime(2026, 12, 4, 2, 0, tzinfo=UTC))  # Friday, nine days later
-    resumed = applications.supplement(rt, actors["acme"], app_id, {"note": "已补"})
+    resumed = applications.supplement(
+        rt, actors["acme"], app_id, req.Supplement.parse({"note": "已补"})
+    )
     # 8 working days after Friday 4 December
     assert resumed["due_on"] == "2026-12-16"
 
@@ -122,7 +131,9 @@ def test_correction_only_within_its_window(rt, world, clock):
     app_id = _submit(rt, world)["id"]
     clock(datetime(2026, 12, 1, 2, 0, tzinfo=UTC))  # 6th working day after receipt
     with pytest.raises(Exception, match="5 个工作日内"):
-        applications.request_correction(rt, actors["reviewer"], app_id, {"items": "补"})
+        applications.request_correction(
+            rt, actors["reviewer"], app_id, req.Correction.parse({"items": "补"})
+        )
 
 
 def test_objection_window_and_ruling_deadline(rt, world, clock):
@@ -130,24 +141,33 @@ def test_objection_window_and_ruling_deadline(rt, world, clock):
     clock(datetime(2026, 9, 21, 2, 0, tzinfo=UTC))  # Monday
     app_id = _submit(rt, world)["id"]
     clock(datetime(2026, 9, 28, 2, 0, tzinfo=UTC))  # Monday: refusal
-    refused = applications.decide(
+    refused = application_decisions.decide(
         rt,
         actors["reviewer"],
         app_id,
-        {"decision": "refuse", "reason": "不符合条件", "rule_code": "unmet-condition"},
+        req.Decision.parse(
+            {"decision": "refuse", "reason": "不符合条件", "rule_code": "unmet-condition"}
+        ),
     )
     # 15 working days: 29, 30 Sep, then 8, 9, 10 (Saturday, worked), 12 … 23 October
     assert refused["objection_deadline"] == "2026-10-23"
     assert refused["decided_on_time"] is True
     clock(datetime(2026, 10, 26, 2, 0, tzinfo=UTC))  # too late
     with pytest.raises(Exception, match="已于 2026-10-23 届满"):
-        objections.file_objection(rt, actors["acme"], app_id, {"reason": "不服"})
+        objections.file_objection(
+            rt, actors["acme"], app_id, req.Objection.parse({"reason": "不服"})
+        )
     clock(datetime(2026, 10, 23, 9, 0, tzinfo=UTC))  # 17:00 in Shanghai on the last day
-    objection = objections.file_objection(rt, actors["acme"], app_id, {"reason": "不服"})
+    objection = objections.file_objection(
+        rt, actors["acme"], app_id, req.Objection.parse({"reason": "不服"})
+    )
     assert objection["due_on"] == "2026-11-06"  # 10 working days
     clock(datetime(2026, 11, 2, 2, 0, tzinfo=UTC))
     objections.decide_objection(
-        rt, actors["bureau"], objection["id"], {"decision": "overturn", "reason": "符合条件"}
+        rt,
+        actors["bureau"],
+        objection["id"],
+        req.Ruling.parse({"decision": "overturn", "reason": "符合条件"}),
     )
     obliged = applications.get(rt, actors["reviewer"], app_id)
     assert obliged["status"] == "ruling" and obliged["due_on"] == "2026-11-09"  # 5 working days

@@ -11,7 +11,7 @@ from datasets.catalog import services as catalog
 from datasets.errors import Conflict, LoginRequired, NotAuthorized, NotFound, ValidationError
 from datasets.models import AuditEntry, Dataset, Organization
 from datasets.openness import confirmations, curation
-from datasets.workflows import pages
+from datasets.workflows import queues
 from harvester.jobs import run_source
 from harvester.sources import add_source, get_sources
 from tests.factories import BUS_ROWS, pdf_bytes, write_csv, write_package
@@ -248,7 +248,7 @@ def test_the_departments_workspace_shows_its_quarantine_with_masked_findings(rt,
     write_held_package(tmp_path / "src", "volunteers", rows=VOLUNTEERS, title="志愿者服务队名单")
     write_held_package(tmp_path / "src", "clinics", title="诊所平面图", provider=HEALTH)
     harvest(rt, tmp_path / "src")
-    queue = pages.department_queue(rt, reviewer(rt))
+    queue = queues.department_queue(rt, reviewer(rt))
     [item] = queue["quarantine"]
     assert item["name"] == "volunteers" and item["can_confirm"]
     assert queue["held_files"] == 2

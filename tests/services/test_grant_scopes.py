@@ -17,7 +17,8 @@ from datasets.accounts.permissions import ANONYMOUS, Actor
 from datasets.accounts.users import create_user
 from datasets.errors import Conflict, LoginRequired, NotAuthorized, NotFound, ValidationError
 from datasets.models import AuditEntry, Dataset, Grant, Notification, Organization, Resource, User
-from datasets.workflows import applications, grants, scopes
+from datasets.workflows import application_decisions, applications, grant_steps, grants, scopes
+from datasets.workflows import step_requests as req
 from harvester.jobs import run_source
 from harvester.sources import add_source, get_sources
 from tests.factories import credit_code, write_package
@@ -90,7 +91,7 @@ def grant_for(world, who, fields=None, *, partial=None):
     """Apply (for ``fields``, all when None), be approved (or partially: ``partial``), sign."""
     rt, actors = world["rt"], world["actors"]
     body = {**BODY, "dataset": NAME, **({"fields": fields} if fields else {})}
-    case = applications.submit(rt, actors[who], body)
+    case = applications.submit(rt, actors[who], req.Application.parse(body, rt.settings))
     decision = {"decision": "approve", "reason": "同意"}
     if partial:
         decision = {
@@ -99,10 +100,13 @@ def grant_for(world, who, fields=None, *, partial=None):
             "reason": "个人信息不予提供",
             "rule_code": "privacy-trade-secret",
         }
-    applications.decide(rt, actors["reviewer"], case["id"], decision)
+    application_decisions.decide(rt, actors["reviewer"], case["id"], req.Decision.parse(decision))
     version = applications.current_agreement().version
     signed = applications.sign(
-        rt, actors[who], case["id"], {"agreement_version": version, "accept": True}
+        rt,
+        actors[who],
+        case["id"],
+        req.Signature.parse({"agreement_version": version, "accept": True}),
     )
     return signed["grant"]
 
@@ -192,8 +196,11 @@ def test_renamed_columns_stop_a_partial_grant_until_the_department_confirms(worl
     shown = grants.get_grant(world["rt"], world["actors"]["acme"], grant["id"])
     assert shown["scope_state"] == "needs_confirmation" and "区县" in shown["scope_reason"]
 
-    confirmed = grants.confirm_scope(
-        world["rt"], world["actors"]["reviewer"], grant["id"], fields=["所属区县", "救助类别"]
+    confirmed = grant_steps.confirm_scope(
+        world["rt"],
+        world["actors"]["reviewer"],
+        grant["id"],
+        req.ScopeConfirmation.parse({"fields": ["所属区县", "救助类别"]}),
     )
     assert confirmed["scope_state"] == "confirmed" and confirmed["scope"] == "partial"
     assert confirmed["fields"] == ["所属区县", "救助类别"]
@@ -252,9 +259,17 @@ def test_a_full_grant_is_not_extended_by_an_added_personal_column(world):
     assert "手机号" in refused.value.message
 
     with pytest.raises(ValidationError):  # a field the table no longer has
-        grants.confirm_scope(world["rt"], world["actors"]["reviewer"], grant["id"], fields=["电话"])
-    kept = grants.confirm_scope(
-        world["rt"], world["actors"]["reviewer"], grant["id"], fields=HEADER
+        grant_steps.confirm_scope(
+            world["rt"],
+            world["actors"]["reviewer"],
+            grant["id"],
+            req.ScopeConfirmation.parse({"fields": ["电话"]}),
+        )
+    kept = grant_steps.confirm_scope(
+        world["rt"],
+        world["actors"]["reviewer"],
+        grant["id"],
+        req.ScopeConfirmation.parse({"fields": HEADER}),
     )
     assert kept["scope"] == "partial"  # the old columns only: no longer every column
     served = download(world, "beta")
@@ -264,8 +279,11 @@ def test_a_full_grant_is_not_extended_by_an_added_personal_column(world):
 def test_a_full_grant_stays_full_when_the_department_confirms_every_column(world):
     grant = grant_for(world, "beta")
     harvest(world["rt"], world["folder"], header=RENAMED)
-    confirmed = grants.confirm_scope(
-        world["rt"], world["actors"]["operator"], grant["id"], fields=RENAMED
+    confirmed = grant_steps.confirm_scope(
+        world["rt"],
+        world["actors"]["operator"],
+        grant["id"],
+        req.ScopeConfirmation.parse({"fields": RENAMED}),
     )
     assert confirmed["scope"] == "all"
     assert table(download(world, "beta"))[0] == RENAMED  # the original file
@@ -273,12 +291,24 @@ def test_a_full_grant_stays_full_when_the_department_confirms_every_column(world
 
 def test_a_change_between_decision_and_signature_leaves_the_new_grant_unconfirmed(world):
     rt, actors = world["rt"], world["actors"]
-    case = applications.submit(rt, actors["acme"], {**BODY, "dataset": NAME, "fields": ["区县"]})
-    applications.decide(rt, actors["reviewer"], case["id"], {"decision": "approve", "reason": "可"})
+    case = applications.submit(
+        rt,
+        actors["acme"],
+        req.Application.parse({**BODY, "dataset": NAME, "fields": ["区县"]}, rt.settings),
+    )
+    application_decisions.decide(
+        rt,
+        actors["reviewer"],
+        case["id"],
+        req.Decision.parse({"decision": "approve", "reason": "可"}),
+    )
     harvest(rt, world["folder"], header=RENAMED)
     version = applications.current_agreement().version
     signed = applications.sign(
-        rt, actors["acme"], case["id"], {"agreement_version": version, "accept": True}
+        rt,
+        actors["acme"],
+        case["id"],
+        req.Signature.parse({"agreement_version": version, "accept": True}),
     )
     assert signed["grant"]["scope_state"] == "needs_confirmation"
     with pytest.raises(NotAuthorized, match="授权范围待确认"):
@@ -347,36 +377,64 @@ def test_who_may_confirm_a_scope_and_with_what(world):
     grant = grant_for(world, "acme", ["区县", "类别"])
     gid = grant["id"]
     with pytest.raises(Conflict):  # nothing changed yet
-        grants.confirm_scope(rt, actors["reviewer"], gid, fields=["区县"])
+        grant_steps.confirm_scope(
+            rt, actors["reviewer"], gid, req.ScopeConfirmation.parse({"fields": ["区县"]})
+        )
     harvest(rt, world["folder"], header=RENAMED)
 
     with pytest.raises(LoginRequired):
-        grants.confirm_scope(rt, ANONYMOUS, gid, fields=["所属区县"])
+        grant_steps.confirm_scope(
+            rt, ANONYMOUS, gid, req.ScopeConfirmation.parse({"fields": ["所属区县"]})
+        )
     with pytest.raises(NotFound):
-        grants.confirm_scope(rt, actors["reviewer"], "no-such-grant", fields=["所属区县"])
+        grant_steps.confirm_scope(
+            rt,
+            actors["reviewer"],
+            "no-such-grant",
+            req.ScopeConfirmation.parse({"fields": ["所属区县"]}),
+        )
     # authorisation before the input: the holder and the bureau are refused whatever they send
     for who in ("acme", "bureau"):
         with pytest.raises(NotAuthorized):
-            grants.confirm_scope(rt, actors[who], gid, fields=["所属区县"])
+            grant_steps.confirm_scope(
+                rt, actors[who], gid, req.ScopeConfirmation.parse({"fields": ["所属区县"]})
+            )
         with pytest.raises(NotAuthorized):
-            grants.confirm_scope(rt, actors[who], gid, fields="所属区县")
+            grant_steps.confirm_scope(
+                rt, actors[who], gid, req.ScopeConfirmation.parse({"fields": "所属区县"})
+            )
     with pytest.raises(NotFound):  # a stranger does not learn the grant exists
-        grants.confirm_scope(rt, actors["beta"], gid, fields=["所属区县"])
+        grant_steps.confirm_scope(
+            rt, actors["beta"], gid, req.ScopeConfirmation.parse({"fields": ["所属区县"]})
+        )
 
     for bad in ("所属区县", [1], None, {"a": 1}, [], ["区县", "类别"], RENAMED):
         with pytest.raises(ValidationError) as refused:
-            grants.confirm_scope(rt, actors["reviewer"], gid, fields=bad)
+            grant_steps.confirm_scope(
+                rt, actors["reviewer"], gid, req.ScopeConfirmation.parse({"fields": bad})
+            )
         assert refused.value.errors["fields"]
     assert state(world, gid) == "needs_confirmation"
 
-    grants.confirm_scope(rt, actors["reviewer"], gid, fields=["所属区县"])
+    grant_steps.confirm_scope(
+        rt, actors["reviewer"], gid, req.ScopeConfirmation.parse({"fields": ["所属区县"]})
+    )
     with pytest.raises(Conflict):
-        grants.confirm_scope(rt, actors["reviewer"], gid, fields=["所属区县"])
+        grant_steps.confirm_scope(
+            rt, actors["reviewer"], gid, req.ScopeConfirmation.parse({"fields": ["所属区县"]})
+        )
     assert table(download(world, "acme"))[0] == ["所属区县"]
-    grants.change_status(rt, actors["reviewer"], gid, action="revoke", reason="out_of_scope")
+    grant_steps.change_status(
+        rt,
+        actors["reviewer"],
+        gid,
+        req.StatusChange.parse({"action": "revoke", "reason": "out_of_scope"}),
+    )
     harvest(rt, world["folder"])
     with pytest.raises(Conflict):
-        grants.confirm_scope(rt, actors["reviewer"], gid, fields=["区县"])
+        grant_steps.confirm_scope(
+            rt, actors["reviewer"], gid, req.ScopeConfirmation.parse({"fields": ["区县"]})
+        )
 
 
 def test_an_outsider_gets_nothing_and_a_holder_nothing_of_another_file(world, tmp_path):

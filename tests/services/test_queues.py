@@ -16,7 +16,8 @@ from datasets.accounts.permissions import ANONYMOUS, Actor
 from datasets.accounts.users import create_user
 from datasets.errors import LoginRequired, NotAuthorized
 from datasets.models import Dataset, Organization, User
-from datasets.workflows import applications, cases, objections, pages
+from datasets.workflows import application_decisions, applications, cases, objections, pages, queues
+from datasets.workflows import step_requests as req
 from datasets.workflows.machine import MACHINES
 from tests.factories import credit_code, services_catalog
 
@@ -75,7 +76,9 @@ def world(rt, tmp_path):
 
 
 def _apply(rt, actor, dataset):
-    return applications.submit(rt, actor, {**BODY, "dataset": dataset})
+    return applications.submit(
+        rt, actor, req.Application.parse({**BODY, "dataset": dataset}, rt.settings)
+    )
 
 
 def _opening_request(rt, names, clock_at):
@@ -105,9 +108,11 @@ def test_the_department_queue_is_ordered_by_deadline_with_overdue_and_paused(rt,
     clock(_at(3))
     second = _apply(rt, a["acme2"], names["conditional"])
     paused = _apply(rt, a["acme1"], names["conditional2"])
-    applications.request_correction(rt, a["health"], paused["id"], {"items": "请补充材料"})
+    applications.request_correction(
+        rt, a["health"], paused["id"], req.Correction.parse({"items": "请补充材料"})
+    )
 
-    queue = pages.department_queue(rt, a["health"])
+    queue = queues.department_queue(rt, a["health"])
     assert queue["department"]["title"] == "江州市卫生健康委员会"
     assert [c["reference"] for c in queue["cases"]] == [
         first["reference"],
@@ -125,7 +130,7 @@ def test_the_department_queue_is_ordered_by_deadline_with_overdue_and_paused(rt,
 
     # a day after the first deadline: overdue, with negative working days left
     clock(_at(17))
-    queue = pages.department_queue(rt, a["health"])
+    queue = queues.department_queue(rt, a["health"])
     rows = {c["reference"]: c for c in queue["cases"]}
     assert rows[first["reference"]]["overdue"] and rows[first["reference"]]["days_left"] == -1
     assert not rows[second["reference"]]["overdue"] and rows[second["reference"]]["days_left"] == 0
@@ -133,7 +138,7 @@ def test_the_department_queue_is_ordered_by_deadline_with_overdue_and_paused(rt,
 
     # over a weekend: Friday's deadline seen on Monday is overdue by one working day
     clock(_at(23))
-    rows = {c["reference"]: c for c in pages.department_queue(rt, a["health"])["cases"]}
+    rows = {c["reference"]: c for c in queues.department_queue(rt, a["health"])["cases"]}
     assert rows[second["reference"]]["days_left"] == -4
 
 
@@ -142,9 +147,11 @@ def test_cases_awaiting_the_applicant_are_not_the_departments_delay(rt, world, c
     clock(_at(2))
     case = _apply(rt, a["acme1"], names["conditional"])
     clock(_at(3))
-    applications.decide(rt, a["health"], case["id"], {"decision": "approve"})
+    application_decisions.decide(
+        rt, a["health"], case["id"], req.Decision.parse({"decision": "approve"})
+    )
     clock(_at(30))  # long past the deadline, still unsigned
-    (row,) = pages.department_queue(rt, a["health"])["cases"]
+    (row,) = queues.department_queue(rt, a["health"])["cases"]
     assert row["status"] == "approved" and not row["overdue"] and row["days_left"] is None
     page = pages.application_page(rt, a["acme1"], case["id"])
     assert not page["overdue"] and page["actions"] == ["sign", "withdraw"]
@@ -154,14 +161,21 @@ def test_closed_cases_kinds_and_grants_in_the_queue(rt, world, clock):
     names, a = world
     clock(_at(2))
     granted = _apply(rt, a["acme1"], names["conditional"])
-    applications.decide(rt, a["health"], granted["id"], {"decision": "approve"})
+    application_decisions.decide(
+        rt, a["health"], granted["id"], req.Decision.parse({"decision": "approve"})
+    )
     version = applications.current_agreement().version
-    applications.sign(rt, a["acme1"], granted["id"], {"accept": True, "agreement_version": version})
+    applications.sign(
+        rt,
+        a["acme1"],
+        granted["id"],
+        req.Signature.parse({"accept": True, "agreement_version": version}),
+    )
     open_one = _apply(rt, a["acme2"], names["conditional"])
 
-    queue = pages.department_queue(rt, a["health"])
+    queue = queues.department_queue(rt, a["health"])
     assert [c["reference"] for c in queue["cases"]] == [open_one["reference"]]
-    everything = pages.department_queue(rt, a["health"], include_closed=True)
+    everything = queues.department_queue(rt, a["health"], include_closed=True)
     assert [c["reference"] for c in everything["cases"]] == [
         open_one["reference"],
         granted["reference"],
@@ -170,8 +184,8 @@ def test_closed_cases_kinds_and_grants_in_the_queue(rt, world, clock):
     (grant,) = queue["grants"]
     assert grant["dataset"]["name"] == names["conditional"] and grant["status"] == "active"
     assert grant["expires_on"] == "2027-05-02" and grant["link"].startswith("/services/grants/")
-    assert pages.department_queue(rt, a["health"], kind="opening_request")["cases"] == []
-    assert pages.department_queue(rt, a["transport"])["grants"] == []
+    assert queues.department_queue(rt, a["health"], kind="opening_request")["cases"] == []
+    assert queues.department_queue(rt, a["transport"])["grants"] == []
 
 
 def test_each_department_sees_only_its_own_cases(rt, world, clock):
@@ -179,8 +193,8 @@ def test_each_department_sees_only_its_own_cases(rt, world, clock):
     clock(_at(2))
     health_case = _apply(rt, a["acme1"], names["conditional"])
     transport_ref = _opening_request(rt, names, _at(2))
-    health = [c["reference"] for c in pages.department_queue(rt, a["health"])["cases"]]
-    transport = [c["reference"] for c in pages.department_queue(rt, a["transport"])["cases"]]
+    health = [c["reference"] for c in queues.department_queue(rt, a["health"])["cases"]]
+    transport = [c["reference"] for c in queues.department_queue(rt, a["transport"])["cases"]]
     assert health == [health_case["reference"]] and transport == [transport_ref]
 
 
@@ -192,10 +206,12 @@ def test_the_bureau_dashboard(rt, world, clock):
     clock(_at(3))
     on_time = _apply(rt, a["acme2"], names["conditional"])
     paused = _apply(rt, a["acme1"], names["conditional2"])
-    applications.request_correction(rt, a["health"], paused["id"], {"items": "补充"})
+    applications.request_correction(
+        rt, a["health"], paused["id"], req.Correction.parse({"items": "补充"})
+    )
 
     clock(_at(17))
-    board = pages.bureau_dashboard(rt, a["bureau"])
+    board = queues.bureau_dashboard(rt, a["bureau"])
     groups = {g["department"]["title"]: g for g in board["overdue"]}
     assert set(groups) == {"江州市卫生健康委员会", "江州市交通运输局"}
     assert [i["reference"] for i in groups["江州市卫生健康委员会"]["items"]] == [
@@ -213,12 +229,16 @@ def test_the_bureau_dashboard(rt, world, clock):
 
     # two refusals, objected on different days: the 复核 list is by deadline
     refusal = {"decision": "refuse", "rule_code": "privacy-trade-secret", "reason": "隐私"}
-    applications.decide(rt, a["health"], on_time["id"], refusal)
-    applications.decide(rt, a["health"], late_health["id"], refusal)
-    first = objections.file_objection(rt, a["acme2"], on_time["id"], {"reason": "不服"})
+    application_decisions.decide(rt, a["health"], on_time["id"], req.Decision.parse(refusal))
+    application_decisions.decide(rt, a["health"], late_health["id"], req.Decision.parse(refusal))
+    first = objections.file_objection(
+        rt, a["acme2"], on_time["id"], req.Objection.parse({"reason": "不服"})
+    )
     clock(_at(18))
-    second = objections.file_objection(rt, a["acme1"], late_health["id"], {"reason": "不服"})
-    board = pages.bureau_dashboard(rt, a["bureau"])
+    second = objections.file_objection(
+        rt, a["acme1"], late_health["id"], req.Objection.parse({"reason": "不服"})
+    )
+    board = queues.bureau_dashboard(rt, a["bureau"])
     assert [o["reference"] for o in board["objections"]] == [
         first["reference"],
         second["reference"],
@@ -233,7 +253,7 @@ def test_the_bureau_dashboard(rt, world, clock):
 
     # the bureau's own late 复核 cases are grouped under the bureau
     clock(datetime(2026, 12, 3, 2, 0, tzinfo=UTC))
-    board = pages.bureau_dashboard(rt, a["bureau"])
+    board = queues.bureau_dashboard(rt, a["bureau"])
     groups = {g["department"]["title"]: g for g in board["overdue"]}
     assert groups[rt.settings.supervisor_name]["count"] == 2
     assert all(i["kind"] == "objection" for i in groups[rt.settings.supervisor_name]["items"])
@@ -244,25 +264,25 @@ def test_my_cases_are_only_mine(rt, world, clock):
     clock(_at(2))
     mine = _apply(rt, a["acme1"], names["conditional"])
     _apply(rt, a["acme2"], names["conditional"])
-    result = pages.my_cases(rt, a["acme1"])
+    result = queues.my_cases(rt, a["acme1"])
     assert [c["reference"] for c in result["cases"]] == [mine["reference"]]
     assert result["grants"] == []
-    assert pages.my_cases(rt, a["citizen"]) == {"cases": [], "grants": []}
+    assert queues.my_cases(rt, a["citizen"]) == {"cases": [], "grants": []}
 
 
 def test_who_may_look(rt, world):
     _, a = world
     for name in ("citizen", "acme1", "bureau"):
         with pytest.raises(NotAuthorized):
-            pages.department_queue(rt, a[name])
+            queues.department_queue(rt, a[name])
     for name in ("citizen", "health"):
         with pytest.raises(NotAuthorized):
-            pages.bureau_dashboard(rt, a[name])
-    for service in (pages.department_queue, pages.bureau_dashboard, pages.my_cases):
+            queues.bureau_dashboard(rt, a[name])
+    for service in (queues.department_queue, queues.bureau_dashboard, queues.my_cases):
         with pytest.raises(LoginRequired):
             service(rt, ANONYMOUS)
     with rt.reader() as session:
         org = session.scalar(select(Organization.id).limit(1))
     stray = Actor("stray", a["health"].user_id, frozenset({"citizen"}), org)
     with pytest.raises(NotAuthorized):
-        pages.department_queue(rt, stray)
+        queues.department_queue(rt, stray)

@@ -26,7 +26,8 @@ from datasets.intake.records import FileRecord, HarvestRecord, ProviderRecord
 from datasets.models import AuditEntry, Case, HarvestSource, Notification, Organization, User
 from datasets.runtime import Runtime
 from datasets.workdays import shanghai_date
-from datasets.workflows import applications, objections, opening, redaction
+from datasets.workflows import application_decisions, applications, objections, opening, redaction
+from datasets.workflows import step_requests as req
 from datasets.workflows.cases import now_utc
 from datasets.workflows.inputs.lookup import Lookup
 from datasets.workflows.inputs.opening import OpeningReplyInput, OpeningRequestInput
@@ -154,20 +155,26 @@ def build_world(instance: Path, **settings: Any) -> World:
         return applications.submit(
             rt,
             actors[who],
-            {
-                "dataset": dataset,
-                "purpose": purpose,
-                "scope": "本单位内部",
-                "scenario": "统计分析",
-                "security_measures": "专人专机",
-                "period_months": 6,
-                "access_mode": "download",
-            },
+            req.Application.parse(
+                {
+                    "dataset": dataset,
+                    "purpose": purpose,
+                    "scope": "本单位内部",
+                    "scenario": "统计分析",
+                    "security_measures": "专人专机",
+                    "period_months": 6,
+                    "access_mode": "download",
+                },
+                rt.settings,
+            ),
         )
 
     app1 = apply("company1", "taxi-permits", "江州某某科技有限公司的私人研究")
-    applications.decide(
-        rt, actors["reviewer-a"], app1["id"], {"decision": "approve", "reason": "同意提供。"}
+    application_decisions.decide(
+        rt,
+        actors["reviewer-a"],
+        app1["id"],
+        req.Decision.parse({"decision": "approve", "reason": "同意提供。"}),
     )
     app2 = apply("citizen1", "taxi-permits", "李四的私人研究，电话 13700002222")
     past = shanghai_date(now_utc()) - timedelta(days=30)
@@ -178,24 +185,25 @@ def build_world(instance: Path, **settings: Any) -> World:
         late = update(Case).where(Case.id.in_([app1["id"], app2["id"]]))
         session.execute(late.values(due_on=past))
     app3 = apply("company1", "med-aid", "私人研究")
-    applications.decide(
-        rt,
-        actors["reviewer-b"],
-        app3["id"],
-        {
-            "decision": "refuse",
-            "rule_code": "unmet-condition",
-            "reason": "江州某某科技有限公司（联系电话 13912345678，法定代表人王五）不是医疗机构。",
-        },
-    )
+    refusal = {
+        "decision": "refuse",
+        "rule_code": "unmet-condition",
+        "reason": "江州某某科技有限公司（联系电话 13912345678，法定代表人王五）不是医疗机构。",
+    }
+    application_decisions.decide(rt, actors["reviewer-b"], app3["id"], req.Decision.parse(refusal))
     objection = objections.file_objection(
-        rt, actors["company1"], app3["id"], {"reason": "我们完全符合条件，王五"}
+        rt,
+        actors["company1"],
+        app3["id"],
+        req.Objection.parse({"reason": "我们完全符合条件，王五"}),
     )
     objections.decide_objection(
         rt,
         actors["bureau1"],
         objection["id"],
-        {"decision": "overturn", "reason": "申请人已提交医疗机构执业许可证，符合开放条件。"},
+        req.Ruling.parse(
+            {"decision": "overturn", "reason": "申请人已提交医疗机构执业许可证，符合开放条件。"}
+        ),
     )
     request = opening.submit_request(
         rt,
