@@ -11,6 +11,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 
+from datasets.accounts.permissions import can_read_audit_log
 from datasets.openness.rules import OPENNESS_TITLES
 from datasets.workflows.machine import MACHINES
 from datasets.workflows.transparency import audit_log, public_log
@@ -40,6 +41,12 @@ def _stamp() -> str:
 
 
 # -- pages -------------------------------------------------------------------------------------
+
+
+@bp.context_processor
+def audit_link() -> dict[str, bool]:
+    """Whether the pages link the audit-log export (the same predicate the export asks)."""
+    return {"may_read_audit_log": can_read_audit_log(current_actor())}
 
 
 @bp.get("/transparency")

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from datasets.accounts import permissions as may
 from datasets.accounts.permissions import Actor
 from datasets.errors import Conflict, NotAuthorized, NotFound
 from datasets.settings import load_settings
@@ -121,3 +122,17 @@ def test_deadlines_of_the_participation_processes_come_from_their_settings():
     for kind, days in expected.items():
         machine = PROCESSES[kind].machine
         assert machine.days(machine.initial.name, SETTINGS) == days
+
+
+def test_permission_predicates_of_held_files_and_the_audit_log():
+    operator = Actor("ops", "u-ops", frozenset({"operator"}))
+    citizen = REQUESTER
+    assert may.can_confirm_held_files(operator) and may.can_confirm_held_files(REVIEWER)
+    assert not may.can_confirm_held_files(BUREAU) and not may.can_confirm_held_files(citizen)
+    assert may.can_confirm_files(REVIEWER, organization_id="org-transport")
+    assert not may.can_confirm_files(REVIEWER, organization_id="org-health")
+    assert may.can_confirm_files(operator, organization_id="org-health")
+    assert may.can_confirm_files_of_every_department(operator)
+    assert not may.can_confirm_files_of_every_department(REVIEWER)
+    assert may.can_read_audit_log(BUREAU) and may.can_read_audit_log(operator)
+    assert not may.can_read_audit_log(REVIEWER) and not may.can_read_audit_log(citizen)
