@@ -85,7 +85,7 @@ def _named(ref: DatasetRef | Dataset | Organization) -> dict[str, str]:
 
 
 def _apply_to(session: Session, case: Case, form: OpeningReplyInput) -> dict[str, Any]:
-    """ "Apply for it": the conditional dataset named, else the one the request is about."""
+    """Answered "apply for it": the conditional dataset named, else the one the request is about."""
     if form.apply_dataset is not None:
         return {"apply_dataset": _named(form.apply_dataset)}
     if not case.dataset_id:
@@ -95,11 +95,12 @@ def _apply_to(session: Session, case: Case, form: OpeningReplyInput) -> dict[str
     if found is not None and found.openness != CONDITIONAL:
         problem(problems, "apply_dataset", "所指数据集不是有条件开放数据")
     raise_problems(problems)
+    assert found is not None  # else a problem was raised
     return {"apply_dataset": _named(found)}
 
 
 def _responsible(session: Session, name: str | None) -> dict[str, Any]:
-    """ "Not ours": the department named as the one holding the data, if the portal knows it."""
+    """Answered "not ours": the department holding the data, if the portal knows it."""
     if name is None:
         return {}
     org = session.scalar(

@@ -53,7 +53,9 @@ def load_dataset(session: Session, ref: DatasetRef) -> Dataset:
     """The dataset a parsed request names, loaded again in this transaction (still public)."""
     problems: c.Problems = {}
     found = c.find_dataset(session, ref.id, problems)
-    raise_problems(problems)
+    if found is None:  # withdrawn since the request was parsed
+        raise_problems(problems)
+    assert found is not None
     return found
 
 
