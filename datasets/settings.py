@@ -172,9 +172,6 @@ class Settings:
     days_error_report: int = _setting(
         5, "Working days a department has to answer an error report (纠错)."
     )
-    days_rights_suspend: int = _setting(
-        1, "Working days within which a rights-holder objection suspends access (it is at once)."
-    )
     days_rights_decision: int = _setting(
         5, "Working days a department has to decide a rights-holder objection (权益异议)."
     )

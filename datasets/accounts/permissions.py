@@ -139,3 +139,34 @@ def command_line_actor() -> Actor:
     import getpass
 
     return Actor(name=f"cli:{getpass.getuser()}", roles=frozenset({"operator"}))
+
+
+# -- participation, held files and the audit log ------------------------------------------------
+
+# why the files of a dataset suspended by a rights-holder objection (权益异议) are refused
+SUSPENSION_NOTICE = "该数据集因权益异议暂停开放，正在依法处理"
+
+
+def can_confirm_held_files(actor: Actor) -> bool:
+    """Whether the account may confirm held files (人工确认) of some dataset at all: operators
+    (also the command line) and department reviewers."""
+    return bool(actor.roles & {"operator", "reviewer"})
+
+
+def can_confirm_files(actor: Actor, *, organization_id: str) -> bool:
+    """Confirm the held files of a dataset of this department: operators, and the
+    department's own reviewers."""
+    if can_confirm_files_of_every_department(actor):
+        return True
+    return "reviewer" in actor.roles and actor.organization_id == organization_id
+
+
+def can_confirm_files_of_every_department(actor: Actor) -> bool:
+    """Operators confirm held files of any department; a reviewer only their own."""
+    return "operator" in actor.roles
+
+
+def can_read_audit_log(actor: Actor) -> bool:
+    """Read and export the audit log: the supervising bureau and the operators (also the
+    command line, an operator without an account)."""
+    return bool(actor.roles & {"bureau", "operator"})

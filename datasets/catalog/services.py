@@ -14,7 +14,13 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from datasets.accounts.permissions import ANONYMOUS, Actor, can_download, can_see_dataset
+from datasets.accounts.permissions import (
+    ANONYMOUS,
+    SUSPENSION_NOTICE,
+    Actor,
+    can_download,
+    can_see_dataset,
+)
 from datasets.catalog.packages import organization_dict, package_dict, rule_dict
 from datasets.catalog.vocabulary import TOPICS
 from datasets.errors import NotAuthorized, NotFound, ValidationError
@@ -287,7 +293,7 @@ def resource_download(
             suspended=row.dataset.suspended_by is not None,
         ):
             refusal = NotAuthorized(
-                "该数据集因权益异议暂停开放，正在依法处理"
+                SUSPENSION_NOTICE
                 if row.dataset.suspended_by is not None
                 else "该数据为有条件开放数据，须经申请并签署数据使用协议后方可获取"
                 if row.dataset.openness == op.CONDITIONAL

@@ -6,9 +6,9 @@ The notices themselves are written by the services (``notices.notify_*``) and ma
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, Result, func, select, update
 
 from datasets.accounts.permissions import Actor
 from datasets.errors import NotFound, ValidationError
@@ -25,6 +25,11 @@ EMAIL_LABELS = {
     "failed": "发送失败，将重试",
     "none": "未设邮箱",
 }
+
+
+def _changed(result: Result[Any]) -> int:
+    """The rows an UPDATE changed."""
+    return cast(CursorResult[Any], result).rowcount or 0
 
 
 def safe_link(link: str | None) -> str | None:
@@ -116,7 +121,7 @@ def mark_all_read(rt: Runtime, actor: Actor) -> dict[str, int]:
             .where(Notification.user_id == actor.user_id, Notification.read_at.is_(None))
             .values(read_at=c.now_utc())
         )
-        return {"marked": result.rowcount or 0}
+        return {"marked": _changed(result)}
 
 
 def open_notification(rt: Runtime, actor: Actor, notice_id: Any) -> dict[str, Any]:

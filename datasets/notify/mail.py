@@ -31,9 +31,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import ColumnElement, CursorResult, Result, func, or_, select, update
 
 from datasets.models import Notification, User
 from datasets.runtime import Runtime
@@ -57,6 +57,11 @@ class Outgoing:
     link: str | None
 
 
+def _changed(result: Result[Any]) -> int:
+    """The rows an UPDATE changed."""
+    return cast(CursorResult[Any], result).rowcount or 0
+
+
 def _minute(now: float | None = None) -> int:
     return int((time.time() if now is None else now) // 60)
 
@@ -75,7 +80,7 @@ def claim_is_stale(status: str, now: float | None = None) -> bool:
     return age >= CLAIM_MINUTES
 
 
-def _eligible():  # type: ignore[no-untyped-def]
+def _eligible() -> ColumnElement[bool]:
     """Rows a sender may claim: never tried, or failed fewer than ``MAX_ATTEMPTS`` times."""
     return or_(
         Notification.email_status == "pending",
@@ -106,7 +111,7 @@ def release_stale_claims(rt: Runtime, *, now: float | None = None) -> int:
                 .where(Notification.id == row_id, Notification.email_status == status)
                 .values(email_status="failed")
             )
-            released += result.rowcount or 0
+            released += _changed(result)
     if released:
         log.warning("released %d e-mail claims of a sender that stopped", released)
     return released
@@ -147,7 +152,7 @@ def _claim(rt: Runtime, notice_id: int) -> str | None:
             .where(Notification.id == notice_id, _eligible())
             .values(email_status=status, email_attempts=Notification.email_attempts + 1)
         )
-        return status if result.rowcount == 1 else None
+        return status if _changed(result) == 1 else None
 
 
 def _finish(rt: Runtime, notice_id: int, claim: str, *, sent: bool) -> None:

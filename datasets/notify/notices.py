@@ -4,6 +4,7 @@ of, shown in the portal, and e-mailed afterwards by ``datasets.notify.mail.send_
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -37,7 +38,7 @@ def notify_users(
     return count
 
 
-def notify_department(session: Session, organization_id: str | None, **notice) -> int:  # type: ignore[no-untyped-def]
+def notify_department(session: Session, organization_id: str | None, **notice: Any) -> int:
     """Every active reviewer of a department."""
     if organization_id is None:
         return 0
@@ -47,12 +48,12 @@ def notify_department(session: Session, organization_id: str | None, **notice) -
     return notify_users(session, list(ids), **notice)
 
 
-def notify_bureau(session: Session, **notice) -> int:  # type: ignore[no-untyped-def]
+def notify_bureau(session: Session, **notice: Any) -> int:
     ids = session.scalars(select(User.id).where(User.role == "bureau"))
     return notify_users(session, list(ids), **notice)
 
 
-def notify_requester(session: Session, case: Case, **notice) -> int:  # type: ignore[no-untyped-def]
+def notify_requester(session: Session, case: Case, **notice: Any) -> int:
     if case.requester_id is None:
         return 0
     return notify_users(session, [case.requester_id], case=case, **notice)

@@ -13,22 +13,20 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from datasets.accounts.permissions import Actor, can_see_dataset
+from datasets.accounts.permissions import (
+    Actor,
+    can_confirm_files,
+    can_confirm_files_of_every_department,
+    can_confirm_held_files,
+    can_see_dataset,
+)
 from datasets.catalog.services import load_dataset
 from datasets.errors import Conflict, LoginRequired, NotAuthorized, NotFound, ValidationError
 from datasets.intake.prepare import scan_report
-from datasets.models import AuditEntry, Dataset, FileConfirmation
+from datasets.models import AuditEntry, Dataset, FileConfirmation, Resource
 from datasets.runtime import Runtime
 
 MAX_NOTE = 2000
-CONFIRMERS = frozenset({"operator", "reviewer"})
-
-
-def can_confirm_files(actor: Actor, *, organization_id: str) -> bool:
-    """Operators, and the reviewers of the dataset's own department."""
-    if "operator" in actor.roles:
-        return True
-    return "reviewer" in actor.roles and actor.organization_id == organization_id
 
 
 def confirmations(session: Session, dataset_id: str | None) -> dict[str, dict[str, Any]]:
@@ -95,7 +93,7 @@ def confirmation_history(session: Session, dataset_id: str) -> list[dict[str, An
 
 def _signed_in_confirmer(actor: Actor) -> None:
     """401 for the anonymous, 403 for accounts that can confirm no file at all."""
-    if actor.roles & CONFIRMERS:  # also the command line (an operator, no user)
+    if can_confirm_held_files(actor):  # also the command line (an operator, no user)
         return
     if actor.is_anonymous:
         raise LoginRequired("请先登录")
@@ -144,13 +142,68 @@ def held_list(rt: Runtime, *, actor: Actor) -> list[dict[str, Any]]:
         .options(selectinload(Dataset.resources), selectinload(Dataset.organization))
         .order_by(Dataset.metadata_modified.desc(), Dataset.name)
     )
-    if "operator" not in actor.roles:
+    if not can_confirm_files_of_every_department(actor):
         if not actor.organization_id:
             return []
         query = query.where(Dataset.organization_id == actor.organization_id)
     with rt.reader() as session:
         items = [_item(d, actor) for d in session.scalars(query)]
     return [i for i in items if i["held"] and i["can_confirm"]]
+
+
+def _check_note(note: object) -> str:
+    if note is not None and not isinstance(note, str):
+        raise ValidationError("说明须为文字", {"note": ["须为文字"]})
+    text = (note or "").strip()
+    if len(text) > MAX_NOTE:
+        raise ValidationError(f"说明不能超过 {MAX_NOTE} 字", {"note": ["too long"]})
+    return text
+
+
+def _held_resource(dataset: Dataset, resource_id: str) -> tuple[Resource, list[str]]:
+    """The file to confirm and why it is held (404 no such file, 409 withdrawn or not held)."""
+    resource = next((r for r in dataset.resources if r.id == resource_id), None)
+    if resource is None:
+        raise NotFound("该数据集没有这个文件")
+    if dataset.state == "withdrawn":
+        raise Conflict(f"数据集 {dataset.name} 已撤回，不能确认其文件")
+    held = scan_report(resource.pii_report).held
+    if not held:
+        raise Conflict("该文件已完成扫描或已确认，无需人工确认")
+    return resource, list(held)
+
+
+def _record(
+    session: Session, dataset: Dataset, resource: Resource, held: list[str], note: str, actor: Actor
+) -> None:
+    """The confirmation (once per file content) and its audit row."""
+    recorded = session.scalar(
+        select(FileConfirmation.id).where(
+            FileConfirmation.dataset_id == dataset.id,
+            FileConfirmation.sha256 == resource.sha256,
+        )
+    )
+    if recorded is None:  # else: recorded, but the dataset was not republished since
+        session.add(
+            FileConfirmation(
+                dataset_id=dataset.id,
+                sha256=resource.sha256,
+                resource_name=resource.name,
+                reason="\n".join(held),
+                confirmed_by=actor.name,
+                confirmed_at=datetime.now(UTC),
+                note=note,
+            )
+        )
+    session.add(
+        AuditEntry(
+            actor=actor.name,
+            action="file.confirm",
+            object_type="dataset",
+            object_id=dataset.id,
+            detail={"resource": resource.name, "sha256": resource.sha256, "held": held},
+        )
+    )
 
 
 def confirm_file(
@@ -172,50 +225,9 @@ def confirm_file(
         with rt.session() as session:
             dataset = load_dataset(session, name)
             _authorize(actor, dataset, name)
-            if note is not None and not isinstance(note, str):
-                raise ValidationError("说明须为文字", {"note": ["须为文字"]})
-            note = (note or "").strip()
-            if len(note) > MAX_NOTE:
-                raise ValidationError(f"说明不能超过 {MAX_NOTE} 字", {"note": ["too long"]})
-            resource = next((r for r in dataset.resources if r.id == resource_id), None)
-            if resource is None:
-                raise NotFound("该数据集没有这个文件")
-            if dataset.state == "withdrawn":
-                raise Conflict(f"数据集 {dataset.name} 已撤回，不能确认其文件")
-            held = scan_report(resource.pii_report).held
-            if not held:
-                raise Conflict("该文件已完成扫描或已确认，无需人工确认")
-            recorded = session.scalar(
-                select(FileConfirmation.id).where(
-                    FileConfirmation.dataset_id == dataset.id,
-                    FileConfirmation.sha256 == resource.sha256,
-                )
-            )
-            if recorded is None:  # else: recorded, but the dataset was not republished since
-                session.add(
-                    FileConfirmation(
-                        dataset_id=dataset.id,
-                        sha256=resource.sha256,
-                        resource_name=resource.name,
-                        reason="\n".join(held),
-                        confirmed_by=actor.name,
-                        confirmed_at=datetime.now(UTC),
-                        note=note,
-                    )
-                )
-            session.add(
-                AuditEntry(
-                    actor=actor.name,
-                    action="file.confirm",
-                    object_type="dataset",
-                    object_id=dataset.id,
-                    detail={
-                        "resource": resource.name,
-                        "sha256": resource.sha256,
-                        "held": list(held),
-                    },
-                )
-            )
+            text = _check_note(note)
+            resource, held = _held_resource(dataset, resource_id)
+            _record(session, dataset, resource, held, text, actor)
             dataset_name, resource_name = dataset.name, resource.name
     except IntegrityError:  # the same file confirmed by someone else at this moment
         raise Conflict("该文件刚刚已由他人确认，请刷新后查看") from None

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, selectinload
 
-from datasets.accounts.permissions import Actor, require_operator
+from datasets.accounts.permissions import Actor, can_confirm_files, require_operator
 from datasets.catalog.services import load_dataset
 from datasets.errors import ValidationError
 from datasets.intake import public_root
@@ -25,7 +25,6 @@ from datasets.intake.storage import StoredFile
 from datasets.models import AuditEntry, ClassificationEvent, Dataset, MaskingRule, Resource
 from datasets.openness import rules as op
 from datasets.openness.confirmations import (
-    can_confirm_files,
     confirmation_history,
     confirmations,
     effective_pii,

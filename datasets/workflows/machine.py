@@ -26,6 +26,11 @@ from datasets.workflows.guards import (
     within_correction_window,
     within_objection_window,
 )
+from datasets.workflows.participation_guards import (
+    enough_requesters,
+    no_assessment_open,
+    withdrawal_would_stand,
+)
 from datasets.workflows.statemachine import (
     ANYONE,
     BUREAU,
@@ -268,7 +273,15 @@ ASSESSMENT = Machine(
     states={"open": "待评估", "completed": "已完成评估"},
     final=frozenset({"completed"}),
     transitions=(
-        Transition("open", (), ("open",), (SYSTEM,), "启动开放评估", deadline="days_assessment"),
+        Transition(
+            "open",
+            (),
+            ("open",),
+            (SYSTEM,),
+            "启动开放评估",
+            deadline="days_assessment",
+            guards=(no_assessment_open, enough_requesters),
+        ),
         Transition(
             "complete", ("open",), ("completed",), (DEPARTMENT,), "完成评估", step="complete"
         ),
@@ -306,6 +319,7 @@ RIGHTS_OBJECTION = Machine(
             (DEPARTMENT,),
             "作出处理决定",
             step="decision",
+            guards=(withdrawal_would_stand,),
         ),
     ),
 )

@@ -15,6 +15,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
 
 from datasets.models import AuditEntry, Case, Dataset
 from datasets.notify.notices import case_link, notify_bureau, notify_department
@@ -26,7 +27,7 @@ from datasets.workflows.machine import DEPARTMENT, MACHINES
 ACTION = "case.overdue"
 
 
-def _flagged_deadlines(session, case_ids: list[str]) -> set[tuple[str, str]]:  # type: ignore[no-untyped-def]
+def _flagged_deadlines(session: Session, case_ids: list[str]) -> set[tuple[str, str]]:
     """(case id, deadline) pairs already flagged."""
     done: set[tuple[str, str]] = set()
     for start in range(0, len(case_ids), 500):
@@ -65,7 +66,7 @@ def flag_overdue(rt: Runtime, *, today: date | None = None) -> dict[str, Any]:
         counts["overdue"] = len(late)
         done = _flagged_deadlines(session, [case.id for case in late])
         for case in late:
-            if (case.id, str(case.due_on)) in done:
+            if case.due_on is None or (case.id, str(case.due_on)) in done:  # None: not selected
                 continue
             machine = MACHINES[case.kind]
             late_by = max(cal.between(case.due_on, today), 1)

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import jsonify
+from flask.typing import ResponseReturnValue
 
 from datasets.openness import confirmations
 from portal.api.openapi import EXTRA_PATHS, KEY, SCHEMAS, answers, json_body, operation, schema_ref
@@ -25,13 +26,13 @@ from portal.errors import no_store
 
 
 @bp.get("/held")
-def held_list():  # type: ignore[no-untyped-def]
+def held_list() -> ResponseReturnValue:
     items = confirmations.held_list(get_runtime(), actor=current_actor())
     return no_store(jsonify({"datasets": items}))
 
 
 @bp.post("/datasets/<name>/resources/<resource_id>/confirmation")
-def file_confirmation(name: str, resource_id: str):  # type: ignore[no-untyped-def]
+def file_confirmation(name: str, resource_id: str) -> ResponseReturnValue:
     rt, actor = get_runtime(), current_actor()
     confirmations.authorize_confirmation(rt, name=name, actor=actor)  # before the body
     note = payload().get("note")
@@ -103,87 +104,73 @@ SCHEMAS["ConfirmationOutcome"] = {
 }
 
 
+TAG = "人工确认"
+PATH_PARAMS = [
+    {
+        "name": "name",
+        "in": "path",
+        "required": True,
+        "description": "Dataset name or id",
+        "schema": {"type": "string"},
+    },
+    {
+        "name": "resource_id",
+        "in": "path",
+        "required": True,
+        "description": "The held file's resource id (GET /api/v1/held lists them)",
+        "schema": {"type": "string"},
+    },
+]
+NOTE = {
+    "type": "object",
+    "properties": {
+        "note": {
+            "type": ["string", "null"],
+            "maxLength": confirmations.MAX_NOTE,
+            "description": "Optional: what was checked",
+        }
+    },
+}
+
+
+def _held_list() -> dict[str, Any]:
+    listed = {"type": "array", "items": schema_ref("HeldDataset")}
+    body = {"type": "object", "properties": {"datasets": listed}}
+    return operation(
+        "The quarantined datasets with files the caller may confirm (人工确认) and the "
+        "scanner's reasons: every one for an operator, the own department's for a reviewer",
+        tag=TAG,
+        answer={
+            "200": {
+                "description": "List under `datasets`",
+                "content": {"application/json": {"schema": body}},
+            },
+            **{k: v for k, v in answers(None, "", 401, 403).items() if k != "200"},
+        },
+        security=KEY,
+    )
+
+
+def _confirmation() -> dict[str, Any]:
+    return operation(
+        "The dataset's department reviewer (or an operator) confirms that a held file holds no "
+        "personal information; the dataset is published again under the same rules (it stays "
+        "quarantined while other files are held or personal columns lack a masking rule). The "
+        "confirmation names exactly this file's content: a changed file is held again",
+        tag=TAG,
+        params=PATH_PARAMS,
+        body=json_body(NOTE, required=False),
+        answer=answers(
+            "ConfirmationOutcome", "The dataset after the confirmation", 400, 401, 403, 404, 409
+        ),
+        security=KEY,
+    )
+
+
 def _paths() -> dict[str, Any]:
-    tag = "人工确认"
-    params = [
-        {
-            "name": "name",
-            "in": "path",
-            "required": True,
-            "description": "Dataset name or id",
-            "schema": {"type": "string"},
-        },
-        {
-            "name": "resource_id",
-            "in": "path",
-            "required": True,
-            "description": "The held file's resource id (GET /api/v1/held lists them)",
-            "schema": {"type": "string"},
-        },
-    ]
     return {
-        "/api/v1/held": {
-            "get": operation(
-                "The quarantined datasets with files the caller may confirm (人工确认) and the "
-                "scanner's reasons: every one for an operator, the own department's for a "
-                "reviewer",
-                tag=tag,
-                answer={
-                    "200": {
-                        "description": "List under `datasets`",
-                        "content": {
-                            "application/json": {
-                                "schema": {
-                                    "type": "object",
-                                    "properties": {
-                                        "datasets": {
-                                            "type": "array",
-                                            "items": schema_ref("HeldDataset"),
-                                        }
-                                    },
-                                }
-                            }
-                        },
-                    },
-                    **{k: v for k, v in answers(None, "", 401, 403).items() if k != "200"},
-                },
-                security=KEY,
-            )
-        },
-        "/api/v1/datasets/{name}/resources/{resource_id}/confirmation": {
-            "post": operation(
-                "The dataset's department reviewer (or an operator) confirms that a held file "
-                "holds no personal information; the dataset is published again under the same "
-                "rules (it stays quarantined while other files are held or personal columns "
-                "lack a masking rule). The confirmation names exactly this file's content: a "
-                "changed file is held again",
-                tag=tag,
-                params=params,
-                body=json_body(
-                    {
-                        "type": "object",
-                        "properties": {
-                            "note": {
-                                "type": ["string", "null"],
-                                "maxLength": confirmations.MAX_NOTE,
-                                "description": "Optional: what was checked",
-                            }
-                        },
-                    },
-                    required=False,
-                ),
-                answer=answers(
-                    "ConfirmationOutcome",
-                    "The dataset after the confirmation",
-                    400,
-                    401,
-                    403,
-                    404,
-                    409,
-                ),
-                security=KEY,
-            )
-        },
+        "/api/v1/held": {"get": _held_list()},
+        "/api/v1/datasets/{name}/resources/{resource_id}/confirmation": {"post": _confirmation()},
     }
 
 

@@ -66,7 +66,7 @@ def audit_export(
 ) -> None:
     """Export the audit log as CSV (UTF-8 with BOM; times in UTC)."""
     from datasets.accounts.permissions import command_line_actor
-    from datasets.workflows.transparency import audit_csv
+    from datasets.workflows.transparency.audit_log import audit_csv
 
     rt = runtime()
     require_database(rt)

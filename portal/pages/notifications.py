@@ -20,6 +20,7 @@ from typing import Any
 from flask import (
     Blueprint,
     Flask,
+    Response,
     current_app,
     flash,
     g,
@@ -29,6 +30,7 @@ from flask import (
     request,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import SQLAlchemyError
 
 from datasets.notify import inbox
@@ -50,7 +52,7 @@ limiter.limit(lambda: get_runtime().settings.ratelimit_default)(api_bp)
 
 
 @bp.get("")
-def notifications_page():  # type: ignore[no-untyped-def]
+def notifications_page() -> ResponseReturnValue:
     result = inbox.list_notifications(
         get_runtime(),
         current_actor(),
@@ -61,14 +63,14 @@ def notifications_page():  # type: ignore[no-untyped-def]
 
 
 @bp.post("/read")
-def mark_all_read():  # type: ignore[no-untyped-def]
+def mark_all_read() -> ResponseReturnValue:
     marked = inbox.mark_all_read(get_runtime(), current_actor())["marked"]
     flash(f"已将 {marked} 条通知标为已读" if marked else "没有未读通知", "ok")
     return redirect(url_for("notifications.notifications_page"))
 
 
 @bp.get("/<int:notice_id>")
-def open_notice(notice_id: int):  # type: ignore[no-untyped-def]
+def open_notice(notice_id: int) -> ResponseReturnValue:
     """Mark a notice read and follow its link (a same-site path) or come back to the list."""
     notice = inbox.open_notification(get_runtime(), current_actor(), notice_id)
     return redirect(notice["link"] or url_for("notifications.notifications_page"))
@@ -78,7 +80,7 @@ def open_notice(notice_id: int):  # type: ignore[no-untyped-def]
 
 
 @api_bp.get("")
-def api_list():  # type: ignore[no-untyped-def]
+def api_list() -> ResponseReturnValue:
     unread = request.args.get("unread", "").lower() in ("1", "true", "yes")
     return jsonify(
         inbox.list_notifications(
@@ -92,7 +94,7 @@ def api_list():  # type: ignore[no-untyped-def]
 
 
 @api_bp.post("/read")
-def api_mark_all_read():  # type: ignore[no-untyped-def]
+def api_mark_all_read() -> ResponseReturnValue:
     return jsonify(inbox.mark_all_read(get_runtime(), current_actor()))
 
 
@@ -166,9 +168,9 @@ def courier(app: Flask) -> Courier:
 
 
 @bp.after_app_request
-def deliver_soon(response):  # type: ignore[no-untyped-def]
+def deliver_soon(response: Response) -> Response:
     if request.method == "POST" and response.status_code < 400 and get_runtime().settings.smtp_host:
-        courier(current_app._get_current_object()).kick()  # type: ignore[attr-defined]
+        courier(current_app).kick()
     return response
 
 

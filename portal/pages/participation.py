@@ -1,11 +1,12 @@
 """The HTML side of requests to open data, opening assessments, error reports, rights-holder
 objections and suggestions, and the /services page listing the public services.
 
-Each form calls the same service as the JSON API (``datasets.workflows.opening`` and
-``feedback``). A case's page opens only to its participants (the signed-in requester, the
-department's reviewers, who find their reply form there, the bureau, the operators) and to whoever
-holds its access code (查询码); everyone else gets the same 404 as for a reference that does not
-exist. What the public sees of a case is its record at /transparency.
+Each form parses its request object and calls the same service as the JSON API, through the
+table of processes (``datasets.workflows.participation``), whose steps are the machines' own. A
+case's page opens only to its participants (the signed-in requester, the department's reviewers,
+who find there the forms of exactly the steps the machine allows them, the bureau, the
+operators) and to whoever holds its access code (查询码); everyone else gets the same 404 as for
+a reference that does not exist. What the public sees of a case is its record at /transparency.
 
 The code never travels in a URL (where it would land in access logs and Referer headers): a
 submission keeps the code in the session and redirects to the case's page (POST/redirect/GET),
@@ -20,14 +21,19 @@ forbids re-renders the page (409).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
 
+from datasets.accounts.permissions import Actor
 from datasets.errors import Conflict, NotFound, ValidationError
-from datasets.workflows import case_access, feedback, opening
-from datasets.workflows.machine import MACHINES
+from datasets.runtime import Runtime
+from datasets.workflows import case_access
+from datasets.workflows.inputs.lookup import Lookup
+from datasets.workflows.participation import PROCESSES
+from datasets.workflows.public_cases import admit_step, view_case
+from datasets.workflows.public_services import form_context, public_services, reply_choices
 from portal.app import get_runtime
 from portal.auth import current_actor
 from portal.errors import form_status, no_store
@@ -40,7 +46,7 @@ limiter.limit(lambda: get_runtime().settings.ratelimit_default)(bp)
 bp.after_request(no_store)  # one person's matters and contact details
 
 
-def _rt_actor():  # type: ignore[no-untyped-def]
+def _rt_actor() -> tuple[Runtime, Actor]:
     return get_runtime(), current_actor()
 
 
@@ -96,17 +102,17 @@ def _remembered(case_id: str) -> dict[str, str] | None:
 
 
 @bp.get("/services")
-def index():  # type: ignore[no-untyped-def]
+def index() -> ResponseReturnValue:
     return render_template(
         "services/request_services.html",
-        services=opening.public_services(get_runtime()),
+        services=public_services(get_runtime()),
         reference=request.args.get("reference", "")[:40],
     )
 
 
 @bp.route("/services/lookup", methods=["GET", "POST"])
 @limiter.limit("20 per minute", methods=["POST"])
-def lookup():  # type: ignore[no-untyped-def]
+def lookup() -> ResponseReturnValue:
     """Open a case with its reference number (受理编号) and access code (查询码)."""
     reference = request.values.get("reference", "").strip()[:40]
     error = None
@@ -126,7 +132,7 @@ def lookup():  # type: ignore[no-untyped-def]
 
 
 @bp.post("/services/forget")
-def forget():  # type: ignore[no-untyped-def]
+def forget() -> ResponseReturnValue:
     """Leave the cases opened with their codes on this browser (a shared computer)."""
     session.pop(_CODES, None)
     session.pop(_RECEIPT, None)
@@ -136,158 +142,74 @@ def forget():  # type: ignore[no-untyped-def]
 
 # -- the submission forms --------------------------------------------------------------------------
 
-# kind → (service, the payload from the form, the template, the notice after it)
-_FORMS: dict[str, tuple[Callable[..., dict], Callable[[], dict], str, str]] = {
-    "opening_request": (
-        opening.submit_request,
-        lambda: {
-            "dataset": request.form.get("dataset") or None,
-            "department": request.form.get("department") or None,
-            "title": request.form.get("title", ""),
-            "description": request.form.get("description", ""),
-            "reason": request.form.get("reason", ""),
-            "contact": _contact(),
-        },
-        "services/request_form.html",
-        "开放需求已提交",
-    ),
-    "error_report": (
-        feedback.submit_error_report,
-        lambda: {
-            "dataset": request.form.get("dataset") or None,
-            "location": request.form.get("location", ""),
-            "description": request.form.get("description", ""),
-            "contact": _contact(),
-        },
-        "services/feedback_form.html",
-        "纠错已提交",
-    ),
-    "rights_objection": (
-        feedback.submit_rights_objection,
-        lambda: {
-            "dataset": request.form.get("dataset") or None,
-            "claim": request.form.get("claim", ""),
-            "rights_basis": request.form.get("rights_basis", ""),
-            "contact": _contact(),
-        },
-        "services/feedback_form.html",
-        "权益异议已提交，该数据集已暂停开放",
-    ),
-    "suggestion": (
-        feedback.submit_suggestion,
-        lambda: {
-            "dataset": request.form.get("dataset") or None,
-            "department": request.form.get("department") or None,
-            "content": request.form.get("content", ""),
-            "contact": _contact(),
-        },
-        "services/feedback_form.html",
-        "意见建议已提交",
-    ),
+# kind → the template and the notice after a submission
+_FORMS = {
+    "opening_request": ("services/request_form.html", "开放需求已提交"),
+    "error_report": ("services/feedback_form.html", "纠错已提交"),
+    "rights_objection": ("services/feedback_form.html", "权益异议已提交，该数据集已暂停开放"),
+    "suggestion": ("services/feedback_form.html", "意见建议已提交"),
 }
 
 
-def _form(kind: str):  # type: ignore[no-untyped-def]
+def _payload() -> dict[str, Any]:
+    """The form as the request objects read it (an empty field reads as a missing one), with
+    the contact details as one object."""
+    values = {k: v for k, v in _form_values().items() if not k.startswith("contact_")}
+    return {**values, "contact": _contact()}
+
+
+def _submitted(kind: str, result: dict[str, Any]) -> ResponseReturnValue:
+    notice = _FORMS[kind][1]
+    flash(
+        f"{notice}。受理编号 {result['reference']}，受理日期 {result['received_on']}，"
+        f"答复期限 {_due_text(result)}。",
+        "notice",
+    )
+    _remember(result["id"], result["reference"], result["access_code"])
+    session[_RECEIPT] = result["id"]
+    return redirect(_url(kind, result["id"]), 303)
+
+
+def submission_form(kind: str) -> ResponseReturnValue:
     rt, actor = _rt_actor()
-    service, payload, template, notice = _FORMS[kind]
+    form = PROCESSES[kind].submit
+    assert form is not None  # only processes with a submission have a form
     dataset = request.values.get("dataset") or None
     values: dict[str, str] = {"dataset": dataset or ""}
     error: ValidationError | Conflict | None = None
     if request.method == "POST":
         values = _form_values()
         try:
-            result = service(rt, actor, payload())
+            result = form.service(rt, actor, form.input.parse(_payload(), Lookup(rt, actor)))
         except (ValidationError, Conflict) as exc:
             error = exc
         else:
-            flash(
-                f"{notice}。受理编号 {result['reference']}，受理日期 {result['received_on']}，"
-                f"答复期限 {_due_text(result)}。",
-                "notice",
-            )
-            _remember(result["id"], result["reference"], result["access_code"])
-            session[_RECEIPT] = result["id"]
-            return redirect(_url(kind, result["id"]), 303)
+            return _submitted(kind, result)
     html = render_template(
-        template,
+        _FORMS[kind][0],
         kind=kind,
-        label=MACHINES[kind].label,
-        form=opening.form_context(rt, actor, dataset=dataset),
+        label=PROCESSES[kind].machine.label,
+        form=form_context(rt, actor, kind, dataset=dataset),
         values=values,
         error=error,
         errors=_field_errors(error),
-        settings=rt.settings,
     )
     return html, form_status(error) if error else 200
 
 
-@bp.route("/services/opening-request/new", methods=["GET", "POST"])
-def opening_request_form():  # type: ignore[no-untyped-def]
-    return _form("opening_request")
+for _kind, _process in PROCESSES.items():
+    if _process.submit is not None:
+        bp.add_url_rule(
+            f"/services/{_process.slug}/new",
+            f"{_kind}_form",
+            submission_form,
+            methods=["GET", "POST"],
+            defaults={"kind": _kind},
+        )
 
 
-@bp.route("/services/error-report/new", methods=["GET", "POST"])
-def error_report_form():  # type: ignore[no-untyped-def]
-    return _form("error_report")
+# -- a case's page and its steps -------------------------------------------------------------------
 
-
-@bp.route("/services/rights-objection/new", methods=["GET", "POST"])
-def rights_objection_form():  # type: ignore[no-untyped-def]
-    return _form("rights_objection")
-
-
-@bp.route("/services/suggestion/new", methods=["GET", "POST"])
-def suggestion_form():  # type: ignore[no-untyped-def]
-    return _form("suggestion")
-
-
-# -- a case's page and the department's step -------------------------------------------------------
-
-# kind → (the department's step in the URL, its service, the payload from the form)
-_STEPS: dict[str, tuple[str, Callable[..., dict], Callable[[], dict]]] = {
-    "opening_request": (
-        "reply",
-        opening.reply_request,
-        lambda: {
-            "category": request.form.get("category") or None,
-            "reply": request.form.get("reply", ""),
-            "open_dataset": request.form.get("open_dataset") or None,
-            "open_by": request.form.get("open_by") or None,
-            "apply_dataset": request.form.get("apply_dataset") or None,
-            "rule_code": request.form.get("rule_code") or None,
-            "responsible_department": request.form.get("responsible_department") or None,
-        },
-    ),
-    "assessment": (
-        "complete",
-        opening.complete_assessment,
-        lambda: {
-            "conclusion": request.form.get("conclusion") or None,
-            "reply": request.form.get("reply", ""),
-        },
-    ),
-    "error_report": (
-        "reply",
-        feedback.reply_error_report,
-        lambda: {
-            "corrected": request.form.get("corrected") or None,
-            "reply": request.form.get("reply", ""),
-        },
-    ),
-    "rights_objection": (
-        "decision",
-        feedback.decide_rights_objection,
-        lambda: {
-            "decision": request.form.get("decision") or None,
-            "reply": request.form.get("reply", ""),
-        },
-    ),
-    "suggestion": (
-        "reply",
-        feedback.reply_suggestion,
-        lambda: {"reply": request.form.get("reply", "")},
-    ),
-}
 _TEMPLATES = {
     "opening_request": "services/request_case.html",
     "assessment": "services/request_case.html",
@@ -297,19 +219,23 @@ _TEMPLATES = {
 }
 
 
-def _case_page(kind: str, case_id: str, *, error: ValidationError | Conflict | None = None):  # type: ignore[no-untyped-def]
+def _case_page(
+    kind: str, case_id: str, *, error: ValidationError | Conflict | None = None
+) -> ResponseReturnValue:
+    """The case for a participant (with the forms of the steps its machine allows them now) or
+    for the holder of its code."""
     rt, actor = _rt_actor()
     held = _remembered(case_id)
-    case = opening.view_case(rt, actor, case_id, kind, code=held["code"] if held else None)
+    code = held["code"] if held else None
+    case = view_case(rt, actor, case_id, kind, code=code)
     fresh = held is not None and session.get(_RECEIPT) == case["id"]
     if fresh:
         session.pop(_RECEIPT)
     html = render_template(
         _TEMPLATES[kind],
         case=case,
-        code=held["code"] if fresh else None,
-        step=_STEPS[kind][0],
-        choices=feedback.reply_choices(),
+        code=code if fresh else None,
+        choices=reply_choices(),
         error=error,
         errors=_field_errors(error),
         values=_form_values() if error else {},
@@ -317,13 +243,13 @@ def _case_page(kind: str, case_id: str, *, error: ValidationError | Conflict | N
     return html, form_status(error) if error else 200
 
 
-def _step(kind: str, case_id: str, step: str):  # type: ignore[no-untyped-def]
-    name, service, payload = _STEPS[kind]
-    if step != name:
-        raise NotFound(f"未知的操作 {step}")
+def _step(kind: str, case_id: str, step: str) -> ResponseReturnValue:
     rt, actor = _rt_actor()
+    transition, form = PROCESSES[kind].step(step)
     try:
-        result = service(rt, actor, case_id, payload())
+        admit_step(rt, actor, case_id, kind, transition.name)  # before the form is read
+        parsed = form.input.parse(_payload(), Lookup(rt, actor))
+        result = form.service(rt, actor, case_id, parsed)
     except (ValidationError, Conflict) as exc:
         return _case_page(kind, case_id, error=exc)
     flash(f"已办理：{result['status_label']}。", "notice")
@@ -331,17 +257,14 @@ def _step(kind: str, case_id: str, step: str):  # type: ignore[no-untyped-def]
 
 
 # the kinds served here, by the slug of their pages (notices.case_link makes the same paths)
-_SLUGS = ", ".join(
-    f"'{slug}'"
-    for slug in ("opening-request", "assessment", "error-report", "rights-objection", "suggestion")
-)
+_SLUGS = ", ".join(f"'{p.slug}'" for p in PROCESSES.values())
 
 
 @bp.get(f"/services/<any({_SLUGS}):slug>/<case_id>")
-def case_page(slug: str, case_id: str):  # type: ignore[no-untyped-def]
+def case_page(slug: str, case_id: str) -> ResponseReturnValue:
     return _case_page(slug.replace("-", "_"), case_id)
 
 
 @bp.post(f"/services/<any({_SLUGS}):slug>/<case_id>/<step>")
-def case_step(slug: str, case_id: str, step: str):  # type: ignore[no-untyped-def]
+def case_step(slug: str, case_id: str, step: str) -> ResponseReturnValue:
     return _step(slug.replace("-", "_"), case_id, step)

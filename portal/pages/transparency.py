@@ -4,14 +4,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, render_template, request
+from flask.typing import ResponseReturnValue
 
+from datasets.accounts.permissions import can_read_audit_log
 from datasets.openness.rules import OPENNESS_TITLES
-from datasets.workflows import transparency as tr
 from datasets.workflows.machine import MACHINES
+from datasets.workflows.transparency import audit_log, public_log
+from datasets.workflows.transparency.open_list import open_list_csv
+from datasets.workflows.transparency.statistics import statistics
 from portal.api import openapi as oa
 from portal.app import base_url, get_runtime
 from portal.auth import current_actor
@@ -23,7 +28,7 @@ api_bp = Blueprint("transparency_api", __name__, url_prefix="/api/v1")
 limiter.limit(lambda: get_runtime().settings.ratelimit_default)(api_bp)
 
 
-def _csv_response(lines, filename: str, *, private: bool) -> Response:  # type: ignore[no-untyped-def]
+def _csv_response(lines: Iterator[bytes], filename: str, *, private: bool) -> Response:
     response = Response(lines, mimetype="text/csv")
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -38,11 +43,17 @@ def _stamp() -> str:
 # -- pages -------------------------------------------------------------------------------------
 
 
+@bp.context_processor
+def audit_link() -> dict[str, bool]:
+    """Whether the pages link the audit-log export (the same predicate the export asks)."""
+    return {"may_read_audit_log": can_read_audit_log(current_actor())}
+
+
 @bp.get("/transparency")
-def decisions():  # type: ignore[no-untyped-def]
+def decisions() -> ResponseReturnValue:
     kind = request.args.get("kind", "")
     department = request.args.get("department", "")
-    result = tr.decisions(
+    result = public_log.decisions(
         get_runtime(),
         kind=kind,
         department=department,
@@ -54,20 +65,20 @@ def decisions():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/transparency/stats")
-def stats():  # type: ignore[no-untyped-def]
-    result = tr.statistics(get_runtime())
+def stats() -> ResponseReturnValue:
+    result = statistics(get_runtime())
     return render_template("transparency/stats.html", stats=result, titles=OPENNESS_TITLES)
 
 
 @bp.get("/transparency/open-list.csv")
-def open_list():  # type: ignore[no-untyped-def]
-    lines = tr.open_list_csv(get_runtime(), base_url=base_url())
+def open_list() -> ResponseReturnValue:
+    lines = open_list_csv(get_runtime(), base_url=base_url())
     return _csv_response(lines, f"open-list-{_stamp()}.csv", private=False)
 
 
 @bp.get("/admin/audit.csv")
-def audit_csv():  # type: ignore[no-untyped-def]
-    lines = tr.audit_csv(
+def audit_csv() -> ResponseReturnValue:
+    lines = audit_log.audit_csv(
         get_runtime(),
         current_actor(),
         since=request.args.get("since"),
@@ -81,9 +92,9 @@ def audit_csv():  # type: ignore[no-untyped-def]
 
 
 @api_bp.get("/transparency/decisions")
-def api_decisions():  # type: ignore[no-untyped-def]
+def api_decisions() -> ResponseReturnValue:
     return jsonify(
-        tr.decisions(
+        public_log.decisions(
             get_runtime(),
             kind=request.args.get("kind"),
             department=request.args.get("department"),
@@ -94,14 +105,14 @@ def api_decisions():  # type: ignore[no-untyped-def]
 
 
 @api_bp.get("/transparency/stats")
-def api_stats():  # type: ignore[no-untyped-def]
-    return jsonify(tr.statistics(get_runtime()))
+def api_stats() -> ResponseReturnValue:
+    return jsonify(statistics(get_runtime()))
 
 
 @api_bp.get("/audit")
-def api_audit():  # type: ignore[no-untyped-def]
+def api_audit() -> ResponseReturnValue:
     response = jsonify(
-        tr.audit_entries(
+        audit_log.audit_entries(
             get_runtime(),
             current_actor(),
             since=request.args.get("since"),

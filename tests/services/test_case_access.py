@@ -14,9 +14,20 @@ from datasets.accounts.permissions import ANONYMOUS, Actor
 from datasets.accounts.users import authenticate, create_user
 from datasets.errors import NotFound
 from datasets.models import AuditEntry, Case, Notification
-from datasets.workflows import case_access, feedback, opening
-from datasets.workflows import transparency as tr
+from datasets.workflows import assessments, case_access, feedback, opening, public_cases, rights
+from datasets.workflows.inputs.feedback import (
+    ErrorReportInput,
+    RightsObjectionInput,
+    SuggestionInput,
+)
+from datasets.workflows.inputs.lookup import Lookup
+from datasets.workflows.inputs.opening import (
+    AssessmentInput,
+    OpeningReplyInput,
+    OpeningRequestInput,
+)
 from datasets.workflows.redaction import REDACTED
+from datasets.workflows.transparency import public_log
 from tests.factories import id_number
 from tests.services.test_requests_feedback import CONTACT, PASSWORD, PHONE, build_env
 
@@ -43,23 +54,37 @@ def _submit_each_kind(env) -> dict[str, dict]:  # type: ignore[no-untyped-def]
         "opening_request": opening.submit_request(
             rt,
             ANONYMOUS,
-            {"dataset": "taxi-permits", "description": "研究出租车运力", "contact": CONTACT},
+            OpeningRequestInput.parse(
+                {"dataset": "taxi-permits", "description": "研究出租车运力", "contact": CONTACT},
+                Lookup(rt, ANONYMOUS),
+            ),
         ),
         "error_report": feedback.submit_error_report(
-            rt, ANONYMOUS, {"dataset": "bus-lines", "description": "第三季度数值有误"}
-        ),
-        "rights_objection": feedback.submit_rights_objection(
             rt,
             ANONYMOUS,
-            {
-                "dataset": "bus-routes",
-                "claim": "含我公司产值",
-                "rights_basis": "我公司为统计对象",
-                "contact": CONTACT,
-            },
+            ErrorReportInput.parse(
+                {"dataset": "bus-lines", "description": "第三季度数值有误"}, Lookup(rt, ANONYMOUS)
+            ),
+        ),
+        "rights_objection": rights.submit_rights_objection(
+            rt,
+            ANONYMOUS,
+            RightsObjectionInput.parse(
+                {
+                    "dataset": "bus-routes",
+                    "claim": "含我公司产值",
+                    "rights_basis": "我公司为统计对象",
+                    "contact": CONTACT,
+                },
+                Lookup(rt, ANONYMOUS),
+            ),
         ),
         "suggestion": feedback.submit_suggestion(
-            rt, ANONYMOUS, {"department": env["department"], "content": "增加实时数据"}
+            rt,
+            ANONYMOUS,
+            SuggestionInput.parse(
+                {"department": env["department"], "content": "增加实时数据"}, Lookup(rt, ANONYMOUS)
+            ),
         ),
     }
 
@@ -85,7 +110,7 @@ def test_every_submission_answers_with_its_code_once_and_stores_only_its_hash(en
             assert code not in kept and canonical not in kept
         # the code is given once: a later view never carries it
         for kind, case in made.items():
-            again = opening.view_case(
+            again = public_cases.view_case(
                 env["rt"], ANONYMOUS, case["reference"], kind, code=case["access_code"]
             )
             assert "access_code" not in again and again["access"] == "code"
@@ -109,7 +134,12 @@ def test_a_case_opens_to_its_participants_and_to_its_code_and_to_no_one_else(env
     rt = env["rt"]
     made = _submit_each_kind(env)
     mine = opening.submit_request(
-        rt, _actor(env, "citizen3"), {"dataset": "taxi-drivers", "description": "本人提出"}
+        rt,
+        _actor(env, "citizen3"),
+        OpeningRequestInput.parse(
+            {"dataset": "taxi-drivers", "description": "本人提出"},
+            Lookup(rt, _actor(env, "citizen3")),
+        ),
     )
     participants = {
         "reviewer1": "participant",
@@ -123,23 +153,23 @@ def test_a_case_opens_to_its_participants_and_to_its_code_and_to_no_one_else(env
         unknown = f"{case['reference'][:-4]}9999"
         one_off = code[:-1] + ("0" if code[-1] != "0" else "1")
         with pytest.raises(NotFound) as missing:
-            opening.view_case(rt, ANONYMOUS, unknown, kind, code=code)
+            public_cases.view_case(rt, ANONYMOUS, unknown, kind, code=code)
         for key in (case["reference"], case["id"]):
             for who in outsiders:
                 for wrong in (None, "", other_code, one_off, "not a code"):
                     with pytest.raises(NotFound) as refused:
-                        opening.view_case(rt, who, key, kind, code=wrong)
+                        public_cases.view_case(rt, who, key, kind, code=wrong)
                     assert refused.value.message == missing.value.message  # no existence oracle
-                seen = opening.view_case(rt, who, key, kind, code=code)
+                seen = public_cases.view_case(rt, who, key, kind, code=code)
                 assert seen["id"] == case["id"] and seen["access"] == "code"
                 assert seen["can_act"] is False and seen["contact"] == case["contact"]
             for name, access in participants.items():
-                seen = opening.view_case(rt, _actor(env, name), key, kind)
+                seen = public_cases.view_case(rt, _actor(env, name), key, kind)
                 assert seen["access"] == access
         # a code opens only its own case, and only under its own kind
         other_kind = "suggestion" if kind != "suggestion" else "error_report"
         with pytest.raises(NotFound):
-            opening.view_case(rt, ANONYMOUS, case["reference"], other_kind, code=code)
+            public_cases.view_case(rt, ANONYMOUS, case["reference"], other_kind, code=code)
     # the signed-in requester is a participant; the code opens the case to them signed out too
     own = opening.get_request(rt, _actor(env, "citizen3"), mine["reference"])
     assert own["access"] == "participant" and own["body"]["description"] == "本人提出"
@@ -149,7 +179,11 @@ def test_a_case_opens_to_its_participants_and_to_its_code_and_to_no_one_else(env
 def test_lookup_takes_reference_and_code_and_says_the_same_for_every_failure(env):
     rt = env["rt"]
     case = feedback.submit_suggestion(
-        rt, ANONYMOUS, {"department": env["department"], "content": "开放公交到站数据"}
+        rt,
+        ANONYMOUS,
+        SuggestionInput.parse(
+            {"department": env["department"], "content": "开放公交到站数据"}, Lookup(rt, ANONYMOUS)
+        ),
     )
     found = case_access.locate(rt, ANONYMOUS, case["reference"].lower(), case["access_code"])
     assert found["id"] == case["id"] and found["kind"] == "suggestion"
@@ -177,7 +211,12 @@ def test_assessments_open_to_their_participants_only_and_their_reply_reaches_the
     rt = env["rt"]
     asked = [
         opening.submit_request(
-            rt, _actor(env, f"citizen{n}"), {"dataset": "bus-drivers", "description": "研究"}
+            rt,
+            _actor(env, f"citizen{n}"),
+            OpeningRequestInput.parse(
+                {"dataset": "bus-drivers", "description": "研究"},
+                Lookup(rt, _actor(env, f"citizen{n}")),
+            ),
         )
         for n in (1, 2, 3)
     ]
@@ -185,11 +224,14 @@ def test_assessments_open_to_their_participants_only_and_their_reply_reaches_the
     for request in asked:  # a requester behind it, even with their own request's code
         for who, code in ((_actor(env, "citizen1"), None), (ANONYMOUS, request["access_code"])):
             with pytest.raises(NotFound):
-                opening.get_assessment(rt, who, assessment["reference"], code=code)
-    seen = opening.get_assessment(rt, _actor(env, "bureau1"), assessment["id"])
+                assessments.get_assessment(rt, who, assessment["reference"], code=code)
+    seen = assessments.get_assessment(rt, _actor(env, "bureau1"), assessment["id"])
     assert seen["access"] == "participant" and len(seen["body"]["requests"]) == 3
-    opening.complete_assessment(
-        rt, _actor(env, "reviewer1"), assessment["id"], {"conclusion": "open", "reply": REPLY}
+    assessments.complete_assessment(
+        rt,
+        _actor(env, "reviewer1"),
+        assessment["id"],
+        AssessmentInput.parse({"conclusion": "open", "reply": REPLY}),
     )
     with rt.reader() as session:
         told = session.scalars(
@@ -210,21 +252,27 @@ def test_identifiers_in_a_reply_are_blanked_on_the_public_log_with_the_requester
     made = opening.submit_request(
         rt,
         ANONYMOUS,
-        {
-            "dataset": "taxi-permits",
-            "description": "我是张伟，做研究",
-            "contact": {"name": "欧阳明日", "phone": PHONE},
-        },
+        OpeningRequestInput.parse(
+            {
+                "dataset": "taxi-permits",
+                "description": "我是张伟，做研究",
+                "contact": {"name": "欧阳明日", "phone": PHONE},
+            },
+            Lookup(rt, ANONYMOUS),
+        ),
     )
     opening.reply_request(
         rt,
         _actor(env, "reviewer1"),
         made["id"],
-        {"category": "refused", "rule_code": "agreement-ip", "reply": f"欧阳明日：{REPLY}"},
+        OpeningReplyInput.parse(
+            {"category": "refused", "rule_code": "agreement-ip", "reply": f"欧阳明日：{REPLY}"},
+            Lookup(rt, _actor(env, "reviewer1")),
+        ),
     )
     record = next(
         d
-        for d in tr.decisions(rt, per_page=100)["decisions"]
+        for d in public_log.decisions(rt, per_page=100)["decisions"]
         if d["reference"] == made["reference"]
     )
     text = json.dumps(record, ensure_ascii=False)

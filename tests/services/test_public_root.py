@@ -21,7 +21,9 @@ from datasets.intake.records import FileRecord, HarvestRecord, ProviderRecord
 from datasets.intake.storage import file_sha256
 from datasets.models import Dataset, HarvestSource, Organization, Resource
 from datasets.openness import curation
-from datasets.workflows import feedback
+from datasets.workflows import rights
+from datasets.workflows.inputs.feedback import RightsDecisionInput, RightsObjectionInput
+from datasets.workflows.inputs.lookup import Lookup
 from tests.factories import CREDIT_CODE, make_runtime, write_csv
 
 PROVIDER = ProviderRecord("江州市交通运输局", CREDIT_CODE)
@@ -96,22 +98,28 @@ def reviewer(rt) -> Actor:
 
 
 def object_to(rt, name: str) -> str:
-    case = feedback.submit_rights_objection(
+    case = rights.submit_rights_objection(
         rt,
         ANONYMOUS,
-        {
-            "dataset": name,
-            "claim": "数据含我公司未公开的经营信息",
-            "rights_basis": "我公司为数据所涉企业",
-            "contact": {"name": "张伟", "phone": "13800138000"},
-        },
+        RightsObjectionInput.parse(
+            {
+                "dataset": name,
+                "claim": "数据含我公司未公开的经营信息",
+                "rights_basis": "我公司为数据所涉企业",
+                "contact": {"name": "张伟", "phone": "13800138000"},
+            },
+            Lookup(rt, ANONYMOUS),
+        ),
     )
     return case["id"]
 
 
 def decide(rt, case_id: str, decision: str) -> None:
-    feedback.decide_rights_objection(
-        rt, reviewer(rt), case_id, {"decision": decision, "reply": "经核实，异议不成立"}
+    rights.decide_rights_objection(
+        rt,
+        reviewer(rt),
+        case_id,
+        RightsDecisionInput.parse({"decision": decision, "reply": "经核实，异议不成立"}),
     )
 
 

@@ -3,6 +3,7 @@ suggestions, end to end through the /api/v1 JSON API on a small catalog of its o
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -587,3 +588,34 @@ def test_withdrawing_masked_open_data_is_refused_as_the_engine_would_reopen_it(e
         as_="reviewer1",
     )
     assert done.status_code == 200 and _dataset(env, "volunteers").suspended_by is None
+
+
+# -- the API takes the machine's step names ----------------------------------------------------
+
+
+def test_the_api_offers_and_takes_the_steps_of_the_machine_table_only(env):
+    from datasets.workflows.participation import PROCESSES
+
+    made = call(env, "POST", "/error-reports", {"dataset": "bus-lines", "description": "错字"})
+    report = made.get_json()
+    step = PROCESSES["error_report"].machine.transition("answer").step
+    seen = call(env, "GET", f"/error-reports/{report['id']}", as_="reviewer1").get_json()
+    assert seen["steps"] == [{"step": step, "name": "answer", "label": "答复"}]
+    assert (
+        call(env, "GET", f"/error-reports/{report['id']}", as_="bureau1").get_json()["steps"] == []
+    )
+    path = f"/error-reports/{report['id']}"
+    assert call(env, "POST", f"{path}/decision", {}, as_="reviewer1").status_code == 404
+    # who and the state are checked before the body: 403 and 404 for an empty body
+    assert call(env, "POST", f"{path}/{step}", {}, as_="bureau1").status_code == 403
+    assert call(env, "POST", f"{path}/{step}", {}, as_="reviewer2").status_code == 404
+    done = call(
+        env, "POST", f"{path}/{step}", {"reply": "已改", "corrected": True}, as_="reviewer1"
+    )
+    assert done.status_code == 200 and done.get_json()["steps"] == []
+    doc = call(env, "GET", "/openapi.json").get_json()
+    for process in PROCESSES.values():
+        for transition, form in process.url_steps():
+            operation = doc["paths"][f"/api/v1/{process.plural}/{{case_id}}/{transition.step}"]
+            body = operation["post"]["requestBody"]["content"]["application/json"]["schema"]
+            assert set(body["properties"]) == {f.name for f in fields(form.input)}

@@ -28,9 +28,13 @@ from datasets.runtime import Runtime
 from datasets.workdays import shanghai_date
 from datasets.workflows import application_decisions, applications, objections, opening, redaction
 from datasets.workflows import step_requests as req
-from datasets.workflows import transparency as tr
 from datasets.workflows.cases import now_utc
+from datasets.workflows.inputs.lookup import Lookup
+from datasets.workflows.inputs.opening import OpeningReplyInput, OpeningRequestInput
 from datasets.workflows.overdue import flag_overdue
+from datasets.workflows.transparency import csv_export, open_list, public_log
+from datasets.workflows.transparency.audit_log import AUDIT_HEADER, audit_csv, audit_entries
+from datasets.workflows.transparency.statistics import statistics
 from tests.factories import BUS_ROWS, CREDIT_CODE, make_runtime, pdf_bytes, write_csv
 
 PASSWORD = "correct horse battery"
@@ -204,18 +208,24 @@ def build_world(instance: Path, **settings: Any) -> World:
     request = opening.submit_request(
         rt,
         ANONYMOUS,
-        {
-            "dataset": "road-plan",
-            "description": "我是赵六，想研究道路",
-            "contact": {"name": "赵六", "phone": "13800001111"},
-        },
+        OpeningRequestInput.parse(
+            {
+                "dataset": "road-plan",
+                "description": "我是赵六，想研究道路",
+                "contact": {"name": "赵六", "phone": "13800001111"},
+            },
+            Lookup(rt, ANONYMOUS),
+        ),
     )
     world.open_by = str(shanghai_date(now_utc()) + timedelta(days=90))
     opening.reply_request(
         rt,
         actors["reviewer-a"],
         request["id"],
-        {"category": "will_open", "open_by": world.open_by, "reply": "已列入年度开放计划。"},
+        OpeningReplyInput.parse(
+            {"category": "will_open", "open_by": world.open_by, "reply": "已列入年度开放计划。"},
+            Lookup(rt, actors["reviewer-a"]),
+        ),
     )
     for key, case in (("app1", app1), ("app2", app2), ("app3", app3)):
         world.refs[key], world.ids[key] = case["reference"], case["id"]
@@ -239,7 +249,7 @@ def _by_reference(items: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 
 def test_the_log_shows_decisions_and_replies_but_no_personal_data(world):
-    result = tr.decisions(world.rt, per_page=100)
+    result = public_log.decisions(world.rt, per_page=100)
     items = _by_reference(result["decisions"])
     refs = world.refs
     assert set(items) == {refs["app1"], refs["app3"], refs["objection"], refs["request"]}
@@ -275,21 +285,21 @@ def test_the_log_shows_decisions_and_replies_but_no_personal_data(world):
 
 
 def test_the_log_filters_by_kind_and_department(world):
-    only = tr.decisions(world.rt, kind="objection")
+    only = public_log.decisions(world.rt, kind="objection")
     assert [d["reference"] for d in only["decisions"]] == [world.refs["objection"]]
-    health = tr.decisions(world.rt, department=world.departments["health"])
+    health = public_log.decisions(world.rt, department=world.departments["health"])
     assert {d["reference"] for d in health["decisions"]} == {
         world.refs["app3"],
         world.refs["objection"],
     }
-    paged = tr.decisions(world.rt, per_page=1, page=2)
+    paged = public_log.decisions(world.rt, per_page=1, page=2)
     assert paged["count"] == 4 and paged["pages"] == 4 and len(paged["decisions"]) == 1
     with pytest.raises(ValidationError):
-        tr.decisions(world.rt, kind="nonsense")
+        public_log.decisions(world.rt, kind="nonsense")
     with pytest.raises(ValidationError):
-        tr.decisions(world.rt, department="no-such-department")
+        public_log.decisions(world.rt, department="no-such-department")
     with pytest.raises(ValidationError):
-        tr.decisions(world.rt, per_page=1000)
+        public_log.decisions(world.rt, per_page=1000)
 
 
 def test_redaction_blanks_identifiers_and_known_names():
@@ -304,7 +314,7 @@ def test_redaction_blanks_identifiers_and_known_names():
 
 
 def test_statistics_per_department_match_the_known_counts(world):
-    stats = tr.statistics(world.rt)
+    stats = statistics(world.rt)
     rows = {r["department"]["name"]: r for r in stats["departments"]}
     transport, health = rows[world.departments["transport"]], rows[world.departments["health"]]
 
@@ -349,7 +359,7 @@ def test_statistics_per_department_match_the_known_counts(world):
 
 
 def _open_list(world) -> tuple[bytes, list[dict[str, str]]]:
-    raw = b"".join(tr.open_list_csv(world.rt, base_url="https://data.example.gov.cn/"))
+    raw = b"".join(open_list.open_list_csv(world.rt, base_url="https://data.example.gov.cn/"))
     rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
     return raw, rows
 
@@ -390,7 +400,7 @@ def test_the_open_list_has_open_and_planned_datasets_but_no_other_closed_ones(wo
     ],
 )
 def test_csv_cells_never_start_a_formula(value, cell):
-    assert tr.csv_cell(value) == cell
+    assert csv_export.csv_cell(value) == cell
 
 
 # -- overdue flagging --------------------------------------------------------------------------
@@ -433,42 +443,42 @@ def test_overdue_cases_are_flagged_once_to_the_department_and_the_bureau(world):
 
 def test_only_the_bureau_and_operators_read_the_audit_log(world):
     with pytest.raises(LoginRequired):
-        tr.audit_entries(world.rt, ANONYMOUS)
+        audit_entries(world.rt, ANONYMOUS)
     for who in ("citizen1", "company1", "reviewer-a"):
         with pytest.raises(NotAuthorized):
-            tr.audit_entries(world.rt, world.actors[who])
+            audit_entries(world.rt, world.actors[who])
         with pytest.raises(NotAuthorized):
-            tr.audit_csv(world.rt, world.actors[who])
-    assert tr.audit_entries(world.rt, world.actors["operator1"])["count"] > 0
+            audit_csv(world.rt, world.actors[who])
+    assert audit_entries(world.rt, world.actors["operator1"])["count"] > 0
 
 
 def test_audit_entries_filter_by_action_and_period(world):
     bureau = world.actors["bureau1"]
-    decided = tr.audit_entries(world.rt, bureau, action="application.decide")
+    decided = audit_entries(world.rt, bureau, action="application.decide")
     assert decided["count"] == 2
     assert {e["detail"]["reference"] for e in decided["entries"]} == {
         world.refs["app1"],
         world.refs["app3"],
     }
-    every = tr.audit_entries(world.rt, bureau, action="objection.*")
+    every = audit_entries(world.rt, bureau, action="objection.*")
     assert {e["action"] for e in every["entries"]} == {"objection.submit", "objection.decide"}
     today = str(shanghai_date(now_utc()))
-    assert tr.audit_entries(world.rt, bureau, since=today, until=today)["count"] > 0
-    assert tr.audit_entries(world.rt, bureau, since="2999-01-01")["count"] == 0
-    assert tr.audit_entries(world.rt, bureau, until="2000-01-01T00:00:00+08:00")["count"] == 0
-    page = tr.audit_entries(world.rt, bureau, per_page=2, page=1)
+    assert audit_entries(world.rt, bureau, since=today, until=today)["count"] > 0
+    assert audit_entries(world.rt, bureau, since="2999-01-01")["count"] == 0
+    assert audit_entries(world.rt, bureau, until="2000-01-01T00:00:00+08:00")["count"] == 0
+    page = audit_entries(world.rt, bureau, per_page=2, page=1)
     assert len(page["entries"]) == 2 and page["pages"] == -(-page["count"] // 2)
     assert page["entries"][0]["at"].endswith("+00:00")
     with pytest.raises(ValidationError):
-        tr.audit_entries(world.rt, bureau, since="yesterday")
+        audit_entries(world.rt, bureau, since="yesterday")
 
 
 def test_the_audit_csv_export_streams_every_row_and_is_itself_recorded(world):
     bureau = world.actors["bureau1"]
-    raw = b"".join(tr.audit_csv(world.rt, bureau))
+    raw = b"".join(audit_csv(world.rt, bureau))
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
-    assert rows[0] == tr.AUDIT_HEADER
+    assert rows[0] == AUDIT_HEADER
     with world.rt.reader() as session:
         assert len(rows) - 1 == session.scalar(select(func.count(AuditEntry.id)))
         exports = session.scalars(select(AuditEntry).where(AuditEntry.action == "audit.export"))

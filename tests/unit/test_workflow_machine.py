@@ -155,7 +155,8 @@ def test_every_guard_of_the_table_has_its_test_above():
         guards.scope_needs_confirmation,
     }
     used = {g for m in ALL_MACHINES.values() for t in m.transitions for g in t.guards}
-    assert used == tested
+    # the participation processes' guards are tested in test_participation_machine.py
+    assert {g for g in used if g.__module__ == guards.__name__} == tested
 
 
 # -- parties, states and what is allowed --------------------------------------------------------

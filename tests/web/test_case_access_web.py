@@ -262,7 +262,8 @@ def test_the_crawler_catches_an_open_case_page_and_an_unblanked_reply(env, monke
             headers={"Authorization": env["keys"]["reviewer1"]},
         )
     monkeypatch.setattr(
-        "datasets.workflows.transparency.public_reply", lambda session, case: case.reply or ""
+        "datasets.workflows.transparency.public_log.public_reply",
+        lambda session, case: case.reply or "",
     )
     leaks = find_leaks(crawl(visitor, env["rt"]), case_secrets(env["rt"]))
     assert any(where.startswith("/transparency") and value == ID_NUMBER for where, value in leaks)

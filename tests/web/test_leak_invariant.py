@@ -15,7 +15,9 @@ from datasets.intake import public_root
 from datasets.intake.publishing import import_record
 from datasets.intake.records import FileRecord, HarvestRecord, ProviderRecord
 from datasets.models import Resource
-from datasets.workflows import feedback
+from datasets.workflows import rights
+from datasets.workflows.inputs.feedback import RightsObjectionInput
+from datasets.workflows.inputs.lookup import Lookup
 from portal.app import create_app
 from tests.conftest import harvest_demo
 from tests.factories import BUS_ROWS, CREDIT_CODE, make_runtime, write_csv
@@ -105,15 +107,18 @@ def test_the_public_root_check_catches_a_file_left_behind(monkeypatch, tmp_path)
     import_record(rt, record=record, source_id=None)
     assert stray_public_files(rt) == []
     monkeypatch.setattr(public_root.Tracker, "hide", lambda self, session, dataset: None)
-    feedback.submit_rights_objection(
+    rights.submit_rights_objection(
         rt,
         ANONYMOUS,
-        {
-            "dataset": "bus-lines",
-            "claim": "含我公司经营信息",
-            "rights_basis": "权利人",
-            "contact": {"name": "张伟", "phone": "13800138000"},
-        },
+        RightsObjectionInput.parse(
+            {
+                "dataset": "bus-lines",
+                "claim": "含我公司经营信息",
+                "rights_basis": "权利人",
+                "contact": {"name": "张伟", "phone": "13800138000"},
+            },
+            Lookup(rt, ANONYMOUS),
+        ),
     )
     assert len(stray_public_files(rt)) == 1
     rt.close()

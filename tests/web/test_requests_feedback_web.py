@@ -329,3 +329,37 @@ def test_assessment_page_and_its_completion_form(env):
     assert (
         "维持不予开放" in public and "维持协议限制" in public and "web0@example.com" not in public
     )
+
+
+_FORM_ACTION = re.compile(r'<form class="form" method="post" action="(/services/[^"]+)"')
+
+
+def test_case_pages_offer_exactly_the_steps_the_machine_allows_at_its_urls(env):
+    """The department's reviewer sees one form per allowed step, at the step URL of the table;
+    other participants and a closed case get none; a step the table does not name is 404."""
+    from datasets.workflows.participation import PROCESSES
+
+    made = _submit(
+        env["app"].test_client(),
+        "/services/suggestion/new",
+        {"department": env["department"], "content": "增加夜班线路数据"},
+    )
+    case_id = _case_id(made)
+    page = f"/services/suggestion/{case_id}"
+    step = PROCESSES["suggestion"].machine.transition("answer").step
+    reviewer = _login(env, "reviewer1")
+    html = reviewer.get(page).get_data(as_text=True)
+    assert _FORM_ACTION.findall(html) == [f"{page}/{step}"]
+    for other in ("reviewer2", "bureau1", "citizen1"):
+        assert _FORM_ACTION.findall(_login(env, other).get(page).get_data(as_text=True)) == []
+    token = _token(html)
+    unknown = reviewer.post(f"{page}/decision", data={"csrf_token": token, "reply": "x"})
+    assert unknown.status_code == 404
+    bureau = _login(env, "bureau1")
+    refused = bureau.post(f"{page}/{step}", data={"csrf_token": _token(bureau.get(page).text)})
+    assert refused.status_code == 403  # checked before the (empty) form is read
+    done = reviewer.post(f"{page}/{step}", data={"csrf_token": token, "reply": "已列入计划"})
+    assert done.status_code == 303
+    assert _FORM_ACTION.findall(reviewer.get(page).get_data(as_text=True)) == []
+    again = reviewer.post(f"{page}/{step}", data={"csrf_token": token, "reply": "再次答复"})
+    assert again.status_code == 409

@@ -1,0 +1,185 @@
+"""Error reports (纠错), rights-holder objections (权益异议) and suggestions (意见建议), and the
+department's answers to them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from datasets.errors import raise_problems
+from datasets.openness.rules import CLOSED
+from datasets.workflows.cases import Problems, problem
+from datasets.workflows.inputs.contact import Contact, parse_contact
+from datasets.workflows.inputs.fields import MAX_TITLE, as_object, given, read, spec
+from datasets.workflows.inputs.lookup import (
+    DatasetRef,
+    DepartmentRef,
+    Lookup,
+    dataset_ref,
+    department_ref,
+)
+
+RIGHTS_DECISIONS = {
+    "withdraw": "撤回数据（不予开放）",
+    "restore": "异议不成立，恢复开放",
+    "restore_after_processing": "经处理后恢复开放",
+}
+
+
+def _contact(required: bool) -> dict[str, Any]:
+    doc = "How to reach the requester: never public. " + (
+        "Required (a signed-in caller may leave it out: the account's details are used)."
+        if required
+        else "Optional."
+    )
+    return spec("联系方式", doc, kind="contact", required=required)
+
+
+def _dataset(doc: str, required: bool = True) -> dict[str, Any]:
+    return spec("数据集", doc, kind="ref", required=required, limit=200)
+
+
+@dataclass(frozen=True)
+class ErrorReportInput:
+    """An error in a dataset; contact details are optional."""
+
+    dataset: DatasetRef = field(metadata=_dataset("Name or id of the dataset"))
+    description: str = field(
+        default="", metadata=spec("错误情况说明", "What is wrong", required=True)
+    )
+    location: str = field(
+        default="", metadata=spec("出错位置", "Where: file, row, field", limit=MAX_TITLE)
+    )
+    contact: Contact = field(default=Contact(), metadata=_contact(False))
+
+    @classmethod
+    def parse(cls, payload: Any, lookup: Lookup) -> ErrorReportInput:
+        data = as_object(payload)
+        problems: Problems = {}
+        description = read(cls, "description", data, problems)
+        location = read(cls, "location", data, problems)
+        contact = parse_contact(data.get("contact"), problems, lookup, required=False)
+        dataset = dataset_ref(lookup, data.get("dataset"), "dataset", problems)
+        raise_problems(problems)
+        assert dataset is not None  # else a problem was raised
+        return cls(dataset, description, location, contact)
+
+
+@dataclass(frozen=True)
+class ErrorReplyInput:
+    """The department's public reply, saying whether it corrected the data."""
+
+    reply: str = field(default="", metadata=spec("答复内容", "The public reply", required=True))
+    corrected: bool = field(
+        default=False, metadata=spec("是否已更正", "", kind="flag", required=True)
+    )
+
+    @classmethod
+    def parse(cls, payload: Any, lookup: Lookup | None = None) -> ErrorReplyInput:
+        data = as_object(payload)
+        problems: Problems = {}
+        reply = read(cls, "reply", data, problems)
+        corrected = read(cls, "corrected", data, problems)
+        raise_problems(problems)
+        return cls(reply, corrected)
+
+
+@dataclass(frozen=True)
+class RightsObjectionInput:
+    """A rights holder's objection to a published (open or conditional) dataset."""
+
+    dataset: DatasetRef = field(metadata=_dataset("Name or id of an open or conditional dataset"))
+    claim: str = field(
+        default="", metadata=spec("受损害的权益及理由", "The right harmed and why", required=True)
+    )
+    rights_basis: str = field(
+        default="",
+        metadata=spec("权利依据", "Why the objector holds the right", required=True),
+    )
+    contact: Contact = field(default=Contact(), metadata=_contact(True))
+
+    @classmethod
+    def parse(cls, payload: Any, lookup: Lookup) -> RightsObjectionInput:
+        data = as_object(payload)
+        problems: Problems = {}
+        claim = read(cls, "claim", data, problems)
+        basis = read(cls, "rights_basis", data, problems)
+        contact = parse_contact(data.get("contact"), problems, lookup, required=True)
+        dataset = dataset_ref(lookup, data.get("dataset"), "dataset", problems)
+        if dataset is not None and dataset.openness == CLOSED:
+            problem(problems, "dataset", "该数据集不予开放，未向社会提供，无需提出权益异议")
+        raise_problems(problems)
+        assert dataset is not None  # else a problem was raised
+        return cls(dataset, claim, basis, contact)
+
+
+@dataclass(frozen=True)
+class RightsDecisionInput:
+    """Withdraw the data, restore it, or restore it after processing, with the reasons."""
+
+    decision: str = field(
+        default="",
+        metadata=spec("决定", "", kind="choice", required=True, choices=RIGHTS_DECISIONS),
+    )
+    reply: str = field(
+        default="",
+        metadata=spec("处理决定及理由", "The public decision and what was done", required=True),
+    )
+
+    @classmethod
+    def parse(cls, payload: Any, lookup: Lookup | None = None) -> RightsDecisionInput:
+        data = as_object(payload)
+        problems: Problems = {}
+        decision = read(cls, "decision", data, problems)
+        reply = read(cls, "reply", data, problems)
+        raise_problems(problems)
+        return cls(decision, reply)
+
+
+@dataclass(frozen=True)
+class SuggestionInput:
+    """A suggestion to a department, named directly or through one of its datasets."""
+
+    content: str = field(default="", metadata=spec("意见建议内容", "The suggestion", required=True))
+    contact: Contact = field(default=Contact(), metadata=_contact(False))
+    dataset: DatasetRef | None = field(
+        default=None, metadata=_dataset("Name or id of a dataset", required=False)
+    )
+    department: DepartmentRef | None = field(
+        default=None, metadata=spec("部门", "organization.name", kind="ref", limit=100)
+    )
+
+    @classmethod
+    def parse(cls, payload: Any, lookup: Lookup) -> SuggestionInput:
+        data = as_object(payload)
+        problems: Problems = {}
+        content = read(cls, "content", data, problems)
+        contact = parse_contact(data.get("contact"), problems, lookup, required=False)
+        dataset, department = None, None
+        if given(data, "dataset"):
+            dataset = dataset_ref(lookup, data["dataset"], "dataset", problems)
+        else:
+            department = department_ref(lookup, data.get("department"), "department", problems)
+        raise_problems(problems)
+        return cls(content, contact, dataset, department)
+
+    def organization_id(self) -> str:
+        """The department it goes to: the dataset's, or the one named."""
+        if self.dataset is not None:
+            return self.dataset.organization_id
+        if self.department is not None:
+            return self.department.id
+        raise ValueError("a parsed suggestion names a dataset or a department")
+
+
+@dataclass(frozen=True)
+class SuggestionReplyInput:
+    reply: str = field(default="", metadata=spec("答复内容", "The public reply", required=True))
+
+    @classmethod
+    def parse(cls, payload: Any, lookup: Lookup | None = None) -> SuggestionReplyInput:
+        data = as_object(payload)
+        problems: Problems = {}
+        reply = read(cls, "reply", data, problems)
+        raise_problems(problems)
+        return cls(reply)

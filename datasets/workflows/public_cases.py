@@ -1,0 +1,161 @@
+"""What the public submissions (requests to open data, error reports, rights-holder objections,
+suggestions) and the opening assessments share: the requester key, the view of a case, the
+receipt with its access code, and loading a case for its handler.
+
+A case is seen only by its participants and by whoever holds its access code (``case_access``);
+the public sees its record on the transparency log.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from datasets.accounts.permissions import Actor
+from datasets.errors import NotFound, raise_problems
+from datasets.models import Case, Dataset
+from datasets.openness.rules import RULES_BY_CODE
+from datasets.runtime import Runtime
+from datasets.workflows import case_access as ca
+from datasets.workflows import cases as c
+from datasets.workflows.inputs.contact import Contact
+from datasets.workflows.inputs.lookup import DatasetRef
+from datasets.workflows.inputs.opening import CATEGORIES, CONCLUSIONS
+from datasets.workflows.machine import ASSESSMENT, MACHINES, OPENING_REQUEST
+
+
+def contact_key(rt: Runtime, contact: Contact) -> str | None:
+    """A key telling anonymous requesters apart without revealing them: an HMAC-SHA256 of the
+    normalised telephone number (else e-mail address) keyed with the portal's secret."""
+    phone = re.sub(r"\D", "", contact.phone)
+    if phone.startswith("86") and len(phone) == 13:
+        phone = phone[2:]
+    value = f"tel:{phone}" if phone else ""
+    if not value and contact.email:
+        value = "mail:" + contact.email.strip().lower()
+    if not value:
+        return None
+    return hmac.new(
+        rt.secret_key().encode("utf-8"), value.encode("utf-8"), hashlib.sha256
+    ).hexdigest()
+
+
+def requester_key(rt: Runtime, actor: Actor, contact: Contact) -> str | None:
+    """The account's id when signed in, else the keyed hash of the contact details."""
+    return actor.user_id if not actor.is_anonymous else contact_key(rt, contact)
+
+
+def load_dataset(session: Session, ref: DatasetRef) -> Dataset:
+    """The dataset a parsed request names, loaded again in this transaction (still public)."""
+    problems: c.Problems = {}
+    found = c.find_dataset(session, ref.id, problems)
+    if found is None:  # withdrawn since the request was parsed
+        raise_problems(problems)
+    assert found is not None
+    return found
+
+
+# -- the view of a case ---------------------------------------------------------------------------
+
+
+def _kind_fields(case: Case) -> dict[str, Any]:
+    """The fields of a case's body each kind shows at the top level: what was asked about and
+    the department's answer."""
+    body = case.body or {}
+    answer = body.get("answer") or {}
+    if case.kind == OPENING_REQUEST.kind:
+        return {
+            "title": body.get("title"),
+            "category": case.outcome,
+            "category_label": CATEGORIES.get(case.outcome or ""),
+            **answer,
+        }
+    if case.kind == ASSESSMENT.kind:
+        return {
+            "requesters": body.get("requesters"),
+            "conclusion": case.outcome,
+            "conclusion_label": CONCLUSIONS.get(case.outcome or ""),
+        }
+    return {**answer}
+
+
+def _rule(case: Case) -> dict[str, Any] | None:
+    rule = RULES_BY_CODE.get(case.rule_code or "")
+    if rule is None:
+        return None
+    return {"code": rule.code, "number": rule.number, "title": rule.title, "article": rule.article}
+
+
+def steps(rt: Runtime, actor: Actor, case: Case) -> list[dict[str, str]]:
+    """The steps ``actor`` may take on ``case`` now, as its machine allows them (the case's page
+    shows exactly these forms): URL step, transition and label."""
+    allowed = MACHINES[case.kind].allowed(c.context(rt, actor, case))
+    return [{"step": t.step, "name": t.name, "label": t.label} for t in allowed if t.step]
+
+
+def full_dict(
+    rt: Runtime, session: Session, actor: Actor, case: Case, *, access: str = ca.PARTICIPANT
+) -> dict[str, Any]:
+    """A case as its requester and its handlers see it: everything, with the contact details,
+    how the caller came to see it (``access``: participant or code) and the steps the caller may
+    take on it now (``steps``; ``can_act``: whether there is one). Only participants and holders
+    of the case's code ever get it (``admit``); what the public sees of a case is its record on
+    the transparency log."""
+    out = c.case_dict(session, case)
+    out.update(_kind_fields(case))
+    out["rule"] = _rule(case)
+    out["access"] = access
+    out["steps"] = steps(rt, actor, case) if access == ca.PARTICIPANT else []
+    out["can_act"] = bool(out["steps"])
+    return out
+
+
+def receipt(rt: Runtime, session: Session, actor: Actor, case: Case) -> dict[str, Any]:
+    """The answer to a submission: the case with its new access code (``access_code``), which
+    is given this once and kept only as a hash."""
+    code = ca.issue_code(case)
+    access = ca.PARTICIPANT if c.can_view(actor, case) else ca.CODE
+    return {**full_dict(rt, session, actor, case, access=access), "access_code": code}
+
+
+def view_case(
+    rt: Runtime, actor: Actor, case_id: str, kind: str, *, code: str | None = None
+) -> dict[str, Any]:
+    """A case by id or reference number, for a participant or the holder of its ``code``;
+    NotFound for everyone else, the same whether the case exists or not."""
+    with rt.reader() as session:
+        case, access = ca.admit(session, actor, case_id, kind, code)
+        return full_dict(rt, session, actor, case, access=access)
+
+
+def load_for_step(
+    rt: Runtime,
+    session: Session,
+    actor: Actor,
+    case_id: str,
+    kind: str,
+    name: str,
+    *,
+    lock: bool = True,
+) -> Case:
+    """The case, locked, if ``actor`` may take transition ``name`` on it now, as its machine
+    says: 401 anonymous, 404 for one who may not see it (the answer an unknown case gets, so
+    that no step tells whether a case exists), 403 for the wrong party, 409 for its state."""
+    c.require_signed_in(actor)
+    try:
+        case = c.load_case(session, case_id, kind, lock=lock)
+        c.check(rt, actor, case, name)
+    except NotFound:
+        raise ca.hidden(kind) from None
+    return case
+
+
+def admit_step(rt: Runtime, actor: Actor, case_id: str, kind: str, name: str) -> None:
+    """The checks of ``load_for_step``, for a caller that reads the request body only once the
+    step is known to be allowed (so that 401/403/404/409 come before 400)."""
+    with rt.reader() as session:
+        load_for_step(rt, session, actor, case_id, kind, name, lock=False)

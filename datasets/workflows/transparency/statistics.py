@@ -1,0 +1,182 @@
+"""Statistics per department and in total: datasets by openness class, machine-readable share,
+records, overdue updates, and the cases received, decided, decided on time, pending and overdue."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from datasets.catalog.quality import MACHINE_READABLE
+from datasets.models import Case, Dataset, Organization, Resource
+from datasets.openness import rules as op
+from datasets.runtime import Runtime
+from datasets.workdays import shanghai_date
+from datasets.workflows import cases as c
+from datasets.workflows.machine import MACHINES
+
+# department-handled requests other than applications, counted together in the statistics
+REQUEST_KINDS = ("opening_request", "error_report", "rights_objection", "suggestion")
+
+
+def _case_counts() -> dict[str, int]:
+    return {"received": 0, "decided": 0, "on_time": 0, "pending": 0, "overdue": 0}
+
+
+def _department_row(name: str | None, title: str) -> dict[str, Any]:
+    return {
+        "department": {"name": name, "title": title} if name else None,
+        "datasets": {"unconditional": 0, "conditional": 0, "closed": 0, "total": 0},
+        "machine_readable": {"open": 0, "datasets": 0, "share": None},
+        "records": 0,
+        "overdue_updates": 0,
+        "applications": _case_counts(),
+        "requests": _case_counts(),
+        "by_kind": {},
+        "objections": {"received": 0, "pending": 0, "upheld": 0, "overturned": 0},
+    }
+
+
+def _share(part: int, whole: int) -> float | None:
+    return round(100 * part / whole, 1) if whole else None
+
+
+def _count_case(row: dict[str, Any], case: Any, today: date) -> None:
+    """Add one case to a department's counts (``case``: a row of the columns selected)."""
+    kind = case.kind
+    decided = case.decided_at is not None and case.status != "ruling"
+    pending = case.closed_at is None and (case.decided_at is None or case.status == "ruling")
+    overdue = pending and case.due_on is not None and case.due_on < today
+    groups = [row["by_kind"].setdefault(kind, _case_counts())]
+    if kind == "application":
+        groups.append(row["applications"])
+    elif kind in REQUEST_KINDS:
+        groups.append(row["requests"])
+    for counts in groups:
+        counts["received"] += 1
+        counts["decided"] += decided
+        counts["on_time"] += bool(decided and case.decided_on_time)
+        counts["pending"] += pending
+        counts["overdue"] += overdue
+    if kind == "objection":
+        appeals = row["objections"]
+        appeals["received"] += 1
+        appeals["pending"] += case.closed_at is None
+        if case.outcome in ("upheld", "overturned"):
+            appeals[case.outcome] += 1
+
+
+def _rows(session: Session) -> dict[str | None, dict[str, Any]]:
+    """A row per department, by its id (in title order)."""
+    found = session.execute(
+        select(Organization.id, Organization.name, Organization.title).order_by(Organization.title)
+    )
+    return {org_id: _department_row(name, title) for org_id, name, title in found}
+
+
+def _row(rows: dict[str | None, dict[str, Any]], org_id: str | None) -> dict[str, Any]:
+    """The department's row; datasets and cases of no known department count as "其他"."""
+    if org_id not in rows:
+        rows[org_id] = _department_row(None, "其他")
+    return rows[org_id]
+
+
+def _machine_readable(session: Session) -> set[str]:
+    """The ids of the active open datasets with a file in a machine-readable format."""
+    return {
+        dataset_id
+        for dataset_id, fmt in session.execute(
+            select(Resource.dataset_id, Resource.format)
+            .join(Dataset, Dataset.id == Resource.dataset_id)
+            .where(Dataset.state == "active", Dataset.openness != op.CLOSED)
+        )
+        if (fmt or "").strip().lower() in MACHINE_READABLE
+    }
+
+
+def _count_datasets(session: Session, rows: dict[str | None, dict[str, Any]]) -> None:
+    readable = _machine_readable(session)
+    datasets = session.execute(
+        select(
+            Dataset.id,
+            Dataset.organization_id,
+            Dataset.openness,
+            Dataset.record_count,
+            Dataset.quality,
+        ).where(Dataset.state == "active")
+    )
+    for ds_id, org_id, openness, record_count, quality in datasets:
+        row = _row(rows, org_id)
+        if openness not in row["datasets"]:
+            continue
+        row["datasets"][openness] += 1
+        row["datasets"]["total"] += 1
+        if openness == op.CLOSED:
+            continue
+        row["machine_readable"]["open"] += 1
+        row["machine_readable"]["datasets"] += ds_id in readable
+        row["records"] += record_count or 0
+        flags = (quality or {}).get("flags") or []
+        row["overdue_updates"] += any(f.get("code") == "overdue" for f in flags)
+
+
+def _count_cases(session: Session, rows: dict[str | None, dict[str, Any]], today: date) -> None:
+    cases = session.execute(
+        select(
+            Case.organization_id,
+            Case.kind,
+            Case.status,
+            Case.outcome,
+            Case.decided_at,
+            Case.decided_on_time,
+            Case.closed_at,
+            Case.due_on,
+        )
+    )
+    for case in cases:
+        _count_case(_row(rows, case.organization_id), case, today)
+
+
+def _with_share(row: dict[str, Any]) -> dict[str, Any]:
+    readable = row["machine_readable"]
+    readable["share"] = _share(readable["datasets"], readable["open"])
+    return row
+
+
+def statistics(rt: Runtime, *, today: date | None = None) -> dict[str, Any]:
+    """Per department and in total: active datasets by openness class, machine-readable share,
+    records, overdue updates, applications and requests received / decided / decided on time /
+    pending / overdue, and the outcomes of objections (复核)."""
+    today = today or shanghai_date(c.now_utc())
+    with rt.reader() as session:
+        rows = _rows(session)
+        _count_datasets(session, rows)
+        _count_cases(session, rows, today)
+    departments = [r for r in rows.values() if r["department"] is not None]
+    others = [r for r in rows.values() if r["department"] is None]
+    total = _department_row(None, "合计")
+    for row in [*departments, *others]:
+        _add_into(total, _with_share(row))
+    return {
+        "computed_on": str(today),
+        "departments": departments,
+        "total": _with_share(total),
+        "kinds": {k: m.label for k, m in MACHINES.items()},
+        "machine_readable_formats": sorted(f.upper() for f in MACHINE_READABLE),
+    }
+
+
+def _add_into(total: dict[str, Any], row: dict[str, Any]) -> None:
+    for key in ("datasets", "applications", "requests", "objections"):
+        for name, value in row[key].items():
+            total[key][name] += value
+    for name in ("open", "datasets"):
+        total["machine_readable"][name] += row["machine_readable"][name]
+    total["records"] += row["records"]
+    total["overdue_updates"] += row["overdue_updates"]
+    for kind, counts in row["by_kind"].items():
+        into = total["by_kind"].setdefault(kind, _case_counts())
+        for name, value in counts.items():
+            into[name] += value
