@@ -8,8 +8,8 @@ job (gather → plan → prepare → publish). This process instruments ``builti
 the harvested file and every copy of it (its UTF-8 copy in staging, the stored original, the
 masked copy):
 
-- opens:   opens of these files, for reading or writing
-- reads:   opens for reading
+- opens:   opens of these files, for reading or writing (``os.open`` too)
+- reads:   opens of a file object for reading
 - read ×:  bytes read from them ÷ the harvested file's size (1.0 is one full read)
 - hashes:  hash computations fed at least half the file's size, by the product's code (and,
            apart, by libraries: Frictionless's md5 + sha256 of the stream it validates)
@@ -234,11 +234,9 @@ class Probe:
 
     def _os_open(self, real: Callable[..., int]) -> Callable[..., int]:
         def patched(path: Any, flags: int, *args: Any, **kw: Any) -> int:
-            if self.tracked(path):
+            if self.tracked(path):  # a new temporary file, or a flush to disk: no reading
                 self.note(f"os.open {Path(os.fsdecode(path)).name[:12]}")
                 self.counts.opens += 1
-                if flags & (os.O_WRONLY | os.O_RDWR) == 0:
-                    self.counts.reads += 1
             return real(path, flags, *args, **kw)
 
         return patched
