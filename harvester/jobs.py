@@ -18,15 +18,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 
 from datasets.errors import KaifangError, SourceError
-from datasets.intake.publishing import (
-    ERRORED,
-    UNCHANGED,
-    ImportOutcome,
-    ImportPlan,
-    plan_import,
-    publish_plan,
-    withdraw_missing,
-)
+from datasets.intake.planning import ERRORED, UNCHANGED, ImportOutcome, ImportPlan, plan_import
+from datasets.intake.prepare import PreparedFile
+from datasets.intake.publishing import publish_plan, withdraw_missing
 from datasets.models import HarvestJob, HarvestObject, HarvestSource
 from datasets.runtime import Runtime
 from datasets.search.indexing import sync_index
@@ -119,13 +113,13 @@ class _Job:
         self.result.status = status
         self.flush()
         with self.rt.session() as session:
-            job = session.get(HarvestJob, self.result.job_id)
+            job = session.get_one(HarvestJob, self.result.job_id)
             job.status = status
             job.finished_at = datetime.now(UTC)
             job.stats = dict(self.result.counts)
             job.message = self.result.message[:2000]
             if complete_since is not None:
-                session.get(HarvestSource, self.source.id).last_complete_at = complete_since
+                session.get_one(HarvestSource, self.source.id).last_complete_at = complete_since
         locks.release(self.rt, source_id=self.source.id, job_id=self.result.job_id)
 
 
@@ -155,8 +149,9 @@ def run_source(
         locks.acquire(rt, source_id=source.id, source_name=source.name, job_id=job_id)
     except SourceError as exc:
         with rt.session() as session:
-            job = session.get(HarvestJob, job_id)
-            job.status, job.finished_at, job.message = "failed", datetime.now(UTC), exc.message
+            failed = session.get_one(HarvestJob, job_id)
+            failed.status, failed.finished_at = "failed", datetime.now(UTC)
+            failed.message = exc.message
         raise
     job = _Job(rt, source, JobResult(source.name, job_id, "running", dry_run))
     kind = KINDS[source.kind](source, rt)
@@ -246,7 +241,9 @@ def _plan(job: _Job, kind: SourceKind, item: GatherItem, dry_run: bool) -> Impor
     return None
 
 
-def _publish(job: _Job, plan: ImportPlan, prepared, error: BaseException | None) -> None:  # type: ignore[no-untyped-def]
+def _publish(
+    job: _Job, plan: ImportPlan, prepared: list[PreparedFile], error: BaseException | None
+) -> None:
     identifier = plan.record.identifier
     if error is not None:
         message = (

@@ -13,10 +13,12 @@ import os
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from types import TracebackType
 from typing import Any
 
+from datasets.intake.planning import ImportPlan
 from datasets.intake.prepare import PreparedFile
-from datasets.intake.publishing import ImportPlan, discard, prepare_files, prepare_options
+from datasets.intake.publishing import discard, prepare_files, prepare_options
 from datasets.runtime import Runtime
 
 POOL_THRESHOLD = 8  # records a job must expect before workers are started
@@ -41,7 +43,12 @@ class Preparer:
     def __enter__(self) -> Preparer:
         return self
 
-    def __exit__(self, exc_type, exc, tb) -> None:  # type: ignore[no-untyped-def]
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         for _plan, entry in self._pending:  # never published: remove temporary copies
             if isinstance(entry, Future):
                 entry.cancel()

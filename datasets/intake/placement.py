@@ -64,10 +64,13 @@ def place_file(
     raw_preview: Mapping[str, Any],
     stored_original: StoredFile | None = None,
     withheld: bool = False,
+    staged_sha256: str | None = None,
 ) -> Placement:
     """Store ``path`` (unless ``stored_original`` says it is stored already) and make its public
     version and preview according to ``classification``. ``withheld``: a rights-holder
-    objection suspends the dataset, so nothing is made public (as for a quarantined one)."""
+    objection suspends the dataset, so nothing is made public (as for a quarantined one).
+    ``staged_sha256``: ``path`` is a prepared copy of ours with this hash, moved into the
+    store rather than read again."""
     scanned = scan_report(dict(pii))
     plain_public = (
         not withheld
@@ -79,7 +82,9 @@ def place_file(
     root = PUBLIC if plain_public else PRIVATE
     original = stored_original
     if original is None or original.root != root:
-        original = rt.store.put(path, root=root, extension=fmt)
+        staged = staged_sha256 is not None
+        original = rt.store.put(path, root=root, extension=fmt, sha256=staged_sha256, move=staged)
+    path = rt.store.path(original.root, original.key)  # a staged copy is moved there
     if plain_public:
         return Placement(original, original, dict(raw_preview), {}, dict(report), dict(pii))
     redacted = redact_report(dict(report))
@@ -120,8 +125,8 @@ def _masked_copy(
     try:
         masker = mask_csv if fmt == "csv" else mask_xlsx
         masker(path, target, rules, key=rt.masking_key(), limits=Limits.from_settings(rt.settings))
-        stored = rt.store.put(target, root=PUBLIC, extension=fmt)
         preview = stored_preview(target, fmt)
+        stored = rt.store.put(target, root=PUBLIC, extension=fmt, move=True)
     finally:
         target.unlink(missing_ok=True)
     if preview:

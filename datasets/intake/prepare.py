@@ -1,24 +1,23 @@
-"""Preparing a harvested file for publication: encoding, transcoding, scanning, validation,
-preview.
+"""Preparing a harvested file for publication: a copy, encoding, transcoding, scanning,
+validation, preview.
 
-One read of the file (``pii.reading.scan_file``) scans everything it holds and, for a table,
-gives its preview and row count; Frictionless then validates the table it found (the same sheet,
-header row and delimiter). ``prepare_file`` takes only plain values and paths, so a harvester
-may run it in worker processes.
+The source is read once, into our own copy (``staging``), hashed as it is copied. One read of
+the copy (``pii.reading.scan_file``) scans everything it holds and, for a table, gives its
+preview and row count; Frictionless then validates the table it found (the same sheet, header
+row and delimiter). ``prepare_file`` takes only plain values and paths, so a harvester may run
+it in worker processes.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from datasets.errors import ValidationError
 from datasets.intake.records import FileRecord
-from datasets.intake.storage import file_sha256
+from datasets.intake.staging import StagedCopy, new_staged_file, stage_copy
 from datasets.intake.validation import ERROR, TABLE_FORMATS, error_report, validate_table
 from datasets.openness.pii.reading import MainTable, scan_file
 from datasets.openness.pii.scanner import ScanReport
@@ -49,8 +48,7 @@ class PreparedFile:
 
     record: FileRecord
     sha256: str  # of ``path``, the bytes that will be stored
-    path: Path  # what to store: the source itself, or a UTF-8 copy in staging
-    temporary: bool  # True when ``path`` is our own copy, to delete after storing
+    path: Path  # what to store: our copy of the source in staging (UTF-8 for a text table)
     format: str
     source_encoding: str | None
     report: dict[str, Any]
@@ -59,10 +57,6 @@ class PreparedFile:
     field_count: int | None = None
     fields: tuple[dict[str, Any], ...] = ()
     pii: dict[str, Any] = field(default_factory=dict)  # ScanReport.to_dict() of the file
-
-    @property
-    def personal_columns(self) -> tuple[str, ...]:
-        return scan_report(self.pii).personal_columns
 
 
 def normalise_format(fmt: str | None, filename: str) -> str:
@@ -91,53 +85,43 @@ def prepare_file(
     scan_row_limit: int = 0,
     limits: Limits = DEFAULT_LIMITS,
 ) -> PreparedFile:
-    """Decide the encoding (a UTF-8 copy if needed), scan everything the file holds, read the
-    preview and row count of its table, validate it.
+    """Copy the file into staging (hashing it as it is copied), decide its encoding (a UTF-8
+    copy if needed), scan everything it holds, read the preview and row count of its table,
+    validate it. Nothing reads the source after the copy.
 
     The validation report keeps cell values and the preview is raw: publishing redacts and
     masks them when the data is not plainly public. A file that cannot be read within the
     bounds is held (its report says why), never published half-read.
     """
-    sha, size = file_sha256(record.path)
+    if record.path is None:
+        raise ValidationError(f"文件尚未下载：{record.name}", {"files": [record.name]})
     fmt = normalise_format(record.format, record.name)
-    if max_bytes and size > max_bytes:
-        raise ValidationError(
-            f"文件 {record.name} 超过大小上限（{size} > {max_bytes} 字节）",
-            {"size": [str(size)]},
-        )
-    path, temporary, encoding, codec = record.path, False, None, None
-    if fmt in TEXT_FORMATS:
-        try:
-            decided = decide_encoding(record.path, record.declared_encoding)
-        except TableError as exc:
-            report = error_report(exc.message, "encoding-error", "编码错误")
-            return PreparedFile(
-                record, sha, path, False, fmt, None, report, pii=held_report(exc.message)
-            )
-        encoding, codec = decided.name, decided.codec
-        if decided.codec not in ("utf-8", "utf-8-sig"):
-            staging.mkdir(parents=True, exist_ok=True)
-            fd, name = tempfile.mkstemp(dir=staging, suffix=f".{fmt}")
-            os.close(fd)
-            path, temporary, codec = Path(name), True, "utf-8"
-            transcode_to_utf8(record.path, path, decided.codec)
-            sha = file_sha256(path)[0]
-    main = MainTable()
-    pii = scan_file(path, fmt, codec=codec, limits=limits, max_rows=scan_row_limit, main=main)
-    report: dict[str, Any] = {}
-    preview: dict[str, Any] = {}
-    row_count = None
-    if fmt in TABLE_FORMATS:
-        report = _validate(record, path, fmt, main, pii, row_limit, limits)
-        if main.complete and report.get("status") != ERROR:
-            preview = {"fields": main.header, "rows": main.preview[:PREVIEW_ROWS]}
-            row_count = main.rows
+    staged = stage_copy(
+        record.path,
+        staging,
+        fmt=fmt,
+        text=fmt in TEXT_FORMATS,
+        name=record.name,
+        max_bytes=max_bytes,
+    )
+    paths = [staged.path]
+    try:
+        decided = _as_utf8(record, staged, fmt, staging, paths)
+        if isinstance(decided, PreparedFile):
+            return decided
+        path, sha, encoding, codec = decided
+        main = MainTable()
+        pii = scan_file(path, fmt, codec=codec, limits=limits, max_rows=scan_row_limit, main=main)
+        report, preview, row_count = _table(record, path, fmt, main, pii, row_limit, limits)
+    except BaseException:
+        for copy in paths:
+            copy.unlink(missing_ok=True)
+        raise
     fields = tuple(report.get("schema", {}).get("fields", []))
     return PreparedFile(
         record,
         sha,
         path,
-        temporary,
         fmt,
         encoding,
         report,
@@ -147,6 +131,55 @@ def prepare_file(
         fields,
         pii.to_dict(),
     )
+
+
+def _as_utf8(
+    record: FileRecord, staged: StagedCopy, fmt: str, staging: Path, paths: list[Path]
+) -> tuple[Path, str, str | None, str | None] | PreparedFile:
+    """(path, its hash, the source's encoding, the codec to read it with) of the copy to
+    publish: the staged copy, or for a text table not in UTF-8 a UTF-8 copy of it (which
+    replaces it, and is hashed as it is written). A text table whose encoding cannot be
+    decided is held as it is: its ``PreparedFile`` says why."""
+    if fmt not in TEXT_FORMATS:
+        return staged.path, staged.content_sha256(), None, None
+    try:
+        decided = decide_encoding(staged.path, record.declared_encoding, sample=staged.sample)
+    except TableError as exc:
+        report = error_report(exc.message, "encoding-error", "编码错误")
+        return PreparedFile(
+            record,
+            staged.content_sha256(),
+            staged.path,
+            fmt,
+            None,
+            report,
+            pii=held_report(exc.message),
+        )
+    if decided.codec in ("utf-8", "utf-8-sig"):
+        return staged.path, staged.content_sha256(), decided.name, decided.codec
+    target = new_staged_file(staging, f".{fmt}")
+    paths.append(target)
+    sha, _size = transcode_to_utf8(staged.path, target, decided.codec)
+    staged.path.unlink()
+    return target, sha, decided.name, "utf-8"
+
+
+def _table(
+    record: FileRecord,
+    path: Path,
+    fmt: str,
+    main: MainTable,
+    pii: ScanReport,
+    row_limit: int,
+    limits: Limits,
+) -> tuple[dict[str, Any], dict[str, Any], int | None]:
+    """(validation report, raw preview, row count) of a table format; empty for others."""
+    if fmt not in TABLE_FORMATS:
+        return {}, {}, None
+    report = _validate(record, path, fmt, main, pii, row_limit, limits)
+    if main.complete and report.get("status") != ERROR:
+        return report, {"fields": main.header, "rows": main.preview[:PREVIEW_ROWS]}, main.rows
+    return report, {}, None
 
 
 def _validate(

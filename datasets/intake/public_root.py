@@ -221,13 +221,15 @@ def sweep(rt: Runtime) -> dict[str, Any]:
             tracker.hide(session, session.get_one(Dataset, dataset_id))
     removed = tracker.finish()
     with rt.reader() as session:
-        keys = set(
-            session.scalars(
+        keys = {
+            key
+            for key in session.scalars(
                 select(Resource.public_key)
                 .join(Dataset)
                 .where(public_now(), Resource.public_key.is_not(None))
             )
-        )
+            if key is not None
+        }
     restored = 0
     for key in sorted(keys):
         if not rt.store.exists(PUBLIC, key) and rt.store.exists(PRIVATE, key):

@@ -45,6 +45,15 @@ def file_sha256(path: Path) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
+def _sync(path: Path) -> None:
+    """Flush a written file to disk before it is renamed into place."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 class FileStore:
     def __init__(self, public: Path, private: Path, staging: Path) -> None:
         self._roots = {PUBLIC: public, PRIVATE: private}
@@ -55,8 +64,20 @@ class FileStore:
             raise ValueError(f"unknown storage root {root!r}")
         return self._roots[root]
 
-    def put(self, source: Path, *, root: str, extension: str) -> StoredFile:
+    def put(
+        self,
+        source: Path,
+        *,
+        root: str,
+        extension: str,
+        sha256: str | None = None,
+        move: bool = False,
+    ) -> StoredFile:
         """Store a copy of ``source`` under ``root``; returns its key, hash and size.
+
+        ``sha256`` is the hash of ``source`` computed while it was written (it is then not read
+        again to hash it); ``move`` stores a staged file of ours by renaming it instead of
+        copying it (when the same content is stored already, it stays where it is).
 
         A file already stored is touched instead: its modification time says it was just
         written, so neither garbage collection nor ``public_root`` removes it before the commit
@@ -64,21 +85,31 @@ class FileStore:
         extension = extension.lower().lstrip(".") or "bin"
         if not re.fullmatch(r"[a-z0-9]{1,8}", extension):
             raise ValueError(f"bad file extension {extension!r}")
-        sha, size = file_sha256(source)
+        if sha256 is None:
+            sha, size = file_sha256(source)
+        else:
+            sha, size = sha256, source.stat().st_size
         key = f"{sha[:2]}/{sha}.{extension}"
         target = self.root_path(root) / key
         try:
             os.utime(target)
         except FileNotFoundError:
             target.parent.mkdir(parents=True, exist_ok=True)
-            self.staging.mkdir(parents=True, exist_ok=True)
-            fd, tmp_name = tempfile.mkstemp(dir=self.staging, suffix=".part")
-            with os.fdopen(fd, "wb") as out, source.open("rb") as src:
-                shutil.copyfileobj(src, out, _CHUNK)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(tmp_name, target)
+            if move:
+                _sync(source)
+                os.replace(source, target)
+            else:
+                self._copy(source, target)
         return StoredFile(root=root, key=key, sha256=sha, size=size)
+
+    def _copy(self, source: Path, target: Path) -> None:
+        self.staging.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(dir=self.staging, suffix=".part")
+        with os.fdopen(fd, "wb") as out, source.open("rb") as src:
+            shutil.copyfileobj(src, out, _CHUNK)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp_name, target)
 
     def path(self, root: str, key: str) -> Path:
         """The path of a stored file. Refuses anything that is not a well-formed key."""

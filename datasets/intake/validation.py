@@ -58,20 +58,11 @@ def validate_table(
     whose values must not be shown (the report of a conditional dataset is public).
     """
     import frictionless
-    from frictionless import Dialect, Resource, Schema, formats
+    from frictionless import Resource, Schema
 
     _quiet_frictionless()
     fmt = fmt.lower()
-    options: dict[str, Any] = {"path": path.name, "basepath": str(path.parent), "format": fmt}
-    if fmt in ("csv", "tsv") and encoding:
-        options["encoding"] = encoding
-    controls: list[Any] = []
-    if fmt in ("csv", "tsv") and delimiter:
-        controls.append(formats.CsvControl(delimiter=delimiter))
-    if fmt in ("xlsx", "xls") and sheet:
-        controls.append(formats.ExcelControl(sheet=sheet))
-    if header_row or controls:
-        options["dialect"] = Dialect(header_rows=[header_row + 1], controls=controls)
+    options = _resource_options(path, fmt, encoding, header_row, sheet, delimiter)
     try:
         if schema and schema.get("fields"):
             options["schema"] = Schema.from_descriptor(_plain_schema(schema))
@@ -82,10 +73,42 @@ def validate_table(
     except Exception as exc:  # noqa: BLE001 — any crash of the validator is an "error" report
         log.exception("frictionless crashed on %s", path)
         return error_report(f"校验程序无法读取该文件：{type(exc).__name__}", "resource-error")
+    return _stored_report(resource, report, row_limit, keep_cell_values)
+
+
+def _resource_options(
+    path: Path,
+    fmt: str,
+    encoding: str | None,
+    header_row: int,
+    sheet: str | None,
+    delimiter: str | None,
+) -> dict[str, Any]:
+    """What Frictionless needs to read the table where the product's reader found it."""
+    from frictionless import Dialect, formats
+
+    options: dict[str, Any] = {"path": path.name, "basepath": str(path.parent), "format": fmt}
+    if fmt in ("csv", "tsv") and encoding:
+        options["encoding"] = encoding
+    controls: list[Any] = []
+    if fmt in ("csv", "tsv") and delimiter:
+        controls.append(formats.CsvControl(delimiter=delimiter))
+    if fmt in ("xlsx", "xls") and sheet:
+        controls.append(formats.ExcelControl(sheet=sheet))
+    if header_row or controls:
+        options["dialect"] = Dialect(header_rows=[header_row + 1], controls=controls)
+    return options
+
+
+def _stored_report(
+    resource: Any, report: Any, row_limit: int, keep_cell_values: bool
+) -> dict[str, Any]:
+    """Frictionless's report as the plain dict stored with the resource."""
+    import frictionless
 
     task = report.tasks[0] if report.tasks else None
     errors = list(task.errors) if task else list(report.errors)
-    stats = task.stats if task else {}
+    stats: dict[str, Any] = dict(task.stats) if task else {}
     fields = []
     if resource.schema is not None:
         fields = [

@@ -238,7 +238,7 @@ def confirm_file(
 
 def _outcome(rt: Runtime, result: dict[str, Any], *, resource: dict[str, str]) -> dict[str, Any]:
     """What became of the dataset after a confirmation, in values and in a sentence."""
-    from datasets.intake.publishing import held_column
+    from datasets.intake.findings import held_column
     from datasets.openness.rules import OPENNESS_TITLES, UNCONDITIONAL
 
     with rt.reader() as session:

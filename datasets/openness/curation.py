@@ -18,9 +18,10 @@ from datasets.accounts.permissions import Actor, can_confirm_files, require_oper
 from datasets.catalog.services import load_dataset
 from datasets.errors import ValidationError
 from datasets.intake import public_root
+from datasets.intake.entries import apply_classification
+from datasets.intake.findings import classify_files, masking_rules
 from datasets.intake.placement import Placement, place_file
 from datasets.intake.prepare import scan_report, stored_preview
-from datasets.intake.publishing import apply_classification, classify_files, masking_rules
 from datasets.intake.storage import StoredFile
 from datasets.models import AuditEntry, ClassificationEvent, Dataset, MaskingRule, Resource
 from datasets.openness import rules as op
@@ -271,29 +272,13 @@ def republish_stored(
             "以下个人信息字段尚无脱敏规则，不能解除隔离：" + "、".join(classification.uncovered),
             {"uncovered": list(classification.uncovered)},
         )
-    withheld = dataset.suspended_by is not None
     files: list[tuple[Resource, Placement]] = []
     if classification.stores_files:
-        for res in resources:
-            stored = StoredFile(res.storage_root, res.storage_key, res.sha256, res.size)
-            path = rt.store.path(res.storage_root, res.storage_key)
-            files.append(
-                (
-                    res,
-                    place_file(
-                        rt,
-                        path=path,
-                        fmt=res.format,
-                        classification=classification,
-                        pii=piis[res.id],
-                        rules=rules,
-                        report=res.validation_report,
-                        raw_preview=stored_preview(path, res.format),
-                        stored_original=stored,
-                        withheld=withheld,
-                    ),
-                )
-            )
+        withheld = dataset.suspended_by is not None
+        files = [
+            (res, _place_stored(rt, res, classification, piis[res.id], rules, withheld=withheld))
+            for res in resources
+        ]
     apply_classification(
         session, dataset, classification, files, actor=actor, now=now, reason=reason
     )
@@ -303,6 +288,32 @@ def republish_stored(
         "state": dataset.state,
         "deidentified": dataset.deidentified,
     }
+
+
+def _place_stored(
+    rt: Runtime,
+    res: Resource,
+    classification: op.Classification,
+    pii: dict[str, Any],
+    rules: dict[str, str],
+    *,
+    withheld: bool,
+) -> Placement:
+    """Place a resource's stored original again under ``classification``."""
+    stored = StoredFile(res.storage_root, res.storage_key, res.sha256, res.size)
+    path = rt.store.path(res.storage_root, res.storage_key)
+    return place_file(
+        rt,
+        path=path,
+        fmt=res.format,
+        classification=classification,
+        pii=pii,
+        rules=rules,
+        report=res.validation_report,
+        raw_preview=stored_preview(path, res.format),
+        stored_original=stored,
+        withheld=withheld,
+    )
 
 
 def suggested_rules(info: dict[str, Any]) -> dict[str, str]:

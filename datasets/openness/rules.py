@@ -164,6 +164,15 @@ def classify(
     Raises ``RefusedAtIntake`` for state secrets and ``ValidationError`` for an invalid
     declaration (an unknown class, or 不予开放 without a rule code and a written basis).
     """
+    return with_findings(
+        _declared_class(declared, rule, basis), personal_columns or (), masked_columns
+    )
+
+
+def _declared_class(
+    declared: object | None, rule: object | None, basis: object | None
+) -> Classification:
+    """The class a declaration alone gives (before any scan), refusing what is invalid."""
     openness = parse_openness(declared)
     rule_code = parse_rule(rule)
     basis_text = str(basis).strip() if basis is not None else ""
@@ -180,34 +189,47 @@ def classify(
         raise ValidationError(
             f"开放属性无法识别：{declared}", {"openness": [f"unknown openness {declared!r}"]}
         )
-    personal = tuple(personal_columns or ())
-    uncovered = tuple(c for c in personal if c not in masked_columns)
     if openness == CLOSED:
         problems = {}
         if rule_code is None:
             problems["exclusion_rule"] = ["不予开放须注明不予开放情形（规则代码）"]
         if not basis_text:
             problems["exclusion_basis"] = ["不予开放须注明法律法规依据"]
-        if problems:
+        if rule_code is None or problems:
             raise ValidationError("不予开放目录缺少不予开放情形或依据，目录无效", problems)
-        rule_obj = RULES_BY_CODE[rule_code]
-        if rule_code == PRIVACY_RULE and personal and not uncovered:
-            return Classification(
-                UNCONDITIONAL,
-                rule_code,
-                basis_text,
-                (
-                    f"部门声明不予开放：{rule_obj.title}",
-                    "全部个人信息字段已按规则脱敏，依第二十六条第二款，脱敏后的数据予以开放",
-                ),
-                deidentified=True,
-            )
-        return Classification(
-            CLOSED, rule_code, basis_text, (f"部门声明不予开放：{rule_obj.title}",)
-        )
+        title = RULES_BY_CODE[rule_code].title
+        return Classification(CLOSED, rule_code, basis_text, (f"部门声明不予开放：{title}",))
     if openness == CONDITIONAL:
         return Classification(CONDITIONAL, rule_code, basis_text or None, ("部门声明有条件开放",))
-    if personal and uncovered:
+    return Classification(UNCONDITIONAL, None, None, ("部门声明无条件开放",))
+
+
+def with_findings(
+    declared: Classification, personal_columns: Sequence[str], masked_columns: Collection[str]
+) -> Classification:
+    """The class a declaration gives (``declared``, as ``classify`` decides it before any
+    scan), completed with the columns in which the scanner found personal information and
+    those with a masking rule: 不予开放 for privacy opens de-identified when every personal
+    column is masked; 无条件开放 is quarantined while one is not, de-identified once all are."""
+    personal = tuple(personal_columns)
+    uncovered = tuple(c for c in personal if c not in masked_columns)
+    if not personal or declared.openness == CONDITIONAL:
+        return declared
+    if declared.openness == CLOSED:
+        rule_code = declared.exclusion_rule
+        if rule_code != PRIVACY_RULE or uncovered:
+            return declared
+        return Classification(
+            UNCONDITIONAL,
+            rule_code,
+            declared.exclusion_basis,
+            (
+                f"部门声明不予开放：{RULES_BY_CODE[rule_code].title}",
+                "全部个人信息字段已按规则脱敏，依第二十六条第二款，脱敏后的数据予以开放",
+            ),
+            deidentified=True,
+        )
+    if uncovered:
         return Classification(
             UNCONDITIONAL,
             reasons=(
@@ -217,13 +239,11 @@ def classify(
             state="quarantined",
             uncovered=uncovered,
         )
-    if personal:
-        return Classification(
-            UNCONDITIONAL,
-            reasons=("部门声明无条件开放", "个人信息字段已按规则脱敏后开放"),
-            deidentified=True,
-        )
-    return Classification(UNCONDITIONAL, None, None, ("部门声明无条件开放",))
+    return Classification(
+        UNCONDITIONAL,
+        reasons=("部门声明无条件开放", "个人信息字段已按规则脱敏后开放"),
+        deidentified=True,
+    )
 
 
 def needs_files(declaration: Classification, *, has_masking_rules: bool) -> bool:

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import chain, islice
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from datasets.tables.cells import (
     PREVIEW_CELL_CHARS,
@@ -28,9 +28,11 @@ from datasets.tables.cells import (
     preview_row,
     row_text,
 )
-from datasets.tables.delimited import read_rows, sniff_delimiter
+from datasets.tables.delimited import open_text, read_rows, sniff_delimiter
 from datasets.tables.encoding import (
     Encoding,
+    Sample,
+    Sampler,
     decide_encoding,
     normalise_declared,
     transcode_to_utf8,
@@ -50,6 +52,8 @@ __all__ = [
     "WORKBOOK_FORMATS",
     "Encoding",
     "Limits",
+    "Sample",
+    "Sampler",
     "Sheet",
     "TableError",
     "TableFile",
@@ -111,10 +115,9 @@ class TableFile:
         self.codec = codec
         self.delimiter: str | None = None
         self._book: Any = None
+        self._text: TextIO | None = None
         if fmt in TEXT_FORMATS:
-            if self.codec is None:
-                self.codec = decide_encoding(self.path).codec
-            self.delimiter = sniff_delimiter(self.path, codec=self.codec, fmt=fmt, limits=limits)
+            self._open_text()
         elif fmt == "xlsx":
             from datasets.tables.workbook import Workbook
 
@@ -132,10 +135,27 @@ class TableFile:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def _open_text(self) -> None:
+        """Open a text table once: the delimiter is sniffed from its first lines, then its
+        rows are read from its start."""
+        if self.codec is None:
+            self.codec = decide_encoding(self.path).codec
+        self._text = open_text(self.path, self.codec)
+        try:
+            self.delimiter = sniff_delimiter(
+                self._text, name=self.path.name, codec=self.codec, fmt=self.fmt, limits=self.limits
+            )
+        except BaseException:
+            self.close()
+            raise
+
     def close(self) -> None:
         if self._book is not None:
             self._book.close()
             self._book = None
+        if self._text is not None:
+            self._text.close()
+            self._text = None
 
     def _infos(self) -> list[Any]:
         if self.fmt in TEXT_FORMATS:
@@ -147,9 +167,13 @@ class TableFile:
         found_main = False
         for info in self._infos():
             if info is None:
-                assert self.codec is not None and self.delimiter is not None
+                assert self._text and self.codec and self.delimiter, "a closed text table"
                 rows: Iterator[list[Any]] = read_rows(
-                    self.path, codec=self.codec, delimiter=self.delimiter, limits=self.limits
+                    self._text,
+                    name=self.path.name,
+                    codec=self.codec,
+                    delimiter=self.delimiter,
+                    limits=self.limits,
                 )
                 sheet = _sheet("", False, rows)
             else:

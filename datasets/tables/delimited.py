@@ -4,10 +4,10 @@ the reader's bounds (line length, cell length, columns, rows)."""
 from __future__ import annotations
 
 import csv
-import io
 from collections.abc import Iterator
 from itertools import islice
 from pathlib import Path
+from typing import TextIO
 
 from datasets.tables.limits import Limits, TableError
 
@@ -16,7 +16,7 @@ _SNIFF_LINES = 100  # what Frictionless samples too, so both read the same diale
 _SNIFF_CHARS = 1024 * 1024  # and no more text than this (Python's sniffer is slow on more)
 
 
-def _lines(handle: io.TextIOBase, limits: Limits, name: str) -> Iterator[str]:
+def _lines(handle: TextIO, limits: Limits, name: str) -> Iterator[str]:
     limit = limits.max_line_bytes
     while line := handle.readline(limit + 1):
         if len(line) > limit:
@@ -27,7 +27,12 @@ def _lines(handle: io.TextIOBase, limits: Limits, name: str) -> Iterator[str]:
         yield line
 
 
-def sniff_delimiter(path: Path, *, codec: str, fmt: str, limits: Limits) -> str:
+def open_text(path: Path, codec: str) -> TextIO:
+    """A text table opened once for both ``sniff_delimiter`` and ``read_rows``."""
+    return path.open(encoding=codec, newline="")
+
+
+def sniff_delimiter(handle: TextIO, *, name: str, codec: str, fmt: str, limits: Limits) -> str:
     """The delimiter of a text table: a tab for TSV; for CSV and TXT the one Python's sniffer
     finds among ``, \\t ; |`` in the first 100 lines, or in as many of them as fill a megabyte
     (a comma when it finds none)."""
@@ -36,34 +41,35 @@ def sniff_delimiter(path: Path, *, codec: str, fmt: str, limits: Limits) -> str:
     lines: list[str] = []
     size = 0
     try:
-        with path.open(encoding=codec, newline="") as handle:
-            for line in islice(_lines(handle, limits, path.name), _SNIFF_LINES):
-                if lines and size + len(line) > _SNIFF_CHARS:
-                    break
-                lines.append(line)
-                size += len(line)
+        handle.seek(0)
+        for line in islice(_lines(handle, limits, name), _SNIFF_LINES):
+            if lines and size + len(line) > _SNIFF_CHARS:
+                break
+            lines.append(line)
+            size += len(line)
     except UnicodeDecodeError:
-        raise _undecodable(path.name, codec) from None
+        raise _undecodable(name, codec) from None
     try:
         return csv.Sniffer().sniff("".join(lines), DELIMITERS).delimiter
     except csv.Error:
         return ","
 
 
-def read_rows(path: Path, *, codec: str, delimiter: str, limits: Limits) -> Iterator[list[str]]:
-    """Every row of a text table, as text; raises ``TableError`` past a bound or on bytes the
-    codec cannot decode."""
+def read_rows(
+    handle: TextIO, *, name: str, codec: str, delimiter: str, limits: Limits
+) -> Iterator[list[str]]:
+    """Every row of a text table (from its start), as text; raises ``TableError`` past a bound
+    or on bytes the codec cannot decode."""
     csv.field_size_limit(limits.max_cell_chars)
-    name = path.name
     try:
-        with path.open(encoding=codec, newline="") as handle:
-            reader = csv.reader(_lines(handle, limits, name), delimiter=delimiter)
-            for count, row in enumerate(reader, start=1):
-                if len(row) > limits.max_columns:
-                    raise limits.too_many_columns(len(row), f"文件 {name} ")
-                if count > limits.max_rows:
-                    raise limits.too_many_rows(f"文件 {name} ")
-                yield row
+        handle.seek(0)
+        reader = csv.reader(_lines(handle, limits, name), delimiter=delimiter)
+        for count, row in enumerate(reader, start=1):
+            if len(row) > limits.max_columns:
+                raise limits.too_many_columns(len(row), f"文件 {name} ")
+            if count > limits.max_rows:
+                raise limits.too_many_rows(f"文件 {name} ")
+            yield row
     except csv.Error as error:
         if "field limit" in str(error):
             raise limits.cell_too_long(f"文件 {name} ") from None

@@ -11,8 +11,8 @@ scanner can see, so a file no candidate explains with confidence is held, never 
 from __future__ import annotations
 
 import codecs
+import hashlib
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -20,6 +20,7 @@ from pathlib import Path
 from datasets.tables.limits import TableError
 
 _CHUNK = 1024 * 1024
+_HEAD = 64 * 1024  # what the byte-order mark and UTF-16 checks look at
 _SAMPLE_CHARS = 200_000  # non-ASCII characters weighed per candidate
 _PLAUSIBLE = 0.8  # share of common characters a Chinese candidate needs
 _LATIN_PLAUSIBLE = 0.8  # share of letters and usual punctuation among a Latin text's high bytes
@@ -92,46 +93,165 @@ def normalise_declared(value: str | None) -> str | None:
     return _ALIASES.get(key)
 
 
-def decide_encoding(path: Path, declared: str | None = None) -> Encoding:
+@dataclass(frozen=True)
+class Sample:
+    """What a pass that read a file for another reason (a copy) learnt for deciding its
+    encoding: its first bytes, and whether all of it decodes as UTF-8."""
+
+    head: bytes
+    utf8: bool
+
+
+class Sampler:
+    """Learns a ``Sample`` from the chunks of such a pass, in order."""
+
+    def __init__(self) -> None:
+        self._head = bytearray()
+        self._decoder = codecs.getincrementaldecoder(UTF8)(errors="strict")
+        self.utf8 = True  # so far
+
+    def feed(self, chunk: bytes) -> None:
+        if len(self._head) < _HEAD:
+            self._head += chunk[: _HEAD - len(self._head)]
+        if self.utf8:
+            try:
+                self._decoder.decode(chunk)
+            except UnicodeDecodeError:
+                self.utf8 = False
+
+    def sample(self) -> Sample:
+        if self.utf8:
+            try:
+                self._decoder.decode(b"", final=True)
+            except UnicodeDecodeError:
+                self.utf8 = False
+        return Sample(bytes(self._head), self.utf8)
+
+
+def decide_encoding(
+    path: Path, declared: str | None = None, *, sample: Sample | None = None
+) -> Encoding:
     """The encoding of the text file ``path``; ``TableError`` (``encoding-unknown``) when no
-    candidate decodes the whole file and reads as plausible text."""
-    with path.open("rb") as handle:
-        head = handle.read(64 * 1024)
+    candidate decodes the whole file and reads as plausible text. ``sample``: what a pass that
+    copied the file learnt of it (a UTF-8 file is then not read again)."""
+    text = _Text(path, sample)
+    head = text.head()
     for bom, codec in _BOMS:
         if head.startswith(bom):
-            if _decodes(path, codec):
+            if text.decodes(codec):
                 return Encoding(UTF8_SIG if codec == UTF8_SIG else codec, codec)
             raise _unknown(path, f"带有 {codec} 字节顺序标记，但内容无法按此解码")
     wanted = normalise_declared(declared)
     if wanted is not None:
-        found = _confirm(path, wanted)
+        found = _confirm(text, wanted)
         if found is not None:
             return Encoding(found.name, found.codec, declared=True)
     utf16 = _utf16_without_bom(head)
-    if utf16 and _decodes(path, utf16) and _plausible_text(path, utf16):
+    if utf16 and text.decodes(utf16) and _plausible_text(path, utf16):
         return Encoding(utf16, utf16)
-    if _decodes(path, UTF8):
+    if text.decodes(UTF8):
         return Encoding(UTF8, UTF8)
-    return _chinese_or_latin(path)
+    return _chinese_or_latin(text)
 
 
-def _chinese_or_latin(path: Path) -> Encoding:
+@dataclass
+class _Reading:
+    """A file read with one codec: whether all of it decodes, and what its sample of
+    non-ASCII characters is like (the first ``_SAMPLE_CHARS`` of them, a chunk at a time)."""
+
+    codec: str
+    decodes: bool = True
+    wide: int = 0  # non-ASCII characters of the sample
+    hits: int = 0  # of them, common ones of a Chinese codec's script, or a Latin text's usual
+    long_runs: int = 0  # Latin: high characters in runs of three or more
+
+    def __post_init__(self) -> None:
+        self._decoder = codecs.getincrementaldecoder(self.codec)(errors="strict")
+        self._latin = self.codec in (CP1252, LATIN1)
+        self._common: frozenset[str] = frozenset()
+        if self.codec in _BIG5_CODECS:
+            self._common = _common_big5()
+        elif self.codec == GB18030:
+            self._common = _common_gb()
+
+    @property
+    def wanted(self) -> bool:
+        """Whether the next chunk can still tell anything (Latin-1 decodes any byte)."""
+        return self.decodes and (self.codec != LATIN1 or self.wide < _SAMPLE_CHARS)
+
+    @property
+    def score(self) -> float:
+        """Share of the sample's characters common in the codec's script (1.0 for none)."""
+        return self.hits / self.wide if self.wide else 1.0
+
+    def feed(self, chunk: bytes, final: bool = False) -> None:
+        try:
+            text = self._decoder.decode(chunk, final)
+        except UnicodeDecodeError:
+            self.decodes = False
+            return
+        if self.wide >= _SAMPLE_CHARS or text.isascii():
+            return
+        wide = "".join(c for c in text if ord(c) > 127)
+        self.wide += len(wide)
+        if self._latin:
+            self.hits += sum(1 for c in wide if c.isalpha() or c in _LATIN_PUNCTUATION)
+            self.long_runs += sum(len(m) for m in _HIGH_RUN.findall(text))
+        elif self._common:
+            self.hits += sum(map(self._common.__contains__, wide))
+
+
+class _Text:
+    """The file whose encoding is being decided: each codec's reading of it is made at most
+    once, several in one pass."""
+
+    def __init__(self, path: Path, sample: Sample | None) -> None:
+        self.path = path
+        self._sample = sample
+        self._readings: dict[str, _Reading] = {}
+
+    def head(self) -> bytes:
+        if self._sample is not None:
+            return self._sample.head
+        with self.path.open("rb") as handle:
+            return handle.read(_HEAD)
+
+    def decodes(self, codec: str) -> bool:
+        if self._sample is not None and codec in (UTF8, UTF8_SIG):
+            return self._sample.utf8  # the BOM is UTF-8 too
+        return self.read(codec)[codec].decodes
+
+    def read(self, *codecs_: str) -> dict[str, _Reading]:
+        """The readings of ``codecs_``, those not made yet made in one pass over the file."""
+        new = [_Reading(c) for c in codecs_ if c not in self._readings]
+        if new:
+            with self.path.open("rb") as handle:
+                while (active := [r for r in new if r.wanted]) and (chunk := handle.read(_CHUNK)):
+                    for reading in active:
+                        reading.feed(chunk)
+            for reading in new:
+                if reading.wanted:
+                    reading.feed(b"", final=True)
+                self._readings[reading.codec] = reading
+        return {c: self._readings[c] for c in codecs_}
+
+
+def _chinese_or_latin(text: _Text) -> Encoding:
     """Among GB18030, Big5 and cp1252/Latin-1, the one candidate that explains the text.
 
     The Chinese candidate whose characters are mostly common ones of its script wins, clearly
     ahead of the other. A GB18030 text with few, rare characters (人名用字 such as 堃, 喆) is
     still GB18030 when Big5 cannot decode it and it does not read as Western text.
     """
+    readings = text.read(GB18030, *_BIG5_CODECS, CP1252, LATIN1)  # one pass for all
     scored: list[tuple[float, Encoding]] = []
-    sample = 0
-    if _decodes(path, GB18030):
-        score, sample = _score(path, GB18030), _count(path, GB18030)
-        scored.append((score, Encoding(GB18030, GB18030)))
-    for codec in _BIG5_CODECS:
-        if _decodes(path, codec):
-            scored.append((_score(path, codec), Encoding(BIG5, codec)))
-            break
-    latin = _confirm(path, CP1252)
+    gb = readings[GB18030]
+    if gb.decodes:
+        scored.append((gb.score, Encoding(GB18030, GB18030)))
+    big5 = next((readings[c] for c in _BIG5_CODECS if readings[c].decodes), None)
+    if big5 is not None:
+        scored.append((big5.score, Encoding(BIG5, big5.codec)))
+    latin = _confirm(text, CP1252)
     if scored:
         scored.sort(key=lambda pair: pair[0], reverse=True)
         best_score, best = scored[0]
@@ -139,77 +259,37 @@ def _chinese_or_latin(path: Path) -> Encoding:
         if best_score >= _PLAUSIBLE and best_score - runner_up >= 0.1:
             return best
         if best_score >= _PLAUSIBLE:
-            raise _unknown(path, "既可按 GB18030 也可按 Big5 读出，无法确定")
+            raise _unknown(text.path, "既可按 GB18030 也可按 Big5 读出，无法确定")
         only_gb = len(scored) == 1 and best.codec == GB18030
-        if only_gb and latin is None and (best_score >= 0.3 or sample < 20):
+        if only_gb and latin is None and (best_score >= 0.3 or gb.wide < 20):
             return best
     if latin is not None:
         return latin
-    raise _unknown(path, "不是 UTF-8、UTF-16、GB18030、Big5 或 Latin-1 文本")
+    raise _unknown(text.path, "不是 UTF-8、UTF-16、GB18030、Big5 或 Latin-1 文本")
 
 
 def _unknown(path: Path, why: str) -> TableError:
     return TableError(f"文件 {path.name} 的字符编码无法可靠识别：{why}", "encoding-unknown")
 
 
-def _confirm(path: Path, wanted: str) -> Encoding | None:
+def _confirm(text: _Text, wanted: str) -> Encoding | None:
     """``wanted`` if the whole file decodes with it and the text is plausible for it."""
     if wanted == BIG5:
+        readings = text.read(*_BIG5_CODECS)
         for codec in _BIG5_CODECS:
-            if _decodes(path, codec):
-                return Encoding(BIG5, codec) if _score(path, codec) >= _PLAUSIBLE else None
+            if readings[codec].decodes:
+                return Encoding(BIG5, codec) if readings[codec].score >= _PLAUSIBLE else None
         return None
     if wanted == GB18030:
-        ok = _decodes(path, GB18030) and _score(path, GB18030) >= _PLAUSIBLE
-        return Encoding(GB18030, GB18030) if ok else None
+        gb = text.read(GB18030)[GB18030]
+        return Encoding(GB18030, GB18030) if gb.decodes and gb.score >= _PLAUSIBLE else None
     if wanted in (CP1252, LATIN1):
-        codec = CP1252 if _decodes(path, CP1252) else LATIN1
-        return Encoding(codec, codec) if _latin_plausible(path, codec) else None
+        readings = text.read(CP1252, LATIN1)
+        latin = readings[CP1252] if readings[CP1252].decodes else readings[LATIN1]
+        return Encoding(latin.codec, latin.codec) if _latin_plausible(latin) else None
     if wanted in (UTF8, UTF8_SIG) or wanted.startswith(("utf-16", "utf-32")):
-        return Encoding(wanted, wanted) if _decodes(path, wanted) else None
+        return Encoding(wanted, wanted) if text.decodes(wanted) else None
     return None
-
-
-def _decodes(path: Path, codec: str) -> bool:
-    decoder = codecs.getincrementaldecoder(codec)(errors="strict")
-    try:
-        with path.open("rb") as handle:
-            while chunk := handle.read(_CHUNK):
-                decoder.decode(chunk)
-            decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
-def _non_ascii(path: Path, codec: str) -> Iterator[str]:
-    """The non-ASCII characters of the file decoded with ``codec``, up to the sample size."""
-    decoder = codecs.getincrementaldecoder(codec)(errors="replace")
-    seen = 0
-    with path.open("rb") as handle:
-        while seen < _SAMPLE_CHARS and (chunk := handle.read(_CHUNK)):
-            text = decoder.decode(chunk)
-            if text.isascii():
-                continue
-            wide = "".join(c for c in text if ord(c) > 127)
-            seen += len(wide)
-            yield wide
-
-
-def _count(path: Path, codec: str) -> int:
-    """Non-ASCII characters of the sample (up to its size)."""
-    return sum(len(text) for text in _non_ascii(path, codec))
-
-
-def _score(path: Path, codec: str) -> float:
-    """Share of the non-ASCII characters that are common in the codec's own script (1.0 when
-    there are none)."""
-    common = _common_big5() if codec in _BIG5_CODECS else _common_gb()
-    total = hits = 0
-    for text in _non_ascii(path, codec):
-        total += len(text)
-        hits += sum(map(common.__contains__, text))
-    return hits / total if total else 1.0
 
 
 def _plausible_text(path: Path, codec: str) -> bool:
@@ -232,24 +312,17 @@ def _latin(wide: list[str]) -> bool:
 
 
 _HIGH_RUN = re.compile(r"[^\x00-\x7f]{3,}")
+_LATIN_PUNCTUATION = "’‘“”–—…€£°±×·«»§¶©®"
 
 
-def _latin_plausible(path: Path, codec: str) -> bool:
+def _latin_plausible(reading: _Reading) -> bool:
     """A Western text: its high characters are mostly letters (é, ü, ñ) or usual punctuation,
     standing alone or in pairs between ASCII ones (Chinese bytes read as Latin-1 come in long
     runs: 陈大文 is six high characters in a row)."""
-    total = hits = long_runs = 0
-    decoder = codecs.getincrementaldecoder(codec)(errors="replace")
-    with path.open("rb") as handle:
-        while total < _SAMPLE_CHARS and (chunk := handle.read(_CHUNK)):
-            text = decoder.decode(chunk)
-            if text.isascii():
-                continue
-            wide = [c for c in text if ord(c) > 127]
-            total += len(wide)
-            hits += sum(1 for c in wide if c.isalpha() or c in "’‘“”–—…€£°±×·«»§¶©®")
-            long_runs += sum(len(m) for m in _HIGH_RUN.findall(text))
-    return total > 0 and hits >= _LATIN_PLAUSIBLE * total and long_runs <= 0.2 * total
+    total = reading.wide
+    return (
+        total > 0 and reading.hits >= _LATIN_PLAUSIBLE * total and reading.long_runs <= 0.2 * total
+    )
 
 
 def _utf16_without_bom(head: bytes) -> str | None:
@@ -295,11 +368,15 @@ def _common_big5() -> frozenset[str]:
     return _table("cp950", range(0xA1, 0xA4), trails) | _table("cp950", range(0xA4, 0xC7), trails)
 
 
-def transcode_to_utf8(source: Path, target: Path, codec: str) -> None:
-    """Write ``source`` (in ``codec``) to ``target`` as UTF-8, streaming."""
-    with (
-        source.open("r", encoding=codec, newline="") as src,
-        target.open("w", encoding="utf-8", newline="") as out,
-    ):
+def transcode_to_utf8(source: Path, target: Path, codec: str) -> tuple[str, int]:
+    """Write ``source`` (in ``codec``) to ``target`` as UTF-8, streaming; returns the SHA-256
+    and size of the bytes written, hashed as they are written."""
+    digest = hashlib.sha256()
+    size = 0
+    with source.open("r", encoding=codec, newline="") as src, target.open("wb") as out:
         while chunk := src.read(_CHUNK):
-            out.write(chunk)
+            data = chunk.encode("utf-8")
+            digest.update(data)
+            out.write(data)
+            size += len(data)
+    return digest.hexdigest(), size

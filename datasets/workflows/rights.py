@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from datasets.accounts.permissions import Actor
 from datasets.errors import ValidationError
 from datasets.intake import public_root
-from datasets.intake.publishing import classify_files, masking_rules
+from datasets.intake.findings import classify_files, masking_rules
 from datasets.models import Case, Dataset
 from datasets.notify.notices import case_link, notify_department, notify_requester
 from datasets.openness import curation

@@ -90,7 +90,7 @@ def test_the_crawler_would_see_a_planted_value(harvested, monkeypatch, package):
     archives, PDFs, every sheet and comment of a workbook, Big5 bytes)."""
     rt, app, planted = harvested
     empty = ScanReport((), 0, ())
-    monkeypatch.setattr("datasets.intake.publishing.personal_columns", lambda reports, names: [])
+    monkeypatch.setattr("datasets.intake.findings.personal_columns", lambda reports, names: [])
     monkeypatch.setattr("datasets.intake.placement.scan_report", lambda data: empty)
     curation.release(rt, name=package, actor=OPERATOR, reason="测试：忽略扫描结果")
     try:

@@ -65,7 +65,7 @@ def _copy_file(source, target, rules, *, key, **_options):
     [
         ("datasets.intake.placement.mask_rows", _identity_rows, "/dataset/"),
         ("datasets.intake.placement.mask_csv", _copy_file, "/download/"),
-        ("datasets.intake.publishing.personal_columns", lambda reports, names: [], "/download/"),
+        ("datasets.intake.findings.personal_columns", lambda reports, names: [], "/download/"),
     ],
     ids=["preview masking removed", "file masking removed", "scanner ignored"],
 )

@@ -1,0 +1,332 @@
+"""The catalog rows a publication writes: the dataset, its department, tags and resources, its
+class and state, the classification history and the audit trail.
+
+``apply_classification`` is the one function that sets a dataset's class, state and resources,
+for every path into the catalog (a harvest, a release, a reclassification).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from datasets.catalog.packages import media_type_for
+from datasets.catalog.slugs import is_slug, slugify, unique_slug
+from datasets.intake.findings import masking_rules
+from datasets.intake.placement import Placement
+from datasets.intake.prepare import PreparedFile, scan_report
+from datasets.intake.records import HarvestRecord
+from datasets.models import (
+    AuditEntry,
+    ClassificationEvent,
+    Dataset,
+    MaskingRule,
+    Organization,
+    Resource,
+    Tag,
+)
+from datasets.openness import rules as op
+from datasets.runtime import Runtime
+from datasets.workflows.scopes import review_grant_scopes
+
+Files = Sequence[tuple[PreparedFile | Resource, Placement]]
+
+
+def store_source_rules(
+    session: Session, dataset_id: str, rules: dict[str, str], actor: str
+) -> None:
+    """Keep the masking rules a source declares, without overriding an operator's."""
+    if not rules:
+        return
+    existing = masking_rules(session, dataset_id)
+    for column, policy in rules.items():
+        if column not in existing:
+            session.add(
+                MaskingRule(
+                    dataset_id=dataset_id, column=column, policy=policy, set_by=f"source:{actor}"
+                )
+            )
+
+
+def ensure_organization(
+    session: Session, *, title: str, code: str | None, region: str
+) -> Organization:
+    """The department with this code (or title), created when first seen."""
+    title = title.strip()
+    code = (code or "").strip() or None
+    org = None
+    if code:
+        org = session.scalar(select(Organization).where(Organization.code == code))
+    if org is None:
+        org = session.scalar(select(Organization).where(Organization.title == title))
+    if org is None:
+        taken = set(session.scalars(select(Organization.name)))
+        base = slugify(title.removeprefix(region) or title, fallback="department")
+        org = Organization(name=unique_slug(base, taken), title=title, code=code)
+        session.add(org)
+        session.flush()
+    elif code and not org.code:
+        org.code = code
+    return org
+
+
+def _dataset_name(session: Session, record: HarvestRecord, current: str | None) -> str:
+    if current:
+        return current
+    base = record.name if record.name and is_slug(record.name) else slugify(record.title)
+    taken = set(
+        session.scalars(select(Dataset.name).where(Dataset.name.startswith(base, autoescape=True)))
+    )
+    return unique_slug(base, taken)
+
+
+def upsert(
+    session: Session,
+    rt: Runtime,
+    record: HarvestRecord,
+    classification: op.Classification,
+    source_id: str | None,
+    content_hash: str,
+    actor: str,
+    files: Sequence[tuple[PreparedFile, Placement]],
+) -> Dataset:
+    """Create or update the dataset of ``record`` with its class and files."""
+    now = datetime.now(UTC)
+    org = ensure_organization(
+        session,
+        title=record.provider.title,
+        code=record.provider.code,
+        region=rt.settings.region_name,
+    )
+    dataset = None
+    if source_id is not None:
+        dataset = session.scalar(
+            select(Dataset).where(
+                Dataset.source_id == source_id, Dataset.source_identifier == record.identifier
+            )
+        )
+    is_new = dataset is None
+    if dataset is None:
+        dataset = Dataset(
+            source_id=source_id, source_identifier=record.identifier, revision=0, created_at=now
+        )
+    dataset.name = _dataset_name(session, record, dataset.name)
+    dataset.organization = org
+    _describe(dataset, record)
+    dataset.content_hash = content_hash
+    dataset.missing_since = None
+    if is_new:
+        session.add(dataset)
+    _replace_tags(dataset, record.keywords)
+    apply_classification(
+        session, dataset, classification, files, actor=actor, now=now, published=is_new
+    )
+    return dataset
+
+
+def _describe(dataset: Dataset, record: HarvestRecord) -> None:
+    """The dataset's metadata as its record says."""
+    dataset.title = record.title.strip()
+    dataset.code = record.code
+    dataset.topic = record.topic
+    dataset.notes = record.notes or ""
+    dataset.declared_openness = op.parse_openness(record.openness)
+    dataset.conditions = record.conditions
+    dataset.share_type = record.share_type
+    dataset.update_cycle = record.update_cycle
+    dataset.issued = record.issued
+    dataset.modified = record.modified
+    dataset.temporal_start = record.temporal_start
+    dataset.temporal_end = record.temporal_end
+    dataset.license_id = record.license_id
+    dataset.license_title = record.license_title
+    dataset.license_url = record.license_url
+    dataset.source_url = record.source_url
+    dataset.related = list(record.related)
+    dataset.unnormalised = dict(record.unnormalised)
+    dataset.record_count = record.record_count  # the files' row count wins when there are files
+
+
+def apply_classification(
+    session: Session,
+    dataset: Dataset,
+    classification: op.Classification,
+    files: Files,
+    *,
+    actor: str,
+    now: datetime,
+    published: bool = False,
+    reason: str | None = None,
+) -> None:
+    """Set a dataset's class, state and resources; record the history and the audit row."""
+    old = _class_of(dataset)
+    old_columns = list(dataset.columns or [])
+    dataset.openness = classification.openness
+    dataset.exclusion_rule = classification.exclusion_rule
+    dataset.exclusion_basis = classification.exclusion_basis
+    dataset.state = classification.state
+    dataset.deidentified = classification.deidentified
+    dataset.quarantine = _quarantine_note(classification, files)
+    dataset.revision = (dataset.revision or 0) + 1
+    dataset.metadata_modified = now
+    _replace_resources(dataset, files, now)
+    rows = [r.row_count for r in dataset.resources if r.row_count is not None]
+    dataset.record_count = sum(rows) if rows else dataset.record_count
+    _set_columns(dataset, files)
+    session.flush()
+    if not published:  # grants whose columns changed wait for the department (SPEC §7)
+        review_grant_scopes(session, dataset, before=old_columns, actor=actor)
+    new = _class_of(dataset)
+    if published or old != new:
+        session.add(
+            ClassificationEvent(
+                dataset_id=dataset.id,
+                actor=actor,
+                old_openness=None if published else _label(old),
+                new_openness=_label(new),
+                old_rule=None if published else old[1],
+                new_rule=dataset.exclusion_rule,
+                reason=reason or "；".join(classification.reasons),
+            )
+        )
+    _audit(session, dataset, actor=actor, published=published, resources=len(files))
+
+
+ClassState = tuple[str | None, str | None, str, bool]  # openness, rule, state, de-identified
+
+
+def _class_of(dataset: Dataset) -> ClassState:
+    return (dataset.openness, dataset.exclusion_rule, dataset.state, dataset.deidentified)
+
+
+def _set_columns(dataset: Dataset, files: Files) -> None:
+    """The dataset's columns: its first table's fields, personal ones marked."""
+    first_fields: list[dict[str, Any]] = next(
+        (r.schema.get("fields") or [] for r in dataset.resources if r.schema), []
+    )
+    personal = {c for _, pl in files for c in scan_report(pl.pii).personal_columns}
+    dataset.columns = [
+        {
+            "name": f["name"],
+            "type": f.get("type", "string"),
+            "description": f.get("description", ""),
+            "personal": f["name"] in personal,
+        }
+        for f in first_fields
+    ]
+    dataset.field_count = len(dataset.columns) or None
+
+
+def _audit(
+    session: Session, dataset: Dataset, *, actor: str, published: bool, resources: int
+) -> None:
+    session.add(
+        AuditEntry(
+            actor=actor,
+            action="dataset.publish" if published else "dataset.update",
+            object_type="dataset",
+            object_id=dataset.id,
+            detail={
+                "name": dataset.name,
+                "openness": dataset.openness,
+                "state": dataset.state,
+                "deidentified": dataset.deidentified,
+                "revision": dataset.revision,
+                "resources": resources,
+            },
+        )
+    )
+
+
+def _label(values: ClassState) -> str | None:
+    """The class as recorded in the history: quarantined and de-identified are visible."""
+    openness, _rule, state, deidentified = values
+    if openness is None:
+        return None
+    if state == "quarantined":
+        return "quarantined"
+    return f"{openness}+masked" if deidentified else openness
+
+
+def _quarantine_note(classification: op.Classification, files: Files) -> dict[str, Any]:
+    if classification.state != "quarantined":
+        return {}
+    findings = []
+    for prep, placement in files:
+        name = prep.name if isinstance(prep, Resource) else prep.record.name
+        for finding in scan_report(placement.pii).findings:
+            findings.append({"resource": name, **asdict(finding)})
+    held = [
+        {"resource": prep.name if isinstance(prep, Resource) else prep.record.name, "reasons": r}
+        for prep, placement in files
+        if (r := list(scan_report(placement.pii).held))
+    ]
+    return {
+        "reasons": list(classification.reasons),
+        "uncovered": list(classification.uncovered),
+        "findings": findings,
+        "held": held,
+    }
+
+
+def _replace_tags(dataset: Dataset, keywords: tuple[str, ...]) -> None:
+    wanted = []
+    for word in keywords:
+        word = word.strip()[:100]
+        if word and word not in wanted:
+            wanted.append(word)
+    current = {t.name: t for t in dataset.tags}
+    dataset.tags = [current.get(w) or Tag(name=w) for w in wanted]
+
+
+def _replace_resources(dataset: Dataset, files: Files, now: datetime) -> None:
+    """Make the dataset's resources those of ``files``; kept resources keep their ids."""
+    by_name = {r.name: r for r in dataset.resources}
+    kept: list[Resource] = []
+    for position, (prep, placement) in enumerate(files):
+        if isinstance(prep, Resource):  # re-placing a stored file (release, reclassification)
+            res = by_name.pop(prep.name, prep)
+        else:
+            rec = prep.record
+            res = by_name.pop(rec.name) if rec.name in by_name else Resource(created_at=now)
+            res.name = rec.name
+            res.description = rec.description or rec.title or ""
+            res.format = prep.format
+            res.media_type = rec.media_type or media_type_for(prep.format)
+            res.filename = _download_name(rec.name, prep.format)
+            res.source_url = rec.source_url
+            res.source_encoding = prep.source_encoding
+            res.row_count = prep.row_count
+            res.field_count = prep.field_count
+            res.schema = {"fields": list(prep.fields)}
+            res.validated_at = now if prep.report else None
+        changed = res.sha256 != placement.original.sha256 or (
+            res.public_sha256 != (placement.public.sha256 if placement.public else None)
+        )
+        res.position = position
+        res.storage_root = placement.original.root
+        res.storage_key = placement.original.key
+        res.size = placement.original.size
+        res.sha256 = placement.original.sha256
+        res.public_key = placement.public.key if placement.public else None
+        res.public_sha256 = placement.public.sha256 if placement.public else None
+        res.public_size = placement.public.size if placement.public else None
+        res.validation_status = placement.report.get("status")
+        res.validation_report = placement.report
+        res.preview = placement.preview
+        res.pii_report = placement.pii
+        res.masking_applied = placement.masking_applied
+        if changed or res.modified_at is None:
+            res.modified_at = now
+        kept.append(res)
+    dataset.resources = kept
+
+
+def _download_name(name: str, fmt: str) -> str:
+    base = slugify(name, fallback="data")
+    return f"{base}.{fmt}"
