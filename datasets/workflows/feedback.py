@@ -23,13 +23,13 @@ from datasets.workflows.inputs.feedback import (
     SuggestionInput,
     SuggestionReplyInput,
 )
-from datasets.workflows.machine import DEPARTMENT, ERROR_REPORT, SUGGESTION
+from datasets.workflows.machine import ERROR_REPORT, SUGGESTION
 from datasets.workflows.public_cases import (
     full_dict,
     load_dataset,
     load_for_step,
+    open_public_case,
     receipt,
-    requester_key,
     view_case,
 )
 
@@ -40,17 +40,14 @@ def submit_error_report(rt: Runtime, actor: Actor, form: ErrorReportInput) -> di
     """Anyone reports an error in a dataset; contact details are optional."""
     with rt.session() as session:
         dataset = load_dataset(session, form.dataset)
-        case = c.open_case(
+        case = open_public_case(
             rt,
             session,
-            machine=ERROR_REPORT,
-            actor=actor,
-            status="submitted",
+            actor,
+            ERROR_REPORT,
+            contact=form.contact,
             organization_id=dataset.organization_id,
-            dataset_id=dataset.id,
-            requester_id=actor.user_id,
-            requester_key=requester_key(rt, actor, form.contact),
-            contact=form.contact.as_dict(),
+            dataset=dataset,
             body={"description": form.description, "location": form.location},
         )
         notify_department(
@@ -101,18 +98,14 @@ def submit_suggestion(rt: Runtime, actor: Actor, form: SuggestionInput) -> dict[
     with rt.session() as session:
         dataset = load_dataset(session, form.dataset) if form.dataset else None
         org_id = dataset.organization_id if dataset else form.organization_id()
-        case = c.open_case(
+        case = open_public_case(
             rt,
             session,
-            machine=SUGGESTION,
-            actor=actor,
-            status="submitted",
+            actor,
+            SUGGESTION,
+            contact=form.contact,
             organization_id=org_id,
-            handler=DEPARTMENT,
-            dataset_id=dataset.id if dataset else None,
-            requester_id=actor.user_id,
-            requester_key=requester_key(rt, actor, form.contact),
-            contact=form.contact.as_dict(),
+            dataset=dataset,
             body={"content": form.content},
         )
         notify_department(

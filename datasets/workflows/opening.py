@@ -32,8 +32,8 @@ from datasets.workflows.public_cases import (
     full_dict,
     load_dataset,
     load_for_step,
+    open_public_case,
     receipt,
-    requester_key,
     view_case,
 )
 
@@ -45,17 +45,14 @@ def submit_request(rt: Runtime, actor: Actor, form: OpeningRequestInput) -> dict
         dataset = load_dataset(session, form.dataset) if form.dataset else None
         org_id = dataset.organization_id if dataset else form.organization_id()
         title = dataset.title if dataset else form.title
-        case = c.open_case(
+        case = open_public_case(
             rt,
             session,
-            machine=OPENING_REQUEST,
-            actor=actor,
-            status="submitted",
+            actor,
+            OPENING_REQUEST,
+            contact=form.contact,
             organization_id=org_id,
-            dataset_id=dataset.id if dataset else None,
-            requester_id=actor.user_id,
-            requester_key=requester_key(rt, actor, form.contact),
-            contact=form.contact.as_dict(),
+            dataset=dataset,
             body={"title": title, "description": form.description, "reason": form.reason},
         )
         notify_department(

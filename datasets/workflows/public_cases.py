@@ -25,7 +25,7 @@ from datasets.workflows import cases as c
 from datasets.workflows.inputs.contact import Contact
 from datasets.workflows.inputs.lookup import DatasetRef
 from datasets.workflows.inputs.opening import CATEGORIES, CONCLUSIONS
-from datasets.workflows.machine import ASSESSMENT, MACHINES, OPENING_REQUEST
+from datasets.workflows.machine import ASSESSMENT, MACHINES, OPENING_REQUEST, Machine
 
 
 def contact_key(rt: Runtime, contact: Contact) -> str | None:
@@ -47,6 +47,34 @@ def contact_key(rt: Runtime, contact: Contact) -> str | None:
 def requester_key(rt: Runtime, actor: Actor, contact: Contact) -> str | None:
     """The account's id when signed in, else the keyed hash of the contact details."""
     return actor.user_id if not actor.is_anonymous else contact_key(rt, contact)
+
+
+def open_public_case(
+    rt: Runtime,
+    session: Session,
+    actor: Actor,
+    machine: Machine,
+    *,
+    contact: Contact,
+    organization_id: str | None,
+    dataset: Dataset | None,
+    body: dict[str, Any],
+) -> Case:
+    """A case anyone may open: its requester is the signed-in caller or whoever holds the contact
+    details, and it starts in the state the machine's opening transition reaches."""
+    return c.open_case(
+        rt,
+        session,
+        machine=machine,
+        actor=actor,
+        status=machine.initial.targets[0],
+        organization_id=organization_id,
+        dataset_id=dataset.id if dataset else None,
+        requester_id=actor.user_id,
+        requester_key=requester_key(rt, actor, contact),
+        contact=contact.as_dict(),
+        body=body,
+    )
 
 
 def load_dataset(session: Session, ref: DatasetRef) -> Dataset:

@@ -40,8 +40,8 @@ from datasets.workflows.public_cases import (
     full_dict,
     load_dataset,
     load_for_step,
+    open_public_case,
     receipt,
-    requester_key,
     view_case,
 )
 
@@ -58,17 +58,14 @@ def submit_rights_objection(
     """A rights holder objects to a published dataset; its public access stops at once."""
     with public_root.tracking(rt) as files, rt.session() as session:
         dataset = load_dataset(session, form.dataset)
-        case = c.open_case(
+        case = open_public_case(
             rt,
             session,
-            machine=RIGHTS_OBJECTION,
-            actor=actor,
-            status="suspended",
+            actor,
+            RIGHTS_OBJECTION,
+            contact=form.contact,
             organization_id=dataset.organization_id,
-            dataset_id=dataset.id,
-            requester_id=actor.user_id,
-            requester_key=requester_key(rt, actor, form.contact),
-            contact=form.contact.as_dict(),
+            dataset=dataset,
             body={"claim": form.claim, "rights_basis": form.rights_basis},
         )
         if dataset.suspended_by is None:
