@@ -47,7 +47,7 @@ def sniff_delimiter(handle: TextIO, *, name: str, codec: str, fmt: str, limits: 
                 break
             lines.append(line)
             size += len(line)
-    except UnicodeDecodeError:
+    except UnicodeError:
         raise _undecodable(name, codec) from None
     try:
         return csv.Sniffer().sniff("".join(lines), DELIMITERS).delimiter
@@ -74,7 +74,7 @@ def read_rows(
         if "field limit" in str(error):
             raise limits.cell_too_long(f"文件 {name} ") from None
         raise TableError(f"文件 {name} 无法按 CSV 读取：{error}", "csv-error") from None
-    except UnicodeDecodeError:
+    except UnicodeError:
         raise _undecodable(name, codec) from None
 
 

@@ -116,14 +116,14 @@ class Sampler:
         if self.utf8:
             try:
                 self._decoder.decode(chunk)
-            except UnicodeDecodeError:
+            except UnicodeError:  # a UTF-16/32 codec without its mark raises the base class
                 self.utf8 = False
 
     def sample(self) -> Sample:
         if self.utf8:
             try:
                 self._decoder.decode(b"", final=True)
-            except UnicodeDecodeError:
+            except UnicodeError:  # a UTF-16/32 codec without its mark raises the base class
                 self.utf8 = False
         return Sample(bytes(self._head), self.utf8)
 
@@ -187,7 +187,7 @@ class _Reading:
     def feed(self, chunk: bytes, final: bool = False) -> None:
         try:
             text = self._decoder.decode(chunk, final)
-        except UnicodeDecodeError:
+        except UnicodeError:  # a UTF-16/32 codec without its mark raises the base class
             self.decodes = False
             return
         if self.wide >= _SAMPLE_CHARS or text.isascii():
@@ -347,7 +347,7 @@ def _table(codec: str, leads: range, trails: tuple[range, ...]) -> frozenset[str
             for trail in trail_range:
                 try:
                     chars.add(bytes((lead, trail)).decode(codec))
-                except UnicodeDecodeError:
+                except UnicodeError:  # a UTF-16/32 codec without its mark raises the base class
                     continue
     return frozenset(chars)
 

@@ -169,7 +169,7 @@ def granted_download(
             session.commit()  # keep what refresh changed even though access is refused
             raise NotAuthorized(f"授权 {latest.reference} {STATUS_LABELS[latest.status]}：{reason}")
         if row.dataset.suspended_by:
-            raise NotAuthorized("该数据集因权益异议暂停开放")
+            raise NotAuthorized(may.SUSPENSION_NOTICE)
         found = [(g, scopes.settle(session, g, row.dataset)) for g in usable]
         ready = [g for g, scope in found if scope.state == scopes.CONFIRMED]
         if not ready:

@@ -95,3 +95,14 @@ def test_text_no_candidate_explains_is_held(tmp_path):
     with pytest.raises(TableError, match="字符编码无法可靠识别") as caught:
         decide_encoding(path)
     assert caught.value.code == "encoding-unknown"
+
+
+@pytest.mark.parametrize("declared", [None, "utf-16", "UTF-32", "utf-16le"])
+def test_utf16_without_a_mark_is_detected_whatever_was_declared(tmp_path, declared):
+    path = tmp_path / "u16.csv"
+    path.write_bytes(SIMPLIFIED.encode("utf-16-le"))
+    found = decide_encoding(path, declared)
+    assert found.codec == "utf-16-le"
+    target = tmp_path / "out.csv"
+    transcode_to_utf8(path, target, found.codec)
+    assert target.read_text(encoding="utf-8") == SIMPLIFIED
