@@ -29,13 +29,16 @@ demo-sources: $(STAMP)
 	$(KAIFANG) init
 	$(BIN)/python -m demo.register
 
+# apt waits for the dpkg lock (another install running) instead of failing
+APT = apt-get -o DPkg::Lock::Timeout=600
+
 ## test: the whole suite (unit, services, web, harvester, CLI, PostgreSQL, browser)
 test: $(STAMP) chromium
 	$(BIN)/pytest -p no:cacheprovider
 
 chromium:
-	@command -v chromium >/dev/null 2>&1 || apt-get install -y -q chromium >/dev/null \
-	  || (apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null)
+	@command -v chromium >/dev/null 2>&1 || $(APT) install -y -q chromium >/dev/null \
+	  || ($(APT) update -q >/dev/null && $(APT) install -y -q chromium >/dev/null)
 
 lint: $(STAMP)
 	$(BIN)/ruff check datasets harvester portal tests demo bench

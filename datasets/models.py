@@ -187,6 +187,9 @@ class Resource(Base):
     pii_report: Mapped[dict[str, Any]] = mapped_column(default=dict)
     # the masking rules applied to make the public file or preview {column: policy}
     masking_applied: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # a file the harvester could not download (未镜像): storage_root "remote", no bytes here;
+    # {reason, tried_at, host, link}: link says whether the original URL may be shown
+    unmirrored: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     modified_at: Mapped[datetime] = mapped_column(default=utcnow)
 

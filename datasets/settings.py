@@ -79,10 +79,33 @@ class Settings:
         30.0, "Seconds the harvester waits for a remote source to answer before giving up."
     )
     harvest_retries: int = _setting(
-        2, "Extra attempts the harvester makes after a remote source answers 5xx or times out."
+        2,
+        "Extra attempts the harvester makes after a remote source answers 429 or 5xx or drops "
+        "the connection (never after an unresolvable name, a refused connection or no answer).",
     )
     harvest_workers: int = _setting(
         0, "Worker processes validating and scanning files during a harvest (0 means one per CPU)."
+    )
+    harvest_downloads: int = _setting(
+        8, "Files a harvest job downloads at the same time, from all hosts together."
+    )
+    harvest_host_downloads: int = _setting(
+        2, "Files a harvest job downloads at the same time from one host (polite to small servers)."
+    )
+    harvest_host_failures: int = _setting(
+        3,
+        "Connection failures (unresolvable name, refused, no answer, deadline) to one host after "
+        "which a job stops trying that host and marks its remaining files with one reason.",
+    )
+    harvest_download_seconds: float = _setting(
+        300.0,
+        "Overall deadline of one download, from the request to the last byte, retries included: "
+        "a server that drips its answer cannot hold a job longer.",
+    )
+    harvest_job_minutes: float = _setting(
+        240.0,
+        "Overall deadline of one harvest job; past it, the job stops taking new entries, marks "
+        "the files not yet downloaded and ends as incomplete (nothing is withdrawn).",
     )
     harvest_allowed_networks: str = _setting(
         "",
@@ -292,8 +315,16 @@ def _check(settings: Settings) -> None:
     ):
         if getattr(settings, name) <= 0:
             raise ConfigError(f"setting {ENV_PREFIX}{name.upper()} must be positive")
-    if settings.harvest_timeout <= 0:
-        raise ConfigError(f"setting {ENV_PREFIX}HARVEST_TIMEOUT must be positive")
+    for name in (
+        "harvest_timeout",
+        "harvest_downloads",
+        "harvest_host_downloads",
+        "harvest_host_failures",
+        "harvest_download_seconds",
+        "harvest_job_minutes",
+    ):
+        if getattr(settings, name) <= 0:
+            raise ConfigError(f"setting {ENV_PREFIX}{name.upper()} must be positive")
     for name in (
         "harvest_retries",
         "harvest_workers",

@@ -24,18 +24,15 @@ from __future__ import annotations
 
 import logging
 import re
-import shutil
-import tempfile
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from sqlalchemy import func, select
 
 from datasets.errors import SourceError, ValidationError
-from datasets.intake.records import FileRecord, HarvestRecord
+from datasets.intake.records import HarvestRecord
 from datasets.models import Dataset, HarvestJob, HarvestObject, HarvestSource
 from harvester.base import GatherItem, GatherResult, SourceKind
 from harvester.ckan_package import check_package, hidden_reason, package_record
@@ -55,6 +52,10 @@ OVERLAP = timedelta(minutes=10)
 MAX_FAILED_PAGES = 3
 _API_SUFFIX = re.compile(r"/api(?:/\d+)?(?:/action(?:/[A-Za-z_]+)?)?$")
 _ORGANIZATION = re.compile(r'^[^\s"]{1,200}$')
+
+
+# outcomes after which an incremental harvest fetches an entry again although it is unchanged
+RETRIED = ("errored", "unmirrored")
 
 
 class _Refused(SourceError):
@@ -81,7 +82,6 @@ class CkanSource(SourceKind):
         self.rows = int(source.config.get("rows") or DEFAULT_ROWS)
         self.sort: str | None = SORTS[0]
         self._title: str | None = None
-        self._folder: Path | None = None
 
     # -- configuration -------------------------------------------------------------------
 
@@ -325,7 +325,7 @@ class CkanSource(SourceKind):
                 .order_by(HarvestJob.started_at, HarvestObject.id)
             ).all()
         latest = dict(rows)
-        return {i for i in identifiers if i not in held or latest.get(i) == "errored"}
+        return {i for i in identifiers if i not in held or latest.get(i) in RETRIED}
 
     # -- fetch ---------------------------------------------------------------------------
 
@@ -340,41 +340,6 @@ class CkanSource(SourceKind):
         if reason:
             raise ValidationError(f"{reason}，不予采集", {"package": [item.identifier]})
         return package_record(pkg, base_url=self.base, fallback_provider=self._title or "")
-
-    def fetch_files(self, record: HarvestRecord) -> HarvestRecord:
-        folder = self._downloads()
-        files: list[FileRecord] = []
-        try:
-            for f in record.files:
-                if f.path is not None or not f.source_url:
-                    files.append(f)
-                    continue
-                suffix = f".{f.format}" if re.fullmatch(r"[a-z0-9]{1,8}", f.format) else ""
-                try:
-                    path = self.http.download(f.source_url, folder, suffix=suffix)
-                except SourceError as exc:
-                    raise ValidationError(
-                        f"资源 {f.name} 下载失败：{exc.message}", {"files": [f.name]}
-                    ) from None
-                files.append(replace(f, path=path))
-        except BaseException:
-            for done in files:  # what this record downloaded so far is of no use now
-                if done.path is not None and done.path.parent == folder:
-                    done.path.unlink(missing_ok=True)
-            raise
-        return replace(record, files=tuple(files))
-
-    def _downloads(self) -> Path:
-        if self._folder is None:
-            staging = self.rt.paths.staging
-            staging.mkdir(parents=True, exist_ok=True)
-            self._folder = Path(tempfile.mkdtemp(prefix="ckan-", dir=staging))
-        return self._folder
-
-    def close(self) -> None:
-        if self._folder is not None:
-            shutil.rmtree(self._folder, ignore_errors=True)
-            self._folder = None
 
 
 def _entry_id(raw: Any) -> str | None:

@@ -12,6 +12,17 @@ from datasets.errors import NotFound
 from datasets.models import HarvestJob, HarvestObject, HarvestSource
 from datasets.runtime import Runtime
 
+# a harvest object's outcome, as pages name it
+OUTCOME_TITLES = {
+    "added": "新增",
+    "updated": "更新",
+    "unchanged": "未变",
+    "unmirrored": "未镜像",
+    "withdrawn": "撤回",
+    "errored": "出错",
+}
+UNMIRRORED_HOSTS = "unmirrored_hosts"  # in a job's stats: host → files not mirrored from it
+
 
 def _job_dict(job: HarvestJob, source: HarvestSource) -> dict[str, Any]:
     seconds = None
@@ -27,7 +38,11 @@ def _job_dict(job: HarvestJob, source: HarvestSource) -> dict[str, Any]:
         "started": job.started_at.isoformat(),
         "finished": job.finished_at.isoformat() if job.finished_at else None,
         "seconds": seconds,
-        "stats": dict(job.stats),
+        "stats": {k: v for k, v in job.stats.items() if k != UNMIRRORED_HOSTS},
+        # files not mirrored in this job, per host, most first
+        "unmirrored_hosts": sorted(
+            (job.stats.get(UNMIRRORED_HOSTS) or {}).items(), key=lambda kv: (-kv[1], kv[0])
+        ),
         "message": job.message,
     }
 
@@ -85,8 +100,27 @@ def job_detail(rt: Runtime, *, actor: Actor, job_id: str) -> dict[str, Any]:
             }
             for o in objects
         ]
-    items.sort(key=lambda o: (o["outcome"] != "errored", o["outcome"] == "unchanged"))
+    order = {"errored": 0, "unmirrored": 1}
+    items.sort(key=lambda o: (order.get(str(o["outcome"]), 2), o["outcome"] == "unchanged"))
     detail = _job_dict(*row)
     detail["objects"] = items
     detail["outcomes"] = dict(Counter(o["outcome"] for o in items))
     return detail
+
+
+def job_objects(rt: Runtime, job_id: str) -> list[dict[str, Any]]:
+    """Every object of a job with its outcome, in the order they were recorded."""
+    with rt.reader() as session:
+        rows = session.scalars(
+            select(HarvestObject).where(HarvestObject.job_id == job_id).order_by(HarvestObject.id)
+        )
+        return [
+            {
+                "identifier": o.identifier,
+                "stage": o.stage,
+                "outcome": o.outcome,
+                "message": o.message,
+                "dataset_id": o.dataset_id,
+            }
+            for o in rows
+        ]

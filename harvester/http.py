@@ -29,10 +29,19 @@ import requests
 from urllib3.exceptions import LocationParseError
 from urllib3.util import parse_url
 
-from datasets.errors import SourceError
 from datasets.settings import Settings
 from harvester.addresses import AddressGuard, RefusedAddress, host_matches
 from harvester.connections import guarded_session
+from harvester.fetch_errors import (
+    FetchError,
+    past_deadline,
+    read_body,
+    request_failure,
+    retry_after,
+    short,
+    status_error,
+    too_large,
+)
 
 log = logging.getLogger(__name__)
 
@@ -43,14 +52,6 @@ MAX_REDIRECTS = 5
 DOWNLOAD_HOSTS = "download_hosts"
 
 
-class FetchError(SourceError):
-    """A remote read failed; ``status`` is the HTTP status when there was one."""
-
-    def __init__(self, message: str, status: int | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-
-
 @dataclass(frozen=True)
 class HttpClient:
     guard: AddressGuard  # where connections may go: public addresses, the origin, allowed ones
@@ -59,6 +60,8 @@ class HttpClient:
     max_bytes: int = 200 * 1024 * 1024
     backoff: float = 0.5
     hosts: tuple[str, ...] = ()  # download_hosts: every hop must be on one of them (empty: any)
+    download_seconds: float = 300.0  # overall deadline of one download, retries included
+    deadline: float | None = None  # a time.monotonic() no request may outlast (the job's)
 
     @classmethod
     def for_source(cls, location: str | None, settings: Settings) -> HttpClient:
@@ -68,7 +71,16 @@ class HttpClient:
             timeout=settings.harvest_timeout,
             retries=settings.harvest_retries,
             max_bytes=settings.max_file_bytes,
+            download_seconds=settings.harvest_download_seconds,
         )
+
+    def until(self, deadline: float | None) -> HttpClient:
+        """The same client, with no request outlasting ``deadline`` (a ``time.monotonic()``)."""
+        return replace(self, deadline=deadline)
+
+    def _deadline(self, seconds: float) -> float:
+        end = time.monotonic() + seconds
+        return end if self.deadline is None else min(end, self.deadline)
 
     def only_hosts(self, hosts: Iterable[str]) -> HttpClient:
         """The same client, reading only from ``hosts`` (``download_hosts``) on every hop."""
@@ -79,18 +91,18 @@ class HttpClient:
     ) -> tuple[bytes, str]:
         """The body of ``url`` (at most ``max_bytes``) and its content type."""
         limit = max_bytes or self.max_bytes
-        response = self._request(url, params)
+        deadline = self._deadline(max(self.download_seconds, self.timeout))
+        response = self._request(url, params, deadline)
         try:
             _check_length(response, limit, url)
-            chunks, total = [], 0
-            for chunk in response.iter_content(_CHUNK):
+            chunks: list[bytes] = []
+            total = 0
+            for chunk in read_body(response, url, deadline, self.timeout, self.download_seconds):
                 total += len(chunk)
                 if total > limit:
-                    raise FetchError(f"响应超过大小上限（{limit} 字节）：{_short(url)}")
+                    raise too_large(limit, url)
                 chunks.append(chunk)
             return b"".join(chunks), response.headers.get("Content-Type", "")
-        except requests.RequestException as exc:
-            raise FetchError(f"读取中断：{_short(url)}（{type(exc).__name__}）") from None
         finally:
             response.close()
 
@@ -99,12 +111,13 @@ class HttpClient:
         try:
             return json.loads(body)
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise FetchError(f"返回的不是有效的 JSON：{_short(url)}（{exc}）") from None
+            raise FetchError(f"返回的不是有效的 JSON：{short(url)}（{exc}）") from None
 
     def download(self, url: str, folder: Path, *, suffix: str = "") -> Path:
         """Stream ``url`` into a new file in ``folder``; removed again if anything goes wrong."""
         folder.mkdir(parents=True, exist_ok=True)
-        response = self._request(url, None)
+        deadline = self._deadline(self.download_seconds)
+        response = self._request(url, None, deadline)
         try:
             _check_length(response, self.max_bytes, url)
             fd, name = tempfile.mkstemp(dir=folder, suffix=suffix)
@@ -115,36 +128,39 @@ class HttpClient:
         try:
             total = 0
             with os.fdopen(fd, "wb") as out:
-                for chunk in response.iter_content(_CHUNK):
+                for chunk in read_body(
+                    response, url, deadline, self.timeout, self.download_seconds
+                ):
                     total += len(chunk)
                     if total > self.max_bytes:
-                        raise FetchError(
-                            f"文件超过大小上限（{self.max_bytes} 字节）：{_short(url)}"
-                        )
+                        raise too_large(self.max_bytes, url)
                     out.write(chunk)
             return path
-        except requests.RequestException as exc:
-            path.unlink(missing_ok=True)
-            raise FetchError(f"下载中断：{_short(url)}（{type(exc).__name__}）") from None
         except BaseException:
             path.unlink(missing_ok=True)
             raise
         finally:
             response.close()
 
-    def _request(self, url: str, params: dict[str, Any] | None) -> requests.Response:
+    def _request(
+        self, url: str, params: dict[str, Any] | None, deadline: float
+    ) -> requests.Response:
         """The response to GET ``url``, following redirects (each hop checked again)."""
         with guarded_session(self.guard) as session:
             current = url
             for _ in range(MAX_REDIRECTS + 1):
                 self._check_target(current)
-                response = self._send(session, current, params)
+                response = self._send(session, current, params, deadline)
                 target = session.get_redirect_target(response)
                 if target is None:
                     return response
                 response.close()  # a redirect's body is never read
                 current, params = urljoin(response.url, target), None
-        raise FetchError(f"重定向次数过多（超过 {MAX_REDIRECTS} 次）：{_short(url)}")
+        raise FetchError(
+            f"重定向次数过多（超过 {MAX_REDIRECTS} 次）：{short(url)}",
+            kind="redirects",
+            reason=f"重定向次数过多（超过 {MAX_REDIRECTS} 次）",
+        )
 
     def _check_target(self, url: str) -> None:
         check_url(url)
@@ -152,46 +168,61 @@ class HttpClient:
             try:
                 host = parse_url(url).host or ""  # the host urllib3 will connect to
             except LocationParseError:
-                raise FetchError(f"地址无效：{_short(url)}") from None
+                raise FetchError(
+                    f"地址无效：{short(url)}", kind="invalid", reason="地址无效"
+                ) from None
             if not host_matches(host, self.hosts):
-                raise FetchError(f"主机不在 {DOWNLOAD_HOSTS} 中：{_short(url)}")
+                raise FetchError(
+                    f"主机不在 {DOWNLOAD_HOSTS} 中：{short(url)}",
+                    kind="invalid",
+                    reason=f"主机不在 {DOWNLOAD_HOSTS} 中",
+                )
 
     def _send(
-        self, session: requests.Session, url: str, params: dict[str, Any] | None
+        self,
+        session: requests.Session,
+        url: str,
+        params: dict[str, Any] | None,
+        deadline: float,
     ) -> requests.Response:
-        """One request, retried on timeouts, failed connections and 429/5xx answers."""
+        """One request, retried only where another try may succeed (429 and 5xx answers, a
+        connection that broke off), never past ``deadline``."""
         last: FetchError | None = None
         for attempt in range(self.retries + 1):
             if attempt:
-                time.sleep(self.backoff * 2 ** (attempt - 1))
+                pause = retry_after(last, self.backoff * 2 ** (attempt - 1))
+                if time.monotonic() + pause >= deadline:
+                    break
+                time.sleep(pause)
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise past_deadline(url, self.download_seconds)
             try:
                 response = session.get(
                     url,
                     params=params,
-                    timeout=self.timeout,
+                    timeout=(min(self.timeout, left), min(self.timeout, left)),
                     stream=True,
                     headers={"User-Agent": USER_AGENT},
                     allow_redirects=False,
                 )
             except RefusedAddress as exc:
-                raise FetchError(exc.message) from None
-            except requests.Timeout:
-                last = FetchError(f"连接超时（{self.timeout:g} 秒）：{_short(url)}")
-                continue
+                reason = "内部地址，不予访问"
+                raise FetchError(exc.message, kind="internal", reason=reason) from None
             except requests.RequestException as exc:
-                last = FetchError(f"无法连接：{_short(url)}（{type(exc).__name__}）")
+                last = request_failure(exc, url, self.timeout)
+                if last.kind == "timeout" and time.monotonic() >= deadline - 0.01:
+                    raise past_deadline(url, self.download_seconds) from None
+                if last.kind != "reset":
+                    raise last from None
                 continue
             if response.status_code in RETRY_STATUSES:
                 response.close()
-                last = FetchError(
-                    f"来源返回 HTTP {response.status_code}：{_short(url)}", response.status_code
-                )
+                last = status_error(response, url)
                 continue
             if response.status_code >= 400:
                 response.close()
-                raise FetchError(
-                    f"来源返回 HTTP {response.status_code}：{_short(url)}", response.status_code
-                )
+                raise status_error(response, url)
             return response
         assert last is not None
         raise last
@@ -200,7 +231,7 @@ class HttpClient:
 def check_url(url: str) -> None:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise FetchError(f"只支持 http/https 地址：{_short(url)}")
+        raise FetchError(f"只支持 http/https 地址：{short(url)}")
 
 
 def is_url(location: str) -> bool:
@@ -210,8 +241,8 @@ def is_url(location: str) -> bool:
 def _check_length(response: requests.Response, limit: int, url: str) -> None:
     length = response.headers.get("Content-Length")
     if length and length.isdigit() and int(length) > limit:
-        raise FetchError(f"文件超过大小上限（{int(length)} > {limit} 字节）：{_short(url)}")
-
-
-def _short(url: str, limit: int = 120) -> str:
-    return url if len(url) <= limit else url[: limit - 1] + "…"
+        raise FetchError(
+            f"文件超过大小上限（{int(length)} > {limit} 字节）：{short(url)}",
+            kind="too-large",
+            reason=f"文件超过大小上限（{int(length)} > {limit} 字节）",
+        )

@@ -18,7 +18,14 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 
 from datasets.errors import KaifangError, SourceError
-from datasets.intake.planning import ERRORED, UNCHANGED, ImportOutcome, ImportPlan, plan_import
+from datasets.intake.planning import (
+    ERRORED,
+    UNCHANGED,
+    UNMIRRORED,
+    ImportOutcome,
+    ImportPlan,
+    plan_import,
+)
 from datasets.intake.prepare import PreparedFile
 from datasets.intake.publishing import publish_plan, withdraw_missing
 from datasets.models import HarvestJob, HarvestObject, HarvestSource
@@ -26,12 +33,16 @@ from datasets.runtime import Runtime
 from datasets.search.indexing import sync_index
 from harvester import locks
 from harvester.base import GatherItem, SourceConfig, SourceKind
+from harvester.downloading import Downloader
+from harvester.history import UNMIRRORED_HOSTS
+from harvester.history import job_objects as job_objects  # where callers look for it
 from harvester.preparing import Preparer
 from harvester.sources import KINDS, source_config
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int], None]
+MAX_HOSTS = 100  # hosts kept in a job's stats
 FREQUENCY_PERIODS = {
     "hourly": timedelta(hours=1),
     "daily": timedelta(days=1),
@@ -49,9 +60,10 @@ class JobResult:
     counts: Counter = field(default_factory=Counter)
     message: str = ""
     changes: list[tuple[str, str, str]] = field(default_factory=list)  # (outcome, id, message)
+    hosts: Counter = field(default_factory=Counter)  # host → files not mirrored from it
 
     def summary(self) -> str:
-        order = ("added", "updated", "unchanged", "withdrawn", "errored")
+        order = ("added", "updated", "unchanged", "unmirrored", "withdrawn", "errored")
         parts = [f"{k} {self.counts.get(k, 0)}" for k in order]
         text = f"{self.source}: {self.status}, " + ", ".join(parts)
         return text + (f" — {self.message}" if self.message else "")
@@ -117,6 +129,8 @@ class _Job:
             job.status = status
             job.finished_at = datetime.now(UTC)
             job.stats = dict(self.result.counts)
+            if self.result.hosts:  # files not mirrored, per host
+                job.stats[UNMIRRORED_HOSTS] = dict(self.result.hosts.most_common(MAX_HOSTS))
             job.message = self.result.message[:2000]
             if complete_since is not None:
                 session.get_one(HarvestSource, self.source.id).last_complete_at = complete_since
@@ -177,6 +191,8 @@ def _run(
     started: datetime,
 ) -> None:
     rt, source = job.rt, job.source
+    deadline = time.monotonic() + rt.settings.harvest_job_minutes * 60
+    kind.set_deadline(deadline)
     try:
         gathered = kind.gather()
     except SourceError as exc:
@@ -189,18 +205,14 @@ def _run(
     for identifier in gathered.unchanged:
         job.outcome(identifier, "gather", UNCHANGED)
     total = len(gathered.items)
-    with Preparer(rt, workers=workers, expected=total) as preparer:
-        for n, item in enumerate(gathered.items, start=1):
-            if progress:
-                progress(item.title or item.identifier, n, total)
-            plan = _plan(job, kind, item, dry_run)
-            if plan is not None:
-                preparer.submit(plan)
-            for done, prepared, error in preparer.ready():
-                _publish(job, done, prepared, error)
-        for done, prepared, error in preparer.drain():
-            _publish(job, done, prepared, error)
-    complete = gathered.complete and not dry_run
+    done = _work_through(job, kind, gathered.items, dry_run, progress, workers, deadline)
+    if done < total:
+        minutes = rt.settings.harvest_job_minutes
+        job.result.message = (
+            f"采集任务超过时限（{minutes:g} 分钟），已处理 {done}/{total} 个条目，"
+            "其余条目下次采集继续；本次不撤回任何条目"
+        )
+    complete = gathered.complete and not dry_run and done == total
     if complete:
         seen = {i.identifier for i in gathered.items} | set(gathered.errors)
         seen |= set(gathered.unchanged)
@@ -213,7 +225,48 @@ def _run(
     if not dry_run:
         sync_index(rt)
         _after_harvest(rt)
-    job.finish("finished", complete_since=started if complete else None)
+    status = "finished" if done == total else "failed"
+    job.finish(status, complete_since=started if complete else None)
+
+
+def _work_through(
+    job: _Job,
+    kind: SourceKind,
+    items: list[GatherItem],
+    dry_run: bool,
+    progress: Progress | None,
+    workers: int | None,
+    deadline: float,
+) -> int:
+    """Plan, download, prepare and publish ``items``, downloads and preparation running
+    alongside; stops taking items at ``deadline``. Returns how many items were taken."""
+    taken = 0
+    with (
+        Preparer(job.rt, workers=workers, expected=len(items)) as preparer,
+        Downloader[ImportPlan](kind, deadline=deadline) as downloads,
+    ):
+        for n, item in enumerate(items, start=1):
+            if time.monotonic() >= deadline:
+                break
+            taken = n
+            if progress:
+                progress(item.title or item.identifier, n, len(items))
+            plan = _plan(job, kind, item, dry_run)
+            if plan is not None and any(f.path is None for f in plan.files):
+                downloads.submit(plan, plan.record)
+            elif plan is not None:
+                preparer.submit(plan)
+            for fetched, record, error in downloads.ready():
+                _downloaded(job, preparer, replace(fetched, record=record), error)
+            for ready, prepared, error in preparer.ready():
+                _publish(job, kind, ready, prepared, error)
+        for fetched, record, error in downloads.drain():
+            _downloaded(job, preparer, replace(fetched, record=record), error)
+            for ready, prepared, error in preparer.ready():
+                _publish(job, kind, ready, prepared, error)
+        for ready, prepared, error in preparer.drain():
+            _publish(job, kind, ready, prepared, error)
+    return taken
 
 
 def _plan(job: _Job, kind: SourceKind, item: GatherItem, dry_run: bool) -> ImportPlan | None:
@@ -229,11 +282,8 @@ def _plan(job: _Job, kind: SourceKind, item: GatherItem, dry_run: bool) -> Impor
         if dry_run:
             job.outcome(item.identifier, "import", plan.outcome, "", plan.existing_id)
             return None
-        stage = "fetch"
-        if plan.wants_files and any(f.path is None for f in plan.files):
-            plan = replace(plan, record=kind.fetch_files(plan.record))
         return plan
-    except KaifangError as exc:  # refused state secrets, invalid entries, failed downloads
+    except KaifangError as exc:  # refused state secrets, invalid entries
         job.outcome(item.identifier, stage, ERRORED, exc.message)
     except Exception as exc:  # noqa: BLE001 — one bad object never stops a job
         log.exception("object %s of %s failed", item.identifier, job.source.name)
@@ -241,10 +291,26 @@ def _plan(job: _Job, kind: SourceKind, item: GatherItem, dry_run: bool) -> Impor
     return None
 
 
+def _downloaded(
+    job: _Job, preparer: Preparer, plan: ImportPlan, error: BaseException | None
+) -> None:
+    if error is None:
+        preparer.submit(plan)
+        return
+    log.error("downloading files of %s failed: %r", plan.record.identifier, error)
+    message = error.message if isinstance(error, KaifangError) else repr(error)
+    job.outcome(plan.record.identifier, "fetch", ERRORED, f"文件下载出错：{message}")
+
+
 def _publish(
-    job: _Job, plan: ImportPlan, prepared: list[PreparedFile], error: BaseException | None
+    job: _Job,
+    kind: SourceKind,
+    plan: ImportPlan,
+    prepared: list[PreparedFile],
+    error: BaseException | None,
 ) -> None:
     identifier = plan.record.identifier
+    kind.forget_downloads(plan.record)
     if error is not None:
         message = (
             error.message
@@ -261,6 +327,10 @@ def _publish(
         log.exception("publishing %s of %s failed", identifier, job.source.name)
         job.outcome(identifier, "import", ERRORED, f"{type(exc).__name__}: {exc}")
     else:
+        if outcome.outcome == UNMIRRORED:
+            job.result.hosts.update(
+                f.unmirrored.host or "（无主机）" for f in plan.unmirrored if f.unmirrored
+            )
         job.outcome(identifier, "import", outcome.outcome, outcome.message, outcome.dataset_id)
 
 
@@ -315,20 +385,3 @@ def due_sources(rt: Runtime, *, now: datetime | None = None) -> list[SourceConfi
             if period is not None and (previous is None or now - previous >= period):
                 due.append(source_config(source))
         return due
-
-
-def job_objects(rt: Runtime, job_id: str) -> list[dict]:
-    with rt.reader() as session:
-        rows = session.scalars(
-            select(HarvestObject).where(HarvestObject.job_id == job_id).order_by(HarvestObject.id)
-        )
-        return [
-            {
-                "identifier": o.identifier,
-                "stage": o.stage,
-                "outcome": o.outcome,
-                "message": o.message,
-                "dataset_id": o.dataset_id,
-            }
-            for o in rows
-        ]

@@ -70,7 +70,9 @@ class Preparer:
                 ["datasets.intake.prepare", "datasets.intake.publishing"]
             )
             self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
-        self._pending.append((plan, self._pool.submit(prepare_files, plan.files, **self.options)))
+        self._pending.append(
+            (plan, self._pool.submit(prepare_files, plan.local_files, **self.options))
+        )
 
     def ready(self) -> Iterator[Ready]:
         """Finished records in submission order; waits only when too many are in flight."""
@@ -98,6 +100,6 @@ def _done(entry: Future | Ready) -> bool:
 
 def _prepare_now(plan: ImportPlan, options: dict[str, Any]) -> Ready:
     try:
-        return plan, prepare_files(plan.files, **options), None
+        return plan, prepare_files(plan.local_files, **options), None
     except Exception as exc:  # noqa: BLE001
         return plan, [], exc

@@ -13,9 +13,6 @@ from __future__ import annotations
 import hashlib
 import html
 import re
-import shutil
-import tempfile
-import time
 from dataclasses import dataclass, replace
 from html.parser import HTMLParser
 from pathlib import Path
@@ -23,18 +20,17 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from datasets.errors import SourceError, ValidationError
-from datasets.intake.records import FileRecord, HarvestRecord
+from datasets.intake.records import FileRecord
 from datasets.runtime import Runtime
 from harvester.addresses import host_matches
+from harvester.base import NOT_DOWNLOADED as NOT_DOWNLOADED
 from harvester.base import SourceConfig, SourceKind
-from harvester.http import DOWNLOAD_HOSTS, FetchError, HttpClient, is_url
+from harvester.http import DOWNLOAD_HOSTS, HttpClient, is_url
 from harvester.remote_formats import file_format, looks_like_file
 
-NOT_DOWNLOADED = "未下载资源"
 PROVIDER = "provider"  # the department to record when an entry names no publisher
 MAX_UNNORMALISED = 500  # characters kept of one value the catalog could not map
 MAX_LISTED = 50  # distributions listed under 未下载资源
-ABANDONED_AFTER = 24 * 3600.0  # seconds after which a download folder counts as left behind
 
 
 def check_location(location: str, *, what: str) -> str:
@@ -269,84 +265,6 @@ def _unique(name: str, taken: set[str], url: str) -> str:
     return candidate
 
 
-class Downloads:
-    """Downloads of one harvest job, in a folder of their own under staging."""
-
-    def __init__(self, rt: Runtime, kind: str, client: HttpClient) -> None:
-        self.rt = rt
-        self.kind = kind
-        self.client = client
-        self._folder: Path | None = None
-
-    @property
-    def folder(self) -> Path:
-        if self._folder is None:
-            staging = self.rt.paths.staging
-            staging.mkdir(parents=True, exist_ok=True)
-            self._remove_abandoned(staging)
-            self._folder = Path(tempfile.mkdtemp(prefix=f"{self.kind}-", dir=staging))
-        return self._folder
-
-    def _remove_abandoned(self, staging: Path) -> None:
-        """Folders of this kind a killed harvester left behind, untouched for a day."""
-        cutoff = time.time() - ABANDONED_AFTER
-        for folder in staging.glob(f"{self.kind}-*"):
-            try:
-                if folder.is_dir() and folder.stat().st_mtime < cutoff:
-                    shutil.rmtree(folder, ignore_errors=True)
-            except OSError:
-                continue
-
-    def fetch_files(self, record: HarvestRecord) -> HarvestRecord:
-        """The record with every remote file downloaded; ``ValidationError`` naming the file
-        and the reason when one cannot be (the object errors, the job goes on). A download that
-        turns out to be a web page is dropped and listed under 未下载资源."""
-        done: list[Path] = []
-        files: list[FileRecord] = []
-        pages: list[str] = []
-        try:
-            for f in record.files:
-                if f.path is not None:
-                    files.append(f)
-                    continue
-                if not f.source_url or http_url(f.source_url) is None:
-                    raise ValidationError(
-                        f"资源 {f.name} 不是 http/https 地址，无法下载", {"files": [f.name]}
-                    )
-                try:
-                    path = self.client.download(f.source_url, self.folder, suffix=f".{f.format}")
-                except FetchError as exc:
-                    raise ValidationError(
-                        f"资源 {f.name} 下载失败：{exc.message}", {"files": [f.name]}
-                    ) from None
-                done.append(path)
-                sniffed = _sniff(path)
-                if sniffed == "html" and f.format not in ("html", "htm", "xml", "txt"):
-                    pages.append(
-                        truncate(f"{f.name}：{f.source_url}（下载到的是网页，不是数据文件）")
-                    )
-                    continue
-                if f.format in ("xls", "xlsx") and sniffed in ("xls", "xlsx"):
-                    f = replace(f, format=sniffed)
-                files.append(replace(f, path=path))
-        except BaseException:
-            for path in done:
-                path.unlink(missing_ok=True)
-            raise
-        record = replace(record, files=tuple(files))
-        if pages:
-            listed = list(record.unnormalised.get(NOT_DOWNLOADED) or [])
-            record = replace(
-                record, unnormalised={**record.unnormalised, NOT_DOWNLOADED: listed + pages}
-            )
-        return record
-
-    def close(self) -> None:
-        if self._folder is not None:
-            shutil.rmtree(self._folder, ignore_errors=True)
-            self._folder = None
-
-
 def _sniff(path: Path) -> str | None:
     """What the first bytes of a download say it is: html, xlsx (a zip) or xls (OLE)."""
     with path.open("rb") as handle:
@@ -370,7 +288,6 @@ class RemoteCatalogKind(SourceKind):
     def __init__(self, source: SourceConfig, rt: Runtime) -> None:
         super().__init__(source, rt)
         self._hosts = parse_hosts(source.config.get(DOWNLOAD_HOSTS))
-        self._downloads = Downloads(rt, self.kind, self.http.only_hosts(self._hosts))
 
     @classmethod
     def check_location(cls, location: str) -> str:
@@ -380,8 +297,16 @@ class RemoteCatalogKind(SourceKind):
     def check_config(cls, config: dict[str, str]) -> dict[str, str]:
         return check_download_hosts(super().check_config(config))
 
-    def fetch_files(self, record: HarvestRecord) -> HarvestRecord:
-        return self._downloads.fetch_files(record)
+    def download_client(self) -> HttpClient:
+        return self.http.only_hosts(self._hosts)
 
-    def close(self) -> None:
-        self._downloads.close()
+    def accept_download(self, file: FileRecord, path: Path) -> FileRecord | str:
+        """A download that turns out to be a web page is dropped and listed under 未下载资源;
+        an Excel file is kept under the format its bytes say (xls or xlsx)."""
+        sniffed = _sniff(path)
+        if sniffed == "html" and file.format not in ("html", "htm", "xml", "txt"):
+            path.unlink(missing_ok=True)
+            return truncate(f"{file.name}：{file.source_url}（下载到的是网页，不是数据文件）")
+        if file.format in ("xls", "xlsx") and sniffed in ("xls", "xlsx"):
+            file = replace(file, format=sniffed)
+        return replace(file, path=path)

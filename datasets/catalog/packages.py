@@ -102,6 +102,7 @@ def resource_dict(
     report = res.validation_report or None
     if report and not (public and res.storage_root == "public"):
         report = redact_report(report)  # no cell values, no file names of the original
+    original = original_link(ds, res)
     return {
         "id": res.id,
         "package_id": ds.id,
@@ -109,8 +110,10 @@ def resource_dict(
         "description": res.description or "",
         "format": res.format.upper(),
         "mimetype": res.media_type or media_type_for(res.format),
-        "url": base_url.rstrip("/") + resource_path(ds.name, res.id, res.filename),
-        "url_type": "upload",
+        "url": original or base_url.rstrip("/") + resource_path(ds.name, res.id, res.filename),
+        "url_type": None if original else "upload",
+        "mirrored": not res.unmirrored,
+        "unmirrored": unmirrored_note(res),
         "size": res.public_size if public else None,
         "hash": f"sha256:{res.public_sha256}" if public and res.public_sha256 else None,
         "created": _iso(res.created_at),
@@ -129,6 +132,27 @@ def resource_dict(
         "validation_status": res.validation_status,
         "validation_report": report,
         **({"preview": res.preview or None} if with_preview else {}),
+    }
+
+
+def original_link(ds: Dataset, res: Resource) -> str | None:
+    """The original URL of a file not mirrored (未镜像), for an unconditional, active entry
+    whose address the harvester judged public; never for conditional or closed data."""
+    if not res.unmirrored or not res.unmirrored.get("link"):
+        return None
+    if ds.openness != op.UNCONDITIONAL or ds.state != "active" or ds.suspended_by is not None:
+        return None
+    return safe_url(res.source_url) or None
+
+
+def unmirrored_note(res: Resource) -> dict[str, Any] | None:
+    """Why a file is not mirrored and when it was last tried (no address, no host)."""
+    if not res.unmirrored:
+        return None
+    return {
+        "reason": res.unmirrored.get("reason", ""),
+        "last_tried": res.unmirrored.get("tried_at"),
+        "validated": False,
     }
 
 

@@ -24,6 +24,7 @@ from datasets.accounts.permissions import (
 from datasets.catalog.packages import organization_dict, package_dict, rule_dict
 from datasets.catalog.vocabulary import TOPICS
 from datasets.errors import NotAuthorized, NotFound, ValidationError
+from datasets.intake.storage import UNMIRRORED_NOTICE
 from datasets.models import Dataset, Organization, Resource
 from datasets.openness import rules as op
 from datasets.runtime import Runtime
@@ -286,6 +287,8 @@ def resource_download(
         )
         if row is None or not can_see_dataset(actor, state=row.dataset.state):
             raise NotFound("未找到该资源")
+        if row.unmirrored and row.dataset.openness == op.UNCONDITIONAL:
+            raise NotFound(UNMIRRORED_NOTICE)
         if not can_download(
             actor,
             state=row.dataset.state,

@@ -20,7 +20,8 @@ from datasets.catalog.slugs import is_slug, slugify, unique_slug
 from datasets.intake.findings import masking_rules
 from datasets.intake.placement import Placement
 from datasets.intake.prepare import PreparedFile, scan_report
-from datasets.intake.records import HarvestRecord
+from datasets.intake.records import FileRecord, HarvestRecord
+from datasets.intake.storage import REMOTE
 from datasets.models import (
     AuditEntry,
     ClassificationEvent,
@@ -94,6 +95,8 @@ def upsert(
     content_hash: str,
     actor: str,
     files: Sequence[tuple[PreparedFile, Placement]],
+    *,
+    links: Sequence[FileRecord] = (),
 ) -> Dataset:
     """Create or update the dataset of ``record`` with its class and files."""
     now = datetime.now(UTC)
@@ -124,7 +127,7 @@ def upsert(
         session.add(dataset)
     _replace_tags(dataset, record.keywords)
     apply_classification(
-        session, dataset, classification, files, actor=actor, now=now, published=is_new
+        session, dataset, classification, files, actor=actor, now=now, published=is_new, links=links
     )
     return dataset
 
@@ -162,8 +165,10 @@ def apply_classification(
     now: datetime,
     published: bool = False,
     reason: str | None = None,
+    links: Sequence[FileRecord] | None = None,
 ) -> None:
-    """Set a dataset's class, state and resources; record the history and the audit row."""
+    """Set a dataset's class, state and resources; record the history and the audit row.
+    ``links``: the files a harvest could not download (未镜像); ``None`` keeps the dataset's."""
     old = _class_of(dataset)
     old_columns = list(dataset.columns or [])
     dataset.openness = classification.openness
@@ -174,7 +179,9 @@ def apply_classification(
     dataset.quarantine = _quarantine_note(classification, files)
     dataset.revision = (dataset.revision or 0) + 1
     dataset.metadata_modified = now
+    linked = [r for r in dataset.resources if r.unmirrored]
     _replace_resources(dataset, files, now)
+    _replace_links(dataset, linked, links, now)
     rows = [r.row_count for r in dataset.resources if r.row_count is not None]
     dataset.record_count = sum(rows) if rows else dataset.record_count
     _set_columns(dataset, files)
@@ -305,6 +312,7 @@ def _replace_resources(dataset: Dataset, files: Files, now: datetime) -> None:
             res.field_count = prep.field_count
             res.schema = {"fields": list(prep.fields)}
             res.validated_at = now if prep.report else None
+            res.unmirrored = {}  # mirrored now, if it was a link before
         changed = res.sha256 != placement.original.sha256 or (
             res.public_sha256 != (placement.public.sha256 if placement.public else None)
         )
@@ -325,6 +333,40 @@ def _replace_resources(dataset: Dataset, files: Files, now: datetime) -> None:
             res.modified_at = now
         kept.append(res)
     dataset.resources = kept
+
+
+def _replace_links(
+    dataset: Dataset, linked: list[Resource], links: Sequence[FileRecord] | None, now: datetime
+) -> None:
+    """Add the resources of files not mirrored (no bytes here, only their source URL and why)
+    after the stored ones: those of ``links``, or the dataset's own (``linked``) when ``None``."""
+    resources = list(dataset.resources)
+    linked = [r for r in linked if r.unmirrored and r not in resources]
+    if links is None:
+        for position, res in enumerate(linked, start=len(resources)):
+            res.position = position
+        dataset.resources = resources + linked
+        return
+    previous = {r.name: r for r in linked}
+    for position, rec in enumerate(links, start=len(resources)):
+        assert rec.unmirrored is not None
+        res = previous.get(rec.name) or Resource(created_at=now)
+        res.position = position
+        res.name = rec.name
+        res.description = rec.description or rec.title or ""
+        res.format = (rec.format or "").lower()[:20] or "bin"
+        res.media_type = rec.media_type or media_type_for(res.format)
+        res.filename = _download_name(rec.name, res.format)
+        res.source_url = rec.source_url
+        res.storage_root, res.storage_key, res.size, res.sha256 = REMOTE, "", 0, ""
+        res.public_key = res.public_sha256 = res.public_size = None
+        res.row_count = res.field_count = res.validation_status = None
+        res.schema, res.validation_report, res.preview, res.pii_report = {}, {}, {}, {}
+        res.masking_applied = {}
+        res.unmirrored = asdict(rec.unmirrored)
+        res.modified_at = now
+        resources.append(res)
+    dataset.resources = resources
 
 
 def _download_name(name: str, fmt: str) -> str:

@@ -30,6 +30,9 @@ ADDED, UPDATED, UNCHANGED, WITHDRAWN, ERRORED = (
     "withdrawn",
     "errored",
 )
+# published with its metadata, but a file could not be downloaded (未镜像): its own outcome in
+# the harvest history, never "errored"
+UNMIRRORED = "unmirrored"
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,16 @@ class ImportPlan:
         return list(self.record.files) if self.wants_files else []
 
     @property
+    def local_files(self) -> list[FileRecord]:
+        """The wanted files that are on local disk, to be prepared (scanned, validated)."""
+        return [f for f in self.files if f.unmirrored is None]
+
+    @property
+    def unmirrored(self) -> list[FileRecord]:
+        """The wanted files whose download failed: published as links marked 未镜像."""
+        return [f for f in self.files if f.unmirrored is not None]
+
+    @property
     def wants_files(self) -> bool:
         return op.needs_files(self.declared, has_masking_rules=bool(self.rules))
 
@@ -109,7 +122,10 @@ def plan_import(
         existing = _find_existing(session, source_id, record.identifier)
         known = None
         if existing is not None:
-            known = (existing.id, existing.name, existing.content_hash, existing.state)
+            stored_hash = existing.content_hash
+            if any(r.unmirrored for r in existing.resources):
+                stored_hash = None  # a file not mirrored yet: every harvest tries again
+            known = (existing.id, existing.name, stored_hash, existing.state)
         override = dict(existing.override) if existing is not None else {}
         stored_rules = masking_rules(session, known[0] if known else None)
     rules = {**record.masking, **stored_rules}

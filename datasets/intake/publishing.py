@@ -26,7 +26,13 @@ from datasets.intake import public_root
 from datasets.intake.entries import store_source_rules, upsert
 from datasets.intake.findings import classify_scanned, with_confirmations
 from datasets.intake.placement import place_file
-from datasets.intake.planning import WITHDRAWN, ImportOutcome, ImportPlan, plan_import
+from datasets.intake.planning import (
+    UNMIRRORED,
+    WITHDRAWN,
+    ImportOutcome,
+    ImportPlan,
+    plan_import,
+)
 from datasets.intake.prepare import PreparedFile, prepare_file
 from datasets.intake.records import FileRecord, HarvestRecord
 from datasets.models import AuditEntry, Dataset
@@ -93,10 +99,11 @@ def publish_plan(
 ) -> ImportOutcome:
     """Classify with the scanner's findings, store the files, commit, index. The commit is the
     moment of publication; the prepared copies are moved into the store or removed.
-
-    ``index=False`` leaves the search index to the caller (a harvest job indexes in batches;
-    the index is derived from the database and any lag is repaired by ``sync_index``)."""
+    ``index=False`` leaves the search index to the caller (``sync_index`` repairs any lag)."""
     record = plan.record
+    if (kept := _keeps_previous_version(rt, plan)) is not None:
+        discard(prepared)
+        return kept
     files = public_root.Tracker(rt)  # public files this version stops publishing go after it
     try:
         prepared = with_confirmations(rt, plan.existing_id, prepared)
@@ -131,6 +138,7 @@ def publish_plan(
                 plan.content_hash,
                 actor,
                 list(zip(prepared, placements, strict=False)),
+                links=plan.unmirrored,
             )
             store_source_rules(session, dataset.id, record.masking, actor)
             dataset_id, name = dataset.id, dataset.name
@@ -139,7 +147,44 @@ def publish_plan(
     files.finish()
     if index:
         sync_index(rt, dataset_ids=[dataset_id])
+    return _published(plan, dataset_id, name)
+
+
+def _published(plan: ImportPlan, dataset_id: str, name: str) -> ImportOutcome:
+    """What a publication was: its plan's outcome, or ``UNMIRRORED`` when a file is a link."""
+    if plan.unmirrored:
+        return ImportOutcome(UNMIRRORED, dataset_id, name, unmirrored_message(plan.unmirrored))
     return ImportOutcome(plan.outcome, dataset_id, name)
+
+
+def unmirrored_message(files: list[FileRecord]) -> str:
+    """One line per file that could not be downloaded: its name and why."""
+    return "；".join(
+        f"{f.name} 未镜像：{f.unmirrored.detail or f.unmirrored.reason}"
+        for f in files
+        if f.unmirrored
+    )
+
+
+def _keeps_previous_version(rt: Runtime, plan: ImportPlan) -> ImportOutcome | None:
+    """A new version whose download failed for a file the catalog already holds a mirrored,
+    scanned copy of: the previous version stays published as it is (its stored hash is not
+    this version's, so the next harvest tries again), rather than a good file giving way to a
+    link."""
+    if not plan.unmirrored or plan.existing_id is None:
+        return None
+    names = {f.name for f in plan.unmirrored}
+    with rt.reader() as session:
+        dataset = session.get(Dataset, plan.existing_id)
+        if dataset is None or dataset.state not in ("active", "quarantined"):
+            return None
+        held = [r.name for r in dataset.resources if r.name in names and not r.unmirrored]
+        if not held:
+            return None
+        message = "新版本的文件未能下载，保留已镜像的上一版本，下次采集重试：" + (
+            unmirrored_message(plan.unmirrored)
+        )
+        return ImportOutcome(UNMIRRORED, dataset.id, dataset.name, message)
 
 
 def import_record(
@@ -164,7 +209,7 @@ def import_record(
         return ImportOutcome(plan.outcome, plan.existing_id, plan.existing_name)
     if fetch is not None and plan.wants_files and any(f.path is None for f in plan.files):
         plan = replace(plan, record=fetch(plan.record))
-    prepared = prepare_files(plan.files, **prepare_options(rt))
+    prepared = prepare_files(plan.local_files, **prepare_options(rt))
     return publish_plan(rt, plan=plan, prepared=prepared, actor=actor)
 
 

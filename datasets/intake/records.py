@@ -16,6 +16,19 @@ from typing import Any
 
 
 @dataclass(frozen=True)
+class Unmirrored:
+    """Why a remote file could not be downloaded (未镜像), and when it was last tried (ISO
+    time, UTC). ``link``: the original URL is a public address the harvester itself would be
+    allowed to fetch, so an unconditional entry may show it."""
+
+    reason: str  # no address, no host: may be shown with a file of any openness class
+    tried_at: str
+    host: str
+    link: bool = False
+    detail: str = ""  # the same with the address, for operators (the harvest history)
+
+
+@dataclass(frozen=True)
 class FileRecord:
     """A data file: on local disk (``path``), or only named by a remote source until fetched.
 
@@ -33,6 +46,7 @@ class FileRecord:
     declared_encoding: str | None = None
     schema: dict[str, Any] = field(default_factory=dict)
     fingerprint: str | None = None
+    unmirrored: Unmirrored | None = None  # set when a download failed (then ``path`` is None)
 
 
 @dataclass(frozen=True)
@@ -82,7 +96,9 @@ class HarvestRecord:
         """A hash of everything that would change the published entry (``extra``: state that
         lives outside the record, such as masking rules and an operator's classification)."""
         data = asdict(self)
-        data["files"] = [{k: v for k, v in f.items() if k != "path"} for f in data["files"]]
+        data["files"] = [
+            {k: v for k, v in f.items() if k not in ("path", "unmirrored")} for f in data["files"]
+        ]
         data["file_hashes"] = file_hashes
         data["extra"] = extra
         blob = json.dumps(data, sort_keys=True, default=str, ensure_ascii=False)

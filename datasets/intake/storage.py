@@ -21,6 +21,8 @@ from pathlib import Path
 
 PUBLIC = "public"
 PRIVATE = "private"
+REMOTE = "remote"  # a resource whose file could not be downloaded: no bytes stored
+UNMIRRORED_NOTICE = "该文件未能从数据提供方下载（未镜像），暂无法提供，平台将在下次采集时重试"
 
 _KEY = re.compile(r"^[0-9a-f]{2}/[0-9a-f]{64}\.[a-z0-9]{1,8}$")
 _CHUNK = 1024 * 1024

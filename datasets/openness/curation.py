@@ -261,7 +261,7 @@ def republish_stored(
         "basis": dataset.exclusion_basis,
     }
     declared = {k: declared.get(k) for k in ("declared", "rule", "basis")}
-    resources = list(dataset.resources)
+    resources = [r for r in dataset.resources if not r.unmirrored]  # links hold no bytes
     confirmed = confirmations(session, dataset.id)
     piis = {r.id: effective_pii(r.pii_report, r.sha256, confirmed) for r in resources}
     classification = classify_files(

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from datasets.accounts import permissions as may
 from datasets.accounts.permissions import Actor
 from datasets.errors import NotAuthorized, NotFound
+from datasets.intake.storage import UNMIRRORED_NOTICE
 from datasets.models import Case, Dataset, Grant, GrantAccess, Resource, User, UseReport
 from datasets.notify.notices import notify_users
 from datasets.runtime import Runtime
@@ -176,6 +177,8 @@ def granted_download(
             session.commit()  # keep the scope's state even though access is refused
             raise NotAuthorized(scopes.refusal(*found[0]))
         grant = ready[0]
+        if row.unmirrored:
+            raise NotFound(UNMIRRORED_NOTICE)
         served = _served(rt, row, grant)
         if served is None:
             session.commit()

@@ -112,9 +112,10 @@ def harvest_history() -> ResponseReturnValue:
 
 @bp.route("/harvest/<job_id>")
 def harvest_job(job_id: str) -> ResponseReturnValue:
-    from harvester.history import job_detail
+    from harvester.history import OUTCOME_TITLES, job_detail
 
     return render_template(
         "admin/harvest_job.html",
         job=job_detail(get_runtime(), actor=current_actor(), job_id=job_id),
+        outcome_titles=OUTCOME_TITLES,
     )

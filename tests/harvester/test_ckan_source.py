@@ -215,14 +215,17 @@ def test_package_that_failed_is_read_again_on_the_next_incremental_run(rt, porta
     name = _served_files(failing)[0]
     content = portal.files.pop(name)  # its file answers 404
     first = _harvest(rt, portal.url)
-    assert _outcomes(rt, first)[failing["id"]]["outcome"] == "errored"
+    assert _outcomes(rt, first)[failing["id"]]["outcome"] == "unmirrored"
+    assert "HTTP 404" in _outcomes(rt, first)[failing["id"]]["message"]
     _mark_complete(rt, first)
     portal.files[name] = content  # fixed at the source, but the package itself is unchanged
 
     second = _harvest(rt, portal.url)
 
     outcomes = _outcomes(rt, second)
-    assert outcomes[failing["id"]]["outcome"] == "added"
+    assert outcomes[failing["id"]]["outcome"] == "updated"  # the link became the file
+    shown = catalog.package_show(rt, id_or_name=outcomes[failing["id"]]["dataset_id"], base_url="")
+    assert all(r["mirrored"] and r["unmirrored"] is None for r in shown["resources"])
     assert portal.hits["/api/3/action/package_show"] == 1
     assert second.counts["unchanged"] == 6
 
@@ -324,7 +327,7 @@ def _assert_failed(rt: Runtime, result: JobResult, reason: str) -> None:
     assert not _datasets(rt)
 
 
-def test_an_oversized_file_errors_its_dataset_only(tmp_path, server):
+def test_an_oversized_file_is_left_unmirrored_and_its_dataset_published(tmp_path, server):
     rt = _runtime(tmp_path, max_file_bytes=1024 * 1024)
     for package in real_packages()[:6]:
         server.add(package)
@@ -337,14 +340,16 @@ def test_an_oversized_file_errors_its_dataset_only(tmp_path, server):
     result = _harvest(rt, server.url)
 
     assert result.status == "finished"
-    assert result.counts["added"] == 4 and result.counts["errored"] == 2
+    assert result.counts["added"] == 4 and result.counts["unmirrored"] == 2
+    assert result.counts["errored"] == 0
     for pkg in (streamed, declared):
         outcome = _outcomes(rt, result)[pkg["id"]]
-        assert outcome["outcome"] == "errored" and outcome["stage"] == "fetch"
+        assert outcome["outcome"] == "unmirrored" and outcome["stage"] == "import"
         assert "超过大小上限" in outcome["message"] and "\n" not in outcome["message"]
-        assert pkg["id"] not in _datasets(rt)
-        with pytest.raises(NotFound):
-            catalog.package_show(rt, id_or_name=pkg["name"], base_url="")
+        shown = catalog.package_show(rt, id_or_name=outcome["dataset_id"], base_url="")
+        big = next(r for r in shown["resources"] if not r["mirrored"])
+        assert "超过大小上限" in big["unmirrored"]["reason"] and big["size"] is None
+        assert "127.0.0.1" not in big["url"]  # a loopback original is never linked
     assert "3145728 > 1048576" in _outcomes(rt, result)[declared["id"]]["message"]
     assert not list(rt.paths.staging.glob("ckan-*"))
     rt.close()

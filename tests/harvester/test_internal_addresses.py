@@ -184,13 +184,16 @@ def outcomes(rt: Runtime, result: JobResult) -> dict[str, dict[str, Any]]:
     return {o["identifier"]: o for o in job_objects(rt, result.job_id)}
 
 
-def token_leaks(rt: Runtime) -> list[str]:
+def token_leaks(rt: Runtime, token: str = TOKEN) -> list[str]:
     """Where the token stands: public pages, API answers, resource downloads, the index,
-    public files (tests.leaks crawls them all), and any file of the instance."""
+    public files (tests.leaks crawls them all), and (for the token itself) any file of the
+    instance."""
     from portal.app import create_app
 
     app = create_app({"instance": str(rt.paths.root), "ratelimit_enabled": False})
-    found = [where for where, text in all_channels(app.test_client(), rt).items() if TOKEN in text]
+    found = [where for where, text in all_channels(app.test_client(), rt).items() if token in text]
+    if token != TOKEN:
+        return found
     for path in sorted(rt.paths.root.rglob("*")):
         if path.is_file() and TOKEN.encode() in path.read_bytes():
             found.append(str(path.relative_to(rt.paths.root)))
@@ -200,13 +203,15 @@ def token_leaks(rt: Runtime) -> list[str]:
 def assert_refused_and_nothing_leaked(
     rt: Runtime, result: JobResult, internal: TokenServer, ids: dict[str, str], own: str
 ) -> None:
-    """Every case of ``ids`` (case → identifier) errored naming its reason; the entry ``own``
-    whose file is on the source's own server was published; the token is nowhere."""
+    """Every case of ``ids`` (case → identifier) was published with its metadata only, its
+    file not mirrored (未镜像) and the history naming the reason; the entry ``own`` whose file
+    is on the source's own server was published with its file; the token is nowhere, and no
+    public channel names the internal service's address."""
     assert result.status == "finished", result.message
     objects = outcomes(rt, result)
     for case, identifier in ids.items():
         outcome = objects[identifier]
-        assert outcome["outcome"] == "errored", (case, outcome)
+        assert outcome["outcome"] == "unmirrored", (case, outcome)
         assert REFUSED in outcome["message"] and REASONS[case] in outcome["message"], (
             case,
             outcome["message"],
@@ -215,6 +220,7 @@ def assert_refused_and_nothing_leaked(
     assert objects[own]["outcome"] == "added", objects[own]  # the source's own server
     assert internal.requests == []
     assert token_leaks(rt) == []
+    assert token_leaks(rt, f":{internal.port}/") == []  # no link to the internal service
 
 
 def datajson(urls: dict[str, str]) -> str:

@@ -55,6 +55,7 @@ class FileView:
     status: str | None = None  # validation status: success | failure | error | None
     errors: int | None = None  # errors in the validation report
     checked_rows: int | None = None  # rows the validator read
+    unmirrored: bool = False  # not downloaded (未镜像): never scanned nor validated here
 
 
 @dataclass(frozen=True)
@@ -158,7 +159,10 @@ def valid_data(view: DatasetView, weight: int) -> Assessment:
     if (skip := _not_open(view)) is not None:
         return skip
     tables = [f for f in view.files if f.status]
+    unchecked = [f.name for f in view.files if f.unmirrored]
     if not tables:
+        if unchecked:
+            return Assessment(0, f"文件未镜像，未经校验：{'、'.join(unchecked)}")
         return Assessment(0, "没有经过校验的表格文件" if view.files else "未提供数据文件")
     clean = total = 0.0
     failed = broken = guessed = 0
@@ -253,6 +257,7 @@ FLAGS: tuple[Flag, ...] = (
     Flag("duplicate", "重复数据", "C"),
     Flag("fragmented", "碎片化", "C"),
     Flag("overdue", "更新逾期", "B"),
+    Flag("unmirrored", "文件未镜像", "B"),
 )
 FLAGS_BY_CODE = {f.code: f for f in FLAGS}
 
@@ -274,11 +279,16 @@ def flag(code: str, note: str, other: Sequence[DatasetView] = (), **extra: Any) 
 
 
 def own_flags(view: DatasetView) -> list[dict[str, Any]]:
-    """The flags one dataset raises on its own: empty files and an overdue update."""
+    """The flags one dataset raises on its own: empty and unmirrored files, an overdue
+    update."""
     out = []
-    empty = [f.name for f in view.files if f.size == 0 or f.rows == 0]
+    empty = [f.name for f in view.files if not f.unmirrored and (f.size == 0 or f.rows == 0)]
     if empty and not view.closed:
         out.append(flag("empty-file", f"数据文件没有数据：{'、'.join(empty)}"))
+    unmirrored = [f.name for f in view.files if f.unmirrored]
+    if unmirrored and not view.closed:
+        note = f"未能从数据提供方下载，未经平台校验：{'、'.join(unmirrored)}"
+        out.append(flag("unmirrored", note))
     if not view.closed and is_overdue(view.update_cycle, view.modified, view.today):
         out.append(flag("overdue", overdue_note(view)))
     return out

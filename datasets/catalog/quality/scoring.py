@@ -13,6 +13,7 @@ from sqlalchemy import Table, Text, bindparam, cast, select, update
 
 from datasets.catalog.quality.criteria import CRITERIA, DatasetView, FileView
 from datasets.catalog.quality.flags import score_catalog
+from datasets.intake.storage import REMOTE
 from datasets.models import Dataset, Organization, Resource
 from datasets.openness import rules as op
 from datasets.runtime import Runtime
@@ -127,6 +128,7 @@ def load_views(rt: Runtime, *, today: date) -> list[DatasetView]:
                 Resource.validation_status,
                 Resource.validation_report["error_count"].as_integer().label("errors"),
                 Resource.validation_report["rows"].as_integer().label("checked_rows"),
+                Resource.storage_root,
             )
             .join(Dataset, Resource.dataset_id == Dataset.id)
             .where(active)
@@ -144,6 +146,7 @@ def load_views(rt: Runtime, *, today: date) -> list[DatasetView]:
                     r.validation_status,
                     r.errors,
                     r.checked_rows,
+                    r.storage_root == REMOTE,
                 )
             )
         stored = Dataset.quality

@@ -12,7 +12,7 @@ from datasets.catalog import services as catalog
 from datasets.errors import SourceError
 from datasets.models import Dataset, HarvestObject, Resource
 from harvester.datajson import DataJsonSource
-from harvester.jobs import run_source
+from harvester.jobs import job_objects, run_source
 from harvester.sources import add_source, get_sources
 from tests.harvester.fileserver import (
     errored,
@@ -209,8 +209,11 @@ def test_distribution_downloaded_and_unchanged_harvest_downloads_nothing(rt, pod
     location = server.write("data.json", json.dumps(data))
 
     result = _harvest(rt, "ny", location)
-    assert (result.counts["added"], result.counts["errored"]) == (1, 1)
-    assert "下载失败" in _errors(rt, result)["gone"] and "404" in _errors(rt, result)["gone"]
+    counts = (result.counts["added"], result.counts["unmirrored"], result.counts["errored"])
+    assert counts == (1, 1, 0)
+    [gone] = [o for o in job_objects(rt, result.job_id) if o["identifier"] == "gone"]
+    assert gone["outcome"] == "unmirrored" and "404" in gone["message"]
+    assert result.hosts == {"127.0.0.1": 1}
     pkg = _package(rt, "https://data.ny.gov/api/views/22ew-dxez")
     assert pkg["update_cycle"] == "每月"
     assert (pkg["temporal_start"], pkg["temporal_end"]) == ("2004-01-01", "2019-06-10")
@@ -226,7 +229,9 @@ def test_distribution_downloaded_and_unchanged_harvest_downloads_nothing(rt, pod
 
     again = _harvest(rt, "ny", location)
     assert again.counts["unchanged"] == 1 and again.counts["added"] == 0
+    assert again.counts["unmirrored"] == 1  # the file not mirrored is tried again
     assert server.count("rows.csv") == 1 and server.count("data.json") == 2
+    assert server.count("missing.csv") == 2
 
     # the dataset's modified date is part of the files' fingerprint: a new date downloads again
     entry["modified"] = "2019-07-01"

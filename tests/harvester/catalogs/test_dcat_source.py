@@ -259,7 +259,7 @@ def test_distribution_is_downloaded_published_and_not_fetched_again(rt, examples
     assert server.count("de.rdf") == 2 and server.count("lieferservices.csv") == 1
 
 
-def test_failed_downloads_error_the_object_not_the_job(rt, server, realdata):
+def test_failed_downloads_leave_links_not_errors(rt, server, realdata):
     csv = realdata / "ckanext-xloader-samples" / "mixed_numeric_string_sample.csv"
     shutil.copy(csv, server.root / "ok.csv")
     server.write("big.csv", "a,b\n" + "1,2\n" * 3000)
@@ -279,13 +279,18 @@ def test_failed_downloads_error_the_object_not_the_job(rt, server, realdata):
     small = _small_runtime(rt)
     result = _harvest(small, "fails", server.url("cat.ttl"))
     assert result.status == "finished" and result.counts["added"] == 2
-    errors = _errors(small, result)
-    assert set(errors) == {"https://example.org/ds/gone", "https://example.org/ds/big"}
-    assert (
-        "下载失败" in errors["https://example.org/ds/gone"]
-        and "HTTP 404" in errors["https://example.org/ds/gone"]
-    )
-    assert "大小上限" in errors["https://example.org/ds/big"]
+    assert _errors(small, result) == {}
+    unmirrored = {
+        o["identifier"]: o["message"]
+        for o in job_objects(small, result.job_id)
+        if o["outcome"] == "unmirrored"
+    }
+    assert set(unmirrored) == {"https://example.org/ds/gone", "https://example.org/ds/big"}
+    assert "未镜像" in unmirrored["https://example.org/ds/gone"]
+    assert "HTTP 404" in unmirrored["https://example.org/ds/gone"]
+    assert "大小上限" in unmirrored["https://example.org/ds/big"]
+    [gone] = _package(small, "https://example.org/ds/gone")["resources"]
+    assert not gone["mirrored"] and gone["unmirrored"]["reason"] == "来源返回 HTTP 404"
     page = _dataset(small, "https://example.org/ds/page")
     assert "下载到的是网页" in " ".join(page.unnormalised["未下载资源"])
     assert [r["name"] for r in _package(small, "https://example.org/ds/page")["resources"]] == [
@@ -462,8 +467,8 @@ def test_formats_pages_and_licences_of_distributions():
 def test_download_folders_left_by_a_killed_harvester_are_removed(rt):
     import os
 
-    from harvester.http import HttpClient
-    from harvester.remote import Downloads
+    from harvester.base import SourceConfig
+    from harvester.dcat import DcatSource
 
     old = rt.paths.staging / "dcat-abandoned"
     old.mkdir(parents=True)
@@ -471,8 +476,8 @@ def test_download_folders_left_by_a_killed_harvester_are_removed(rt):
     os.utime(old, (0, 0))
     recent = rt.paths.staging / "dcat-running"
     recent.mkdir()
-    downloads = Downloads(rt, "dcat", HttpClient.for_source(None, rt.settings))
-    folder = downloads.folder
+    kind = DcatSource(SourceConfig("id", "dcat", "dcat", "https://example.org/c.ttl", {}), rt)
+    folder = kind.download_folder()
     assert not old.exists() and recent.exists() and folder.is_dir()
-    downloads.close()
+    kind.close()
     assert not folder.exists()
