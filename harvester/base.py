@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 import tempfile
+import threading
 import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field, replace
@@ -64,6 +65,7 @@ class SourceKind(ABC):
         self.rt = rt
         self.deadline: float | None = None  # the job's, a time.monotonic()
         self._folder: Path | None = None
+        self._folder_lock = threading.Lock()  # downloads run in several threads
 
     # configuration keys a source of this kind accepts (kaifang source add --config KEY=VALUE)
     config_keys: tuple[str, ...] = ()
@@ -119,6 +121,10 @@ class SourceKind(ABC):
     def download_folder(self) -> Path:
         """The job's own folder for downloads, under staging; folders of this kind a killed
         harvester left behind (untouched for a day) are removed when it is made."""
+        with self._folder_lock:
+            return self._make_folder()
+
+    def _make_folder(self) -> Path:
         if self._folder is None:
             staging = self.rt.paths.staging
             staging.mkdir(parents=True, exist_ok=True)

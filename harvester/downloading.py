@@ -39,8 +39,22 @@ if TYPE_CHECKING:
 Key = TypeVar("Key")
 Outcome = FileRecord | str  # a file settled (downloaded or not), or a line for 未下载资源
 JOB_DEADLINE_REASON = "采集任务已到时限，未下载"
-# names that only mean something inside an organisation's own network
-_LOCAL_SUFFIXES = (".local", ".localhost", ".internal", ".intranet", ".lan", ".corp", ".home")
+# names that only mean something inside an organisation's own network, or nowhere (RFC 2606,
+# RFC 6761)
+_LOCAL_SUFFIXES = (
+    ".local",
+    ".localhost",
+    ".localdomain",
+    ".internal",
+    ".intranet",
+    ".lan",
+    ".corp",
+    ".home",
+    ".arpa",
+    ".invalid",
+    ".test",
+    ".example",
+)
 
 
 class Breaker:

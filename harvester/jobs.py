@@ -80,7 +80,7 @@ class _Job:
         self.rt, self.source, self.result = rt, source, result
         self._buffer: list[HarvestObject] = []
         self._flushed_at = time.monotonic()
-        self._unindexed = 0
+        self._unindexed: list[str] = []
 
     def outcome(
         self,
@@ -103,11 +103,11 @@ class _Job:
                 dataset_id=dataset_id,
             )
         )
-        if outcome in ("added", "updated"):
-            self._unindexed += 1
-            if self._unindexed >= self.INDEX_EVERY:
-                sync_index(self.rt)
-                self._unindexed = 0
+        if outcome in ("added", "updated", UNMIRRORED) and dataset_id is not None:
+            self._unindexed.append(dataset_id)
+            if len(self._unindexed) >= self.INDEX_EVERY:  # only these: no work grows with
+                sync_index(self.rt, dataset_ids=self._unindexed)  # the catalog's size
+                self._unindexed = []
         due = time.monotonic() - self._flushed_at >= self.FLUSH_SECONDS
         if len(self._buffer) >= self.FLUSH_EVERY or due:
             self.flush()

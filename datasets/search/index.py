@@ -195,13 +195,17 @@ class SearchIndex:
         (self.path / "SCHEMA_VERSION").write_text(SCHEMA_VERSION)
         return ix
 
-    def revisions(self) -> dict[str, int]:
-        """Indexed dataset ids and the revision each was indexed at."""
+    def revisions(self, ids: Iterable[str] | None = None) -> dict[str, int]:
+        """Indexed dataset ids and the revision each was indexed at (of ``ids`` only, looked
+        up one by one, when given: the cost does not grow with the index)."""
         ix = self._open()
         if ix is None:
             return {}
         with ix.searcher() as searcher:
-            return {doc["id"]: int(doc["revision"]) for doc in searcher.all_stored_fields()}
+            if ids is None:
+                return {doc["id"]: int(doc["revision"]) for doc in searcher.all_stored_fields()}
+            found = (searcher.document(id=doc_id) for doc_id in ids)
+            return {doc["id"]: int(doc["revision"]) for doc in found if doc}
 
     def apply(self, upserts: Iterable[Mapping[str, Any]], deletes: Iterable[str]) -> int:
         """Add or replace documents and delete others, in one commit. Returns changes made."""

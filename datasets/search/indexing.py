@@ -28,9 +28,7 @@ def sync_index(rt: Runtime, *, dataset_ids: Iterable[str] | None = None) -> int:
             query = query.where(Dataset.id.in_(only))
         rows = session.execute(query).all()
     wanted = {row.id: row.revision for row in rows if row.state in VISIBLE_STATES}
-    indexed = rt.index.revisions()
-    if only is not None:
-        indexed = {k: v for k, v in indexed.items() if k in only}
+    indexed = rt.index.revisions(only)
     stale = [doc_id for doc_id, rev in wanted.items() if indexed.get(doc_id) != rev]
     deletes = [doc_id for doc_id in indexed if doc_id not in wanted]
     changed = rt.index.apply([], deletes) if deletes else 0
