@@ -45,7 +45,9 @@ def main() -> None:
         add_source(rt, name="bench", kind="ckan", location=base, config={"rows": "1000"})
         source = get_sources(rt, ["bench"])[0]
         started = time.perf_counter()
-        result = run_source(rt, source, progress=lambda _t, _n, _total: stamps.append(time.perf_counter()))
+        result = run_source(
+            rt, source, progress=lambda _t, _n, _total: stamps.append(time.perf_counter())
+        )
         total_s = time.perf_counter() - started
         rt.close()
     server.shutdown()
@@ -53,7 +55,10 @@ def main() -> None:
     first = tenth / (stamps[tenth] - stamps[0])
     last = tenth / (stamps[-1] - stamps[-1 - tenth])
     kind = "one CSV each" if args.files else "metadata only"
-    print(f"CKAN source with {args.datasets} datasets ({kind}), loopback HTTP, {datetime.now(UTC):%Y-%m-%d}")
+    print(
+        f"CKAN source with {args.datasets} datasets ({kind}), loopback HTTP, "
+        f"{datetime.now(UTC):%Y-%m-%d}"
+    )
     print(
         f"whole harvest: {total_s:8.1f} s  {result.counts['added'] / total_s:7.1f} datasets/s "
         f"(added {result.counts['added']}, errored {result.counts['errored']})"

@@ -39,7 +39,12 @@ def test_operators_see_jobs_errors_and_objects(tmp_path):
         and f"/admin/harvest/{result.job_id}" in page
     )
     detail = ops.get(f"/admin/harvest/{result.job_id}").get_data(as_text=True)
-    assert "broken" in detail and "bus-lines" in detail and "出错" in detail and "errored" not in detail
+    assert (
+        "broken" in detail
+        and "bus-lines" in detail
+        and "出错" in detail
+        and "errored" not in detail
+    )
     assert ops.get("/admin/harvest/no-such-job").status_code == 404
     assert _client(app, "citizen-li").get("/admin/harvest").status_code == 403
     assert app.test_client().get("/admin/harvest").status_code == 302
