@@ -61,7 +61,7 @@ class Preparer:
             self._pool.shutdown(wait=True, cancel_futures=True)
 
     def submit(self, plan: ImportPlan) -> None:
-        if self.inline:
+        if self.inline or not plan.local_files:  # nothing to prepare: no round trip to a worker
             self._pending.append((plan, _prepare_now(plan, self.options)))
             return
         if self._pool is None:

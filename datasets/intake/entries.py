@@ -80,6 +80,13 @@ def _dataset_name(session: Session, record: HarvestRecord, current: str | None) 
     if current:
         return current
     base = record.name if record.name and is_slug(record.name) else slugify(record.title)
+    # the usual case, a free name among the first few, costs a few index lookups however big
+    # the catalog; only a base shared by many entries reads all names that start with it
+    first = [base] + [f"{base}-{n}" for n in range(2, 10)]
+    taken = set(session.scalars(select(Dataset.name).where(Dataset.name.in_(first))))
+    free = next((name for name in first if name not in taken), None)
+    if free is not None:
+        return free
     taken = set(
         session.scalars(select(Dataset.name).where(Dataset.name.startswith(base, autoescape=True)))
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -207,8 +207,16 @@ class SearchIndex:
             found = (searcher.document(id=doc_id) for doc_id in ids)
             return {doc["id"]: int(doc["revision"]) for doc in found if doc}
 
-    def apply(self, upserts: Iterable[Mapping[str, Any]], deletes: Iterable[str]) -> int:
-        """Add or replace documents and delete others, in one commit. Returns changes made."""
+    def apply(
+        self,
+        upserts: Iterable[Mapping[str, Any]],
+        deletes: Iterable[str],
+        *,
+        indexed: Collection[str] | None = None,
+    ) -> int:
+        """Add or replace documents and delete others, in one commit. Returns changes made.
+        ``indexed``: the ids among ``upserts`` known to be in the index (when the caller knows):
+        the others are added without looking for an old copy to replace."""
         upserts = list(upserts)
         deletes = list(deletes)
         if not upserts and not deletes:
@@ -219,7 +227,10 @@ class SearchIndex:
             for doc_id in deletes:
                 writer.delete_by_term("id", doc_id)
             for doc in upserts:
-                writer.update_document(**doc)
+                if indexed is not None and doc["id"] not in indexed:
+                    writer.add_document(**doc)
+                else:
+                    writer.update_document(**doc)
         except BaseException:
             writer.cancel()
             raise

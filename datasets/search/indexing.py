@@ -45,7 +45,7 @@ def sync_index(rt: Runtime, *, dataset_ids: Iterable[str] | None = None) -> int:
                 )
             ).all()
             docs = [search_document(ds) for ds in datasets if ds.state in VISIBLE_STATES]
-        changed += rt.index.apply(docs, [])
+        changed += rt.index.apply(docs, [], indexed=indexed.keys())
     return changed
 
 
