@@ -262,3 +262,24 @@ def test_a_job_past_its_deadline_stops_and_withdraws_nothing(tmp_path, server):
     taken = result.counts["unmirrored"] + result.counts["added"]
     assert taken < 40
     assert any("时限" in m for _, _, m in result.changes)
+
+
+def test_a_new_version_that_cannot_be_downloaded_keeps_the_mirrored_one(rt, server):
+    server.write("bus.csv", "线路,站数\n1路,20\n")
+    first = harvest(rt, server, [entry("bus", server.url("bus.csv"))])
+    assert first.counts["added"] == 1, first.changes
+    before = package(rt, first, "bus")
+    server.statuses["/bus.csv"] = 404
+    changed = entry("bus", server.url("bus.csv"))
+    changed["modified"] = "2026-12-01"  # a new version: its file is downloaded again
+
+    second = harvest(rt, server, [changed])
+
+    found = outcomes(rt, second)["bus"]
+    assert found["outcome"] == "unmirrored" and "保留已镜像的上一版本" in found["message"]
+    after = package(rt, second, "bus")
+    assert after["resources"] == before["resources"]  # the mirrored file is still served
+    assert after["resources"][0]["mirrored"] and after["resources"][0]["size"]
+    del server.statuses["/bus.csv"]
+    third = harvest(rt, server, [changed])  # tried again, and this time it comes
+    assert outcomes(rt, third)["bus"]["outcome"] == "updated"
