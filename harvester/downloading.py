@@ -15,13 +15,14 @@ settled, so the job publishes them in the order the source listed them.
 from __future__ import annotations
 
 import ipaddress
+import queue
 import re
 import socket
 import threading
 import time
 from collections import Counter, defaultdict, deque
-from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from types import TracebackType
@@ -106,9 +107,7 @@ class Downloader(Generic[Key]):
         self.breaker = Breaker(settings.harvest_host_failures)
         self.per_host = max(1, settings.harvest_host_downloads)
         self.window = 4 * max(1, settings.harvest_downloads)  # records in flight at most
-        self._pool = ThreadPoolExecutor(
-            max_workers=max(1, settings.harvest_downloads), thread_name_prefix="harvest-download"
-        )
+        self._pool = _Threads(max(1, settings.harvest_downloads), "harvest-download")
         self._lock = threading.Lock()
         self._active: Counter[str] = Counter()
         self._waiting: dict[str, deque[_Task]] = defaultdict(deque)
@@ -124,15 +123,17 @@ class Downloader(Generic[Key]):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.close()
+        self.close(wait=exc is None)
 
-    def close(self) -> None:
+    def close(self, *, wait: bool = True) -> None:
+        """Stop; ``wait=False`` (the job is being stopped) leaves downloads in flight to die
+        with the process: the threads are daemons and never hold it up."""
         with self._lock:
             for tasks in self._waiting.values():
                 for task in tasks:
                     task.future.cancel()
             self._waiting.clear()
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._pool.close(wait=wait)
 
     # -- in the job's thread --------------------------------------------------------------
 
@@ -210,10 +211,7 @@ class Downloader(Generic[Key]):
             if task is None:
                 self._active[host] -= 1
         if task is not None:
-            try:
-                self._pool.submit(self._run, task)
-            except RuntimeError:  # the pool is shutting down
-                task.future.cancel()
+            self._pool.submit(self._run, task)
 
     def _download(self, file: FileRecord, host: str) -> Outcome:
         url = file.source_url or ""
@@ -248,6 +246,40 @@ class Downloader(Generic[Key]):
         tried = datetime.now(UTC).isoformat(timespec="seconds")
         missing = Unmirrored(reason, tried, host, link, detail or f"{reason}：{file.source_url}")
         return replace(file, path=None, unmirrored=missing)
+
+
+class _Threads:
+    """A few daemon threads running what they are given, started on first use. Unlike a
+    ``ThreadPoolExecutor`` (whose threads the interpreter waits for at exit), a harvester
+    stopped by a signal exits at once, whatever its downloads are doing."""
+
+    def __init__(self, count: int, name: str) -> None:
+        self._count, self._name = count, name
+        self._queue: queue.SimpleQueue[tuple[Callable[[_Task], None], _Task] | None]
+        self._queue = queue.SimpleQueue()
+        self._threads: list[threading.Thread] = []
+
+    def submit(self, run: Callable[[_Task], None], task: _Task) -> None:
+        if not self._threads:
+            self._threads = [
+                threading.Thread(target=self._work, name=f"{self._name}-{n}", daemon=True)
+                for n in range(self._count)
+            ]
+            for thread in self._threads:
+                thread.start()
+        self._queue.put((run, task))
+
+    def _work(self) -> None:
+        while (work := self._queue.get()) is not None:
+            run, task = work
+            run(task)
+
+    def close(self, *, wait: bool) -> None:
+        for _ in self._threads:
+            self._queue.put(None)
+        if wait:
+            for thread in self._threads:
+                thread.join()
 
 
 def _settled(file: FileRecord) -> Future[Outcome]:
