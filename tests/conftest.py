@@ -130,3 +130,13 @@ def flush_queue(url: str, name: str) -> int:
     if doomed:
         r.delete(*doomed)
     return len(doomed)
+
+
+@pytest.fixture
+def workers(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """Starts real ``kaifang worker`` processes; whatever is left of them is killed at the end."""
+    from tests.harvester.workers import Workers
+
+    started = Workers(tmp_path)
+    yield started
+    started.close()
