@@ -118,6 +118,22 @@ class Settings:
     harvest_stale_minutes: int = _setting(
         30, "Minutes without a heartbeat after which a running harvest job counts as dead."
     )
+    harvest_queue: str = _setting(
+        "kaifang-harvest",
+        "Name of the RQ queue that kaifang harvest --queue fills and kaifang worker serves.",
+    )
+    harvest_job_timeout: int = _setting(
+        6 * 3600,
+        "Seconds a queued harvest job may run before its worker stops it (the job is marked "
+        "failed with the reason).",
+    )
+    redis_url: str = _setting(
+        "",
+        "Redis of the harvest queue (kaifang harvest --queue, kaifang worker), e.g. "
+        "redis://127.0.0.1:6379/1. Empty means KAIFANG_RATELIMIT_STORAGE_URI when that is a "
+        "redis:// URL; without Redis, kaifang harvest runs harvests in its own process.",
+        secret=True,
+    )
     withdraw_grace_days: float = _setting(
         3.0,
         "Days an entry may be missing from its source before it is withdrawn (0 withdraws at "
@@ -337,7 +353,13 @@ def _check(settings: Settings) -> None:
     for fld in setting_fields():
         if fld.name.startswith("days_") and getattr(settings, fld.name) <= 0:
             raise ConfigError(f"setting {ENV_PREFIX}{fld.name.upper()} must be positive")
-    for name in ("assessment_requesters", "grant_report_months", "grant_max_months", "smtp_port"):
+    for name in (
+        "assessment_requesters",
+        "grant_report_months",
+        "grant_max_months",
+        "smtp_port",
+        "harvest_job_timeout",
+    ):
         if getattr(settings, name) <= 0:
             raise ConfigError(f"setting {ENV_PREFIX}{name.upper()} must be positive")
     if settings.harvest_stale_minutes <= 0:

@@ -9,13 +9,12 @@ publishing (database commit, file placement, index) happens here, one record at 
 from __future__ import annotations
 
 import logging
+import signal
 import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
-
-from sqlalchemy import func, select
+from datetime import UTC, datetime
 
 from datasets.errors import KaifangError, SourceError
 from datasets.intake.planning import (
@@ -36,19 +35,14 @@ from harvester.base import GatherItem, SourceConfig, SourceKind
 from harvester.downloading import Downloader
 from harvester.history import UNMIRRORED_HOSTS
 from harvester.history import job_objects as job_objects  # where callers look for it
+from harvester.interrupts import Interrupted
 from harvester.preparing import Preparer
-from harvester.sources import KINDS, source_config
+from harvester.sources import KINDS
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int], None]
 MAX_HOSTS = 100  # hosts kept in a job's stats
-FREQUENCY_PERIODS = {
-    "hourly": timedelta(hours=1),
-    "daily": timedelta(days=1),
-    "weekly": timedelta(weeks=1),
-    "monthly": timedelta(days=30),
-}
 
 
 @dataclass
@@ -145,8 +139,10 @@ def run_source(
     progress: Progress | None = None,
     workers: int | None = None,
 ) -> JobResult:
-    """Harvest one source. Problems in the source end up in the result, never as exceptions;
-    a source whose lock another live job holds raises ``SourceError``."""
+    """Harvest one source. Problems in the source, and any error of the harvester itself, end
+    up in the result, never as exceptions; a source whose lock another live job holds raises
+    ``SourceError``; a stop from outside (``Interrupted``, KeyboardInterrupt) is recorded as
+    the job's failure, its lock released, and raised again."""
     started = datetime.now(UTC)
     with rt.session() as session:
         record = HarvestJob(
@@ -161,24 +157,42 @@ def run_source(
         job_id = record.id
     try:
         locks.acquire(rt, source_id=source.id, source_name=source.name, job_id=job_id)
-    except SourceError as exc:
-        with rt.session() as session:
-            failed = session.get_one(HarvestJob, job_id)
-            failed.status, failed.finished_at = "failed", datetime.now(UTC)
-            failed.message = exc.message
+    except BaseException as exc:
+        _fail_unstarted(rt, source, job_id, exc)
         raise
     job = _Job(rt, source, JobResult(source.name, job_id, "running", dry_run))
-    kind = KINDS[source.kind](source, rt)
+    kind: SourceKind | None = None
     try:
+        kind = KINDS[source.kind](source, rt)
         _run(job, kind, dry_run=dry_run, progress=progress, workers=workers, started=started)
     except BaseException as exc:
-        log.exception("harvest of %s crashed", source.name)
-        job.result.message = f"任务意外中止：{type(exc).__name__}: {exc}"
+        if not isinstance(exc, Interrupted):
+            log.exception("harvest of %s crashed", source.name)
+        job.result.message = _abort_message(exc)
         job.finish("failed")
-        raise
+        if not isinstance(exc, Exception):
+            raise
     finally:
-        kind.close()
+        if kind is not None:
+            kind.close()
     return job.result
+
+
+def _abort_message(exc: BaseException) -> str:
+    if isinstance(exc, Interrupted | KaifangError):
+        return exc.message
+    if isinstance(exc, KeyboardInterrupt):
+        return Interrupted.by_signal(signal.SIGINT).message
+    return f"任务意外中止：{type(exc).__name__}: {exc}"
+
+
+def _fail_unstarted(rt: Runtime, source: SourceConfig, job_id: str, exc: BaseException) -> None:
+    """The job never got going (its source is busy, or it was stopped while taking the lock)."""
+    with rt.session() as session:
+        failed = session.get_one(HarvestJob, job_id)
+        failed.status, failed.finished_at = "failed", datetime.now(UTC)
+        failed.message = _abort_message(exc)
+    locks.release(rt, source_id=source.id, job_id=job_id)
 
 
 def _run(
@@ -348,40 +362,21 @@ def run_harvest(
     *,
     dry_run: bool = False,
     progress: Progress | None = None,
+    report: Callable[[JobResult], None] | None = None,
 ) -> list[JobResult]:
-    """Harvest several sources one after another; a busy source fails alone."""
+    """Harvest several sources one after another. A source that fails, whatever the reason
+    (busy, unreachable, timed out, a bug), fails alone and the next one runs; ``report`` is
+    told each result as it comes. Only a stop from outside (``Interrupted``) ends the loop."""
     locks.reap(rt)
     results = []
     for source in sources:
         try:
-            results.append(run_source(rt, source, dry_run=dry_run, progress=progress))
-        except SourceError as exc:
-            results.append(JobResult(source.name, "", "failed", dry_run, message=exc.message))
+            result = run_source(rt, source, dry_run=dry_run, progress=progress)
+        except Exception as exc:  # noqa: BLE001 — one source never keeps the next from running
+            if not isinstance(exc, KaifangError):
+                log.exception("harvest of %s failed", source.name)
+            result = JobResult(source.name, "", "failed", dry_run, message=_abort_message(exc))
+        results.append(result)
+        if report is not None:
+            report(result)
     return results
-
-
-def due_sources(rt: Runtime, *, now: datetime | None = None) -> list[SourceConfig]:
-    """Active sources with a frequency whose last finished job is older than that frequency."""
-    now = now or datetime.now(UTC)
-    with rt.reader() as session:
-        last = dict(
-            session.execute(
-                select(HarvestJob.source_id, func.max(HarvestJob.started_at))
-                .where(HarvestJob.status == "finished", HarvestJob.dry_run.is_(False))
-                .group_by(HarvestJob.source_id)
-            ).all()
-        )
-        sources = session.scalars(
-            select(HarvestSource)
-            .where(HarvestSource.active, HarvestSource.frequency != "manual")
-            .order_by(HarvestSource.name)
-        ).all()
-        due = []
-        for source in sources:
-            period = FREQUENCY_PERIODS.get(source.frequency)
-            previous = last.get(source.id)
-            if previous is not None and previous.tzinfo is None:
-                previous = previous.replace(tzinfo=UTC)
-            if period is not None and (previous is None or now - previous >= period):
-                due.append(source_config(source))
-        return due

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import socket
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, select, update
@@ -23,11 +24,12 @@ from datasets.runtime import Runtime
 INTERRUPTED = "任务中断：采集进程已退出或长时间无心跳"
 
 
-def owner_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
+def owner_id(pid: int | None = None) -> str:
+    """The lock owner naming process ``pid`` (this one by default) on this host."""
+    return f"{socket.gethostname()}:{os.getpid() if pid is None else pid}"
 
 
-def _owner_gone(owner: str | None) -> bool:
+def owner_gone(owner: str | None) -> bool:
     """True when ``owner`` was a process on this host that has exited."""
     if not owner:
         return True
@@ -40,7 +42,16 @@ def _owner_gone(owner: str | None) -> bool:
         return True
     except PermissionError:
         return False
-    return False
+    return _zombie(int(pid))
+
+
+def _zombie(pid: int) -> bool:
+    """An exited process its parent has not waited for yet (nobody may ever, once orphaned)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return False
+    return stat.rpartition(")")[2].split()[:1] == ["Z"]
 
 
 def acquire(rt: Runtime, *, source_id: str, source_name: str, job_id: str) -> None:
@@ -53,7 +64,7 @@ def acquire(rt: Runtime, *, source_id: str, source_name: str, job_id: str) -> No
             raise SourceError(f"来源 {source_name} 不存在")
         previous, owner, since = source.lock_job_id, source.lock_owner, source.lock_at
         if previous is not None and previous != job_id:
-            stale = since is None or since < stale_before or _owner_gone(owner)
+            stale = since is None or since < stale_before or owner_gone(owner)
             if not stale:
                 raise SourceError(
                     f"来源 {source_name} 正在采集中（任务 {previous[:8]}，{owner}），请稍后再试"
@@ -102,8 +113,9 @@ def release(rt: Runtime, *, source_id: str, job_id: str) -> None:
         )
 
 
-def reap(rt: Runtime) -> int:
-    """Mark failed every running job that no longer holds a live lock. Returns how many."""
+def reap(rt: Runtime, *, owner: str | None = None, message: str = INTERRUPTED) -> int:
+    """Mark failed every running job that no longer holds a live lock, with ``message``; with
+    ``owner``, only the jobs whose lock that (exited) process held. Returns how many."""
     now = datetime.now(UTC)
     stale_before = now - timedelta(minutes=rt.settings.harvest_stale_minutes)
     reaped = 0
@@ -112,24 +124,27 @@ def reap(rt: Runtime) -> int:
         for job in running:
             source = session.get(HarvestSource, job.source_id)
             holds = source is not None and source.lock_job_id == job.id
+            mine = holds and source is not None and source.lock_owner == owner
+            if owner is not None and not mine:
+                continue
             alive = (
                 source is not None
                 and holds
-                and not _owner_gone(source.lock_owner)
+                and not owner_gone(source.lock_owner)
                 and (job.heartbeat_at >= stale_before)
             )
             if alive:
                 continue
-            _fail(session, job.id, now)
+            _fail(session, job.id, now, message)
             if source is not None and holds:
                 source.lock_job_id = source.lock_owner = source.lock_at = None
             reaped += 1
     return reaped
 
 
-def _fail(session: Session, job_id: str, now: datetime) -> None:
+def _fail(session: Session, job_id: str, now: datetime, message: str = INTERRUPTED) -> None:
     job = session.get(HarvestJob, job_id)
     if job is not None and job.status == "running":
         job.status = "failed"
         job.finished_at = now
-        job.message = INTERRUPTED
+        job.message = message

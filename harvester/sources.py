@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -147,3 +148,38 @@ def get_sources(rt: Runtime, names: list[str] | None = None) -> list[SourceConfi
                 raise NotFound(f"没有名为 {', '.join(missing)} 的来源")
             return [source_config(found[n]) for n in names]
         return [source_config(s) for s in session.scalars(query.where(HarvestSource.active))]
+
+
+FREQUENCY_PERIODS = {
+    "hourly": timedelta(hours=1),
+    "daily": timedelta(days=1),
+    "weekly": timedelta(weeks=1),
+    "monthly": timedelta(days=30),
+}
+
+
+def due_sources(rt: Runtime, *, now: datetime | None = None) -> list[SourceConfig]:
+    """Active sources with a frequency whose last finished job is older than that frequency."""
+    now = now or datetime.now(UTC)
+    with rt.reader() as session:
+        last = dict(
+            session.execute(
+                select(HarvestJob.source_id, func.max(HarvestJob.started_at))
+                .where(HarvestJob.status == "finished", HarvestJob.dry_run.is_(False))
+                .group_by(HarvestJob.source_id)
+            ).all()
+        )
+        sources = session.scalars(
+            select(HarvestSource)
+            .where(HarvestSource.active, HarvestSource.frequency != "manual")
+            .order_by(HarvestSource.name)
+        ).all()
+        due = []
+        for source in sources:
+            period = FREQUENCY_PERIODS.get(source.frequency)
+            previous = last.get(source.id)
+            if previous is not None and previous.tzinfo is None:
+                previous = previous.replace(tzinfo=UTC)
+            if period is not None and (previous is None or now - previous >= period):
+                due.append(source_config(source))
+        return due

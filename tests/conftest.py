@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from tests.factories import make_runtime
 REPO = Path(__file__).resolve().parent.parent
 REALDATA = REPO.parent / "shared" / "realdata"
 DEMO_SOURCES = REPO / "demo" / "sources"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 @pytest.fixture(autouse=True)
@@ -72,3 +74,69 @@ def demo_app(demo_rt: Runtime):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def client(demo_app):  # type: ignore[no-untyped-def]
     return demo_app.test_client()
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The Redis named by KAIFANG_TEST_REDIS_URL (default: the local server). Unreachable, the
+    tests skip with the reason, or fail with KAIFANG_REQUIRE_SERVICES=1 (as CI sets it)."""
+    import redis
+
+    url = os.environ.get("KAIFANG_TEST_REDIS_URL", DEFAULT_REDIS_URL)
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=3).ping()
+    except (redis.RedisError, OSError) as exc:
+        reason = f"Redis at {url} unreachable: {exc}"
+        if os.environ.get("KAIFANG_REQUIRE_SERVICES") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return url
+
+
+@pytest.fixture
+def harvest_queue(redis_url: str):  # type: ignore[no-untyped-def]
+    """A queue name of this test alone; every key of it (jobs, registries, workers) is removed
+    afterwards."""
+    name = f"kaifang-test-{uuid.uuid4().hex[:12]}"
+    yield name
+    flush_queue(redis_url, name)
+
+
+def flush_queue(url: str, name: str) -> int:
+    """Delete what RQ stored for queue ``name``: its lists and registries, its jobs (with their
+    results and executions) and the workers that served it. Returns how many keys went."""
+    import redis
+
+    r = redis.Redis.from_url(url, decode_responses=True)
+    jobs = {
+        key.split(":")[2]
+        for key in r.scan_iter("rq:job:*", count=1000)
+        if key.count(":") == 2 and r.type(key) == "hash" and r.hget(key, "origin") == name
+    }
+    workers = set(r.smembers(f"rq:workers:{name}")) | {
+        key
+        for key in r.scan_iter("rq:worker:*", count=1000)
+        if key.count(":") == 2 and r.type(key) == "hash" and r.hget(key, "queues") == name
+    }
+    names = {w.rpartition(":")[2] for w in workers}
+    doomed = [
+        key
+        for key in r.scan_iter("rq:*", count=1000)
+        if name in key or any(j in key for j in jobs) or any(w in key for w in names)
+    ]
+    if workers:
+        r.srem("rq:workers", *workers)
+    r.srem("rq:queues", f"rq:queue:{name}")
+    if doomed:
+        r.delete(*doomed)
+    return len(doomed)
+
+
+@pytest.fixture
+def workers(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """Starts real ``kaifang worker`` processes; whatever is left of them is killed at the end."""
+    from tests.harvester.workers import Workers
+
+    started = Workers(tmp_path)
+    yield started
+    started.close()

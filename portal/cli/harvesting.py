@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import click
 
 from datasets.errors import KaifangError
 from portal.cli.common import main, reports_errors, require_database, runtime
+
+if TYPE_CHECKING:
+    from datasets.runtime import Runtime
+    from datasets.settings import Settings
+    from harvester.base import SourceConfig
 
 
 @main.group()
@@ -94,16 +101,23 @@ def source_list() -> None:
 @click.argument("names", nargs=-1)
 @click.option("--dry-run", is_flag=True, help="Show what would change; change nothing.")
 @click.option("--due", is_flag=True, help="Only the sources whose frequency makes them due (cron).")
+@click.option(
+    "--queue",
+    "queued",
+    is_flag=True,
+    help="Enqueue one job per source for kaifang worker and return at once (needs Redis).",
+)
 @reports_errors
-def harvest(names: tuple[str, ...], dry_run: bool, due: bool) -> None:
+def harvest(names: tuple[str, ...], dry_run: bool, due: bool, queued: bool) -> None:
     """Harvest the named sources (all sources when none is named)."""
-    from harvester.jobs import due_sources, run_harvest
-    from harvester.sources import get_sources
+    from harvester.sources import due_sources, get_sources
 
     rt = runtime()
     require_database(rt)
     if due and names:
         raise KaifangError("--due 与来源名称不能同时使用")
+    if queued and dry_run:
+        raise KaifangError("--dry-run 不能与 --queue 同时使用：预演只在本进程运行")
     if due:
         sources = due_sources(rt)
         if not sources:
@@ -113,10 +127,33 @@ def harvest(names: tuple[str, ...], dry_run: bool, due: bool) -> None:
         sources = get_sources(rt, list(names))
     if not sources:
         raise KaifangError("没有可采集的来源。用 kaifang source add 添加。")
+    if queued:
+        _enqueue(rt.settings, sources)
+    else:
+        _harvest_here(rt, sources, dry_run=dry_run)
+
+
+def _enqueue(settings: Settings, sources: list[SourceConfig]) -> None:
+    from harvester.queue import enqueue
+
+    for entry in enqueue(settings, sources):
+        if entry.new:
+            click.echo(f"{entry.source}：已加入队列 {settings.harvest_queue}，任务 {entry.job_id}")
+        else:
+            click.echo(f"{entry.source}：已在队列中等待，任务 {entry.job_id}（未重复加入）")
+
+
+def _harvest_here(rt: Runtime, sources: list[SourceConfig], *, dry_run: bool) -> None:
+    """Harvest in this process, printing each source's summary as it ends; SIGTERM or Ctrl+C
+    marks the running job interrupted and exits with 128 + the signal's number."""
+    from harvester.interrupts import Interrupted, interruptible
+    from harvester.jobs import JobResult, run_harvest
+
     progress = _progress_printer() if sys.stderr.isatty() else None
-    results = run_harvest(rt, sources, dry_run=dry_run, progress=progress)
     failed = False
-    for result in results:
+
+    def report(result: JobResult) -> None:
+        nonlocal failed
         if progress:
             click.echo("", err=True)
         click.echo(("[预演] " if dry_run else "") + result.summary())
@@ -124,8 +161,49 @@ def harvest(names: tuple[str, ...], dry_run: bool, due: bool) -> None:
             if outcome == "errored" or dry_run:
                 click.echo(f"  {outcome:<9} {identifier}" + (f"：{message}" if message else ""))
         failed = failed or result.status == "failed"
+
+    try:
+        with interruptible():
+            run_harvest(rt, sources, dry_run=dry_run, progress=progress, report=report)
+    except Interrupted as exc:
+        if progress:
+            click.echo("", err=True)
+        click.echo(f"错误：{exc.message}；该来源的任务已标记为失败", err=True)
+        sys.exit(exc.exit_status)
     if failed:
         sys.exit(1)
+
+
+@main.command()
+@click.option("--burst", is_flag=True, help="Exit once the queue is empty (tests, cron).")
+@reports_errors
+def worker(burst: bool) -> None:
+    """Run the harvest jobs of the queue (an RQ worker; run as many as needed, on any host).
+
+    SIGTERM or Ctrl+C: finish the current job, then exit; a second one: stop the current job
+    (marked interrupted) and exit."""
+    from harvester.queue import make_worker
+
+    rt = runtime()
+    require_database(rt)
+    rt.close()  # the worker forks a process per job: it keeps no database connection
+    harvest_worker = make_worker(rt.settings)
+    _log_jobs()
+    click.echo(
+        f"采集 worker {harvest_worker.name} 已启动，队列 {rt.settings.harvest_queue}"
+        + ("（队列清空后退出）" if burst else "（Ctrl+C 或 SIGTERM：做完当前任务后退出）")
+    )
+    harvest_worker.work(burst=burst, logging_level="WARNING")
+
+
+def _log_jobs() -> None:
+    """One line per finished job on stdout (the work horses inherit it)."""
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
+    logger = logging.getLogger("harvester.queue")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
 
 
 def _progress_printer() -> Callable[[str, int, int], None]:

@@ -10,8 +10,8 @@ from datasets.errors import NotAuthorized, SourceError
 from datasets.models import HarvestJob, HarvestSource
 from harvester import locks
 from harvester.history import harvest_history, job_detail
-from harvester.jobs import due_sources, run_harvest, run_source
-from harvester.sources import add_source, get_sources
+from harvester.jobs import run_harvest, run_source
+from harvester.sources import add_source, due_sources, get_sources
 from tests.factories import write_package
 
 OPERATOR = Actor(name="ops", user_id="u1", roles=frozenset({"operator"}))

@@ -1,0 +1,62 @@
+"""Stopping a harvest on a signal: the job is marked interrupted at once, not left "running".
+
+Inside ``interruptible()`` a SIGTERM (or SIGINT) raises ``Interrupted`` wherever the harvest is;
+it unwinds like KeyboardInterrupt (past the ``except Exception`` that keeps one bad object from
+stopping a job), rolls back the open transaction, and ``run_source`` records the job as failed
+with the reason and releases the source's lock. Further signals are ignored while that happens;
+SIGKILL cannot be caught, and then the next run reaps the job (``locks.reap``).
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
+from typing import Any
+
+
+class Interrupted(BaseException):
+    """The harvest was stopped from outside (a signal, its time limit)."""
+
+    def __init__(self, message: str, *, signum: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.signum = signum
+
+    @classmethod
+    def by_signal(cls, signum: int) -> Interrupted:
+        name = signal.Signals(signum).name
+        return cls(f"任务中断：收到终止信号（{name}）", signum=signum)
+
+    @property
+    def exit_status(self) -> int:
+        """The shell's status of a process ended by this signal (143 for SIGTERM)."""
+        return 128 + (self.signum or signal.SIGTERM)
+
+
+@contextmanager
+def interruptible(
+    signals: tuple[signal.Signals, ...] = (signal.SIGTERM, signal.SIGINT),
+) -> Iterator[None]:
+    """Turn ``signals`` into ``Interrupted`` while the block runs (in the main thread only;
+    elsewhere signals cannot be handled and the block runs unchanged)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    fired = False
+
+    def handler(signum: int, _frame: FrameType | None) -> None:
+        nonlocal fired
+        if fired:  # the first one is being handled: let the job record it
+            return
+        fired = True
+        raise Interrupted.by_signal(signum)
+
+    previous: dict[signal.Signals, Any] = {s: signal.signal(s, handler) for s in signals}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
