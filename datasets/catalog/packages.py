@@ -13,6 +13,7 @@ from datetime import date, datetime
 from typing import Any
 from urllib.parse import quote
 
+from datasets.catalog.quality.criteria import capacity_of
 from datasets.catalog.vocabulary import is_overdue
 from datasets.intake.validation import redact_report
 from datasets.models import Dataset, Organization, Resource
@@ -221,9 +222,7 @@ def _catalog_fields(ds: Dataset, resources: list[dict[str, Any]], today: date) -
     """The 目录 fields and the openness class; a closed entry shows none of its content."""
     closed = ds.openness == op.CLOSED
     rule = rule_dict(ds.exclusion_rule)
-    capacity = None
-    if ds.record_count is not None and ds.field_count is not None and not closed:
-        capacity = ds.record_count * ds.field_count
+    capacity = None if closed else capacity_of((r.row_count, r.field_count) for r in ds.resources)
     return {
         "openness": ds.openness,
         "openness_title": op.OPENNESS_TITLES[ds.openness],

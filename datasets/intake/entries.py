@@ -189,6 +189,7 @@ def apply_classification(
     linked = [r for r in dataset.resources if r.unmirrored]
     _replace_resources(dataset, files, now)
     _replace_links(dataset, linked, links, now)
+    # 记录数: the rows of all its tables (the catalog's own figure when it has no table)
     rows = [r.row_count for r in dataset.resources if r.row_count is not None]
     dataset.record_count = sum(rows) if rows else dataset.record_count
     _set_columns(dataset, files)
@@ -219,20 +220,28 @@ def _class_of(dataset: Dataset) -> ClassState:
 
 
 def _set_columns(dataset: Dataset, files: Files) -> None:
-    """The dataset's columns: its first table's fields, personal ones marked."""
-    first_fields: list[dict[str, Any]] = next(
-        (r.schema.get("fields") or [] for r in dataset.resources if r.schema), []
-    )
-    personal = {c for _, pl in files for c in scan_report(pl.pii).personal_columns}
-    dataset.columns = [
-        {
-            "name": f["name"],
-            "type": f.get("type", "string"),
-            "description": f.get("description", ""),
-            "personal": f["name"] in personal,
-        }
-        for f in first_fields
+    """The dataset's 信息项: the fields of every table it holds, once per name, in order,
+    personal ones marked; when its tables' columns differ, each names the files holding it.
+    字段数 is their number (capacity is counted per table, ``table_capacity``)."""
+    tables = [
+        (r.name, fields) for r in dataset.resources if (fields := (r.schema or {}).get("fields"))
     ]
+    differ = len({tuple(f["name"] for f in fields) for _, fields in tables}) > 1
+    personal = {c for _, pl in files for c in scan_report(pl.pii).personal_columns}
+    columns: dict[str, dict[str, Any]] = {}
+    for resource, fields in tables:
+        for f in fields:
+            column = columns.get(f["name"])
+            if column is None:
+                column = columns[f["name"]] = {
+                    "name": f["name"],
+                    "type": f.get("type", "string"),
+                    "description": f.get("description", ""),
+                    "personal": f["name"] in personal,
+                }
+            if differ and resource not in column.setdefault("resources", []):
+                column["resources"].append(resource)
+    dataset.columns = list(columns.values())
     dataset.field_count = len(dataset.columns) or None
 
 
@@ -285,6 +294,7 @@ def _quarantine_note(classification: op.Classification, files: Files) -> dict[st
         "uncovered": list(classification.uncovered),
         "findings": findings,
         "held": held,
+        "gates": [dict(g) for g in classification.gates],
     }
 
 

@@ -16,12 +16,18 @@ from sqlalchemy.orm import Session, selectinload
 
 from datasets.errors import ValidationError
 from datasets.intake.findings import masking_rules
+from datasets.intake.gating import copies_gone
 from datasets.intake.records import FileRecord, HarvestRecord
 from datasets.intake.storage import file_sha256
 from datasets.models import Dataset
 from datasets.openness import rules as op
 from datasets.openness.masking import POLICIES_BY_CODE
 from datasets.runtime import Runtime
+
+# What importing computes from the same record beyond the record itself: bumped when that
+# changes (the publish gates, the capacity of several files), so that the next harvest
+# imports every entry once again instead of calling it unchanged.
+INTAKE_REVISION = 2
 
 ADDED, UPDATED, UNCHANGED, WITHDRAWN, ERRORED = (
     "added",
@@ -122,10 +128,13 @@ def plan_import(
         existing = _find_existing(session, source_id, record.identifier)
         known = None
         if existing is not None:
-            stored_hash = existing.content_hash
+            # a duplicate whose original is gone is checked again even if its source is not;
+            # a file not mirrored yet is tried again on every harvest
+            stale = existing.state == "quarantined" and copies_gone(session, existing)
             if any(r.unmirrored for r in existing.resources):
-                stored_hash = None  # a file not mirrored yet: every harvest tries again
-            known = (existing.id, existing.name, stored_hash, existing.state)
+                stale = True
+            content = None if stale else existing.content_hash
+            known = (existing.id, existing.name, content, existing.state)
         override = dict(existing.override) if existing is not None else {}
         stored_rules = masking_rules(session, known[0] if known else None)
     rules = {**record.masking, **stored_rules}
@@ -135,7 +144,7 @@ def plan_import(
         list(record.files) if op.needs_files(declared_class, has_masking_rules=bool(rules)) else []
     )
     content_hash = record.metadata_hash(
-        [file_fingerprint(f) for f in wanted], extra=[rules, override]
+        [file_fingerprint(f) for f in wanted], extra=[rules, override, INTAKE_REVISION]
     )
     if known and known[2] == content_hash and known[3] in ("active", "quarantined"):
         return ImportOutcome(UNCHANGED, known[0], known[1])

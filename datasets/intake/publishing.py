@@ -25,6 +25,7 @@ from sqlalchemy import select
 from datasets.intake import public_root
 from datasets.intake.entries import store_source_rules, upsert
 from datasets.intake.findings import classify_scanned, with_confirmations
+from datasets.intake.gating import apply_gates, prepared_files
 from datasets.intake.placement import place_file
 from datasets.intake.planning import (
     UNMIRRORED,
@@ -36,6 +37,7 @@ from datasets.intake.planning import (
 from datasets.intake.prepare import PreparedFile, prepare_file
 from datasets.intake.records import FileRecord, HarvestRecord
 from datasets.models import AuditEntry, Dataset
+from datasets.openness.rules import Classification
 from datasets.runtime import Runtime
 from datasets.search.indexing import sync_index
 from datasets.tables import DEFAULT_LIMITS, Limits
@@ -107,8 +109,7 @@ def publish_plan(
     files = public_root.Tracker(rt)  # public files this version stops publishing go after it
     try:
         prepared = with_confirmations(rt, plan.existing_id, prepared)
-        scanned = [(p.record.name, p.format, p.pii) for p in prepared]
-        classification = classify_scanned(plan.declared, scanned, plan.rules)
+        classification = _classify(rt, plan, prepared)
         placements = []
         withheld = public_root.withheld(rt, plan.existing_id)
         if classification.stores_files:
@@ -185,6 +186,22 @@ def _keeps_previous_version(rt: Runtime, plan: ImportPlan) -> ImportOutcome | No
             unmirrored_message(plan.unmirrored)
         )
         return ImportOutcome(UNMIRRORED, dataset.id, dataset.name, message)
+
+
+def _classify(rt: Runtime, plan: ImportPlan, prepared: list[PreparedFile]) -> Classification:
+    """The plan's declared class completed with its files' scans, then held by the publish
+    gates it fails (files it names but could not fetch are not yet checkable)."""
+    scanned = [(p.record.name, p.format, p.pii) for p in prepared]
+    classification = classify_scanned(plan.declared, scanned, plan.rules)
+    unfetched = [f for f in plan.files if f.path is None]
+    with rt.reader() as session:
+        return apply_gates(
+            session,
+            classification,
+            plan.record,
+            prepared_files(prepared, unfetched),
+            dataset_id=plan.existing_id,
+        )
 
 
 def import_record(

@@ -127,6 +127,7 @@ def _item(dataset: Dataset, actor: Actor) -> dict[str, Any]:
         "since": dataset.metadata_modified.isoformat(),
         "reasons": list((dataset.quarantine or {}).get("reasons", [])),
         "held": held_files(dataset),
+        "gates": list((dataset.quarantine or {}).get("gates", [])),
         "can_confirm": can_confirm_files(actor, organization_id=dataset.organization_id),
     }
 
@@ -245,6 +246,7 @@ def _outcome(rt: Runtime, result: dict[str, Any], *, resource: dict[str, str]) -
         dataset = load_dataset(session, result["name"])
         still_held = held_files(dataset)
         uncovered = list((dataset.quarantine or {}).get("uncovered", []))
+        gates = list((dataset.quarantine or {}).get("gates", []))
         title = dataset.title
     marks = {held_column(f["name"]) for f in still_held}
     personal = [c for c in uncovered if c not in marks]
@@ -262,6 +264,9 @@ def _outcome(rt: Runtime, result: dict[str, Any], *, resource: dict[str, str]) -
             waits.append(f"还有 {len(still_held)} 个文件待人工确认（{names}）")
         if personal:
             waits.append(f"个人信息字段尚无脱敏规则（{'、'.join(personal)}），待运维人员设置")
+        if gates:
+            failed = "、".join(g["title"] for g in gates)
+            waits.append(f"未通过发布检查（{failed}），待提供部门修正后重新报送")
         why = "；".join(waits) or "、".join(uncovered)
         message = f"{done}。数据集 {title} 仍在隔离中：{why}。"
     return {
@@ -271,5 +276,6 @@ def _outcome(rt: Runtime, result: dict[str, Any], *, resource: dict[str, str]) -
         "published": published,
         "held": still_held,
         "uncovered": personal,
+        "gates": gates,
         "message": message,
     }

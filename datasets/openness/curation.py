@@ -20,6 +20,7 @@ from datasets.errors import ValidationError
 from datasets.intake import public_root
 from datasets.intake.entries import apply_classification
 from datasets.intake.findings import classify_files, masking_rules
+from datasets.intake.gating import apply_gates, stored_files
 from datasets.intake.placement import Placement, place_file
 from datasets.intake.prepare import scan_report, stored_preview
 from datasets.intake.storage import StoredFile
@@ -48,9 +49,11 @@ def quarantined(
     session: Session, *, actor: Actor, organization_id: str | None = None
 ) -> list[dict[str, Any]]:
     """Quarantined datasets (of one department, or all), newest first, each with why: the
-    reasons, the scanner's findings (masked examples only), the masking rules set, and the
+    reasons, the scanner's findings (masked examples only), the masking rules set, the
     files held for a confirmation (人工确认) with the scanner's reasons and whether ``actor``
-    may confirm them. The caller has checked that ``actor`` may see these."""
+    may confirm them, and the publish gates it failed with what the department must fix
+    (``gates``: code, title, detail, fix). The caller has checked that ``actor`` may see
+    these."""
     query = (
         select(Dataset)
         .where(Dataset.state == "quarantined")
@@ -72,6 +75,7 @@ def quarantined(
             "findings": d.quarantine.get("findings", []),
             "rules": masking_rules(session, d.id),
             "held": held_files(d),
+            "gates": list(d.quarantine.get("gates", [])),
             "can_confirm": can_confirm_files(actor, organization_id=d.organization_id),
         }
         for d in session.scalars(query)
@@ -267,11 +271,15 @@ def republish_stored(
     classification = classify_files(
         declared, [(r.name, r.format, piis[r.id]) for r in resources], rules
     )
+    classification = apply_gates(
+        session,
+        classification,
+        dataset,
+        stored_files(resources) if classification.stores_files else [],
+        dataset_id=dataset.id,
+    )
     if require_release and classification.state == "quarantined":
-        raise ValidationError(
-            "以下个人信息字段尚无脱敏规则，不能解除隔离：" + "、".join(classification.uncovered),
-            {"uncovered": list(classification.uncovered)},
-        )
+        _refuse_release(classification)
     files: list[tuple[Resource, Placement]] = []
     if classification.stores_files:
         withheld = dataset.suspended_by is not None
@@ -288,6 +296,21 @@ def republish_stored(
         "state": dataset.state,
         "deidentified": dataset.deidentified,
     }
+
+
+def _refuse_release(classification: op.Classification) -> None:
+    """Why a dataset cannot leave the quarantine: personal columns without a masking rule
+    (the operator sets them), or publish gates only the department's source can fix."""
+    if classification.uncovered:
+        raise ValidationError(
+            "以下个人信息字段尚无脱敏规则，不能解除隔离：" + "、".join(classification.uncovered),
+            {"uncovered": list(classification.uncovered)},
+        )
+    failed = [f"{g['title']}（{g['detail']}）" for g in classification.gates]
+    raise ValidationError(
+        "未通过发布检查，不能解除隔离：" + "；".join(failed) + "。须由提供部门修正后重新报送",
+        {"gates": [g["code"] for g in classification.gates]},
+    )
 
 
 def _place_stored(

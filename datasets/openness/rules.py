@@ -133,6 +133,8 @@ class Classification:
     state: str = "active"  # active | quarantined
     deidentified: bool = False  # published as masked (de-identified) data
     uncovered: tuple[str, ...] = ()  # personal columns without a masking rule
+    # the publish gates it failed (datasets.catalog.quality.gates): code, title, detail, fix
+    gates: tuple[dict[str, str], ...] = ()
 
     @property
     def stores_files(self) -> bool:

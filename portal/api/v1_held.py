@@ -58,6 +58,17 @@ _HELD_FILE = {
     },
 }
 
+_GATE = {
+    "type": "object",
+    "description": "A publish gate the dataset failed: only its department can fix it",
+    "properties": {
+        "code": {"type": "string", "description": "Stable code, e.g. machine-readable"},
+        "title": {"type": "string", "description": "中文名, e.g. 缺少机器可读格式"},
+        "detail": {"type": "string", "description": "What is wrong (中文)"},
+        "fix": {"type": "string", "description": "What the department must do (中文)"},
+    },
+}
+
 SCHEMAS["HeldDataset"] = {
     "type": "object",
     "description": "A quarantined dataset with files waiting for a confirmation",
@@ -72,6 +83,7 @@ SCHEMAS["HeldDataset"] = {
         "since": {"type": "string", "format": "date-time"},
         "reasons": {"type": "array", "items": {"type": "string"}},
         "held": {"type": "array", "items": _HELD_FILE},
+        "gates": {"type": "array", "items": _GATE},
         "can_confirm": {"type": "boolean"},
     },
 }

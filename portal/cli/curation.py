@@ -36,6 +36,9 @@ def quarantine_list() -> None:
                 f"  - {f['resource']} / {f['column']}: {f['title']} {f['hits']} 处"
                 f"（{f['share']:.0%}），示例 {f['example']}；{rule}"
             )
+        for gate in item["gates"]:
+            click.echo(f"  未通过发布检查 {gate['code']}：{gate['detail']}")
+            click.echo(f"    如何修正：{gate['fix']}")
         for held in item["held"]:
             click.echo(f"  待人工确认：{held['name']}（{held['resource_id']}）")
             for reason in held["reasons"]:

@@ -20,7 +20,8 @@ def run(tmp_path):
         return runner.invoke(main, list(args), env=env, catch_exceptions=False)
 
     write_held_package(tmp_path / "src")
-    write_package(tmp_path / "src", "bus", title="公交站点")
+    stops = [["站点名称", "所在道路"], ["火车站", "站前路"]]
+    write_package(tmp_path / "src", "bus", title="公交站点", rows=stops)
     invoke("init")
     invoke("source", "add", "src", "--kind", "datapackage", "--location", str(tmp_path / "src"))
     invoke("harvest")

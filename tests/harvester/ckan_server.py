@@ -10,6 +10,8 @@ packages, huge files, a ``start`` parameter that is ignored.
 from __future__ import annotations
 
 import copy
+import csv
+import io
 import json
 import re
 import threading
@@ -24,18 +26,44 @@ REALDATA = Path(__file__).resolve().parents[2].parent / "shared" / "realdata"
 FIXTURES = REALDATA / "frictionless-py-fixtures"
 XLOADER = REALDATA / "ckanext-xloader-samples"
 
-# real files served for the resources, by format (CSV files take turns)
+# real tables served for the resources, each at most once per format as a real portal's
+# datasets each have their own files (the same bytes under two datasets is a duplicate, which
+# the publish gates hold): CSV resources get them as they are, JSON ones as a JSON array of rows
 CSV_FILES = (
     FIXTURES / "table.csv",
     FIXTURES / "country-1.csv",
     FIXTURES / "capital-valid.csv",
     XLOADER / "date_formats.csv",
+    FIXTURES / "country-2.csv",
+    FIXTURES / "country-3.csv",
+    FIXTURES / "table-infer-utf8.csv",
+    FIXTURES / "unique-field.csv",
+    FIXTURES / "leading-zeros.csv",
+    FIXTURES / "nested.csv",
+    FIXTURES / "issue-1105-timezone.csv",
+    XLOADER / "mixed_numeric_string_sample.csv",
+    XLOADER / "sample_with_quoted_commas.csv",
+    XLOADER / "german_sample.csv",
 )
 OTHER_FILES = {
     "json": FIXTURES / "table.json",
     "xlsx": FIXTURES / "table.xlsx",
     "xls": XLOADER / "simple.xls",
 }
+
+
+def served_bytes(kind: str, turn: int) -> bytes:
+    """The file served for the ``turn``-th resource of a kind: a CSV of the pool, the same
+    table as JSON rows, or the one real file of the other formats."""
+    if kind not in ("csv", "json"):
+        return OTHER_FILES[kind].read_bytes()
+    table = CSV_FILES[turn % len(CSV_FILES)]
+    if kind == "csv":
+        return table.read_bytes()
+    rows = list(csv.reader(io.StringIO(table.read_text(encoding="utf-8"))))
+    return json.dumps(rows, ensure_ascii=False).encode("utf-8")
+
+
 LINK_FORMATS = ("html", "api", "")
 
 
@@ -78,6 +106,7 @@ class CkanServer:
     def __init__(self) -> None:
         self.packages: dict[str, dict[str, Any]] = {}
         self.files: dict[str, bytes] = {}
+        self.turns: Counter[str] = Counter()  # files served so far, by format
         self.hits: Counter[str] = Counter()  # request path → count
         self.searches: list[dict[str, str]] = []  # parameters of each package_search
         # switches
@@ -126,12 +155,8 @@ class CkanServer:
                 res["url"] = f"{self.url}/pages/{res.get('id', len(kept))}"
             elif kind in ("csv", *OTHER_FILES) and files < max_files:
                 name = f"{pkg['name']}-{len(kept)}.{kind}"
-                source = (
-                    CSV_FILES[(len(self.packages) + files) % len(CSV_FILES)]
-                    if kind == "csv"
-                    else OTHER_FILES[kind]
-                )
-                self.files[name] = source.read_bytes()
+                self.files[name] = served_bytes(kind, self.turns[kind])
+                self.turns[kind] += 1
                 res["url"] = f"{self.url}/files/{name}"
                 files += 1
             else:

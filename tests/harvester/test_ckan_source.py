@@ -389,6 +389,7 @@ def test_one_portal_harvests_another(tmp_path):
         folder,
         "bus-cards",
         title="公交卡办理记录",
+        rows=[["办理网点", "办理日期", "卡类型"], ["火车站服务点", "2026-10-08", "学生卡"]],
         openness="有条件开放",
         conditions="须经申请并签署数据使用协议",
     )

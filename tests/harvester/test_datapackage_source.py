@@ -97,7 +97,8 @@ def test_removed_packages_are_withdrawn_after_the_grace_period(tmp_path):
     rt = make_runtime(tmp_path / "instance", withdraw_grace_days=0.0001)  # about 9 seconds
     src = tmp_path / "src"
     write_package(src, "a", title="公交线路信息")
-    write_package(src, "b", title="公交站点信息")
+    stops = [["站点名称", "所在道路"], ["火车站", "站前路"]]
+    write_package(src, "b", title="公交站点信息", rows=stops)
     assert _harvest(rt, src).counts["added"] == 2
     assert _harvest(rt, src).counts["unchanged"] == 2
     (src / "b" / "datapackage.json").unlink()
@@ -110,7 +111,7 @@ def test_removed_packages_are_withdrawn_after_the_grace_period(tmp_path):
     second = _harvest(rt, src)
     assert second.counts["withdrawn"] == 1 and second.counts["unchanged"] == 1
     assert rt.index.search("站点").count == 0
-    write_package(src, "b", title="公交站点信息")  # it comes back
+    write_package(src, "b", title="公交站点信息", rows=stops)  # it comes back
     assert _harvest(rt, src).counts["updated"] == 1
     assert rt.index.search("站点").count == 1
 

@@ -18,8 +18,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from datasets.accounts.permissions import command_line_actor
 from datasets.catalog import services as catalog
-from datasets.errors import SourceError
+from datasets.errors import NotFound, SourceError
 from datasets.models import Dataset
 from datasets.runtime import Runtime
 from harvester.base import SourceConfig
@@ -154,14 +155,33 @@ class Harvested:
             rt.close()
 
     def dataset(self, file: str, identifier: str) -> dict[str, Any]:
-        """The stored dataset of one entry: its package dict plus ``unnormalised``."""
+        """The stored dataset of one entry: its package dict as an operator sees it (an entry
+        without 摘要 is held by the publish gates, see ``held``) plus ``unnormalised``,
+        ``state`` and the ``gates`` it failed."""
         rt = self.runtimes[file]
         with rt.reader() as session:
             ds = session.scalar(select(Dataset).where(Dataset.source_identifier == identifier))
             assert ds is not None, f"{file}: no dataset for {identifier}"
-            dataset_id, unnormalised = ds.id, dict(ds.unnormalised)
-        pkg = catalog.package_show(rt, id_or_name=dataset_id, base_url="http://localhost")
-        return {**pkg, "unnormalised": unnormalised, "tag_names": [t["name"] for t in pkg["tags"]]}
+            dataset_id, unnormalised, state = ds.id, dict(ds.unnormalised), ds.state
+            gates = [g["code"] for g in ds.quarantine.get("gates", [])]
+        pkg = catalog.package_show(
+            rt, id_or_name=dataset_id, base_url="http://localhost", actor=command_line_actor()
+        )
+        return {
+            **pkg,
+            "unnormalised": unnormalised,
+            "tag_names": [t["name"] for t in pkg["tags"]],
+            "state": state,
+            "gates": gates,
+        }
+
+    def held(self, file: str, identifier: str) -> list[str]:
+        """The publish gates holding an entry, checked to be hidden from the public."""
+        ds = self.dataset(file, identifier)
+        assert ds["state"] == "quarantined", (identifier, ds["state"])
+        with pytest.raises(NotFound):
+            catalog.package_show(self.runtimes[file], id_or_name=ds["id"], base_url="")
+        return ds["gates"]
 
     def unnormalised(self, file: str) -> dict[str, dict[str, Any]]:
         """identifier → unnormalised of every dataset of a catalog."""
@@ -298,6 +318,8 @@ def test_huainan_typos_and_missing_departments(sliced_catalogs):
     h = sliced_catalogs
     ds = h.dataset("anhui_huainan.json", "民办非企业单位@淮南市民政局")
     assert ds["openness"] == "unconditional" and ds["topic"] == "生活服务"
+    # Huainan's catalog has no 摘要 column: every entry is held until its department writes one
+    assert h.held("anhui_huainan.json", "民办非企业单位@淮南市民政局") == ["catalog-fields"]
     assert ds["unnormalised"]["_normalised"] == {"开放属性": "无条件开发 → unconditional"}
     # unmapped columns are kept as they are
     assert ds["unnormalised"]["数据领域"] == "公共服务" and ds["unnormalised"]["数据类型"] == "file"
@@ -444,8 +466,12 @@ def test_qianxinan_and_jiangxi(sliced_catalogs):
     assert training["update_cycle"] == "每年" and training["topic"] == "社保就业"
     assert "主题名称" not in training["unnormalised"]  # in our vocabulary: nothing to report
 
+    assert report["state"] == "active"  # its 数据摘要 is its 摘要
     done = h.dataset("jiangxi_jiangxi.json", "全省一窗本年已办结办件数据@省信息中心应用二部")
     assert done["modified"] is None and done["issued"] == "2023-05-16"
+    assert h.held("jiangxi_jiangxi.json", "全省一窗本年已办结办件数据@省信息中心应用二部") == [
+        "catalog-fields"
+    ]
     assert "数据格式" not in done["unnormalised"]
     assert done["unnormalised"]["数据领域"] == "民生服务" and done["topic"] == "民生服务"
 

@@ -23,7 +23,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
+from datasets.models import Dataset
 from datasets.runtime import Runtime
 from harvester.addresses import AddressGuard, Origin
 from harvester.http import FetchError, HttpClient
@@ -218,6 +220,9 @@ def assert_refused_and_nothing_leaked(
         )
         assert "\n" not in outcome["message"] and TOKEN not in outcome["message"]
     assert objects[own]["outcome"] == "added", objects[own]  # the source's own server
+    with rt.reader() as session:
+        state = session.scalar(select(Dataset.state).where(Dataset.source_identifier == own))
+    assert state == "active", state
     assert internal.requests == []
     assert token_leaks(rt) == []
     assert token_leaks(rt, f":{internal.port}/") == []  # no link to the internal service
@@ -230,6 +235,7 @@ def datajson(urls: dict[str, str]) -> str:
                 {
                     "identifier": f"dj-{case}",
                     "title": f"内部地址 {case}",
+                    "description": f"数据文件放在 {case} 地址上的数据集",
                     "publisher": {"name": PUBLISHER},
                     "accessLevel": "public",
                     "distribution": [
@@ -258,6 +264,7 @@ def test_a_dcat_catalog_naming_internal_addresses_gets_nothing_of_them(rt, serve
     own = server.write("own.csv", OWN_CSV)
     body = "".join(
         f"""<https://example.org/ds/{case}> a dcat:Dataset ; dct:title "内部地址 {case}" ;
+            dct:description "数据文件放在 {case} 地址上的数据集" ;
             dct:publisher [ foaf:name "{PUBLISHER}" ] ;
             dcat:distribution [ dct:title "{case}.csv" ; dcat:downloadURL <{url}> ] .
         """
@@ -284,6 +291,7 @@ def test_a_ckan_portal_naming_internal_addresses_gets_nothing_of_them(rt, intern
                 "id": f"pkg-{case}",
                 "name": f"pkg-{case}",
                 "title": f"内部地址 {case}",
+                "notes": f"数据文件放在 {case} 地址上的数据集",
                 "state": "active",
                 "private": False,
                 "metadata_modified": ckan_time(),

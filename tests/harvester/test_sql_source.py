@@ -140,6 +140,8 @@ def licences_db(tmp_path):  # type: ignore[no-untyped-def]
 
 def _add(rt, name: str, url: str, **config):  # type: ignore[no-untyped-def]
     config.setdefault("provider", PROVIDER)
+    # the 摘要 an operator writes for a 系统对接 source (an entry without one is held)
+    config.setdefault("notes", "市场监督管理局业务系统中的食品经营许可信息，每日同步。")
     return add_source(rt, name=name, kind="sql", location=url, config=config)
 
 

@@ -82,6 +82,7 @@ def _record(path: pathlib.Path, **extra: Any) -> HarvestRecord:
     return HarvestRecord(
         identifier="bus",
         title="公交线路信息",
+        notes="数据的内容、范围、来源和更新方式说明。",
         provider=ProviderRecord("江州市交通运输局", "11361000MB0000001P"),
         files=(FileRecord(path=path, name="bus", format="csv", **extra),),
     )

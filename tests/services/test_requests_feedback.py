@@ -24,7 +24,7 @@ from datasets.models import (
     Resource,
 )
 from portal.app import create_app
-from tests.factories import BUS_ROWS, CREDIT_CODE, make_runtime, write_csv
+from tests.factories import CREDIT_CODE, make_runtime, own_rows, write_csv
 
 PASSWORD = "correct horse battery"
 PHONE = "13912345678"
@@ -60,12 +60,13 @@ def build_env(root):  # type: ignore[no-untyped-def]
         session.add(source)
         session.flush()
         source_id = source.id
-    data = write_csv(root / "lines.csv", BUS_ROWS)
     for name, (openness, extra) in CATALOG.items():
+        data = write_csv(root / f"{name}.csv", own_rows(name))
         record = HarvestRecord(
             identifier=name,
             name=name,
             title=f"测试数据 {name}",
+            notes="数据的内容、范围、来源和更新方式说明。",
             provider=PROVIDER,
             openness=openness,
             files=(FileRecord(path=data, name="data", format="csv"),),
@@ -78,8 +79,13 @@ def build_env(root):  # type: ignore[no-untyped-def]
             identifier="gdp",
             name="gdp",
             title="地区生产总值",
+            notes="数据的内容、范围、来源和更新方式说明。",
             provider=OTHER,
-            files=(FileRecord(path=data, name="data", format="csv"),),
+            files=(
+                FileRecord(
+                    path=write_csv(root / "gdp.csv", own_rows("gdp")), name="data", format="csv"
+                ),
+            ),
         ),
         source_id=source_id,
     )
@@ -90,6 +96,7 @@ def build_env(root):  # type: ignore[no-untyped-def]
             identifier="volunteers",
             name="volunteers",
             title="志愿者名单",
+            notes="数据的内容、范围、来源和更新方式说明。",
             provider=PROVIDER,
             masking={"姓名": "mask-name", "手机": "mask-mobile"},
             files=(FileRecord(path=people, name="data", format="csv"),),

@@ -35,7 +35,7 @@ from datasets.workflows.overdue import flag_overdue
 from datasets.workflows.transparency import csv_export, open_list, public_log
 from datasets.workflows.transparency.audit_log import AUDIT_HEADER, audit_csv, audit_entries
 from datasets.workflows.transparency.statistics import statistics
-from tests.factories import BUS_ROWS, CREDIT_CODE, make_runtime, pdf_bytes, write_csv
+from tests.factories import CREDIT_CODE, make_runtime, own_rows, pdf_bytes, write_csv
 
 PASSWORD = "correct horse battery"
 COMPANY_CODE = "91360100MA35ABCD0N"
@@ -76,31 +76,54 @@ def _catalog(rt: Runtime, folder: Path) -> None:
         session.add(source)
         session.flush()
         source_id = source.id
-    data = write_csv(folder / "data.csv", BUS_ROWS)
     pdf = folder / "map.pdf"
     pdf.write_bytes(pdf_bytes("Jiangzhou bus line map"))
 
     def files(path: Path, fmt: str = "csv") -> tuple[FileRecord, ...]:
         return (FileRecord(path=path, name="data", format=fmt),)
 
+    def table(name: str) -> Path:  # each dataset its own table (the same file twice is held)
+        return write_csv(folder / f"{name}.csv", own_rows(name))
+
     closed = {"openness": "不予开放", "exclusion_basis": "《中华人民共和国税收征收管理法》第八条"}
     records = [
-        ("bus-lines", "公交线路", TRANSPORT, files(data), {"modified": date(2020, 1, 1)}),
+        (
+            "bus-lines",
+            "公交线路",
+            TRANSPORT,
+            files(table("bus-lines")),
+            {"modified": date(2020, 1, 1)},
+        ),
+        # held by the publish gates (a PDF only): neither counted nor listed
         ("bus-map", "公交线路图", TRANSPORT, files(pdf, "pdf"), {}),
+        # listed without its file yet: open, but not machine-readable
+        ("bus-stops-plan", "公交站点规划", TRANSPORT, (), {}),
         (
             "taxi-permits",
             "出租车经营许可",
             TRANSPORT,
-            files(data),
+            files(table("taxi-permits")),
             {"openness": "有条件开放", "conditions": "=须为本市登记的企业"},
         ),
-        ("tax", "企业纳税明细", TRANSPORT, files(data), {**closed, "exclusion_rule": "第三项"}),
-        ("road-plan", "道路规划", TRANSPORT, files(data), {**closed, "exclusion_rule": "第二项"}),
+        (
+            "tax",
+            "企业纳税明细",
+            TRANSPORT,
+            files(table("tax")),
+            {**closed, "exclusion_rule": "第三项"},
+        ),
+        (
+            "road-plan",
+            "道路规划",
+            TRANSPORT,
+            files(table("road-plan")),
+            {**closed, "exclusion_rule": "第二项"},
+        ),
         (
             "med-aid",
             "医疗救助",
             HEALTH,
-            files(data),
+            files(table("med-aid")),
             {"openness": "有条件开放", "conditions": "须为医疗机构"},
         ),
     ]
@@ -368,13 +391,14 @@ def test_the_open_list_has_open_and_planned_datasets_but_no_other_closed_ones(wo
     raw, rows = _open_list(world)
     assert raw.startswith(b"\xef\xbb\xbf")
     by_name = {r["数据集标识"]: r for r in rows}
-    assert set(by_name) == {"bus-lines", "bus-map", "taxi-permits", "med-aid", "road-plan"}
+    assert set(by_name) == {"bus-lines", "bus-stops-plan", "taxi-permits", "med-aid", "road-plan"}
     assert "tax" not in by_name
     bus = by_name["bus-lines"]
     assert bus["开放属性"] == "无条件开放" and bus["开放状态"] == "已开放"
     assert bus["数据格式"] == "CSV" and bus["更新周期"] == "每月"
     assert bus["访问地址"] == "https://data.example.gov.cn/dataset/bus-lines"
-    assert by_name["bus-map"]["数据格式"] == "PDF"
+    assert by_name["bus-stops-plan"]["数据格式"] == ""  # its file is still to come
+    assert "bus-map" not in by_name  # a PDF only: held by the publish gates
     taxi = by_name["taxi-permits"]
     assert taxi["开放属性"] == "有条件开放" and taxi["提供部门"] == TRANSPORT.title
     # a cell starting with "=" is quoted, so a spreadsheet shows it instead of running it

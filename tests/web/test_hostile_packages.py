@@ -85,13 +85,15 @@ def test_no_public_channel_carries_a_planted_value_or_its_mojibake(harvested):
 
 @pytest.mark.parametrize("package", ["h-json", "h-archives", "h-pdf", "h-big5", "h-xlsx"])
 def test_the_crawler_would_see_a_planted_value(harvested, monkeypatch, package):
-    """With the scanner's findings ignored, the package is published as it is and the crawler
-    finds its values in the download: the channels really carry every format's text (inside
-    archives, PDFs, every sheet and comment of a workbook, Big5 bytes)."""
+    """With the scanner's findings (and the publish gates: h-pdf is a PDF only) ignored, the
+    package is published as it is and the crawler finds its values in the download: the
+    channels really carry every format's text (inside archives, PDFs, every sheet and comment
+    of a workbook, Big5 bytes)."""
     rt, app, planted = harvested
     empty = ScanReport((), 0, ())
     monkeypatch.setattr("datasets.intake.findings.personal_columns", lambda reports, names: [])
     monkeypatch.setattr("datasets.intake.placement.scan_report", lambda data: empty)
+    monkeypatch.setattr("datasets.intake.gating.failed_gates", lambda entry: ())
     curation.release(rt, name=package, actor=OPERATOR, reason="测试：忽略扫描结果")
     try:
         leaks = find_leaks(all_channels(app.test_client(), rt), planted.secrets[package])

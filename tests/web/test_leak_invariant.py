@@ -101,6 +101,7 @@ def test_the_public_root_check_catches_a_file_left_behind(monkeypatch, tmp_path)
         identifier="bus",
         name="bus-lines",
         title="公交线路信息",
+        notes="数据的内容、范围、来源和更新方式说明。",
         provider=ProviderRecord("江州市交通运输局", CREDIT_CODE),
         files=(FileRecord(path=data, name="lines", format="csv"),),
     )

@@ -11,7 +11,7 @@ stores the result in ``Dataset.quality`` (``package_dict`` shows it as ``quality
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -55,6 +55,7 @@ class FileView:
     status: str | None = None  # validation status: success | failure | error | None
     errors: int | None = None  # errors in the validation report
     checked_rows: int | None = None  # rows the validator read
+    fields: int | None = None  # columns of its table
     unmirrored: bool = False  # not downloaded (未镜像): never scanned nor validated here
 
 
@@ -74,6 +75,7 @@ class DatasetView:
     files: tuple[FileView, ...] = ()
     rows: int | None = None
     fields: int | None = None
+    capacity: int | None = None  # cells of its tables (each table's rows × columns, summed)
     update_cycle: str | None = None
     modified: date | None = None
     revision: int | None = None  # the dataset revision the view was read from
@@ -222,17 +224,31 @@ def overdue_note(view: DatasetView) -> str:
     )
 
 
+def capacity_of(tables: Iterable[tuple[int | None, int | None]]) -> int | None:
+    """数据容量 of a dataset's tables, (rows, columns) each: every table's rows × columns,
+    summed (a dataset of a station list and a daily table holds both, not its rows times the
+    first table's columns); ``None`` when no table has both counts."""
+    counted = [rows * fields for rows, fields in tables if rows is not None and fields]
+    return sum(counted) if counted else None
+
+
 def capacity(view: DatasetView, weight: int) -> Assessment:
     if (skip := _not_open(view)) is not None:
         return skip
-    if not view.rows or not view.fields:
-        if view.rows == 0:
+    cells = view.capacity
+    if cells is None:
+        cells = (view.rows or 0) * (view.fields or 0)
+    if not cells:
+        if view.rows == 0 or view.capacity == 0:
             return Assessment(0, "数据为空，容量为 0", 0)
         return Assessment(0, "没有结构化记录，无法计算容量")
-    cells = view.rows * view.fields
     share = math.log10(cells) / math.log10(CAPACITY_CELLS)
     points = _share_points(weight, share, full=cells >= CAPACITY_CELLS)
-    note = f"容量 {view.rows:,} 行 × {view.fields:,} 列 = {cells:,}"
+    tables = sum(1 for f in view.files if f.rows and f.fields)
+    if tables > 1:
+        note = f"容量 {tables} 个表格合计 {cells:,}（各表行数 × 列数之和）"
+    else:
+        note = f"容量 {view.rows:,} 行 × {view.fields:,} 列 = {cells:,}"
     return Assessment(points, note + f"（{CAPACITY_CELLS:,} 及以上满分）", cells)
 
 

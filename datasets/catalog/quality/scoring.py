@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import Table, Text, bindparam, cast, select, update
 
-from datasets.catalog.quality.criteria import CRITERIA, DatasetView, FileView
+from datasets.catalog.quality.criteria import CRITERIA, DatasetView, FileView, capacity_of
 from datasets.catalog.quality.flags import score_catalog
 from datasets.intake.storage import REMOTE
 from datasets.models import Dataset, Organization, Resource
@@ -41,6 +41,33 @@ def build_view(
     ``provider_code`` (its department's title and code). ``description_chars`` is the plain-text
     length of its notes when already known."""
     closed = ds.openness == op.CLOSED
+    if description_chars is None:
+        description_chars = 0 if closed else description_length(ds.notes)
+    files = tuple(files)
+    return DatasetView(
+        id=ds.id,
+        name=ds.name,
+        title=ds.title,
+        provider_id=ds.organization_id,
+        openness=ds.openness,
+        today=today,
+        filled=filled_fields(ds),
+        licence=ds.license_title or ds.license_id or ds.license_url,
+        description_chars=description_chars,
+        files=files,
+        rows=ds.record_count,
+        fields=ds.field_count,
+        capacity=capacity_of((f.rows, f.fields) for f in files),
+        update_cycle=ds.update_cycle,
+        modified=ds.modified,
+        revision=ds.revision,
+    )
+
+
+def filled_fields(ds: Any) -> frozenset[str]:
+    """The labels of the 目录 fields (``CATALOG_FIELDS``) an entry fills in, from an object with
+    ``Dataset``'s attributes plus ``provider`` and ``provider_code`` (its department's title
+    and code). The quality score and the publish gates count the same way."""
     opened = {
         op.CLOSED: bool(ds.exclusion_rule and ds.exclusion_basis),
         op.CONDITIONAL: bool(ds.conditions),
@@ -59,25 +86,7 @@ def build_view(
         "数据时间范围": ds.temporal_start or ds.temporal_end,
         "信息项": ds.field_count,
     }
-    if description_chars is None:
-        description_chars = 0 if closed else description_length(ds.notes)
-    return DatasetView(
-        id=ds.id,
-        name=ds.name,
-        title=ds.title,
-        provider_id=ds.organization_id,
-        openness=ds.openness,
-        today=today,
-        filled=frozenset(label for label, value in present.items() if value),
-        licence=ds.license_title or ds.license_id or ds.license_url,
-        description_chars=description_chars,
-        files=tuple(files),
-        rows=ds.record_count,
-        fields=ds.field_count,
-        update_cycle=ds.update_cycle,
-        modified=ds.modified,
-        revision=ds.revision,
-    )
+    return frozenset(label for label, value in present.items() if value)
 
 
 _DATASET_COLUMNS = (
@@ -125,6 +134,7 @@ def load_views(rt: Runtime, *, today: date) -> list[DatasetView]:
                 Resource.size,
                 Resource.sha256,
                 Resource.row_count,
+                Resource.field_count,
                 Resource.validation_status,
                 Resource.validation_report["error_count"].as_integer().label("errors"),
                 Resource.validation_report["rows"].as_integer().label("checked_rows"),
@@ -146,6 +156,7 @@ def load_views(rt: Runtime, *, today: date) -> list[DatasetView]:
                     r.validation_status,
                     r.errors,
                     r.checked_rows,
+                    r.field_count,
                     r.storage_root == REMOTE,
                 )
             )

@@ -181,6 +181,7 @@ def test_hydra_paging_is_followed_and_merged(rt, server):
         datasets = "".join(
             f"""<https://example.org/ds/{n}-{k}> a dcat:Dataset ;
                 dct:title "第 {n} 页数据集 {k}"@zh, "Page {n} dataset {k}"@en ;
+                dct:description "江州市统计局第 {n} 页的第 {k} 个统计数据集"@zh ;
                 dct:publisher [ foaf:name "江州市统计局" ] ;
                 dcat:keyword "统计" .
             """
@@ -262,18 +263,23 @@ def test_distribution_is_downloaded_published_and_not_fetched_again(rt, examples
 def test_failed_downloads_leave_links_not_errors(rt, server, realdata):
     csv = realdata / "ckanext-xloader-samples" / "mixed_numeric_string_sample.csv"
     shutil.copy(csv, server.root / "ok.csv")
+    # the page's dataset has a file of its own (the same file under two datasets is held)
+    tables = realdata / "ckanext-xloader-samples" / "sample_with_quoted_commas.csv"
+    shutil.copy(tables, server.root / "tables.csv")
     server.write("big.csv", "a,b\n" + "1,2\n" * 3000)
     server.write("page.csv", "<!DOCTYPE html><html><body>登录后下载</body></html>")
     body = ""
     for key, target in (("ok", "ok.csv"), ("gone", "missing.csv"), ("big", "big.csv")):
         body += f"""<https://example.org/ds/{key}> a dcat:Dataset ; dct:title "数据集 {key}" ;
+            dct:description "统计数据集 {key}" ;
             dct:publisher [ foaf:name "江州市统计局" ] ;
             dcat:distribution [ dct:title "{key}" ; dcat:downloadURL <{server.url(target)}> ] .
         """
     body += f"""<https://example.org/ds/page> a dcat:Dataset ; dct:title "网页" ;
+        dct:description "一个数据文件和一个登录页面" ;
         dct:publisher [ foaf:name "江州市统计局" ] ;
         dcat:distribution [ dcat:downloadURL <{server.url("page.csv")}> ] ,
-                          [ dcat:downloadURL <{server.url("ok.csv")}> ] .
+                          [ dcat:downloadURL <{server.url("tables.csv")}> ] .
     """
     server.write("cat.ttl", _turtle(body))
     small = _small_runtime(rt)
@@ -294,7 +300,7 @@ def test_failed_downloads_leave_links_not_errors(rt, server, realdata):
     page = _dataset(small, "https://example.org/ds/page")
     assert "下载到的是网页" in " ".join(page.unnormalised["未下载资源"])
     assert [r["name"] for r in _package(small, "https://example.org/ds/page")["resources"]] == [
-        "ok.csv"
+        "tables.csv"
     ]
     assert list(small.paths.staging.glob("dcat-*")) == []
 
@@ -315,6 +321,7 @@ def test_local_catalog_with_local_distributions_downloads_nothing(rt, tmp_path, 
     catalog_file = tmp_path / "catalog.ttl"
     catalog_file.write_text(
         _turtle("""<https://example.org/ds/local> a dcat:Dataset ; dct:title "本地" ;
+            dct:description "本地目录中的数据集" ;
             dct:publisher [ foaf:name "江州市统计局" ] ;
             dcat:distribution [ dct:title "相对路径" ; dcat:downloadURL <data.csv> ] ,
                               [ dct:title "文件地址" ; dcat:downloadURL <file:///etc/passwd> ] .
@@ -330,7 +337,7 @@ def test_local_catalog_with_local_distributions_downloads_nothing(rt, tmp_path, 
 
 
 def test_declared_openness_and_frequencies(rt, tmp_path):
-    publisher = 'dct:publisher [ foaf:name "江州市统计局" ] '
+    publisher = 'dct:description "统计数据" ; dct:publisher [ foaf:name "江州市统计局" ] '
     EU = "http://publications.europa.eu/resource/authority/"  # noqa: N806
     catalog_file = tmp_path / "catalog.ttl"
     catalog_file.write_text(
