@@ -147,3 +147,14 @@ def test_a_stored_resource_without_a_file_is_a_link_not_yet_checkable():
     ]
     assert codes(entry(files[0])) == []
     assert codes(entry(*files)) == ["empty-file"]
+
+
+def test_the_readme_lists_every_gate_once_with_its_title():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### Publish gates") : readme.index("## Public services")]
+    rows = [line for line in section.splitlines() if line.startswith("| `")]
+    assert [row.split("|")[1:3] for row in rows] == [
+        [f" `{g.code}` ", f" {g.title} "] for g in GATES
+    ]
