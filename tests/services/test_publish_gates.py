@@ -368,3 +368,24 @@ def test_a_blank_table_has_no_table_and_an_unreadable_one_is_not_called_empty(tm
         ("broken", False, True),
         ("api", False, False),
     ]
+
+
+def test_what_was_published_before_the_gates_is_checked_on_the_next_harvest(tmp_path, monkeypatch):
+    """An instance that published a PDF-only dataset before the gates existed: the intake
+    revision in the content hash makes the next harvest import it again, and hold it."""
+    from datasets.intake import gating, planning
+
+    folder = tmp_path / "src"
+    one_file(folder, "report", "report.pdf", pdf_bytes("Budget 2025"), "pdf", title="预算报告")
+    rt = make_runtime(tmp_path / "instance")
+    with monkeypatch.context() as before:
+        before.setattr(gating, "failed_gates", lambda entry: ())
+        before.setattr(planning, "INTAKE_REVISION", planning.INTAKE_REVISION - 1)
+        harvest(rt, folder)
+        assert stored(rt, "report").state == "active"
+        assert harvest(rt, folder).counts == {"unchanged": 1}
+    upgraded = harvest(rt, folder)
+    assert upgraded.counts == {"updated": 1}
+    assert list(gates_of(rt, "report")) == ["machine-readable"]
+    assert harvest(rt, folder).counts == {"unchanged": 1}
+    rt.close()
