@@ -34,9 +34,10 @@ from catalog import (
 )
 from catalog_exports import EXPORT_STYLES
 from departments import dept
+from documents import DOCUMENTS
 from model import Dataset, Resource, Table, rng_for
 from selfcheck import run_selfcheck
-from writers import write_csv, write_json, write_sheet_rows, write_xlsx
+from writers import write_csv, write_docx, write_json, write_sheet_rows, write_xlsx
 
 DEMO = Path(__file__).resolve().parent
 OUT = DEMO / "sources"
@@ -58,6 +59,7 @@ for _module in (
 MEDIATYPES = {
     "csv": "text/csv",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
 }
 # fmt: off
 CATALOG_HEADER = [
@@ -77,7 +79,11 @@ def table_for(gen: str) -> Table:
 
 
 def write_data_file(folder: Path, res: Resource, title: str, creator: str) -> None:
-    """Write one data file (CSV in its encoding, or XLSX)."""
+    """Write one data file (CSV in its encoding, or XLSX), or a Word document."""
+    if res.format == "docx":
+        heading, paragraphs = DOCUMENTS[res.gen]
+        write_docx(folder / res.path, heading, paragraphs, creator)
+        return
     table = table_for(res.gen)
     if res.format == "xlsx":
         write_xlsx(folder / res.path, table, title, creator)
@@ -122,7 +128,6 @@ def package_descriptor(d: Dataset) -> dict:
         out["masking"] = dict(d.masking)
     out["resources"] = []
     for res in d.resources:
-        table = table_for(res.gen)
         entry: dict = {
             "name": res.name,
             "title": res.title or d.title,
@@ -133,7 +138,7 @@ def package_descriptor(d: Dataset) -> dict:
         if res.format == "csv":
             entry["encoding"] = res.encoding
         if res.schema:
-            entry["schema"] = {"fields": [f.schema() for f in table.fields]}
+            entry["schema"] = {"fields": [f.schema() for f in table_for(res.gen).fields]}
         out["resources"].append(entry)
     return out
 
@@ -241,7 +246,7 @@ def summary() -> str:
     total = sum(p.stat().st_size for p in files)
     lines.append(
         f"files: {len(files)}  xlsx: {ext['.xlsx']}  csv: {ext['.csv']}  "
-        f"json: {ext['.json']}  total bytes: {total:,}"
+        f"docx: {ext['.docx']}  json: {ext['.json']}  total bytes: {total:,}"
     )
     return "\n".join(lines)
 

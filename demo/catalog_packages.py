@@ -204,5 +204,10 @@ OPEN_PACKAGES: tuple[Dataset, ...] = (
 数据为初步核算数，以《江州统计年鉴》为准。
 """, "经济指标 GDP 统计 国民经济", "2022-04-25", "2026-10-24", "2024-01-01/2026-09-30",
         (R("economic_indicators", "economic-indicators.csv", "主要经济指标", "economic-indicators"),)),
+    pkg("jiangzhou-statistical-bulletin-2025", "江州市2025年国民经济和社会发展统计公报", "JZ-TJ-2026-0002", "tjj", "经济建设", "每年", """
+全市 2025 年国民经济和社会发展统计公报全文：地区生产总值、农业、工业和建筑业、固定资产投资、国内贸易和人民生活等主要指标。
+""", "统计公报 国民经济 统计", "2026-03-20", "2026-03-20", "2025-01-01/2025-12-31",
+        (R("statistical_bulletin", "statistical-bulletin-2025.docx", "统计公报全文", "bulletin", schema=False),),
+        notes=("只有 Word 文档：发布检查“缺少机器可读格式”暂停发布，待统计局补报数据表",)),
 )
 # fmt: on

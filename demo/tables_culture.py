@@ -343,7 +343,41 @@ def travel_agencies(rng: random.Random) -> Table:
     return Table(fields, rows)
 
 
+# fmt: off
+INTANGIBLE = (
+    ("江州采茶戏", "传统戏剧", "国家级"), ("庐峰山歌", "传统音乐", "省级"),
+    ("白沙龙舟竞渡", "传统体育、游艺与杂技", "省级"), ("江州竹编技艺", "传统技艺", "省级"),
+    ("云溪板龙灯", "传统舞蹈", "省级"), ("江州米粉制作技艺", "传统技艺", "市级"),
+    ("临湖渔歌", "传统音乐", "市级"), ("雾峰绿茶制作技艺", "传统技艺", "省级"),
+    ("江州剪纸", "传统美术", "市级"), ("石门傩舞", "传统舞蹈", "国家级"),
+    ("港口庙会", "民俗", "市级"), ("江州评话", "曲艺", "省级"),
+    ("清水乡夏布织造技艺", "传统技艺", "市级"), ("桃源端午习俗", "民俗", "市级"),
+    ("江州中医正骨疗法", "传统医药", "市级"), ("翠屏山传说", "民间文学", "市级"),
+)
+# fmt: on
+
+
+def intangible_heritage(rng: random.Random) -> Table:
+    """非物质文化遗产代表性项目名录 (its 目录 row has no 摘要: the publish gates hold it)."""
+    fields = [
+        Field("项目名称"),
+        Field("类别"),
+        Field("级别"),
+        Field("申报地区"),
+        Field("保护单位"),
+        Field("公布年份", "year"),
+    ]
+    rows = []
+    for name, kind, level in INTANGIBLE:
+        d = _district_for(name, rng)
+        keeper = f"{d.name}文化馆" if rng.random() < 0.7 else f"{d.name}{name[-4:]}保护中心"
+        year = {"国家级": rng.choice((2008, 2011, 2014)), "省级": rng.choice((2010, 2016, 2021))}
+        rows.append([name, kind, level, d.name, keeper, year.get(level, rng.choice((2019, 2023)))])
+    return Table(fields, rows)
+
+
 GENERATORS = {
+    "intangible_heritage": intangible_heritage,
     "scenic_spots": scenic_spots,
     "a_level_scenic": a_level_scenic,
     "heritage_sites": heritage_sites,

@@ -35,9 +35,13 @@ MAX_COPIES = 3  # other datasets named for one duplicated file
 
 def _no_table(fmt: str, rows: int | None, pii: dict[str, Any]) -> bool:
     """A table format in which the reading found no table at all (a blank file, an empty
-    sheet): not the same as a file the reader could not read, which is held for a person."""
+    sheet): no column but the scanner's marks for text outside a table, such as （其他文字）.
+    Not the same as a file the reader could not read, which is held for a person."""
+    if fmt not in TABLE_FORMATS or rows is not None:
+        return False
     report = scan_report(pii)
-    return fmt in TABLE_FORMATS and rows is None and not report.held and not report.table_columns
+    named = [c for c in report.columns if not c.startswith("（")]
+    return not report.held and not report.table_columns and not named
 
 
 def prepared_files(
@@ -73,7 +77,8 @@ def stored_files(resources: Sequence[Resource]) -> list[GateFile]:
             size=r.size,
             sha256=r.sha256,
             rows=r.row_count,
-            no_table=_no_table((r.format or "").lower(), r.row_count, r.pii_report or {}),
+            no_table=bool(r.sha256)
+            and _no_table((r.format or "").lower(), r.row_count, r.pii_report or {}),
         )
         for r in resources
     ]

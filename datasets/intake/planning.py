@@ -51,7 +51,11 @@ class ImportOutcome:
 
 def check_record(record: HarvestRecord) -> op.Classification:
     """Validate a record's required fields and its declaration (refusing state secrets); the
-    class its declaration alone gives."""
+    class its declaration alone gives.
+
+    名称 and 提供方 stay errors rather than a held entry: without them an entry can be neither
+    identified nor shown to its department's reviewers. The other mandatory 目录 fields hold
+    the entry instead (the publish gates, ``datasets.catalog.quality.gates``)."""
     problems: dict[str, list[str]] = {}
     if not (record.title or "").strip():
         problems["title"] = ["缺少信息资源名称"]

@@ -61,3 +61,27 @@ def test_confirm_fails_with_one_line(run):
     run("quarantine", "confirm", "stops", ids["线路图"])
     again = run("quarantine", "confirm", "stops", ids["线路图"])
     assert again.exit_code == 1 and again.output.count("\n") == 1 and "无需人工确认" in again.output
+
+
+def test_list_shows_the_publish_gates_with_what_to_fix(tmp_path):
+    from tests.factories import pdf_bytes
+
+    runner = CliRunner()
+    env = {"KAIFANG_INSTANCE": str(tmp_path / "instance")}
+
+    def invoke(*args):
+        return runner.invoke(main, list(args), env=env, catch_exceptions=False)
+
+    (tmp_path / "src" / "report").mkdir(parents=True)
+    (tmp_path / "src" / "report" / "report.pdf").write_bytes(pdf_bytes("Budget 2025"))
+    resources = [{"name": "report", "path": "report.pdf", "format": "pdf"}]
+    write_package(tmp_path / "src", "report", title="预算报告", resources=resources)
+    invoke("init")
+    invoke("source", "add", "src", "--kind", "datapackage", "--location", str(tmp_path / "src"))
+    invoke("harvest")
+    output = invoke("quarantine", "list").output
+    assert "未通过发布检查 machine-readable：仅提供 PDF 格式的文件" in output
+    assert "    如何修正：同时报送 CSV、XLSX、JSON 等机器可读格式的数据文件" in output
+    released = invoke("quarantine", "release", "report")
+    assert released.exit_code == 1
+    assert released.output.startswith("错误：未通过发布检查，不能解除隔离：缺少机器可读格式")

@@ -74,7 +74,7 @@ def test_operator_sees_findings_sets_rules_and_releases(ops_app):
     client = _login(ops_app.test_client(), "ops")
     page = client.get("/admin/quarantine").get_data(as_text=True)
     assert "志愿者服务队名单" in page and "手机号码" in page and "****" in page
-    name = re.search(r'href="/admin/dataset/([^"]+)"', page).group(1)
+    name = re.search(r'href="/admin/dataset/([^"]+)">志愿者服务队名单<', page).group(1)
     detail = client.get(f"/admin/dataset/{name}").get_data(as_text=True)
     columns = re.findall(r'name="column" value="([^"]+)"', detail)
     assert "联系电话" in columns and "负责人" in columns

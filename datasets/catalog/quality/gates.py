@@ -99,7 +99,7 @@ def _catalog_fields(entry: GateEntry) -> str | None:
     if not missing:
         return None
     others = [_SAID.get(f, f) for f in WRITTEN_FIELDS if f not in entry.filled and f not in missing]
-    detail = f"目录缺少必填项：{'、'.join(missing)}"
+    detail = f"缺少{'、'.join(missing)}"
     if others:
         detail += f"（另缺 {len(others)} 项目录信息，宜一并补全：{'、'.join(others)}）"
     return detail
