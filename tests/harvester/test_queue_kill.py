@@ -40,9 +40,14 @@ def air(tmp_path):
     rt.close()
 
 
-def _enqueue(rt: Runtime, redis_url: str, queue: str) -> str:
+def _enqueue(rt: Runtime, redis_url: str, queue: str, **overrides: object) -> str:
     settings = load_settings(
-        {"instance": str(rt.paths.root), "redis_url": redis_url, "harvest_queue": queue},
+        {
+            "instance": str(rt.paths.root),
+            "redis_url": redis_url,
+            "harvest_queue": queue,
+            **overrides,
+        },
         environ={},
     )
     [entry] = enqueue(settings, get_sources(rt, ["air"]))
@@ -146,3 +151,13 @@ def test_a_cold_shutdown_stops_the_job_and_records_why(air, redis_url, harvest_q
     _last_job_failed(air, "任务中断：收到终止信号（SIGTERM）")
     assert _rq_status(redis_url, job_id) == JobStatus.FAILED
     assert check_consistent(air) < PACKAGES
+
+
+def test_a_job_past_its_time_limit_is_stopped_and_says_so(air, redis_url, harvest_queue, workers):
+    job_id = _enqueue(air, redis_url, harvest_queue, harvest_job_timeout=2)
+    worker = workers.start(queue_env(air.paths.root, redis_url, harvest_queue), "--burst")
+    assert worker.wait(timeout=120) == 0, workers.log()
+    _last_job_failed(air, "任务超时：运行超过 2 秒，已停止")
+    assert _rq_status(redis_url, job_id) == JobStatus.FAILED
+    assert check_consistent(air) < PACKAGES
+    assert "采集 air：任务超时" in workers.log()
