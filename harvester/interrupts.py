@@ -5,6 +5,10 @@ it unwinds like KeyboardInterrupt (past the ``except Exception`` that keeps one 
 stopping a job), rolls back the open transaction, and ``run_source`` records the job as failed
 with the reason and releases the source's lock. Further signals are ignored while that happens;
 SIGKILL cannot be caught, and then the next run reaps the job (``locks.reap``).
+
+Python drops an exception raised where it cannot propagate (a signal handled while a weakref
+callback or a ``__del__`` runs: "Exception ignored in …"), so a stop is also kept as pending
+until the job has it: ``check()``, called for every object a job finishes, raises it again.
 """
 
 from __future__ import annotations
@@ -36,6 +40,26 @@ class Interrupted(BaseException):
         return 128 + (self.signum or signal.SIGTERM)
 
 
+_pending: list[Interrupted] = []
+
+
+def request(stop: Interrupted) -> Interrupted:
+    """Keep ``stop`` pending until ``delivered``; returns it, to be raised."""
+    _pending[:] = [stop]
+    return stop
+
+
+def check() -> None:
+    """Raise the stop that was requested and not delivered yet, if any."""
+    if _pending:
+        raise _pending[0]
+
+
+def delivered() -> None:
+    """The job has recorded the stop."""
+    _pending.clear()
+
+
 @contextmanager
 def interruptible(
     signals: tuple[signal.Signals, ...] = (signal.SIGTERM, signal.SIGINT),
@@ -52,11 +76,12 @@ def interruptible(
         if fired:  # the first one is being handled: let the job record it
             return
         fired = True
-        raise Interrupted.by_signal(signum)
+        raise request(Interrupted.by_signal(signum))
 
     previous: dict[signal.Signals, Any] = {s: signal.signal(s, handler) for s in signals}
     try:
         yield
     finally:
+        delivered()
         for sig, old in previous.items():
             signal.signal(sig, old)

@@ -30,7 +30,7 @@ from datasets.intake.publishing import publish_plan, withdraw_missing
 from datasets.models import HarvestJob, HarvestObject, HarvestSource
 from datasets.runtime import Runtime
 from datasets.search.indexing import sync_index
-from harvester import locks
+from harvester import interrupts, locks
 from harvester.base import GatherItem, SourceConfig, SourceKind
 from harvester.downloading import Downloader
 from harvester.history import UNMIRRORED_HOSTS
@@ -84,6 +84,7 @@ class _Job:
         message: str = "",
         dataset_id: str | None = None,
     ) -> None:
+        interrupts.check()  # a stop the signal handler could not raise where it came
         self.result.counts[outcome] += 1
         if outcome != UNCHANGED:
             self.result.changes.append((outcome, identifier, message))
@@ -128,7 +129,7 @@ class _Job:
             job.message = self.result.message[:2000]
             if complete_since is not None:
                 session.get_one(HarvestSource, self.source.id).last_complete_at = complete_since
-        locks.release(self.rt, source_id=self.source.id, job_id=self.result.job_id)
+            locks.release_in(session, source_id=self.source.id, job_id=self.result.job_id)
 
 
 def run_source(
@@ -166,6 +167,7 @@ def run_source(
         kind = KINDS[source.kind](source, rt)
         _run(job, kind, dry_run=dry_run, progress=progress, workers=workers, started=started)
     except BaseException as exc:
+        interrupts.delivered()
         if not isinstance(exc, Interrupted):
             log.exception("harvest of %s crashed", source.name)
         job.result.message = _abort_message(exc)
@@ -192,7 +194,7 @@ def _fail_unstarted(rt: Runtime, source: SourceConfig, job_id: str, exc: BaseExc
         failed = session.get_one(HarvestJob, job_id)
         failed.status, failed.finished_at = "failed", datetime.now(UTC)
         failed.message = _abort_message(exc)
-    locks.release(rt, source_id=source.id, job_id=job_id)
+        locks.release_in(session, source_id=source.id, job_id=job_id)
 
 
 def _run(

@@ -103,14 +103,15 @@ def heartbeat(rt: Runtime, *, source_id: str, job_id: str) -> None:
         )
 
 
-def release(rt: Runtime, *, source_id: str, job_id: str) -> None:
-    with rt.session() as session:
-        session.execute(
-            update(HarvestSource)
-            .where(HarvestSource.id == source_id, HarvestSource.lock_job_id == job_id)
-            .values(lock_job_id=None, lock_owner=None, lock_at=None)
-            .execution_options(synchronize_session=False)
-        )
+def release_in(session: Session, *, source_id: str, job_id: str) -> None:
+    """Release the lock within ``session``: in the transaction that ends the job, so nobody
+    ever sees a job ended that still holds its source."""
+    session.execute(
+        update(HarvestSource)
+        .where(HarvestSource.id == source_id, HarvestSource.lock_job_id == job_id)
+        .values(lock_job_id=None, lock_owner=None, lock_at=None)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def reap(rt: Runtime, *, owner: str | None = None, message: str = INTERRUPTED) -> int:

@@ -37,7 +37,7 @@ from rq.timeouts import JobTimeoutException, UnixSignalDeathPenalty
 from datasets.errors import ConfigError, KaifangError
 from datasets.runtime import Runtime
 from datasets.settings import Settings, load_settings
-from harvester import locks
+from harvester import interrupts, locks
 from harvester.base import SourceConfig
 from harvester.interrupts import Interrupted, interruptible
 from harvester.jobs import run_harvest
@@ -185,7 +185,7 @@ class _TimeLimit(UnixSignalDeathPenalty):
 
     def handle_death_penalty(self, signum: int, frame: FrameType | None) -> None:
         if self._exception is JobTimeoutException:
-            raise Interrupted(f"任务超时：运行超过 {self._timeout} 秒，已停止")
+            raise interrupts.request(Interrupted(f"任务超时：运行超过 {self._timeout} 秒，已停止"))
         super().handle_death_penalty(signum, frame)
 
 

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from datasets.catalog.packages import media_type_for
@@ -57,22 +58,35 @@ def store_source_rules(
 def ensure_organization(
     session: Session, *, title: str, code: str | None, region: str
 ) -> Organization:
-    """The department with this code (or title), created when first seen."""
+    """The department with this code (or title), created when first seen. Harvests running
+    at once may meet a new department together: the one whose insert loses takes the row the
+    other committed (a savepoint keeps the rest of its transaction)."""
     title = title.strip()
     code = (code or "").strip() or None
+    for _attempt in range(5):
+        org = _find_organization(session, title, code)
+        if org is not None:
+            if code and not org.code:
+                org.code = code
+            return org
+        taken = set(session.scalars(select(Organization.name)))
+        base = slugify(title.removeprefix(region) or title, fallback="department")
+        org = Organization(name=unique_slug(base, taken), title=title, code=code)
+        try:
+            with session.begin_nested():
+                session.add(org)
+        except IntegrityError:  # the same department (or its name) added just now
+            continue
+        return org
+    raise RuntimeError(f"could not add the department {title}")
+
+
+def _find_organization(session: Session, title: str, code: str | None) -> Organization | None:
     org = None
     if code:
         org = session.scalar(select(Organization).where(Organization.code == code))
     if org is None:
         org = session.scalar(select(Organization).where(Organization.title == title))
-    if org is None:
-        taken = set(session.scalars(select(Organization.name)))
-        base = slugify(title.removeprefix(region) or title, fallback="department")
-        org = Organization(name=unique_slug(base, taken), title=title, code=code)
-        session.add(org)
-        session.flush()
-    elif code and not org.code:
-        org.code = code
     return org
 
 

@@ -136,11 +136,20 @@ class FileStore:
                 key = f"{path.parent.name}/{path.name}"
                 if (root, key) in keep or not _KEY.fullmatch(key):
                     continue
-                if path.stat().st_mtime < cutoff:
+                if _older(path, cutoff):
                     path.unlink(missing_ok=True)
                     removed += 1
         if self.staging.exists():
             for path in self.staging.iterdir():
-                if path.is_file() and path.stat().st_mtime < cutoff:
+                if path.is_file() and _older(path, cutoff):
                     path.unlink(missing_ok=True)
         return removed
+
+
+def _older(path: Path, cutoff: float) -> bool:
+    """Modified before ``cutoff``; False for a file gone meanwhile (another harvest running at
+    the same time placed or removed it)."""
+    try:
+        return path.stat().st_mtime < cutoff
+    except FileNotFoundError:
+        return False

@@ -193,6 +193,7 @@ def worker(burst: bool) -> None:
         f"采集 worker {harvest_worker.name} 已启动，队列 {rt.settings.harvest_queue}"
         + ("（队列清空后退出）" if burst else "（Ctrl+C 或 SIGTERM：做完当前任务后退出）")
     )
+    sys.stdout.flush()  # or each forked work horse would write it out again
     harvest_worker.work(burst=burst, logging_level="WARNING")
 
 

@@ -15,11 +15,12 @@ import pytest
 from sqlalchemy import select
 
 from datasets.models import HarvestJob, HarvestSource
-from harvester.interrupts import Interrupted, interruptible
+from harvester.interrupts import Interrupted, check, interruptible
 from harvester.jobs import run_harvest
 from harvester.sources import add_source, get_sources
-from tests.factories import make_runtime
+from tests.factories import make_runtime, write_package
 from tests.harvester.slow_source import check_consistent, published, write_slow_source
+from tests.harvester.workers import jobs_of, lock_owner_pid
 
 PACKAGES = 24
 
@@ -32,6 +33,26 @@ def test_a_signal_becomes_interrupted_and_the_handlers_come_back():
     assert raised.value.message == "任务中断：收到终止信号（SIGTERM）"
     assert raised.value.exit_status == 143
     assert signal.getsignal(signal.SIGTERM) is before
+
+
+def test_a_stop_python_could_not_raise_reaches_the_job_at_its_next_object(rt, tmp_path):
+    """A signal handled inside a weakref callback or ``__del__`` loses its exception ("Exception
+    ignored in …"); the stop stays pending and the job still ends interrupted."""
+    with interruptible():
+        try:
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(5)
+        except Interrupted:
+            pass  # swallowed, as Python does where an exception cannot propagate
+        write_package(tmp_path / "src", "bus-lines")
+        add_source(rt, name="jt", kind="datapackage", location=str(tmp_path / "src"))
+        with pytest.raises(Interrupted):
+            run_harvest(rt, get_sources(rt, ["jt"]))
+        check()  # delivered: nothing pending any more
+    [job] = jobs_of(rt, "jt")
+    assert job.status == "failed" and job.message == "任务中断：收到终止信号（SIGTERM）"
+    assert lock_owner_pid(rt, "jt") is None
+    assert job.stats == {}  # stopped at the first outcome it went to record
 
 
 @pytest.mark.slow

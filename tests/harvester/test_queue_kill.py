@@ -40,9 +40,28 @@ def air(tmp_path):
     rt.close()
 
 
-def _enqueue(rt: Runtime, redis_url: str, queue: str) -> str:
+@pytest.fixture
+def big_air(tmp_path):
+    """Twice the packages: a job that is still well under way a couple of seconds in."""
+    rt = make_runtime(tmp_path / "instance")
+    add_source(
+        rt,
+        name="air",
+        kind="datapackage",
+        location=str(write_slow_source(tmp_path / "src", 2 * PACKAGES)),
+    )
+    yield rt
+    rt.close()
+
+
+def _enqueue(rt: Runtime, redis_url: str, queue: str, **overrides: object) -> str:
     settings = load_settings(
-        {"instance": str(rt.paths.root), "redis_url": redis_url, "harvest_queue": queue},
+        {
+            "instance": str(rt.paths.root),
+            "redis_url": redis_url,
+            "harvest_queue": queue,
+            **overrides,
+        },
         environ={},
     )
     [entry] = enqueue(settings, get_sources(rt, ["air"]))
@@ -133,16 +152,28 @@ def test_sigkill_of_the_horse_and_then_of_the_worker_leaves_nothing_running(
     assert air.index.search("空气质量", rows=0).count == PACKAGES
 
 
-def test_a_cold_shutdown_stops_the_job_and_records_why(air, redis_url, harvest_queue, workers):
-    env = queue_env(air.paths.root, redis_url, harvest_queue)
+def test_a_cold_shutdown_stops_the_job_and_records_why(big_air, redis_url, harvest_queue, workers):
+    env = queue_env(big_air.paths.root, redis_url, harvest_queue)
     worker = workers.start(env)
-    job_id = _enqueue(air, redis_url, harvest_queue)
-    _horse_mid_harvest(air, worker.pid)
+    job_id = _enqueue(big_air, redis_url, harvest_queue)
+    _horse_mid_harvest(big_air, worker.pid, at_least=1)
     os.kill(worker.pid, signal.SIGTERM)  # warm shutdown: the job goes on
-    time.sleep(1.5)
-    assert worker.poll() is None and jobs_of(air, "air")[-1].status == "running"
+    time.sleep(1.2)  # RQ takes a second signal within 1 s for a duplicate
+    assert worker.poll() is None and jobs_of(big_air, "air")[-1].status == "running"
     os.kill(worker.pid, signal.SIGTERM)  # cold shutdown: the horse is told to stop
     assert worker.wait(timeout=30) == 0
-    _last_job_failed(air, "任务中断：收到终止信号（SIGTERM）")
+    _last_job_failed(big_air, "任务中断：收到终止信号（SIGTERM）")
     assert _rq_status(redis_url, job_id) == JobStatus.FAILED
-    assert check_consistent(air) < PACKAGES
+    assert check_consistent(big_air) < 2 * PACKAGES
+
+
+def test_a_job_past_its_time_limit_is_stopped_and_says_so(
+    big_air, redis_url, harvest_queue, workers
+):
+    job_id = _enqueue(big_air, redis_url, harvest_queue, harvest_job_timeout=1)
+    worker = workers.start(queue_env(big_air.paths.root, redis_url, harvest_queue), "--burst")
+    assert worker.wait(timeout=120) == 0, workers.log()
+    _last_job_failed(big_air, "任务超时：运行超过 1 秒，已停止")
+    assert _rq_status(redis_url, job_id) == JobStatus.FAILED
+    assert check_consistent(big_air) < 2 * PACKAGES
+    assert "采集 air：任务超时" in workers.log()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -21,8 +22,8 @@ def _server_url() -> str:
     return os.environ.get("KAIFANG_TEST_POSTGRES_URL", DEFAULT_URL)
 
 
-@pytest.fixture(scope="session")
-def postgres_url():  # type: ignore[no-untyped-def]
+def _admin():  # type: ignore[no-untyped-def]
+    """An AUTOCOMMIT engine on the server, or skip (fail under KAIFANG_REQUIRE_SERVICES=1)."""
     admin_url = make_url(_server_url())
     try:
         admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
@@ -35,11 +36,18 @@ def postgres_url():  # type: ignore[no-untyped-def]
         if os.environ.get("KAIFANG_REQUIRE_SERVICES") == "1":
             pytest.fail(reason)
         pytest.skip(reason)
+    return admin
+
+
+@contextmanager
+def _database():  # type: ignore[no-untyped-def]
+    """A new, empty database on the server; dropped (its connections ended) afterwards."""
+    admin = _admin()
     name = f"kaifang_test_{uuid.uuid4().hex[:12]}"
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     try:
-        yield admin_url.set(database=name).render_as_string(hide_password=False)
+        yield admin.url.set(database=name).render_as_string(hide_password=False)
     finally:
         with admin.connect() as connection:
             connection.execute(
@@ -48,3 +56,16 @@ def postgres_url():  # type: ignore[no-untyped-def]
             )
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_url():  # type: ignore[no-untyped-def]
+    with _database() as url:
+        yield url
+
+
+@pytest.fixture
+def fresh_postgres_url():  # type: ignore[no-untyped-def]
+    """A database of this test alone (for tests whose processes write to it)."""
+    with _database() as url:
+        yield url

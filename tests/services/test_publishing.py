@@ -186,3 +186,29 @@ def test_dry_run_changes_nothing(rt, source_id, tmp_path):
     assert [p for p in _instance_files(rt) if p.suffix not in (".db", ".db-wal", ".db-shm")] == [
         p for p in before if p.suffix not in (".db", ".db-wal", ".db-shm")
     ]
+
+
+def test_a_department_added_by_another_harvest_meanwhile_is_reused(rt, monkeypatch):
+    """Two harvests meeting a new department at once: the insert that loses takes the row the
+    other committed, and its own transaction goes on."""
+    from datasets.intake import entries
+    from datasets.models import Organization
+
+    title, code = "江州市数据资源局", "11361000MB0000002X"
+    original = entries._find_organization
+    calls = []
+
+    def late(session, title_, code_):  # type: ignore[no-untyped-def]
+        calls.append(title_)
+        if len(calls) == 1:  # this harvest looked before the other one committed
+            with rt.session() as other:
+                other.add(Organization(name="shu-ju-zi-yuan-ju", title=title, code=code))
+            return None
+        return original(session, title_, code_)
+
+    monkeypatch.setattr(entries, "_find_organization", late)
+    with rt.session() as session:
+        org = entries.ensure_organization(session, title=title, code=code, region="江州市")
+        assert org.name == "shu-ju-zi-yuan-ju" and len(calls) == 2
+    with rt.reader() as session:
+        assert session.query(Organization).filter_by(code=code).count() == 1

@@ -192,7 +192,7 @@ def refresh_quality(rt: Runtime, *, today: date | None = None) -> int:
     scores = score_catalog(load_views(rt, today=today))
     table = Dataset.__table__
     assert isinstance(table, Table)
-    ids = list(scores)
+    ids = sorted(scores)  # one order for every process: concurrent harvests never deadlock
     update_by_id = (
         update(table).where(table.c.id == bindparam("b_id")).values(quality=bindparam("b_quality"))
     )
