@@ -16,13 +16,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from datasets.catalog.packages import media_type_for
 from datasets.catalog.slugs import is_slug, slugify, unique_slug
 from datasets.intake.findings import masking_rules
 from datasets.intake.placement import Placement
 from datasets.intake.prepare import PreparedFile, scan_report
 from datasets.intake.records import FileRecord, HarvestRecord
-from datasets.intake.storage import REMOTE
+from datasets.intake.resources import Files, replace_links, replace_resources
 from datasets.models import (
     AuditEntry,
     ClassificationEvent,
@@ -35,8 +34,6 @@ from datasets.models import (
 from datasets.openness import rules as op
 from datasets.runtime import Runtime
 from datasets.workflows.scopes import review_grant_scopes
-
-Files = Sequence[tuple[PreparedFile | Resource, Placement]]
 
 
 def store_source_rules(
@@ -201,8 +198,8 @@ def apply_classification(
     dataset.revision = (dataset.revision or 0) + 1
     dataset.metadata_modified = now
     linked = [r for r in dataset.resources if r.unmirrored]
-    _replace_resources(dataset, files, now)
-    _replace_links(dataset, linked, links, now)
+    replace_resources(dataset, files, now)
+    replace_links(dataset, linked, links, now)
     # 记录数: the rows of all its tables (the catalog's own figure when it has no table)
     rows = [r.row_count for r in dataset.resources if r.row_count is not None]
     dataset.record_count = sum(rows) if rows else dataset.record_count
@@ -320,86 +317,3 @@ def _replace_tags(dataset: Dataset, keywords: tuple[str, ...]) -> None:
             wanted.append(word)
     current = {t.name: t for t in dataset.tags}
     dataset.tags = [current.get(w) or Tag(name=w) for w in wanted]
-
-
-def _replace_resources(dataset: Dataset, files: Files, now: datetime) -> None:
-    """Make the dataset's resources those of ``files``; kept resources keep their ids."""
-    by_name = {r.name: r for r in dataset.resources}
-    kept: list[Resource] = []
-    for position, (prep, placement) in enumerate(files):
-        if isinstance(prep, Resource):  # re-placing a stored file (release, reclassification)
-            res = by_name.pop(prep.name, prep)
-        else:
-            rec = prep.record
-            res = by_name.pop(rec.name) if rec.name in by_name else Resource(created_at=now)
-            res.name = rec.name
-            res.description = rec.description or rec.title or ""
-            res.format = prep.format
-            res.media_type = rec.media_type or media_type_for(prep.format)
-            res.filename = _download_name(rec.name, prep.format)
-            res.source_url = rec.source_url
-            res.source_encoding = prep.source_encoding
-            res.row_count = prep.row_count
-            res.field_count = prep.field_count
-            res.schema = {"fields": list(prep.fields)}
-            res.validated_at = now if prep.report else None
-            res.unmirrored = {}  # mirrored now, if it was a link before
-        changed = res.sha256 != placement.original.sha256 or (
-            res.public_sha256 != (placement.public.sha256 if placement.public else None)
-        )
-        res.position = position
-        res.storage_root = placement.original.root
-        res.storage_key = placement.original.key
-        res.size = placement.original.size
-        res.sha256 = placement.original.sha256
-        res.public_key = placement.public.key if placement.public else None
-        res.public_sha256 = placement.public.sha256 if placement.public else None
-        res.public_size = placement.public.size if placement.public else None
-        res.validation_status = placement.report.get("status")
-        res.validation_report = placement.report
-        res.preview = placement.preview
-        res.pii_report = placement.pii
-        res.masking_applied = placement.masking_applied
-        if changed or res.modified_at is None:
-            res.modified_at = now
-        kept.append(res)
-    dataset.resources = kept
-
-
-def _replace_links(
-    dataset: Dataset, linked: list[Resource], links: Sequence[FileRecord] | None, now: datetime
-) -> None:
-    """Add the resources of files not mirrored (no bytes here, only their source URL and why)
-    after the stored ones: those of ``links``, or the dataset's own (``linked``) when ``None``."""
-    resources = list(dataset.resources)
-    linked = [r for r in linked if r.unmirrored and r not in resources]
-    if links is None:
-        for position, res in enumerate(linked, start=len(resources)):
-            res.position = position
-        dataset.resources = resources + linked
-        return
-    previous = {r.name: r for r in linked}
-    for position, rec in enumerate(links, start=len(resources)):
-        assert rec.unmirrored is not None
-        res = previous.get(rec.name) or Resource(created_at=now)
-        res.position = position
-        res.name = rec.name
-        res.description = rec.description or rec.title or ""
-        res.format = (rec.format or "").lower()[:20] or "bin"
-        res.media_type = rec.media_type or media_type_for(res.format)
-        res.filename = _download_name(rec.name, res.format)
-        res.source_url = rec.source_url
-        res.storage_root, res.storage_key, res.size, res.sha256 = REMOTE, "", 0, ""
-        res.public_key = res.public_sha256 = res.public_size = None
-        res.row_count = res.field_count = res.validation_status = None
-        res.schema, res.validation_report, res.preview, res.pii_report = {}, {}, {}, {}
-        res.masking_applied = {}
-        res.unmirrored = asdict(rec.unmirrored)
-        res.modified_at = now
-        resources.append(res)
-    dataset.resources = resources
-
-
-def _download_name(name: str, fmt: str) -> str:
-    base = slugify(name, fallback="data")
-    return f"{base}.{fmt}"
