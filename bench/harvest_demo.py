@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
+
+from datasets.search.query import search_request
 
 from datasets.catalog import services as catalog
 from datasets.database import upgrade
@@ -34,15 +37,17 @@ def main() -> None:
         files = catalog.portal_summary(rt)["open_files"]
         started = time.perf_counter()
         queries = ["公交", "养老", "空气质量", "医疗机构", "学校", "停车场", "企业", "旅游"] * 25
+        now = datetime.now(UTC)
         for q in queries:
-            catalog.package_search(rt, q=q, rows=20)
+            wanted = search_request({"q": q, "rows": 20}, now=now, max_rows=1000, default_rows=20)
+            catalog.package_search(rt, wanted)
         search = (time.perf_counter() - started) / len(queries)
         rt.close()
     print(
         f"full harvest:      {datasets} datasets in {full:.2f} s ({datasets / full:.1f} datasets/s)"
     )
     print(f"unchanged harvest: {again:.2f} s ({again / full:.0%} of the full harvest)")
-    print(f"package_search:    {search * 1000:.1f} ms per query (jieba + Whoosh + database)")
+    print(f"package_search:    {search * 1000:.1f} ms per query (jieba + the database's index)")
     print(f"public files:      {files}")
 
 

@@ -502,3 +502,43 @@ class Notification(Base):
     # e-mail: pending (to send), sent, failed (kept for the next attempt), none (no address)
     email_status: Mapped[str] = mapped_column(String(10), default="none")
     email_attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SearchEntry(Base):
+    """The search row of a public dataset, written in the same transaction as the dataset.
+
+    The ``*_words`` columns hold the text cut into words (space-separated); the database's own
+    full-text index is built over them (``search_fts`` in SQLite, ``document`` in PostgreSQL,
+    both made by the migration, not declared here)."""
+
+    __tablename__ = "search_entries"
+
+    doc: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    dataset_id: Mapped[str] = mapped_column(
+        ForeignKey("datasets.id", ondelete="CASCADE"), unique=True
+    )
+    revision: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200), index=True)
+    title: Mapped[str] = mapped_column(String(500))
+    title_sort: Mapped[str] = mapped_column(String(500), index=True)
+    notes: Mapped[str] = mapped_column(Text)
+    metadata_created: Mapped[datetime] = mapped_column(index=True)
+    metadata_modified: Mapped[datetime] = mapped_column(index=True)
+    title_words: Mapped[str] = mapped_column(Text)
+    keyword_words: Mapped[str] = mapped_column(Text)
+    notes_words: Mapped[str] = mapped_column(Text)
+    pinyin_words: Mapped[str] = mapped_column(Text)
+
+
+class SearchValue(Base):
+    """One value of a search entry's filter and facet field (organization, tags, res_format …);
+    multi-valued fields have one row per value."""
+
+    __tablename__ = "search_values"
+    __table_args__ = (Index("ix_search_values_field_value", "field", "value"),)
+
+    doc: Mapped[int] = mapped_column(
+        ForeignKey("search_entries.doc", ondelete="CASCADE"), primary_key=True
+    )
+    field: Mapped[str] = mapped_column(String(20), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200), primary_key=True)

@@ -1,4 +1,4 @@
-"""The runtime: settings plus the engines built from them (database, files, search index).
+"""The runtime: settings plus the engines built from them (database and files).
 
 One ``Runtime`` is made per process (CLI command, web app, harvest worker) and handed to every
 service as its first argument.
@@ -26,7 +26,6 @@ from datasets.settings import Settings
 
 if TYPE_CHECKING:
     from datasets.intake.storage import FileStore
-    from datasets.search.index import SearchIndex
 
 log = logging.getLogger(__name__)
 
@@ -46,10 +45,6 @@ class InstancePaths:
     @property
     def staging(self) -> Path:
         return self.root / "tmp"
-
-    @property
-    def index(self) -> Path:
-        return self.root / "index"
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -85,7 +80,11 @@ class Runtime:
 
     @cached_property
     def _sessions(self) -> sessionmaker[Session]:
-        return sessionmaker(self.engine, expire_on_commit=False)
+        from datasets.search.entries import watch
+
+        sessions = sessionmaker(self.engine, expire_on_commit=False)
+        watch(sessions)  # every transaction writes the search rows of the datasets it changes
+        return sessions
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -108,12 +107,6 @@ class Runtime:
         from datasets.intake.storage import FileStore
 
         return FileStore(self.paths.public_files, self.paths.private_files, self.paths.staging)
-
-    @cached_property
-    def index(self) -> SearchIndex:
-        from datasets.search.index import SearchIndex
-
-        return SearchIndex(self.paths.index)
 
     def secret_key(self) -> str:
         """The configured secret key, or one kept in the instance folder (made on first use)."""

@@ -36,7 +36,7 @@ class Settings:
 
     instance: str = _setting(
         "instance",
-        "Instance folder holding the SQLite database, the search index and the files.",
+        "Instance folder holding the SQLite database (with its search index) and the files.",
     )
     database_url: str = _setting(
         "",
@@ -72,6 +72,11 @@ class Settings:
     page_size: int = _setting(20, "Datasets per page in search results.")
     api_max_rows: int = _setting(1000, "Largest `rows` a package_search call may ask for.")
     api_default_rows: int = _setting(10, "`rows` of a package_search call that names none.")
+    search_synonyms: str = _setting(
+        "",
+        "Synonym table of search (one group of equivalent words per line). Empty means the "
+        "bundled config/synonyms.txt. Edits apply within a second, without a restart.",
+    )
     max_file_bytes: int = _setting(
         200 * 1024 * 1024, "Largest data file the harvester accepts, in bytes."
     )

@@ -3,7 +3,8 @@
 One bad object never stops a job; a source that cannot be read fails its job with a reason; a
 job holds its source's lock and beats a heartbeat, so it never stays "running" forever. Files
 of changed records are validated and scanned in worker processes (``preparing.Preparer``);
-publishing (database commit, file placement, index) happens here, one record at a time.
+publishing (database commit with its search rows, file placement) happens here, one record at
+a time.
 """
 
 from __future__ import annotations
@@ -29,7 +30,6 @@ from datasets.intake.prepare import PreparedFile
 from datasets.intake.publishing import publish_plan, withdraw_missing
 from datasets.models import HarvestJob, HarvestObject, HarvestSource
 from datasets.runtime import Runtime
-from datasets.search.indexing import sync_index
 from harvester import interrupts, locks
 from harvester.base import GatherItem, SourceConfig, SourceKind
 from harvester.downloading import Downloader
@@ -68,13 +68,11 @@ class _Job:
 
     FLUSH_EVERY = 200  # outcomes
     FLUSH_SECONDS = 5.0
-    INDEX_EVERY = 500  # published datasets between search-index updates
 
     def __init__(self, rt: Runtime, source: SourceConfig, result: JobResult) -> None:
         self.rt, self.source, self.result = rt, source, result
         self._buffer: list[HarvestObject] = []
         self._flushed_at = time.monotonic()
-        self._unindexed: list[str] = []
 
     def outcome(
         self,
@@ -98,11 +96,6 @@ class _Job:
                 dataset_id=dataset_id,
             )
         )
-        if outcome in ("added", "updated", UNMIRRORED) and dataset_id is not None:
-            self._unindexed.append(dataset_id)
-            if len(self._unindexed) >= self.INDEX_EVERY:  # only these: no work grows with
-                sync_index(self.rt, dataset_ids=self._unindexed)  # the catalog's size
-                self._unindexed = []
         due = time.monotonic() - self._flushed_at >= self.FLUSH_SECONDS
         if len(self._buffer) >= self.FLUSH_EVERY or due:
             self.flush()
@@ -239,7 +232,6 @@ def _run(
             days = rt.settings.withdraw_grace_days
             job.result.message = f"{len(missing)} 个条目已不在来源中，{days:g} 天后仍未出现将撤回"
     if not dry_run:
-        sync_index(rt)
         _after_harvest(rt)
     status = "finished" if done == total else "failed"
     job.finish(status, complete_since=started if complete else None)
@@ -336,7 +328,7 @@ def _publish(
         job.outcome(identifier, "import", ERRORED, message)
         return
     try:
-        outcome = publish_plan(job.rt, plan=plan, prepared=prepared, index=False)
+        outcome = publish_plan(job.rt, plan=plan, prepared=prepared)
     except KaifangError as exc:
         job.outcome(identifier, "import", ERRORED, exc.message)
     except Exception as exc:  # noqa: BLE001

@@ -27,6 +27,11 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     """Build the web app. ``overrides`` take precedence over ``KAIFANG_*`` variables."""
     settings = load_settings(overrides)
     runtime = Runtime(settings)
+    # search's dictionaries load as a worker starts, not on its first search
+    from datasets.search import analysis
+
+    analysis.use_synonyms(Path(settings.search_synonyms) if settings.search_synonyms else None)
+    analysis.load()
     app = Flask(__name__, static_folder=str(STATIC), static_url_path="/static")
     app.config.update(
         SECRET_KEY=runtime.secret_key(),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from openpyxl import Workbook
 
 from datasets.database import upgrade
 from datasets.runtime import Runtime
+from datasets.search.query import search_request
 from datasets.settings import load_settings
 
 CREDIT_CODE = "11361000MB0000001P"
@@ -22,6 +24,24 @@ def make_runtime(instance: Path, **overrides: Any) -> Runtime:
     rt = Runtime(load_settings({"instance": str(instance), **overrides}, environ={}))
     upgrade(rt)
     return rt
+
+
+def search(rt: Runtime, **params: Any) -> dict[str, Any]:
+    """``package_search`` with CKAN's parameters (q, fq, rows …), as the API reads them."""
+    from datasets.catalog import services as catalog
+
+    wanted = search_request(params, now=datetime.now(UTC), max_rows=1000, default_rows=20)
+    return catalog.package_search(rt, wanted)
+
+
+def search_revisions(rt: Runtime) -> dict[str, int]:
+    """Dataset id → the revision its search row was written at."""
+    from sqlalchemy import select
+
+    from datasets.models import SearchEntry
+
+    with rt.reader() as session:
+        return dict(session.execute(select(SearchEntry.dataset_id, SearchEntry.revision)).all())
 
 
 def write_csv(path: Path, rows: list[list[Any]], *, encoding: str = "utf-8") -> Path:

@@ -321,19 +321,27 @@ def _pdf_text(body: bytes) -> str:
 
 
 def index_text(rt: Runtime) -> str:
-    """Everything the search index holds: stored fields and every indexed term."""
-    from whoosh import index
+    """Everything search holds: every column of the search rows and values, and every term of
+    the database's full-text index (FTS5's vocabulary; PostgreSQL's tsvectors)."""
+    from sqlalchemy import text
 
-    if not index.exists_in(str(rt.paths.index)):
-        return ""  # nothing was ever made public
-    ix = index.open_dir(str(rt.paths.index))
-    with ix.searcher() as searcher:
-        stored = json.dumps(list(searcher.all_stored_fields()), ensure_ascii=False, default=str)
-        terms = " ".join(
-            t.decode("utf-8", "replace") if isinstance(t, bytes) else str(t)
-            for _, t in searcher.reader().all_terms()
-        )
-    return stored + "\n" + terms
+    parts = []
+    with rt.engine.connect() as connection:
+        for query in ("SELECT * FROM search_entries", "SELECT * FROM search_values"):
+            rows = connection.execute(text(query)).mappings().all()
+            parts.append(json.dumps([dict(r) for r in rows], ensure_ascii=False, default=str))
+        if connection.dialect.name == "sqlite":
+            connection.exec_driver_sql(
+                "CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_terms"
+                " USING fts5vocab(main, search_fts, row)"
+            )
+            terms = connection.exec_driver_sql("SELECT term FROM temp.search_terms").scalars()
+        else:
+            terms = connection.exec_driver_sql(
+                "SELECT document::text FROM search_entries"
+            ).scalars()
+        parts.append(" ".join(str(t) for t in terms))
+    return "\n".join(parts)
 
 
 def public_files_text(rt: Runtime) -> dict[str, str]:

@@ -18,8 +18,7 @@ from datasets.catalog.vocabulary import is_overdue
 from datasets.intake.validation import redact_report
 from datasets.models import Dataset, Organization, Resource
 from datasets.openness import rules as op
-from datasets.search.index import index_document
-from datasets.text import plain_text, safe_url
+from datasets.text import safe_url
 
 RESOURCE_PATH = "/dataset/{name}/resource/{resource_id}/download/{filename}"
 
@@ -253,27 +252,3 @@ def _catalog_fields(ds: Dataset, resources: list[dict[str, Any]], today: date) -
         "quality": dict(ds.quality) if ds.quality else None,
         "quality_score": ds.quality.get("score") if ds.quality else None,
     }
-
-
-def search_document(ds: Dataset) -> dict[str, Any]:
-    """The search index document of a dataset, built from its public package dict only."""
-    pkg = package_dict(ds, base_url="")
-    keywords = [pkg["organization"]["title"], pkg["topic"] or "", *[t["name"] for t in pkg["tags"]]]
-    keywords += [c.get("name", "") for c in pkg["columns"]]
-    if pkg["exclusion_rule_title"]:
-        keywords += [pkg["exclusion_rule_title"], pkg["exclusion_basis"] or ""]
-    return index_document(
-        id=pkg["id"],
-        name=pkg["name"],
-        revision=ds.revision,
-        title=pkg["title"],
-        notes=plain_text(pkg["notes"]),
-        keywords=keywords,
-        organization=pkg["organization"]["name"],
-        topic=pkg["topic"],
-        openness=pkg["openness"],
-        update_cycle=pkg["update_cycle"],
-        formats=pkg["formats"],
-        tags=[t["name"] for t in pkg["tags"]],
-        modified=ds.metadata_modified,
-    )

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,7 +27,8 @@ from datasets.intake.storage import UNMIRRORED_NOTICE
 from datasets.models import Dataset, Organization, Resource
 from datasets.openness import rules as op
 from datasets.runtime import Runtime
-from datasets.search.index import FACET_FIELDS, SORTS
+from datasets.search.query import SearchRequest, sort_text
+from datasets.search.searching import search
 from datasets.text import plain_text, render_markdown
 
 if TYPE_CHECKING:
@@ -104,27 +104,17 @@ def dataset_page(
 
 def package_search(
     rt: Runtime,
+    request: SearchRequest,
     *,
-    q: str = "",
-    filters: Mapping[str, Sequence[str]] | None = None,
-    sort: str | None = None,
-    start: int = 0,
-    rows: int = 10,
     base_url: str = "",
-    modified: tuple[datetime | None, datetime | None] = (None, None),
     fields: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """Full-text search of the public catalog, with facets, in CKAN's result shape.
 
-    ``modified`` bounds ``metadata_modified`` (as CKAN harvesters ask for changes since their
-    last run); ``fields`` keeps only those keys of each package (CKAN's ``fl``)."""
-    filters = dict(filters or {})
-    _check_search(start=start, rows=rows, sort=sort, filters=filters)
-    result = rt.index.search(
-        q, filters=filters, sort=sort, start=start, rows=rows, modified=modified
-    )
-    ids = [hit.id for hit in result.hits]
+    ``fields`` keeps only those keys of each package (CKAN's ``fl``)."""
     with rt.reader() as session:
+        result = search(session, request)
+        ids = [hit.id for hit in result.hits]
         datasets = {
             d.id: d
             for d in session.scalars(select(Dataset).where(Dataset.id.in_(ids)).options(*_LOAD))
@@ -141,32 +131,15 @@ def package_search(
             pkg["highlight"] = {"title": hit.title_html, "notes": hit.notes_html}
             pkg["summary"] = plain_text(pkg["notes"])[:300]
             packages.append(pkg)
-        labels = _facet_labels(session)
+        labels = _facet_labels(session) if request.facet_fields else {}
     return {
         "count": result.count,
         "results": packages,
-        "sort": sort or ("score desc" if q.strip() else "metadata_modified desc"),
-        "facets": {name: dict(result.facets.get(name, [])) for name in FACET_FIELDS},
+        "sort": sort_text(request.sort),
+        "facets": {name: dict(pairs) for name, pairs in result.facets.items()},
         "search_facets": _search_facets(result.facets, labels),
+        "suggestion": result.suggestion,
     }
-
-
-def _check_search(
-    *, start: int, rows: int, sort: str | None, filters: Mapping[str, Sequence[str]]
-) -> None:
-    if start < 0:
-        raise ValidationError("start 不能为负数", {"start": ["Must be a natural number"]})
-    if rows < 0:
-        raise ValidationError("rows 不能为负数", {"rows": ["Must be a natural number"]})
-    if sort and sort not in SORTS:
-        raise ValidationError(
-            f"不支持的排序方式：{sort}", {"sort": [f"must be one of {', '.join(SORTS)}"]}
-        )
-    unknown = [k for k in filters if k not in FACET_FIELDS]
-    if unknown:
-        raise ValidationError(
-            f"不支持的筛选字段：{', '.join(unknown)}", {"fq": [f"unknown field {unknown[0]}"]}
-        )
 
 
 def _search_facets(
@@ -182,10 +155,10 @@ def _search_facets(
                     "display_name": labels.get(name, {}).get(value, value),
                     "count": count,
                 }
-                for value, count in facets.get(name, [])
+                for value, count in pairs
             ],
         }
-        for name in FACET_FIELDS
+        for name, pairs in facets.items()
     }
 
 

@@ -1,9 +1,9 @@
-"""Importing a harvested record into the catalog: classify, store, validate, publish, index.
+"""Importing a harvested record into the catalog: classify, store, validate, publish.
 
 This is the only way harvested data enters the catalog. The database commit is the moment of
-publication: files are stored (content-addressed) before it, the search index is brought in line
-after it, and a crash in between leaves only unreferenced files and a stale index entry, which the
-next run repairs.
+publication, and the dataset's search row is written in the same transaction: files are stored
+(content-addressed) before it, so a crash leaves at most unreferenced files, which the next run
+removes.
 
 A record is planned (``planning``: its declaration classified, nothing read), its files are
 prepared (``prepare``: each copied once into staging, then scanned and validated from the copy),
@@ -39,7 +39,6 @@ from datasets.intake.records import FileRecord, HarvestRecord
 from datasets.models import AuditEntry, Dataset
 from datasets.openness.rules import Classification
 from datasets.runtime import Runtime
-from datasets.search.indexing import sync_index
 from datasets.tables import DEFAULT_LIMITS, Limits
 
 log = logging.getLogger(__name__)
@@ -97,11 +96,10 @@ def publish_plan(
     plan: ImportPlan,
     prepared: list[PreparedFile],
     actor: str = "harvester",
-    index: bool = True,
 ) -> ImportOutcome:
-    """Classify with the scanner's findings, store the files, commit, index. The commit is the
-    moment of publication; the prepared copies are moved into the store or removed.
-    ``index=False`` leaves the search index to the caller (``sync_index`` repairs any lag)."""
+    """Classify with the scanner's findings, store the files, commit (with the search row). The
+    commit is the moment of publication; the prepared copies are moved into the store or
+    removed."""
     record = plan.record
     if (kept := _keeps_previous_version(rt, plan)) is not None:
         discard(prepared)
@@ -146,8 +144,6 @@ def publish_plan(
     finally:
         discard(prepared)
     files.finish()
-    if index:
-        sync_index(rt, dataset_ids=[dataset_id])
     return _published(plan, dataset_id, name)
 
 
@@ -278,6 +274,4 @@ def withdraw_missing(
             )
             withdrawn.append((dataset.id, dataset.source_identifier or ""))
     files.finish()
-    if withdrawn:
-        sync_index(rt, dataset_ids=[dataset_id for dataset_id, _ in withdrawn])
     return withdrawn, missing

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+from datasets.database import include_object
 from datasets.models import Base
 
 config = context.config
@@ -25,6 +26,7 @@ def run_migrations_online() -> None:
                 target_metadata=target_metadata,
                 render_as_batch=sqlite,
                 compare_type=True,
+                include_object=include_object,
             )
             context.run_migrations()
             if sqlite:

@@ -34,7 +34,6 @@ from datasets.openness.confirmations import (
 )
 from datasets.openness.masking import POLICIES, POLICIES_BY_CODE, check_rules
 from datasets.runtime import Runtime
-from datasets.search.indexing import sync_index
 
 
 def _scanned_columns(dataset: Dataset) -> list[str]:
@@ -238,8 +237,6 @@ def republish(
             rt, session, dataset, actor=actor.name, reason=reason, require_release=require_release
         )
         dataset.content_hash = None  # the next harvest re-imports under the new decision
-        dataset_id = dataset.id
-    sync_index(rt, dataset_ids=[dataset_id])
     return result
 
 

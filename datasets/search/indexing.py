@@ -1,55 +1,67 @@
-"""Keeping the search index in step with the catalog (the database is the system of record).
+"""Checking and rebuilding the search rows.
 
-Each indexed document carries the revision of its dataset; ``sync_index`` adds, replaces or
-deletes whatever differs, so after a crash the next sync repairs the index.
+Every session writes the search rows of the datasets it changes in its own transaction
+(``datasets.search.entries``), so rows and datasets agree. ``sync_index`` finds and repairs
+any difference all the same (a catalog migrated from an older version, rows written by an older
+tokenizer); ``rebuild_index`` writes every row again, after a change of the tokenizer, its
+dictionary or the synonym table's folding.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import selectinload
 
-from datasets.catalog.packages import search_document
-from datasets.models import Dataset
+from datasets.models import Dataset, SearchEntry
 from datasets.runtime import Runtime
+from datasets.search.entries import VISIBLE_STATES, delete_entries, write_entries
 
-VISIBLE_STATES = ("active",)
 _BATCH = 500
 
 
 def sync_index(rt: Runtime, *, dataset_ids: Iterable[str] | None = None) -> int:
-    """Bring the index in line with the database; returns the number of documents changed."""
-    only = set(dataset_ids) if dataset_ids is not None else None
+    """Make the search rows match the public datasets; returns the number of rows changed."""
+    only = list(set(dataset_ids)) if dataset_ids is not None else None
     with rt.reader() as session:
-        query = select(Dataset.id, Dataset.revision, Dataset.state)
+        wanted_query = select(Dataset.id, Dataset.revision).where(Dataset.state.in_(VISIBLE_STATES))
+        indexed_query = select(SearchEntry.dataset_id, SearchEntry.revision)
         if only is not None:
-            query = query.where(Dataset.id.in_(only))
-        rows = session.execute(query).all()
-    wanted = {row.id: row.revision for row in rows if row.state in VISIBLE_STATES}
-    indexed = rt.index.revisions(only)
-    stale = [doc_id for doc_id, rev in wanted.items() if indexed.get(doc_id) != rev]
-    deletes = [doc_id for doc_id in indexed if doc_id not in wanted]
-    changed = rt.index.apply([], deletes) if deletes else 0
-    for start in range(0, len(stale), _BATCH):
-        batch = stale[start : start + _BATCH]
-        with rt.reader() as session:
+            wanted_query = wanted_query.where(Dataset.id.in_(only))
+            indexed_query = indexed_query.where(SearchEntry.dataset_id.in_(only))
+        wanted = dict(session.execute(wanted_query).all())
+        indexed = dict(session.execute(indexed_query).all())
+    stale = [i for i, revision in wanted.items() if indexed.get(i) != revision]
+    gone = [i for i in indexed if i not in wanted]
+    for start in range(0, len(gone), _BATCH):
+        with rt.session() as session:
+            delete_entries(session, gone[start : start + _BATCH])
+    return len(gone) + _write(rt, stale)
+
+
+def rebuild_index(rt: Runtime) -> int:
+    """Write every search row again; returns the number of public datasets written."""
+    visible = select(Dataset.id).where(Dataset.state.in_(VISIBLE_STATES))
+    with rt.reader() as session:
+        ids = list(session.scalars(visible))
+    with rt.session() as session:
+        session.execute(delete(SearchEntry).where(SearchEntry.dataset_id.not_in(visible)))
+    return _write(rt, ids)
+
+
+def _write(rt: Runtime, ids: list[str]) -> int:
+    written = 0
+    for start in range(0, len(ids), _BATCH):
+        with rt.session() as session:
             datasets = session.scalars(
                 select(Dataset)
-                .where(Dataset.id.in_(batch))
+                .where(Dataset.id.in_(ids[start : start + _BATCH]))
                 .options(
                     selectinload(Dataset.organization),
                     selectinload(Dataset.resources),
                     selectinload(Dataset.tags),
                 )
             ).all()
-            docs = [search_document(ds) for ds in datasets if ds.state in VISIBLE_STATES]
-        changed += rt.index.apply(docs, [], indexed=indexed.keys())
-    return changed
-
-
-def rebuild_index(rt: Runtime) -> int:
-    """Drop the index and index every visible dataset again."""
-    rt.index.clear()
-    return sync_index(rt)
+            written += write_entries(session, datasets)
+    return written

@@ -27,7 +27,6 @@ from datasets.notify.notices import case_link, notify_department, notify_request
 from datasets.openness import curation
 from datasets.openness.rules import CLOSED, PRIVACY_RULE
 from datasets.runtime import Runtime
-from datasets.search.indexing import sync_index
 from datasets.workdays import calendar_for
 from datasets.workflows import cases as c
 from datasets.workflows.inputs.feedback import (
@@ -171,7 +170,7 @@ def decide_rights_objection(
         c.transit(
             session, case, actor, "decide", "decided", decision=form.decision, note=form.reply
         )
-        restored = _lift_suspension(rt, files, session, actor, case)
+        _lift_suspension(rt, files, session, actor, case)
         notify_requester(
             session,
             case,
@@ -180,8 +179,6 @@ def decide_rights_objection(
             link=case_link(case),
         )
         result = full_dict(rt, session, actor, case)
-    if restored is not None:
-        sync_index(rt, dataset_ids=[restored])
     return result
 
 

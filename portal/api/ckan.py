@@ -8,17 +8,16 @@ Errors go through ``portal.errors`` and keep CKAN's ``{"__type", "message"}`` sh
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from datasets.search.query import search_request
 from flask import Blueprint, abort, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from datasets.catalog import services as catalog
 from datasets.errors import ValidationError
-from datasets.search.index import FACET_FIELDS
 from portal.app import base_url, get_runtime
 from portal.extensions import csrf, limiter
 
@@ -28,20 +27,6 @@ limiter.limit(lambda: get_runtime().settings.ratelimit_default)(bp)
 
 Params = Mapping[str, Any]
 ACTIONS: dict[str, Callable[[Params], Any]] = {}
-
-# CKAN/Solr field names in fq → our facet fields
-FQ_FIELDS = {
-    "organization": "organization",
-    "groups": "topic",
-    "topic": "topic",
-    "res_format": "formats",
-    "tags": "tags",
-    "openness": "openness",
-    "update_cycle": "update_cycle",
-}
-_FQ_TERM = re.compile(r'(?:^|\s)\+?([a-z_]+):(?:"([^"]*)"|(\[[^\]]*\])|(\S+))')
-_RANGE = re.compile(r"^\[\s*(\S+)\s+TO\s+(\S+)\s*\]$")
-_DEFAULT_SORTS = {"score desc, metadata_modified desc": "score desc", "relevance": "score desc"}
 
 
 def action(func: Callable[[Params], Any]) -> Callable[[Params], Any]:
@@ -61,7 +46,8 @@ def _params() -> dict[str, Any]:
                 abort(400, description="Bad request - JSON Error: body must be a JSON object")
             return body
         return request.form.to_dict()
-    return request.args.to_dict()
+    # a parameter given more than once (a filter with several values) keeps all its values
+    return {k: v[0] if len(v) == 1 else v for k, v in request.args.lists()}
 
 
 def _int(params: Params, name: str, default: int, *, maximum: int | None = None) -> int:
@@ -92,74 +78,17 @@ def _text(params: Params, name: str, default: str = "") -> str:
     return str(value)
 
 
-def parse_fq(fq: str) -> tuple[dict[str, list[str]], tuple[datetime | None, datetime | None]]:
-    """CKAN filter queries → facet filters and a metadata_modified window.
-
-    Understands ``organization:gaj res_format:"CSV"`` and
-    ``metadata_modified:[2026-01-01T00:00:00Z TO *]`` (as CKAN harvesters send it).
-    """
-    filters: dict[str, list[str]] = {}
-    window: tuple[datetime | None, datetime | None] = (None, None)
-    rest = fq
-    for match in _FQ_TERM.finditer(fq):
-        field = match.group(1)
-        value = next(g for g in match.group(2, 3, 4) if g is not None)
-        rest = rest.replace(match.group(0).strip(), "", 1)
-        if field == "metadata_modified":
-            window = _parse_range(value)
-            continue
-        if field not in FQ_FIELDS:
-            raise ValidationError(
-                f"不支持的筛选字段：{field}",
-                {"fq": [f"unknown field {field!r}; use one of {', '.join(FQ_FIELDS)}"]},
-            )
-        filters.setdefault(FQ_FIELDS[field], []).append(value)
-    if re.sub(r"\b(AND)\b", "", rest).strip():
-        raise ValidationError("无法解析 fq 参数", {"fq": ["expected field:value pairs"]})
-    return filters, window
-
-
-def _parse_range(value: str) -> tuple[datetime | None, datetime | None]:
-    match = _RANGE.match(value)
-    if not match:
-        raise ValidationError(
-            "metadata_modified 须写作 [起 TO 止]", {"fq": ["metadata_modified:[X TO *]"]}
-        )
-    bounds: list[datetime | None] = []
-    for text in match.groups():
-        if text == "*":
-            bounds.append(None)
-            continue
-        try:
-            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-        except ValueError:
-            raise ValidationError(f"无法识别的时间：{text}", {"fq": [text]}) from None
-        bounds.append(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
-    return bounds[0], bounds[1]
-
-
 @action
 def package_search(params: Params) -> dict[str, Any]:
-    settings = get_runtime().settings
-    sort = _text(params, "sort").strip() or None
-    if sort:
-        sort = _DEFAULT_SORTS.get(sort, sort)
-    filters, window = parse_fq(_text(params, "fq"))
-    fl = _text(params, "fl").replace(",", " ").split()
-    for name in FACET_FIELDS:  # our own plain filters, as the HTML search page uses
-        if isinstance(params.get(name), str) and params[name]:
-            filters.setdefault(name, []).append(params[name])
-    return catalog.package_search(
-        get_runtime(),
-        q=_text(params, "q"),
-        filters=filters,
-        sort=sort,
-        start=_int(params, "start", 0),
-        rows=_int(params, "rows", settings.api_default_rows, maximum=settings.api_max_rows),
-        base_url=base_url(),
-        modified=window,
-        fields=fl or None,
+    rt = get_runtime()
+    search = search_request(
+        params,
+        now=datetime.now(UTC),
+        max_rows=rt.settings.api_max_rows,
+        default_rows=rt.settings.api_default_rows,
     )
+    fl = _text(params, "fl")[:1000].replace(",", " ").split()
+    return catalog.package_search(rt, search, base_url=base_url(), fields=fl or None)
 
 
 @action

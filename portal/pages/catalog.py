@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
+from datasets.search.query import search_request
 from flask import Blueprint, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from datasets.catalog import services as catalog
 from datasets.errors import ValidationError
 from datasets.openness import rules as op
-from datasets.search.index import FACET_FIELDS, SORTS
 from portal.app import base_url, get_runtime
 
 bp = Blueprint("catalog", __name__)
@@ -20,14 +21,17 @@ SORT_LABELS = {
     "metadata_modified desc": "最近更新",
     "title_string asc": "名称",
 }
+# the filters the page offers, named as in CKAN's fq and package_search (groups = topic)
 FACET_TITLES = {
     "organization": "提供部门",
     "topic": "主题分类",
     "openness": "开放属性",
-    "formats": "数据格式",
+    "res_format": "数据格式",
     "update_cycle": "更新周期",
+    "license_id": "开放许可",
     "tags": "标签",
 }
+_ALIASES = {"formats": "res_format", "groups": "topic"}
 
 
 def _page_number() -> int:
@@ -42,13 +46,32 @@ def _page_number() -> int:
 
 
 def _filters() -> dict[str, list[str]]:
-    return {name: request.args.getlist(name) for name in FACET_FIELDS if request.args.getlist(name)}
+    """The page's filters, one list of values per field (older names read as their CKAN ones)."""
+    filters: dict[str, list[str]] = {}
+    for name, values in request.args.lists():
+        field = _ALIASES.get(name, name)
+        if field in FACET_TITLES:
+            kept = [v[:200] for v in values if v.strip()]
+            if kept:
+                filters.setdefault(field, []).extend(kept)
+    return filters
+
+
+def _search(rt: Any, params: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    """``catalog.package_search`` with the same parameters as the API's package_search."""
+    wanted = search_request(
+        {**params, **extra},
+        now=datetime.now(UTC),
+        max_rows=rt.settings.api_max_rows,
+        default_rows=rt.settings.page_size,
+    )
+    return catalog.package_search(rt, wanted, base_url=base_url())
 
 
 @bp.route("/")
 def home() -> ResponseReturnValue:
     rt = get_runtime()
-    latest = catalog.package_search(rt, sort="metadata_modified desc", rows=6, base_url=base_url())
+    latest = _search(rt, {"sort": "metadata_modified desc", "rows": 6, "facet.field": []})
     return render_template(
         "home.html",
         summary=catalog.portal_summary(rt),
@@ -64,28 +87,25 @@ def search() -> ResponseReturnValue:
     rt = get_runtime()
     q = request.args.get("q", "").strip()[:200]
     sort = request.args.get("sort") or None
-    if sort and sort not in SORTS:
+    if sort and sort not in SORT_LABELS:
         raise ValidationError(f"不支持的排序方式：{sort}", {"sort": [sort]})
     page = _page_number()
     size = rt.settings.page_size
     filters = _filters()
-    result = catalog.package_search(
-        rt,
-        q=q,
-        filters=filters,
-        sort=sort,
-        start=(page - 1) * size,
-        rows=size,
-        base_url=base_url(),
-    )
+    fq = request.args.get("fq", "").strip()
+    params: dict[str, Any] = {"q": q, "fq": fq, "sort": sort, **filters}
+    result = _search(rt, params, start=(page - 1) * size, rows=size)
     pages = max(1, -(-result["count"] // size))
     api_args: dict[str, Any] = {"q": q, "rows": size, "start": (page - 1) * size}
-    fq = " ".join(f'{_fq_name(k)}:"{v}"' for k, vs in filters.items() for v in vs)
-    if fq:
-        api_args["fq"] = fq
+    clauses = [fq] if fq else []
+    clauses += [f'{_fq_name(k)}:"{v}"' for k, vs in filters.items() for v in vs]
+    if clauses:
+        api_args["fq"] = " ".join(clauses)
     return render_template(
         "search.html",
         q=q,
+        fq=fq,
+        heading=_heading(q, filters, result),
         sort=sort or ("score desc" if q else "metadata_modified desc"),
         sort_labels=SORT_LABELS,
         page=page,
@@ -99,7 +119,20 @@ def search() -> ResponseReturnValue:
 
 
 def _fq_name(field: str) -> str:
-    return {"topic": "groups", "formats": "res_format"}.get(field, field)
+    return {"topic": "groups"}.get(field, field)
+
+
+def _heading(q: str, filters: dict[str, list[str]], result: dict[str, Any]) -> str:
+    """The page's own title: what was searched and which filters hold."""
+    parts = [f"“{q}”的搜索结果"] if q else []
+    for field, values in filters.items():
+        items = result["search_facets"].get(field, {}).get("items", [])
+        labels = {item["name"]: item["display_name"] for item in items}
+        if field == "openness":
+            labels.update(op.OPENNESS_TITLES)
+        shown = "、".join(labels.get(v, v) for v in values)
+        parts.append(f"{FACET_TITLES[field]}：{shown}")
+    return " · ".join(parts) or "数据目录"
 
 
 @bp.route("/dataset/<name>")
@@ -128,13 +161,11 @@ def organization(name: str) -> ResponseReturnValue:
     org = catalog.organization_show(rt, id_or_name=name)
     page = _page_number()
     size = rt.settings.page_size
-    result = catalog.package_search(
+    result = _search(
         rt,
-        filters={"organization": [org["name"]]},
-        sort="title_string asc",
+        {"organization": org["name"], "sort": "title_string asc", "facet.field": []},
         start=(page - 1) * size,
         rows=size,
-        base_url=base_url(),
     )
     return render_template(
         "organization.html",

@@ -5,7 +5,7 @@ from datasets.errors import SourceError
 from harvester.export import map_headers
 from harvester.jobs import run_source
 from harvester.sources import add_source, get_sources
-from tests.factories import write_csv, write_xlsx
+from tests.factories import search, write_csv, write_xlsx
 
 HEADERS = [
     "信息资源名称",
@@ -64,7 +64,7 @@ def test_xlsx_catalog_with_gb18030_data_file(rt, tmp_path):
     write_xlsx(tmp_path / "目录.xlsx", [HEADERS, _row()])
     result = _harvest(rt, tmp_path)
     assert result.counts["added"] == 1, result.changes
-    hits = catalog.package_search(rt, q="医疗机构")["results"]
+    hits = search(rt, q="医疗机构")["results"]
     pkg = hits[0]
     assert pkg["update_cycle"] == "每季" and pkg["issued"] == "2024-03-05"
     assert pkg["modified"] == "2026-10-01" and pkg["temporal_end"] == "2026-09-30"
@@ -101,7 +101,7 @@ def test_csv_catalog_closed_rows_and_bad_rows(rt, tmp_path):
     }
     assert "缺少不予开放情形或依据" in errors["JZ-X-1"]
     assert "gone.csv" in errors["JZ-X-2"]
-    closed = catalog.package_search(rt, q="不动产")["results"][0]
+    closed = search(rt, q="不动产")["results"][0]
     assert closed["openness"] == "closed" and closed["exclusion_rule"] == "law-other-channel"
 
 

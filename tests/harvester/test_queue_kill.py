@@ -19,7 +19,7 @@ from datasets.settings import load_settings
 from harvester import locks
 from harvester.queue import enqueue
 from harvester.sources import add_source, get_sources
-from tests.factories import make_runtime
+from tests.factories import make_runtime, search
 from tests.harvester.slow_source import check_consistent, published, write_slow_source
 from tests.harvester.workers import jobs_of, lock_owner_pid, parent_pid, queue_env, wait_for
 
@@ -149,7 +149,7 @@ def test_sigkill_of_the_horse_and_then_of_the_worker_leaves_nothing_running(
     assert rerun.status == "finished" and rerun.stats.get("errored", 0) == 0
     assert _rq_status(redis_url, third) == JobStatus.FINISHED
     assert check_consistent(air) == PACKAGES
-    assert air.index.search("空气质量", rows=0).count == PACKAGES
+    assert search(air, q="空气质量", rows=0)["count"] == PACKAGES
 
 
 def test_a_cold_shutdown_stops_the_job_and_records_why(big_air, redis_url, harvest_queue, workers):

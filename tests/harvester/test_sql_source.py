@@ -24,6 +24,7 @@ from harvester.jobs import job_objects, run_source
 from harvester.sources import add_source, get_sources
 from harvester.sql import SqlSource
 from harvester.sql_query import check_query
+from tests.factories import search
 
 PROVIDER = "江州市市场监督管理局"
 COLUMNS = [
@@ -150,7 +151,7 @@ def _harvest(rt, name: str):  # type: ignore[no-untyped-def]
 
 
 def _downloaded_rows(rt, title_query: str) -> tuple[dict, list[list[str]]]:
-    pkg = catalog.package_search(rt, q=title_query)["results"][0]
+    pkg = search(rt, q=title_query)["results"][0]
     resource = pkg["resources"][0]
     found = catalog.resource_download(rt, dataset=pkg["name"], resource_id=resource["id"])
     with found.path.open(encoding="utf-8-sig", newline="") as handle:
@@ -248,7 +249,7 @@ def test_a_conditional_table_keeps_its_declaration(rt, licences_db):
         conditions="须签署数据使用协议",
     )
     assert _harvest(rt, "scjgj-conditional").counts["added"] == 1
-    pkg = catalog.package_search(rt, q="食品经营许可")["results"][0]
+    pkg = search(rt, q="食品经营许可")["results"][0]
     assert pkg["openness"] == "conditional" and pkg["conditions"] == "须签署数据使用协议"
     assert pkg["title"] == "食品经营许可"  # no title configured: the table's name
 

@@ -5,7 +5,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import text
 
-from datasets.database import alembic_config, is_current, upgrade
+from datasets.database import alembic_config, include_object, is_current, upgrade
 from datasets.models import Base
 from datasets.runtime import Runtime
 from datasets.settings import load_settings
@@ -48,7 +48,9 @@ def check_upgrade_keeps_data(rt: Runtime) -> None:
         resource = connection.execute(
             text("SELECT public_key, public_sha256, public_size FROM resources")
         ).one()
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "include_object": include_object}
+        )
         assert compare_metadata(context, Base.metadata) == []
     assert tuple(dataset) == ("unconditional", False, "公交线路")
     assert tuple(resource) == ("ab/x.csv", "ab", 10)

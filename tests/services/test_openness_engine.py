@@ -14,7 +14,7 @@ from datasets.models import ClassificationEvent
 from datasets.openness import curation
 from harvester.jobs import run_source
 from harvester.sources import add_source, get_sources
-from tests.factories import write_package
+from tests.factories import search, write_package
 
 OPERATOR = Actor(name="ops", user_id="u1", roles=frozenset({"operator"}))
 CITIZEN = Actor(name="li", user_id="u2", roles=frozenset({"citizen"}))
@@ -44,7 +44,7 @@ def test_a_misdeclared_open_dataset_is_quarantined_with_its_findings(rt, tmp_pat
     _harvest(rt, tmp_path)
     with pytest.raises(NotFound):
         catalog.package_show(rt, id_or_name="volunteers", base_url="")
-    assert rt.index.search("志愿者").count == 0
+    assert search(rt, q="志愿者")["count"] == 0
     [item] = curation.quarantine_list(rt, actor=OPERATOR)
     assert item["uncovered"] == ["负责人", "联系电话"]
     findings = {(f["column"], f["kind"]): f for f in item["findings"]}
@@ -76,7 +76,7 @@ def test_release_needs_a_rule_for_every_personal_column_then_publishes_masked(rt
     assert "13912345678" not in text and "张伟" not in text
     pkg = catalog.package_show(rt, id_or_name="volunteers", base_url="")
     assert pkg["deidentified"] and pkg["resources"][0]["masked"]
-    assert rt.index.search("志愿者").count == 1
+    assert search(rt, q="志愿者")["count"] == 1
 
 
 def test_released_decision_survives_the_next_harvest(rt, tmp_path):

@@ -21,7 +21,7 @@ from datasets.openness import confirmations, curation
 from datasets.workflows import queues
 from harvester.jobs import JobResult, run_source
 from harvester.sources import add_source, get_sources
-from tests.factories import make_runtime, own_rows, pdf_bytes, write_csv, write_package
+from tests.factories import make_runtime, own_rows, pdf_bytes, search, write_csv, write_package
 
 OPERATOR = Actor(name="ops", user_id="u-ops", roles=frozenset({"operator"}))
 HEALTH = {"name": "江州市卫生健康委员会", "code": "11361000MB0000002N"}
@@ -163,7 +163,7 @@ def test_held_datasets_are_not_public_anywhere(env):
     held = ["budget-report", "bus-stops", "taxi-ranks", "bus-lines-copy", "clinic-plans"]
     listed = set(catalog.dataset_names(rt))
     assert "bus-lines" in listed and not listed & set(held)
-    found = {p["name"] for p in catalog.package_search(rt, q="公交", rows=50)["results"]}
+    found = {p["name"] for p in search(rt, q="公交", rows=50)["results"]}
     assert found == {"bus-lines"}
     for name in held:
         with pytest.raises(NotFound):

@@ -12,7 +12,7 @@ from datasets.intake.publishing import import_record, withdraw_missing
 from datasets.intake.records import FileRecord, HarvestRecord, ProviderRecord
 from datasets.models import AuditEntry, ClassificationEvent, Dataset, HarvestSource, Resource
 from datasets.openness.rules import RefusedAtIntake
-from tests.factories import BUS_ROWS, write_csv
+from tests.factories import BUS_ROWS, search, write_csv
 
 
 @pytest.fixture
@@ -167,11 +167,11 @@ def test_withdrawn_datasets_leave_the_catalog_and_come_back(rt, source_id, tmp_p
         session.execute(update(Dataset).values(missing_since=datetime(2020, 1, 1, tzinfo=UTC)))
     gone, missing = withdraw_missing(rt, source_id=source_id, seen=set())
     assert [identifier for _, identifier in gone] == ["bus"] and missing == []
-    assert rt.index.search("公交").count == 0
+    assert search(rt, q="公交")["count"] == 0
     with pytest.raises(Exception, match="未找到"):
         catalog.package_show(rt, id_or_name="bus-lines", base_url="")
     assert import_record(rt, record=_record(data), source_id=source_id).outcome == "updated"
-    assert rt.index.search("公交").count == 1
+    assert search(rt, q="公交")["count"] == 1
 
 
 def test_dry_run_changes_nothing(rt, source_id, tmp_path):

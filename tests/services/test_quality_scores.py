@@ -14,7 +14,7 @@ from datasets.models import Dataset
 from harvester.jobs import run_source
 from harvester.sources import add_source, get_sources
 from tests.conftest import harvest_demo
-from tests.factories import make_runtime, pdf_bytes, write_csv, write_package
+from tests.factories import make_runtime, pdf_bytes, search, write_csv, write_package
 
 TODAY = date(2026, 11, 22)
 LICENCE = [
@@ -189,7 +189,7 @@ def test_a_closed_entry_is_scored_on_its_catalog_metadata_only(scored):
 
 
 def test_search_results_carry_the_quality_for_their_badges(scored):
-    results = catalog.package_search(scored, q="公交线路", rows=5)["results"]
+    results = search(scored, q="公交线路", rows=5)["results"]
     bus = next(p for p in results if p["name"] == "bus-lines")
     assert bus["quality"]["grade"] == "A" and bus["quality_score"] >= 90
 

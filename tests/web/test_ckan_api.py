@@ -147,7 +147,9 @@ def test_not_found_is_404_with_ckan_error_shape(client):
     [
         ({"rows": "many"}, "rows"),
         ({"start": "-1"}, "start"),
-        ({"rows": "100000"}, "rows"),
+        ({"rows": "-3"}, "rows"),
+        ({"fq": "organization:(a OR b"}, "fq"),
+        ({"facet.field": '["secret"]'}, "facet.field"),
         ({"sort": "drop table"}, "sort"),
         ({"fq": "secret:1"}, "fq"),
     ],
@@ -157,6 +159,11 @@ def test_bad_parameters_are_409_validation_errors_naming_the_field(client, query
         client.get("/api/3/action/package_search", query_string=query), 409, "Validation Error"
     )
     assert field in error
+
+
+def test_rows_above_the_maximum_are_capped_as_ckan_does(client):
+    result = _ok(client.get("/api/3/action/package_search", query_string={"rows": "100000"}))
+    assert result["count"] == 61 and len(result["results"]) == 61
 
 
 def test_missing_id_is_a_validation_error(client):

@@ -34,7 +34,7 @@ def test_search_finds_the_bus_datasets_with_highlights_and_facets(client):
     text = _text(response)
     assert "公交线路信息" in text and "公交站点信息" in text
     assert re.search(r"共找到\s*2\s*个数据集", text)
-    assert '<mark class="hl t0">公交</mark>' in html
+    assert '<mark class="hl">公交</mark>' in html
     assert "提供部门" in text and "江州市交通运输局" in text
     assert "/api/3/action/package_search?q=" in html
 

@@ -8,12 +8,12 @@ import shutil
 import pytest
 from sqlalchemy import select
 
-from datasets.catalog import services as catalog
 from datasets.errors import SourceError
 from datasets.models import Dataset, HarvestObject, Resource
 from harvester.datajson import DataJsonSource
 from harvester.jobs import job_objects, run_source
 from harvester.sources import add_source, get_sources
+from tests.factories import search
 from tests.harvester.fileserver import (
     errored,
     harvest_catalog,
@@ -151,7 +151,7 @@ def test_the_402_dataset_catalog_with_null_dates(rt, pod, tmp_path):
     daily = _dataset(rt, repeating[0]["identifier"])  # a repeating interval, not a date
     assert (daily.modified, daily.update_cycle) == (None, "每日")
     assert daily.unnormalised["modified"] == "R/P1D"
-    found = catalog.package_search(rt, q="Philadelphia", rows=50)
+    found = search(rt, q="Philadelphia", rows=50)
     assert found["count"] >= 1
 
 

@@ -9,13 +9,12 @@ import shutil
 import pytest
 from sqlalchemy import select
 
-from datasets.catalog import services as catalog
 from datasets.errors import SourceError, ValidationError
 from datasets.models import Resource
 from harvester.dcat import DcatSource
 from harvester.jobs import job_objects, run_harvest, run_source
 from harvester.sources import add_source, get_sources
-from tests.factories import make_runtime
+from tests.factories import make_runtime, search
 from tests.harvester.fileserver import (
     LOCAL_ONLY,
     errored,
@@ -146,7 +145,7 @@ def test_real_catalogs_over_http(rt, examples, server):
     multi = _package(rt, "0112cf32-bce0-4071-9504-923375f9f2ad")
     assert multi["title"] == "Test DCAT dataset"  # en, over ca and es
     assert multi["organization"]["title"] == "示例数据局"
-    titles = catalog.package_search(rt, rows=10)["results"]
+    titles = search(rt, rows=10)["results"]
     assert sorted(p["title"] for p in titles) == sorted([*REAL.values(), "Test DCAT dataset"])
     assert server.requests == [f"/{name}" for name in [*REAL, "multi.ttl"]]  # no data files
 

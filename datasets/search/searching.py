@@ -1,0 +1,169 @@
+"""Searching the catalog's search rows: full text through the database's own engine, CKAN's
+filters as SQL conditions, facets as SQL aggregates over the matching set, highlighting on the
+page of hits only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, false, func, not_, or_, select, true
+from sqlalchemy.orm import Session
+
+from datasets.models import SearchEntry, SearchValue
+from datasets.search import analysis
+from datasets.search.engines import TextEngine, exact_first, text_engine
+from datasets.search.entries import VALUE_FIELDS
+from datasets.search.highlight import highlight
+from datasets.search.query import AllOf, AnyOf, Everything, Node, Not, Range, SearchRequest, Term
+from datasets.search.vocabulary import suggestion_for
+
+_NOTES_FRAGMENT = 160
+_SORT_COLUMNS: dict[str, Any] = {
+    "metadata_modified": SearchEntry.metadata_modified,
+    "metadata_created": SearchEntry.metadata_created,
+    "name": SearchEntry.name,
+    "title_string": SearchEntry.title_sort,
+    "id": SearchEntry.dataset_id,
+}
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    id: str
+    name: str
+    title_html: str
+    notes_html: str
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    count: int
+    hits: list[SearchHit]
+    facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    suggestion: str | None = None
+
+
+def search(session: Session, request: SearchRequest) -> SearchResult:
+    """The page of hits of ``request``, the number of matches and the facets over all of them."""
+    engine = text_engine(session.get_bind().dialect.name)
+    words = [w for w in analysis.query_words(request.words) if w.exact]
+    conditions = _conditions(engine, words, request)
+    count = session.scalar(select(func.count()).select_from(SearchEntry).where(*conditions)) or 0
+    hits = _page(session, engine, words, conditions, request) if count else []
+    facets = _facets(session, conditions, request) if request.facet_fields else {}
+    suggestion = None
+    if not count and words:
+        suggestion = suggestion_for(session, [w.text for w in words])
+    return SearchResult(count, hits, facets, suggestion)
+
+
+def _conditions(
+    engine: TextEngine, words: Sequence[analysis.QueryWord], request: SearchRequest
+) -> list[ColumnElement[bool]]:
+    conditions = []
+    if words:
+        conditions.append(engine.matches(words))
+    for word in request.excluded:
+        conditions.append(engine.excludes(analysis.excluded_tokens(word)))
+    if not isinstance(request.filter, Everything):
+        conditions.append(condition(request.filter))
+    return conditions
+
+
+def condition(node: Node) -> ColumnElement[bool]:
+    """A filter of CKAN's ``fq`` as an SQL condition on search entries."""
+    if isinstance(node, Term):
+        return _term(node)
+    if isinstance(node, Range):
+        column = _SORT_COLUMNS[node.field]
+        parts = []
+        if node.low is not None:
+            parts.append(column >= node.low if node.include_low else column > node.low)
+        if node.high is not None:
+            parts.append(column <= node.high if node.include_high else column < node.high)
+        return and_(true(), *parts)
+    if isinstance(node, Not):
+        return not_(condition(node.node))
+    if isinstance(node, AllOf):
+        return and_(true(), *(condition(n) for n in node.nodes))
+    if isinstance(node, AnyOf):
+        return or_(false(), *(condition(n) for n in node.nodes))
+    return true()
+
+
+def _term(node: Term) -> ColumnElement[bool]:
+    values = list(node.values)
+    if node.field in VALUE_FIELDS:
+        if node.field == "res_format":
+            values = [v.upper() for v in values]
+        docs = select(SearchValue.doc).where(
+            SearchValue.field == node.field, SearchValue.value.in_(values)
+        )
+        return SearchEntry.doc.in_(docs)
+    if node.field == "name":
+        return SearchEntry.name.in_(values)
+    if node.field == "id":
+        return SearchEntry.dataset_id.in_(values)
+    if node.field == "dataset_type":  # every entry of the catalog is a dataset
+        return true() if "dataset" in values else false()
+    raise ValueError(f"cannot filter on {node.field!r}")
+
+
+def _page(
+    session: Session,
+    engine: TextEngine,
+    words: Sequence[analysis.QueryWord],
+    conditions: Sequence[ColumnElement[bool]],
+    request: SearchRequest,
+) -> list[SearchHit]:
+    query = select(SearchEntry.dataset_id, SearchEntry.name, SearchEntry.title, SearchEntry.notes)
+    query = query.where(*conditions)
+    order: list[Any] = []
+    for name, descending in request.sort:
+        if name == "score":
+            if not words:
+                continue
+            query, rank = engine.ranked(query, words)
+            first = exact_first(engine, words)
+            order += ([first] if first is not None else []) + [rank]
+            continue
+        column = _SORT_COLUMNS[name]
+        order.append(column.desc() if descending else column.asc())
+    order.append(SearchEntry.doc.desc())
+    rows = session.execute(query.order_by(*order).offset(request.start).limit(request.rows))
+    tokens = sorted({t for w in words for a in w.exact + w.loose for t in a}, key=len)
+    return [
+        SearchHit(
+            id=row.dataset_id,
+            name=row.name,
+            title_html=highlight(row.title, tokens),
+            notes_html=highlight(row.notes, tokens, fragment=_NOTES_FRAGMENT),
+        )
+        for row in rows
+    ]
+
+
+def _facets(
+    session: Session, conditions: Sequence[ColumnElement[bool]], request: SearchRequest
+) -> dict[str, list[tuple[str, int]]]:
+    count = func.count().label("n")
+    query = select(SearchValue.field, SearchValue.value, count).where(
+        SearchValue.field.in_(request.facet_fields)
+    )
+    if conditions:
+        query = query.where(SearchValue.doc.in_(select(SearchEntry.doc).where(*conditions)))
+    query = query.group_by(SearchValue.field, SearchValue.value)
+    if request.facet_mincount > 1:
+        query = query.having(count >= request.facet_mincount)
+    facets: dict[str, list[tuple[str, int]]] = {name: [] for name in request.facet_fields}
+    for name, value, n in session.execute(query):
+        facets[name].append((value, int(n)))
+    limit = request.facet_limit
+    for pairs in facets.values():
+        pairs.sort(key=lambda kv: (-kv[1], kv[0]))
+        if limit >= 0:
+            del pairs[limit:]
+    return facets
