@@ -47,3 +47,9 @@ lint: $(STAMP)
 
 clean:
 	rm -rf $(VENV) instance
+
+## bench-venv: a separate venv for the search benchmark's peer (Datasette), never the portal's
+.PHONY: bench-venv
+bench-venv:
+	test -d .venv-bench || $(PYTHON) -m venv .venv-bench
+	.venv-bench/bin/pip install --quiet --disable-pip-version-check datasette==0.65.5 jieba==0.42.1

@@ -343,11 +343,14 @@ def _publish(
 
 
 def _after_harvest(rt: Runtime) -> None:
-    """Catalog-wide work after a harvest: quality scores, removal of unreferenced files."""
+    """Catalog-wide work after a harvest: quality scores, removal of unreferenced files, the
+    search tables' statistics."""
     from datasets.catalog.maintenance import collect_garbage, refresh_quality
+    from datasets.search.indexing import refresh_statistics
 
     refresh_quality(rt)
     collect_garbage(rt)
+    refresh_statistics(rt)
 
 
 def run_harvest(

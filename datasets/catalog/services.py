@@ -29,7 +29,7 @@ from datasets.openness import rules as op
 from datasets.runtime import Runtime
 from datasets.search.query import SearchRequest, sort_text
 from datasets.search.searching import search
-from datasets.text import plain_text, render_markdown
+from datasets.text import render_markdown
 
 if TYPE_CHECKING:
     from datasets.workflows.grants import GrantedFile
@@ -129,7 +129,7 @@ def package_search(
                 packages.append({k: pkg[k] for k in fields if k in pkg})
                 continue
             pkg["highlight"] = {"title": hit.title_html, "notes": hit.notes_html}
-            pkg["summary"] = plain_text(pkg["notes"])[:300]
+            pkg["summary"] = hit.summary
             packages.append(pkg)
         labels = _facet_labels(session) if request.facet_fields else {}
     return {

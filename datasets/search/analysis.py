@@ -39,6 +39,7 @@ _SKIP = re.compile(r"^[\s\W_]*$")
 # (" * ^ : ( ) { } [ ] - & | ! ') as well as punctuation and underscores.
 _NON_WORD = re.compile(r"[\W_]+")
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _SYNONYM_SEPARATORS = re.compile(r"[\s,，、;；]+")
 _BAD_CATEGORIES = frozenset(["Cc", "Cs", "Co", "Cn"])
 
@@ -131,23 +132,35 @@ def index_tokens(text: str) -> list[str]:
 def pinyin_tokens(text: str) -> list[str]:
     """Toneless pinyin (``gongjiao``) and initials (``gj``) of the Chinese words of a title.
 
-    Initials are only given for words of two characters or more: a single letter would match
-    far too much.
+    The title's Chinese runs are read once, in context (so 银行 reads hang, not xing); each
+    search-mode word takes its characters' syllables. Initials are only given for words of two
+    characters or more: a single letter would match far too much.
     """
-    pypinyin = _get_pinyin()
+    cleaned = _NON_WORD.sub(" ", fold(text))
+    syllables = _syllables(cleaned)
     out: dict[str, None] = {}
-    for word in _cut(fold(text), search=True):
-        if not has_han(word):
+    for word, start, end in _get_jieba().tokenize(cleaned, mode="search"):
+        read = [syllables[i] for i in range(start, end) if syllables[i]]
+        if not read or not has_han(word):
             continue
-        full = _NON_WORD.sub("", "".join(pypinyin.lazy_pinyin(word)).lower())
-        if full:
-            out[full] = None
-        if len(word) >= 2:
-            letters = pypinyin.lazy_pinyin(word, style=pypinyin.Style.FIRST_LETTER)
-            initials = _NON_WORD.sub("", "".join(letters).lower())
-            if initials:
-                out[initials] = None
+        out["".join(read)] = None
+        if end - start >= 2:
+            out["".join(r[0] for r in read)] = None
     return list(out)
+
+
+def _syllables(text: str) -> list[str]:
+    """The toneless syllable of each character of ``text`` ("" where it is not Chinese)."""
+    pypinyin = _get_pinyin()
+    syllables = [""] * len(text)
+    for run in _HAN_RUN.finditer(text):
+        read = pypinyin.lazy_pinyin(run.group())
+        if len(read) != len(run.group()):  # a character without a reading: read one by one
+            read = [pypinyin.lazy_pinyin(ch)[0] for ch in run.group()]
+        for offset, syllable in enumerate(read):
+            clean = _NON_WORD.sub("", syllable.lower())
+            syllables[run.start() + offset] = clean if clean.isascii() else ""
+    return syllables
 
 
 @dataclass(frozen=True)

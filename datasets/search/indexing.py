@@ -37,7 +37,10 @@ def sync_index(rt: Runtime, *, dataset_ids: Iterable[str] | None = None) -> int:
     for start in range(0, len(gone), _BATCH):
         with rt.session() as session:
             delete_entries(session, gone[start : start + _BATCH])
-    return len(gone) + _write(rt, stale)
+    changed = len(gone) + _write(rt, stale)
+    if changed:
+        refresh_statistics(rt)
+    return changed
 
 
 def rebuild_index(rt: Runtime) -> int:
@@ -47,7 +50,21 @@ def rebuild_index(rt: Runtime) -> int:
         ids = list(session.scalars(visible))
     with rt.session() as session:
         session.execute(delete(SearchEntry).where(SearchEntry.dataset_id.not_in(visible)))
-    return _write(rt, ids)
+    written = _write(rt, ids)
+    refresh_statistics(rt)
+    return written
+
+
+def refresh_statistics(rt: Runtime) -> None:
+    """Tell the database's query planner the search tables' shape, so that facets are counted
+    entry by entry over the matching set rather than value by value over the catalog (SQLite
+    keeps no statistics unless asked; PostgreSQL's autovacuum would get there later)."""
+    with rt.engine.begin() as connection:
+        if connection.dialect.name == "sqlite":
+            connection.exec_driver_sql("ANALYZE search_entries")
+            connection.exec_driver_sql("ANALYZE search_values")
+        else:
+            connection.exec_driver_sql("ANALYZE search_entries, search_values")
 
 
 def _write(rt: Runtime, ids: list[str]) -> int:

@@ -16,11 +16,13 @@ from datasets.models import SearchEntry, SearchValue
 from datasets.search import analysis
 from datasets.search.engines import TextEngine, exact_first, text_engine
 from datasets.search.entries import VALUE_FIELDS
+from datasets.search.generation import kept
 from datasets.search.highlight import highlight
 from datasets.search.query import AllOf, AnyOf, Everything, Node, Not, Range, SearchRequest, Term
 from datasets.search.vocabulary import suggestion_for
 
 _NOTES_FRAGMENT = 160
+_SUMMARY = 300
 _SORT_COLUMNS: dict[str, Any] = {
     "metadata_modified": SearchEntry.metadata_modified,
     "metadata_created": SearchEntry.metadata_created,
@@ -36,6 +38,7 @@ class SearchHit:
     name: str
     title_html: str
     notes_html: str
+    summary: str  # the description as plain text
 
 
 @dataclass(frozen=True)
@@ -53,7 +56,12 @@ def search(session: Session, request: SearchRequest) -> SearchResult:
     conditions = _conditions(engine, words, request)
     count = session.scalar(select(func.count()).select_from(SearchEntry).where(*conditions)) or 0
     hits = _page(session, engine, words, conditions, request) if count else []
-    facets = _facets(session, conditions, request) if request.facet_fields else {}
+    facets = {}
+    if request.facet_fields and conditions:
+        facets = _facets(session, conditions, request)
+    elif request.facet_fields:  # the whole catalog's: kept until the search rows change
+        key = ("facets", request.facet_fields, request.facet_limit, request.facet_mincount)
+        facets = kept(session, key, lambda: _facets(session, conditions, request))
     suggestion = None
     if not count and words:
         suggestion = suggestion_for(session, [w.text for w in words])
@@ -141,6 +149,7 @@ def _page(
             name=row.name,
             title_html=highlight(row.title, tokens),
             notes_html=highlight(row.notes, tokens, fragment=_NOTES_FRAGMENT),
+            summary=row.notes[:_SUMMARY],
         )
         for row in rows
     ]
@@ -150,11 +159,11 @@ def _facets(
     session: Session, conditions: Sequence[ColumnElement[bool]], request: SearchRequest
 ) -> dict[str, list[tuple[str, int]]]:
     count = func.count().label("n")
-    query = select(SearchValue.field, SearchValue.value, count).where(
-        SearchValue.field.in_(request.facet_fields)
-    )
-    if conditions:
-        query = query.where(SearchValue.doc.in_(select(SearchEntry.doc).where(*conditions)))
+    query = select(SearchValue.field, SearchValue.value, count)
+    if conditions:  # read the values of the matching entries only, entry by entry
+        matching = select(SearchEntry.doc).where(*conditions).subquery()
+        query = query.select_from(matching).join(SearchValue, SearchValue.doc == matching.c.doc)
+    query = query.where(SearchValue.field.in_(request.facet_fields))
     query = query.group_by(SearchValue.field, SearchValue.value)
     if request.facet_mincount > 1:
         query = query.having(count >= request.facet_mincount)
