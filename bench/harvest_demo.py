@@ -10,11 +10,10 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from datasets.search.query import search_request
-
 from datasets.catalog import services as catalog
 from datasets.database import upgrade
 from datasets.runtime import Runtime
+from datasets.search.query import search_request
 from datasets.settings import load_settings
 from demo.register import register_demo_sources
 from harvester.jobs import run_harvest

@@ -12,12 +12,12 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from datasets.search.query import search_request
 from flask import Blueprint, abort, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from datasets.catalog import services as catalog
 from datasets.errors import ValidationError
+from datasets.search.query import search_request
 from portal.app import base_url, get_runtime
 from portal.extensions import csrf, limiter
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from datasets.search.query import search_request
 from flask import Blueprint, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from datasets.catalog import services as catalog
 from datasets.errors import ValidationError
 from datasets.openness import rules as op
+from datasets.search.query import search_request
 from portal.app import base_url, get_runtime
 
 bp = Blueprint("catalog", __name__)

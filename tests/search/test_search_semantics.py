@@ -7,13 +7,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from datasets.search.query import search_request
 from sqlalchemy import func, select
 
 from datasets.catalog import services as catalog
 from datasets.errors import ValidationError
 from datasets.models import Dataset, SearchEntry
 from datasets.runtime import Runtime
+from datasets.search.query import search_request
 
 NOW = datetime(2026, 12, 5, tzinfo=UTC)
 
