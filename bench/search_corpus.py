@@ -345,7 +345,7 @@ def measure(
         served += len(more) + CLIENTS * len(paths)
     latencies = sorted(t * 1e3 for t, _ in out)
     cuts = statistics.quantiles(latencies, n=100, method="inclusive")
-    rss = [_rss_mb(pid) for pid in pids()]
+    memory = [_memory_mb(pid) for pid in pids()]
     return {
         "p50": cuts[49],
         "p95": cuts[94],
@@ -354,15 +354,22 @@ def measure(
         "requests": len(out),
         "errors": sum(1 for _, status in out if status != 200),
         "served": served,
-        "rss": rss,
+        "rss": [m["rss"] for m in memory],
+        "pss": [m["pss"] for m in memory],
+        "uss": [m["uss"] for m in memory],
     }
 
 
-def _rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
+def _memory_mb(pid: int) -> dict[str, float]:
+    """A process's resident memory (MB): all of it (RSS), its share of pages shared with other
+    processes counted in proportion (PSS), and its own pages only (USS)."""
+    fields = {}
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        name, _, rest = line.partition(":")
+        if rest.strip().endswith("kB"):
+            fields[name] = int(rest.split()[0]) / 1024
+    own = fields.get("Private_Clean", 0.0) + fields.get("Private_Dirty", 0.0)
+    return {"rss": fields.get("Rss", 0.0), "pss": fields.get("Pss", 0.0), "uss": own}
 
 
 def counts(port: int, paths: list[str]) -> list[str]:

@@ -220,7 +220,16 @@ def _run_portal(
     }
     port = load.free_port()
     gunicorn = Path(sys.executable).with_name("gunicorn")
-    command = [str(gunicorn), "-w", str(args.workers), "-k", "gthread", "--threads", "4"]
+    command = [
+        str(gunicorn),
+        "--preload",
+        "-w",
+        str(args.workers),
+        "-k",
+        "gthread",
+        "--threads",
+        "4",
+    ]
     command += ["-b", f"127.0.0.1:{port}", "--log-level", "warning", "portal.wsgi:app"]
     paths = [portal_path(q, names) for q in qs]
     with load.serve([command], env, [port], "/api/3/action/status_show") as pids:
@@ -293,11 +302,11 @@ def datasette_paths(port: int, qs: list[Query], cut: dict[str, str]) -> list[str
 
 
 def _row(label: str, r: dict[str, Any], peer: dict[str, Any]) -> str:
-    rss = max(r["rss"], default=0.0)
+    rss, pss = max(r["rss"], default=0.0), max(r["pss"], default=0.0)
     return (
         f"{label:<18}{r['workers']:>3}{r['p50']:>9.1f}{r['p95']:>9.1f}{r['p99']:>9.1f}"
         f"{r['rps']:>9.1f}{r['errors']:>7}{r['p95'] / peer['p95']:>9.2f}"
-        f"{r['rps'] / peer['rps']:>10.2f}{rss:>9.0f}{r['served']:>8}"
+        f"{r['rps'] / peer['rps']:>10.2f}{rss:>9.0f}{pss:>9.0f}{r['served']:>8}"
     )
 
 
@@ -309,18 +318,21 @@ def report(results: dict[str, Any], qs: list[Query], args: Any, cores: int) -> N
         f"{args.rounds} rounds after a warm-up pass; clients on the same machine"
     )
     print(
-        f"servers: portal gunicorn -w {args.workers} -k gthread --threads 4; Datasette "
+        f"servers: portal gunicorn --preload -w {args.workers} -k gthread --threads 4; Datasette "
         f"0.65.5 × {args.workers} processes (clients spread over them), -i, no suggestions"
     )
     print(
         f"\n{'target':<18}{'w':>3}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'req/s':>9}"
-        f"{'errors':>7}{'p95/ds':>9}{'req/s/ds':>10}{'RSS MB':>9}{'served':>8}"
+        f"{'errors':>7}{'p95/ds':>9}{'req/s/ds':>10}{'RSS MB':>9}{'PSS MB':>9}{'served':>8}"
     )
     print(_row("datasette", peer, peer))
     for backend in ("sqlite", "postgres"):
         if backend in results:
             print(_row(f"portal {backend}", results[backend], peer))
-    print("(RSS: the largest worker process after `served` searches in all)")
+    print(
+        "(the largest worker process after `served` searches in all; RSS counts every page it"
+        " maps, PSS its share of pages shared with the other processes)"
+    )
     for backend in ("sqlite", "postgres"):
         if backend in results:
             _backend_report(backend, results[backend], peer, args.soak)
@@ -337,7 +349,7 @@ def _backend_report(backend: str, r: dict[str, Any], peer: dict[str, Any], soak:
         f"({r['created'] / r['created_s']:.0f}/s, {BATCH} per transaction); "
         f"sync_index after: {r['synced']} rows changed in {r['sync_s']:.1f} s"
     )
-    rss = max(r["rss"], default=0.0)
+    rss, pss, uss = (max(r[k], default=0.0) for k in ("rss", "pss", "uss"))
     aims = [
         (f"p95 {r['p95']:.1f} ms ≤ 50 ms", r["p95"] <= 50),
         (f"p95 below Datasette's ({peer['p95']:.1f} ms)", r["p95"] < peer["p95"]),
@@ -349,7 +361,8 @@ def _backend_report(backend: str, r: dict[str, Any], peer: dict[str, Any], soak:
             r["update_ms"] <= 20,
         ),
         (
-            f"worker RSS {rss:.0f} MB ≤ 200 MB after {r['served']} searches",
+            f"worker RSS {rss:.0f} MB ≤ 200 MB after {r['served']} searches (PSS {pss:.0f} MB,"
+            f" its own pages {uss:.0f} MB)",
             rss <= 200 and r["served"] >= soak,
         ),
         (f"no errors ({r['errors']} of {r['requests']})", r["errors"] == 0),

@@ -530,6 +530,21 @@ class SearchEntry(Base):
     pinyin_words: Mapped[str] = mapped_column(Text)
 
 
+class SearchPackage(Base):
+    """The public package dict of a search entry (JSON, resource URLs relative to the portal),
+    written with the entry: a page of hits is answered without loading its datasets. ``id``
+    grows with every write and is never reused, so a process can tell the rows have changed."""
+
+    __tablename__ = "search_packages"
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    doc: Mapped[int] = mapped_column(
+        ForeignKey("search_entries.doc", ondelete="CASCADE"), unique=True
+    )
+    package: Mapped[str] = mapped_column(Text)
+
+
 class SearchValue(Base):
     """One value of a search entry's filter and facet field (organization, tags, res_format …);
     multi-valued fields have one row per value."""

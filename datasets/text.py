@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import re
+import threading
 from urllib.parse import urlsplit
 
 import markdown as markdown_lib
@@ -92,10 +93,21 @@ def render_markdown(text: str | None) -> str:
     )
 
 
+_plain = threading.local()
+# a character or line start that Markdown (or HTML inside it) may read as markup
+_MARKUP = re.compile(r"[\\`*_\[\]<>&#!|~=+\-:]|^\s*\d+[.)]|^ {4}|\t|  \n", re.M)
+_SPACE = re.compile(r"\s+")
+
+
 def plain_text(text: str | None) -> str:
     """The readable words of a Markdown text, for search snippets and summaries."""
     if not text:
         return ""
-    rendered = markdown_lib.markdown(text)
+    if _MARKUP.search(text) is None:  # nothing Markdown would read: its words as they are
+        return _SPACE.sub(" ", text).strip()
+    converter = getattr(_plain, "markdown", None)
+    if converter is None:  # one converter per thread: making one costs more than converting
+        converter = _plain.markdown = markdown_lib.Markdown()
+    rendered = converter.reset().convert(text)
     stripped = nh3.clean(rendered, tags=set())
-    return re.sub(r"\s+", " ", html.unescape(stripped)).strip()
+    return _SPACE.sub(" ", html.unescape(stripped)).strip()

@@ -20,9 +20,9 @@ class PortalServer(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self) -> Flask:
-        from portal.app import create_app
+        from portal.wsgi import app
 
-        return create_app()
+        return app
 
 
 def serve(*, host: str, port: int, workers: int) -> None:
@@ -36,6 +36,6 @@ def serve(*, host: str, port: int, workers: int) -> None:
             "accesslog": "-",
             "errorlog": "-",
             "loglevel": "warning",
-            "preload_app": False,
+            "preload_app": True,  # one copy of search's dictionaries, shared by the workers
         }
     ).run()

@@ -321,13 +321,17 @@ def _pdf_text(body: bytes) -> str:
 
 
 def index_text(rt: Runtime) -> str:
-    """Everything search holds: every column of the search rows and values, and every term of
-    the database's full-text index (FTS5's vocabulary; PostgreSQL's tsvectors)."""
+    """Everything search holds: every column of the search rows, values and stored packages, and
+    every term of the database's full-text index (FTS5's vocabulary; PostgreSQL's tsvectors)."""
     from sqlalchemy import text
 
     parts = []
     with rt.engine.connect() as connection:
-        for query in ("SELECT * FROM search_entries", "SELECT * FROM search_values"):
+        for query in (
+            "SELECT * FROM search_entries",
+            "SELECT * FROM search_values",
+            "SELECT * FROM search_packages",
+        ):
             rows = connection.execute(text(query)).mappings().all()
             parts.append(json.dumps([dict(r) for r in rows], ensure_ascii=False, default=str))
         if connection.dialect.name == "sqlite":

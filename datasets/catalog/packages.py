@@ -9,6 +9,7 @@ every URL taken from a source passes ``text.safe_url`` (http, https, mailto).
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from typing import Any
 from urllib.parse import quote
@@ -178,7 +179,7 @@ def _ckan_fields(ds: Dataset, resources: list[dict[str, Any]]) -> dict[str, Any]
     """The keys of CKAN's package dict, in CKAN's order."""
     closed = ds.openness == op.CLOSED
     org = ds.organization
-    tags = [] if closed else [t.name for t in ds.tags]
+    tags = [] if closed else sorted(t.name for t in ds.tags)  # one order, however loaded
     return {
         "id": ds.id,
         "name": ds.name,
@@ -238,7 +239,7 @@ def _catalog_fields(ds: Dataset, resources: list[dict[str, Any]], today: date) -
         "update_cycle": ds.update_cycle,
         "issued": _iso(ds.issued),
         "modified": _iso(ds.modified),
-        "overdue": (not closed) and is_overdue(ds.update_cycle, ds.modified, today),
+        "overdue": _overdue(ds.openness, ds.update_cycle, ds.modified, today),
         "temporal_start": None if closed else _iso(ds.temporal_start),
         "temporal_end": None if closed else _iso(ds.temporal_end),
         "record_count": None if closed else ds.record_count,
@@ -248,7 +249,33 @@ def _catalog_fields(ds: Dataset, resources: list[dict[str, Any]], today: date) -
         "deidentified": bool(ds.deidentified),
         "formats": sorted({r["format"] for r in resources}),
         "validation_status": None if closed else validation_status(list(ds.resources)),
-        # stored by datasets.catalog.quality.refresh_quality (None until it first runs)
-        "quality": dict(ds.quality) if ds.quality else None,
-        "quality_score": ds.quality.get("score") if ds.quality else None,
+        **quality_fields(ds.quality),
+    }
+
+
+def _overdue(openness: str, cycle: str | None, modified: date | None, today: date) -> bool:
+    return openness != op.CLOSED and is_overdue(cycle, modified, today)
+
+
+def stored_package(text: str, *, base_url: str, today: date | None = None) -> dict[str, Any]:
+    """A package dict stored with its search row (written with ``base_url=""``) as
+    ``package_dict`` would make it now: the portal's download URLs made absolute, and whether
+    it is overdue judged today."""
+    pkg: dict[str, Any] = json.loads(text)
+    base = base_url.rstrip("/")
+    if base:
+        for res in pkg["resources"]:
+            if res.get("url_type") == "upload":
+                res["url"] = base + res["url"]
+    modified = date.fromisoformat(pkg["modified"]) if pkg.get("modified") else None
+    pkg["overdue"] = _overdue(pkg["openness"], pkg["update_cycle"], modified, today or date.today())
+    return pkg
+
+
+def quality_fields(quality: dict[str, Any] | None) -> dict[str, Any]:
+    """The package keys of a dataset's quality, stored by ``refresh_quality`` (None until it
+    first runs)."""
+    return {
+        "quality": dict(quality) if quality else None,
+        "quality_score": quality.get("score") if quality else None,
     }

@@ -20,7 +20,7 @@ from datasets.accounts.permissions import (
     can_download,
     can_see_dataset,
 )
-from datasets.catalog.packages import organization_dict, package_dict, rule_dict
+from datasets.catalog.packages import organization_dict, package_dict, rule_dict, stored_package
 from datasets.catalog.vocabulary import TOPICS
 from datasets.errors import NotAuthorized, NotFound, ValidationError
 from datasets.intake.storage import UNMIRRORED_NOTICE
@@ -28,7 +28,7 @@ from datasets.models import Dataset, Organization, Resource
 from datasets.openness import rules as op
 from datasets.runtime import Runtime
 from datasets.search.query import SearchRequest, sort_text
-from datasets.search.searching import search
+from datasets.search.searching import SearchHit, search
 from datasets.text import render_markdown
 
 if TYPE_CHECKING:
@@ -114,32 +114,42 @@ def package_search(
     ``fields`` keeps only those keys of each package (CKAN's ``fl``)."""
     with rt.reader() as session:
         result = search(session, request)
-        ids = [hit.id for hit in result.hits]
-        datasets = {
-            d.id: d
-            for d in session.scalars(select(Dataset).where(Dataset.id.in_(ids)).options(*_LOAD))
-        }
-        packages = []
-        for hit in result.hits:
-            dataset = datasets.get(hit.id)
-            if dataset is None or dataset.state != "active":
+        packages = [_hit_package(h, base_url) for h in result.hits]
+        missing = [h.id for h, pkg in zip(result.hits, packages, strict=True) if pkg is None]
+        if missing:  # rows written before packages were stored: read from their datasets
+            loaded = {
+                d.id: package_dict(d, base_url=base_url)
+                for d in session.scalars(
+                    select(Dataset).where(Dataset.id.in_(missing)).options(*_LOAD)
+                )
+                if d.state == "active"
+            }
+            packages = [
+                pkg or loaded.get(h.id) for h, pkg in zip(result.hits, packages, strict=True)
+            ]
+        results = []
+        for hit, pkg in zip(result.hits, packages, strict=True):
+            if pkg is None:
                 continue
-            pkg = package_dict(dataset, base_url=base_url)
             if fields:
-                packages.append({k: pkg[k] for k in fields if k in pkg})
+                results.append({k: pkg[k] for k in fields if k in pkg})
                 continue
             pkg["highlight"] = {"title": hit.title_html, "notes": hit.notes_html}
             pkg["summary"] = hit.summary
-            packages.append(pkg)
+            results.append(pkg)
         labels = _facet_labels(session) if request.facet_fields else {}
     return {
         "count": result.count,
-        "results": packages,
+        "results": results,
         "sort": sort_text(request.sort),
         "facets": {name: dict(pairs) for name, pairs in result.facets.items()},
         "search_facets": _search_facets(result.facets, labels),
         "suggestion": result.suggestion,
     }
+
+
+def _hit_package(hit: SearchHit, base_url: str) -> dict[str, Any] | None:
+    return stored_package(hit.package, base_url=base_url) if hit.package else None
 
 
 def _search_facets(

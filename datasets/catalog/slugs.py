@@ -18,9 +18,10 @@ def slugify(text: str, *, fallback: str = "dataset") -> str:
 
     Chinese is written in pinyin without tones (公交线路 → gong-jiao-xian-lu).
     """
-    from pypinyin import Style, lazy_pinyin
+    from datasets.search.analysis import _get_pinyin
 
-    parts = lazy_pinyin(text or "", style=Style.NORMAL, errors="default")
+    pypinyin = _get_pinyin()
+    parts = pypinyin.lazy_pinyin(text or "", style=pypinyin.Style.NORMAL, errors="default")
     joined = "-".join(parts)
     ascii_text = unicodedata.normalize("NFKD", joined).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")

@@ -14,7 +14,9 @@ mean" in ``datasets.search.suggest``.
 
 from __future__ import annotations
 
+import functools
 import logging
+import os
 import re
 import threading
 import time
@@ -78,11 +80,13 @@ def _get_t2s() -> Any:
 
 
 def _get_pinyin() -> Any:
-    """The pypinyin module (its dictionaries load on import)."""
+    """The pypinyin module (its dictionaries load on import). No custom readings are ever
+    loaded, so its tables are used as they are rather than copied (half the memory)."""
     global _pinyin
     if _pinyin is None:
         with _lock:
             if _pinyin is None:
+                os.environ.setdefault("PYPINYIN_NO_DICT_COPY", "1")
                 import pypinyin
 
                 _pinyin = pypinyin
@@ -150,17 +154,37 @@ def pinyin_tokens(text: str) -> list[str]:
 
 
 def _syllables(text: str) -> list[str]:
-    """The toneless syllable of each character of ``text`` ("" where it is not Chinese)."""
-    pypinyin = _get_pinyin()
+    """The toneless syllable of each character of ``text`` ("" where it is not Chinese), read
+    word by word (jieba's words, so 银行 reads hang, not xing)."""
     syllables = [""] * len(text)
-    for run in _HAN_RUN.finditer(text):
-        read = pypinyin.lazy_pinyin(run.group())
-        if len(read) != len(run.group()):  # a character without a reading: read one by one
-            read = [pypinyin.lazy_pinyin(ch)[0] for ch in run.group()]
-        for offset, syllable in enumerate(read):
-            clean = _NON_WORD.sub("", syllable.lower())
-            syllables[run.start() + offset] = clean if clean.isascii() else ""
+    for word, start, _end in _get_jieba().tokenize(text):
+        if has_han(word):
+            syllables[start : start + len(word)] = _word_syllables(word)
     return syllables
+
+
+@functools.lru_cache(maxsize=8192)  # a catalog's titles share most of their words
+def _word_syllables(word: str) -> tuple[str, ...]:
+    pypinyin = _get_pinyin()
+    read = pypinyin.lazy_pinyin(word)
+    if len(read) != len(word):  # a character without a reading: read one by one
+        read = [pypinyin.lazy_pinyin(ch)[0] for ch in word]
+    out = []
+    for syllable in read:
+        clean = _NON_WORD.sub("", syllable.lower())
+        out.append(clean if clean.isascii() else "")
+    return tuple(out)
+
+
+def keyword_tokens(keywords: Iterable[str]) -> list[str]:
+    """``index_tokens`` of the keywords one after another (a department's title, a topic, tags
+    and column names recur across a catalog: each is cut once)."""
+    return [token for keyword in keywords for token in _keyword_tokens(keyword)]
+
+
+@functools.lru_cache(maxsize=8192)
+def _keyword_tokens(keyword: str) -> tuple[str, ...]:
+    return tuple(index_tokens(keyword))
 
 
 @dataclass(frozen=True)

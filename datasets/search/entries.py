@@ -1,9 +1,12 @@
 """The search rows of the catalog, written in the same transaction as their datasets.
 
 A session made by the runtime notes every dataset whose public metadata changes (new, a
-searched column changed, its revision bumped) and, just before it commits, writes those
-datasets' search rows: a row per public (active) dataset in ``search_entries`` with its text cut
-into words, and its filter and facet values in ``search_values``. A dataset that is no longer
+searched column changed, its revision bumped, one of its files or its department changed) and,
+just before it commits, writes those datasets' search rows: a row per public (active) dataset in
+``search_entries`` with its text cut into words, its filter and facet values in
+``search_values`` and its public package dict in ``search_packages``. A change that leaves the
+words alone (a file confirmed, a suspension, a quality score) writes the package and the values
+only. A dataset that is no longer
 public loses its row. Publishing and search therefore never disagree, and a crash leaves both or
 neither. The database's full-text index follows the rows by itself (SQLite triggers over an
 FTS5 table; a generated tsvector column in PostgreSQL).
@@ -11,14 +14,15 @@ FTS5 table; a generated tsvector column in PostgreSQL).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import Any
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, NamedTuple
 
-from sqlalchemy import delete, event, insert, inspect
+from sqlalchemy import delete, event, insert, inspect, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from datasets.catalog.packages import package_dict
-from datasets.models import Dataset, SearchEntry, SearchValue
+from datasets.models import Dataset, Organization, Resource, SearchEntry, SearchPackage, SearchValue
 from datasets.search import analysis
 from datasets.text import plain_text
 
@@ -47,16 +51,30 @@ _SEARCHED = (
     "update_cycle",
     "license_id",
     "metadata_modified",
+    "columns",
+    "exclusion_rule",
+    "exclusion_basis",
+    "tags",
 )
-_PENDING = "search_pending"
+# a change of one of these organisation columns changes its datasets' search rows
+_ORGANIZATION = ("name", "title", "code")
+_PENDING = "search_pending"  # datasets whose rows are written again, words and all
+_PACKAGES = "search_packages"  # datasets whose words are unchanged: package and values only
 _TITLE_MAX = 500
 _VALUE_MAX = 200
 
 
-def search_row(ds: Dataset) -> tuple[dict[str, Any], list[tuple[str, str]]]:
-    """The search entry of a public dataset and its (field, value) pairs, from its public package
-    dict only: nothing a visitor could not read on the dataset's page is searchable."""
-    pkg = package_dict(ds, base_url="")
+class SearchRow(NamedTuple):
+    entry: dict[str, Any]  # the columns of ``search_entries``
+    values: list[tuple[str, str]]  # (field, value) pairs of ``search_values``
+    package: str  # the public package dict as JSON
+
+
+def search_row(ds: Dataset) -> SearchRow:
+    """The search entry of a public dataset, its (field, value) pairs and its package, from its
+    public package dict only: nothing a visitor could not read on the dataset's page is
+    searchable."""
+    pkg, values, package = _package_row(ds)
     tags = [t["name"] for t in pkg["tags"]]
     keywords = [pkg["organization"]["title"], pkg["topic"] or "", *tags]
     keywords += [c.get("name", "") for c in pkg["columns"] if isinstance(c, dict)]
@@ -74,14 +92,20 @@ def search_row(ds: Dataset) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         "metadata_created": ds.created_at,
         "metadata_modified": ds.metadata_modified,
         "title_words": " ".join(analysis.index_tokens(title)),
-        "keyword_words": " ".join(analysis.index_tokens(" ".join(keywords))),
+        "keyword_words": " ".join(analysis.keyword_tokens(keywords)),
         "notes_words": " ".join(analysis.index_tokens(notes)),
         "pinyin_words": " ".join(analysis.pinyin_tokens(title)),
     }
+    return SearchRow(entry, values, package)
+
+
+def _package_row(ds: Dataset) -> tuple[dict[str, Any], list[tuple[str, str]], str]:
+    """A dataset's public package dict, its filter and facet values, and the dict as JSON."""
+    pkg = package_dict(ds, base_url="")
     values = {
         ("organization", pkg["organization"]["name"]),
         ("openness", pkg["openness"]),
-        *(("tags", tag) for tag in tags),
+        *(("tags", t["name"]) for t in pkg["tags"]),
         *(("res_format", fmt.upper()) for fmt in pkg["formats"] if fmt),
     }
     for name, value in (
@@ -92,34 +116,96 @@ def search_row(ds: Dataset) -> tuple[dict[str, Any], list[tuple[str, str]]]:
     ):
         if value:
             values.add((name, value))
-    return entry, sorted((f, v[:_VALUE_MAX]) for f, v in values)
+    package = _json(pkg)
+    return pkg, sorted((f, v[:_VALUE_MAX]) for f, v in values), package
 
 
 def write_entries(session: Session, datasets: Iterable[Dataset]) -> int:
     """Replace the search rows of ``datasets`` (none for a dataset that is not public) in the
     session's transaction. Returns the number of rows written."""
     datasets = [ds for ds in datasets if ds.id]
-    if not datasets:
+    rows = [search_row(ds) for ds in datasets if _visible(ds)]  # cut before any row is locked
+    return store_rows(session, [ds.id for ds in datasets], rows)
+
+
+def store_rows(session: Session, dataset_ids: Sequence[str], rows: Sequence[SearchRow]) -> int:
+    """Replace the search rows of ``dataset_ids`` by ``rows`` (made by ``search_row``)."""
+    if not dataset_ids:
         return 0
-    ids = [ds.id for ds in datasets]
-    session.execute(delete(SearchEntry).where(SearchEntry.dataset_id.in_(ids)))
-    rows = [search_row(ds) for ds in datasets if _visible(ds)]
+    session.execute(delete(SearchEntry).where(SearchEntry.dataset_id.in_(list(dataset_ids))))
     if not rows:
         return 0
     docs = session.execute(
-        insert(SearchEntry).returning(
-            SearchEntry.doc, SearchEntry.dataset_id, sort_by_parameter_order=True
-        ),
-        [entry for entry, _ in rows],
+        insert(SearchEntry).returning(SearchEntry.doc, sort_by_parameter_order=True),
+        [row.entry for row in rows],
+    ).scalars()
+    _write_values(session, list(zip(docs, rows, strict=True)))
+    return len(rows)
+
+
+def write_packages(session: Session, datasets: Iterable[Dataset]) -> int:
+    """Write again the package and the values of public ``datasets`` whose words are unchanged
+    (a file added or confirmed, a suspension, a quality score): no word is cut again. A dataset
+    without a search row gets its whole row. Returns the number of rows written."""
+    datasets = [ds for ds in datasets if ds.id and _visible(ds)]
+    if not datasets:
+        return 0
+    ids = [ds.id for ds in datasets]
+    query = select(SearchEntry.dataset_id, SearchEntry.doc).where(SearchEntry.dataset_id.in_(ids))
+    docs: dict[str, int] = {dataset_id: doc for dataset_id, doc in session.execute(query)}
+    written = write_entries(session, [ds for ds in datasets if ds.id not in docs])
+    kept = [ds for ds in datasets if ds.id in docs]
+    if kept:
+        pairs = [(docs[ds.id], _package_row(ds)) for ds in kept]
+        doc_ids = [doc for doc, _ in pairs]
+        session.execute(delete(SearchValue).where(SearchValue.doc.in_(doc_ids)))
+        session.execute(delete(SearchPackage).where(SearchPackage.doc.in_(doc_ids)))
+        _write_values(
+            session, [(doc, SearchRow({}, values, package)) for doc, (_, values, package) in pairs]
+        )
+    return written + len(kept)
+
+
+def patch_packages(session: Session, changes: Mapping[str, Mapping[str, Any]]) -> int:
+    """Set keys of stored packages, by dataset id, for a writer that changes datasets with
+    no ORM session events (the quality refresh updates its column in bulk). Returns the number
+    of packages written."""
+    if not changes:
+        return 0
+    stored = session.execute(
+        select(SearchEntry.dataset_id, SearchPackage.doc, SearchPackage.package)
+        .join(SearchPackage, SearchPackage.doc == SearchEntry.doc)
+        .where(SearchEntry.dataset_id.in_(list(changes)))
     ).all()
+    rows = []
+    for dataset_id, doc, text in stored:
+        pkg = json.loads(text)
+        pkg.update(changes[dataset_id])
+        rows.append({"doc": doc, "package": _json(pkg)})
+    if rows:
+        session.execute(
+            delete(SearchPackage).where(SearchPackage.doc.in_([r["doc"] for r in rows]))
+        )
+        session.execute(insert(SearchPackage), rows)
+    return len(rows)
+
+
+def _json(pkg: Mapping[str, Any]) -> str:
+    return json.dumps(pkg, ensure_ascii=False, separators=(",", ":"))
+
+
+def _write_values(session: Session, rows: Sequence[tuple[int, SearchRow]]) -> None:
+    """The values and the package of each (doc, row)."""
     values = [
-        {"doc": doc.doc, "field": field, "value": value}
-        for doc, (_, pairs) in zip(docs, rows, strict=True)
-        for field, value in pairs
+        {"doc": doc, "field": field, "value": value}
+        for doc, row in rows
+        for field, value in row.values
     ]
     if values:
         session.execute(insert(SearchValue), values)
-    return len(rows)
+    packages = [{"doc": doc, "package": row.package} for doc, row in rows]
+    if packages:
+        session.execute(insert(SearchPackage), packages)
 
 
 def delete_entries(session: Session, dataset_ids: Sequence[str]) -> None:
@@ -139,34 +225,48 @@ def watch(sessions: sessionmaker[Session]) -> None:
 
 
 def _note_changes(session: Session, _context: Any, _instances: Any) -> None:
-    pending: set[Dataset] = session.info.setdefault(_PENDING, set())
-    for obj in session.new:
-        if isinstance(obj, Dataset):
-            pending.add(obj)
-    for obj in session.dirty:
-        if isinstance(obj, Dataset) and _searched_change(obj):
-            pending.add(obj)
-    for obj in session.deleted:
-        if isinstance(obj, Dataset):
-            pending.add(obj)
+    words: set[Dataset] = session.info.setdefault(_PENDING, set())
+    packages: set[Dataset] = session.info.setdefault(_PACKAGES, set())
+    with session.no_autoflush:
+        for obj in session.new:
+            if isinstance(obj, Dataset):
+                words.add(obj)
+        for obj in session.dirty:
+            if isinstance(obj, Dataset) and _changed(obj, _SEARCHED):
+                words.add(obj)
+            elif isinstance(obj, Dataset) and session.is_modified(obj):
+                packages.add(obj)
+            elif isinstance(obj, Organization) and _changed(obj, _ORGANIZATION):
+                words.update(obj.datasets)  # its title is a keyword, its name a facet value
+        for obj in session.deleted:
+            if isinstance(obj, Dataset):
+                words.add(obj)
+        for obj in (*session.new, *session.dirty, *session.deleted):
+            if isinstance(obj, Resource):
+                owner = obj.dataset or session.get(Dataset, obj.dataset_id)
+                if owner is not None:
+                    packages.add(owner)
 
 
-def _searched_change(ds: Dataset) -> bool:
-    attrs = inspect(ds).attrs
-    return any(attrs[name].history.has_changes() for name in _SEARCHED)
+def _changed(obj: Any, names: Sequence[str]) -> bool:
+    attrs = inspect(obj).attrs
+    return any(attrs[name].history.has_changes() for name in names)
 
 
 def _write_pending(session: Session) -> None:
     while True:
         session.flush()
-        pending: set[Dataset] = session.info.pop(_PENDING, set())
-        if not pending:
+        words: set[Dataset] = session.info.pop(_PENDING, set())
+        packages: set[Dataset] = session.info.pop(_PACKAGES, set()) - words
+        if not words and not packages:
             return
-        gone = [ds.id for ds in pending if ds.id and not _visible(ds)]
+        gone = [ds.id for ds in words if ds.id and not _visible(ds)]
         if gone:
             delete_entries(session, gone)
-        write_entries(session, [ds for ds in pending if _visible(ds)])
+        write_entries(session, [ds for ds in words if _visible(ds)])
+        write_packages(session, packages)
 
 
 def _forget_pending(session: Session) -> None:
     session.info.pop(_PENDING, None)
+    session.info.pop(_PACKAGES, None)

@@ -1,8 +1,9 @@
 """What a process may keep between searches, and for how long: results that depend on the whole
 catalog (its facets with no query, its vocabulary) are kept until the search rows change.
 
-Every write of a search row makes a new entry (a larger ``doc``) and every removal lowers the
-number of entries, so the pair (largest entry, number of entries) changes with every write.
+Every write of a search row writes its package anew, under an id larger than any before (never
+reused), and every removal lowers the number of entries, so the pair (largest package id, number
+of entries) changes with every write.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import TypeVar
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from datasets.models import SearchEntry
+from datasets.models import SearchEntry, SearchPackage
 
 T = TypeVar("T")
 _KEPT = 64
@@ -24,7 +25,8 @@ _kept: OrderedDict[Hashable, tuple[tuple[int, int], object]] = OrderedDict()
 
 
 def generation(session: Session) -> tuple[int, int]:
-    largest, count = session.execute(select(func.max(SearchEntry.doc), func.count())).one()
+    largest = session.scalar(select(func.max(SearchPackage.id)))
+    count = session.scalar(select(func.count()).select_from(SearchEntry))
     return int(largest or 0), int(count or 0)
 
 

@@ -9,16 +9,23 @@ dictionary or the synonym table's folding.
 
 from __future__ import annotations
 
+import functools
+import multiprocessing
+import os
 from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import selectinload
 
 from datasets.models import Dataset, SearchEntry
 from datasets.runtime import Runtime
-from datasets.search.entries import VISIBLE_STATES, delete_entries, write_entries
+from datasets.search import analysis
+from datasets.search.entries import VISIBLE_STATES, delete_entries, search_row, store_rows
+from datasets.settings import Settings
 
 _BATCH = 500
+_PARALLEL = 2000  # fewer rows than this are written in this process (starting others costs ~2 s)
 
 
 def sync_index(rt: Runtime, *, dataset_ids: Iterable[str] | None = None) -> int:
@@ -43,14 +50,14 @@ def sync_index(rt: Runtime, *, dataset_ids: Iterable[str] | None = None) -> int:
     return changed
 
 
-def rebuild_index(rt: Runtime) -> int:
+def rebuild_index(rt: Runtime, *, processes: int | None = None) -> int:
     """Write every search row again; returns the number of public datasets written."""
     visible = select(Dataset.id).where(Dataset.state.in_(VISIBLE_STATES))
     with rt.reader() as session:
         ids = list(session.scalars(visible))
     with rt.session() as session:
         session.execute(delete(SearchEntry).where(SearchEntry.dataset_id.not_in(visible)))
-    written = _write(rt, ids)
+    written = _write(rt, ids, processes)
     refresh_statistics(rt)
     return written
 
@@ -67,18 +74,49 @@ def refresh_statistics(rt: Runtime) -> None:
             connection.exec_driver_sql("ANALYZE search_entries, search_values")
 
 
-def _write(rt: Runtime, ids: list[str]) -> int:
-    written = 0
-    for start in range(0, len(ids), _BATCH):
-        with rt.session() as session:
-            datasets = session.scalars(
-                select(Dataset)
-                .where(Dataset.id.in_(ids[start : start + _BATCH]))
-                .options(
-                    selectinload(Dataset.organization),
-                    selectinload(Dataset.resources),
-                    selectinload(Dataset.tags),
-                )
-            ).all()
-            written += write_entries(session, datasets)
-    return written
+def _write(rt: Runtime, ids: list[str], processes: int | None = None) -> int:
+    """Write the rows of ``ids`` in batches, cut in ``processes`` processes (by default one per
+    core, at most four) when there are enough of them."""
+    processes = processes or min(4, os.cpu_count() or 1)
+    size = max(1, min(_BATCH, -(-len(ids) // processes)))
+    chunks = [ids[start : start + size] for start in range(0, len(ids), size)]
+    if processes < 2 or len(chunks) < 2 or len(ids) < _PARALLEL:
+        return sum(_write_chunk(rt, chunk) for chunk in chunks)
+    context = multiprocessing.get_context("spawn")  # no inherited connections or locks
+    with ProcessPoolExecutor(processes, mp_context=context) as pool:
+        return sum(pool.map(_write_in_process, [(rt.settings, c) for c in chunks]))
+
+
+def _write_in_process(job: tuple[Settings, list[str]]) -> int:
+    settings, ids = job
+    rt = _process_runtime(settings)
+    return _write_chunk(rt, ids)
+
+
+@functools.cache
+def _process_runtime(settings: Settings) -> Runtime:
+    analysis.load()
+    return Runtime(settings)
+
+
+def _write_chunk(rt: Runtime, ids: list[str]) -> int:
+    """The rows of ``ids`` cut in a read-only session, then written in a short transaction
+    (where a dataset changed meanwhile, its own transaction has written its row)."""
+    with rt.reader() as session:
+        datasets = session.scalars(
+            select(Dataset)
+            .where(Dataset.id.in_(ids))
+            .options(
+                selectinload(Dataset.organization),
+                selectinload(Dataset.resources),
+                selectinload(Dataset.tags),
+            )
+        ).all()
+        read = {ds.id: ds.revision for ds in datasets}
+        rows = [search_row(ds) for ds in datasets if ds.state in VISIBLE_STATES]
+    with rt.session() as session:
+        query = select(Dataset.id, Dataset.revision).where(Dataset.id.in_(ids))
+        now = {dataset_id: revision for dataset_id, revision in session.execute(query)}
+        same = {i for i, revision in read.items() if now.get(i) == revision}
+        rows = [row for row in rows if row.entry["dataset_id"] in same]
+        return store_rows(session, sorted(same), rows)

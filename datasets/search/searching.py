@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, false, func, not_, or_, select, true
 from sqlalchemy.orm import Session
 
-from datasets.models import SearchEntry, SearchValue
+from datasets.models import SearchEntry, SearchPackage, SearchValue
 from datasets.search import analysis
 from datasets.search.engines import TextEngine, exact_first, text_engine
 from datasets.search.entries import VALUE_FIELDS
@@ -39,6 +39,7 @@ class SearchHit:
     title_html: str
     notes_html: str
     summary: str  # the description as plain text
+    package: str | None  # the public package dict as JSON (None until the row is written again)
 
 
 @dataclass(frozen=True)
@@ -127,8 +128,14 @@ def _page(
     conditions: Sequence[ColumnElement[bool]],
     request: SearchRequest,
 ) -> list[SearchHit]:
-    query = select(SearchEntry.dataset_id, SearchEntry.name, SearchEntry.title, SearchEntry.notes)
-    query = query.where(*conditions)
+    query = select(
+        SearchEntry.dataset_id,
+        SearchEntry.name,
+        SearchEntry.title,
+        SearchEntry.notes,
+        SearchPackage.package,
+    )
+    query = query.outerjoin(SearchPackage, SearchPackage.doc == SearchEntry.doc).where(*conditions)
     order: list[Any] = []
     for name, descending in request.sort:
         if name == "score":
@@ -150,6 +157,7 @@ def _page(
             title_html=highlight(row.title, tokens),
             notes_html=highlight(row.notes, tokens, fragment=_NOTES_FRAGMENT),
             summary=row.notes[:_SUMMARY],
+            package=row.package,
         )
         for row in rows
     ]

@@ -1,3 +1,5 @@
+import html
+
 import pytest
 
 from datasets.catalog.slugs import is_slug, slugify, unique_slug
@@ -18,6 +20,33 @@ def test_markdown_is_rendered_and_sanitised():
 
 def test_plain_text_drops_markup_and_scripts():
     assert plain_text("# 标题\n\n- **一**\n<script>evil()</script>") == "标题 一"
+
+
+def test_plain_text_without_markup_is_what_markdown_makes_of_it():
+    # descriptions as catalogs write them: the fast path must agree with Markdown's reading
+    import markdown
+    import nh3
+
+    from datasets import text
+
+    samples = [
+        "全市公交线路的起讫站点与票价",
+        "PM2.5 与 AQI 日报，按日更新。\n\n数据来源：市生态环境局",
+        "第一段\n第二段\r\n\n\n  第三段  ",
+        "金额单位为元（人民币）\u00a0含税",
+        "1. 第一条\n2. 第二条",
+        "2020-2021 年度 & 2022 年度",
+        "    缩进的代码",
+        "行尾两个空格  \n换行",
+        "标题\n===",
+        "<b>粗</b> &amp; 细",
+    ]
+    for sample in samples:
+        slow = nh3.clean(markdown.markdown(sample), tags=set())
+        expected = " ".join(html.unescape(slow).split())
+        assert plain_text(sample) == expected, sample
+    assert text._MARKUP.search(samples[0]) is None  # the fast path was taken for plain words
+    assert text._MARKUP.search(samples[1]) is None
 
 
 def test_slugs_fall_back_to_pinyin():

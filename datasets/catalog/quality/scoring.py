@@ -188,6 +188,10 @@ def _cached(row: Any) -> int | None:
 def refresh_quality(rt: Runtime, *, today: date | None = None) -> int:
     """Recompute the quality of every active dataset and store it in one transaction; returns
     how many were scored. Harvest jobs and ``kaifang quality refresh`` call this."""
+    # the package dicts (and the search rows made of them) import this package's criteria
+    from datasets.catalog.packages import quality_fields
+    from datasets.search.entries import patch_packages
+
     today = today or date.today()
     scores = score_catalog(load_views(rt, today=today))
     table = Dataset.__table__
@@ -205,7 +209,11 @@ def refresh_quality(rt: Runtime, *, today: date | None = None) -> int:
             # a row already holding the same text is left alone (a differently serialised but
             # equal one is merely written again)
             same = {i for i, text in stored if text == json.dumps(scores[i])}
-            changed = [{"b_id": i, "b_quality": scores[i]} for i in batch if i not in same]
+            changed = [i for i in batch if i not in same]
             if changed:
-                session.execute(update_by_id, changed)
+                session.execute(
+                    update_by_id, [{"b_id": i, "b_quality": scores[i]} for i in changed]
+                )
+                # the stored packages of the search rows follow (no session event sees this)
+                patch_packages(session, {i: quality_fields(scores[i]) for i in changed})
     return len(scores)
