@@ -333,8 +333,18 @@ def _clients(ports: list[int], paths: list[str], rounds: int, seed: int) -> tupl
 def measure(
     ports: list[int], paths: list[str], rounds: int, soak: int, pids: Callable[[], list[int]]
 ) -> dict[str, Any]:
-    """Latency percentiles and throughput of ``rounds`` rounds, then searches until ``soak`` in
-    all were served, then the workers' resident memory (MB)."""
+    """Each query's first answer (one client, nothing kept yet), then latency percentiles and
+    throughput of ``rounds`` rounds, then searches until ``soak`` in all were served, then the
+    workers' resident memory (MB)."""
+    first = []
+    for path in paths:  # each query once on each port, one at a time
+        for port in ports:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+            started = time.perf_counter()
+            get(connection, path)
+            first.append((time.perf_counter() - started) * 1e3)
+            connection.close()
+    first_cuts = statistics.quantiles(sorted(first), n=100, method="inclusive")
     out, wall = _clients(ports, paths, rounds, SEED)
     served = len(out) + CLIENTS * len(paths)
     extra = max(0, soak - served)
@@ -350,6 +360,8 @@ def measure(
         "p50": cuts[49],
         "p95": cuts[94],
         "p99": cuts[98],
+        "first_p50": first_cuts[49],
+        "first_p95": first_cuts[94],
         "rps": len(out) / wall,
         "requests": len(out),
         "errors": sum(1 for _, status in out if status != 200),

@@ -333,6 +333,11 @@ def report(results: dict[str, Any], qs: list[Query], args: Any, cores: int) -> N
         "(the largest worker process after `served` searches in all; RSS counts every page it"
         " maps, PSS its share of pages shared with the other processes)"
     )
+    print("\neach query's first answer (one client, before the warm-up; nothing kept yet):")
+    for name in ("datasette", "sqlite", "postgres"):
+        if name in results:
+            r = results[name]
+            print(f"  {name:<10} p50 {r['first_p50']:.1f} ms, p95 {r['first_p95']:.1f} ms")
     for backend in ("sqlite", "postgres"):
         if backend in results:
             _backend_report(backend, results[backend], peer, args.soak)

@@ -545,6 +545,18 @@ class SearchPackage(Base):
     package: Mapped[str] = mapped_column(Text)
 
 
+class SearchFacets(Base):
+    """The filter and facet values of a search entry in one text (``field\x1fvalue`` items
+    joined by ``\x1e``): facets over a large matching set read one short row per entry."""
+
+    __tablename__ = "search_facets"
+
+    doc: Mapped[int] = mapped_column(
+        ForeignKey("search_entries.doc", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    items: Mapped[str] = mapped_column(Text)
+
+
 class SearchValue(Base):
     """One value of a search entry's filter and facet field (organization, tags, res_format …);
     multi-valued fields have one row per value."""

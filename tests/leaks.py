@@ -331,6 +331,7 @@ def index_text(rt: Runtime) -> str:
             "SELECT * FROM search_entries",
             "SELECT * FROM search_values",
             "SELECT * FROM search_packages",
+            "SELECT * FROM search_facets",
         ):
             rows = connection.execute(text(query)).mappings().all()
             parts.append(json.dumps([dict(r) for r in rows], ensure_ascii=False, default=str))

@@ -137,7 +137,7 @@ def package_search(
             pkg["highlight"] = {"title": hit.title_html, "notes": hit.notes_html}
             pkg["summary"] = hit.summary
             results.append(pkg)
-        labels = _facet_labels(session) if request.facet_fields else {}
+        labels = _facet_labels(session, result.facets)
     return {
         "count": result.count,
         "results": results,
@@ -172,8 +172,13 @@ def _search_facets(
     }
 
 
-def _facet_labels(session: Session) -> dict[str, dict[str, str]]:
-    orgs = dict(session.execute(select(Organization.name, Organization.title)).all())
+def _facet_labels(
+    session: Session, facets: Mapping[str, Sequence[tuple[str, int]]]
+) -> dict[str, dict[str, str]]:
+    """Display names of the facet values shown: departments' titles, openness classes."""
+    names = [name for name, _ in facets.get("organization", ())]
+    query = select(Organization.name, Organization.title).where(Organization.name.in_(names))
+    orgs = {name: title for name, title in session.execute(query)} if names else {}
     return {"organization": orgs, "openness": dict(op.OPENNESS_TITLES)}
 
 

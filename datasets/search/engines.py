@@ -29,10 +29,16 @@ _SIMPLE: Any = literal_column("'simple'::regconfig")
 
 
 class TextEngine(Protocol):
-    def matches(self, words: Sequence[QueryWord], *, exact: bool = False) -> ColumnElement[bool]:
+    # whether a match is a set of entry numbers, so that it may be applied to another table's
+    # ``doc`` column (``doc`` below) without reading ``search_entries``
+    standalone: bool
+
+    def matches(
+        self, words: Sequence[QueryWord], *, exact: bool = False, doc: Any = SearchEntry.doc
+    ) -> ColumnElement[bool]:
         """Entries holding every word (any of its alternatives; exact ones only if ``exact``)."""
 
-    def excludes(self, tokens: Alternative) -> ColumnElement[bool]:
+    def excludes(self, tokens: Alternative, *, doc: Any = SearchEntry.doc) -> ColumnElement[bool]:
         """Entries not holding all of ``tokens``."""
 
     def ranked(self, query: Any, words: Sequence[QueryWord]) -> tuple[Any, Any]:
@@ -46,6 +52,8 @@ def _alternatives(word: QueryWord, exact: bool) -> list[Alternative]:
 class SqliteText:
     """FTS5 over the words columns (``search_fts``, kept in step by triggers)."""
 
+    standalone = True
+
     @staticmethod
     def expression(words: Sequence[QueryWord], *, exact: bool = False) -> str:
         parts = []
@@ -57,13 +65,15 @@ class SqliteText:
     def _docs(self, expression: str) -> Any:
         return select(_FTS.c.rowid).where(literal_column("search_fts").op("MATCH")(expression))
 
-    def matches(self, words: Sequence[QueryWord], *, exact: bool = False) -> ColumnElement[bool]:
-        return SearchEntry.doc.in_(self._docs(self.expression(words, exact=exact)))
+    def matches(
+        self, words: Sequence[QueryWord], *, exact: bool = False, doc: Any = SearchEntry.doc
+    ) -> ColumnElement[bool]:
+        return doc.in_(self._docs(self.expression(words, exact=exact)))
 
-    def excludes(self, tokens: Alternative) -> ColumnElement[bool]:
+    def excludes(self, tokens: Alternative, *, doc: Any = SearchEntry.doc) -> ColumnElement[bool]:
         if not tokens:
             return ~false()
-        return SearchEntry.doc.not_in(self._docs(_fts_all(tokens)))
+        return doc.not_in(self._docs(_fts_all(tokens)))
 
     def ranked(self, query: Any, words: Sequence[QueryWord]) -> tuple[Any, Any]:
         expression = self.expression(words)
@@ -80,6 +90,8 @@ def _fts_all(tokens: Alternative) -> str:
 class PostgresText:
     """A generated tsvector column (weights A–D: title, keywords, pinyin, notes), GIN-indexed."""
 
+    standalone = False  # the tsvector is a column of search_entries
+
     @staticmethod
     def tsquery(words: Sequence[QueryWord], *, exact: bool = False) -> Any:
         query: Any = None
@@ -91,13 +103,15 @@ class PostgresText:
             query = either if query is None else query.op("&&")(either)
         return query
 
-    def matches(self, words: Sequence[QueryWord], *, exact: bool = False) -> ColumnElement[bool]:
+    def matches(
+        self, words: Sequence[QueryWord], *, exact: bool = False, doc: Any = SearchEntry.doc
+    ) -> ColumnElement[bool]:
         query = self.tsquery(words, exact=exact)
         if query is None:
             return ~false()
         return _DOCUMENT.op("@@")(query)
 
-    def excludes(self, tokens: Alternative) -> ColumnElement[bool]:
+    def excludes(self, tokens: Alternative, *, doc: Any = SearchEntry.doc) -> ColumnElement[bool]:
         if not tokens:
             return ~false()
         return or_(

@@ -22,7 +22,15 @@ from sqlalchemy import delete, event, insert, inspect, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from datasets.catalog.packages import package_dict
-from datasets.models import Dataset, Organization, Resource, SearchEntry, SearchPackage, SearchValue
+from datasets.models import (
+    Dataset,
+    Organization,
+    Resource,
+    SearchEntry,
+    SearchFacets,
+    SearchPackage,
+    SearchValue,
+)
 from datasets.search import analysis
 from datasets.text import plain_text
 
@@ -58,6 +66,8 @@ _SEARCHED = (
 )
 # a change of one of these organisation columns changes its datasets' search rows
 _ORGANIZATION = ("name", "title", "code")
+# separators of the facet values' text (control characters, never part of a value)
+FACET_ITEM, FACET_FIELD = "\x1e", "\x1f"
 _PENDING = "search_pending"  # datasets whose rows are written again, words and all
 _PACKAGES = "search_packages"  # datasets whose words are unchanged: package and values only
 _TITLE_MAX = 500
@@ -117,7 +127,11 @@ def _package_row(ds: Dataset) -> tuple[dict[str, Any], list[tuple[str, str]], st
         if value:
             values.add((name, value))
     package = _json(pkg)
-    return pkg, sorted((f, v[:_VALUE_MAX]) for f, v in values), package
+    return pkg, sorted((f, _clean_value(v)) for f, v in values), package
+
+
+def _clean_value(value: str) -> str:
+    return value.replace(FACET_ITEM, " ").replace(FACET_FIELD, " ")[:_VALUE_MAX]
 
 
 def write_entries(session: Session, datasets: Iterable[Dataset]) -> int:
@@ -159,6 +173,7 @@ def write_packages(session: Session, datasets: Iterable[Dataset]) -> int:
         pairs = [(docs[ds.id], _package_row(ds)) for ds in kept]
         doc_ids = [doc for doc, _ in pairs]
         session.execute(delete(SearchValue).where(SearchValue.doc.in_(doc_ids)))
+        session.execute(delete(SearchFacets).where(SearchFacets.doc.in_(doc_ids)))
         session.execute(delete(SearchPackage).where(SearchPackage.doc.in_(doc_ids)))
         _write_values(
             session, [(doc, SearchRow({}, values, package)) for doc, (_, values, package) in pairs]
@@ -190,6 +205,11 @@ def patch_packages(session: Session, changes: Mapping[str, Mapping[str, Any]]) -
     return len(rows)
 
 
+def facet_items(values: Iterable[tuple[str, str]]) -> str:
+    """(field, value) pairs as the one text of ``search_facets``."""
+    return FACET_ITEM.join(f"{field}{FACET_FIELD}{value}" for field, value in values)
+
+
 def _json(pkg: Mapping[str, Any]) -> str:
     return json.dumps(pkg, ensure_ascii=False, separators=(",", ":"))
 
@@ -206,6 +226,8 @@ def _write_values(session: Session, rows: Sequence[tuple[int, SearchRow]]) -> No
     packages = [{"doc": doc, "package": row.package} for doc, row in rows]
     if packages:
         session.execute(insert(SearchPackage), packages)
+        facets = [{"doc": doc, "items": facet_items(row.values)} for doc, row in rows]
+        session.execute(insert(SearchFacets), facets)
 
 
 def delete_entries(session: Session, dataset_ids: Sequence[str]) -> None:

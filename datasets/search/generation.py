@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from datasets.models import SearchEntry, SearchPackage
 
 T = TypeVar("T")
-_KEPT = 64
+_KEPT = 512
 _lock = threading.Lock()
 _kept: OrderedDict[Hashable, tuple[tuple[int, int], object]] = OrderedDict()
 
@@ -31,7 +31,8 @@ def generation(session: Session) -> tuple[int, int]:
 
 
 def kept(session: Session, key: Hashable, make: Callable[[], T]) -> T:
-    """``make()``'s result for ``key``, made again only when the search rows have changed."""
+    """``make()``'s result for ``key``, made again only when the search rows have changed. The
+    process keeps the most recently used results (what a search found is a few kB)."""
     now = generation(session)
     full_key = (str(session.get_bind().engine.url), key)
     with _lock:

@@ -5,6 +5,7 @@ page of hits only.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,10 +13,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, false, func, not_, or_, select, true
 from sqlalchemy.orm import Session
 
-from datasets.models import SearchEntry, SearchPackage, SearchValue
+from datasets.models import SearchEntry, SearchFacets, SearchPackage, SearchValue
 from datasets.search import analysis
 from datasets.search.engines import TextEngine, exact_first, text_engine
-from datasets.search.entries import VALUE_FIELDS
+from datasets.search.entries import FACET_FIELD, FACET_ITEM, VALUE_FIELDS
 from datasets.search.generation import kept
 from datasets.search.highlight import highlight
 from datasets.search.query import AllOf, AnyOf, Everything, Node, Not, Range, SearchRequest, Term
@@ -50,33 +51,69 @@ class SearchResult:
     suggestion: str | None = None
 
 
+@dataclass(frozen=True)
+class _Found:
+    """What a search found, kept until the search rows change: the page's entries, not their
+    texts (a page of hits is read again each time, cheaply, by entry)."""
+
+    count: int
+    docs: tuple[int, ...]
+    facets: dict[str, list[tuple[str, int]]]
+    suggestion: str | None
+
+
 def search(session: Session, request: SearchRequest) -> SearchResult:
-    """The page of hits of ``request``, the number of matches and the facets over all of them."""
+    """The page of hits of ``request``, the number of matches and the facets over all of them.
+
+    What a request finds is kept (per process, for the most recent requests) until the search
+    rows change, as Solr keeps its query results until the next commit."""
     engine = text_engine(session.get_bind().dialect.name)
     words = [w for w in analysis.query_words(request.words) if w.exact]
+    found = kept(
+        session,
+        ("search", request, tuple(words)),
+        lambda: _find(session, engine, words, request),
+    )
+    hits = _hits(session, words, found.docs)
+    return SearchResult(found.count, hits, found.facets, found.suggestion)
+
+
+def _find(
+    session: Session, engine: TextEngine, words: list[analysis.QueryWord], request: SearchRequest
+) -> _Found:
     conditions = _conditions(engine, words, request)
-    count = session.scalar(select(func.count()).select_from(SearchEntry).where(*conditions)) or 0
-    hits = _page(session, engine, words, conditions, request) if count else []
-    facets = {}
+    facets: dict[str, list[tuple[str, int]]] = {}
     if request.facet_fields and conditions:
-        facets = _facets(session, conditions, request)
-    elif request.facet_fields:  # the whole catalog's: kept until the search rows change
-        key = ("facets", request.facet_fields, request.facet_limit, request.facet_mincount)
-        facets = kept(session, key, lambda: _facets(session, conditions, request))
+        if engine.standalone and isinstance(request.filter, Everything):  # words only
+            only_words = _conditions(engine, words, request, doc=SearchFacets.doc)
+            count, facets = _facets(session, only_words, request, entries=False)
+        else:
+            count, facets = _facets(session, conditions, request)
+    else:
+        query = select(func.count()).select_from(SearchEntry).where(*conditions)
+        count = session.scalar(query) or 0
+        if request.facet_fields:  # the whole catalog's: kept until the search rows change
+            key = ("facets", request.facet_fields, request.facet_limit, request.facet_mincount)
+            facets = kept(session, key, lambda: _facets(session, conditions, request)[1])
+    docs = _page(session, engine, words, conditions, request) if count else ()
     suggestion = None
     if not count and words:
         suggestion = suggestion_for(session, [w.text for w in words])
-    return SearchResult(count, hits, facets, suggestion)
+    return _Found(count, docs, facets, suggestion)
 
 
 def _conditions(
-    engine: TextEngine, words: Sequence[analysis.QueryWord], request: SearchRequest
+    engine: TextEngine,
+    words: Sequence[analysis.QueryWord],
+    request: SearchRequest,
+    *,
+    doc: Any = SearchEntry.doc,
 ) -> list[ColumnElement[bool]]:
     conditions = []
     if words:
-        conditions.append(engine.matches(words))
+        conditions.append(engine.matches(words, doc=doc))
     for word in request.excluded:
-        conditions.append(engine.excludes(analysis.excluded_tokens(word)))
+        conditions.append(engine.excludes(analysis.excluded_tokens(word), doc=doc))
     if not isinstance(request.filter, Everything):
         conditions.append(condition(request.filter))
     return conditions
@@ -127,15 +164,9 @@ def _page(
     words: Sequence[analysis.QueryWord],
     conditions: Sequence[ColumnElement[bool]],
     request: SearchRequest,
-) -> list[SearchHit]:
-    query = select(
-        SearchEntry.dataset_id,
-        SearchEntry.name,
-        SearchEntry.title,
-        SearchEntry.notes,
-        SearchPackage.package,
-    )
-    query = query.outerjoin(SearchPackage, SearchPackage.doc == SearchEntry.doc).where(*conditions)
+) -> tuple[int, ...]:
+    """The entries of the page, in order."""
+    query = select(SearchEntry.doc).where(*conditions)
     order: list[Any] = []
     for name, descending in request.sort:
         if name == "score":
@@ -148,7 +179,28 @@ def _page(
         column = _SORT_COLUMNS[name]
         order.append(column.desc() if descending else column.asc())
     order.append(SearchEntry.doc.desc())
-    rows = session.execute(query.order_by(*order).offset(request.start).limit(request.rows))
+    return tuple(session.scalars(query.order_by(*order).offset(request.start).limit(request.rows)))
+
+
+def _hits(
+    session: Session, words: Sequence[analysis.QueryWord], docs: Sequence[int]
+) -> list[SearchHit]:
+    """The hits of ``docs``, highlighted: their texts and packages read by entry."""
+    if not docs:
+        return []
+    query = (
+        select(
+            SearchEntry.doc,
+            SearchEntry.dataset_id,
+            SearchEntry.name,
+            SearchEntry.title,
+            SearchEntry.notes,
+            SearchPackage.package,
+        )
+        .outerjoin(SearchPackage, SearchPackage.doc == SearchEntry.doc)
+        .where(SearchEntry.doc.in_(list(docs)))
+    )
+    rows = {row.doc: row for row in session.execute(query)}
     tokens = sorted({t for w in words for a in w.exact + w.loose for t in a}, key=len)
     return [
         SearchHit(
@@ -159,28 +211,41 @@ def _page(
             summary=row.notes[:_SUMMARY],
             package=row.package,
         )
-        for row in rows
+        for row in (rows.get(doc) for doc in docs)
+        if row is not None  # removed since the page was found: the next search finds anew
     ]
 
 
 def _facets(
-    session: Session, conditions: Sequence[ColumnElement[bool]], request: SearchRequest
-) -> dict[str, list[tuple[str, int]]]:
-    count = func.count().label("n")
-    query = select(SearchValue.field, SearchValue.value, count)
-    if conditions:  # read the values of the matching entries only, entry by entry
-        matching = select(SearchEntry.doc).where(*conditions).subquery()
-        query = query.select_from(matching).join(SearchValue, SearchValue.doc == matching.c.doc)
-    query = query.where(SearchValue.field.in_(request.facet_fields))
-    query = query.group_by(SearchValue.field, SearchValue.value)
-    if request.facet_mincount > 1:
-        query = query.having(count >= request.facet_mincount)
+    session: Session,
+    conditions: Sequence[ColumnElement[bool]],
+    request: SearchRequest,
+    *,
+    entries: bool = True,
+) -> tuple[int, dict[str, list[tuple[str, int]]]]:
+    """The number of matching entries and the facets over them, from one short row each
+    (``entries=False``: the conditions are on ``search_facets`` alone, which then holds a row
+    for every entry)."""
+    query = select(SearchFacets.items).where(*conditions)
+    if entries:
+        query = query.select_from(SearchEntry).outerjoin(
+            SearchFacets, SearchFacets.doc == SearchEntry.doc
+        )
+    counted: Counter[str] = Counter()
+    count = 0
+    for items in session.scalars(query):
+        count += 1
+        if items:
+            counted.update(items.split(FACET_ITEM))
+    wanted = set(request.facet_fields)
     facets: dict[str, list[tuple[str, int]]] = {name: [] for name in request.facet_fields}
-    for name, value, n in session.execute(query):
-        facets[name].append((value, int(n)))
+    for item, n in counted.items():
+        name, _, value = item.partition(FACET_FIELD)
+        if name in wanted and n >= request.facet_mincount:
+            facets[name].append((value, n))
     limit = request.facet_limit
     for pairs in facets.values():
         pairs.sort(key=lambda kv: (-kv[1], kv[0]))
         if limit >= 0:
             del pairs[limit:]
-    return facets
+    return count, facets

@@ -1,5 +1,6 @@
-"""search packages: each search entry's public package dict, written with it, so that a page of
-hits is answered from the search rows alone
+"""search packages and facets: each search entry's public package dict and its facet values in one
+text, written with it, so that a page of hits and the facets of a large matching set are read
+from the search rows alone
 
 Revision ID: 0008
 Revises: 0007
@@ -28,6 +29,13 @@ def upgrade() -> None:
         sa.UniqueConstraint("doc"),
         sqlite_autoincrement=True,
     )
+    op.create_table(
+        "search_facets",
+        sa.Column("doc", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("items", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(["doc"], ["search_entries.doc"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("doc"),
+    )
     # every existing entry is written again, with its package, by the next ``kaifang init``
     # (``sync_index`` repairs rows whose revision differs from their dataset's); until then a
     # hit without a package is read from its dataset
@@ -35,4 +43,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("search_facets")
     op.drop_table("search_packages")
