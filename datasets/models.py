@@ -557,6 +557,18 @@ class SearchFacets(Base):
     items: Mapped[str] = mapped_column(Text)
 
 
+class SearchRemoval(Base):
+    """A mark left by every removal of search entries that wrote none in their place: its id,
+    like a package's, grows and is never reused, so a removal also tells a process that the
+    search rows changed (only the latest mark is needed; older ones are pruned)."""
+
+    __tablename__ = "search_removals"
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    removed: Mapped[int] = mapped_column(Integer)  # how many entries
+
+
 class SearchValue(Base):
     """One value of a search entry's filter and facet field (organization, tags, res_format …);
     multi-valued fields have one row per value."""

@@ -18,6 +18,7 @@ import functools
 import logging
 import os
 import re
+import sys
 import threading
 import time
 import unicodedata
@@ -58,7 +59,16 @@ def _get_jieba() -> Any:
     if _jieba is None:
         with _lock:
             if _jieba is None:
-                import jieba
+                # jieba finds its bundled dictionary through pkg_resources when that imports
+                # (12 MB of a worker's memory for one file path), else opens the file itself
+                hidden = "pkg_resources" not in sys.modules
+                if hidden:
+                    sys.modules["pkg_resources"] = None  # type: ignore[assignment]
+                try:
+                    import jieba
+                finally:
+                    if hidden:
+                        del sys.modules["pkg_resources"]
 
                 jieba.setLogLevel(logging.WARNING)
                 jieba.initialize()

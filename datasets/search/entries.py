@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import delete, event, insert, inspect, select
+from sqlalchemy import CursorResult, delete, event, insert, inspect, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from datasets.catalog.packages import package_dict
@@ -29,6 +29,7 @@ from datasets.models import (
     SearchEntry,
     SearchFacets,
     SearchPackage,
+    SearchRemoval,
     SearchValue,
 )
 from datasets.search import analysis
@@ -146,7 +147,7 @@ def store_rows(session: Session, dataset_ids: Sequence[str], rows: Sequence[Sear
     """Replace the search rows of ``dataset_ids`` by ``rows`` (made by ``search_row``)."""
     if not dataset_ids:
         return 0
-    session.execute(delete(SearchEntry).where(SearchEntry.dataset_id.in_(list(dataset_ids))))
+    delete_entries(session, dataset_ids, replaced=len(rows))
     if not rows:
         return 0
     docs = session.execute(
@@ -230,8 +231,13 @@ def _write_values(session: Session, rows: Sequence[tuple[int, SearchRow]]) -> No
         session.execute(insert(SearchFacets), facets)
 
 
-def delete_entries(session: Session, dataset_ids: Sequence[str]) -> None:
-    session.execute(delete(SearchEntry).where(SearchEntry.dataset_id.in_(list(dataset_ids))))
+def delete_entries(session: Session, dataset_ids: Sequence[str], *, replaced: int = 0) -> None:
+    """Remove the search rows of ``dataset_ids``; where fewer than were removed are written in
+    their place (``replaced``), leave a removal mark."""
+    statement = delete(SearchEntry).where(SearchEntry.dataset_id.in_(list(dataset_ids)))
+    gone = cast(CursorResult[Any], session.execute(statement)).rowcount
+    if gone > replaced:
+        session.execute(insert(SearchRemoval).values(removed=gone - replaced))
 
 
 def _visible(ds: Dataset) -> bool:

@@ -2,8 +2,9 @@
 catalog (its facets with no query, its vocabulary) are kept until the search rows change.
 
 Every write of a search row writes its package anew, under an id larger than any before (never
-reused), and every removal lowers the number of entries, so the pair (largest package id, number
-of entries) changes with every write.
+reused), and every removal that writes nothing in its place leaves a mark under such an id, so
+the pair (largest package id, largest removal mark) changes with every write. Both are read from
+an index, whatever the size of the catalog.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import TypeVar
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from datasets.models import SearchEntry, SearchPackage
+from datasets.models import SearchPackage, SearchRemoval
 
 T = TypeVar("T")
 _KEPT = 512
@@ -25,9 +26,9 @@ _kept: OrderedDict[Hashable, tuple[tuple[int, int], object]] = OrderedDict()
 
 
 def generation(session: Session) -> tuple[int, int]:
-    largest = session.scalar(select(func.max(SearchPackage.id)))
-    count = session.scalar(select(func.count()).select_from(SearchEntry))
-    return int(largest or 0), int(count or 0)
+    written = session.scalar(select(func.max(SearchPackage.id)))
+    removed = session.scalar(select(func.max(SearchRemoval.id)))
+    return int(written or 0), int(removed or 0)
 
 
 def kept(session: Session, key: Hashable, make: Callable[[], T]) -> T:

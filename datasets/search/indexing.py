@@ -15,10 +15,10 @@ import os
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import selectinload
 
-from datasets.models import Dataset, SearchEntry
+from datasets.models import Dataset, SearchEntry, SearchRemoval
 from datasets.runtime import Runtime
 from datasets.search import analysis
 from datasets.search.entries import VISIBLE_STATES, delete_entries, search_row, store_rows
@@ -56,7 +56,8 @@ def rebuild_index(rt: Runtime, *, processes: int | None = None) -> int:
     with rt.reader() as session:
         ids = list(session.scalars(visible))
     with rt.session() as session:
-        session.execute(delete(SearchEntry).where(SearchEntry.dataset_id.not_in(visible)))
+        hidden = select(SearchEntry.dataset_id).where(SearchEntry.dataset_id.not_in(visible))
+        delete_entries(session, list(session.scalars(hidden)))
     written = _write(rt, ids, processes)
     refresh_statistics(rt)
     return written
@@ -67,6 +68,9 @@ def refresh_statistics(rt: Runtime) -> None:
     entry by entry over the matching set rather than value by value over the catalog (SQLite
     keeps no statistics unless asked; PostgreSQL's autovacuum would get there later)."""
     with rt.engine.begin() as connection:
+        # only the latest removal mark tells anything
+        latest = select(func.max(SearchRemoval.id)).scalar_subquery()
+        connection.execute(delete(SearchRemoval).where(SearchRemoval.id < latest))
         if connection.dialect.name == "sqlite":
             connection.exec_driver_sql("ANALYZE search_entries")
             connection.exec_driver_sql("ANALYZE search_values")

@@ -8,8 +8,6 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900, from_excel
-
 from datasets.tables.limits import Limits, TableError
 from datasets.tables.xmlparts import local_name, make_parser
 
@@ -44,7 +42,10 @@ class SheetReader:
         self.where = where
         self.shared = shared  # the workbook's shared strings
         self.dates = dates  # for each cell style, whether it formats a date
+        from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900, from_excel
+
         self.epoch = CALENDAR_MAC_1904 if date1904 else CALENDAR_WINDOWS_1900
+        self.from_excel = from_excel
         self.done: list[list[object] | int] = []  # rows read, or a number of skipped rows
         self.row: dict[int, object] = {}
         self.rows = 0
@@ -178,7 +179,7 @@ class SheetReader:
         dates = self.dates
         if 0 <= self.cell_style < len(dates) and dates[self.cell_style]:
             try:
-                return from_excel(number, self.epoch)
+                return self.from_excel(number, self.epoch)
             except (ValueError, OverflowError, TypeError):
                 return number
         return number

@@ -23,8 +23,6 @@ from pathlib import Path
 from typing import IO, Any
 from xml.parsers import expat
 
-from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format
-
 from datasets.tables.limits import Limits, TableError
 from datasets.tables.sheet_rows import SheetReader
 from datasets.tables.xmlparts import Guard, local_name, make_parser, parse_part, part_items
@@ -225,6 +223,8 @@ class Workbook:
 
     def _read_date_styles(self) -> list[bool]:
         """For each cell style (``s`` attribute) whether its number format is a date."""
+        from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format
+
         formats: dict[int, str] = dict(BUILTIN_FORMATS)
         styles: list[bool] = []
         inside = {"cellXfs": False}

@@ -13,7 +13,14 @@ from sqlalchemy import delete, select, update
 from datasets.catalog import services as catalog
 from datasets.catalog.packages import package_dict
 from datasets.catalog.quality import refresh_quality
-from datasets.models import Dataset, Organization, Resource, SearchEntry, SearchPackage
+from datasets.models import (
+    Dataset,
+    Organization,
+    Resource,
+    SearchEntry,
+    SearchPackage,
+    SearchRemoval,
+)
 from datasets.runtime import Runtime
 from datasets.search import indexing
 from datasets.search.indexing import sync_index
@@ -134,3 +141,24 @@ def test_a_rebuild_in_several_processes_writes_every_row(
     assert found_packages(search_rt) == packages_now(search_rt)
     with search_rt.reader() as session:
         assert len(session.scalars(select(SearchPackage.doc)).all()) == 8
+
+
+def test_a_withdrawal_alone_tells_every_process_the_rows_changed(search_rt: Runtime) -> None:
+    # what the whole catalog's facets and a search found are kept until the rows change; a
+    # withdrawal writes no row, only removes one, and must be seen all the same
+    assert facet(search_rt, "organization") == {"jtysj": 4, "mzj": 2, "sthjj": 2}
+    assert find(search_rt, q="监测")["count"] == 2
+    for name in ("air", "water"):
+        with search_rt.session() as session:
+            dataset = session.scalar(select(Dataset).where(Dataset.name == name))
+            assert dataset is not None
+            dataset.state = "withdrawn"
+        assert find(search_rt, q="监测")["count"] == (1 if name == "air" else 0)
+    assert facet(search_rt, "organization") == {"jtysj": 4, "mzj": 2}
+    with search_rt.reader() as session:
+        marks = session.scalars(select(SearchRemoval.id)).all()
+    assert len(marks) == 2
+    indexing.refresh_statistics(search_rt)  # only the latest mark is kept
+    with search_rt.reader() as session:
+        assert session.scalars(select(SearchRemoval.id)).all() == [max(marks)]
+    assert facet(search_rt, "organization") == {"jtysj": 4, "mzj": 2}

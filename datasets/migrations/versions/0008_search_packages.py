@@ -36,6 +36,13 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["doc"], ["search_entries.doc"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("doc"),
     )
+    op.create_table(
+        "search_removals",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("removed", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+        sqlite_autoincrement=True,
+    )
     # every existing entry is written again, with its package, by the next ``kaifang init``
     # (``sync_index`` repairs rows whose revision differs from their dataset's); until then a
     # hit without a package is read from its dataset
@@ -43,5 +50,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("search_removals")
     op.drop_table("search_facets")
     op.drop_table("search_packages")

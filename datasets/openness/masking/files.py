@@ -20,9 +20,6 @@ from dataclasses import dataclass
 from operator import ne
 from pathlib import Path
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-
 from datasets.errors import ValidationError
 from datasets.openness.masking.masker import Masker
 from datasets.openness.masking.policies import transform
@@ -118,6 +115,8 @@ def mask_xlsx(
     text = transform("mask-text", key)
     rows = changed = 0
     header: tuple[str, ...] = ()
+    from openpyxl import Workbook
+
     out_book = Workbook(write_only=True)
     with _main_sheet(source, "xlsx", limits) as sheet:
         if sheet is None:
@@ -145,6 +144,8 @@ def _cells(sheet: object, row: list[object]) -> list[object]:
     """Text starting with ``=`` is written as text, never as a formula."""
     if not any(isinstance(v, str) and v.startswith("=") for v in row):
         return row
+    from openpyxl.cell import WriteOnlyCell
+
     cells: list[object] = []
     for value in row:
         if isinstance(value, str) and value.startswith("="):
