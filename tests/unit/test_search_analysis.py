@@ -244,3 +244,18 @@ def test_import_loads_nothing_heavy() -> None:
         [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_the_phrase_table_read_compactly_is_pypinyins_own() -> None:
+    import json
+    from pathlib import Path
+
+    pypinyin = analysis._get_pinyin()
+    bundled = json.loads(
+        Path(pypinyin.__file__).with_name("phrases_dict.json").read_text(encoding="utf-8")
+    )
+    assert analysis._phrases(Path(pypinyin.__file__)) == bundled
+    from pypinyin.constants import PHRASES_DICT
+
+    assert len(PHRASES_DICT) >= len(bundled)  # loaded into pypinyin
+    assert analysis.pinyin_tokens("重庆银行") == ["chongqing", "cq", "yinhang", "yh"]
