@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from datasets.models import SearchPackage, SearchRemoval
 
 T = TypeVar("T")
-_KEPT = 512
+_KEPT = 256  # results kept per process: up to about 40 kB each (all facets)
 _lock = threading.Lock()
 _kept: OrderedDict[Hashable, tuple[tuple[int, int], object]] = OrderedDict()
 
@@ -33,7 +33,7 @@ def generation(session: Session) -> tuple[int, int]:
 
 def kept(session: Session, key: Hashable, make: Callable[[], T]) -> T:
     """``make()``'s result for ``key``, made again only when the search rows have changed. The
-    process keeps the most recently used results (what a search found is a few kB)."""
+    process keeps the most recently used results."""
     now = generation(session)
     full_key = (str(session.get_bind().engine.url), key)
     with _lock:

@@ -48,6 +48,16 @@ def test_search_filters_sort_and_pages(client):
     assert second.status_code == 200 and "上一页" in _text(second)
 
 
+def test_facet_links_keep_the_fq_of_the_page(client):
+    html = client.get("/search", query_string={"fq": "openness:closed"}).get_data(as_text=True)
+    links = re.findall(r'class="facet-link[^"]*"\s+href="([^"]+)"', html)
+    assert links and all("fq=openness:closed" in unescape(link) for link in links)
+    # following one keeps both filters: only closed entries (7 in all) remain
+    for link in links:
+        found = re.search(r"共找到\s*(\d+)\s*个数据集", _text(client.get(unescape(link))))
+        assert found and 1 <= int(found.group(1)) <= 7, link
+
+
 @pytest.mark.parametrize("query", [{"page": "x"}, {"page": "0"}, {"sort": "evil"}])
 def test_bad_search_parameters_are_400_pages(client, query):
     response = client.get("/search", query_string=query)
