@@ -7,14 +7,18 @@ Run: .venv/bin/python -m bench.harvest_ckan [datasets]
 from __future__ import annotations
 
 import json
+import multiprocessing
 import sys
 import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from sqlalchemy import update
@@ -128,13 +132,37 @@ def serve(packages_ref: list[list[dict]]) -> ThreadingHTTPServer:
     return server
 
 
-def main() -> None:
-    count = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
+@contextmanager
+def source_server(count: int, *, files: bool = True) -> Iterator[str]:
+    """A CKAN portal of ``count`` generated datasets (each with one CSV if ``files``) served by a
+    process of its own, as a real source is: the harvester measured shares no interpreter (and
+    no GIL) with it. Yields its base URL."""
+    context = multiprocessing.get_context("spawn")
+    ports: Any = context.Queue()
+    process = context.Process(target=_serve_forever, args=(count, files, ports), daemon=True)
+    process.start()
+    try:
+        yield f"http://127.0.0.1:{ports.get(timeout=300)}"
+    finally:
+        process.terminate()
+        process.join(30)
+
+
+def _serve_forever(count: int, files: bool, ports: Any) -> None:
     packages_ref: list[list[dict]] = [[]]
     server = serve(packages_ref)
-    base = f"http://127.0.0.1:{server.server_port}"
-    packages_ref[0] = make_packages(count, base)
-    with tempfile.TemporaryDirectory() as folder:
+    packages = make_packages(count, f"http://127.0.0.1:{server.server_port}")
+    if not files:
+        for package in packages:
+            package["resources"] = []
+    packages_ref[0] = packages
+    ports.put(server.server_port)
+    threading.Event().wait()  # until terminated
+
+
+def main() -> None:
+    count = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
+    with source_server(count) as base, tempfile.TemporaryDirectory() as folder:
         rt = Runtime(load_settings({"instance": str(Path(folder) / "instance")}, environ={}))
         upgrade(rt)
         add_source(rt, name="bench", kind="ckan", location=base, config={"rows": "500"})
@@ -151,7 +179,6 @@ def main() -> None:
         reread = run_source(rt, source)
         reread_s = time.perf_counter() - started
         rt.close()
-    server.shutdown()
     added = full.counts["added"]
     print(
         f"CKAN source with {count} datasets (one CSV each), loopback HTTP, "

@@ -4,7 +4,8 @@ HTTP and print the rate (datasets/s) in the first and the last 10% of the datase
 Run: .venv/bin/python -m bench.harvest_scale [datasets] [--files] [--workers N]
 
 ``--files`` gives every dataset one CSV to download, validate and scan (default: metadata
-only). The aim: the last 10% at least 80% as fast as the first.
+only). The aim: the last 10% at least 80% as fast as the first. The source is served by a
+process of its own, as a real portal is by another machine.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.harvest_ckan import make_packages, serve
+from bench.harvest_ckan import source_server
 from datasets.database import upgrade
 from datasets.runtime import Runtime
 from datasets.settings import load_settings
@@ -29,16 +30,11 @@ def main() -> None:
     parser.add_argument("--files", action="store_true", help="one CSV per dataset")
     parser.add_argument("--workers", type=int, default=0, help="validation processes")
     args = parser.parse_args()
-    packages_ref: list[list[dict]] = [[]]
-    server = serve(packages_ref)
-    base = f"http://127.0.0.1:{server.server_port}"
-    packages = make_packages(args.datasets, base)
-    if not args.files:
-        for package in packages:
-            package["resources"] = []
-    packages_ref[0] = packages
     stamps: list[float] = []
-    with tempfile.TemporaryDirectory() as folder:
+    with (
+        source_server(args.datasets, files=args.files) as base,
+        tempfile.TemporaryDirectory() as folder,
+    ):
         settings = {"instance": str(Path(folder) / "instance"), "harvest_workers": args.workers}
         rt = Runtime(load_settings(settings, environ={}))
         upgrade(rt)
@@ -50,7 +46,6 @@ def main() -> None:
         )
         total_s = time.perf_counter() - started
         rt.close()
-    server.shutdown()
     tenth = max(1, len(stamps) // 10)
     first = tenth / (stamps[tenth] - stamps[0])
     last = tenth / (stamps[-1] - stamps[-1 - tenth])

@@ -168,7 +168,7 @@ class Resource(Base):
     storage_root: Mapped[str] = mapped_column(String(10))  # public | private
     storage_key: Mapped[str] = mapped_column(String(200))
     size: Mapped[int] = mapped_column(BigInteger)
-    sha256: Mapped[str] = mapped_column(String(64))
+    sha256: Mapped[str] = mapped_column(String(64), index=True)  # the duplicate gate looks it up
     source_encoding: Mapped[str | None] = mapped_column(String(40))
     row_count: Mapped[int | None] = mapped_column(BigInteger)
     field_count: Mapped[int | None] = mapped_column(Integer)

@@ -18,7 +18,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import CursorResult, delete, event, insert, inspect, select
+from sqlalchemy import CursorResult, Table, delete, event, insert, inspect, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from datasets.catalog.packages import package_dict
@@ -150,10 +150,9 @@ def store_rows(session: Session, dataset_ids: Sequence[str], rows: Sequence[Sear
     delete_entries(session, dataset_ids, replaced=len(rows))
     if not rows:
         return 0
-    docs = session.execute(
-        insert(SearchEntry).returning(SearchEntry.doc, sort_by_parameter_order=True),
-        [row.entry for row in rows],
-    ).scalars()
+    table = _table(SearchEntry)
+    statement = insert(table).returning(table.c.doc, sort_by_parameter_order=True)
+    docs = session.connection().execute(statement, [row.entry for row in rows]).scalars()
     _write_values(session, list(zip(docs, rows, strict=True)))
     return len(rows)
 
@@ -222,13 +221,14 @@ def _write_values(session: Session, rows: Sequence[tuple[int, SearchRow]]) -> No
         for doc, row in rows
         for field, value in row.values
     ]
+    connection = session.connection()  # plain inserts: the ORM's bulk path costs more here
     if values:
-        session.execute(insert(SearchValue), values)
+        connection.execute(insert(_table(SearchValue)), values)
     packages = [{"doc": doc, "package": row.package} for doc, row in rows]
     if packages:
-        session.execute(insert(SearchPackage), packages)
+        connection.execute(insert(_table(SearchPackage)), packages)
         facets = [{"doc": doc, "items": facet_items(row.values)} for doc, row in rows]
-        session.execute(insert(SearchFacets), facets)
+        connection.execute(insert(_table(SearchFacets)), facets)
 
 
 def delete_entries(session: Session, dataset_ids: Sequence[str], *, replaced: int = 0) -> None:
@@ -238,6 +238,10 @@ def delete_entries(session: Session, dataset_ids: Sequence[str], *, replaced: in
     gone = cast(CursorResult[Any], session.execute(statement)).rowcount
     if gone > replaced:
         session.execute(insert(SearchRemoval).values(removed=gone - replaced))
+
+
+def _table(model: type[Any]) -> Table:
+    return cast(Table, model.__table__)
 
 
 def _visible(ds: Dataset) -> bool:
