@@ -7,6 +7,8 @@ for every path into the catalog (a harvest, a release, a reclassification).
 
 from __future__ import annotations
 
+import hashlib
+import uuid
 from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
@@ -88,20 +90,26 @@ def _find_organization(session: Session, title: str, code: str | None) -> Organi
 
 
 def _dataset_name(session: Session, record: HarvestRecord, current: str | None) -> str:
+    """A new entry's URL name: its own or its title's, numbered from 2 to 99 if taken; a name
+    shared by more entries (every county's 养老机构名录) gets a short suffix of its own. Each
+    step is an index lookup, however big the catalog."""
     if current:
         return current
     base = record.name if record.name and is_slug(record.name) else slugify(record.title)
-    # the usual case, a free name among the first few, costs a few index lookups however big
-    # the catalog; only a base shared by many entries reads all names that start with it
-    first = [base] + [f"{base}-{n}" for n in range(2, 10)]
-    taken = set(session.scalars(select(Dataset.name).where(Dataset.name.in_(first))))
-    free = next((name for name in first if name not in taken), None)
-    if free is not None:
-        return free
-    taken = set(
-        session.scalars(select(Dataset.name).where(Dataset.name.startswith(base, autoescape=True)))
-    )
-    return unique_slug(base, taken)
+    for candidates in (
+        [base] + [f"{base}-{n}" for n in range(2, 10)],
+        [f"{base}-{n}" for n in range(10, 100)],
+        [f"{base}-{_suffix(record.identifier, attempt)}" for attempt in range(8)],
+    ):
+        taken = set(session.scalars(select(Dataset.name).where(Dataset.name.in_(candidates))))
+        free = next((name for name in candidates if name not in taken), None)
+        if free is not None:
+            return free
+    return f"{base}-{uuid.uuid4().hex[:12]}"
+
+
+def _suffix(identifier: str, attempt: int) -> str:
+    return hashlib.sha256(f"{identifier}\n{attempt}".encode()).hexdigest()[:6]
 
 
 def upsert(

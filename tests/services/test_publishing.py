@@ -212,3 +212,41 @@ def test_a_department_added_by_another_harvest_meanwhile_is_reused(rt, monkeypat
         assert org.name == "shu-ju-zi-yuan-ju" and len(calls) == 2
     with rt.reader() as session:
         assert session.query(Organization).filter_by(code=code).count() == 1
+
+
+def test_names_shared_by_many_entries_stay_index_lookups(tmp_path):
+    """Every county publishes 养老机构名录: numbered names up to 99, then a suffix of the
+    entry's own; never a scan of all names starting with the base."""
+    from sqlalchemy import event
+
+    from datasets.intake.entries import _dataset_name
+    from datasets.intake.records import HarvestRecord, ProviderRecord
+    from datasets.models import Dataset, Organization
+    from tests.factories import make_runtime
+
+    rt = make_runtime(tmp_path / "instance")
+    with rt.session() as session:
+        org = Organization(name="mzj", title="民政局")
+        session.add(org)
+        session.flush()
+        names = ["yang-lao"] + [f"yang-lao-{n}" for n in range(2, 100)]
+        session.add_all(
+            Dataset(name=n, title="养老", organization_id=org.id, openness="unconditional")
+            for n in names
+        )
+    statements: list[str] = []
+    event.listen(rt.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    record = HarvestRecord(
+        identifier="county-7",
+        title="养老",
+        provider=ProviderRecord(title="民政局"),
+        name="yang-lao",
+    )
+    with rt.session() as session:
+        name = _dataset_name(session, record, None)
+        again = _dataset_name(session, record, None)
+    assert name == again and name.startswith("yang-lao-") and len(name) == len("yang-lao-") + 6
+    assert name not in names
+    assert statements and not any("LIKE" in s.upper() for s in statements)
+    with rt.session() as session:
+        assert _dataset_name(session, record, "kept-name") == "kept-name"
