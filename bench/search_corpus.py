@@ -243,14 +243,22 @@ def free_port() -> int:
 
 def get(connection: http.client.HTTPConnection, path: str) -> tuple[int, bytes]:
     """A GET on a keep-alive connection: (status, body); status 0 when the connection failed
-    (it is opened again by the next request)."""
-    try:
-        connection.request("GET", path)
-        response = connection.getresponse()
-        return response.status, response.read()
-    except (OSError, http.client.HTTPException):
-        connection.close()
-        return 0, b""
+    (it is opened again by the next request). A connection the server closed while it was idle
+    (its keep-alive time is up) is opened again at once, as every HTTP client does."""
+    for attempt in (1, 2):
+        reused = connection.sock is not None
+        try:
+            connection.request("GET", path)
+            response = connection.getresponse()
+            return response.status, response.read()
+        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+            connection.close()
+            if not reused or attempt == 2:
+                return 0, b""
+        except (OSError, http.client.HTTPException):
+            connection.close()
+            return 0, b""
+    return 0, b""
 
 
 def _worker_pids(processes: list[subprocess.Popen[bytes]]) -> list[int]:
@@ -365,6 +373,7 @@ def measure(
         "rps": len(out) / wall,
         "requests": len(out),
         "errors": sum(1 for _, status in out if status != 200),
+        "statuses": dict(Counter(status for _, status in out if status != 200)),
         "served": served,
         "rss": [m["rss"] for m in memory],
         "pss": [m["pss"] for m in memory],

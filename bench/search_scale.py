@@ -370,7 +370,11 @@ def _backend_report(backend: str, r: dict[str, Any], peer: dict[str, Any], soak:
             f" its own pages {uss:.0f} MB)",
             rss <= 200 and r["served"] >= soak,
         ),
-        (f"no errors ({r['errors']} of {r['requests']})", r["errors"] == 0),
+        (
+            f"no errors ({r['errors']} of {r['requests']}; by status, 0 = no answer:"
+            f" {r['statuses']})",
+            r["errors"] == 0,
+        ),
     ]
     for label, ok in aims:
         print(f"  {_aim(ok):<8} {label}")
