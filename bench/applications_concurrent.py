@@ -24,9 +24,9 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select
 
+from bench.postgres import postgres_database
 from datasets.accounts.keys import create_api_key
 from datasets.accounts.users import hash_password
 from datasets.database import upgrade
@@ -38,9 +38,6 @@ from harvester.jobs import run_harvest
 from harvester.sources import get_sources
 from tests.factories import credit_code
 
-SERVER = os.environ.get(
-    "KAIFANG_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 BODY = {
     "purpose": "城市医疗资源布局研究",
     "scope": "本单位研究团队内部使用",
@@ -121,89 +118,73 @@ def submit(base: str, key: str, dataset: str) -> tuple[int, float, dict]:
 def main() -> None:
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 500
     concurrency = int(sys.argv[2]) if len(sys.argv) > 2 else 64
-    admin = create_engine(make_url(SERVER), isolation_level="AUTOCOMMIT")
-    database = f"kaifang_bench_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{database}"'))
-    url = make_url(SERVER).set(database=database).render_as_string(hide_password=False)
-    try:
-        with tempfile.TemporaryDirectory() as folder:
-            instance = str(Path(folder) / "instance")
-            settings = {"instance": instance, "database_url": url}
-            rt = Runtime(load_settings(settings, environ={}))
-            upgrade(rt)
-            register_demo_sources(rt)
-            run_harvest(rt, get_sources(rt))
-            with rt.reader() as session:
-                conditional = list(
-                    session.scalars(
-                        select(Dataset.name).where(
-                            Dataset.openness == "conditional", Dataset.state == "active"
-                        )
+    with postgres_database("kaifang_bench") as url, tempfile.TemporaryDirectory() as folder:
+        instance = str(Path(folder) / "instance")
+        settings = {"instance": instance, "database_url": url}
+        rt = Runtime(load_settings(settings, environ={}))
+        upgrade(rt)
+        register_demo_sources(rt)
+        run_harvest(rt, get_sources(rt))
+        with rt.reader() as session:
+            conditional = list(
+                session.scalars(
+                    select(Dataset.name).where(
+                        Dataset.openness == "conditional", Dataset.state == "active"
                     )
                 )
-            keys = companies(rt, count)
-            port = free_port()
-            base = f"http://127.0.0.1:{port}"
-            env = {
-                **os.environ,
-                "KAIFANG_INSTANCE": instance,
-                "KAIFANG_DATABASE_URL": url,
-                "KAIFANG_RATELIMIT_ENABLED": "false",
-                "KAIFANG_LOG_LEVEL": "WARNING",
-            }
-            gunicorn = Path(sys.executable).with_name("gunicorn")
-            process = subprocess.Popen(
-                [
-                    str(gunicorn),
-                    "-w",
-                    "4",
-                    "-k",
-                    "gthread",
-                    "--threads",
-                    "4",
-                    "-b",
-                    f"127.0.0.1:{port}",
-                    "--log-level",
-                    "warning",
-                    "portal.wsgi:app",
-                ],
-                env=env,
             )
-            try:
-                wait_until_up(base, process)
-                started = time.perf_counter()
-                with ThreadPoolExecutor(concurrency) as pool:
-                    results = list(
-                        pool.map(
-                            submit,
-                            [base] * count,
-                            keys,
-                            [conditional[n % len(conditional)] for n in range(count)],
-                        )
+        keys = companies(rt, count)
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        env = {
+            **os.environ,
+            "KAIFANG_INSTANCE": instance,
+            "KAIFANG_DATABASE_URL": url,
+            "KAIFANG_RATELIMIT_ENABLED": "false",
+            "KAIFANG_LOG_LEVEL": "WARNING",
+        }
+        gunicorn = Path(sys.executable).with_name("gunicorn")
+        process = subprocess.Popen(
+            [
+                str(gunicorn),
+                "-w",
+                "4",
+                "-k",
+                "gthread",
+                "--threads",
+                "4",
+                "-b",
+                f"127.0.0.1:{port}",
+                "--log-level",
+                "warning",
+                "portal.wsgi:app",
+            ],
+            env=env,
+        )
+        try:
+            wait_until_up(base, process)
+            started = time.perf_counter()
+            with ThreadPoolExecutor(concurrency) as pool:
+                results = list(
+                    pool.map(
+                        submit,
+                        [base] * count,
+                        keys,
+                        [conditional[n % len(conditional)] for n in range(count)],
                     )
-                elapsed = time.perf_counter() - started
-            finally:
-                process.terminate()
-                process.wait(timeout=30)
-            with rt.reader() as session:
-                stored = session.scalar(
-                    select(func.count()).select_from(Case).where(Case.kind == "application")
                 )
-                distinct = session.scalar(
-                    select(func.count(func.distinct(Case.reference))).where(
-                        Case.kind == "application"
-                    )
-                )
-            rt.close()
-    finally:
-        with admin.connect() as connection:
-            connection.execute(
-                text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
-                {"n": database},
+            elapsed = time.perf_counter() - started
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+        with rt.reader() as session:
+            stored = session.scalar(
+                select(func.count()).select_from(Case).where(Case.kind == "application")
             )
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{database}"'))
-        admin.dispose()
+            distinct = session.scalar(
+                select(func.count(func.distinct(Case.reference))).where(Case.kind == "application")
+            )
+        rt.close()
 
     created = [r for r in results if r[0] == 201]
     failed = [r for r in results if r[0] != 201]

@@ -26,9 +26,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from http.client import HTTPConnection
@@ -36,11 +33,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bench import search_corpus as load
+from bench.postgres import postgres_database
 from bench.search_corpus import Entry, Query, queries, records
 from datasets.database import upgrade
 from datasets.intake.entries import upsert
@@ -55,9 +52,6 @@ from datasets.settings import load_settings
 from harvester.sources import add_source, get_sources
 
 ROOT = Path(__file__).resolve().parent.parent
-SERVER = os.environ.get(
-    "KAIFANG_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 BATCH = 500  # records per transaction
 FACETS = ["organization", "groups", "tags", "res_format", "license_id", "openness"]
 FACETS += ["update_cycle", "topic"]
@@ -168,35 +162,11 @@ def portal_path(query: Query, names: dict[str, str]) -> str:
     return "/api/3/action/package_search?" + urlencode(params)
 
 
-@contextmanager
-def postgres_database() -> Iterator[str]:
-    """A fresh database on the bench server, dropped afterwards."""
-    admin = create_engine(make_url(SERVER), isolation_level="AUTOCOMMIT")
-    name = f"kaifang_search_{uuid.uuid4().hex[:10]}"
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:  # noqa: BLE001 - said plainly, then stop
-        raise SystemExit(
-            f"PostgreSQL at {SERVER} is not reachable ({exc}); start it first"
-        ) from exc
-    try:
-        yield make_url(SERVER).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(
-                text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
-                {"n": name},
-            )
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
-
-
 def run_backend(backend: str, entries: list[Entry], qs: list[Query], args: Any) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as folder:
         instance = str(Path(folder) / "instance")
         if backend == "postgres":
-            with postgres_database() as url:
+            with postgres_database("kaifang_search") as url:
                 return _run_portal(backend, instance, url, entries, qs, args)
         return _run_portal(backend, instance, "", entries, qs, args)
 
