@@ -127,6 +127,13 @@ class Settings:
         "kaifang-harvest",
         "Name of the RQ queue that kaifang harvest --queue fills and kaifang worker serves.",
     )
+    harvest_spread_validation: bool = _setting(
+        True,
+        "Whether a queued harvest hands the files it has to validate to the queue's other "
+        "workers as well (queue <HARVEST_QUEUE>-validate). Workers on several hosts need the "
+        "instance folder shared, as the files store does; a file another host cannot read is "
+        "validated by the harvesting job itself.",
+    )
     harvest_job_timeout: int = _setting(
         6 * 3600,
         "Seconds a queued harvest job may run before its worker stops it (the job is marked "

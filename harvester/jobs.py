@@ -30,7 +30,7 @@ from datasets.intake.prepare import PreparedFile
 from datasets.intake.publishing import publish_plan, withdraw_missing
 from datasets.models import HarvestJob, HarvestObject, HarvestSource
 from datasets.runtime import Runtime
-from harvester import interrupts, locks
+from harvester import interrupts, locks, spread
 from harvester.base import GatherItem, SourceConfig, SourceKind
 from harvester.downloading import Downloader
 from harvester.history import UNMIRRORED_HOSTS
@@ -250,7 +250,9 @@ def _work_through(
     alongside; stops taking items at ``deadline``. Returns how many items were taken."""
     taken = 0
     with (
-        Preparer(job.rt, workers=workers, expected=len(items)) as preparer,
+        Preparer(
+            job.rt, workers=workers, expected=len(items), helpers=spread.helpers(job.rt)
+        ) as preparer,
         Downloader[ImportPlan](kind, deadline=deadline) as downloads,
     ):
         for n, item in enumerate(items, start=1):

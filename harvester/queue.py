@@ -37,7 +37,7 @@ from rq.timeouts import JobTimeoutException, UnixSignalDeathPenalty
 from datasets.errors import ConfigError, KaifangError
 from datasets.runtime import Runtime
 from datasets.settings import Settings, load_settings
-from harvester import interrupts, locks
+from harvester import interrupts, locks, spread
 from harvester.base import SourceConfig
 from harvester.interrupts import Interrupted, interruptible
 from harvester.jobs import run_harvest
@@ -262,6 +262,8 @@ def _terminate(pid: int, grace: float) -> None:
 
 
 def make_worker(settings: Settings) -> HarvestWorker:
-    """A worker serving the harvest queue (``worker.work(burst=…)`` runs it)."""
+    """A worker serving the validation queue, then the harvest queue (``worker.work(burst=…)``
+    runs it): files waiting to be validated come before the next harvest."""
     connection = connect(settings)
-    return HarvestWorker([harvest_queue(settings, connection)], connection=connection)
+    validation = Queue(spread.queue_name(settings.harvest_queue), connection=connection)
+    return HarvestWorker([validation, harvest_queue(settings, connection)], connection=connection)

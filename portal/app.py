@@ -31,7 +31,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from datasets.search import analysis
 
     analysis.use_synonyms(Path(settings.search_synonyms) if settings.search_synonyms else None)
-    analysis.load()
+    analysis.load(writer=False)
     app = Flask(__name__, static_folder=str(STATIC), static_url_path="/static")
     app.config.update(
         SECRET_KEY=runtime.secret_key(),

@@ -111,12 +111,14 @@ def flush_queue(url: str, name: str) -> int:
     jobs = {
         key.split(":")[2]
         for key in r.scan_iter("rq:job:*", count=1000)
-        if key.count(":") == 2 and r.type(key) == "hash" and r.hget(key, "origin") == name
+        if key.count(":") == 2
+        and r.type(key) == "hash"
+        and (r.hget(key, "origin") or "").startswith(name)
     }
     workers = set(r.smembers(f"rq:workers:{name}")) | {
         key
         for key in r.scan_iter("rq:worker:*", count=1000)
-        if key.count(":") == 2 and r.type(key) == "hash" and r.hget(key, "queues") == name
+        if key.count(":") == 2 and r.type(key) == "hash" and name in (r.hget(key, "queues") or "")
     }
     names = {w.rpartition(":")[2] for w in workers}
     doomed = [
@@ -126,7 +128,7 @@ def flush_queue(url: str, name: str) -> int:
     ]
     if workers:
         r.srem("rq:workers", *workers)
-    r.srem("rq:queues", f"rq:queue:{name}")
+    r.srem("rq:queues", f"rq:queue:{name}", f"rq:queue:{name}-validate")
     if doomed:
         r.delete(*doomed)
     return len(doomed)

@@ -27,6 +27,7 @@ from datasets.intake.storage import UNMIRRORED_NOTICE
 from datasets.models import Dataset, Organization, Resource
 from datasets.openness import rules as op
 from datasets.runtime import Runtime
+from datasets.search.generation import kept
 from datasets.search.query import SearchRequest, sort_text
 from datasets.search.searching import SearchHit, search
 from datasets.text import render_markdown
@@ -137,7 +138,10 @@ def package_search(
             pkg["highlight"] = {"title": hit.title_html, "notes": hit.notes_html}
             pkg["summary"] = hit.summary
             results.append(pkg)
-        labels = _facet_labels(session, result.facets)
+        shown = tuple(name for name, _ in result.facets.get("organization", ()))
+        labels = kept(
+            session, ("labels", shown), lambda: _facet_labels(session, shown), now=result.generation
+        )
     return {
         "count": result.count,
         "results": results,
@@ -172,11 +176,9 @@ def _search_facets(
     }
 
 
-def _facet_labels(
-    session: Session, facets: Mapping[str, Sequence[tuple[str, int]]]
-) -> dict[str, dict[str, str]]:
-    """Display names of the facet values shown: departments' titles, openness classes."""
-    names = [name for name, _ in facets.get("organization", ())]
+def _facet_labels(session: Session, names: Sequence[str]) -> dict[str, dict[str, str]]:
+    """Display names of the facet values shown: departments' titles (a department renamed
+    writes its datasets' search rows again), openness classes."""
     query = select(Organization.name, Organization.title).where(Organization.name.in_(names))
     orgs = {name: title for name, title in session.execute(query)} if names else {}
     return {"organization": orgs, "openness": dict(op.OPENNESS_TITLES)}

@@ -52,6 +52,7 @@ _lock = threading.RLock()
 _jieba: Any = None
 _t2s: Any = None
 _pinyin: Any = None
+_pinyin_phrases = False
 
 Alternative = tuple[str, ...]
 
@@ -91,23 +92,28 @@ def _get_t2s() -> Any:
     return _t2s
 
 
-def _get_pinyin() -> Any:
-    """The pypinyin module, its phrase table loaded compactly (see ``_phrases``)."""
-    global _pinyin
-    if _pinyin is None:
+def _get_pinyin(*, phrases: bool = True) -> Any:
+    """The pypinyin module; with ``phrases``, its phrase table loaded too (compactly, see
+    ``_phrases``). Words read in context (重庆 chongqing, not zhongqing) need the table: every
+    writer of names and search rows asks for it. Readers (web workers' "did you mean", which
+    reads every reading of a character) do not, and so do not carry its 20 MB."""
+    global _pinyin, _pinyin_phrases
+    if _pinyin is None or (phrases and not _pinyin_phrases):
         with _lock:
             if _pinyin is None:
                 ours = "pypinyin" not in sys.modules and "PYPINYIN_NO_PHRASES" not in os.environ
-                if ours:  # pypinyin then starts with no phrases; ours are loaded below
+                if ours:  # pypinyin then starts with no phrases; ours are loaded on demand
                     os.environ["PYPINYIN_NO_PHRASES"] = "1"
                 try:
                     import pypinyin
                 finally:
                     if ours:
                         del os.environ["PYPINYIN_NO_PHRASES"]
-                if ours:
-                    pypinyin.load_phrases_dict(_phrases(Path(pypinyin.__file__)))
+                _pinyin_phrases = not ours  # imported elsewhere: as it was loaded there
                 _pinyin = pypinyin
+            if phrases and not _pinyin_phrases:
+                _pinyin.load_phrases_dict(_phrases(Path(_pinyin.__file__)))
+                _pinyin_phrases = True
     return _pinyin
 
 
@@ -134,12 +140,14 @@ def _phrases(module: Path) -> dict[str, list[list[str]]]:
     return table
 
 
-def load() -> None:
-    """Load jieba (with our user dictionary), OpenCC, pypinyin and the synonym table, once."""
+def load(*, writer: bool = True) -> None:
+    """Load jieba (with our user dictionary), OpenCC, pypinyin and the synonym table, once.
+    A process that writes no search rows (a web worker, until it does) loads pypinyin without
+    its phrase table; the first write loads it."""
     with _lock:
         _get_jieba()
         _get_t2s()
-        _get_pinyin()
+        _get_pinyin(phrases=writer)
         _synonyms.table()
 
 

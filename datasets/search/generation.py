@@ -31,10 +31,13 @@ def generation(session: Session) -> tuple[int, int]:
     return int(written or 0), int(removed or 0)
 
 
-def kept(session: Session, key: Hashable, make: Callable[[], T]) -> T:
+def kept(
+    session: Session, key: Hashable, make: Callable[[], T], *, now: tuple[int, int] | None = None
+) -> T:
     """``make()``'s result for ``key``, made again only when the search rows have changed. The
-    process keeps the most recently used results."""
-    now = generation(session)
+    process keeps the most recently used results. ``now``: the ``generation`` the caller has
+    just read in this session (one read for several results)."""
+    now = now or generation(session)
     full_key = (str(session.get_bind().engine.url), key)
     with _lock:
         found = _kept.get(full_key)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, false, func, not_, or_, select, true
@@ -17,7 +17,7 @@ from datasets.models import SearchEntry, SearchFacets, SearchPackage, SearchValu
 from datasets.search import analysis
 from datasets.search.engines import TextEngine, exact_first, text_engine
 from datasets.search.entries import FACET_FIELD, FACET_ITEM, VALUE_FIELDS
-from datasets.search.generation import kept
+from datasets.search.generation import generation, kept
 from datasets.search.highlight import highlight
 from datasets.search.query import AllOf, AnyOf, Everything, Node, Not, Range, SearchRequest, Term
 from datasets.search.vocabulary import suggestion_for
@@ -49,15 +49,14 @@ class SearchResult:
     hits: list[SearchHit]
     facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
     suggestion: str | None = None
+    generation: tuple[int, int] = (0, 0)  # of the search rows read (``generation.kept``)
 
 
 @dataclass(frozen=True)
-class _Found:
-    """What a search found, kept until the search rows change: the page's entries, not their
-    texts (a page of hits is read again each time, cheaply, by entry)."""
+class _Counted:
+    """What a search found, whatever its page and order: kept until the search rows change."""
 
     count: int
-    docs: tuple[int, ...]
     facets: dict[str, list[tuple[str, int]]]
     suggestion: str | None
 
@@ -66,21 +65,33 @@ def search(session: Session, request: SearchRequest) -> SearchResult:
     """The page of hits of ``request``, the number of matches and the facets over all of them.
 
     What a request finds is kept (per process, for the most recent requests) until the search
-    rows change, as Solr keeps its query results until the next commit."""
+    rows change, as Solr keeps its query results until the next commit: the count and facets
+    once for every page and order of the same search, the page's entries (not their texts,
+    which are read again each time, cheaply, by entry) per page."""
     engine = text_engine(session.get_bind().dialect.name)
     words = [w for w in analysis.query_words(request.words) if w.exact]
-    found = kept(
+    now = generation(session)
+    counted = kept(
         session,
-        ("search", request, tuple(words)),
-        lambda: _find(session, engine, words, request),
+        ("count", replace(request, sort=(), start=0, rows=0), tuple(words)),
+        lambda: _count(session, engine, words, request),
+        now=now,
     )
-    hits = _hits(session, words, found.docs)
-    return SearchResult(found.count, hits, found.facets, found.suggestion)
+    docs: tuple[int, ...] = ()
+    if counted.count and request.rows:
+        docs = kept(
+            session,
+            ("page", request, tuple(words)),
+            lambda: _page(session, engine, words, request),
+            now=now,
+        )
+    hits = _hits(session, words, docs)
+    return SearchResult(counted.count, hits, counted.facets, counted.suggestion, now)
 
 
-def _find(
+def _count(
     session: Session, engine: TextEngine, words: list[analysis.QueryWord], request: SearchRequest
-) -> _Found:
+) -> _Counted:
     conditions = _conditions(engine, words, request)
     facets: dict[str, list[tuple[str, int]]] = {}
     if request.facet_fields and conditions:
@@ -95,11 +106,10 @@ def _find(
         if request.facet_fields:  # the whole catalog's: kept until the search rows change
             key = ("facets", request.facet_fields, request.facet_limit, request.facet_mincount)
             facets = kept(session, key, lambda: _facets(session, conditions, request)[1])
-    docs = _page(session, engine, words, conditions, request) if count else ()
     suggestion = None
     if not count and words:
         suggestion = suggestion_for(session, [w.text for w in words])
-    return _Found(count, docs, facets, suggestion)
+    return _Counted(count, facets, suggestion)
 
 
 def _conditions(
@@ -162,11 +172,12 @@ def _page(
     session: Session,
     engine: TextEngine,
     words: Sequence[analysis.QueryWord],
-    conditions: Sequence[ColumnElement[bool]],
     request: SearchRequest,
 ) -> tuple[int, ...]:
-    """The entries of the page, in order."""
-    query = select(SearchEntry.doc).where(*conditions)
+    """The entries of the page, in order. Ranked by score, the words are matched by the
+    ranking's own join (matching them twice, as a condition too, costs half as much again)."""
+    ranked = bool(words) and any(name == "score" for name, _descending in request.sort)
+    query = select(SearchEntry.doc).where(*_conditions(engine, [] if ranked else words, request))
     order: list[Any] = []
     for name, descending in request.sort:
         if name == "score":

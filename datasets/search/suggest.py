@@ -109,7 +109,7 @@ def _keys(word: str, readings: Readings, *, initials: bool) -> list[str]:
 
 
 def _char_readings(char: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    pypinyin = _get_pinyin()
+    pypinyin = _get_pinyin(phrases=False)
     found = pypinyin.pinyin(char, style=pypinyin.Style.NORMAL, heteronym=True)[0]
     full = tuple(dict.fromkeys(r.lower() for r in found))
     return full, tuple(dict.fromkeys(r[:1] for r in full))
@@ -162,7 +162,7 @@ def _most_frequent(candidates: Sequence[str], vocab: Vocabulary) -> str | None:
 
 def _replacement(word: str, vocab: Vocabulary) -> str | None:
     if has_han(word):
-        key = "".join(_get_pinyin().lazy_pinyin(word)).lower()
+        key = "".join(_get_pinyin(phrases=False).lazy_pinyin(word)).lower()
         found = _most_frequent([w for w in vocab.by_pinyin(key) if w != word], vocab)
     elif word.isascii():
         found = _most_frequent(vocab.by_pinyin(word), vocab) or _most_frequent(

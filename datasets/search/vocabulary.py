@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from datasets.models import SearchEntry, SearchValue
@@ -26,12 +26,24 @@ def vocabulary(session: Session) -> Vocabulary:
 
 def _read(session: Session) -> Vocabulary:
     counts: Counter[str] = Counter()
-    for (words,) in session.execute(select(SearchEntry.title_words)):
-        counts.update(set(words.split()))
-    tags = select(SearchValue.value).where(SearchValue.field == "tags")
-    for (tag,) in session.execute(tags):
-        counts[analysis.fold(tag)] += 1
+    if session.get_bind().dialect.name == "sqlite":  # FTS5 counts its own words per column
+        counts.update({term: docs for term, docs in session.execute(_TITLE_WORDS)})
+    else:
+        for (words,) in session.execute(select(SearchEntry.title_words)):
+            counts.update(set(words.split()))
+    tags = select(SearchValue.value, func.count()).where(SearchValue.field == "tags")
+    for tag, n in session.execute(tags.group_by(SearchValue.value)):
+        counts[analysis.fold(tag)] += n
     return Vocabulary(counts)
+
+
+_TITLE_WORDS = text("SELECT term, doc FROM search_fts_vocabulary WHERE col = 'title_words'")
+
+
+def warm(session: Session) -> None:
+    """Read the vocabulary and build its lookup tables now: in a preloading server's master,
+    before it forks, so that workers share them and no first search waits for them."""
+    vocabulary(session).by_pinyin("")
 
 
 def suggestion_for(session: Session, words: Sequence[str]) -> str | None:

@@ -259,3 +259,29 @@ def test_the_phrase_table_read_compactly_is_pypinyins_own() -> None:
 
     assert len(PHRASES_DICT) >= len(bundled)  # loaded into pypinyin
     assert analysis.pinyin_tokens("重庆银行") == ["chongqing", "cq", "yinhang", "yh"]
+
+
+def test_a_reader_loads_no_phrase_table_until_it_writes() -> None:
+    code = (
+        "from datasets.search import analysis, suggest\n"
+        "analysis.load(writer=False)\n"
+        "from pypinyin.constants import PHRASES_DICT\n"
+        "before = len(PHRASES_DICT)\n"
+        "hit = suggest.suggest(['gongjiao'], {'公交': 3})\n"
+        "after_suggest = len(PHRASES_DICT)\n"
+        "tokens = analysis.pinyin_tokens('重庆银行')\n"
+        "print(before, after_suggest, len(PHRASES_DICT) > 40000, hit, tokens)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.split() == [
+        "0",
+        "0",
+        "True",
+        "公交",
+        "['chongqing',",
+        "'cq',",
+        "'yinhang',",
+        "'yh']",
+    ]
