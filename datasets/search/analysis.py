@@ -6,6 +6,7 @@ space-separated tokens made of letters and digits, so no token can be query synt
 
 Query words carry alternatives: ``exact`` (the word and its synonyms from the operators' table)
 and ``loose`` (sub-words of a long word), each alternative a conjunction of index tokens.
+Titles are cut once for their words and their pinyin in ``datasets.search.titles``.
 
 Nothing heavy is imported with this module: jieba, OpenCC and pypinyin load on first use or when
 a process calls :func:`load`. Highlighting lives in ``datasets.search.highlight`` and "did you
@@ -169,6 +170,11 @@ def _cut(folded: str, *, search: bool) -> list[str]:
     jieba = _get_jieba()
     cleaned = _NON_WORD.sub(" ", folded)
     pieces = jieba.cut_for_search(cleaned) if search else jieba.lcut(cleaned, HMM=True)
+    return clean_tokens(pieces)
+
+
+def clean_tokens(pieces: Iterable[str]) -> list[str]:
+    """jieba's pieces as index tokens: split on spaces, without punctuation or stop words."""
     tokens: list[str] = []
     for piece in pieces:
         for token in str(piece).split():
@@ -180,49 +186,6 @@ def _cut(folded: str, *, search: bool) -> list[str]:
 def index_tokens(text: str) -> list[str]:
     """Tokens to index for ``text``: jieba search-mode words of the folded text, in order."""
     return _cut(fold(text), search=True)
-
-
-def pinyin_tokens(text: str) -> list[str]:
-    """Toneless pinyin (``gongjiao``) and initials (``gj``) of the Chinese words of a title.
-
-    The title's Chinese runs are read once, in context (so 银行 reads hang, not xing); each
-    search-mode word takes its characters' syllables. Initials are only given for words of two
-    characters or more: a single letter would match far too much.
-    """
-    cleaned = _NON_WORD.sub(" ", fold(text))
-    syllables = _syllables(cleaned)
-    out: dict[str, None] = {}
-    for word, start, end in _get_jieba().tokenize(cleaned, mode="search"):
-        read = [syllables[i] for i in range(start, end) if syllables[i]]
-        if not read or not has_han(word):
-            continue
-        out["".join(read)] = None
-        if end - start >= 2:
-            out["".join(r[0] for r in read)] = None
-    return list(out)
-
-
-def _syllables(text: str) -> list[str]:
-    """The toneless syllable of each character of ``text`` ("" where it is not Chinese), read
-    word by word (jieba's words, so 银行 reads hang, not xing)."""
-    syllables = [""] * len(text)
-    for word, start, _end in _get_jieba().tokenize(text):
-        if has_han(word):
-            syllables[start : start + len(word)] = _word_syllables(word)
-    return syllables
-
-
-@functools.lru_cache(maxsize=8192)  # a catalog's titles share most of their words
-def _word_syllables(word: str) -> tuple[str, ...]:
-    pypinyin = _get_pinyin()
-    read = pypinyin.lazy_pinyin(word)
-    if len(read) != len(word):  # a character without a reading: read one by one
-        read = [pypinyin.lazy_pinyin(ch)[0] for ch in word]
-    out = []
-    for syllable in read:
-        clean = _NON_WORD.sub("", syllable.lower())
-        out.append(clean if clean.isascii() else "")
-    return tuple(out)
 
 
 def keyword_tokens(keywords: Iterable[str]) -> list[str]:

@@ -33,6 +33,7 @@ from datasets.models import (
     SearchValue,
 )
 from datasets.search import analysis
+from datasets.search.titles import title_tokens
 from datasets.text import plain_text
 
 VISIBLE_STATES = ("active",)
@@ -93,6 +94,7 @@ def search_row(ds: Dataset) -> SearchRow:
         keywords += [pkg["exclusion_rule_title"], pkg["exclusion_basis"] or ""]
     notes = plain_text(pkg["notes"])
     title = pkg["title"][:_TITLE_MAX]
+    title_words, pinyin_words = title_tokens(title)
     entry = {
         "dataset_id": ds.id,
         "revision": ds.revision,
@@ -102,10 +104,10 @@ def search_row(ds: Dataset) -> SearchRow:
         "notes": notes,
         "metadata_created": ds.created_at,
         "metadata_modified": ds.metadata_modified,
-        "title_words": " ".join(analysis.index_tokens(title)),
+        "title_words": " ".join(title_words),
         "keyword_words": " ".join(analysis.keyword_tokens(keywords)),
         "notes_words": " ".join(analysis.index_tokens(notes)),
-        "pinyin_words": " ".join(analysis.pinyin_tokens(title)),
+        "pinyin_words": " ".join(pinyin_words),
     }
     return SearchRow(entry, values, package)
 

@@ -18,12 +18,12 @@ from datasets.search.analysis import (
     fold,
     index_tokens,
     load_synonyms,
-    pinyin_tokens,
     query_words,
     use_synonyms,
 )
 from datasets.search.highlight import highlight
 from datasets.search.suggest import Vocabulary, suggest, vocabulary_of
+from datasets.search.titles import pinyin_tokens, title_tokens
 
 REPO = Path(__file__).resolve().parents[2]
 FTS_SYNTAX = set('"*^:(){}[]-')
@@ -258,18 +258,18 @@ def test_the_phrase_table_read_compactly_is_pypinyins_own() -> None:
     from pypinyin.constants import PHRASES_DICT
 
     assert len(PHRASES_DICT) >= len(bundled)  # loaded into pypinyin
-    assert analysis.pinyin_tokens("重庆银行") == ["chongqing", "cq", "yinhang", "yh"]
+    assert pinyin_tokens("重庆银行") == ["chongqing", "cq", "yinhang", "yh"]
 
 
 def test_a_reader_loads_no_phrase_table_until_it_writes() -> None:
     code = (
-        "from datasets.search import analysis, suggest\n"
+        "from datasets.search import analysis, suggest, titles\n"
         "analysis.load(writer=False)\n"
         "from pypinyin.constants import PHRASES_DICT\n"
         "before = len(PHRASES_DICT)\n"
         "hit = suggest.suggest(['gongjiao'], {'公交': 3})\n"
         "after_suggest = len(PHRASES_DICT)\n"
-        "tokens = analysis.pinyin_tokens('重庆银行')\n"
+        "tokens = titles.pinyin_tokens('重庆银行')\n"
         "print(before, after_suggest, len(PHRASES_DICT) > 40000, hit, tokens)"
     )
     result = subprocess.run(
@@ -285,3 +285,40 @@ def test_a_reader_loads_no_phrase_table_until_it_writes() -> None:
         "'yinhang',",
         "'yh']",
     ]
+
+
+TITLES = [
+    "公交线路信息",
+    "重庆银行网点分布（2023年）",
+    "中华人民共和国企业信用信息公示",
+    "臺北市養老機構名錄",
+    "GDP 2023 统计公报 v2.1",
+    "江州市中医院、人民医院门诊量：月度",
+    "",
+    "——",
+    "北京大学生前来应聘",
+    "空气质量监测站点数据第3批",
+]
+
+
+def _reference(title: str) -> tuple[list[str], list[str]]:
+    """The title's tokens as cut before: search mode on its own, pinyin from two more cuts."""
+    jieba = analysis._get_jieba()
+    cleaned = analysis._NON_WORD.sub(" ", analysis.fold(title))
+    syllables = [""] * len(cleaned)
+    for word, start, _end in jieba.tokenize(cleaned):
+        if analysis.has_han(word):
+            syllables[start : start + len(word)] = analysis._get_pinyin().lazy_pinyin(word)
+    out: dict[str, None] = {}
+    for word, start, end in jieba.tokenize(cleaned, mode="search"):
+        read = [syllables[i] for i in range(start, end) if syllables[i]]
+        if read and analysis.has_han(word):
+            out["".join(read)] = None
+            if end - start >= 2:
+                out["".join(r[0] for r in read)] = None
+    return analysis.index_tokens(title), list(out)
+
+
+@pytest.mark.parametrize("title", TITLES)
+def test_one_cut_of_a_title_gives_what_three_cuts_gave(title: str) -> None:
+    assert title_tokens(title) == _reference(title)
