@@ -13,6 +13,7 @@ until the job has it: ``check()``, called for every object a job finishes, raise
 
 from __future__ import annotations
 
+import gc
 import signal
 import threading
 from collections.abc import Iterator
@@ -58,6 +59,19 @@ def check() -> None:
 def delivered() -> None:
     """The job has recorded the stop."""
     _pending.clear()
+
+
+def forget_frames(exc: BaseException) -> None:
+    """Drop the tracebacks of ``exc`` and of the exceptions it was raised from, and what only
+    they kept alive (a stop raised inside a database statement keeps that statement's cursor,
+    and with it SQLite's write lock, for as long as its frames live)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        current.__traceback__ = None
+        current = current.__cause__ or current.__context__
+    gc.collect()
 
 
 @contextmanager

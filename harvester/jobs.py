@@ -156,21 +156,33 @@ def run_source(
         raise
     job = _Job(rt, source, JobResult(source.name, job_id, "running", dry_run))
     kind: SourceKind | None = None
+    failure: BaseException | None = None
     try:
         kind = KINDS[source.kind](source, rt)
         _run(job, kind, dry_run=dry_run, progress=progress, workers=workers, started=started)
     except BaseException as exc:
-        interrupts.delivered()
-        if not isinstance(exc, Interrupted):
-            log.exception("harvest of %s crashed", source.name)
-        job.result.message = _abort_message(exc)
-        job.finish("failed")
-        if not isinstance(exc, Exception):
-            raise
+        failure = exc
+    try:
+        if failure is not None:
+            _record_failure(job, failure)
     finally:
         if kind is not None:
             kind.close()
+    if failure is not None and not isinstance(failure, Exception):
+        raise failure
     return job.result
+
+
+def _record_failure(job: _Job, failure: BaseException) -> None:
+    """The job failed, recorded once nothing of the failed step holds the database: a stop
+    raised inside a statement leaves that statement's cursor open, and with it SQLite's write
+    lock, for as long as the traceback keeps its frames."""
+    interrupts.delivered()
+    if not isinstance(failure, Interrupted):
+        log.error("harvest of %s crashed", job.source.name, exc_info=failure)
+    interrupts.forget_frames(failure)
+    job.result.message = _abort_message(failure)
+    job.finish("failed")
 
 
 def _abort_message(exc: BaseException) -> str:
