@@ -17,7 +17,8 @@ def _warm(runtime: Runtime) -> None:
         with runtime.reader() as session:
             warm(session)
     except Exception as exc:  # noqa: BLE001 — a database not ready is the first search's to meet
-        logging.getLogger(__name__).warning("启动时未能读取检索词表：%s", exc)
+        reason = (str(exc).splitlines() or [type(exc).__name__])[0]
+        logging.getLogger(__name__).warning("启动时未能读取检索词表：%s", reason)
     finally:
         runtime.close()
 
