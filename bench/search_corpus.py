@@ -1,4 +1,4 @@
-"""``bench.search_scale``'s corpus (real Chinese portal catalogs in ``/work/shared/realdata``,
+"""``bench.search_scale``'s corpus (real Chinese portal catalogs in ``../shared/realdata``,
 varied by real place names and years, seeded), its queries, the same records as a Datasette
 database (FTS5 over jieba-cut text), and the HTTP load (keep-alive clients, percentiles, RSS).
 
@@ -29,7 +29,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-REALDATA = Path("/work/shared/realdata/cn-portal-catalogs-cnpds")
+REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata" / "cn-portal-catalogs-cnpds"
 SEED = 20261205
 CLIENTS = 8
 # the field names each portal uses, in order of preference
