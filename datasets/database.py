@@ -20,8 +20,9 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 def include_object(obj: Any, name: str | None, kind: str, reflected: bool, other: Any) -> bool:
     """Whether a schema object is the models' business: the full-text index the database's
     engine owns (SQLite's ``search_fts`` tables, PostgreSQL's ``document`` column and its index,
-    made by migration 0007) is left out of comparisons with the models."""
-    if kind == "table" and (name or "").startswith("search_fts"):
+    made by migration 0007) and the row store's tables (``rows_…``, made as files are
+    published) are left out of comparisons with the models."""
+    if kind == "table" and (name or "").startswith(("search_fts", "rows_")):
         return False
     if kind == "column" and name == "document" and obj.table.name == "search_entries":
         return False

@@ -581,3 +581,27 @@ class SearchValue(Base):
     )
     field: Mapped[str] = mapped_column(String(20), primary_key=True)
     value: Mapped[str] = mapped_column(String(200), primary_key=True)
+
+
+class RowTable(Base):
+    """A tabular file loaded into the row store: one database table per (resource, kind), named
+    here (never from user input); its columns are ``c0``… in the order of ``fields``
+    ([{"id", "type", "column"}]). ``kind`` is ``public`` (the file the public downloads: the
+    original of open data, the masked copy of de-identified data) or ``original`` (a
+    conditional dataset's original, served only to grant holders). ``sha256`` is the loaded
+    file's: a new version is loaded again, the same one is kept."""
+
+    __tablename__ = "row_tables"
+    __table_args__ = (UniqueConstraint("resource_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    table_name: Mapped[str] = mapped_column(String(40), unique=True)
+    dataset_id: Mapped[str] = mapped_column(
+        ForeignKey("datasets.id", ondelete="CASCADE"), index=True
+    )
+    resource_id: Mapped[str] = mapped_column(ForeignKey("resources.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(10))
+    sha256: Mapped[str] = mapped_column(String(64))
+    fields: Mapped[list[Any]] = mapped_column(default=list)
+    row_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    loaded_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -61,6 +61,13 @@ def make_engine(url: str) -> Engine:
             engine = create_engine(url, connect_args={"timeout": 30})
             event.listen(engine, "connect", _sqlite_pragmas)
             return engine
+        if url.startswith("postgresql+psycopg:"):
+            # no server-side prepared statements: a generic plan made while a table was small
+            # (a sequential scan) stays cached on the connection as the table grows, and a
+            # pooler in transaction mode cannot keep them anyway
+            return create_engine(
+                url, pool_pre_ping=True, connect_args={"prepare_threshold": None}
+            )
         return create_engine(url, pool_pre_ping=True)
     except (ArgumentError, ImportError, ValueError) as exc:
         raise ConfigError(f"KAIFANG_DATABASE_URL is not usable: {exc}") from None
@@ -80,10 +87,14 @@ class Runtime:
 
     @cached_property
     def _sessions(self) -> sessionmaker[Session]:
+        from datasets.rows import sync as rows
         from datasets.search.entries import watch
+        from datasets.tables import Limits
 
         sessions = sessionmaker(self.engine, expire_on_commit=False)
         watch(sessions)  # every transaction writes the search rows of the datasets it changes
+        # and loads (or drops) the row tables of their files
+        rows.watch(sessions, self.store, lambda: Limits.from_settings(self.settings))
         return sessions
 
     @contextmanager

@@ -81,7 +81,11 @@ def _register_blueprints(app: Flask) -> None:
     """One blueprint per area: pages, the APIs, and the error handlers."""
     from portal import auth, errors, filters
     from portal.api import ckan as api
-    from portal.api import openapi
+    from portal.api import (
+        datastore,  # noqa: F401 - registers CKAN's DataStore actions
+        openapi,
+        v1_rows,
+    )
     from portal.api import v1 as api_v1
     from portal.pages import (
         account,
@@ -102,6 +106,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(downloads.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(api_v1.bp)
+    app.register_blueprint(v1_rows.bp)
     app.register_blueprint(participation.bp)
     app.register_blueprint(applications.bp)
     app.register_blueprint(openapi.bp)

@@ -251,6 +251,11 @@ def crawl(client, rt: Runtime) -> dict[str, str]:  # type: ignore[no-untyped-def
         urls += [
             f"/api/3/action/resource_show?id={resource_id}",
             f"/dataset/{name}/resource/{resource_id}/download/file",
+            f"/api/3/action/datastore_info?id={resource_id}",
+            f"/api/3/action/datastore_search?resource_id={resource_id}&limit=32000",
+            f"/api/v1/resources/{resource_id}/rows?_size=1000",
+            f"/api/v1/resources/{resource_id}/rows?_size=1000&_format=csv",
+            f"/api/v1/resources/{resource_id}/rows/export",
         ]
     bodies: dict[str, str] = {}
     for url in urls:
@@ -374,8 +379,27 @@ def find_leaks(channels: dict[str, str], secrets: set[str]) -> list[tuple[str, s
     return sorted(leaks)
 
 
+def public_rows_text(rt: Runtime) -> str:
+    """Every row of every public table of the row store, read from the database itself."""
+    from datasets.models import RowTable
+    from datasets.rows.store import table_of
+
+    parts = []
+    with rt.reader() as session:
+        tables = session.scalars(select(RowTable).where(RowTable.kind == "public")).all()
+        dialect = session.get_bind().dialect.name
+        for t in tables:
+            table = table_of(t.table_name, t.fields, dialect)
+            parts += [
+                json.dumps(list(r), ensure_ascii=False, default=str)
+                for r in session.execute(select(table)).all()
+            ]
+    return "\n".join(parts)
+
+
 def all_channels(client, rt: Runtime) -> dict[str, str]:  # type: ignore[no-untyped-def]
     channels = crawl(client, rt)
     channels["search index"] = index_text(rt)
+    channels["public row tables"] = public_rows_text(rt)
     channels.update({f"public file {k}": v for k, v in public_files_text(rt).items()})
     return channels

@@ -154,29 +154,9 @@ def granted_download(
         )
         if row is None:
             return None
-        grants = session.scalars(
-            select(Grant)
-            .where(Grant.user_id == actor.user_id, Grant.dataset_id == row.dataset_id)
-            .order_by(Grant.signed_at.desc())
-        ).all()
-        if not grants:
+        grant = usable_grant(session, actor, row.dataset, today)
+        if grant is None:
             return None
-        for grant in grants:
-            refresh(session, grant, today)
-        usable = [g for g in grants if g.status == "active"]
-        if not usable:
-            latest = grants[0]
-            reason = REASONS.get(latest.status_reason or "", STATUS_LABELS[latest.status])
-            session.commit()  # keep what refresh changed even though access is refused
-            raise NotAuthorized(f"授权 {latest.reference} {STATUS_LABELS[latest.status]}：{reason}")
-        if row.dataset.suspended_by:
-            raise NotAuthorized(may.SUSPENSION_NOTICE)
-        found = [(g, scopes.settle(session, g, row.dataset)) for g in usable]
-        ready = [g for g, scope in found if scope.state == scopes.CONFIRMED]
-        if not ready:
-            session.commit()  # keep the scope's state even though access is refused
-            raise NotAuthorized(scopes.refusal(*found[0]))
-        grant = ready[0]
         if row.unmirrored:
             raise NotFound(UNMIRRORED_NOTICE)
         served = _served(rt, row, grant)
@@ -196,6 +176,36 @@ def granted_download(
             )
         )
         return served
+
+
+def usable_grant(session: Session, actor: Actor, dataset: Dataset, today: date) -> Grant | None:
+    """The actor's grant on ``dataset`` whose scope is confirmed; None if the actor holds no
+    grant on it. A suspended, revoked or expired grant, a suspended dataset and a scope that
+    waits for the department's confirmation are refused with their reason (what the checks
+    changed is committed first)."""
+    grants = session.scalars(
+        select(Grant)
+        .where(Grant.user_id == actor.user_id, Grant.dataset_id == dataset.id)
+        .order_by(Grant.signed_at.desc())
+    ).all()
+    if not grants:
+        return None
+    for grant in grants:
+        refresh(session, grant, today)
+    usable = [g for g in grants if g.status == "active"]
+    if not usable:
+        latest = grants[0]
+        reason = REASONS.get(latest.status_reason or "", STATUS_LABELS[latest.status])
+        session.commit()  # keep what refresh changed even though access is refused
+        raise NotAuthorized(f"授权 {latest.reference} {STATUS_LABELS[latest.status]}：{reason}")
+    if dataset.suspended_by:
+        raise NotAuthorized(may.SUSPENSION_NOTICE)
+    found = [(g, scopes.settle(session, g, dataset)) for g in usable]
+    ready = [g for g, scope in found if scope.state == scopes.CONFIRMED]
+    if not ready:
+        session.commit()  # keep the scope's state even though access is refused
+        raise NotAuthorized(scopes.refusal(*found[0]))
+    return ready[0]
 
 
 def _served(rt: Runtime, row: Resource, grant: Grant) -> GrantedFile | None:

@@ -58,6 +58,57 @@ def test_reharvest_on_postgresql_is_unchanged(pg_rt):
     assert sum(r.counts["unchanged"] for r in results) >= 40
 
 
+def test_every_public_table_is_in_the_datastore_schema(pg_rt):
+    from sqlalchemy import inspect
+
+    from tests.services.test_row_store import check_demo_tables
+
+    assert check_demo_tables(pg_rt) >= 40
+    in_schema = set(inspect(pg_rt.engine).get_table_names(schema="datastore"))
+    with pg_rt.reader() as session:
+        from sqlalchemy import select
+
+        from datasets.models import RowTable
+
+        names = set(session.scalars(select(RowTable.table_name)))
+    assert names == in_schema and len(names) >= 45
+
+
+def test_rows_filter_sort_and_page_on_postgresql(pg_rt):
+    from sqlalchemy import select
+
+    from datasets.models import Resource, RowTable
+    from datasets.rows import services as rows
+    from datasets.rows.query import Filter, RowQuery
+
+    with pg_rt.reader() as session:
+        bus = session.scalar(
+            select(RowTable.resource_id)
+            .join(Resource, Resource.id == RowTable.resource_id)
+            .where(Resource.name == "bus-lines")
+        )
+    sort = (("票价(元)", True), ("站点数", False))
+    whole = rows.query_rows(pg_rt, bus, lambda: RowQuery(sort=sort, limit=1000))
+    walked, after = [], None
+    while True:
+        page = rows.query_rows(
+            pg_rt, bus, lambda after=after: RowQuery(sort=sort, limit=5, after=after)
+        )
+        walked += page.records
+        if page.next_token is None:
+            break
+        after = page.next_token
+    assert walked == whole.records and len(walked) == 64
+    found = rows.query_rows(
+        pg_rt,
+        bus,
+        lambda: RowQuery(
+            filters=(Filter("线路名称", "contains", "湖心岛"), Filter("站点数", "gte", "20"))
+        ),
+    )
+    assert found.total == len(found.records) > 0
+
+
 def test_the_web_app_serves_postgresql(pg_rt):
     from portal.app import create_app
 

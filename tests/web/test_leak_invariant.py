@@ -7,6 +7,8 @@ The other tests prove the crawler can fail: with a masking step removed, or with
 private original put back into resource dicts, it finds the leak.
 """
 
+from dataclasses import replace
+
 import pytest
 
 from datasets.accounts.permissions import ANONYMOUS
@@ -15,6 +17,7 @@ from datasets.intake import public_root
 from datasets.intake.publishing import import_record
 from datasets.intake.records import FileRecord, HarvestRecord, ProviderRecord
 from datasets.models import Resource
+from datasets.rows import sync as row_sync
 from datasets.workflows import rights
 from datasets.workflows.inputs.feedback import RightsObjectionInput
 from datasets.workflows.inputs.lookup import Lookup
@@ -60,14 +63,27 @@ def _copy_file(source, target, rules, *, key, **_options):
     target.write_bytes(source.read_bytes())
 
 
+_WANTED = row_sync.wanted
+
+
+def _originals_as_public(dataset):  # type: ignore[no-untyped-def]
+    return [replace(w, kind=row_sync.PUBLIC_ROWS) for w in _WANTED(dataset)]
+
+
 @pytest.mark.parametrize(
     ("target", "replacement", "channel"),
     [
         ("datasets.intake.placement.mask_rows", _identity_rows, "/dataset/"),
         ("datasets.intake.placement.mask_csv", _copy_file, "/download/"),
         ("datasets.intake.findings.personal_columns", lambda reports, names: [], "/download/"),
+        ("datasets.rows.sync.wanted", _originals_as_public, "/rows"),
     ],
-    ids=["preview masking removed", "file masking removed", "scanner ignored"],
+    ids=[
+        "preview masking removed",
+        "file masking removed",
+        "scanner ignored",
+        "originals in the row API",
+    ],
 )
 def test_the_crawler_catches_a_removed_masking_step(
     monkeypatch, tmp_path, target, replacement, channel
