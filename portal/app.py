@@ -95,6 +95,7 @@ def _register_blueprints(app: Flask) -> None:
         downloads,
         notifications,
         participation,
+        rows,
         transparency,
     )
 
@@ -108,6 +109,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(api_v1.bp)
     app.register_blueprint(v1_rows.bp)
     app.register_blueprint(participation.bp)
+    app.register_blueprint(rows.bp)
     app.register_blueprint(applications.bp)
     app.register_blueprint(openapi.bp)
     app.register_blueprint(notifications.bp)

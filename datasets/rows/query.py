@@ -107,7 +107,7 @@ class Bound:
 
 
 def field_types(fields: Sequence[dict[str, Any]]) -> dict[str, FieldType]:
-    return {f["id"]: TYPES[f["type"]] for f in fields}
+    return {f["id"]: TYPES.get(f["type"], TEXT) for f in fields}
 
 
 def value_of(ftype: FieldType, raw: Any, name: str) -> Any:

@@ -142,7 +142,7 @@ def table_of(name: str, fields: Sequence[dict[str, Any]], dialect: str) -> Table
     schema = SCHEMA if dialect == "postgresql" else None
     columns = [
         Column(ID, BigInteger().with_variant(Integer(), "sqlite"), primary_key=True),
-        *(Column(f["column"], TYPES[f["type"]].column) for f in fields),
+        *(Column(f["column"], TYPES.get(f["type"], TEXT).column) for f in fields),
     ]
     return Table(name, MetaData(schema=schema), *columns)
 

@@ -11,6 +11,7 @@ from flask.typing import ResponseReturnValue
 from datasets.catalog import services as catalog
 from datasets.errors import ValidationError
 from datasets.openness import rules as op
+from datasets.rows import services as rows
 from datasets.search.query import search_request
 from portal.app import base_url, get_runtime
 
@@ -137,10 +138,12 @@ def _heading(q: str, filters: dict[str, list[str]], result: dict[str, Any]) -> s
 
 @bp.route("/dataset/<name>")
 def dataset(name: str) -> ResponseReturnValue:
-    page = catalog.dataset_page(get_runtime(), name=name, base_url=base_url())
+    rt = get_runtime()
+    page = catalog.dataset_page(rt, name=name, base_url=base_url())
     return render_template(
         "dataset.html",
         **page,
+        row_tables=rows.loaded_tables(rt, page["package"]["id"]),
         titles=op.OPENNESS_TITLES,
         json_url=url_for("api.action_v3", action="package_show", id=name),
     )

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from datasets.models import Resource, RowTable
+from datasets.rows import formats
 
 BUS = "bus-lines"
 
@@ -228,3 +229,27 @@ def test_the_openapi_document_describes_the_row_api(client):  # type: ignore[no-
     names = {p["name"] for p in page["parameters"]}
     assert {"resource_id", "_sort", "_sort_desc", "_next", "_size", "_col", "_nocol"} <= names
     assert "/api/v1/resources/{resource_id}/rows/export" in paths
+
+
+def test_the_browse_page_is_the_row_api_as_html(client, bus):  # type: ignore[no-untyped-def]
+    base = f"/dataset/jiangzhou-bus-lines/resource/{bus}/rows"
+    added = client.get(base + "?_sort=站点数&_filter_field=站点数&_filter_op=lt&_filter_value=25")
+    assert added.status_code == 303
+    page = client.get(base + added.headers["Location"])
+    html = page.get_data(as_text=True)
+    _, body = rows(client, bus, "站点数__lt=25&_sort=站点数&_size=1000")
+    assert page.status_code == 200 and f"共 <strong>{body['total']}</strong> 行" in html
+    assert html.count("<tr>") == body["total"] + 1
+    first = html.index("<tbody>")
+    assert body["rows"][0]["线路名称"] in html[first : first + 2000]
+    assert "按 站点数 降序" in html  # sorted up: the header offers the other way
+    assert all(f"_format={code}" in html for code in formats.FORMATS)  # every export offered
+    bad = client.get(base + "?站点数__gt=很多")
+    assert bad.status_code == 400 and "须为整数" in bad.get_data(as_text=True)
+    assert client.get(f"/dataset/another-name/resource/{bus}/rows").status_code == 404
+
+
+def test_the_dataset_page_links_its_tables_to_the_browse_page(client, bus):  # type: ignore[no-untyped-def]
+    html = client.get("/dataset/jiangzhou-bus-lines").get_data(as_text=True)
+    assert f"/dataset/jiangzhou-bus-lines/resource/{bus}/rows" in html
+    assert "浏览全部 64 行" in html
