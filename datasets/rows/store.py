@@ -18,6 +18,7 @@ import secrets
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -138,11 +139,18 @@ def field_names(header: Sequence[str]) -> list[str]:
 
 
 def table_of(name: str, fields: Sequence[dict[str, Any]], dialect: str) -> Table:
-    """The SQLAlchemy table of a row table (``fields`` as kept in ``row_tables``)."""
+    """The SQLAlchemy table of a row table (``fields`` as kept in ``row_tables``); kept per
+    process, as a table's fields never change (a new file is a new table)."""
+    spec = tuple((f["column"], f["type"]) for f in fields)
+    return _table(name, spec, dialect)
+
+
+@lru_cache(maxsize=512)
+def _table(name: str, spec: tuple[tuple[str, str], ...], dialect: str) -> Table:
     schema = SCHEMA if dialect == "postgresql" else None
     columns = [
         Column(ID, BigInteger().with_variant(Integer(), "sqlite"), primary_key=True),
-        *(Column(f["column"], TYPES.get(f["type"], TEXT).column) for f in fields),
+        *(Column(column, TYPES.get(kind, TEXT).column) for column, kind in spec),
     ]
     return Table(name, MetaData(schema=schema), *columns)
 
