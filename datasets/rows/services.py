@@ -267,10 +267,18 @@ def _batches(
                 _log(session, actor, access, sent, "export")
 
 
-def loaded_tables(rt: Runtime, dataset_id: str) -> dict[str, dict[str, Any]]:
-    """The public row tables of a dataset by resource id: fields and row count (for pages)."""
+def loaded_tables(
+    rt: Runtime, dataset_id: str, actor: Actor = ANONYMOUS
+) -> dict[str, dict[str, Any]]:
+    """A dataset's row tables by resource id, for its page: the public ones with their fields
+    and row count; a conditional original only as ``{"granted": True}`` to a signed-in caller
+    (whether a grant lets them read it is decided when they do; nothing of it is shown here)."""
     with rt.reader() as session:
-        tables = session.scalars(
-            select(RowTable).where(RowTable.dataset_id == dataset_id, RowTable.kind == PUBLIC_ROWS)
-        )
-        return {t.resource_id: {"fields": list(t.fields), "total": t.row_count} for t in tables}
+        tables = session.scalars(select(RowTable).where(RowTable.dataset_id == dataset_id))
+        out: dict[str, dict[str, Any]] = {}
+        for t in tables:
+            if t.kind == PUBLIC_ROWS:
+                out[t.resource_id] = {"fields": list(t.fields), "total": t.row_count}
+            elif not actor.is_anonymous:
+                out.setdefault(t.resource_id, {"granted": True, "fields": [], "total": None})
+        return out

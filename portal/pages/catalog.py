@@ -14,6 +14,7 @@ from datasets.openness import rules as op
 from datasets.rows import services as rows
 from datasets.search.query import search_request
 from portal.app import base_url, get_runtime
+from portal.auth import current_actor
 
 bp = Blueprint("catalog", __name__)
 
@@ -143,7 +144,7 @@ def dataset(name: str) -> ResponseReturnValue:
     return render_template(
         "dataset.html",
         **page,
-        row_tables=rows.loaded_tables(rt, page["package"]["id"]),
+        row_tables=rows.loaded_tables(rt, page["package"]["id"], current_actor()),
         titles=op.OPENNESS_TITLES,
         json_url=url_for("api.action_v3", action="package_show", id=name),
     )

@@ -281,3 +281,12 @@ def test_conditional_originals_only_for_grant_holders_and_each_read_is_logged(wo
     assert sorted((a.user_id, a.rows) for a in logged) == sorted(
         [(actors["acme"].user_id, 2), (actors["beta"].user_id, 2)]
     )
+
+
+def test_the_dataset_page_offers_an_original_only_to_signed_in_callers(world):  # noqa: F811
+    rt, actors = world["rt"], world["actors"]
+    with rt.reader() as session:
+        dataset_id = session.scalar(select(Dataset.id).where(Dataset.name == NAME))
+    assert rows.loaded_tables(rt, dataset_id) == {}
+    [shown] = rows.loaded_tables(rt, dataset_id, actors["beta"]).values()
+    assert shown == {"granted": True, "fields": [], "total": None}  # nothing of the table
