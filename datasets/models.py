@@ -599,7 +599,8 @@ class RowTable(Base):
     dataset_id: Mapped[str] = mapped_column(
         ForeignKey("datasets.id", ondelete="CASCADE"), index=True
     )
-    resource_id: Mapped[str] = mapped_column(ForeignKey("resources.id", ondelete="CASCADE"))
+    # no foreign key: a table outlives its resource's row until the sync drops both
+    resource_id: Mapped[str] = mapped_column(String(36))
     kind: Mapped[str] = mapped_column(String(10))
     sha256: Mapped[str] = mapped_column(String(64))
     fields: Mapped[list[Any]] = mapped_column(default=list)

@@ -290,3 +290,30 @@ def test_the_dataset_page_offers_an_original_only_to_signed_in_callers(world):  
     assert rows.loaded_tables(rt, dataset_id) == {}
     [shown] = rows.loaded_tables(rt, dataset_id, actors["beta"]).values()
     assert shown == {"granted": True, "fields": [], "total": None}  # nothing of the table
+
+
+def test_a_file_dropped_from_its_dataset_takes_its_table_along(rt, tmp_path):
+    folder = tmp_path / "src"
+    second = [["站点", "线路"], ["火车站", "1路"], ["江南大道", "2路"]]
+    pkg = write_package(folder, "codes", title="行政区划代码", rows=CODES)
+    (pkg / "stops.csv").write_text("\n".join(",".join(r) for r in second), encoding="utf-8")
+    both = [
+        {"name": "data", "path": "data.csv", "format": "csv"},
+        {"name": "stops", "path": "stops.csv", "format": "csv"},
+    ]
+    write_package(folder, "codes", title="行政区划代码", resources=both)
+    add_source(rt, name="codes", kind="datapackage", location=str(folder))
+    assert run_source(rt, get_sources(rt, ["codes"])[0]).status == "finished"
+
+    def physical() -> set[str]:
+        return {n for n in inspect(rt.engine).get_table_names() if n.startswith("rows_")}
+
+    with rt.reader() as session:
+        assert len(session.scalars(select(RowTable)).all()) == 2
+    assert len(physical()) == 2
+    write_package(folder, "codes", title="行政区划代码", resources=both[:1])
+    assert run_source(rt, get_sources(rt, ["codes"])[0]).status == "finished"
+    with rt.reader() as session:
+        [kept] = session.scalars(select(RowTable)).all()
+        assert session.get(Resource, kept.resource_id).name == "data"
+    assert physical() == {kept.table_name}

@@ -28,12 +28,7 @@ def upgrade() -> None:
             sa.ForeignKey("datasets.id", ondelete="CASCADE"),
             nullable=False,
         ),
-        sa.Column(
-            "resource_id",
-            sa.String(36),
-            sa.ForeignKey("resources.id", ondelete="CASCADE"),
-            nullable=False,
-        ),
+        sa.Column("resource_id", sa.String(36), nullable=False),
         sa.Column("kind", sa.String(10), nullable=False),
         sa.Column("sha256", sa.String(64), nullable=False),
         sa.Column("fields", sa.JSON(), nullable=False),
