@@ -65,9 +65,15 @@ def _copy_file(source, target, rules, *, key, **_options):
     [
         ("datasets.intake.placement.mask_rows", _identity_rows, "/dataset/"),
         ("datasets.intake.placement.mask_csv", _copy_file, "/download/"),
+        ("datasets.intake.placement.mask_csv", _copy_file, "/download/file?format="),
         ("datasets.intake.findings.personal_columns", lambda reports, names: [], "/download/"),
     ],
-    ids=["preview masking removed", "file masking removed", "scanner ignored"],
+    ids=[
+        "preview masking removed",
+        "file masking removed",
+        "file masking removed, seen in its conversions",
+        "scanner ignored",
+    ],
 )
 def test_the_crawler_catches_a_removed_masking_step(
     monkeypatch, tmp_path, target, replacement, channel

@@ -1,0 +1,1 @@
+"""The row store: public tables as database rows, and the row API's queries."""
