@@ -9,6 +9,8 @@ stand in plainly public files are not secrets. Of the cases (``case_secrets``): 
 contact details and what they wrote, and every identifier inside the departments' replies.
 Traces are the SHA-256 and storage key of every private original (``private_traces``).
 
+Every resource's file is fetched as it is and in every export format (``?format=``).
+
 The crawler also opens every case of the database by reference number and by id, as an
 anonymous visitor, and fails unless each answer is a 404 (or, for applications and objections,
 which need an account, the way to sign in).
@@ -31,6 +33,7 @@ from datasets.intake.public_root import public_now
 from datasets.models import Case, Dataset, Organization, Resource
 from datasets.openness.masking import default_rules
 from datasets.openness.pii import patterns
+from datasets.rows.formats import FORMATS
 from datasets.runtime import Runtime
 
 FINDERS = (
@@ -248,20 +251,22 @@ def crawl(client, rt: Runtime) -> dict[str, str]:  # type: ignore[no-untyped-def
     for org in orgs:
         urls += [f"/organization/{org}", f"/api/3/action/organization_show?id={org}"]
     for name, resource_id in resource_ids:
+        download = f"/dataset/{name}/resource/{resource_id}/download/file"
         urls += [
             f"/api/3/action/resource_show?id={resource_id}",
-            f"/dataset/{name}/resource/{resource_id}/download/file",
             f"/api/3/action/datastore_info?id={resource_id}",
             f"/api/3/action/datastore_search?resource_id={resource_id}&limit=32000",
             f"/api/v1/resources/{resource_id}/rows?_size=1000",
             f"/api/v1/resources/{resource_id}/rows?_size=1000&_format=csv",
             f"/api/v1/resources/{resource_id}/rows/export",
+            download,
+            *(f"{download}?format={code}" for code in FORMATS),  # every conversion
         ]
     bodies: dict[str, str] = {}
     for url in urls:
         response = client.get(url)
         body = response.get_data()
-        if url.endswith("/download/file") and response.status_code == 200:
+        if "/download/file" in url and response.status_code == 200:
             bodies[url] = _file_text(body, response.mimetype)
         else:
             bodies[url] = body.decode("utf-8", "replace")

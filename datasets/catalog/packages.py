@@ -19,6 +19,8 @@ from datasets.catalog.vocabulary import is_overdue
 from datasets.intake.validation import redact_report
 from datasets.models import Dataset, Organization, Resource
 from datasets.openness import rules as op
+from datasets.rows.formats import FORMATS, safe_filename
+from datasets.tables import TABLE_FORMATS
 from datasets.text import safe_url
 
 RESOURCE_PATH = "/dataset/{name}/resource/{resource_id}/download/{filename}"
@@ -43,6 +45,30 @@ def resource_path(dataset_name: str, resource_id: str, filename: str) -> str:
     return RESOURCE_PATH.format(
         name=quote(dataset_name), resource_id=resource_id, filename=quote(filename)
     )
+
+
+def served_name(ds: Dataset, res: Resource, extension: str | None = None) -> tuple[str, str]:
+    """The name a resource's file is served under, and its ASCII fallback. The name is the
+    resource's own when it is Chinese, else the dataset's title (followed by the resource's
+    name when the dataset has several files), made safe, with ``extension`` (the file's format
+    by default). The fallback is the stored ASCII name (the one in the URL) with it."""
+    extension = extension or (res.format or "").lower() or "bin"
+    name = res.name or ""
+    if name.isascii():
+        name = ds.title if len(ds.resources) <= 1 else f"{ds.title}-{name}"
+    stem = (res.filename or "").rpartition(".")[0] or res.filename or "data"
+    return safe_filename(name, extension), f"{stem}.{extension}"
+
+
+def conversion_links(url: str, fmt: str) -> list[dict[str, str]]:
+    """The download of a table file in every export format (``?format=<code>`` after its URL);
+    none for a file that is not a table."""
+    if (fmt or "").lower() not in TABLE_FORMATS:
+        return []
+    return [
+        {"code": f.code, "title": f.title, "url": f"{url}?format={f.code}"}
+        for f in FORMATS.values()
+    ]
 
 
 def _iso(value: datetime | date | None) -> str | None:

@@ -20,7 +20,14 @@ from datasets.accounts.permissions import (
     can_download,
     can_see_dataset,
 )
-from datasets.catalog.packages import organization_dict, package_dict, rule_dict, stored_package
+from datasets.catalog.packages import (
+    conversion_links,
+    organization_dict,
+    package_dict,
+    rule_dict,
+    served_name,
+    stored_package,
+)
 from datasets.catalog.vocabulary import TOPICS
 from datasets.errors import NotAuthorized, NotFound, ValidationError
 from datasets.intake.storage import UNMIRRORED_NOTICE
@@ -93,12 +100,18 @@ def dataset_page(
             )
             for r in dataset.resources
         }
+    conversions = {
+        r["id"]: conversion_links(r["url"], r["format"])
+        for r in pkg["resources"]
+        if downloadable.get(r["id"]) and r["mirrored"]
+    }
     return {
         "package": pkg,
         "notes_html": render_markdown(pkg["notes"]),
         "rule": rule_dict(pkg["exclusion_rule"]),
         "previews": previews,
         "downloadable": downloadable,
+        "conversions": conversions,
         "suspended": suspended,
     }
 
@@ -256,11 +269,16 @@ def portal_summary(rt: Runtime) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class DownloadFile:
+    """A file the public may download: ``filename`` is the (Chinese) name it is served under,
+    ``fallback`` its ASCII stand-in; ``format`` is the resource's."""
+
     path: Path
     filename: str
     media_type: str
     size: int
     sha256: str
+    fallback: str = ""
+    format: str = ""
 
 
 def resource_download(
@@ -297,12 +315,15 @@ def resource_download(
             path = rt.store.path("public", row.public_key) if row.public_key else None
             if path is None or not path.is_file():
                 raise NotFound("文件暂不可用")
+            filename, fallback = served_name(row.dataset, row)
             return DownloadFile(
                 path,
-                row.filename,
+                filename,
                 row.media_type or "application/octet-stream",
                 row.public_size or 0,
                 row.public_sha256 or "",
+                fallback,
+                (row.format or "").lower(),
             )
     # after the reader closed: the grant check writes (it logs the use)
     granted = _granted_file(rt, actor, dataset, resource_id) if grantable else None

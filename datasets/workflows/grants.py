@@ -9,8 +9,6 @@ suspends the grant (``sweep`` and every access check apply this), and filing it 
 from __future__ import annotations
 
 import calendar as months
-import csv
-import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -22,12 +20,14 @@ from sqlalchemy.orm import Session
 
 from datasets.accounts import permissions as may
 from datasets.accounts.permissions import Actor
+from datasets.catalog.packages import served_name
 from datasets.errors import NotAuthorized, NotFound
 from datasets.intake.storage import UNMIRRORED_NOTICE
 from datasets.models import Case, Dataset, Grant, GrantAccess, Resource, User, UseReport
 from datasets.notify.notices import notify_users
+from datasets.rows.formats import stream
 from datasets.runtime import Runtime
-from datasets.tables import TEXT_FORMATS, TableError, cell_text, open_table
+from datasets.tables import TEXT_FORMATS, TableError, open_table
 from datasets.workdays import shanghai_date
 from datasets.workflows import cases as c
 from datasets.workflows import scopes
@@ -126,14 +126,31 @@ def sweep(rt: Runtime) -> dict[str, int]:
 
 
 @dataclass(frozen=True)
+class GrantedColumns:
+    """The granted columns of a table: their confirmed names, and their values row by row
+    (the table is closed once they are read)."""
+
+    fields: list[str]
+    records: Iterator[list[Any]]
+
+
+@dataclass(frozen=True)
 class GrantedFile:
-    """A conditional dataset's file for a grant holder: the original, or only its granted
-    columns as CSV (``rows`` then yields the encoded lines)."""
+    """A conditional dataset's file for a grant holder: the original (``path``), or only its
+    granted columns (``columns``; ``rows`` yields them as UTF-8 CSV). ``filename`` is the
+    (Chinese) name it is served under, ``fallback`` its ASCII stand-in."""
 
     filename: str
     media_type: str
     path: Path | None
-    rows: Iterator[bytes] | None
+    columns: GrantedColumns | None = None
+    fallback: str = ""
+
+    @property
+    def rows(self) -> Iterator[bytes] | None:
+        if self.columns is None:
+            return None
+        return stream("csv", self.columns.fields, self.columns.records)
 
 
 def granted_download(
@@ -214,19 +231,24 @@ def _served(rt: Runtime, row: Resource, grant: Grant) -> GrantedFile | None:
     the file's header does not hold each of them exactly once)."""
     path = rt.store.path(row.storage_root, row.storage_key)
     if scopes.is_full(grant):
-        return GrantedFile(row.filename, row.media_type or "application/octet-stream", path, None)
-    lines = _projected(path, list(grant.fields)) if grant.fields else None
-    if lines is None:
+        filename, fallback = served_name(row.dataset, row)
+        media_type = row.media_type or "application/octet-stream"
+        return GrantedFile(filename, media_type, path, None, fallback)
+    columns = _projected(path, list(grant.fields)) if grant.fields else None
+    if columns is None:
         return None
-    stem = row.filename.rsplit(".", 1)[0]
-    return GrantedFile(f"{stem}-授权字段.csv", "text/csv; charset=utf-8", None, lines)
+    filename, fallback = served_name(row.dataset, row, "csv")
+    filename = filename.removesuffix(".csv") + "-授权字段.csv"
+    fallback = fallback.removesuffix(".csv") + "-shou-quan-zi-duan.csv"
+    media_type = "text/csv; charset=utf-8"
+    return GrantedFile(filename, media_type, None, columns, fallback)
 
 
-def _projected(path: Path, fields: list[str]) -> Iterator[bytes] | None:
-    """Only the granted columns of a stored original's table, as UTF-8 CSV, read through the
-    one table reader. The header is read before anything is served: None unless it holds each
-    granted name exactly once (a file that is not a table, or a table without those columns,
-    serves nothing; rows above the header are never served)."""
+def _projected(path: Path, fields: list[str]) -> GrantedColumns | None:
+    """Only the granted columns of a stored original's table, read through the one table
+    reader. The header is read before anything is served: None unless it holds each granted
+    name exactly once (a file that is not a table, or a table without those columns, serves
+    nothing; rows above the header are never served)."""
     fmt = path.suffix.lower().lstrip(".")
     try:
         table = open_table(path, fmt, codec="utf-8-sig" if fmt in TEXT_FORMATS else None)
@@ -242,21 +264,14 @@ def _projected(path: Path, fields: list[str]) -> Iterator[bytes] | None:
         return None
     index = [sheet.header.index(f) for f in fields]
 
-    def lines() -> Iterator[bytes]:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
+    def records() -> Iterator[list[Any]]:
         try:
-            writer.writerow(fields)
-            yield buffer.getvalue().encode("utf-8")
             for row in sheet.rows:
-                buffer.seek(0)
-                buffer.truncate()
-                writer.writerow([cell_text(row[i]) if i < len(row) else "" for i in index])
-                yield buffer.getvalue().encode("utf-8")
+                yield [row[i] if i < len(row) else None for i in index]
         finally:
             table.close()
 
-    return lines()
+    return GrantedColumns(list(fields), records())
 
 
 def organization_of(session: Session, grant: Grant) -> str | None:

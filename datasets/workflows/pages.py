@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from datasets.accounts import permissions as may
 from datasets.accounts.permissions import Actor
-from datasets.catalog.packages import resource_path
+from datasets.catalog.packages import conversion_links, resource_path
 from datasets.errors import NotAuthorized, NotFound
 from datasets.models import Dataset, Grant, Organization, Resource
 from datasets.openness.rules import CONDITIONAL, RULES_BY_CODE, STATE_SECRET
@@ -95,16 +95,20 @@ def objection_page(rt: Runtime, actor: Actor, objection_id: str) -> dict[str, An
 
 
 def _files(dataset: Dataset, files: list[Resource]) -> list[dict[str, Any]]:
-    return [
-        {
-            "id": r.id,
-            "name": r.name,
-            "format": (r.format or "").upper(),
-            "filename": r.filename,
-            "url": resource_path(dataset.name, r.id, r.filename),
-        }
-        for r in files
-    ]
+    out = []
+    for r in files:
+        url = resource_path(dataset.name, r.id, r.filename)
+        out.append(
+            {
+                "id": r.id,
+                "name": r.name,
+                "format": (r.format or "").upper(),
+                "filename": r.filename,
+                "url": url,
+                "conversions": conversion_links(url, r.format or ""),
+            }
+        )
+    return out
 
 
 def grant_page(rt: Runtime, actor: Actor, grant_id: str) -> dict[str, Any]:

@@ -1,14 +1,18 @@
 """File downloads. Unconditional files need no login; the originals of conditional data go to
-the holders of a grant (signed in, or with an API key); everything else answers 403."""
+the holders of a grant (signed in, or with an API key); everything else answers 403.
+
+Every table file is also offered in every export format (``?format=<code>``, the codes of
+``datasets.rows.formats.FORMATS``), computed from the file the caller may download: a public
+file's conversion has an ETag and answers 304; a grant holder's is never stored by a cache."""
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
-from flask import Blueprint, Response, send_file
+from flask import Blueprint, Response, request, send_file
 from flask.typing import ResponseReturnValue
 
 from datasets.catalog import services as catalog
+from datasets.catalog.conversions import Conversion, resource_conversion
+from datasets.rows.formats import attachment_header
 from datasets.workflows.grants import GrantedFile
 from portal.app import get_runtime
 from portal.auth import current_actor
@@ -18,10 +22,16 @@ from portal.extensions import limiter
 bp = Blueprint("downloads", __name__)
 limiter.limit(lambda: get_runtime().settings.ratelimit_default)(bp)
 
+MAX_AGE = 300
+
 
 @bp.route("/dataset/<name>/resource/<resource_id>/download/<path:filename>")
 def download(name: str, resource_id: str, filename: str) -> ResponseReturnValue:
-    """Serve a stored file. The file name in the URL is cosmetic; the resource id decides."""
+    """Serve a stored file, or (``?format=``) its table in another format. The file name in
+    the URL is cosmetic; the resource id decides."""
+    code = request.args.get("format")
+    if code is not None:
+        return _conversion(name, resource_id, code)
     found = catalog.resource_download(
         get_runtime(), dataset=name, resource_id=resource_id, actor=current_actor()
     )
@@ -30,34 +40,37 @@ def download(name: str, resource_id: str, filename: str) -> ResponseReturnValue:
     response = send_file(
         found.path,
         mimetype=found.media_type,
-        as_attachment=True,
-        download_name=found.filename,
         conditional=True,
         etag=found.sha256,
-        max_age=300,
+        max_age=MAX_AGE,
     )
+    response.headers["Content-Disposition"] = attachment_header(found.filename, found.fallback)
     response.headers["X-Content-SHA256"] = found.sha256
     return response
-
-
-def _attachment(filename: str) -> str:
-    """Content-Disposition for a file name that may be Chinese (RFC 6266 with RFC 5987)."""
-    fallback = filename.encode("ascii", "ignore").decode().replace('"', "").strip() or "data"
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}"
 
 
 def _granted(found: GrantedFile) -> Response:
     """A file for one grant holder: never cached anywhere but by the holder's own download."""
     if found.path is not None:
-        response = send_file(
-            found.path,
-            mimetype=found.media_type,
-            as_attachment=True,
-            download_name=found.filename,
-            conditional=False,
-            etag=False,
-        )
+        response = send_file(found.path, mimetype=found.media_type, conditional=False, etag=False)
     else:
-        response = Response(found.rows, content_type="text/csv; charset=utf-8")
-        response.headers["Content-Disposition"] = _attachment(found.filename)
+        response = Response(found.rows, content_type=found.media_type)
+    response.headers["Content-Disposition"] = attachment_header(found.filename, found.fallback)
     return no_store(response)
+
+
+def _conversion(name: str, resource_id: str, code: str) -> Response:
+    found: Conversion = resource_conversion(
+        get_runtime(), dataset=name, resource_id=resource_id, code=code, actor=current_actor()
+    )
+    if found.etag is not None and request.if_none_match.contains_weak(found.etag):
+        response = Response(status=304)
+    else:
+        response = Response(found.body(), content_type=found.format.media_type)
+        response.headers["Content-Disposition"] = attachment_header(found.filename, found.fallback)
+    if found.etag is None:
+        return no_store(response)
+    response.set_etag(found.etag)
+    response.cache_control.public = True
+    response.cache_control.max_age = MAX_AGE
+    return response

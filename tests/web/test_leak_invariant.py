@@ -75,12 +75,14 @@ def _originals_as_public(dataset):  # type: ignore[no-untyped-def]
     [
         ("datasets.intake.placement.mask_rows", _identity_rows, "/dataset/"),
         ("datasets.intake.placement.mask_csv", _copy_file, "/download/"),
+        ("datasets.intake.placement.mask_csv", _copy_file, "/download/file?format="),
         ("datasets.intake.findings.personal_columns", lambda reports, names: [], "/download/"),
         ("datasets.rows.sync.wanted", _originals_as_public, "/rows"),
     ],
     ids=[
         "preview masking removed",
         "file masking removed",
+        "file masking removed, seen in its conversions",
         "scanner ignored",
         "originals in the row API",
     ],
