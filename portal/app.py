@@ -88,6 +88,7 @@ def _register_blueprints(app: Flask) -> None:
         admin,
         applications,
         catalog,
+        developers,
         downloads,
         notifications,
         participation,
@@ -105,6 +106,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(participation.bp)
     app.register_blueprint(applications.bp)
     app.register_blueprint(openapi.bp)
+    app.register_blueprint(developers.bp)
     app.register_blueprint(notifications.bp)
     app.register_blueprint(notifications.api_bp)
     app.register_blueprint(transparency.bp)
