@@ -65,9 +65,7 @@ def make_engine(url: str) -> Engine:
             # no server-side prepared statements: a generic plan made while a table was small
             # (a sequential scan) stays cached on the connection as the table grows, and a
             # pooler in transaction mode cannot keep them anyway
-            return create_engine(
-                url, pool_pre_ping=True, connect_args={"prepare_threshold": None}
-            )
+            return create_engine(url, pool_pre_ping=True, connect_args={"prepare_threshold": None})
         return create_engine(url, pool_pre_ping=True)
     except (ArgumentError, ImportError, ValueError) as exc:
         raise ConfigError(f"KAIFANG_DATABASE_URL is not usable: {exc}") from None

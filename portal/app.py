@@ -92,6 +92,7 @@ def _register_blueprints(app: Flask) -> None:
         admin,
         applications,
         catalog,
+        developers,
         downloads,
         notifications,
         participation,
@@ -112,6 +113,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(rows.bp)
     app.register_blueprint(applications.bp)
     app.register_blueprint(openapi.bp)
+    app.register_blueprint(developers.bp)
     app.register_blueprint(notifications.bp)
     app.register_blueprint(notifications.api_bp)
     app.register_blueprint(transparency.bp)

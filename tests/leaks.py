@@ -233,6 +233,7 @@ def crawl(client, rt: Runtime) -> dict[str, str]:  # type: ignore[no-untyped-def
         "/api/3/action/package_list",
         "/api/3/action/organization_list?all_fields=true",
         "/api/3/action/status_show",
+        "/api",
         *_transparency_urls(client),
         *_case_urls(client, rt),
     ]

@@ -7,6 +7,7 @@ Errors go through ``portal.errors`` and keep CKAN's ``{"__type", "message"}`` sh
 
 from __future__ import annotations
 
+import inspect
 import json
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -16,7 +17,7 @@ from flask import Blueprint, abort, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from datasets.catalog import services as catalog
-from datasets.errors import ValidationError
+from datasets.errors import NotFound, ValidationError
 from datasets.search.query import search_request
 from portal.app import base_url, get_runtime
 from portal.extensions import csrf, limiter
@@ -80,6 +81,34 @@ def _text(params: Params, name: str, default: str = "") -> str:
 
 @action
 def package_search(params: Params) -> dict[str, Any]:
+    """搜索数据集，返回匹配的数据集、总数和分面统计。
+
+    :param q: 查询词，例如 ``公交``；可用 ``-词`` 排除、``字段:值`` 限定
+    :type q: string
+    :param fq: 过滤条件，例如 ``openness:unconditional``；可用字段有 organization、
+        groups、tags、res_format、license_id、openness、update_cycle、topic、
+        metadata_modified 等，可用 AND、OR、NOT 和括号组合
+    :type fq: string
+    :param fq_list: 多个过滤条件（JSON 列表），彼此为“并且”关系
+    :type fq_list: list of strings
+    :param facet.field: 要统计的分面字段（JSON 列表），例如 ``["organization", "res_format"]``
+    :type facet.field: list of strings
+    :param facet.limit: 每个分面最多返回的取值个数
+    :type facet.limit: int
+    :param facet.mincount: 分面取值的最少数据集数
+    :type facet.mincount: int
+    :param rows: 每页条数，例如 ``10``；超过上限时按上限返回
+    :type rows: int
+    :param start: 从第几条开始（从 0 起算）
+    :type start: int
+    :param sort: 排序，例如 ``metadata_modified desc``；可按 score、metadata_modified、
+        metadata_created、name、title_string、id 排序
+    :type sort: string
+    :param fl: 只返回这些字段（以逗号或空格分隔）
+    :type fl: string
+    :returns: count、results、facets、search_facets、sort
+    :rtype: dictionary
+    """
     rt = get_runtime()
     search = search_request(
         params,
@@ -93,6 +122,12 @@ def package_search(params: Params) -> dict[str, Any]:
 
 @action
 def package_show(params: Params) -> dict[str, Any]:
+    """返回一个数据集的完整信息：目录字段、开放属性、资源及其下载地址和校验报告。
+
+    :param id: 数据集的名称或 id（必填）
+    :type id: string
+    :rtype: dictionary
+    """
     return catalog.package_show(
         get_runtime(),
         id_or_name=_text(params, "id") or _text(params, "name"),
@@ -102,6 +137,14 @@ def package_show(params: Params) -> dict[str, Any]:
 
 @action
 def package_list(params: Params) -> list[str]:
+    """列出全部公开数据集的名称。
+
+    :param limit: 最多返回多少个名称
+    :type limit: int
+    :param offset: 从第几个名称开始（从 0 起算）
+    :type offset: int
+    :rtype: list of strings
+    """
     names = catalog.dataset_names(get_runtime())
     offset = _int(params, "offset", 0)
     limit = _int(params, "limit", len(names))
@@ -110,6 +153,12 @@ def package_list(params: Params) -> list[str]:
 
 @action
 def organization_list(params: Params) -> list[Any]:
+    """列出全部提供部门。
+
+    :param all_fields: 为 ``true`` 时返回每个部门的完整信息，否则只返回名称
+    :type all_fields: bool
+    :rtype: list of strings or dictionaries
+    """
     orgs = catalog.organization_list(get_runtime())
     all_fields = str(params.get("all_fields", "")).lower() in ("true", "1")
     return orgs if all_fields else [o["name"] for o in orgs]
@@ -117,11 +166,23 @@ def organization_list(params: Params) -> list[Any]:
 
 @action
 def organization_show(params: Params) -> dict[str, Any]:
+    """返回一个提供部门的信息。
+
+    :param id: 部门的名称或 id（必填）
+    :type id: string
+    :rtype: dictionary
+    """
     return catalog.organization_show(get_runtime(), id_or_name=_text(params, "id"))
 
 
 @action
 def resource_show(params: Params) -> dict[str, Any]:
+    """返回一个资源（数据文件）的信息，包括下载地址和校验报告。
+
+    :param id: 资源的 id（必填）
+    :type id: string
+    :rtype: dictionary
+    """
     resource_id = _text(params, "id")
     if not resource_id:
         raise ValidationError("缺少参数 id", {"id": ["Missing value"]})
@@ -130,6 +191,12 @@ def resource_show(params: Params) -> dict[str, Any]:
 
 @action
 def status_show(params: Params) -> dict[str, Any]:
+    """返回平台的基本信息：名称、地址、接口版本和扩展。
+
+    本接口没有参数。
+
+    :rtype: dictionary
+    """
     settings = get_runtime().settings
     return {
         "site_title": settings.site_name,
@@ -140,6 +207,23 @@ def status_show(params: Params) -> dict[str, Any]:
         "extensions": ["openness", "validation"],
         "api_version": 3,
     }
+
+
+@action
+def help_show(params: Params) -> str:
+    """返回一个接口的说明文档：每个接口答复中 ``help`` 链接所指的就是它。
+
+    :param name: 接口名称（必填），例如 ``package_search``
+    :type name: string
+    :rtype: string
+    """
+    name = _text(params, "name")
+    if not name:
+        raise ValidationError("缺少参数 name", {"name": ["Missing value"]})
+    func = ACTIONS.get(name)
+    if func is None:
+        raise NotFound(f"没有名为 {name[:100]} 的接口")
+    return inspect.cleandoc(func.__doc__ or "")
 
 
 def _dispatch(name: str) -> ResponseReturnValue:
