@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from datasets.accounts import permissions as may
 from datasets.accounts.permissions import ANONYMOUS, Actor
 from datasets.errors import NotAuthorized, NotFound, ValidationError
-from datasets.models import Grant, GrantAccess, Resource, RowTable
+from datasets.models import Grant, Resource, RowTable
 from datasets.openness.rules import CONDITIONAL
 from datasets.rows.query import Bound, RowQuery, bind, make_token, plain_value
 from datasets.rows.store import ID
@@ -86,7 +86,7 @@ def _granted(
     session: Session, actor: Actor, row: Resource, table: RowTable
 ) -> tuple[Grant, list[dict[str, Any]]]:
     """The grant that lets ``actor`` read a conditional original, and the fields it covers."""
-    from datasets.workflows.grants import usable_grant
+    from datasets.workflows.grants import scope_mismatch, usable_grant
 
     grant = None
     if not actor.is_anonymous:
@@ -98,10 +98,7 @@ def _granted(
     granted = list(grant.fields or [])
     by_name = {f["id"]: f for f in table.fields}
     if not granted or any(name not in by_name for name in granted):
-        raise NotAuthorized(
-            f"授权范围待确认：文件“{row.name}”的表头与授权 {grant.reference} 确认的字段不一致，"
-            "请联系数据提供部门"
-        )
+        raise scope_mismatch(row.name, grant.reference)
     return grant, [by_name[name] for name in granted]
 
 
@@ -128,18 +125,10 @@ def _access_of(session: Session, actor: Actor, row: Resource, table: RowTable | 
 
 
 def _log(session: Session, actor: Actor, access: Access, rows: int, action: str) -> None:
-    if access.grant_id is None:
-        return
-    session.add(
-        GrantAccess(
-            grant_id=access.grant_id,
-            user_id=actor.user_id,
-            api_key_id=actor.api_key_id,
-            resource_id=access.resource_id,
-            action=action,
-            rows=rows,
-        )
-    )
+    from datasets.workflows.grants import log_use
+
+    if access.grant_id is not None:
+        log_use(session, actor, access.grant_id, access.resource_id, action, rows)
 
 
 def table_info(rt: Runtime, resource_id: str, actor: Actor = ANONYMOUS) -> dict[str, Any]:

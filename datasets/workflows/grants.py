@@ -179,20 +179,38 @@ def granted_download(
         served = _served(rt, row, grant)
         if served is None:
             session.commit()
-            raise NotAuthorized(
-                f"授权范围待确认：文件“{row.name}”的表头与授权 {grant.reference} 确认的字段不一致，"
-                "请联系数据提供部门"
-            )
-        session.add(
-            GrantAccess(
-                grant_id=grant.id,
-                user_id=actor.user_id,
-                api_key_id=actor.api_key_id,
-                resource_id=row.id,
-                action="download",
-            )
-        )
+            raise scope_mismatch(row.name, grant.reference)
+        log_use(session, actor, grant.id, row.id, "download")
         return served
+
+
+def scope_mismatch(file_name: str, reference: str) -> NotAuthorized:
+    """The refusal of a file whose header no longer holds the grant's confirmed fields."""
+    return NotAuthorized(
+        f"授权范围待确认：文件“{file_name}”的表头与授权 {reference} 确认的字段不一致，"
+        "请联系数据提供部门"
+    )
+
+
+def log_use(
+    session: Session,
+    actor: Actor,
+    grant_id: str,
+    resource_id: str,
+    action: str,
+    rows: int | None = None,
+) -> None:
+    """One use of a grant (a download, an API read, an export), with its volume in rows."""
+    session.add(
+        GrantAccess(
+            grant_id=grant_id,
+            user_id=actor.user_id,
+            api_key_id=actor.api_key_id,
+            resource_id=resource_id,
+            action=action,
+            rows=rows,
+        )
+    )
 
 
 def usable_grant(session: Session, actor: Actor, dataset: Dataset, today: date) -> Grant | None:
