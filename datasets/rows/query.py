@@ -28,6 +28,7 @@ from sqlalchemy import (
     select,
     true,
 )
+from sqlalchemy.orm import Session
 
 from datasets.errors import ValidationError
 from datasets.rows.store import ID, TEXT, TYPES, FieldType, table_of
@@ -104,6 +105,16 @@ class Bound:
     names: list[str]  # the output fields, ``_id`` first
     types: list[str]
     sort_keys: list[tuple[str, bool]]  # the page's full order, ``_id`` last
+    limit: int
+    tail: Select[Any] | None = None  # the rows after the page's segment (see ``_after``)
+
+
+def fetch(session: Session, bound: Bound) -> list[Any]:
+    """The page's rows: its segment first, then, when that came short, the next segment."""
+    rows = list(session.execute(bound.page).all())
+    if bound.tail is not None and len(rows) < bound.limit:
+        rows += session.execute(bound.tail.limit(bound.limit - len(rows))).all()
+    return rows
 
 
 def field_types(fields: Sequence[dict[str, Any]]) -> dict[str, FieldType]:
@@ -161,7 +172,8 @@ def bind(query: RowQuery, table_name: str, fields: Sequence[dict[str, Any]], dia
     where = and_(true(), *conditions)
     sort_keys = list(query.sort)
     if not query.distinct and ID not in [s for s, _ in sort_keys]:
-        sort_keys.append((ID, False))
+        # ties go the first key's way, so one index of (field, _id) serves either direction
+        sort_keys.append((ID, sort_keys[0][1] if sort_keys else False))
     if query.distinct and any(n not in names for n, _ in sort_keys):
         raise _invalid("sort", "去重查询只能按所选字段排序")
     outputs = [column[n].label(f"o{i}") for i, n in enumerate(names)]  # read by position
@@ -171,18 +183,24 @@ def bind(query: RowQuery, table_name: str, fields: Sequence[dict[str, Any]], dia
     order = [_ordered(column[n], desc) for n, desc in sort_keys]
     if query.distinct and not order:
         order = [_ordered(column[n], False) for n in names]
-    base = page
+    base, tail = page, None
     if query.after is not None:
         if query.distinct:
             raise _invalid("_next", "去重查询不支持翻页令牌，请用 offset 翻页")
-        page = page.where(_after(query.after, sort_keys, column, types))
+        head, rest = _after(query.after, sort_keys, column, types)
+        if rest is not None and query.offset:  # one read: an offset counts across both
+            head = or_(head, rest)
+        elif rest is not None:
+            tail = base.where(rest).order_by(*order)
+        page = page.where(head)
     page = page.order_by(*order).limit(query.limit).offset(query.offset)
     total = None
     if query.distinct:
         total = select(func.count()).select_from(base.subquery())
     elif conditions:
         total = select(func.count()).select_from(select(table.c[ID]).where(where).subquery())
-    return Bound(page, total, names, [types[n].code for n in names], sort_keys)
+    codes = [types[n].code for n in names]
+    return Bound(page, total, names, codes, sort_keys, query.limit, tail)
 
 
 def _ordered(column: Any, desc: bool) -> Any:
@@ -236,9 +254,11 @@ def _after(
     keys: Sequence[tuple[str, bool]],
     column: dict[str, Any],
     types: dict[str, FieldType],
-) -> ColumnElement[bool]:
-    """Rows after the one a token names, in the order of ``keys``: for each key, the earlier
-    keys equal and this one further on (a null comes first going up, last going down)."""
+) -> tuple[ColumnElement[bool], ColumnElement[bool] | None]:
+    """Rows after the one a token names, in the order of ``keys``, as two segments read one
+    after the other: the rows whose first key is on the token's side of null (a range an index
+    of the first key serves, where one ``OR`` of every case would scan the table from its
+    start), and the other side when there is one. Nulls come first going up, last going down."""
     values = read_token(token, keys)
     typed = [
         value_of(types[name], v, name) if v is not None else None
@@ -256,7 +276,11 @@ def _after(
         else:
             further = c.is_not(None) if v is None else c > v
         branches.append(and_(*equal, further))
-    return or_(*branches)
+    first, desc = column[keys[0][0]], keys[0][1]
+    if typed[0] is None:  # the nulls first; going up, the values after them
+        return and_(first.is_(None), or_(*branches)), None if desc else first.is_not(None)
+    near = first <= typed[0] if desc else first >= typed[0]
+    return and_(near, or_(*branches)), first.is_(None) if desc else None
 
 
 def make_token(keys: Sequence[tuple[str, bool]], row: dict[str, Any]) -> str:

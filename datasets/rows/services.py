@@ -22,7 +22,7 @@ from datasets.accounts.permissions import ANONYMOUS, Actor
 from datasets.errors import NotAuthorized, NotFound, ValidationError
 from datasets.models import Grant, Resource, RowTable
 from datasets.openness.rules import CONDITIONAL
-from datasets.rows.query import Bound, RowQuery, bind, make_token, plain_value
+from datasets.rows.query import Bound, RowQuery, bind, fetch, make_token, plain_value
 from datasets.rows.store import ID
 from datasets.rows.sync import ORIGINAL_ROWS, PUBLIC_ROWS
 from datasets.runtime import Runtime
@@ -174,7 +174,7 @@ def _page(
 ) -> RowsPage:
     wanted = query()
     bound = bind(wanted, access.table_name, access.fields, session.get_bind().dialect.name)
-    result = session.execute(bound.page).all()
+    result = fetch(session, bound)
     records = [[plain_value(v) for v in r] for r in result]
     total = None
     if include_total:
@@ -241,7 +241,7 @@ def _batches(
             with rt.reader() as session:
                 dialect = session.get_bind().dialect.name
                 bound = bind(wanted, access.table_name, access.fields, dialect)
-                result = session.execute(bound.page).all()
+                result = fetch(session, bound)
             for r in result:
                 row = dict(zip(bound.names, r, strict=True))
                 yield [plain_value(row[n]) for n in names]

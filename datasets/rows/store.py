@@ -219,7 +219,7 @@ def _load(
             rows = [{ID: count + i + 1, **row} for i, row in enumerate(batch)]
             connection.execute(statement, rows)
             count += len(rows)
-        _index(connection, target, fields)
+        create_indexes(connection, target, fields)
         return Loaded(fields, count)
 
 
@@ -249,7 +249,12 @@ def _batches(rows: Iterator[list[Any]], types: list[FieldType]) -> Iterator[list
         yield batch
 
 
-def _index(connection: Connection, table: Table, fields: list[dict[str, Any]]) -> None:
-    """Indexes for filtering and keyset paging on the first columns: (column, _id)."""
+def create_indexes(connection: Connection, table: Table, fields: list[dict[str, Any]]) -> None:
+    """Indexes for filtering and keyset paging on the first columns: (column, _id), in the
+    pages' order (nulls first going up; read backwards going down). SQLite's own order is
+    that; PostgreSQL puts nulls last unless told."""
+    postgres = connection.dialect.name == "postgresql"
     for f in fields[:INDEXED]:
-        Index(f"{table.name}_{f['column']}", table.c[f["column"]], table.c[ID]).create(connection)
+        key = table.c[f["column"]]
+        first = key.asc().nulls_first() if postgres else key
+        Index(f"{table.name}_{f['column']}", first, table.c[ID]).create(connection)

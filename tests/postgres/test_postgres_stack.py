@@ -109,6 +109,12 @@ def test_rows_filter_sort_and_page_on_postgresql(pg_rt):
     assert found.total == len(found.records) > 0
 
 
+def test_keyset_pages_over_nulls_and_ties_on_postgresql(pg_rt):
+    from tests.rowwalks import walk_every_order
+
+    walk_every_order(pg_rt.engine)
+
+
 def test_the_web_app_serves_postgresql(pg_rt):
     from portal.app import create_app
 
