@@ -7,7 +7,9 @@ as a streamed ZIP (no seeking back), its strings inline (no shared-string table 
 
 Values are plain: ``None`` is an empty cell (``null`` in JSON); ``int`` and ``float`` stay
 numbers in JSON and XLSX; ``bool`` stays a boolean there; text stays text, never read as a
-number; anything else is written as its text by the one cell rule (``cell_text``).
+number; anything else is written as its text by the one cell rule (``cell_text``). The CSV
+for Excel alone guards against formulas (``excel_text``); XLSX cells are text cells, never
+formulas, and the other formats are data for programs, kept exact.
 """
 
 from __future__ import annotations
@@ -73,14 +75,30 @@ def stream(code: str, fields: Sequence[str], rows: Iterable[Sequence[Any]]) -> I
 # ── CSV ─────────────────────────────────────────────────────────────────────────────────
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
+
+
+def excel_text(value: Any) -> str:
+    """A cell as the CSV for Excel writes it: a text Excel would run as a formula (it starts
+    with = + - @, a tab or a return, and is not a number) gets a leading apostrophe, so opening
+    a download never runs what a file's author typed (OWASP's CSV injection advice)."""
+    text = cell_text(value)
+    if text.startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(text):
+        return "'" + text
+    return text
+
+
 def _csv(fields: list[str], rows: Iterable[Sequence[Any]], code: str) -> Iterator[bytes]:
     buffer = io.StringIO()
+    cell = cell_text
     if code == "csv-bom":
         buffer.write("\ufeff")
+        cell = excel_text
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(fields)
+    writer.writerow([cell(f) for f in fields])
     for row in rows:
-        writer.writerow([cell_text(v) for v in row])
+        writer.writerow([cell(v) for v in row])
         if buffer.tell() >= CHUNK_BYTES:
             yield buffer.getvalue().encode("utf-8")
             buffer.seek(0)
@@ -202,7 +220,8 @@ def _package_parts(sheets: Sequence[str]) -> dict[str, str]:
         '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/>'
         '</cellStyleXfs><cellXfs count="2"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"'
         ' xfId="0"/><xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0"'
-        ' applyFont="1"/></cellXfs></styleSheet>',
+        ' applyFont="1"/></cellXfs><cellStyles count="1">'
+        '<cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>',
     }
 
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from datasets.accounts import permissions as may
 from datasets.accounts.permissions import ANONYMOUS, Actor
+from datasets.catalog.packages import served_name
 from datasets.errors import NotAuthorized, NotFound, ValidationError
 from datasets.models import Grant, Resource, RowTable
 from datasets.openness.rules import CONDITIONAL
@@ -45,6 +46,7 @@ class Access:
     row_count: int
     kind: str
     grant_id: str | None = None
+    served_as: str = ""  # the name its file is served under, without extension
 
 
 @dataclass(frozen=True)
@@ -121,6 +123,7 @@ def _access_of(session: Session, actor: Actor, row: Resource, table: RowTable | 
         table.row_count,
         table.kind,
         grant.id if grant else None,
+        served_name(row.dataset, row)[0].rpartition(".")[0],
     )
 
 
@@ -210,6 +213,7 @@ class RowStream:
     names: list[str]
     rows: Iterator[list[Any]]
     granted: bool
+    served_as: str = ""  # the file name of the export, without extension
 
 
 def stream_rows(
@@ -227,7 +231,9 @@ def stream_rows(
     names = [n for n in bound.names if n != ID or ID in wanted.fields]
     rows = _batches(rt, access, wanted, names, actor)
     granted = access.grant_id is not None
-    return RowStream(access.dataset_name, access.resource_name, names, rows, granted)
+    return RowStream(
+        access.dataset_name, access.resource_name, names, rows, granted, access.served_as
+    )
 
 
 def _batches(

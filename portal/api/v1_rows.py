@@ -157,7 +157,7 @@ def resource_rows_export(resource_id: str) -> ResponseReturnValue:
     spec = formats.FORMATS[code]
     body: Iterator[bytes] = formats.stream(code, stream.names, stream.rows)
     response = Response(body, content_type=spec.media_type)
-    name = formats.export_filename(stream.resource_name, code)
+    name = formats.export_filename(stream.served_as or stream.resource_name, code)
     response.headers["Content-Disposition"] = formats.attachment_header(name)
     return no_store(response) if stream.granted else response
 

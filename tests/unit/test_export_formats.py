@@ -9,6 +9,7 @@ import csv
 import io
 import json
 import tracemalloc
+import warnings
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -61,6 +62,18 @@ def test_csv_round_trips_and_only_csv_bom_has_a_bom(code: str) -> None:
     assert got == [FIELDS, *[[_text(v) for v in row] for row in ROWS]]
 
 
+def test_only_the_csv_for_excel_guards_against_formulas() -> None:
+    rows = [['=HYPERLINK("http://x")', "-5", "+86 10 1234", "@SUM(A1)", "-", "−3", "1e5"]]
+    header = ["=名称", "编号"]
+    excel = list(csv.reader(io.StringIO(_body("csv-bom", header, rows).decode("utf-8-sig"))))
+    assert excel == [
+        ["'=名称", "编号"],
+        ['\'=HYPERLINK("http://x")', "-5", "'+86 10 1234", "'@SUM(A1)", "'-", "−3", "1e5"],
+    ]
+    exact = list(csv.reader(io.StringIO(_body("csv", header, rows).decode("utf-8"))))
+    assert exact == [header, *rows]  # the data for programs is kept as it is
+
+
 @pytest.mark.parametrize("code", ["json", "ndjson"])
 def test_json_round_trips_with_numbers_as_numbers_and_none_as_null(code: str) -> None:
     body = _body(code).decode("utf-8")
@@ -79,7 +92,9 @@ def test_json_of_no_rows_is_an_empty_array_and_keys_never_collide() -> None:
 
 
 def _workbook_rows(body: bytes) -> list[list[Any]]:
-    book = load_workbook(io.BytesIO(body), read_only=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a workbook openpyxl has to patch up is not complete
+        book = load_workbook(io.BytesIO(body), read_only=True)
     try:
         rows = [list(r) for r in book.worksheets[0].iter_rows(values_only=True)]
         width = max(len(r) for r in rows)

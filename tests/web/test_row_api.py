@@ -5,16 +5,20 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import threading
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import quote
 
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
-from datasets.models import Resource, RowTable
+from datasets.models import Dataset, Resource, RowTable
 from datasets.rows import formats
+from datasets.tables import cell_text
 
 BUS = "bus-lines"
 
@@ -208,7 +212,7 @@ def test_bad_row_parameters_get_400_with_a_reason(client, bus, query, words):  #
     assert status == 400 and words in body["error"]["message"]
 
 
-def test_rows_as_csv_and_the_whole_table_exported(client, bus):  # type: ignore[no-untyped-def]
+def test_a_page_of_rows_as_csv(client, bus):  # type: ignore[no-untyped-def]
     page = client.get(f"/api/v1/resources/{bus}/rows?_format=csv&_size=2&_col=线路编号")
     assert page.mimetype == "text/csv" and page.headers["X-Next-Token"]
     assert list(csv.reader(io.StringIO(page.get_data(as_text=True)))) == [
@@ -216,11 +220,44 @@ def test_rows_as_csv_and_the_whole_table_exported(client, bus):  # type: ignore[
         ["1", "1路"],
         ["2", "2路"],
     ]
-    export = client.get(f"/api/v1/resources/{bus}/rows/export?_format=csv&站点数__lt=25")
-    table = list(csv.reader(io.StringIO(export.get_data(as_text=True).lstrip("\ufeff"))))
-    assert table[0][0] == "线路编号" and "_id" not in table[0]
-    _, body = rows(client, bus, "站点数__lt=25&_size=1000")
-    assert len(table) - 1 == len(body["rows"]) > 0
+
+
+def _exported(code: str, body: bytes) -> tuple[list[str], list[list[str]]]:
+    """An export's header and rows, every value as text (``cell_text``: 18.0 is "18")."""
+    if code in ("csv", "csv-bom"):
+        table = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+        return table[0], table[1:]
+    if code == "xlsx":
+        book = load_workbook(io.BytesIO(body), read_only=True)
+        table = [[cell_text(v) for v in r] for r in book.worksheets[0].values]
+        book.close()
+        return table[0], table[1:]
+    lines = json.loads(body) if code == "json" else [json.loads(x) for x in body.splitlines()]
+    header = list(lines[0])
+    return header, [[cell_text(r[k]) for k in header] for r in lines]
+
+
+@pytest.mark.parametrize("code", list(formats.FORMATS))
+def test_each_export_format_holds_the_filtered_view(client, demo_rt, bus, code):  # type: ignore[no-untyped-def]
+    query = "站点数__lt=25&_sort_desc=站点数"
+    export = client.get(f"/api/v1/resources/{bus}/rows/export?_format={code}&{query}")
+    assert export.status_code == 200
+    assert export.content_type == formats.FORMATS[code].media_type
+    assert export.get_data().startswith(b"\xef\xbb\xbf") == (code == "csv-bom")
+    header, table = _exported(code, export.get_data())
+    _, body = rows(client, bus, f"{query}&_size=1000")
+    assert header == [f["id"] for f in body["fields"] if f["id"] != "_id"]
+    expected = [[cell_text(v) for v in r.values()][1:] for r in body["rows"]]
+    assert table == expected and len(table) > 0
+    disposition = export.headers["Content-Disposition"]  # the dataset's title, not "bus-lines"
+    assert "filename*=UTF-8''" in disposition and "bus-lines" not in disposition
+    with demo_rt.reader() as session:
+        title = session.scalar(
+            select(Dataset.title)
+            .join(Resource, Resource.dataset_id == Dataset.id)
+            .where(Resource.id == bus)
+        )
+    assert quote(title) in disposition
 
 
 def test_the_openapi_document_describes_the_row_api(client):  # type: ignore[no-untyped-def]
