@@ -5,6 +5,8 @@ Each one can be overridden by an environment variable ``KAIFANG_<NAME>`` (upper 
 a mapping passed to :func:`load_settings` (tests and the app factory use that).
 """
 
+# size: one declaration per setting with its help text; the list is read as a whole
+
 from __future__ import annotations
 
 import dataclasses
@@ -72,6 +74,20 @@ class Settings:
     page_size: int = _setting(20, "Datasets per page in search results.")
     api_max_rows: int = _setting(1000, "Largest `rows` a package_search call may ask for.")
     api_default_rows: int = _setting(10, "`rows` of a package_search call that names none.")
+    datastore_sql: bool = _setting(
+        False,
+        "Whether CKAN's datastore_search_sql answers (one read-only SELECT over the public "
+        "tables). On PostgreSQL it also needs KAIFANG_DATASTORE_SQL_URL.",
+    )
+    datastore_sql_url: str = _setting(
+        "",
+        "PostgreSQL: the database URL of a role that may read the datastore_public schema and "
+        "nothing else; datastore_search_sql runs as it.",
+        secret=True,
+    )
+    datastore_sql_timeout_ms: int = _setting(
+        3000, "Time limit of one datastore_search_sql statement, in milliseconds."
+    )
     search_synonyms: str = _setting(
         "",
         "Synonym table of search (one group of equivalent words per line). Empty means the "
@@ -371,9 +387,16 @@ def _check(settings: Settings) -> None:
         "grant_max_months",
         "smtp_port",
         "harvest_job_timeout",
+        "datastore_sql_timeout_ms",
     ):
         if getattr(settings, name) <= 0:
             raise ConfigError(f"setting {ENV_PREFIX}{name.upper()} must be positive")
+    on_postgres = not settings.resolved_database_url.startswith("sqlite")
+    if settings.datastore_sql and not settings.datastore_sql_url and on_postgres:
+        raise ConfigError(
+            f"setting {ENV_PREFIX}DATASTORE_SQL on PostgreSQL needs "
+            f"{ENV_PREFIX}DATASTORE_SQL_URL (a role that can read only datastore_public)"
+        )
     if settings.harvest_stale_minutes <= 0:
         raise ConfigError(f"setting {ENV_PREFIX}HARVEST_STALE_MINUTES must be positive")
     settings.harvest_allowed  # noqa: B018 — raises ConfigError for an entry it cannot read

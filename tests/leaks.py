@@ -403,9 +403,38 @@ def public_rows_text(rt: Runtime) -> str:
     return "\n".join(parts)
 
 
+def sql_text(rt: Runtime) -> str:
+    """What ``datastore_search_sql`` (turned on) answers for every resource and every row
+    table by its own name: the public views' rows, and refusals for everything else."""
+    from dataclasses import replace
+
+    from datasets.errors import ValidationError
+    from datasets.models import RowTable
+    from datasets.rows.sql import search_sql
+
+    with rt.reader() as session:
+        names = [f'"{rid}"' for rid in session.scalars(select(Resource.id))]
+        names += list(session.scalars(select(RowTable.table_name)))
+    on = Runtime(replace(rt.settings, datastore_sql=True))
+    parts = []
+    try:
+        for name in names:
+            try:
+                answer = search_sql(on, f"SELECT * FROM {name}")
+            except ValidationError as refused:
+                parts.append(refused.message)
+                continue
+            parts.append(json.dumps(answer.records, ensure_ascii=False, default=str))
+    finally:
+        on.close()
+    return "\n".join(parts)
+
+
 def all_channels(client, rt: Runtime) -> dict[str, str]:  # type: ignore[no-untyped-def]
     channels = crawl(client, rt)
     channels["search index"] = index_text(rt)
     channels["public row tables"] = public_rows_text(rt)
+    if rt.engine.dialect.name == "sqlite":  # PostgreSQL needs its reader role (tests/postgres)
+        channels["datastore_search_sql"] = sql_text(rt)
     channels.update({f"public file {k}": v for k, v in public_files_text(rt).items()})
     return channels

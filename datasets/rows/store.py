@@ -34,12 +34,15 @@ from sqlalchemy import (
     Table,
     Text,
     insert,
+    select,
 )
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.types import TypeEngine
 
 from datasets.tables import TEXT_FORMATS, Limits, cell_text, is_blank, open_table
 
 SCHEMA = "datastore"  # PostgreSQL's schema of the row tables
+VIEW_SCHEMA = "datastore_public"  # PostgreSQL's schema of the public tables' views (SQL)
 ID = "_id"
 BATCH = 2_000  # rows per insert
 INDEXED = 12  # columns indexed per table (the first ones, where people filter most)
@@ -157,6 +160,41 @@ def _table(name: str, spec: tuple[tuple[str, str], ...], dialect: str) -> Table:
 
 def drop_table(connection: Connection, name: str) -> None:
     table_of(name, [], connection.dialect.name).drop(connection, checkfirst=True)
+
+
+def create_view(
+    connection: Connection, resource_id: str, name: str, fields: Sequence[dict[str, Any]]
+) -> bool:
+    """A public table as ``datastore_search_sql`` reads it: a view named by its resource id
+    (CKAN's table name) whose columns are the field names; every name quoted by the database's
+    own rules. False (nothing made) where the database cannot take the names: PostgreSQL cuts
+    a name at 63 bytes, so two long names could meet."""
+    dialect = connection.dialect
+    if dialect.name == "postgresql" and any(
+        len(f["id"].encode()) > 63 or "\x00" in f["id"] for f in fields
+    ):
+        return False
+    table = table_of(name, fields, dialect.name)
+    columns = [table.c[ID], *(table.c[f["column"]].label(f["id"]) for f in fields)]
+    body = select(*columns).compile(dialect=dialect)
+    quote = dialect.identifier_preparer
+    view = quote.quote_identifier(resource_id)
+    if dialect.name == "postgresql":
+        view = f"{quote.quote_identifier(VIEW_SCHEMA)}.{view}"
+    try:
+        with connection.begin_nested():
+            connection.exec_driver_sql(f"CREATE VIEW {view} AS {body}")  # identifiers only
+    except DBAPIError:
+        return False
+    return True
+
+
+def drop_view(connection: Connection, resource_id: str) -> None:
+    quote = connection.dialect.identifier_preparer
+    view = quote.quote_identifier(resource_id)
+    if connection.dialect.name == "postgresql":
+        view = f"{quote.quote_identifier(VIEW_SCHEMA)}.{view}"
+    connection.exec_driver_sql(f"DROP VIEW IF EXISTS {view}")
 
 
 @dataclass(frozen=True)

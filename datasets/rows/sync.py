@@ -23,7 +23,7 @@ from datasets.intake.public_root import is_public
 from datasets.intake.storage import PRIVATE, PUBLIC, FileStore
 from datasets.models import Dataset, Resource, RowTable
 from datasets.openness.rules import CONDITIONAL
-from datasets.rows.store import drop_table, load_file, new_table_name
+from datasets.rows.store import create_view, drop_table, drop_view, load_file, new_table_name
 from datasets.tables import TABLE_FORMATS, Limits, TableError
 
 log = logging.getLogger(__name__)
@@ -81,11 +81,13 @@ def _note(session: Session, _context: Any, _instances: Any) -> None:
                 if owner is not None:
                     noted.add(owner)
         gone = [obj.id for obj in session.deleted if isinstance(obj, Dataset) and obj.id]
-        if gone:  # their row_tables rows go with them (cascade): keep the table names now
-            names = session.scalars(
-                select(RowTable.table_name).where(RowTable.dataset_id.in_(gone))
+        if gone:  # their row_tables rows go with them (cascade): keep what to drop now
+            tables = session.execute(
+                select(RowTable.table_name, RowTable.resource_id, RowTable.kind).where(
+                    RowTable.dataset_id.in_(gone)
+                )
             )
-            session.info.setdefault(_GONE, set()).update(names)
+            session.info.setdefault(_GONE, set()).update(tuple(t) for t in tables)
 
 
 def _forget(session: Session) -> None:
@@ -97,7 +99,9 @@ def _sync(session: Session, store: FileStore, limits: Limits) -> None:
     session.flush()
     noted: set[Dataset] = session.info.pop(_NOTED, set())
     connection = session.connection()
-    for name in session.info.pop(_GONE, set()):
+    for name, resource_id, kind in session.info.pop(_GONE, set()):
+        if kind == PUBLIC_ROWS:
+            drop_view(connection, resource_id)
         drop_table(connection, name)
     datasets = [d for d in noted if d.id and d in session and not _deleted(session, d)]
     if not datasets:
@@ -128,6 +132,8 @@ def _deleted(session: Session, dataset: Dataset) -> bool:
 
 
 def _drop(session: Session, table: RowTable) -> None:
+    if table.kind == PUBLIC_ROWS:
+        drop_view(session.connection(), table.resource_id)
     drop_table(session.connection(), table.table_name)
     session.execute(delete(RowTable).where(RowTable.id == table.id))
 
@@ -159,3 +165,5 @@ def _load(
         )
     )
     session.flush()
+    if want.kind == PUBLIC_ROWS:
+        create_view(session.connection(), want.resource.id, name, loaded.fields)

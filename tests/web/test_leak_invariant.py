@@ -10,6 +10,7 @@ private original put back into resource dicts, it finds the leak.
 from dataclasses import replace
 
 import pytest
+from sqlalchemy import select
 
 from datasets.accounts.permissions import ANONYMOUS
 from datasets.catalog.packages import resource_dict
@@ -30,6 +31,7 @@ from tests.leaks import (
     find_leaks,
     private_traces,
     secret_values,
+    sql_text,
     stray_public_files,
 )
 
@@ -141,3 +143,17 @@ def test_the_public_root_check_catches_a_file_left_behind(monkeypatch, tmp_path)
     )
     assert len(stray_public_files(rt)) == 1
     rt.close()
+
+
+def test_the_crawler_reads_what_datastore_search_sql_answers(monkeypatch, demo_rt, demo_app):
+    from datasets.models import RowTable
+    from datasets.rows import sql
+
+    def every_table(rt):  # type: ignore[no-untyped-def]
+        with rt.reader() as session:  # originals too, as a broken authorizer would allow
+            return {t.resource_id: t.table_name for t in session.scalars(select(RowTable))}
+
+    monkeypatch.setattr(sql, "_public_tables", every_table)
+    channels = {"datastore_search_sql": sql_text(demo_rt)}
+    leaks = find_leaks(channels, secret_values(demo_rt))
+    assert leaks, "an original read through datastore_search_sql must be found"
