@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 from datasets.errors import NotFound
 from datasets.workflows import assessments, feedback, opening, rights
@@ -33,7 +33,10 @@ Service = Callable[..., dict[str, Any]]
 
 
 class RequestObject(Protocol):
-    """A frozen dataclass of ``datasets.workflows.inputs``."""
+    """A frozen dataclass of ``datasets.workflows.inputs``; ``api_summary`` is the Chinese line
+    the OpenAPI document and the 开发者中心 show for the submission or step it carries."""
+
+    api_summary: ClassVar[str]
 
     @classmethod
     def parse(cls, payload: Any, lookup: Lookup) -> RequestObject: ...

@@ -5,6 +5,9 @@ each API area adds its own paths and schemas next to its routes (``EXTRA_PATHS``
 the applications, objections and grants in ``openapi_services`` (their steps from the machine's
 table), the other processes in ``v1_participation`` and ``v1_held``. A test checks that every
 /api/v1 route of the app is in it, so a new endpoint cannot go undocumented.
+
+Its summaries and descriptions are shown to users on the 开发者中心 (/api), so they are written
+in Chinese; ``tests/web/test_openapi_language.py`` fails on any that is English prose.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ from typing import Any
 from flask import Blueprint, Response, jsonify
 
 from datasets.workflows.machine import ALL_MACHINES, MACHINES
+from portal.api import datastore  # noqa: F401 - registers CKAN's DataStore actions
+from portal.api.ckan import ACTIONS
 from portal.app import base_url, get_runtime
 
 bp = Blueprint("openapi", __name__)
@@ -31,25 +36,30 @@ def json_body(schema: dict[str, Any] | str, required: bool = True) -> dict[str, 
     return {"required": required, "content": {"application/json": {"schema": shape}}}
 
 
-def answers(schema: str | None, description: str, *errors: int) -> dict[str, Any]:
+# what each error status means, as the answers of every operation describe it
+ERROR_TEXTS = {
+    400: "请求有误，`error` 中列出有问题的字段",
+    401: "未提供 API 密钥，也未登录",
+    403: "调用者无权进行此操作",
+    404: "对象不存在（或调用者无权查看）",
+    409: "对象当前的状态不允许此操作",
+}
+_ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+
+
+def answers(
+    schema: str | None, description: str, *errors: int, created: bool = False
+) -> dict[str, Any]:
+    """The responses of an operation: 200 (201 when it ``created`` something) with ``schema``,
+    and each of ``errors`` with the error envelope."""
     out: dict[str, Any] = {}
     ok: dict[str, Any] = {"description": description}
     if schema:
         ok["content"] = {"application/json": {"schema": schema_ref(schema)}}
-    out["201" if description.startswith("Created") else "200"] = ok
-    texts = {
-        400: "Bad input; `error` names the fields",
-        401: "No API key or session",
-        403: "Not allowed for this caller",
-        404: "No such object (or not visible to the caller)",
-        409: "The object's state does not allow this step",
-    }
+    out["201" if created else "200"] = ok
     for code in errors:
-        out[str(code)] = {"description": texts[code], "content": _ERROR}
+        out[str(code)] = {"description": ERROR_TEXTS[code], "content": _ERROR}
     return out
-
-
-_ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
 
 
 def operation(
@@ -72,11 +82,12 @@ def operation(
 
 
 def path_id(name: str, what: str) -> dict[str, Any]:
+    """A path parameter naming one ``what`` (in Chinese, e.g. 申请) by id or reference number."""
     return {
         "name": name,
         "in": "path",
         "required": True,
-        "description": f"{what}: id or reference number",
+        "description": f"{what}的 id 或编号",
         "schema": {"type": "string"},
     }
 
@@ -102,7 +113,7 @@ SCHEMAS: dict[str, Any] = {
     },
     "Case": {
         "type": "object",
-        "description": "Fields every process shares.",
+        "description": "各类事项共有的字段",
         "properties": {
             "id": {"type": "string", "format": "uuid"},
             "reference": {"type": "string", "examples": ["SQ-20261123-0001"]},
@@ -113,17 +124,17 @@ SCHEMAS: dict[str, Any] = {
             "received_on": {
                 "type": "string",
                 "format": "date",
-                "description": "Asia/Shanghai date of receipt, moved to the next working day",
+                "description": "受理日期（北京时间）；非工作日收到的顺延至下一个工作日",
             },
             "due_on": {
                 "type": ["string", "null"],
                 "format": "date",
-                "description": "Deadline in working days; null while the clock is paused (补正)",
+                "description": "按工作日计算的办理期限；补正期间暂停计时，为 null",
             },
             "due_provisional": {
                 "type": "boolean",
-                "description": "The deadline runs into a year the official calendar does not "
-                "cover yet (counted with the operator's holiday table)",
+                "description": "期限跨入官方尚未公布节假日安排的年份时为 true"
+                "（暂按平台运维人员设置的节假日表计算）",
             },
             "overdue": {"type": "boolean"},
             "reply": {"type": "string"},
@@ -133,14 +144,14 @@ SCHEMAS: dict[str, Any] = {
             "history": {"type": "array", "items": {"type": "object"}},
             "access": {
                 "enum": ["participant", "code"],
-                "description": "How the caller sees the case (requests, error reports, rights "
-                "objections, suggestions, assessments): as a participant, or with its access code",
+                "description": "调用者查看事项的身份（开放需求、纠错、权益异议、意见建议、"
+                "开放评估）：participant 为事项参与人，code 为凭查询码查看",
             },
             "access_code": {
                 "type": "string",
-                "description": "Only in the answer to a public submission: the code that opens "
-                "the case without an account (X-Access-Code, or reference + code at "
-                "/services/lookup); stored only as its SHA-256, so it is never shown again",
+                "description": "查询码，只在提交后的答复中出现：不登录也可凭它查看事项"
+                "（X-Access-Code 请求头，或在 /services/lookup 填写受理编号和查询码）；"
+                "平台只保存其 SHA-256 摘要，不会再次显示",
             },
         },
     },
@@ -148,23 +159,31 @@ SCHEMAS: dict[str, Any] = {
 
 
 def paths() -> dict[str, Any]:
-    """This document and the CKAN Action API (the public services add theirs: EXTRA_PATHS)."""
+    """This document and the CKAN Action API (the public services add theirs: EXTRA_PATHS); the
+    actions listed are the ones registered (``portal.api.ckan.ACTIONS``)."""
+    action = {
+        "name": "action",
+        "in": "path",
+        "required": True,
+        "description": "接口名称，例如 package_search",
+        "schema": {"type": "string"},
+    }
     return {
         "/api/v1/openapi.json": {
             "get": operation(
-                "This document", tag="文档", answer=answers(None, "OpenAPI"), security=[]
+                "本文档（OpenAPI 3.1）",
+                tag="文档",
+                answer=answers(None, "OpenAPI 文档"),
+                security=[],
             )
         },
         "/api/3/action/{action}": {
             "get": operation(
-                "CKAN Action API v3 subset: package_search, package_show, package_list, "
-                "organization_list, organization_show, resource_show, tag_list, status_show, "
-                "datastore_search; CKAN's envelope {help, success, result}",
+                "兼容 CKAN Action API 第 3 版的接口：" + "、".join(ACTIONS) + "；"
+                "答复为 CKAN 的格式 {help, success, result}",
                 tag="CKAN",
-                params=[
-                    {"name": "action", "in": "path", "required": True, "schema": {"type": "string"}}
-                ],
-                answer=answers(None, "CKAN envelope", 400, 403, 404, 409),
+                params=[action],
+                answer=answers(None, "CKAN 格式的答复", 400, 403, 404, 409),
                 security=OPTIONAL_KEY,
             )
         },
@@ -183,10 +202,10 @@ def document(server: str) -> dict[str, Any]:
         "info": {
             "title": f"{get_runtime().settings.site_name} API",
             "version": "1",
-            "description": "Public-services API (有条件开放申请、复核、授权、开放需求、纠错、"
-            "权益异议、意见建议、公开透明、人工确认) and the CKAN-compatible catalog API. "
-            "Send the API key in the Authorization header, as CKAN clients do. Deadlines are "
-            "in working days (工作日); dates are Asia/Shanghai dates, times are UTC.",
+            "description": "公共服务接口（有条件开放申请、复核、授权、开放需求、纠错、"
+            "权益异议、意见建议、公开透明、人工确认）和兼容 CKAN 的数据目录接口。"
+            "API 密钥放在 Authorization 请求头中发送，与 CKAN 客户端相同。"
+            "期限按工作日计算；日期为北京时间（Asia/Shanghai），时间为 UTC。",
         },
         "servers": [{"url": server}],
         "security": KEY,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from datasets.openness.rules import RULES_BY_CODE, STATE_SECRET
 from datasets.workflows import step_requests as r
 from datasets.workflows.machine import APPLICATION, GRANT, OBJECTION, STAGES, Machine
 from datasets.workflows.steps import SERVICES
@@ -27,6 +28,7 @@ from portal.api.openapi import (
 
 TEXT = {key: text_field(label, maxLength=r.MAX_TEXT) for key, label in r.TEXT_FIELDS.items()}
 NAMES = {"type": "array", "items": {"type": "string"}}
+RULE_CODES = "、".join(code for code in RULES_BY_CODE if code != STATE_SECRET)
 
 
 def _body(*required: str, **properties: Any) -> dict[str, Any]:
@@ -40,33 +42,37 @@ BODIES: dict[type, dict[str, Any]] = {
         *r.TEXT_FIELDS,
         "period_months",
         "access_mode",
-        dataset=text_field("Name or id of a conditional (有条件开放) dataset"),
+        dataset=text_field("有条件开放数据集的名称或 id"),
         **TEXT,
-        fields={**NAMES, "description": "Columns asked for (default: all)"},
+        fields={**NAMES, "description": "申请的字段（默认为全部字段）"},
         period_months={"type": "integer", "minimum": 1},
         access_mode={"enum": list(r.ACCESS_MODES)},
     ),
     r.Correction: _body("items", items=text_field("需要补正的材料")),
-    r.Supplement: _body(note=text_field("补正说明 (this or a rewritten text)"), **TEXT),
+    r.Supplement: _body(note=text_field("补正说明（与改写的申请内容至少填写一项）"), **TEXT),
     r.Extension: _body(
         "reason",
         reason=text_field("延期理由"),
-        days={"type": "integer", "minimum": 1, "description": "Default: the most allowed"},
+        days={
+            "type": "integer",
+            "minimum": 1,
+            "description": "延长的工作日数（默认为允许的最长期限）",
+        },
     ),
     r.Decision: _body(
         "decision",
         decision={"enum": list(r.DECISIONS)},
-        reason=text_field("Required for partial and refuse"),
+        reason=text_field("决定理由（partial、refuse 时必填）"),
         rule_code=text_field(
-            "For partial and refuse: an exclusion rule code (security, privacy-trade-secret, "
-            f"agreement-ip, law-other-channel) or {r.UNMET_CONDITION}"
+            f"partial、refuse 时填写：不予开放规则编码（{RULE_CODES}）"
+            f"或 {r.UNMET_CONDITION}（未满足已公布的开放条件）"
         ),
-        fields={**NAMES, "description": "For partial: the fields granted (a proper subset)"},
+        fields={**NAMES, "description": "partial 时填写：同意提供的字段（所申请字段的一部分）"},
     ),
     r.Signature: _body(
         "agreement_version",
         "accept",
-        agreement_version=text_field("The current version (GET /api/v1/agreement)"),
+        agreement_version=text_field("协议的当前版本号（见 GET /api/v1/agreement）"),
         accept={"const": True},
     ),
     r.Withdrawal: _body(),
@@ -80,10 +86,10 @@ BODIES: dict[type, dict[str, Any]] = {
     r.Escalation: _body("stage", stage={"enum": list(STAGES)}, note=text_field("说明")),
     r.UseReport: _body("text", text=text_field("使用情况报告", maxLength=r.MAX_REPORT)),
     r.StatusChange: _body(
-        reason={"enum": list(r.REASONS), "description": "Required to suspend or revoke"},
+        reason={"enum": list(r.REASONS), "description": "暂停或终止授权的原因（暂停、终止时必填）"},
         note=text_field("说明"),
     ),
-    r.ScopeConfirmation: _body("fields", fields={**NAMES, "description": "Current column names"}),
+    r.ScopeConfirmation: _body("fields", fields={**NAMES, "description": "数据集当前的字段名"}),
 }
 
 
@@ -156,6 +162,15 @@ SCHEMAS.update(
     }
 )
 TAGS = {"Application": "有条件开放申请", "Objection": "复核", "Grant": "授权"}
+NOUNS = {"Application": "申请", "Objection": "复核申请", "Grant": "授权"}  # in the texts
+# who takes a step, as the summaries name them
+PARTIES = {
+    "requester": "申请人",
+    "department": "数据提供部门",
+    "bureau": "主管部门",
+    "operator": "平台运维人员",
+    "system": "系统",
+}
 
 
 def _step_summary(machine: Machine) -> str:
@@ -163,11 +178,13 @@ def _step_summary(machine: Machine) -> str:
     lines = []
     for name, (_, _, request) in SERVICES[machine.kind].items():
         t = machine.transition(name)
+        who = "、".join(PARTIES.get(p, p) for p in t.who)
         lines.append(
-            f"`{t.step}`: {t.label} ({'/'.join(t.who)}; body {schema_name(request)})"
-            + (f", starts the `{t.deadline}` deadline" if t.deadline else "")
+            f"`{t.step}`：{t.label}（{who}；请求体 {schema_name(request)}"
+            + (f"；起算 `{t.deadline}` 期限" if t.deadline else "")
+            + "）"
         )
-    return "; ".join(lines)
+    return "；".join(lines)
 
 
 def step_operation(machine: Machine, key: str, what: str, result: str) -> dict[str, Any]:
@@ -182,11 +199,11 @@ def step_operation(machine: Machine, key: str, what: str, result: str) -> dict[s
     bodies = [schema_ref(schema_name(request)) for _, _, request in taken.values()]
     return {
         "post": operation(
-            f"A step on the {what.lower()}: " + _step_summary(machine),
+            f"办理{NOUNS[what]}的一个步骤：" + _step_summary(machine),
             tag=TAGS[what],
-            params=[path_id(key, what), step],
+            params=[path_id(key, NOUNS[what]), step],
             body=json_body({"oneOf": bodies}, required=False),
-            answer=answers(result, f"The {what.lower()} after the step", 400, 401, 403, 404, 409),
+            answer=answers(result, f"办理后的{NOUNS[what]}", 400, 401, 403, 404, 409),
             security=KEY,
         )
     }
@@ -197,8 +214,8 @@ def _show(key: str, what: str, summary: str) -> dict[str, Any]:
         "get": operation(
             summary,
             tag=TAGS[what],
-            params=[path_id(key, what)],
-            answer=answers(what, f"The {what.lower()}", 401, 404),
+            params=[path_id(key, NOUNS[what])],
+            answer=answers(what, f"{NOUNS[what]}详情", 401, 404),
             security=KEY,
         )
     }
@@ -206,9 +223,9 @@ def _show(key: str, what: str, summary: str) -> dict[str, Any]:
 
 def _listing(what: str, under: str) -> dict[str, Any]:
     return operation(
-        f"The caller's {under}",
+        f"调用者本人的{NOUNS[what]}",
         tag=TAGS[what],
-        answer=answers(None, f"List under `{under}`", 401),
+        answer=answers(None, f"列表在 `{under}` 中", 401),
         security=KEY,
     )
 
@@ -217,37 +234,35 @@ def paths() -> dict[str, Any]:
     return {
         "/api/v1/applications": {
             "post": operation(
-                "File an application for conditional data (company or citizen)",
+                "提出有条件开放数据的申请（企业或个人）",
                 tag=TAGS["Application"],
                 body=json_body(schema_name(r.Application)),
-                answer=answers("Application", "Created", 400, 401, 403, 409),
+                answer=answers("Application", "已受理的申请", 400, 401, 403, 409, created=True),
                 security=KEY,
             ),
             "get": _listing("Application", "applications"),
         },
         "/api/v1/applications/{application_id}": _show(
-            "application_id", "Application", "One application (applicant, department, bureau)"
+            "application_id", "Application", "查看一项申请（申请人、数据提供部门、主管部门可查看）"
         ),
         "/api/v1/applications/{application_id}/{step}": step_operation(
             APPLICATION, "application_id", "Application", "Application"
         ),
         "/api/v1/agreement": {
             "get": operation(
-                "The current data-use agreement (version, SHA-256, text)",
+                "现行的数据使用协议（版本号、SHA-256 摘要、全文）",
                 tag=TAGS["Application"],
-                answer=answers(None, "The agreement"),
+                answer=answers(None, "数据使用协议"),
                 security=[],
             )
         },
-        "/api/v1/objections/{objection_id}": _show(
-            "objection_id", "Objection", "One objection (复核申请)"
-        ),
+        "/api/v1/objections/{objection_id}": _show("objection_id", "Objection", "查看一项复核申请"),
         "/api/v1/objections/{objection_id}/{step}": step_operation(
             OBJECTION, "objection_id", "Objection", "Objection"
         ),
         "/api/v1/grants": {"get": _listing("Grant", "grants")},
         "/api/v1/grants/{grant_id}": _show(
-            "grant_id", "Grant", "One grant with its access log and use reports"
+            "grant_id", "Grant", "查看一项授权及其访问记录和使用情况报告"
         ),
         "/api/v1/grants/{grant_id}/{step}": step_operation(GRANT, "grant_id", "Grant", "Grant"),
     }

@@ -53,25 +53,25 @@ _HELD_FILE = {
         "reasons": {
             "type": "array",
             "items": {"type": "string"},
-            "description": "Why the scanner could not read it (中文), e.g. PNG 图像无法扫描",
+            "description": "无法扫描的原因（中文），例如“PNG 图像无法扫描”",
         },
     },
 }
 
 _GATE = {
     "type": "object",
-    "description": "A publish gate the dataset failed: only its department can fix it",
+    "description": "数据集未通过的发布检查：只能由其数据提供部门修正",
     "properties": {
-        "code": {"type": "string", "description": "Stable code, e.g. machine-readable"},
-        "title": {"type": "string", "description": "中文名, e.g. 缺少机器可读格式"},
-        "detail": {"type": "string", "description": "What is wrong (中文)"},
-        "fix": {"type": "string", "description": "What the department must do (中文)"},
+        "code": {"type": "string", "description": "固定的检查编码，例如 machine-readable"},
+        "title": {"type": "string", "description": "检查项名称，例如“缺少机器可读格式”"},
+        "detail": {"type": "string", "description": "问题说明（中文）"},
+        "fix": {"type": "string", "description": "数据提供部门应如何修正（中文）"},
     },
 }
 
 SCHEMAS["HeldDataset"] = {
     "type": "object",
-    "description": "A quarantined dataset with files waiting for a confirmation",
+    "description": "隔离中的数据集，有文件等待人工确认",
     "properties": {
         "name": {"type": "string"},
         "title": {"type": "string"},
@@ -89,7 +89,7 @@ SCHEMAS["HeldDataset"] = {
 }
 SCHEMAS["ConfirmationOutcome"] = {
     "type": "object",
-    "description": "What became of the dataset once the file was confirmed",
+    "description": "文件确认后数据集的状态",
     "properties": {
         "name": {"type": "string"},
         "title": {"type": "string"},
@@ -104,14 +104,14 @@ SCHEMAS["ConfirmationOutcome"] = {
         "held": {
             "type": "array",
             "items": _HELD_FILE,
-            "description": "Files of the dataset still waiting for a confirmation",
+            "description": "该数据集仍在等待人工确认的文件",
         },
         "uncovered": {
             "type": "array",
             "items": {"type": "string"},
-            "description": "Personal columns still without a masking rule (set by operators)",
+            "description": "尚未设置脱敏规则的个人信息字段（由平台运维人员设置）",
         },
-        "message": {"type": "string", "description": "The outcome in a sentence (中文)"},
+        "message": {"type": "string", "description": "一句话说明结果（中文）"},
     },
 }
 
@@ -122,14 +122,14 @@ PATH_PARAMS = [
         "name": "name",
         "in": "path",
         "required": True,
-        "description": "Dataset name or id",
+        "description": "数据集的名称或 id",
         "schema": {"type": "string"},
     },
     {
         "name": "resource_id",
         "in": "path",
         "required": True,
-        "description": "The held file's resource id (GET /api/v1/held lists them)",
+        "description": "待确认文件的资源 id（见 GET /api/v1/held）",
         "schema": {"type": "string"},
     },
 ]
@@ -139,7 +139,7 @@ NOTE = {
         "note": {
             "type": ["string", "null"],
             "maxLength": confirmations.MAX_NOTE,
-            "description": "Optional: what was checked",
+            "description": "检查了哪些内容（可不填）",
         }
     },
 }
@@ -149,12 +149,12 @@ def _held_list() -> dict[str, Any]:
     listed = {"type": "array", "items": schema_ref("HeldDataset")}
     body = {"type": "object", "properties": {"datasets": listed}}
     return operation(
-        "The quarantined datasets with files the caller may confirm (人工确认) and the "
-        "scanner's reasons: every one for an operator, the own department's for a reviewer",
+        "调用者可以人工确认的隔离中数据集及无法扫描的原因：平台运维人员可见全部，"
+        "数据提供部门的审核人员可见本部门的",
         tag=TAG,
         answer={
             "200": {
-                "description": "List under `datasets`",
+                "description": "列表在 `datasets` 中",
                 "content": {"application/json": {"schema": body}},
             },
             **{k: v for k, v in answers(None, "", 401, 403).items() if k != "200"},
@@ -165,16 +165,13 @@ def _held_list() -> dict[str, Any]:
 
 def _confirmation() -> dict[str, Any]:
     return operation(
-        "The dataset's department reviewer (or an operator) confirms that a held file holds no "
-        "personal information; the dataset is published again under the same rules (it stays "
-        "quarantined while other files are held or personal columns lack a masking rule). The "
-        "confirmation names exactly this file's content: a changed file is held again",
+        "数据提供部门的审核人员（或平台运维人员）确认待确认的文件不含个人信息，数据集按原规则"
+        "重新发布（仍有其他文件待确认或个人信息字段缺少脱敏规则时继续隔离）。确认只针对该文件"
+        "当前的内容：文件变更后须重新确认",
         tag=TAG,
         params=PATH_PARAMS,
         body=json_body(NOTE, required=False),
-        answer=answers(
-            "ConfirmationOutcome", "The dataset after the confirmation", 400, 401, 403, 404, 409
-        ),
+        answer=answers("ConfirmationOutcome", "确认后的数据集", 400, 401, 403, 404, 409),
         security=KEY,
     )
 

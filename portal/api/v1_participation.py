@@ -15,7 +15,6 @@ cached.
 
 from __future__ import annotations
 
-import inspect
 from typing import Any
 
 from flask import Response, jsonify, request
@@ -84,33 +83,28 @@ CASE_ID = {
     "name": "case_id",
     "in": "path",
     "required": True,
-    "description": "The case's id or reference number",
+    "description": "事项的 id 或受理编号",
     "schema": {"type": "string"},
 }
 CODE = {
     "name": CODE_HEADER,
     "in": "header",
     "required": False,
-    "description": "The case's access code (查询码), as given when it was submitted",
+    "description": "事项的查询码（提交时给出）",
     "schema": {"type": "string", "examples": ["7K2M-Q9XD-4HNP-B0TR-WZ35"]},
 }
 SHOWN = (
-    "One case by id or reference number, for its participants (the signed-in requester, the "
-    "department's reviewers, the bureau, the operators) or with its access code in the "
-    "`X-Access-Code` header; 404 for anyone else, the same as for an unknown id. The public "
-    "record of a decided case is in GET /api/v1/transparency/decisions"
+    "按 id 或受理编号查看一个事项：事项参与人（已登录的提出人、数据提供部门的审核人员、"
+    "主管部门、平台运维人员）可查看，或在 `X-Access-Code` 请求头中提供查询码；其他人调用时答复 "
+    "404，与事项不存在时相同。已办结事项的公开记录见 GET /api/v1/transparency/decisions"
 )
 SUBMITTED = answers(
     "Case",
-    "Created: id, reference, status, received_on, due_on and `access_code`, the code that "
-    "opens the case without an account (given only in this answer; keep it)",
+    "已受理：id、reference、status、received_on、due_on 和 `access_code`"
+    "（查询码，不登录也可凭它查看事项；只在本答复中给出一次，请妥善保存）",
     400,
+    created=True,
 )
-
-
-def _summary(cls: type) -> str:
-    """A request object's docstring, as one line."""
-    return " ".join((inspect.getdoc(cls) or "").split())
 
 
 def _process_paths(process: Process) -> dict[str, Any]:
@@ -120,14 +114,14 @@ def _process_paths(process: Process) -> dict[str, Any]:
         body = json_body(schema(process.submit.input))
         paths[base] = {
             "post": operation(
-                _summary(process.submit.input),
+                process.submit.input.api_summary,
                 tag=tag,
                 body=body,
                 answer=SUBMITTED,
                 security=OPTIONAL_KEY,
             )
         }
-    shown = answers("Case", "The case", 404)
+    shown = answers("Case", "事项详情", 404)
     paths[f"{base}/{{case_id}}"] = {
         "get": operation(
             SHOWN, tag=tag, params=[CASE_ID, CODE], answer=shown, security=OPTIONAL_KEY
@@ -136,11 +130,11 @@ def _process_paths(process: Process) -> dict[str, Any]:
     for transition, form in process.url_steps():
         paths[f"{base}/{{case_id}}/{transition.step}"] = {
             "post": operation(
-                f"{transition.label}: {_summary(form.input)}",
+                f"{transition.label}：{form.input.api_summary}",
                 tag=tag,
                 params=[CASE_ID],
                 body=json_body(schema(form.input)),
-                answer=answers("Case", "The case after the step", 400, 401, 403, 404, 409),
+                answer=answers("Case", "办理后的事项", 400, 401, 403, 404, 409),
                 security=KEY,
             )
         }

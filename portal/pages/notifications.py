@@ -185,25 +185,30 @@ def openapi_paths() -> dict[str, Any]:
         {
             "name": "unread",
             "in": "query",
-            "description": "1: only unread notices",
+            "description": "为 1 时只返回未读通知",
             "schema": {"enum": ["0", "1"]},
         },
     ]
     return {
         "/api/v1/notifications": {
             "get": oa.operation(
-                "The caller's notices, newest first, with the unread count",
+                "调用者本人的通知，最新的在前，并给出未读数",
                 tag=tag,
                 params=query,
-                answer=oa.answers(None, "`notifications`, `unread`, `count`, `pages`", 400, 401),
+                answer=oa.answers(
+                    None,
+                    "`notifications`（通知）、`unread`（未读数）、`count`（总数）、`pages`（页数）",
+                    400,
+                    401,
+                ),
                 security=oa.KEY,
             )
         },
         "/api/v1/notifications/read": {
             "post": oa.operation(
-                "Mark all of the caller's notices as read",
+                "将调用者的全部通知标为已读",
                 tag=tag,
-                answer=oa.answers(None, "`marked`: how many", 401),
+                answer=oa.answers(None, "`marked`：标为已读的条数", 401),
                 security=oa.KEY,
             )
         },

@@ -141,47 +141,55 @@ def _query(name: str, description: str, **schema: Any) -> dict[str, Any]:
 def openapi_paths() -> dict[str, Any]:
     tag = "公开透明"
     page = [
-        _query("page", "Page number, from 1", type="integer", minimum=1),
-        _query("per_page", "Rows per page", type="integer", minimum=1),
+        _query("page", "页码，从 1 开始", type="integer", minimum=1),
+        _query("per_page", "每页条数", type="integer", minimum=1),
     ]
     return {
         "/api/v1/transparency/decisions": {
             "get": oa.operation(
-                "The public log of decided and closed cases of every kind, newest first: "
-                "reference, kind, department, dataset, dates, on time, outcome, rule and the "
-                "department's public reply (no requester, no personal data)",
+                "各类已办结事项的公开记录，最新的在前：受理编号、事项类别、部门、数据集、日期、"
+                "是否按期、办理结果、所依据的规则和部门的公开答复（不含提出人和个人信息）",
                 tag=tag,
                 params=[
-                    _query("kind", "Only this kind of case", enum=list(MACHINES)),
-                    _query("department", "Only this department (organization.name)"),
+                    _query("kind", "只看这一类事项", enum=list(MACHINES)),
+                    _query("department", "只看这个部门（organization.name）"),
                     *page,
                 ],
-                answer=oa.answers(None, "`decisions`, `count`, `page`, `pages`", 400),
+                answer=oa.answers(
+                    None,
+                    "`decisions`（记录）、`count`（总数）、`page`（页码）、`pages`（页数）",
+                    400,
+                ),
                 security=oa.OPTIONAL_KEY,
             )
         },
         "/api/v1/transparency/stats": {
             "get": oa.operation(
-                "Statistics per department and in total: active datasets by openness class, "
-                "machine-readable share, records, overdue updates, applications and requests "
-                "received / decided / on time / pending / overdue, objection outcomes",
+                "按部门及合计的统计：按开放属性分列的在用数据集数、机器可读比例、记录数、"
+                "逾期未更新数，申请和需求的收件、办结、按期办结、待办、逾期数，复核结果",
                 tag=tag,
-                answer=oa.answers(None, "`departments` and `total`"),
+                answer=oa.answers(None, "`departments`（各部门）和 `total`（合计）"),
                 security=oa.OPTIONAL_KEY,
             )
         },
         "/api/v1/audit": {
             "get": oa.operation(
-                "The audit log, oldest first (bureau and operators only). The same rows as CSV: "
+                "审计日志，最早的在前（仅限主管部门和平台运维人员）。同样内容的 CSV："
                 "GET /admin/audit.csv",
                 tag=tag,
                 params=[
-                    _query("since", "First day (YYYY-MM-DD, Asia/Shanghai) or ISO 8601 time"),
-                    _query("until", "Last day (included) or ISO 8601 time"),
-                    _query("action", "An action, e.g. application.decide, or a prefix ending in *"),
+                    _query("since", "起始日期（YYYY-MM-DD，北京时间）或 ISO 8601 时间"),
+                    _query("until", "截止日期（含当天）或 ISO 8601 时间"),
+                    _query("action", "操作名称，例如 application.decide，或以 * 结尾的前缀"),
                     *page,
                 ],
-                answer=oa.answers(None, "`entries`, `count`, `page`, `pages`", 400, 401, 403),
+                answer=oa.answers(
+                    None,
+                    "`entries`（日志条目）、`count`（总数）、`page`（页码）、`pages`（页数）",
+                    400,
+                    401,
+                    403,
+                ),
                 security=oa.KEY,
             )
         },

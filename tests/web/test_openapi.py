@@ -41,3 +41,25 @@ def test_document_is_openapi_3_1_with_resolvable_references(client):
             assert declared == params, (method, path)
     machines = {m["kind"]: m for m in doc["x-state-machines"]}
     assert "decide" in {t["name"] for t in machines["application"]["transitions"]}
+
+
+def test_the_ckan_path_lists_the_registered_actions_only(demo_app):
+    from portal.api.ckan import ACTIONS
+
+    summary = _documented(demo_app)["paths"]["/api/3/action/{action}"]["get"]["summary"]
+    listed = set(re.findall(r"[a-z]+_[a-z_]+", summary))
+    assert listed == set(ACTIONS)
+
+
+def test_submissions_answer_201_and_nothing_else_does(demo_app):
+    from datasets.workflows.participation import PROCESSES
+
+    doc = _documented(demo_app)
+    created = {
+        (method, path)
+        for path, operations in doc["paths"].items()
+        for method, op in operations.items()
+        if "201" in op["responses"]
+    }
+    submitted = {("post", f"/api/v1/{p.plural}") for p in PROCESSES.values() if p.submit}
+    assert created == {("post", "/api/v1/applications"), *submitted}

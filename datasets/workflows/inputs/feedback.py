@@ -4,7 +4,7 @@ department's answers to them."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from datasets.errors import raise_problems
 from datasets.openness.rules import CLOSED
@@ -27,10 +27,8 @@ RIGHTS_DECISIONS = {
 
 
 def _contact(required: bool) -> dict[str, Any]:
-    doc = "How to reach the requester: never public. " + (
-        "Required (a signed-in caller may leave it out: the account's details are used)."
-        if required
-        else "Optional."
+    doc = "提出人的联系方式，不公开；" + (
+        "必填（已登录的调用者可不填，使用账户中的联系方式）" if required else "可不填"
     )
     return spec("联系方式", doc, kind="contact", required=required)
 
@@ -43,12 +41,14 @@ def _dataset(doc: str, required: bool = True) -> dict[str, Any]:
 class ErrorReportInput:
     """An error in a dataset; contact details are optional."""
 
-    dataset: DatasetRef = field(metadata=_dataset("Name or id of the dataset"))
+    api_summary: ClassVar[str] = "报告数据集中的错误；联系方式可不填"
+
+    dataset: DatasetRef = field(metadata=_dataset("数据集的名称或 id"))
     description: str = field(
-        default="", metadata=spec("错误情况说明", "What is wrong", required=True)
+        default="", metadata=spec("错误情况说明", "哪些数据有误、错在哪里", required=True)
     )
     location: str = field(
-        default="", metadata=spec("出错位置", "Where: file, row, field", limit=MAX_TITLE)
+        default="", metadata=spec("出错位置", "出错位置：文件、行、字段", limit=MAX_TITLE)
     )
     contact: Contact = field(default=Contact(), metadata=_contact(False))
 
@@ -69,9 +69,11 @@ class ErrorReportInput:
 class ErrorReplyInput:
     """The department's public reply, saying whether it corrected the data."""
 
-    reply: str = field(default="", metadata=spec("答复内容", "The public reply", required=True))
+    api_summary: ClassVar[str] = "数据提供部门的公开答复，并说明是否已更正数据"
+
+    reply: str = field(default="", metadata=spec("答复内容", "公开的答复内容", required=True))
     corrected: bool = field(
-        default=False, metadata=spec("是否已更正", "", kind="flag", required=True)
+        default=False, metadata=spec("是否已更正", "是否已更正数据", kind="flag", required=True)
     )
 
     @classmethod
@@ -88,13 +90,15 @@ class ErrorReplyInput:
 class RightsObjectionInput:
     """A rights holder's objection to a published (open or conditional) dataset."""
 
-    dataset: DatasetRef = field(metadata=_dataset("Name or id of an open or conditional dataset"))
+    api_summary: ClassVar[str] = "权利人对已发布（无条件开放或有条件开放）的数据集提出权益异议"
+
+    dataset: DatasetRef = field(metadata=_dataset("无条件开放或有条件开放数据集的名称或 id"))
     claim: str = field(
-        default="", metadata=spec("受损害的权益及理由", "The right harmed and why", required=True)
+        default="", metadata=spec("受损害的权益及理由", "受损害的权益及理由", required=True)
     )
     rights_basis: str = field(
         default="",
-        metadata=spec("权利依据", "Why the objector holds the right", required=True),
+        metadata=spec("权利依据", "异议人享有该权益的依据", required=True),
     )
     contact: Contact = field(default=Contact(), metadata=_contact(True))
 
@@ -117,13 +121,15 @@ class RightsObjectionInput:
 class RightsDecisionInput:
     """Withdraw the data, restore it, or restore it after processing, with the reasons."""
 
+    api_summary: ClassVar[str] = "撤回数据、恢复开放或经处理后恢复开放，并说明理由"
+
     decision: str = field(
         default="",
         metadata=spec("决定", "", kind="choice", required=True, choices=RIGHTS_DECISIONS),
     )
     reply: str = field(
         default="",
-        metadata=spec("处理决定及理由", "The public decision and what was done", required=True),
+        metadata=spec("处理决定及理由", "公开的处理决定及采取的措施", required=True),
     )
 
     @classmethod
@@ -140,13 +146,18 @@ class RightsDecisionInput:
 class SuggestionInput:
     """A suggestion to a department, named directly or through one of its datasets."""
 
-    content: str = field(default="", metadata=spec("意见建议内容", "The suggestion", required=True))
+    api_summary: ClassVar[str] = "向数据提供部门提出意见建议：直接指定部门，或指定该部门的数据集"
+
+    content: str = field(default="", metadata=spec("意见建议内容", "意见建议内容", required=True))
     contact: Contact = field(default=Contact(), metadata=_contact(False))
     dataset: DatasetRef | None = field(
-        default=None, metadata=_dataset("Name or id of a dataset", required=False)
+        default=None, metadata=_dataset("数据集的名称或 id", required=False)
     )
     department: DepartmentRef | None = field(
-        default=None, metadata=spec("部门", "organization.name", kind="ref", limit=100)
+        default=None,
+        metadata=spec(
+            "部门", "部门的 organization.name（未指定数据集时填写）", kind="ref", limit=100
+        ),
     )
 
     @classmethod
@@ -174,7 +185,11 @@ class SuggestionInput:
 
 @dataclass(frozen=True)
 class SuggestionReplyInput:
-    reply: str = field(default="", metadata=spec("答复内容", "The public reply", required=True))
+    """The department's public reply to a suggestion."""
+
+    api_summary: ClassVar[str] = "数据提供部门对意见建议的公开答复"
+
+    reply: str = field(default="", metadata=spec("答复内容", "公开的答复内容", required=True))
 
     @classmethod
     def parse(cls, payload: Any, lookup: Lookup | None = None) -> SuggestionReplyInput:

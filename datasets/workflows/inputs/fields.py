@@ -113,9 +113,10 @@ CONTACT_SCHEMA = {
 
 def _field_schema(s: Spec) -> dict[str, Any]:
     if s.kind == "choice":
-        return {"enum": list(s.choices or {}), "description": s.doc}
+        listed = "、".join(f"{k}（{v}）" for k, v in (s.choices or {}).items())
+        return {"enum": list(s.choices or {}), "description": s.doc or f"{s.label}：{listed}"}
     if s.kind == "flag":
-        return {"type": "boolean", "description": s.doc}
+        return {"type": "boolean", "description": s.doc or s.label}
     if s.kind == "day":
         return {"type": "string", "format": "date", "description": s.doc}
     if s.kind == "contact":

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, ClassVar
 
 from datasets.errors import raise_problems
 from datasets.openness.rules import CONDITIONAL, RULES_BY_CODE, STATE_SECRET, UNCONDITIONAL
@@ -44,31 +44,39 @@ class OpeningRequestInput:
     """A request to open a dataset of the catalog (``dataset``) or data that is not in it
     (``department`` and ``title``)."""
 
-    description: str = field(default="", metadata=spec("数据用途", "用途"))
-    reason: str = field(default="", metadata=spec("开放理由", "Why it should be opened"))
+    api_summary: ClassVar[str] = (
+        "提出开放需求：希望开放目录中的数据集（dataset），或目录中没有的数据（department 和 title）"
+    )
+
+    description: str = field(
+        default="", metadata=spec("数据用途", "数据用途（与开放理由至少填写一项）")
+    )
+    reason: str = field(default="", metadata=spec("开放理由", "希望开放的理由"))
     contact: Contact = field(
         default=Contact(),
         metadata=spec(
             "联系方式",
-            "How to reach the requester: never public. Required (a signed-in caller may leave "
-            "it out: the account's details are used).",
+            "提出人的联系方式，不公开；必填（已登录的调用者可不填，使用账户中的联系方式）",
             kind="contact",
             required=True,
         ),
     )
     dataset: DatasetRef | None = field(
         default=None,
-        metadata=spec(
-            "数据集", "Name or id of a closed or conditional dataset", kind="ref", limit=200
-        ),
+        metadata=spec("数据集", "不予开放或有条件开放数据集的名称或 id", kind="ref", limit=200),
     )
     department: DepartmentRef | None = field(
         default=None,
-        metadata=spec("数据提供部门", "organization.name of the department", kind="ref", limit=100),
+        metadata=spec(
+            "数据提供部门",
+            "数据提供部门的 organization.name（所需数据不在目录中时填写）",
+            kind="ref",
+            limit=100,
+        ),
     )
     title: str = field(
         default="",
-        metadata=spec("所需数据名称", "The data wanted (when not in the catalog)", limit=MAX_TITLE),
+        metadata=spec("所需数据名称", "所需数据的名称（不在目录中时填写）", limit=MAX_TITLE),
     )
 
     @classmethod
@@ -109,22 +117,30 @@ class OpeningReplyInput:
     dataset (None: the one the request is about), ``refused`` the rule, ``not_ours`` the
     responsible department (optional)."""
 
-    reply: str = field(default="", metadata=spec("答复内容", "The public reply", required=True))
+    api_summary: ClassVar[str] = (
+        "数据提供部门给出答复类别、公开的答复内容及该类别所需的内容：already_open "
+        "填已开放的数据集，will_open 填计划开放日期，apply 填可申请的有条件开放数据集"
+        "（默认为所需求的数据集），refused 填不予开放依据，not_ours 填负责提供的部门（可不填）"
+    )
+
+    reply: str = field(default="", metadata=spec("答复内容", "公开的答复内容", required=True))
     category: str = field(
         default="",
         metadata=spec("答复类别", "", kind="choice", required=True, choices=CATEGORIES),
     )
     open_dataset: DatasetRef | None = field(
-        default=None, metadata=spec("已开放的数据集", "already_open: the open dataset", kind="ref")
+        default=None,
+        metadata=spec("已开放的数据集", "already_open 时填写：已开放的数据集", kind="ref"),
     )
     open_by: date | None = field(
-        default=None, metadata=spec("计划开放日期", "will_open: today or later", kind="day")
+        default=None,
+        metadata=spec("计划开放日期", "will_open 时填写：计划开放日期（不早于今天）", kind="day"),
     )
     apply_dataset: DatasetRef | None = field(
         default=None,
         metadata=spec(
             "可申请的数据集",
-            "apply: a conditional dataset (default: the one asked for)",
+            "apply 时填写：可申请的有条件开放数据集（默认为所需求的数据集）",
             kind="ref",
         ),
     )
@@ -132,14 +148,16 @@ class OpeningReplyInput:
         default=None,
         metadata=spec(
             "不予开放依据",
-            "refused: the rule",
+            "refused 时填写：不予开放依据",
             kind="choice",
             choices={code: rule.title for code, rule in REFUSAL_RULES.items()},
         ),
     )
     responsible_department: str | None = field(
         default=None,
-        metadata=spec("负责提供的部门", "not_ours: who holds the data (optional)", limit=MAX_TITLE),
+        metadata=spec(
+            "负责提供的部门", "not_ours 时填写：负责提供该数据的部门（可不填）", limit=MAX_TITLE
+        ),
     )
 
     @classmethod
@@ -216,13 +234,13 @@ _ANSWERS = {
 class AssessmentInput:
     """The conclusion of a mandatory opening assessment, with its public reasons."""
 
+    api_summary: ClassVar[str] = "作出开放评估结论，并公开评估意见"
+
     conclusion: str = field(
         default="",
         metadata=spec("评估结论", "", kind="choice", required=True, choices=CONCLUSIONS),
     )
-    reply: str = field(
-        default="", metadata=spec("评估意见", "The public conclusion", required=True)
-    )
+    reply: str = field(default="", metadata=spec("评估意见", "公开的评估意见", required=True))
 
     @classmethod
     def parse(cls, payload: Any, lookup: Lookup | None = None) -> AssessmentInput:
