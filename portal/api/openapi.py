@@ -81,15 +81,20 @@ def operation(
     return op
 
 
-def path_id(name: str, what: str) -> dict[str, Any]:
-    """A path parameter naming one ``what`` (in Chinese, e.g. 申请) by id or reference number."""
+def path_param(name: str, description: str) -> dict[str, Any]:
+    """A required text parameter of the path."""
     return {
         "name": name,
         "in": "path",
         "required": True,
-        "description": f"{what}的 id 或编号",
+        "description": description,
         "schema": {"type": "string"},
     }
+
+
+def path_id(name: str, what: str) -> dict[str, Any]:
+    """A path parameter naming one ``what`` (in Chinese, e.g. 申请) by id or reference number."""
+    return path_param(name, f"{what}的 id 或编号")
 
 
 def text_field(description: str, **extra: Any) -> dict[str, Any]:
@@ -161,13 +166,7 @@ SCHEMAS: dict[str, Any] = {
 def paths() -> dict[str, Any]:
     """This document and the CKAN Action API (the public services add theirs: EXTRA_PATHS); the
     actions listed are the ones registered (``portal.api.ckan.ACTIONS``)."""
-    action = {
-        "name": "action",
-        "in": "path",
-        "required": True,
-        "description": "接口名称，例如 package_search",
-        "schema": {"type": "string"},
-    }
+    action = path_param("action", "接口名称，例如 package_search")
     return {
         "/api/v1/openapi.json": {
             "get": operation(

@@ -23,7 +23,15 @@ from datasets.workflows.inputs.fields import schema
 from datasets.workflows.inputs.lookup import Lookup
 from datasets.workflows.participation import PROCESSES, Process
 from datasets.workflows.public_cases import admit_step
-from portal.api.openapi import EXTRA_PATHS, KEY, OPTIONAL_KEY, answers, json_body, operation
+from portal.api.openapi import (
+    EXTRA_PATHS,
+    KEY,
+    OPTIONAL_KEY,
+    answers,
+    json_body,
+    operation,
+    path_param,
+)
 from portal.api.v1 import bp, payload
 from portal.app import get_runtime
 from portal.auth import current_actor
@@ -79,13 +87,7 @@ _register()
 
 # -- the OpenAPI document (portal/openapi.py collects these paths) ---------------------------------
 
-CASE_ID = {
-    "name": "case_id",
-    "in": "path",
-    "required": True,
-    "description": "事项的 id 或受理编号",
-    "schema": {"type": "string"},
-}
+CASE_ID = path_param("case_id", "事项的 id 或受理编号")
 CODE = {
     "name": CODE_HEADER,
     "in": "header",
