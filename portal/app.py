@@ -82,6 +82,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal import auth, errors, filters
     from portal.api import ckan as api
     from portal.api import (
+        ckan_activity,  # noqa: F401 - registers CKAN's activity actions
         ckan_read,  # noqa: F401 - registers CKAN's other read actions
         datastore,  # noqa: F401 - registers CKAN's DataStore actions
         openapi,
