@@ -84,6 +84,15 @@ def test_held_datasets_leave_no_public_trace(rt, source_id, tmp_path):  # noqa: 
     with pytest.raises(NotFound):
         activity_list.package_activity_list(rt, id_or_name="hotlines")
 
+    rules = {"负责人": "mask-name", "联系电话": "mask-mobile"}
+    curation.set_masking_rules(rt, name="hotlines", rules=rules, actor=OPERATOR)
+    curation.release(rt, name="hotlines", actor=OPERATOR)
+    [released] = activity_list.package_activity_list(rt, id_or_name="hotlines")
+    assert released["activity_type"] == "new package"
+    assert released["data"]["openness"] == {"old": None, "new": "unconditional"}
+    text = json.dumps(released, ensure_ascii=False)
+    assert "欧阳明" not in text and "13912345678" not in text and "quarantine" not in text
+
 
 def test_closed_entries_show_no_file_names(rt, source_id, tmp_path):  # noqa: F811
     data = write_csv(tmp_path / "lines.csv", LINES)

@@ -143,6 +143,8 @@ def test_public_reads_allow_any_origin(client, demo_app):
     download = client.get(url)
     assert download.status_code == 200 and download.headers["Access-Control-Allow-Origin"] == "*"
     assert "Access-Control-Allow-Origin" not in client.get("/").headers
+    rows = client.get(f"/api/v1/resources/{pkg['resources'][0]['id']}/rows?_size=1")
+    assert rows.status_code == 200 and rows.headers["Access-Control-Allow-Origin"] == "*"
     from portal.app import create_app
 
     settings = demo_app.extensions["kaifang"].settings
@@ -171,3 +173,11 @@ def test_files_are_not_compressed_and_keep_ranges(client):
     assert "Content-Encoding" not in part.headers
     whole = client.get(url, headers={"Accept-Encoding": "gzip"})
     assert "Content-Encoding" not in whole.headers and whole.headers.get("ETag")
+
+
+def test_ckanapi_with_an_invalid_key_reads_as_anonymous(live):
+    from ckanapi import RemoteCKAN
+
+    stale = RemoteCKAN(live, apikey="kf_" + "A" * 43, user_agent="kaifang-tests")
+    assert stale.action.package_list(limit=3)
+    assert stale.action.group_list()
