@@ -606,3 +606,27 @@ class RowTable(Base):
     fields: Mapped[list[Any]] = mapped_column(default=list)
     row_count: Mapped[int] = mapped_column(BigInteger, default=0)
     loaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Activity(Base):
+    """One public change of the catalog (CKAN's activity stream): a dataset published, updated,
+    withdrawn, reclassified, suspended or restored. ``data`` holds what the public could see at
+    the time (the package summary, the names of changed fields and files), never a value of
+    non-public data nor a person's name; ``public`` is false for changes of datasets the public
+    never saw (held in quarantine), which are kept for the record but never served."""
+
+    __tablename__ = "activities"
+    __table_args__ = (
+        Index("ix_activities_dataset_time", "dataset_id", "timestamp"),
+        Index("ix_activities_organization_time", "organization_id", "timestamp"),
+        Index("ix_activities_public_time", "public", "timestamp"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    timestamp: Mapped[datetime] = mapped_column(default=utcnow)
+    dataset_id: Mapped[str] = mapped_column(ForeignKey("datasets.id", ondelete="CASCADE"))
+    organization_id: Mapped[str] = mapped_column(String(36))
+    kind: Mapped[str] = mapped_column(String(20))
+    activity_type: Mapped[str] = mapped_column(String(30))
+    public: Mapped[bool] = mapped_column(Boolean, default=True)
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -198,6 +198,11 @@ class Settings:
         "600 per minute", "Default rate limit per client address for the API."
     )
     ratelimit_enabled: bool = _setting(True, "Whether rate limits are enforced.")
+    cors_public_reads: bool = _setting(
+        True,
+        "Whether public read APIs (GET /api/3/action/*, GET /api/v1/*) and public file downloads "
+        "answer with Access-Control-Allow-Origin: * so web pages on other sites can read them.",
+    )
     log_level: str = _setting("INFO", "Logging level of the CLI and the web app.")
 
     # -- public services: deadlines in working days (工作日), SPEC §7 -----------------------

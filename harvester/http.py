@@ -203,7 +203,8 @@ class HttpClient:
                     params=params,
                     timeout=(min(self.timeout, left), min(self.timeout, left)),
                     stream=True,
-                    headers={"User-Agent": USER_AGENT},
+                    # the body is read raw (``read_body``), byte for byte as stored: no gzip
+                    headers={"User-Agent": USER_AGENT, "Accept-Encoding": "identity"},
                     allow_redirects=False,
                 )
             except RefusedAddress as exc:

@@ -82,8 +82,11 @@ def _register_blueprints(app: Flask) -> None:
     from portal import auth, errors, filters
     from portal.api import ckan as api
     from portal.api import (
+        ckan_activity,  # noqa: F401 - registers CKAN's activity actions
+        ckan_read,  # noqa: F401 - registers CKAN's other read actions
         datastore,  # noqa: F401 - registers CKAN's DataStore actions
         openapi,
+        transport,
         v1_rows,
     )
     from portal.api import v1 as api_v1
@@ -119,6 +122,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(transparency.bp)
     app.register_blueprint(transparency.api_bp)
     errors.register(app)
+    transport.register(app)
 
 
 def get_runtime() -> Runtime:

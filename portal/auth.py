@@ -47,6 +47,14 @@ def presented_api_key() -> str | None:
     return rest.strip() if scheme.lower() == "bearer" else None
 
 
+def _public_read() -> bool:
+    """A call CKAN answers as anonymous when its key is invalid: any Action API call (they all
+    read) and any GET of the services API (what needs a user then answers 403 as usual)."""
+    if request.path.startswith(("/api/3/action/", "/api/action/")):
+        return True
+    return request.method in ("GET", "HEAD") and request.path.startswith("/api/")
+
+
 def _has_session_cookie() -> bool:
     return current_app.config["SESSION_COOKIE_NAME"] in request.cookies
 
@@ -65,9 +73,9 @@ def load_actor() -> None:
     key = presented_api_key()
     if key is not None:
         actor = actor_for_api_key(get_runtime(), key)
-        if actor is None:
+        if actor is None and not _public_read():
             raise NotAuthorized("API 密钥无效或已吊销")
-        g.actor = actor
+        g.actor = actor or ANONYMOUS  # a public read with a bad key is answered as anonymous
         if not _has_session_cookie():
             g.stateless = True  # see drop_session_cookie
             return

@@ -215,6 +215,35 @@ def stray_public_files(rt: Runtime) -> list[str]:
     return sorted(found - wanted)
 
 
+def _read_action_urls(client, names: list[tuple[str, str, str, str]], orgs: list[str]) -> list[str]:  # type: ignore[no-untyped-def]
+    """CKAN's other read actions: groups (topics), tags, autocompletes, activity lists."""
+    action = "/api/3/action/"
+    urls = [
+        f"{action}tag_list?all_fields=true",
+        f"{action}group_list?all_fields=true",
+        f"{action}license_list",
+        f"{action}recently_changed_packages_activity_list?limit=100",
+        f"{action}current_package_list_with_resources?limit=1000",
+        f"{action}format_autocomplete?q=s&limit=100",
+    ]
+    for group in client.get(f"{action}group_list").get_json()["result"]:
+        urls.append(f"{action}group_show?id={quote(group)}&include_datasets=true")
+    for tag in client.get(f"{action}tag_list").get_json()["result"]:
+        urls.append(f"{action}tag_show?id={quote(tag)}&include_datasets=true")
+    for name, dataset_id, title, _state in names:
+        urls += [
+            f"{action}package_activity_list?id={dataset_id}&limit=100",
+            f"{action}package_autocomplete?q={quote(title[:4])}&limit=100",
+            f"{action}package_autocomplete?q={quote(name)}&limit=100",
+        ]
+    for org in orgs:
+        urls += [
+            f"{action}organization_activity_list?id={org}&limit=100",
+            f"{action}organization_autocomplete?q={quote(org)}",
+        ]
+    return urls
+
+
 def crawl(client, rt: Runtime) -> dict[str, str]:  # type: ignore[no-untyped-def]
     """Every public page, API answer and file, as text, keyed by URL; every case page must
     answer an anonymous visitor 404 (see ``_case_urls``)."""
@@ -251,6 +280,7 @@ def crawl(client, rt: Runtime) -> dict[str, str]:  # type: ignore[no-untyped-def
         ]
     for org in orgs:
         urls += [f"/organization/{org}", f"/api/3/action/organization_show?id={org}"]
+    urls += _read_action_urls(client, all_names, list(orgs))
     for name, resource_id in resource_ids:
         download = f"/dataset/{name}/resource/{resource_id}/download/file"
         urls += [

@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import quote
 
 from datasets.catalog.quality.criteria import capacity_of
-from datasets.catalog.vocabulary import is_overdue
+from datasets.catalog.vocabulary import group_ref, is_overdue
 from datasets.intake.validation import redact_report
 from datasets.models import Dataset, Organization, Resource
 from datasets.openness import rules as op
@@ -229,9 +229,7 @@ def _ckan_fields(ds: Dataset, resources: list[dict[str, Any]]) -> dict[str, Any]
         "creator_user_id": None,
         "owner_org": org.id,
         "organization": organization_dict(org),
-        "groups": [{"name": ds.topic, "title": ds.topic, "display_name": ds.topic}]
-        if ds.topic
-        else [],
+        "groups": [group_ref(ds.topic)] if ds.topic else [],
         "tags": [
             {"name": t, "display_name": t, "state": "active", "vocabulary_id": None} for t in tags
         ],
@@ -293,6 +291,8 @@ def stored_package(text: str, *, base_url: str, today: date | None = None) -> di
         for res in pkg["resources"]:
             if res.get("url_type") == "upload":
                 res["url"] = base + res["url"]
+    # rows indexed before groups carried ids get them now
+    pkg["groups"] = [g if "id" in g else group_ref(g["name"]) for g in pkg.get("groups", [])]
     modified = date.fromisoformat(pkg["modified"]) if pkg.get("modified") else None
     pkg["overdue"] = _overdue(pkg["openness"], pkg["update_cycle"], modified, today or date.today())
     return pkg

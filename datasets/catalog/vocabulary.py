@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -205,3 +207,28 @@ TOPICS: tuple[str, ...] = (
 )
 
 SHARE_TYPES: tuple[str, ...] = ("无条件共享", "有条件共享", "不予共享")
+
+
+_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://kaifang.invalid/ckan")
+
+
+def topic_group_id(topic: str) -> str:
+    """The stable CKAN group id of a topic (a uuid5 of its name: topics have no table)."""
+    return str(uuid.uuid5(_NAMESPACE, "topic:" + topic))
+
+
+def tag_id(name: str) -> str:
+    """The stable CKAN tag id of a keyword."""
+    return str(uuid.uuid5(_NAMESPACE, "tag:" + name))
+
+
+def group_ref(topic: str) -> dict[str, Any]:
+    """A topic as a package dict's ``groups`` carries it."""
+    return {
+        "id": topic_group_id(topic),
+        "name": topic,
+        "title": topic,
+        "display_name": topic,
+        "description": "",
+        "image_display_url": "",
+    }

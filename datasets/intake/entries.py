@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from datasets.catalog import activity
 from datasets.catalog.slugs import is_slug, slugify, unique_slug
 from datasets.intake.findings import masking_rules
 from datasets.intake.placement import Placement
@@ -140,6 +141,7 @@ def upsert(
             )
         )
     is_new = dataset is None
+    before = None if dataset is None else activity.snapshot(dataset)
     if dataset is None:
         dataset = Dataset(
             source_id=source_id, source_identifier=record.identifier, revision=0, created_at=now
@@ -153,7 +155,15 @@ def upsert(
         session.add(dataset)
     _replace_tags(dataset, record.keywords)
     apply_classification(
-        session, dataset, classification, files, actor=actor, now=now, published=is_new, links=links
+        session,
+        dataset,
+        classification,
+        files,
+        actor=actor,
+        now=now,
+        published=is_new,
+        links=links,
+        before=before,
     )
     return dataset
 
@@ -192,9 +202,13 @@ def apply_classification(
     published: bool = False,
     reason: str | None = None,
     links: Sequence[FileRecord] | None = None,
+    before: activity.Snapshot | None = None,
 ) -> None:
-    """Set a dataset's class, state and resources; record the history and the audit row.
-    ``links``: the files a harvest could not download (未镜像); ``None`` keeps the dataset's."""
+    """Set a dataset's class, state and resources; record the history, the audit row and the
+    public activity. ``links``: the files a harvest could not download (未镜像); ``None`` keeps
+    the dataset's. ``before``: the dataset as it was before its caller changed its metadata."""
+    if before is None and not published:
+        before = activity.snapshot(dataset)
     old = _class_of(dataset)
     old_columns = list(dataset.columns or [])
     dataset.openness = classification.openness
@@ -229,6 +243,7 @@ def apply_classification(
             )
         )
     _audit(session, dataset, actor=actor, published=published, resources=len(files))
+    activity.record_change(session, dataset, None if published else before, now=now)
 
 
 ClassState = tuple[str | None, str | None, str, bool]  # openness, rule, state, de-identified

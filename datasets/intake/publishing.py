@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from datasets.catalog import activity
 from datasets.intake import public_root
 from datasets.intake.entries import store_source_rules, upsert
 from datasets.intake.findings import classify_scanned, with_confirmations
@@ -254,6 +255,7 @@ def withdraw_missing(
             if now - dataset.missing_since < grace:
                 missing.append((dataset.id, dataset.source_identifier or ""))
                 continue
+            before = activity.snapshot(dataset)
             dataset.state = WITHDRAWN
             dataset.revision += 1
             dataset.content_hash = None
@@ -272,6 +274,7 @@ def withdraw_missing(
                     },
                 )
             )
+            activity.record_change(session, dataset, before, now=now)
             withdrawn.append((dataset.id, dataset.source_identifier or ""))
     files.finish()
     return withdrawn, missing

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from datasets.accounts.permissions import Actor
+from datasets.catalog import activity
 from datasets.errors import ValidationError
 from datasets.intake import public_root
 from datasets.intake.findings import classify_files, masking_rules
@@ -71,6 +72,7 @@ def submit_rights_objection(
             dataset.suspended_by = case.id
             files.hide(session, dataset)  # its files leave the public root with the suspension
             _audit_dataset(session, actor, "dataset.suspend", dataset, case=case.reference)
+            activity.record(session, dataset, activity.SUSPENDED)
         notify_department(
             session,
             dataset.organization_id,
@@ -125,6 +127,7 @@ def _lift_suspension(
         return None
     dataset.suspended_by = None
     _audit_dataset(session, actor, "dataset.restore", dataset, case=case.reference)
+    activity.record(session, dataset, activity.RESTORED)
     if dataset.resources:
         files.note(session, dataset.id)
         curation.republish_stored(

@@ -19,6 +19,7 @@ from flask.typing import ResponseReturnValue
 from datasets.catalog import services as catalog
 from datasets.errors import NotFound, ValidationError
 from datasets.search.query import search_request
+from portal.api import transport
 from portal.app import base_url, get_runtime
 from portal.extensions import csrf, limiter
 
@@ -230,9 +231,15 @@ def _dispatch(name: str) -> ResponseReturnValue:
     func = ACTIONS.get(name)
     if func is None:
         abort(400, description=f"Bad request - Action name not known: {name}")
-    result = func(_params())
+    callback = transport.jsonp_callback()
+    params = _params()
+    if callback is not None:  # JSONP: the callback and jQuery's cache buster are not parameters
+        params.pop("callback", None)
+        params.pop("_", None)
+    result = func(params)
     help_url = base_url() + f"/api/3/action/help_show?name={name}"
-    return jsonify({"help": help_url, "success": True, "result": result})
+    body = {"help": help_url, "success": True, "result": result}
+    return jsonify(body) if callback is None else transport.jsonp(callback, body)
 
 
 @bp.route("/api/3/action/<action>", methods=["GET", "POST"])

@@ -8,6 +8,7 @@ from typing import Any
 from flask import Blueprint, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
+from datasets.catalog import activity_list
 from datasets.catalog import services as catalog
 from datasets.errors import ValidationError
 from datasets.openness import rules as op
@@ -145,6 +146,7 @@ def dataset(name: str) -> ResponseReturnValue:
         "dataset.html",
         **page,
         row_tables=rows.loaded_tables(rt, page["package"]["id"], current_actor()),
+        history=activity_list.page_history(rt, dataset_id=page["package"]["id"]),
         titles=op.OPENNESS_TITLES,
         json_url=url_for("api.action_v3", action="package_show", id=name),
     )
@@ -177,6 +179,7 @@ def organization(name: str) -> ResponseReturnValue:
         result=result,
         page=page,
         pages=max(1, -(-result["count"] // size)),
+        history=activity_list.page_history(rt, organization_id=org["id"]),
         titles=op.OPENNESS_TITLES,
         json_url=url_for("api.action_v3", action="organization_show", id=org["name"]),
     )

@@ -14,6 +14,7 @@ from datasets.catalog import services as catalog
 from datasets.catalog.conversions import Conversion, resource_conversion
 from datasets.rows.formats import attachment_header
 from datasets.workflows.grants import GrantedFile
+from portal.api.transport import public_read
 from portal.app import get_runtime
 from portal.auth import current_actor
 from portal.errors import no_store
@@ -46,6 +47,7 @@ def download(name: str, resource_id: str, filename: str) -> ResponseReturnValue:
     )
     response.headers["Content-Disposition"] = attachment_header(found.filename, found.fallback)
     response.headers["X-Content-SHA256"] = found.sha256
+    public_read()
     return response
 
 
@@ -71,6 +73,7 @@ def _conversion(name: str, resource_id: str, code: str) -> Response:
     if found.etag is None:
         return no_store(response)
     response.set_etag(found.etag)
+    public_read()
     response.cache_control.public = True
     response.cache_control.max_age = MAX_AGE
     return response

@@ -48,12 +48,17 @@ def check_upgrade_keeps_data(rt: Runtime) -> None:
         resource = connection.execute(
             text("SELECT public_key, public_sha256, public_size FROM resources")
         ).one()
+        # the activity stream starts with the publication of each public dataset
+        activity = connection.execute(
+            text("SELECT dataset_id, activity_type, public FROM activities")
+        ).one()
         context = MigrationContext.configure(
             connection, opts={"compare_type": True, "include_object": include_object}
         )
         assert compare_metadata(context, Base.metadata) == []
     assert tuple(dataset) == ("unconditional", False, "公交线路")
     assert tuple(resource) == ("ab/x.csv", "ab", 10)
+    assert tuple(activity) == ("d1", "new package", True)
 
 
 def test_upgrade_from_the_first_schema_keeps_published_data(tmp_path):

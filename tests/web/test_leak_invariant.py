@@ -157,3 +157,25 @@ def test_the_crawler_reads_what_datastore_search_sql_answers(monkeypatch, demo_r
     channels = {"datastore_search_sql": sql_text(demo_rt)}
     leaks = find_leaks(channels, secret_values(demo_rt))
     assert leaks, "an original read through datastore_search_sql must be found"
+
+
+def test_the_crawler_reads_the_read_actions_and_activity_lists(demo_rt, channels):
+    actions = {
+        url.split("/api/3/action/")[1].split("?")[0] for url in channels if "/action/" in url
+    }
+    for name in (
+        "tag_list",
+        "tag_show",
+        "group_list",
+        "group_show",
+        "package_autocomplete",
+        "format_autocomplete",
+        "organization_autocomplete",
+        "package_activity_list",
+        "organization_activity_list",
+        "recently_changed_packages_activity_list",
+        "current_package_list_with_resources",
+    ):
+        assert name in actions, name
+    recent = next(v for k, v in channels.items() if "recently_changed" in k)
+    assert '"activity_type": "new package"' in recent
