@@ -94,6 +94,7 @@ def _register_blueprints(app: Flask) -> None:
         catalog,
         developers,
         downloads,
+        metadata,
         notifications,
         participation,
         rows,
@@ -118,6 +119,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(notifications.api_bp)
     app.register_blueprint(transparency.bp)
     app.register_blueprint(transparency.api_bp)
+    app.register_blueprint(metadata.bp)
     errors.register(app)
 
 
