@@ -250,19 +250,27 @@ class DcatWriter:
             g.add((statement, DCTERMS.description, zh(pkg.get("exclusion_rule_title") or rule)))
             g.add((statement, RDFS.seeAlso, URIRef(f"{self.base}/rules#{quote(rule)}")))
 
-    def _licence(self, pkg: dict[str, Any]) -> URIRef | None:
+    def _licence(self, pkg: dict[str, Any]) -> Node | None:
+        """The licence: its URL when it has one, else a statement of its title and id."""
         url = pkg.get("license_url") or ""
-        if not url.startswith(("http://", "https://")):
+        title = pkg.get("license_title") or pkg.get("license_id")
+        if url.startswith(("http://", "https://")):
+            node: Node = URIRef(url)
+            if not self._once(node):
+                return node
+        elif title:
+            node = BNode()
+        else:
             return None
-        node = URIRef(url)
-        if self._once(node):
-            self.g.add((node, RDF.type, DCTERMS.LicenseDocument))
-            if pkg.get("license_title"):
-                self.g.add((node, DCTERMS.title, zh(pkg["license_title"])))
+        self.g.add((node, RDF.type, DCTERMS.LicenseDocument))
+        if title:
+            self.g.add((node, DCTERMS.title, zh(title)))
+        if pkg.get("license_id"):
+            self.g.add((node, DCTERMS.identifier, Literal(pkg["license_id"])))
         return node
 
     def _distribution(
-        self, pkg: dict[str, Any], res: dict[str, Any], licence: URIRef | None
+        self, pkg: dict[str, Any], res: dict[str, Any], licence: Node | None
     ) -> URIRef | None:
         """A file the public may download (``access`` public), or the public original address
         of an open file not mirrored; ``None`` for any other."""
