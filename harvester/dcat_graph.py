@@ -85,15 +85,15 @@ class DatasetGraph:
         """The first theme that is one of our topics (EU data themes are mapped), and the
         labels of all themes."""
         labels: list[str] = []
-        topic = None
+        ours, mapped = None, None  # a theme named as one of our topics wins over an EU theme
         for theme in sorted(self.graph.objects(node, DCAT.theme), key=str):
             label = self.label(theme)
             if label:
                 labels.append(label)
             code = str(theme).rsplit("/", 1)[-1] if str(theme).startswith(EU_THEME) else ""
-            candidate = label if label in TOPICS else EU_THEMES.get(code)
-            topic = topic or candidate
-        return topic, labels
+            ours = ours or (label if label in TOPICS else None)
+            mapped = mapped or EU_THEMES.get(code)
+        return ours or mapped, labels
 
     def best(self, node: Node, pred: URIRef) -> str | None:
         """The text of the literal in the preferred language: zh, none, en, any other."""

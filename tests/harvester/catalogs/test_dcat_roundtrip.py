@@ -90,3 +90,31 @@ def test_dcat_harvest_of_the_portal_reproduces_its_public_catalog(  # type: igno
         assert not lost, pprint.pformat(lost, width=120)
     finally:
         fresh.close()
+
+
+def test_our_topic_wins_over_the_eu_theme_it_maps_to() -> None:
+    """信用服务 is published with the EU theme ECON, which alone would read back as 经济建设."""
+    from rdflib import Graph, URIRef
+
+    from datasets.catalog.dcat_out import DcatWriter, new_graph
+    from harvester.dcat_graph import DatasetGraph
+
+    graph: Graph = new_graph()
+    pkg = catalog_package_stub(topic="信用服务")
+    node = DcatWriter(graph, "https://data.jiangzhou.gov.cn").dataset(pkg)
+    assert DatasetGraph(graph).topic(URIRef(node))[0] == "信用服务"
+
+
+def catalog_package_stub(**fields: Any) -> dict[str, Any]:
+    org = {"name": "xin-yong-ban", "title": "江州市信用办", "code": "113610000000000001"}
+    return {
+        "name": "credit-list",
+        "title": "信用名单",
+        "notes": "",
+        "organization": org,
+        "tags": [],
+        "openness": "unconditional",
+        "openness_title": "无条件开放",
+        "resources": [],
+        **fields,
+    }
