@@ -12,16 +12,17 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from rdflib import Graph, Literal, URIRef
+from rdflib import Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, XSD
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import defer, selectinload
 
 from datasets.catalog.dcat_out import HYDRA, DcatWriter, new_graph, zh
 from datasets.catalog.packages import package_dict
+from datasets.catalog.turtle import Triples
 from datasets.errors import NotFound, ValidationError
 from datasets.intake.public_root import public_now
-from datasets.models import Dataset
+from datasets.models import Dataset, Resource
 from datasets.runtime import Runtime
 
 PAGE_SIZE = 100
@@ -48,10 +49,13 @@ NEGOTIATED = {
     "application/rdf+xml": "rdf",
 }
 
-_LOAD = (
+_LOAD = (  # a file's preview, schema and scan report are not described: not read
     selectinload(Dataset.organization),
-    selectinload(Dataset.resources),
+    selectinload(Dataset.resources).defer(Resource.preview).defer(Resource.schema),
+    selectinload(Dataset.resources).defer(Resource.pii_report),
     selectinload(Dataset.tags),
+    defer(Dataset.unnormalised),
+    defer(Dataset.quarantine),
 )
 
 
@@ -126,7 +130,7 @@ def negotiated_suffix(accept: Any) -> str | None:
     return None
 
 
-def _catalog_node(graph: Graph, base: str, settings: Any) -> URIRef:
+def _catalog_node(graph: Triples, base: str, settings: Any) -> URIRef:
     catalog = URIRef(f"{base}/catalog")
     publisher = URIRef(f"{base}/#publisher")
     home = URIRef(f"{base}/")
@@ -153,7 +157,7 @@ def _catalog_node(graph: Graph, base: str, settings: Any) -> URIRef:
     return catalog
 
 
-def _paging(graph: Graph, url: str, *, page: int, last: int, total: int) -> None:
+def _paging(graph: Triples, url: str, *, page: int, last: int, total: int) -> None:
     """Hydra's ``PartialCollectionView`` of this page, as ckanext-dcat writes it."""
     view = URIRef(f"{url}?page={page}")
     graph.add((view, RDF.type, HYDRA.PartialCollectionView))
@@ -167,7 +171,10 @@ def _paging(graph: Graph, url: str, *, page: int, last: int, total: int) -> None
         graph.add((view, HYDRA.next, URIRef(f"{url}?page={page + 1}")))
 
 
-def _serialize(graph: Graph, fmt: RdfFormat) -> bytes:
+def _serialize(triples: Triples, fmt: RdfFormat) -> bytes:
+    if fmt.rdflib == "turtle":
+        return triples.turtle()
+    graph = triples.graph()
     if fmt.rdflib == "json-ld":
         context = {prefix: str(ns) for prefix, ns in graph.namespaces() if prefix}
         text = graph.serialize(format="json-ld", context=context, auto_compact=True)

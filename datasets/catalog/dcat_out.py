@@ -15,10 +15,11 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from rdflib import BNode, Graph, Literal, Namespace, URIRef
+from rdflib import BNode, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, RDFS, SKOS, XSD
 from rdflib.term import Node
 
+from datasets.catalog.turtle import Triples
 from datasets.openness import rules as op
 
 SPDX = Namespace("http://spdx.org/rdf/terms#")
@@ -87,8 +88,8 @@ THEME_LABELS = {
 FILE_TYPES = {"csv": "CSV", "tsv": "TSV", "txt": "TXT", "xlsx": "XLSX", "xls": "XLS"}
 
 
-def new_graph() -> Graph:
-    g = Graph(bind_namespaces="core")
+def new_graph() -> Triples:
+    g = Triples()
     for prefix, ns in (
         ("dcat", DCAT),
         ("dct", DCTERMS),
@@ -97,6 +98,9 @@ def new_graph() -> Graph:
         ("vcard", VCARD),
         ("spdx", SPDX),
         ("hydra", HYDRA),
+        ("rdf", RDF),
+        ("rdfs", RDFS),
+        ("xsd", XSD),
     ):
         g.bind(prefix, ns)
     return g
@@ -113,10 +117,16 @@ def zh(text: str) -> Literal:
 class DcatWriter:
     """Adds datasets to one graph; shared nodes (departments, themes, vocabularies) once."""
 
-    def __init__(self, graph: Graph, base_url: str) -> None:
+    def __init__(self, graph: Triples, base_url: str) -> None:
         self.g = graph
         self.base = base_url.rstrip("/")
         self._done: set[Node] = set()
+        self._blank = 0
+
+    def _bnode(self) -> BNode:
+        """A blank node labelled in order (cheaper than rdflib's random labels)."""
+        self._blank += 1
+        return BNode(f"n{self._blank}")
 
     def _once(self, node: Node) -> bool:
         if node in self._done:
@@ -221,7 +231,7 @@ class DcatWriter:
         start, end = pkg.get("temporal_start"), pkg.get("temporal_end")
         if not start and not end:
             return
-        period = BNode()
+        period = self._bnode()
         self.g.add((ds, DCTERMS.temporal, period))
         self.g.add((period, RDF.type, DCTERMS.PeriodOfTime))
         if start:
@@ -239,7 +249,7 @@ class DcatWriter:
         label = pkg.get("exclusion_basis") if openness == op.CLOSED else pkg.get("conditions")
         if openness == op.UNCONDITIONAL or not label:
             return
-        statement = BNode()
+        statement = self._bnode()
         g.add((ds, DCTERMS.rights, statement))
         g.add((statement, RDF.type, DCTERMS.RightsStatement))
         g.add((statement, RDFS.label, zh(label)))
@@ -259,7 +269,7 @@ class DcatWriter:
             if not self._once(node):
                 return node
         elif title:
-            node = BNode()
+            node = self._bnode()
         else:
             return None
         self.g.add((node, RDF.type, DCTERMS.LicenseDocument))
@@ -319,7 +329,7 @@ class DcatWriter:
         return node
 
     def _checksum(self, value: str) -> BNode:
-        node = BNode()
+        node = self._bnode()
         if self._once(SPDX.checksumAlgorithm_sha256):
             self.g.add((SPDX.checksumAlgorithm_sha256, RDF.type, SPDX.ChecksumAlgorithm))
         self.g.add((node, RDF.type, SPDX.Checksum))

@@ -94,15 +94,15 @@ def test_dcat_harvest_of_the_portal_reproduces_its_public_catalog(  # type: igno
 
 def test_our_topic_wins_over_the_eu_theme_it_maps_to() -> None:
     """信用服务 is published with the EU theme ECON, which alone would read back as 经济建设."""
-    from rdflib import Graph, URIRef
+    from rdflib import URIRef
 
     from datasets.catalog.dcat_out import DcatWriter, new_graph
     from harvester.dcat_graph import DatasetGraph
 
-    graph: Graph = new_graph()
+    triples = new_graph()
     pkg = catalog_package_stub(topic="信用服务")
-    node = DcatWriter(graph, "https://data.jiangzhou.gov.cn").dataset(pkg)
-    assert DatasetGraph(graph).topic(URIRef(node))[0] == "信用服务"
+    node = DcatWriter(triples, "https://data.jiangzhou.gov.cn").dataset(pkg)
+    assert DatasetGraph(triples.graph()).topic(URIRef(node))[0] == "信用服务"
 
 
 def catalog_package_stub(**fields: Any) -> dict[str, Any]:
