@@ -18,7 +18,6 @@ NEGOTIATED_ENDPOINT = "catalog.dataset"  # the dataset page, which answers RDF w
 def _answer(document: dcat.Document) -> Response:
     response = Response(document.body, mimetype=document.media_type)
     response.headers["Content-Type"] = f"{document.media_type}; charset=utf-8"
-    response.headers["Access-Control-Allow-Origin"] = "*"
     return response
 
 

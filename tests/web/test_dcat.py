@@ -211,3 +211,20 @@ def test_chinese_text_is_tagged(client, suffix):  # type: ignore[no-untyped-def]
     graph = Graph().parse(data=body, format=PARSERS[suffix])
     title = graph.value(URIRef("http://localhost/dataset/jiangzhou-bus-lines"), DCTERMS.title)
     assert isinstance(title, Literal) and title.language == "zh" and str(title) == "公交线路信息"
+
+
+def test_a_page_is_read_in_a_fixed_number_of_queries(demo_rt):  # type: ignore[no-untyped-def]
+    from sqlalchemy import event
+
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    event.listen(demo_rt.engine, "before_cursor_execute", count)
+    try:
+        document = dcat_catalog.catalog_page(demo_rt, page=1, base_url="http://x", suffix="ttl")
+    finally:
+        event.remove(demo_rt.engine, "before_cursor_execute", count)
+    assert document.body.count(b" a dcat:Dataset") == len(public_names(demo_rt)) > 50
+    assert len(statements) <= 8, statements  # count, names, datasets, and one per relation
