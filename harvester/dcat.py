@@ -139,7 +139,7 @@ class DcatSource(RemoteCatalogKind):
             modified=data.date(node, DCTERMS.modified, "modified", unnormalised),
             temporal_start=start,
             temporal_end=end,
-            license_id=license_id_for(license_url),
+            license_id=license_id_for(license_url) or data.license_identifier(node),
             license_title=license_title,
             license_url=license_url,
             source_url=landing if landing and len(landing) <= 1000 else None,

@@ -16,6 +16,7 @@ from rdflib.term import Node
 
 from datasets.catalog.vocabulary import TOPICS, parse_update_cycle
 from datasets.intake.records import ProviderRecord
+from datasets.openness.rules import parse_rule
 from harvester.normalise import clean_line, clean_text, parse_date
 from harvester.remote import Distribution, fit_identifier, html_to_text, http_url, one_line
 
@@ -84,15 +85,15 @@ class DatasetGraph:
         """The first theme that is one of our topics (EU data themes are mapped), and the
         labels of all themes."""
         labels: list[str] = []
-        topic = None
+        ours, mapped = None, None  # a theme named as one of our topics wins over an EU theme
         for theme in sorted(self.graph.objects(node, DCAT.theme), key=str):
             label = self.label(theme)
             if label:
                 labels.append(label)
             code = str(theme).rsplit("/", 1)[-1] if str(theme).startswith(EU_THEME) else ""
-            candidate = label if label in TOPICS else EU_THEMES.get(code)
-            topic = topic or candidate
-        return topic, labels
+            ours = ours or (label if label in TOPICS else None)
+            mapped = mapped or EU_THEMES.get(code)
+        return ours or mapped, labels
 
     def best(self, node: Node, pred: URIRef) -> str | None:
         """The text of the literal in the preferred language: zh, none, en, any other."""
@@ -236,9 +237,22 @@ class DatasetGraph:
             if openness == "conditional":
                 return openness, rights or label, None, None
             if openness == "closed":
-                return openness, None, None, rights
+                return openness, None, self._rule(rights_node), rights
             return openness, None, None, None
         return None, None, None, None
+
+    def _rule(self, statement: Node | None) -> str | None:
+        """The exclusion rule a ``dct:rights`` statement names: its ``dct:identifier`` (a rule
+        code or number) or its ``dct:description`` (the rule's title), as our catalog writes
+        them."""
+        if statement is None or isinstance(statement, Literal):
+            return None
+        for pred in (DCTERMS.identifier, DCTERMS.description):
+            for value in sorted(self.graph.objects(statement, pred), key=str):
+                rule = parse_rule(str(value))
+                if rule:
+                    return rule
+        return None
 
     def _local_values(self, node: Node) -> dict[str, str]:
         """Literals whose predicate's local name is one of our catalog properties."""
@@ -279,6 +293,16 @@ class DatasetGraph:
                 one_line(label, 200) if label else None
             )
         return None, None
+
+    def license_identifier(self, node: Node) -> str | None:
+        """The ``dct:identifier`` of the dataset's licence (our catalog writes its licence id
+        there), for licences whose URL is not a well-known one."""
+        for value in sorted(self.graph.objects(node, DCTERMS.license), key=str):
+            for ident in sorted(self.graph.objects(value, DCTERMS.identifier), key=str):
+                text = clean_line(str(ident))
+                if text and len(text) <= 100:
+                    return text
+        return None
 
     def distribution(self, node: Node) -> Distribution:
         g = self.graph

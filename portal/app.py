@@ -97,6 +97,7 @@ def _register_blueprints(app: Flask) -> None:
         catalog,
         developers,
         downloads,
+        metadata,
         notifications,
         participation,
         rows,
@@ -121,6 +122,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(notifications.api_bp)
     app.register_blueprint(transparency.bp)
     app.register_blueprint(transparency.api_bp)
+    app.register_blueprint(metadata.bp)
     errors.register(app)
     transport.register(app)
 

@@ -35,6 +35,7 @@ from datasets.openness.masking import default_rules
 from datasets.openness.pii import patterns
 from datasets.rows.formats import FORMATS
 from datasets.runtime import Runtime
+from tests.dcat_crawl import dcat_urls
 
 FINDERS = (
     patterns.find_id18,
@@ -293,6 +294,7 @@ def crawl(client, rt: Runtime) -> dict[str, str]:  # type: ignore[no-untyped-def
             download,
             *(f"{download}?format={code}" for code in FORMATS),  # every conversion
         ]
+    urls += dcat_urls(client, [name for name, *_ in all_names])
     bodies: dict[str, str] = {}
     for url in urls:
         response = client.get(url)
