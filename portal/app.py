@@ -93,6 +93,7 @@ def _register_blueprints(app: Flask) -> None:
         applications,
         catalog,
         developers,
+        discovery,
         downloads,
         notifications,
         participation,
@@ -118,6 +119,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(notifications.api_bp)
     app.register_blueprint(transparency.bp)
     app.register_blueprint(transparency.api_bp)
+    app.register_blueprint(discovery.bp)
     errors.register(app)
 
 
