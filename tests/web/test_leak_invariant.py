@@ -157,3 +157,12 @@ def test_the_crawler_reads_what_datastore_search_sql_answers(monkeypatch, demo_r
     channels = {"datastore_search_sql": sql_text(demo_rt)}
     leaks = find_leaks(channels, secret_values(demo_rt))
     assert leaks, "an original read through datastore_search_sql must be found"
+
+
+def test_the_crawler_reads_the_discovery_documents(channels):
+    read = set(channels)
+    assert {"/data.json", "/robots.txt", "/sitemap.xml", "/sitemap-1.xml"} <= read
+    assert "/feeds/dataset.atom" in read
+    assert any(u.startswith("/feeds/organization/") for u in read)
+    assert any(u.startswith("/feeds/group/") for u in read)
+    assert "application/ld+json" in channels["/dataset/jiangzhou-bus-lines"]
