@@ -18,8 +18,8 @@ from typing import Any
 
 from datasets.catalog.vocabulary import TOPICS, parse_update_cycle
 from datasets.errors import SourceError, ValidationError
-from datasets.openness.rules import RULES_BY_CODE
 from datasets.intake.records import HarvestRecord, ProviderRecord
+from datasets.openness.rules import RULES_BY_CODE
 from harvester.base import GatherItem, GatherResult
 from harvester.normalise import clean_line, clean_text, parse_date, split_list
 from harvester.remote import (

@@ -222,7 +222,7 @@ def _discovery_urls(client, orgs: list[str]) -> list[str]:  # type: ignore[no-un
 
     index = client.get("/sitemap.xml").get_data(as_text=True)
     parts = re.findall(r"<loc>[^<]*?(/sitemap-\d+\.xml)</loc>", index)
-    topics = client.get("/api/3/action/package_search?rows=0&facet.field=[\"topic\"]")
+    topics = client.get('/api/3/action/package_search?rows=0&facet.field=["topic"]')
     names = [i["name"] for i in topics.get_json()["result"]["search_facets"]["topic"]["items"]]
     return [
         "/data.json",

@@ -47,9 +47,11 @@ def robots() -> ResponseReturnValue:
     return Response(sitemaps.robots_txt(base_url=base_url()), mimetype="text/plain")
 
 
-def _feed(feed: feeds.Feed, **where: str) -> Response:
+def _feed(
+    feed: feeds.Feed, *, organization: str | None = None, topic: str | None = None
+) -> Response:
     rt, base = get_runtime(), base_url()
-    packages = feeds.feed_packages(rt, base_url=base, **where)
+    packages = feeds.feed_packages(rt, base_url=base, organization=organization, topic=topic)
     return Response(feeds.atom_feed(feed, packages, base_url=base), content_type=ATOM_TYPE)
 
 

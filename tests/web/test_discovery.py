@@ -132,7 +132,7 @@ def test_json_ld_cannot_end_its_script_block():
 def _xml(client, path):  # type: ignore[no-untyped-def]
     response = client.get(path)
     assert response.status_code == 200, path
-    return ET.fromstring(response.get_data())
+    return ET.fromstring(response.get_data())  # noqa: S314 — the portal's own answer
 
 
 def _sitemap_urls(client) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
@@ -185,7 +185,7 @@ def test_robots_points_to_the_sitemap_and_keeps_crawlers_out_of_search_permutati
 def _check_feed(client, path):  # type: ignore[no-untyped-def]
     response = client.get(path)
     assert response.status_code == 200 and response.mimetype == "application/atom+xml"
-    feed = ET.fromstring(response.get_data())
+    feed = ET.fromstring(response.get_data())  # noqa: S314 — the portal's own answer
     assert feed.tag == f"{ATOM}feed"
     for tag in ("id", "title", "updated"):
         assert (feed.findtext(f"{ATOM}{tag}") or "").strip(), tag
