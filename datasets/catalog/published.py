@@ -98,6 +98,11 @@ def latest_change(rt: Runtime) -> datetime | None:
         return session.scalar(select(func.max(SearchEntry.metadata_modified)))
 
 
+def department_count(rt: Runtime) -> int:
+    with rt.reader() as session:
+        return session.scalar(select(func.count()).select_from(Organization)) or 0
+
+
 def department_stamps(rt: Runtime) -> list[tuple[str, datetime | None]]:
     """(name, last change of its public datasets) of every department."""
     with rt.reader() as session:

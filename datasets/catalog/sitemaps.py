@@ -21,6 +21,7 @@ from urllib.parse import quote
 from xml.sax.saxutils import escape
 
 from datasets.catalog.published import (
+    department_count,
     department_stamps,
     latest_change,
     page_stamps,
@@ -82,7 +83,7 @@ def _others(rt: Runtime) -> list[tuple[str, datetime | None]]:
 
 
 def part_count(rt: Runtime) -> int:
-    total = len(PAGES) + len(department_stamps(rt)) + public_count(rt)
+    total = len(PAGES) + department_count(rt) + public_count(rt)
     return max(1, -(-total // MAX_URLS))
 
 
