@@ -20,6 +20,7 @@ import json
 import re
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import quote
 
 from datasets.catalog.packages import media_type_for
 from datasets.catalog.published import public_packages
@@ -52,8 +53,7 @@ _EMAIL = re.compile(r"^[\w.!$&'()*+,;=:~-]+@[\w.-]+\.[\w.-]+$")
 
 
 def dataset_url(base_url: str, name: str) -> str:
-    from urllib.parse import quote
-
+    """The public page of a dataset, which is also its identifier in data.json and feeds."""
     return f"{base_url.rstrip('/')}/dataset/{quote(name)}"
 
 
