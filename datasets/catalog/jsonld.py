@@ -1,6 +1,7 @@
 """schema.org ``Dataset`` JSON-LD of a public dataset page (what dataset search engines read).
 
-Made from the same public package dict as the page and ``data.json``: files are listed as
+Made from the same public package dict as the page and ``data.json``, the 摘要 as plain text
+(Markdown read, any HTML in it dropped, as the page's sanitiser drops it); files are listed as
 ``DataDownload`` only when the public may download them (see ``datajson_out``).
 ``script_json`` writes it for a ``<script type="application/ld+json">`` block: ``<``, ``>`` and
 ``&`` are escaped (``\\u003c`` …), so no text of the catalog can end the block; the block is
@@ -15,6 +16,7 @@ from typing import Any
 from datasets.catalog.datajson_out import dataset_url, description, media_type
 from datasets.catalog.published import shanghai_time
 from datasets.openness import rules as op
+from datasets.text import plain_text
 
 
 def dataset_jsonld(pkg: dict[str, Any], *, base_url: str, site_name: str) -> dict[str, Any]:
@@ -28,7 +30,7 @@ def dataset_jsonld(pkg: dict[str, Any], *, base_url: str, site_name: str) -> dic
         "@type": "Dataset",
         "@id": url,
         "name": pkg["title"],
-        "description": description(pkg),
+        "description": plain_text(description(pkg)) or pkg["title"],
         "url": url,
         "identifier": [i for i in (url, pkg.get("code")) if i],
         "keywords": [t["name"] for t in pkg["tags"]] + ([pkg["topic"]] if pkg.get("topic") else []),
