@@ -92,6 +92,15 @@ def public_count(rt: Runtime) -> int:
         return session.scalar(select(func.count()).select_from(SearchEntry)) or 0
 
 
+def catalog_version(rt: Runtime) -> str:
+    """Changes whenever a public package is written or removed: the number of public datasets
+    and the newest stored package's id (``SearchPackage.id`` is never reused)."""
+    with rt.reader() as session:
+        newest = session.scalar(select(func.max(SearchPackage.id)))
+        count = session.scalar(select(func.count()).select_from(SearchEntry))
+    return f"{count or 0}-{newest or 0}"
+
+
 def latest_change(rt: Runtime) -> datetime | None:
     """When the public catalog last changed (the newest dataset's metadata_modified)."""
     with rt.reader() as session:

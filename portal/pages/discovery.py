@@ -4,9 +4,10 @@ is built from the configured base URL (``KAIFANG_BASE_URL``) when there is one."
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
-from flask import Blueprint, Response, stream_with_context, url_for
+from flask import Blueprint, Response, request, stream_with_context, url_for
 from flask.typing import ResponseReturnValue
 
 from datasets.catalog import feeds, published, sitemaps
@@ -21,11 +22,19 @@ bp = Blueprint("discovery", __name__)
 ATOM_TYPE = "application/atom+xml; charset=utf-8"
 
 
+def _conditional(response: Response) -> Response:
+    """An ETag from the catalog's version and the base URL; a client that holds the same
+    document gets 304 and the document is not written again."""
+    version = f"{published.catalog_version(get_runtime())}|{base_url()}"
+    response.set_etag(hashlib.sha256(version.encode("utf-8")).hexdigest()[:32])
+    return response.make_conditional(request)
+
+
 @bp.get("/data.json")
 def datajson() -> ResponseReturnValue:
     rt, base = get_runtime(), base_url()
     body = stream_with_context(stream_datajson(rt, base_url=base))
-    return Response(body, mimetype="application/json")
+    return _conditional(Response(body, mimetype="application/json"))
 
 
 @bp.get("/sitemap.xml")
@@ -39,7 +48,7 @@ def sitemap_part(number: int) -> ResponseReturnValue:
     part = sitemaps.sitemap_part(get_runtime(), base_url=base_url(), number=number)
     if part is None:
         raise NotFound("没有这一部分站点地图")
-    return Response(stream_with_context(part), mimetype="application/xml")
+    return _conditional(Response(stream_with_context(part), mimetype="application/xml"))
 
 
 @bp.get("/robots.txt")

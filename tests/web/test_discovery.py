@@ -236,3 +236,13 @@ def test_documents_use_the_configured_base_url(demo_rt):
     assert locs and all(unescape(loc).startswith(base + "/") for loc in locs)
     feed = client.get("/feeds/dataset.atom").get_data(as_text=True)
     assert f'href="{base}/feeds/dataset.atom"' in feed and f"<id>{base}/dataset/" in feed
+
+
+def test_data_json_and_sitemap_parts_answer_304_while_the_catalog_is_unchanged(client):
+    for path in ("/data.json", "/sitemap-1.xml"):
+        first = client.get(path)
+        assert first.status_code == 200 and first.headers["ETag"]
+        again = client.get(path, headers={"If-None-Match": first.headers["ETag"]})
+        assert again.status_code == 304 and again.get_data() == b""
+        other = client.get(path, headers={"If-None-Match": '"something-else"'})
+        assert other.status_code == 200 and other.get_data() == first.get_data()
