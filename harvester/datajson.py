@@ -2,8 +2,10 @@
 path — a catalog object with a ``dataset`` list, or a bare list of datasets.
 
 ``accessLevel``: ``public`` → 无条件开放; ``restricted public`` → 有条件开放 (conditions from
-``rights``); ``non-public`` → 不予开放 with ``rights`` as its basis and no rule code, which the
-catalog rejects as an invalid entry: a data.json cannot say which exclusion rule applies.
+``rights``); ``non-public`` → 不予开放 with ``rights`` as its basis. POD has no field for the
+exclusion rule: a ``rights`` that starts with one of the five rule codes in brackets
+(``[privacy-trade-secret] 依据…``, as our own ``/data.json`` writes it) names it; without one
+the catalog rejects the entry as invalid.
 Distributions are downloaded as in ``dcat``; keys we do not map are kept (as text, at most 500
 characters each) in ``unnormalised``.
 """
@@ -11,11 +13,13 @@ characters each) in ``unnormalised``.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from datasets.catalog.vocabulary import TOPICS, parse_update_cycle
 from datasets.errors import SourceError, ValidationError
 from datasets.intake.records import HarvestRecord, ProviderRecord
+from datasets.openness.rules import RULES_BY_CODE
 from harvester.base import GatherItem, GatherResult
 from harvester.normalise import clean_line, clean_text, parse_date, split_list
 from harvester.remote import (
@@ -113,6 +117,7 @@ class DataJsonSource(RemoteCatalogKind):
             if key not in MAPPED and value not in (None, "", [], {}):
                 unnormalised[key] = truncate(_as_text(value))
         openness, conditions, basis = _access(entry, unnormalised)
+        rule, basis = _rule(basis)
         topic = _topic(entry, unnormalised)
         cycle = _cycle(entry, unnormalised)
         modified_raw = _text(entry.get("modified"))
@@ -139,6 +144,7 @@ class DataJsonSource(RemoteCatalogKind):
             keywords=tuple(sorted({one_line(k, 100) for k in split_list(entry.get("keyword"))})),
             openness=openness,
             conditions=conditions,
+            exclusion_rule=rule,
             exclusion_basis=basis,
             update_cycle=cycle,
             issued=issued,
@@ -258,6 +264,18 @@ def _access(
     if rights and openness not in ("conditional", "closed"):
         unnormalised["rights"] = truncate(rights)
     return openness, conditions, basis
+
+
+_RULE = re.compile(r"^\[([a-z-]+)\]\s*")
+
+
+def _rule(basis: str | None) -> tuple[str | None, str | None]:
+    """The exclusion rule named at the start of a non-public entry's ``rights``, and the rest as
+    its basis."""
+    match = _RULE.match(basis or "")
+    if not basis or match is None or match.group(1) not in RULES_BY_CODE:
+        return None, basis
+    return match.group(1), basis[match.end() :].strip() or None
 
 
 def _topic(entry: dict[str, Any], unnormalised: dict[str, Any]) -> str | None:

@@ -96,6 +96,7 @@ def _register_blueprints(app: Flask) -> None:
         applications,
         catalog,
         developers,
+        discovery,
         downloads,
         metadata,
         notifications,
@@ -123,6 +124,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(transparency.bp)
     app.register_blueprint(transparency.api_bp)
     app.register_blueprint(metadata.bp)
+    app.register_blueprint(discovery.bp)
     errors.register(app)
     transport.register(app)
 

@@ -245,6 +245,26 @@ def _read_action_urls(client, names: list[tuple[str, str, str, str]], orgs: list
     return urls
 
 
+def _discovery_urls(client, orgs: list[str]) -> list[str]:  # type: ignore[no-untyped-def]
+    """data.json, robots.txt, the sitemap index and every part of it, and the Atom feeds of the
+    site, of every department and of every topic (JSON-LD is inside the dataset pages)."""
+    import re
+
+    index = client.get("/sitemap.xml").get_data(as_text=True)
+    parts = re.findall(r"<loc>[^<]*?(/sitemap-\d+\.xml)</loc>", index)
+    topics = client.get('/api/3/action/package_search?rows=0&facet.field=["topic"]')
+    names = [i["name"] for i in topics.get_json()["result"]["search_facets"]["topic"]["items"]]
+    return [
+        "/data.json",
+        "/robots.txt",
+        "/sitemap.xml",
+        *parts,
+        "/feeds/dataset.atom",
+        *(f"/feeds/organization/{org}.atom" for org in orgs),
+        *(f"/feeds/group/{quote(name)}.atom" for name in names),
+    ]
+
+
 def crawl(client, rt: Runtime) -> dict[str, str]:  # type: ignore[no-untyped-def]
     """Every public page, API answer and file, as text, keyed by URL; every case page must
     answer an anonymous visitor 404 (see ``_case_urls``)."""
@@ -266,6 +286,7 @@ def crawl(client, rt: Runtime) -> dict[str, str]:  # type: ignore[no-untyped-def
         "/api",
         *_transparency_urls(client),
         *_case_urls(client, rt),
+        *_discovery_urls(client, orgs),
     ]
     search = client.get("/api/3/action/package_search?rows=0").get_json()["result"]
     for field, facet in search["search_facets"].items():

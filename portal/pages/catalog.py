@@ -16,6 +16,7 @@ from datasets.rows import services as rows
 from datasets.search.query import search_request
 from portal.app import base_url, get_runtime
 from portal.auth import current_actor
+from portal.pages import discovery
 
 bp = Blueprint("catalog", __name__)
 
@@ -147,6 +148,7 @@ def dataset(name: str) -> ResponseReturnValue:
         **page,
         row_tables=rows.loaded_tables(rt, page["package"]["id"], current_actor()),
         history=activity_list.page_history(rt, dataset_id=page["package"]["id"]),
+        jsonld=discovery.page_jsonld(page["package"]),
         titles=op.OPENNESS_TITLES,
         json_url=url_for("api.action_v3", action="package_show", id=name),
     )

@@ -179,3 +179,12 @@ def test_the_crawler_reads_the_read_actions_and_activity_lists(demo_rt, channels
         assert name in actions, name
     recent = next(v for k, v in channels.items() if "recently_changed" in k)
     assert '"activity_type": "new package"' in recent
+
+
+def test_the_crawler_reads_the_discovery_documents(channels):
+    read = set(channels)
+    assert {"/data.json", "/robots.txt", "/sitemap.xml", "/sitemap-1.xml"} <= read
+    assert "/feeds/dataset.atom" in read
+    assert any(u.startswith("/feeds/organization/") for u in read)
+    assert any(u.startswith("/feeds/group/") for u in read)
+    assert "application/ld+json" in channels["/dataset/jiangzhou-bus-lines"]

@@ -163,18 +163,23 @@ def test_access_levels_map_to_openness(rt, tmp_path):
             "cond", "公交刷卡记录", accessLevel="restricted public", rights="须签订数据使用协议"
         ),
         _entry("closed", "公交车辆定位", accessLevel="non-public", rights="涉及公共安全"),
+        _entry("ruled", "公交监控", accessLevel="non-public", rights="[security] 涉及公共安全"),
         _entry("odd", "公交调度", accessLevel="secret-ish"),
         _entry("nobody", "无提供方", publisher={"subOrganizationOf": {}}),
     ]
     catalog_file.write_text(json.dumps({"dataset": entries}, ensure_ascii=False), encoding="utf-8")
     result = _harvest(rt, "levels", catalog_file)
-    assert (result.counts["added"], result.counts["errored"]) == (2, 3)
+    assert (result.counts["added"], result.counts["errored"]) == (3, 3)
     assert _package(rt, "open")["openness"] == "unconditional"
     assert _dataset(rt, "open").related == [
         {"relation": "isPartOf", "identifier": "bus-collection"}
     ]
     cond = _package(rt, "cond")
     assert (cond["openness"], cond["conditions"]) == ("conditional", "须签订数据使用协议")
+    # a rule code in brackets before the basis (as our own /data.json writes it) names the rule
+    ruled = _package(rt, "ruled")
+    assert (ruled["openness"], ruled["exclusion_rule"]) == ("closed", "security")
+    assert ruled["exclusion_basis"] == "涉及公共安全"
     errors = _errors(rt, result)
     # non-public names no exclusion rule: the catalog rejects such an entry as invalid
     assert errors["closed"] == "不予开放目录缺少不予开放情形或依据，目录无效"
