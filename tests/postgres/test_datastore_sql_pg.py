@@ -15,13 +15,25 @@ from datasets.errors import ValidationError
 from datasets.models import Resource, RowTable
 from datasets.rows.sql import search_sql
 from datasets.runtime import Runtime
-from tests.postgres.test_postgres_stack import pg_rt  # noqa: F401 - fixture
+from tests.conftest import harvest_demo
+from tests.factories import make_runtime
+from tests.postgres.conftest import _database
 
 pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture(scope="module")
-def sql_rt(pg_rt: Runtime) -> Iterator[Runtime]:  # noqa: F811
+def pg_rt(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
+    """The demo catalog in a database of this module's own (its files in its own folder)."""
+    with _database() as url:
+        rt = make_runtime(tmp_path_factory.mktemp("pgsql") / "instance", database_url=url)
+        harvest_demo(rt)
+        yield rt
+        rt.close()
+
+
+@pytest.fixture(scope="module")
+def sql_rt(pg_rt: Runtime) -> Iterator[Runtime]:
     """The grants the README gives the reader role, on a role of this test's own."""
     role = f"kaifang_sql_{uuid.uuid4().hex[:8]}"
     database = pg_rt.engine.url.database
