@@ -26,11 +26,10 @@ from pathlib import Path
 from typing import Any
 
 from bench import search_corpus as load
-from bench.search_scale import BATCH, harvest_record, publish
+from bench.search_scale import publish_all
 from datasets.database import upgrade
 from datasets.runtime import Runtime
 from datasets.settings import load_settings
-from harvester.sources import add_source, get_sources
 
 LAST = re.compile(rb"hydra:last <[^>]*\?page=(\d+)>")
 
@@ -39,16 +38,9 @@ def create(instance: str, count: int) -> float:
     """Publish ``count`` datasets; the seconds it took."""
     rt = Runtime(load_settings({"instance": instance}, environ={}))
     upgrade(rt)
-    entries = load.records(count)
-    add_source(rt, name="bench", kind="ckan", location="https://data.example.gov.cn/")
-    source_id = get_sources(rt, ["bench"])[0].id
-    started = time.perf_counter()
-    for start in range(0, len(entries), BATCH):
-        with rt.session() as session:
-            for e in entries[start : start + BATCH]:
-                publish(session, rt, harvest_record(e), source_id)
+    took = publish_all(rt, load.records(count))
     rt.close()
-    return time.perf_counter() - started
+    return took
 
 
 def read_catalog(port: int, worker: int) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -69,6 +70,15 @@ def demo_app(demo_rt: Runtime):  # type: ignore[no-untyped-def]
     app = create_app({"instance": str(demo_rt.paths.root), "ratelimit_enabled": False})
     app.config.update(TESTING=True)
     return app
+
+
+@pytest.fixture(scope="session")
+def live(demo_app) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """The demo app served over HTTP for the whole session (read only)."""
+    from tests.factories import serving
+
+    with serving(demo_app) as url:
+        yield url
 
 
 @pytest.fixture

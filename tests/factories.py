@@ -5,6 +5,9 @@ from __future__ import annotations
 import csv
 import json
 import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -251,3 +254,18 @@ def sign_in(app: Any, name: str, password: str) -> Any:
     )
     assert response.status_code == 302, name
     return client
+
+
+@contextmanager
+def serving(app: Any) -> Iterator[str]:
+    """``app`` served over HTTP in a thread (for clients that need a real server: ckanapi, the
+    harvester, a browser); the base URL."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from datasets.catalog.packages import package_dict
@@ -73,16 +73,20 @@ def group_show(
             raise NotFound("未找到该主题")
         out = group_dict(topic, package_count=counts[topic])
         if include_datasets:
-            rows = session.scalars(
-                select(Dataset)
-                .where(ACTIVE, Dataset.topic == topic)
-                .order_by(Dataset.name)
-                .limit(MAX_GROUP_DATASETS)
-                .options(selectinload(Dataset.organization), selectinload(Dataset.resources))
-                .options(selectinload(Dataset.tags))
-            ).all()
-            out["packages"] = [package_dict(d, base_url=base_url) for d in rows]
+            chosen = select(Dataset).where(ACTIVE, Dataset.topic == topic)
+            out["packages"] = _packages(session, chosen, base_url)
         return out
+
+
+def _packages(session: Session, chosen: Select[Any], base_url: str) -> list[dict[str, Any]]:
+    """The package dicts of the first ``MAX_GROUP_DATASETS`` datasets ``chosen``, by name."""
+    rows = session.scalars(
+        chosen.order_by(Dataset.name)
+        .limit(MAX_GROUP_DATASETS)
+        .options(selectinload(Dataset.organization), selectinload(Dataset.resources))
+        .options(selectinload(Dataset.tags))
+    ).all()
+    return [package_dict(d, base_url=base_url) for d in rows]
 
 
 def _visible_tags(session: Session, query: str = "") -> list[tuple[str, int]]:
@@ -119,16 +123,12 @@ def tag_show(
             raise NotFound("未找到该标签")
         out = tag_dict(name)
         if include_datasets:
-            rows = session.scalars(
+            chosen = (
                 select(Dataset)
                 .join(Tag, Tag.dataset_id == Dataset.id)
                 .where(ACTIVE, Dataset.openness != op.CLOSED, Tag.name == name)
-                .order_by(Dataset.name)
-                .limit(MAX_GROUP_DATASETS)
-                .options(selectinload(Dataset.organization), selectinload(Dataset.resources))
-                .options(selectinload(Dataset.tags))
-            ).all()
-            out["packages"] = [package_dict(d, base_url=base_url) for d in rows]
+            )
+            out["packages"] = _packages(session, chosen, base_url)
         return out
 
 

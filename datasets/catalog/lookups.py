@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from datasets.catalog.packages import package_dict
@@ -17,6 +17,10 @@ from datasets.runtime import Runtime
 ACTIVE = Dataset.state == "active"
 
 
+def _title_or_name(model: type[Dataset] | type[Organization], q: str) -> ColumnElement[bool]:
+    return or_(model.title.contains(q, autoescape=True), model.name.contains(q, autoescape=True))
+
+
 def package_autocomplete(rt: Runtime, *, q: str, limit: int) -> list[dict[str, Any]]:
     """Public datasets whose title or name contains ``q``, titles first."""
     if not q:
@@ -24,13 +28,7 @@ def package_autocomplete(rt: Runtime, *, q: str, limit: int) -> list[dict[str, A
     with rt.reader() as session:
         rows = session.execute(
             select(Dataset.name, Dataset.title)
-            .where(
-                ACTIVE,
-                or_(
-                    Dataset.title.contains(q, autoescape=True),
-                    Dataset.name.contains(q, autoescape=True),
-                ),
-            )
+            .where(ACTIVE, _title_or_name(Dataset, q))
             .order_by(Dataset.name)
             .limit(limit)
         ).all()
@@ -69,12 +67,7 @@ def organization_autocomplete(rt: Runtime, *, q: str, limit: int) -> list[dict[s
     with rt.reader() as session:
         rows = session.execute(
             select(Organization.id, Organization.name, Organization.title)
-            .where(
-                or_(
-                    Organization.title.contains(q, autoescape=True),
-                    Organization.name.contains(q, autoescape=True),
-                )
-            )
+            .where(_title_or_name(Organization, q))
             .order_by(Organization.name)
             .limit(limit)
         ).all()

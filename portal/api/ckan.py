@@ -71,6 +71,19 @@ def _int(params: Params, name: str, default: int, *, maximum: int | None = None)
     return number
 
 
+def _bool(params: Params, name: str, default: bool = False) -> bool:
+    """A true/false parameter, as CKAN reads it (``true``, ``1``, ``yes``, ``on`` …)."""
+    value = params.get(name, default)
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "1", "yes", "on"):
+        return True
+    if text in ("false", "0", "no", "off", ""):
+        return False if text else default
+    raise ValidationError(f"{name} 须为 true 或 false", {name: ["Must be a boolean"]})
+
+
 def _text(params: Params, name: str, default: str = "") -> str:
     value = params.get(name, default)
     if value is None:

@@ -7,23 +7,11 @@ from typing import Any
 
 from datasets.catalog import groups, lookups
 from datasets.errors import ValidationError
-from portal.api.ckan import Params, _int, _text, action
+from portal.api.ckan import Params, _bool, _int, _text, action
 from portal.app import base_url, get_runtime
 
 MAX_AUTOCOMPLETE = 100
 MAX_PACKAGES = 1000
-
-
-def _flag(params: Params, name: str) -> bool:
-    value = params.get(name, False)
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("true", "1", "yes", "on"):
-        return True
-    if text in ("false", "0", "no", "off", ""):
-        return False
-    raise ValidationError(f"{name} 须为 true 或 false", {name: ["Must be a boolean"]})
 
 
 def _required(params: Params, name: str) -> str:
@@ -53,7 +41,7 @@ def group_list(params: Params) -> list[Any]:
     :type offset: int
     :rtype: list of strings or dictionaries
     """
-    all_fields = _flag(params, "all_fields")
+    all_fields = _bool(params, "all_fields")
     found = groups.group_list(get_runtime(), sort=_text(params, "sort", "name")[:50])
     found = _page(found, params)
     return found if all_fields else [g["name"] for g in found]
@@ -73,7 +61,7 @@ def group_show(params: Params) -> dict[str, Any]:
         get_runtime(),
         id_or_name=_required(params, "id"),
         base_url=base_url(),
-        include_datasets=_flag(params, "include_datasets"),
+        include_datasets=_bool(params, "include_datasets"),
     )
 
 
@@ -90,7 +78,7 @@ def tag_list(params: Params) -> list[Any]:
     return groups.tag_list(
         get_runtime(),
         query=_text(params, "query")[:100],
-        all_fields=_flag(params, "all_fields"),
+        all_fields=_bool(params, "all_fields"),
     )
 
 
@@ -108,7 +96,7 @@ def tag_show(params: Params) -> dict[str, Any]:
         get_runtime(),
         id_or_name=_required(params, "id"),
         base_url=base_url(),
-        include_datasets=_flag(params, "include_datasets"),
+        include_datasets=_bool(params, "include_datasets"),
     )
 
 

@@ -18,7 +18,7 @@ from datasets.rows import services as rows
 from datasets.rows import sql as row_sql
 from datasets.rows.query import MAX_LIMIT, Filter, RowQuery, page_filters
 from datasets.rows.store import ID
-from portal.api.ckan import Params, action
+from portal.api.ckan import Params, _bool, action
 from portal.app import get_runtime
 from portal.auth import current_actor
 
@@ -66,18 +66,6 @@ def _sort(value: Any) -> tuple[tuple[str, bool], ...]:
         else:
             out.append((item.strip('"'), False))
     return tuple(out)
-
-
-def _bool(params: Params, name: str, default: bool) -> bool:
-    value = params.get(name, default)
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("true", "1", "yes", "on"):
-        return True
-    if text in ("false", "0", "no", "off", ""):
-        return False if text else default
-    raise _invalid(name, f"{name} 须为 true 或 false")
 
 
 def _number(params: Params, name: str, default: int, maximum: int) -> int:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.web.test_ckan_read import live, portal  # noqa: F401 - fixtures
+from tests.web.test_ckan_read import portal  # noqa: F401 - fixture
 
 
 def test_ckanapi_reads_the_activity_lists(portal: Any) -> None:  # noqa: F811

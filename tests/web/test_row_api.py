@@ -6,15 +6,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-import threading
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
 
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from datasets.models import Dataset, Resource, RowTable
 from datasets.rows import formats
@@ -136,15 +133,6 @@ def test_conditional_originals_answer_403_to_outsiders(client, tables):  # type:
         assert status == 403 and "有条件开放" in body["error"]["message"]
         response = client.get(f"/api/v1/resources/{rid}/rows")
         assert response.status_code == 403
-
-
-@pytest.fixture(scope="module")
-def live(demo_app) -> Iterator[str]:  # type: ignore[no-untyped-def]
-    server = make_server("127.0.0.1", 0, demo_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
 
 
 def test_ckanapi_reads_rows_unchanged(live, bus):  # type: ignore[no-untyped-def]

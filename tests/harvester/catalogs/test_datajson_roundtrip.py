@@ -6,26 +6,14 @@ from __future__ import annotations
 
 import json
 import re
-import threading
-from collections.abc import Iterator
 
 import pytest
-from werkzeug.serving import make_server
 
 from datasets.catalog import services as catalog
 from harvester.remote import html_to_text
 from harvester.remote_formats import license_id_for
 from tests.factories import make_runtime
 from tests.harvester.fileserver import errored, harvest_catalog, quick_folder
-
-
-@pytest.fixture(scope="module")
-def live(demo_app) -> Iterator[str]:  # type: ignore[no-untyped-def]
-    server = make_server("127.0.0.1", 0, demo_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
 
 
 @pytest.fixture

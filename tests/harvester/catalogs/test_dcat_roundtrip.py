@@ -5,13 +5,11 @@ metadata and its public files."""
 from __future__ import annotations
 
 import pprint
-import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from datasets.catalog import dcat_catalog
 from datasets.catalog import services as catalog
@@ -19,7 +17,7 @@ from datasets.intake.public_root import public_now
 from datasets.models import Dataset
 from harvester.normalise import clean_text
 from harvester.remote import html_to_text
-from tests.factories import make_runtime
+from tests.factories import make_runtime, serving
 from tests.harvester.fileserver import errored, harvest_catalog
 
 COMPARED = (
@@ -42,11 +40,8 @@ COMPARED = (
 
 @pytest.fixture
 def live(demo_app) -> Iterator[str]:  # type: ignore[no-untyped-def]
-    server = make_server("127.0.0.1", 0, demo_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
+    with serving(demo_app) as url:  # of this test alone: it changes the app's page size
+        yield url
 
 
 def metadata(pkg: dict[str, Any]) -> dict[str, Any]:
