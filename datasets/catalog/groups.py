@@ -11,9 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
-from datasets.catalog.packages import package_dict
+from datasets.catalog.packages import PACKAGE_LOADS, package_dict
 from datasets.catalog.vocabulary import TOPICS, group_ref, tag_id, topic_group_id
 from datasets.errors import NotFound
 from datasets.models import Dataset, Tag
@@ -81,10 +81,7 @@ def group_show(
 def _packages(session: Session, chosen: Select[Any], base_url: str) -> list[dict[str, Any]]:
     """The package dicts of the first ``MAX_GROUP_DATASETS`` datasets ``chosen``, by name."""
     rows = session.scalars(
-        chosen.order_by(Dataset.name)
-        .limit(MAX_GROUP_DATASETS)
-        .options(selectinload(Dataset.organization), selectinload(Dataset.resources))
-        .options(selectinload(Dataset.tags))
+        chosen.order_by(Dataset.name).limit(MAX_GROUP_DATASETS).options(*PACKAGE_LOADS)
     ).all()
     return [package_dict(d, base_url=base_url) for d in rows]
 

@@ -7,9 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, or_, select
-from sqlalchemy.orm import selectinload
 
-from datasets.catalog.packages import package_dict
+from datasets.catalog.packages import PACKAGE_LOADS, package_dict
 from datasets.models import Dataset, Organization, Resource
 from datasets.openness import rules as op
 from datasets.runtime import Runtime
@@ -85,10 +84,6 @@ def current_packages(
             .order_by(Dataset.metadata_modified.desc(), Dataset.id)
             .limit(limit)
             .offset(offset)
-            .options(
-                selectinload(Dataset.organization),
-                selectinload(Dataset.resources),
-                selectinload(Dataset.tags),
-            )
+            .options(*PACKAGE_LOADS)
         ).all()
         return [package_dict(d, base_url=base_url) for d in rows]

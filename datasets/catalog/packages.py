@@ -14,6 +14,8 @@ from datetime import date, datetime
 from typing import Any
 from urllib.parse import quote
 
+from sqlalchemy.orm import selectinload
+
 from datasets.catalog.quality.criteria import capacity_of
 from datasets.catalog.vocabulary import group_ref, is_overdue
 from datasets.intake.validation import redact_report
@@ -35,6 +37,14 @@ _MEDIA_TYPES = {
     "zip": "application/zip",
     "geojson": "application/geo+json",
 }
+
+
+# what ``package_dict`` reads of a dataset besides its own row: load it with the datasets
+PACKAGE_LOADS = (
+    selectinload(Dataset.organization),
+    selectinload(Dataset.resources),
+    selectinload(Dataset.tags),
+)
 
 
 def media_type_for(fmt: str) -> str:

@@ -15,9 +15,8 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
 
-from datasets.catalog.packages import package_dict, stored_package
+from datasets.catalog.packages import PACKAGE_LOADS, package_dict, stored_package
 from datasets.models import Dataset, Organization, SearchEntry, SearchPackage
 from datasets.runtime import Runtime
 from datasets.workdays import SHANGHAI
@@ -50,15 +49,7 @@ def public_packages(rt: Runtime, *, base_url: str, batch: int = BATCH) -> Iterat
 
 def _load_packages(session: Any, ids: list[str], base_url: str) -> dict[str, dict[str, Any]]:
     """Package dicts of datasets whose search row has no stored package yet."""
-    query = (
-        select(Dataset)
-        .where(Dataset.id.in_(ids))
-        .options(
-            selectinload(Dataset.organization),
-            selectinload(Dataset.resources),
-            selectinload(Dataset.tags),
-        )
-    )
+    query = select(Dataset).where(Dataset.id.in_(ids)).options(*PACKAGE_LOADS)
     return {
         d.id: package_dict(d, base_url=base_url)
         for d in session.scalars(query)

@@ -21,6 +21,7 @@ from datasets.accounts.permissions import (
     can_see_dataset,
 )
 from datasets.catalog.packages import (
+    PACKAGE_LOADS,
     conversion_links,
     organization_dict,
     package_dict,
@@ -42,11 +43,7 @@ from datasets.text import render_markdown
 if TYPE_CHECKING:
     from datasets.workflows.grants import GrantedFile
 
-_LOAD = (
-    selectinload(Dataset.organization),
-    selectinload(Dataset.resources),
-    selectinload(Dataset.tags),
-)
+_LOAD = PACKAGE_LOADS
 
 
 def _get_dataset(session: Session, id_or_name: str) -> Dataset | None:

@@ -16,8 +16,8 @@ from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.orm import selectinload
 
+from datasets.catalog.packages import PACKAGE_LOADS
 from datasets.models import Dataset, SearchEntry, SearchRemoval
 from datasets.runtime import Runtime
 from datasets.search import analysis
@@ -108,13 +108,7 @@ def _write_chunk(rt: Runtime, ids: list[str]) -> int:
     (where a dataset changed meanwhile, its own transaction has written its row)."""
     with rt.reader() as session:
         datasets = session.scalars(
-            select(Dataset)
-            .where(Dataset.id.in_(ids))
-            .options(
-                selectinload(Dataset.organization),
-                selectinload(Dataset.resources),
-                selectinload(Dataset.tags),
-            )
+            select(Dataset).where(Dataset.id.in_(ids)).options(*PACKAGE_LOADS)
         ).all()
         read = {ds.id: ds.revision for ds in datasets}
         rows = [search_row(ds) for ds in datasets if ds.state in VISIBLE_STATES]
