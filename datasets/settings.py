@@ -200,8 +200,8 @@ class Settings:
     ratelimit_enabled: bool = _setting(True, "Whether rate limits are enforced.")
     cors_public_reads: bool = _setting(
         True,
-        "Whether public read APIs (GET /api/3/action/*, GET /api/v1/*) and public file downloads "
-        "answer with Access-Control-Allow-Origin: * so web pages on other sites can read them.",
+        "Whether public read APIs (GET /api/3/action/*, GET /api/v1/*), the open metadata and "
+        "public file downloads answer with Access-Control-Allow-Origin: * so web pages on other sites can read them.",
     )
     log_level: str = _setting("INFO", "Logging level of the CLI and the web app.")
 

@@ -22,6 +22,11 @@ GZIP_MIN_BYTES = 1024
 COMPRESSIBLE = ("application/json", "application/javascript")
 # GET reads of these paths are public when the caller is anonymous
 PUBLIC_READ_PREFIXES = ("/api/3/action/", "/api/action/", "/api/v1/", "/api/3")
+# and the open metadata: DCAT, data.json, sitemaps, feeds
+PUBLIC_DOCUMENTS = re.compile(
+    r"/(catalog\.(ttl|jsonld|rdf|xml)|dataset/[^/]+\.(ttl|jsonld|rdf)|data\.json"
+    r"|sitemap(-[0-9]+)?\.xml|feeds/.+\.atom)"
+)
 
 
 def jsonp_callback() -> str | None:
@@ -51,7 +56,9 @@ def public_read() -> None:
 def _is_public_read() -> bool:
     if request.method not in ("GET", "HEAD") or not current_actor().is_anonymous:
         return False
-    return bool(g.get("public_read")) or request.path.startswith(PUBLIC_READ_PREFIXES)
+    if g.get("public_read") or PUBLIC_DOCUMENTS.fullmatch(request.path):
+        return True
+    return request.path.startswith(PUBLIC_READ_PREFIXES)
 
 
 def _compress(response: Response) -> None:

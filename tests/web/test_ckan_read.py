@@ -133,6 +133,17 @@ def test_public_reads_allow_any_origin(client, demo_app):
     assert "Access-Control-Allow-Origin" not in client.get("/").headers
     rows = client.get(f"/api/v1/resources/{pkg['resources'][0]['id']}/rows?_size=1")
     assert rows.status_code == 200 and rows.headers["Access-Control-Allow-Origin"] == "*"
+    for document in (  # the open metadata too
+        "/catalog.ttl",
+        f"/dataset/{pkg['name']}.jsonld",
+        "/data.json",
+        "/sitemap.xml",
+        "/feeds/dataset.atom",
+    ):
+        answer = client.get(document)
+        assert answer.status_code == 200, document
+        assert answer.headers["Access-Control-Allow-Origin"] == "*", document
+    assert "Access-Control-Allow-Origin" not in client.get(f"/dataset/{pkg['name']}").headers
     from portal.app import create_app
 
     settings = demo_app.extensions["kaifang"].settings
