@@ -201,7 +201,8 @@ class Settings:
     cors_public_reads: bool = _setting(
         True,
         "Whether public read APIs (GET /api/3/action/*, GET /api/v1/*), the open metadata and "
-        "public file downloads answer with Access-Control-Allow-Origin: * so web pages on other sites can read them.",
+        "public file downloads answer with Access-Control-Allow-Origin: * so web pages on other "
+        "sites can read them.",
     )
     log_level: str = _setting("INFO", "Logging level of the CLI and the web app.")
 
