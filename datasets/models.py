@@ -558,7 +558,8 @@ class SearchFacets(Base):
 
 
 class SearchRemoval(Base):
-    """A mark left by every removal of search entries that wrote none in their place: its id,
+    """A mark left by every removal of search entries that wrote none in their place (and by a
+    rebuild that cut their words again, ``removed`` 0): its id,
     like a package's, grows and is never reused, so a removal also tells a process that the
     search rows changed (only the latest mark is needed; older ones are pruned)."""
 

@@ -87,6 +87,20 @@ def search_row(ds: Dataset) -> SearchRow:
     public package dict only: nothing a visitor could not read on the dataset's page is
     searchable."""
     pkg, values, package = _package_row(ds)
+    entry = {
+        "dataset_id": ds.id,
+        "revision": ds.revision,
+        "name": pkg["name"],
+        "metadata_created": ds.created_at,
+        "metadata_modified": ds.metadata_modified,
+        **searched_text(pkg),
+    }
+    return SearchRow(entry, values, package)
+
+
+def searched_text(pkg: Mapping[str, Any]) -> dict[str, str]:
+    """The columns of a search entry cut into words (and the title's sort key), from a public
+    package dict: what a change of the tokenizer, its dictionary or the folding changes."""
     tags = [t["name"] for t in pkg["tags"]]
     keywords = [pkg["organization"]["title"], pkg["topic"] or "", *tags]
     keywords += [c.get("name", "") for c in pkg["columns"] if isinstance(c, dict)]
@@ -95,21 +109,15 @@ def search_row(ds: Dataset) -> SearchRow:
     notes = plain_text(pkg["notes"])
     title = pkg["title"][:_TITLE_MAX]
     title_words, pinyin_words = title_tokens(title)
-    entry = {
-        "dataset_id": ds.id,
-        "revision": ds.revision,
-        "name": pkg["name"],
+    return {
         "title": title,
         "title_sort": analysis.fold(title),
         "notes": notes,
-        "metadata_created": ds.created_at,
-        "metadata_modified": ds.metadata_modified,
         "title_words": " ".join(title_words),
         "keyword_words": " ".join(analysis.keyword_tokens(keywords)),
         "notes_words": " ".join(analysis.index_tokens(notes)),
         "pinyin_words": " ".join(pinyin_words),
     }
-    return SearchRow(entry, values, package)
 
 
 def _package_row(ds: Dataset) -> tuple[dict[str, Any], list[tuple[str, str]], str]:

@@ -2,8 +2,9 @@
 catalog (its facets with no query, its vocabulary) are kept until the search rows change.
 
 Every write of a search row writes its package anew, under an id larger than any before (never
-reused), and every removal that writes nothing in its place leaves a mark under such an id, so
-the pair (largest package id, largest removal mark) changes with every write. Both are read from
+reused), and every removal that writes nothing in its place leaves a mark under such an id (as
+does a rebuild that cuts the words again and keeps the packages), so the pair (largest package
+id, largest removal mark) changes with every write. Both are read from
 an index, whatever the size of the catalog.
 """
 

@@ -252,11 +252,18 @@ def index_sync() -> None:
 
 
 @index.command("rebuild")
+@click.option(
+    "--packages",
+    is_flag=True,
+    help="Also make every stored package again from its dataset (after an upgrade that "
+    "changes what a package holds).",
+)
 @reports_errors
-def index_rebuild() -> None:
-    """Drop the search index and build it again from the database."""
+def index_rebuild(packages: bool) -> None:
+    """Cut every search row's words again (after a change of the tokenizer, its dictionary or
+    the synonym table's folding)."""
     from datasets.search.indexing import rebuild_index
 
     rt = runtime()
     require_database(rt)
-    click.echo(f"已重建索引：{rebuild_index(rt)} 个文档")
+    click.echo(f"已重建索引：{rebuild_index(rt, packages=packages)} 个文档")

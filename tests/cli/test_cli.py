@@ -41,6 +41,16 @@ def test_source_add_list_and_harvest(run, tmp_path):
     assert "unchanged 1" in run("harvest", "jt").output
 
 
+def test_index_rebuild_cuts_words_or_writes_whole_rows(run, tmp_path):
+    write_package(tmp_path / "src", "bus-lines")
+    run("init")
+    run("source", "add", "jt", "--kind", "datapackage", "--location", str(tmp_path / "src"))
+    run("harvest")
+    assert "已重建索引：1 个文档" in run("index", "rebuild").output
+    assert "已重建索引：1 个文档" in run("index", "rebuild", "--packages").output
+    assert "已更新 0 个索引文档" in run("index", "sync").output
+
+
 @pytest.mark.parametrize(
     "args, reason",
     [

@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-import pytest
 from sqlalchemy import delete, select, update
 
 from datasets.catalog import services as catalog
@@ -128,19 +127,6 @@ def test_rows_without_a_package_are_read_from_their_datasets_then_repaired(
     with search_rt.reader() as session:
         assert len(session.scalars(select(SearchPackage.doc)).all()) == 8
     assert found_packages(search_rt) == packages_now(search_rt)
-
-
-def test_a_rebuild_in_several_processes_writes_every_row(
-    search_rt: Runtime, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    before = find(search_rt, q="公交", **{"facet.field": '["organization", "res_format"]'})
-    monkeypatch.setattr(indexing, "_PARALLEL", 0)  # this small catalog in two processes
-    assert indexing.rebuild_index(search_rt, processes=2) == 8
-    after = find(search_rt, q="公交", **{"facet.field": '["organization", "res_format"]'})
-    assert after == before
-    assert found_packages(search_rt) == packages_now(search_rt)
-    with search_rt.reader() as session:
-        assert len(session.scalars(select(SearchPackage.doc)).all()) == 8
 
 
 def test_a_withdrawal_alone_tells_every_process_the_rows_changed(search_rt: Runtime) -> None:
