@@ -171,21 +171,25 @@ def _big_source(folder: Path, megabytes: int) -> Path:
     return folder
 
 
-def build_instance(instance: Path, megabytes: int = 16) -> tuple[str, str]:
-    """A demo-like instance (the demo sources and one big public table); the download path of
-    the big table and a light page's path."""
+def build_instance(instance: Path, megabytes: int = 16, demo: bool = True) -> tuple[str, str]:
+    """A demo-like instance (the demo sources, unless ``demo`` is false, and one big public
+    table); the download path of the big table and a light page's path."""
     from sqlalchemy import select
 
     from datasets.models import Dataset, Resource
-    from harvester.sources import add_source
+    from harvester.jobs import run_harvest
+    from harvester.sources import add_source, get_sources
     from tests.conftest import harvest_demo
     from tests.factories import make_runtime
 
     rt = make_runtime(instance)
     try:
-        add_source(rt, name="bench-big", kind="datapackage",
-                   location=str(_big_source(instance.parent / "big", megabytes)))
-        harvest_demo(rt)  # harvests every registered source, the big one too
+        big = _big_source(instance.parent / "big", megabytes)
+        add_source(rt, name="bench-big", kind="datapackage", location=str(big))
+        if demo:
+            harvest_demo(rt)  # harvests every registered source, the big one too
+        else:
+            assert all(r.status == "finished" for r in run_harvest(rt, get_sources(rt)))
         with rt.reader() as session:
             name, resource_id = session.execute(
                 select(Dataset.name, Resource.id)
