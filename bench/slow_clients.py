@@ -12,7 +12,8 @@ file to download) and runs the probe against the old ``kaifang serve`` (gunicorn
 workers × 4 threads: 8 request slots) and the current one.
 
 Run: .venv/bin/python -m bench.slow_clients [--clients 50] [--rate 100000] [--seconds 20]
-     [--setups old,new] [--rounds 1]   (setups: old, new, gthread-N, waitress)
+     [--setups old,new] [--rounds 1] [--format CODE]   (setups: old, new, gthread-N, waitress;
+     --format: the clients download that conversion of the big table instead of the file)
 """
 
 from __future__ import annotations
@@ -230,11 +231,14 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--megabytes", type=int, default=16)
+    parser.add_argument("--format", default="", help="download a conversion (?format=…)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         instance = Path(folder) / "instance"
         print("building a demo-like instance …", flush=True)
         download, page = build_instance(instance, args.megabytes)
+        if args.format:
+            download += f"?format={args.format}"
         env = {**os.environ, "KAIFANG_INSTANCE": str(instance), "KAIFANG_LOG_LEVEL": "WARNING"}
         env["KAIFANG_RATELIMIT_ENABLED"] = "false"
         for setup in args.setups.split(","):
@@ -242,8 +246,12 @@ def main() -> None:
                 port = free_port()
                 with serve([_commands(setup, port, args.workers)], env, [port], page):
                     result = probe_under_downloads(
-                        f"http://127.0.0.1:{port}", download, page,
-                        args.clients, args.rate, args.seconds,
+                        f"http://127.0.0.1:{port}",
+                        download,
+                        page,
+                        args.clients,
+                        args.rate,
+                        args.seconds,
                     )
                 print(f"{setup} round {n + 1}: " + _line(result), flush=True)
 
