@@ -39,7 +39,7 @@ class WaitressWorker(Worker):
         from waitress.server import create_server
 
         server = create_server(
-            self.wsgi,
+            self._logged(self.wsgi),
             sockets=[listener.sock for listener in self.sockets],
             threads=THREADS,
             connection_limit=CONNECTIONS,
@@ -50,6 +50,23 @@ class WaitressWorker(Worker):
         )
         threading.Thread(target=self._heartbeat, name="heartbeat", daemon=True).start()
         server.run()  # returns (closing the server) on SystemExit, raised by handle_exit
+
+    def _logged(self, app: Any) -> Any:
+        """``app`` writing one line per request to gunicorn's access log (waitress keeps none),
+        when its answer starts."""
+        access = self.log.access_log
+
+        def logged(environ: dict[str, Any], start_response: Any) -> Any:
+            def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+                query = environ.get("QUERY_STRING")
+                path = environ.get("PATH_INFO", "") + (f"?{query}" if query else "")
+                method, address = environ.get("REQUEST_METHOD"), environ.get("REMOTE_ADDR")
+                access.info('%s "%s %s" %s', address, method, path, status.split(" ", 1)[0])
+                return start_response(status, headers, exc_info)
+
+            return app(environ, start)
+
+        return logged
 
     def _heartbeat(self) -> None:
         parent = self.ppid
@@ -89,6 +106,7 @@ def options(*, host: str, port: int, workers: int) -> dict[str, Any]:
         "worker_class": "portal.server.WaitressWorker",
         "timeout": 60,
         "graceful_timeout": 10,
+        "accesslog": "-",
         "errorlog": "-",
         "loglevel": "warning",
         "preload_app": True,  # one copy of search's dictionaries, shared by the workers
