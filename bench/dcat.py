@@ -2,7 +2,7 @@
 
 Publishes N realistic datasets (``bench.search_corpus``, through the service layer as
 ``bench.search_scale`` does: 500 per transaction), serves the instance with gunicorn (1 process,
-gthread, 4 threads, as ``kaifang serve``) and reads ``/catalog.ttl?page=1`` … up to the last
+gthread, 4 threads, as in production) and reads ``/catalog.ttl?page=1`` … up to the last
 page (Hydra's ``last``) on one keep-alive connection. Prints the total time, pages per second,
 the median and slowest page, the datasets read (all must be there), and the worker's resident
 memory after the first 10 pages, after all pages and at its peak (read after every page): a

@@ -1,5 +1,5 @@
 """The row API at scale: a 1,000,000-row table (and a 100,000-row one) published through the
-harvester into the row store, served by gunicorn (1 process, 4 threads, as ``kaifang serve``),
+harvester into the row store, served by gunicorn (1 process, 4 threads, as in production),
 against Datasette 0.65.5 serving the same rows from one SQLite table with the same indexes
 (1 process), in the same run.
 

@@ -3,7 +3,7 @@
 Publishes N realistic datasets (``bench.search_corpus``) through the service layer, 500 per
 transaction, as a harvest publishes metadata-only 无条件开放 records (files as links); times the
 full ``rebuild_index`` and one dataset's update (median of 20); serves the catalog with gunicorn
-(gthread, 4 threads, as ``kaifang serve``) and Datasette 0.65.5 (FTS5 over jieba-cut text) with
+(gthread, 4 threads, as in production) and Datasette 0.65.5 (FTS5 over jieba-cut text) with
 the same number of processes; then 8 keep-alive clients run ≥ 50 Chinese queries (words, several
 words, a filter, page 2, no match; all facets) in their own shuffled orders. Prints p50/p95/p99,
 throughput, ratios to Datasette, errors, result counts, the workers' RSS after ``--soak``

@@ -35,12 +35,18 @@ class InstancePaths:
     root: Path
 
     @property
+    def files(self) -> Path:
+        """The files folder: the public and the private root (a web server in front may serve
+        it at an internal location, setting ``accel_redirect``)."""
+        return self.root / "files"
+
+    @property
     def public_files(self) -> Path:
-        return self.root / "files" / "public"
+        return self.files / "public"
 
     @property
     def private_files(self) -> Path:
-        return self.root / "files" / "private"
+        return self.files / "private"
 
     @property
     def staging(self) -> Path:

@@ -204,6 +204,13 @@ class Settings:
         "public file downloads answer with Access-Control-Allow-Origin: * so web pages on other "
         "sites can read them.",
     )
+    accel_redirect: str = _setting(
+        "",
+        "Internal location of a web server in front (nginx) that serves the instance's files "
+        "folder, e.g. /_kaifang_files/: a file download is then answered, after its checks "
+        "and its access log, with X-Accel-Redirect to it and no body. Empty means the portal "
+        "sends files itself.",
+    )
     log_level: str = _setting("INFO", "Logging level of the CLI and the web app.")
 
     # -- public services: deadlines in working days (工作日), SPEC §7 -----------------------
@@ -406,5 +413,11 @@ def _check(settings: Settings) -> None:
     if settings.harvest_stale_minutes <= 0:
         raise ConfigError(f"setting {ENV_PREFIX}HARVEST_STALE_MINUTES must be positive")
     settings.harvest_allowed  # noqa: B018 — raises ConfigError for an entry it cannot read
+    location = r"(/[A-Za-z0-9_~-][A-Za-z0-9._~-]*)+/"  # no empty, "." or ".." segment
+    if settings.accel_redirect and not re.fullmatch(location, settings.accel_redirect):
+        raise ConfigError(
+            f"setting {ENV_PREFIX}ACCEL_REDIRECT must be a path starting and ending with /, "
+            f"e.g. /_kaifang_files/, got {settings.accel_redirect!r}"
+        )
     if settings.api_default_rows > settings.api_max_rows:
         raise ConfigError(f"{ENV_PREFIX}API_DEFAULT_ROWS may not exceed {ENV_PREFIX}API_MAX_ROWS")

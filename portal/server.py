@@ -1,13 +1,86 @@
-"""Running the portal under gunicorn from the ``kaifang serve`` command."""
+"""Running the portal from the ``kaifang serve`` command: gunicorn's master (preloading, worker
+processes, restarts, signals) with workers whose connections waitress serves.
+
+A gthread worker holds one of its threads for the whole length of every response, so a few
+clients downloading slowly took every request slot (10 clients at 1 MB/s stalled the portal
+for 20 s). Waitress's threads only run the app: a file response (``wsgi.file_wrapper``, which
+Flask's ``send_file`` uses) and up to ``outbuf_high_watermark`` bytes of any other answer
+(conversions, granted row streams) are handed to its event loop, which sends them as each
+client drains them; the thread is free for the next request at once. Behind nginx (README,
+"Running in production") proxy buffering and ``X-Accel-Redirect`` do that job, and plain
+gthread workers serve as before."""
 
 from __future__ import annotations
 
+import os
+import signal
+import sys
+import threading
+import time
 from typing import TYPE_CHECKING, Any
 
 from gunicorn.app.base import BaseApplication
+from gunicorn.workers.base import Worker
 
 if TYPE_CHECKING:
     from flask import Flask
+
+THREADS = 4  # app threads per worker process: they run requests, never wait on slow clients
+CONNECTIONS = 1000  # open connections per worker process (waitress's default is 100)
+BUFFERED_BYTES = 16 * 1024 * 1024  # of a streamed answer, queued before its thread waits
+
+
+class WaitressWorker(Worker):
+    """A gunicorn worker serving its listening sockets with waitress (poll(), not select(),
+    so more than 1,024 connections are possible). gunicorn's heartbeat is kept by a thread;
+    SIGTERM stops the event loop (waitress closes its connections)."""
+
+    def run(self) -> None:
+        from waitress.server import create_server
+
+        server = create_server(
+            self._logged(self.wsgi),
+            sockets=[listener.sock for listener in self.sockets],
+            threads=THREADS,
+            connection_limit=CONNECTIONS,
+            outbuf_high_watermark=BUFFERED_BYTES,
+            asyncore_use_poll=True,
+            channel_timeout=max(int(self.timeout), 60),
+            ident="kaifang",
+        )
+        threading.Thread(target=self._heartbeat, name="heartbeat", daemon=True).start()
+        server.run()  # returns (closing the server) on SystemExit, raised by handle_exit
+
+    def _logged(self, app: Any) -> Any:
+        """``app`` writing one line per request to gunicorn's access log (waitress keeps none),
+        when its answer starts."""
+        access = self.log.access_log
+
+        def logged(environ: dict[str, Any], start_response: Any) -> Any:
+            def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+                query = environ.get("QUERY_STRING")
+                path = environ.get("PATH_INFO", "") + (f"?{query}" if query else "")
+                method, address = environ.get("REQUEST_METHOD"), environ.get("REMOTE_ADDR")
+                access.info('%s "%s %s" %s', address, method, path, status.split(" ", 1)[0])
+                return start_response(status, headers, exc_info)
+
+            return app(environ, start)
+
+        return logged
+
+    def _heartbeat(self) -> None:
+        parent = self.ppid
+        while self.alive:
+            self.notify()
+            if os.getppid() != parent:  # the master is gone: stop as gunicorn's workers do
+                self.log.info("Parent changed, shutting down: %s", self)
+                os.kill(os.getpid(), signal.SIGTERM)
+                return
+            time.sleep(1.0)
+
+    def handle_exit(self, sig: int, frame: Any) -> None:
+        self.alive = False
+        sys.exit(0)  # in the main thread: ends waitress's loop
 
 
 class PortalServer(BaseApplication):
@@ -25,17 +98,20 @@ class PortalServer(BaseApplication):
         return app
 
 
+def options(*, host: str, port: int, workers: int) -> dict[str, Any]:
+    """The gunicorn settings of ``kaifang serve``."""
+    return {
+        "bind": f"{host}:{port}",
+        "workers": workers,
+        "worker_class": "portal.server.WaitressWorker",
+        "timeout": 60,
+        "graceful_timeout": 10,
+        "accesslog": "-",
+        "errorlog": "-",
+        "loglevel": "warning",
+        "preload_app": True,  # one copy of search's dictionaries, shared by the workers
+    }
+
+
 def serve(*, host: str, port: int, workers: int) -> None:
-    PortalServer(
-        {
-            "bind": f"{host}:{port}",
-            "workers": workers,
-            "threads": 4,
-            "worker_class": "gthread",
-            "timeout": 60,
-            "accesslog": "-",
-            "errorlog": "-",
-            "loglevel": "warning",
-            "preload_app": True,  # one copy of search's dictionaries, shared by the workers
-        }
-    ).run()
+    PortalServer(options(host=host, port=port, workers=workers)).run()

@@ -31,7 +31,8 @@ def init() -> None:
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
 @reports_errors
 def serve(host: str, port: int, workers: int) -> None:
-    """Serve the portal with gunicorn."""
+    """Serve the portal: gunicorn's processes, waitress's connections (slow clients hold no
+    worker thread)."""
     from portal.server import serve as run_server
 
     rt = runtime()
