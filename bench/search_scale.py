@@ -12,7 +12,8 @@ searches, and the aims met or not.
 Run:  make bench-venv     # once: .venv-bench with datasette==0.65.5 and jieba==0.42.1
       .venv/bin/python -m bench.search_scale --datasets 100000 --rounds 3 --backends sqlite,postgres
 Quick: .venv/bin/python -m bench.search_scale --datasets 5000 --rounds 1 --backends sqlite
-Also --workers N (server processes, 2) and --soak N (searches before the RSS, 10000). PostgreSQL:
+Also --workers N (server processes, 2), --soak N (searches before the RSS, 10000) and --gate FILE
+(on a shared machine: after publishing, wait for FILE before timing anything). PostgreSQL:
 KAIFANG_BENCH_POSTGRES_URL (default the local ``test``); a fresh database is made and dropped.
 """
 
@@ -115,10 +116,11 @@ def publish_all(rt: Runtime, entries: list[Entry]) -> float:
     return time.perf_counter() - started
 
 
-def create_catalog(rt: Runtime, entries: list[Entry]) -> dict[str, Any]:
+def create_catalog(rt: Runtime, entries: list[Entry], gate: str = "") -> dict[str, Any]:
     """Publish every entry, BATCH per transaction; time it, the repair pass, the rebuild and
-    one dataset's update."""
+    one dataset's update (once ``gate``, if named, exists)."""
     created = publish_all(rt, entries)
+    wait_for(gate)
     started = time.perf_counter()
     synced = sync_index(rt)  # 0 when the publishing transactions wrote every search row
     sync_s = time.perf_counter() - started
@@ -128,6 +130,15 @@ def create_catalog(rt: Runtime, entries: list[Entry]) -> dict[str, Any]:
     figures = {"created": len(entries), "created_s": created, "synced": synced}
     figures |= {"sync_s": sync_s, "rebuilt": rebuilt, "rebuild_s": rebuild_s}
     return figures | time_updates(rt, entries, get_sources(rt, ["bench"])[0].id)
+
+
+def wait_for(gate: str) -> None:
+    """On a machine shared with other work: say the catalog is published and wait until the
+    file ``gate`` exists (whoever shares the machine pauses their work, then creates it)."""
+    if gate:
+        print(f"published; timing when {gate} exists …", flush=True)
+        while not Path(gate).exists():
+            time.sleep(2)
 
 
 def time_updates(rt: Runtime, entries: list[Entry], source_id: str) -> dict[str, float]:
@@ -182,7 +193,7 @@ def _run_portal(
     rt = Runtime(load_settings({"instance": instance, "database_url": url}, environ={}))
     upgrade(rt)
     print(f"[{backend}] creating {len(entries)} datasets …", flush=True)
-    times = create_catalog(rt, entries)
+    times = create_catalog(rt, entries, args.gate)
     names = organization_names(rt)
     rt.close()
     print(f"[{backend}] created in {times['created_s']:.1f} s; serving …", flush=True)
@@ -375,6 +386,7 @@ def main() -> None:
     parser.add_argument("--backends", default="sqlite,postgres")
     parser.add_argument("--workers", type=int, default=2, help="server processes of each")
     parser.add_argument("--soak", type=int, default=10_000, help="searches before the RSS")
+    parser.add_argument("--gate", default="", help="after publishing, time once this file exists")
     args = parser.parse_args()
     backends = [b for b in args.backends.split(",") if b]
     if set(backends) - {"sqlite", "postgres"}:

@@ -227,6 +227,9 @@ def _hits(
     ]
 
 
+_FACET_BATCH = 5000
+
+
 def _facets(
     session: Session,
     conditions: Sequence[ColumnElement[bool]],
@@ -244,7 +247,9 @@ def _facets(
         )
     counted: Counter[str] = Counter()
     count = 0
-    for items in session.scalars(query):
+    # read in batches (a server-side cursor in PostgreSQL): a large matching set never sits
+    # whole in the client's memory, whose allocator would keep the peak long after
+    for items in session.scalars(query.execution_options(yield_per=_FACET_BATCH)):
         count += 1
         if items:
             counted.update(items.split(FACET_ITEM))
