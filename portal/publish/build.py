@@ -1,0 +1,201 @@
+"""One static build: a new tree, filled from the previous one where nothing changed, switched in
+at once.
+
+A dataset's files (page, package_show twin, DCAT documents, public files) are written again only
+when its revision token changed (or a file of it is missing from the previous tree, e.g. removed
+by ``datasets.publish.removal``); otherwise they are hard links to the previous tree's files. The
+catalog's lists are written again when the catalog's version changed, the few site pages always.
+Many datasets to render are spread over worker processes (forked, each with its own database
+connections).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from datasets.catalog.published import catalog_version
+from datasets.errors import ValidationError
+from datasets.publish import sources
+from datasets.publish.sources import PublicEntry
+from datasets.publish.tree import Manifest, StaticOut, copy_file, link_file, write_bytes
+from datasets.runtime import Runtime
+from portal.app import STATIC
+from portal.publish.pages import SITE_PAGES, Page, catalog_pages, dataset_pages, page, render
+
+POOL_THRESHOLD = 400  # datasets to render before worker processes are worth their start
+CHUNK = 100
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    tree: str
+    files: int
+    bytes: int
+    rendered: int  # files written new
+    linked: int  # files shared with the previous tree
+    datasets_rendered: int
+    left_to_app: list[str]  # URLs the app keeps answering (not 200, cookie, CSRF token)
+    removed_after: int  # files of datasets hidden while the build ran
+    seconds: float
+
+
+class _Writer:
+    """Files of the new tree and their manifest entries."""
+
+    def __init__(self, base: Path, manifest: Manifest) -> None:
+        self.base, self.manifest = base, manifest
+        self.rendered = self.linked = 0
+        self.left: list[str] = []
+
+    def add(self, file: str, sha256: str, source: str) -> None:
+        self.manifest.files[file] = {"sha256": sha256, "source": source}
+
+    def pages(self, app: Flask, pages: Iterable[Page], source: str, base_url: str) -> None:
+        for item in pages:
+            body = render(app, item.url, base_url)
+            if body is None:
+                self.left.append(item.url)
+                continue
+            self.add(item.file, write_bytes(self.base / item.file, body), source)
+            self.rendered += 1
+
+    def link(self, previous: Path, old: Manifest, files: list[str]) -> None:
+        for file in files:
+            link_file(previous / file, self.base / file)
+            self.add(file, old.files[file]["sha256"], old.files[file]["source"])
+            self.linked += 1
+
+
+def build(
+    app: Flask, out_dir: Path, *, base_url: str, workers: int = 0, full: bool = False
+) -> BuildResult:
+    """Build the static tree into ``out_dir`` and switch it in; see the module's docstring."""
+    started = time.monotonic()
+    rt: Runtime = app.extensions["kaifang"]
+    base_url = base_url.rstrip("/")
+    if not base_url.startswith(("http://", "https://")):
+        raise ValidationError("静态构建需要网站的公开地址：设置 KAIFANG_BASE_URL 或 --base-url")
+    out = StaticOut(out_dir)
+    os.umask(0o022)
+    with out.locked():
+        old = None if full else out.manifest()
+        previous = out.tree_path(old.tree) if old else None
+        tree, base = out.new_tree()
+        writer = _Writer(base, Manifest(tree, info={"base_url": base_url}))
+        entries = sources.public_entries(rt)
+        todo = _datasets(writer, entries, old, previous)
+        _render_datasets(app, writer, todo, base_url, workers)
+        version = catalog_version(rt)
+        writer.manifest.info["catalog_version"] = version
+        _lists(app, writer, version, old, previous, base_url)
+        writer.pages(app, (page(u) for u in SITE_PAGES), f"site@{tree}", base_url)
+        _static_assets(writer, f"site@{tree}")
+        out.manifest_path(tree).write_text(writer.manifest.dump(), encoding="utf-8")
+        os.chmod(out.manifest_path(tree), 0o644)
+        out.switch(tree)
+        out.prune()
+        # hidden while this build ran: their removal may have found the older tree
+        gone = {e.id for e in entries} - sources.public_ids(rt)
+        removed = out.remove_sources(tuple(sources.source_prefix(i) for i in gone))
+    files = writer.manifest.files
+    return BuildResult(
+        tree=tree,
+        files=len(files),
+        bytes=sum((base / f).stat().st_size for f in files),
+        rendered=writer.rendered,
+        linked=writer.linked,
+        datasets_rendered=len(todo),
+        left_to_app=writer.left,
+        removed_after=len(removed),
+        seconds=time.monotonic() - started,
+    )
+
+
+def _datasets(
+    writer: _Writer, entries: list[PublicEntry], old: Manifest | None, previous: Path | None
+) -> list[PublicEntry]:
+    """Link the unchanged datasets' files from the previous tree; the datasets to render."""
+    by_source = old.by_source() if old else {}
+    todo = []
+    for entry in entries:
+        kept = by_source.get(entry.source)
+        if old and previous and kept and all((previous / f).is_file() for f in kept):
+            writer.link(previous, old, kept)
+        else:
+            todo.append(entry)
+    return todo
+
+
+def _lists(
+    app: Flask,
+    writer: _Writer,
+    version: str,
+    old: Manifest | None,
+    previous: Path | None,
+    base_url: str,
+) -> None:
+    source = f"catalog@{version}"
+    kept = old.by_source().get(source) if old else None
+    if old and previous and kept and all((previous / f).is_file() for f in kept):
+        writer.link(previous, old, kept)
+    else:
+        writer.pages(app, catalog_pages(app.extensions["kaifang"]), source, base_url)
+
+
+def _static_assets(writer: _Writer, source: str) -> None:
+    """The app's CSS and JavaScript, at /static/ as the app serves them."""
+    for path in sorted(STATIC.rglob("*")):
+        if path.is_file() and not path.name.startswith("."):
+            file = f"static/{path.relative_to(STATIC).as_posix()}"
+            writer.add(file, copy_file(path, writer.base / file), source)
+            writer.rendered += 1
+
+
+def render_entry(app: Flask, writer: _Writer, entry: PublicEntry, base_url: str) -> None:
+    """Everything of one dataset: its pages and its public files."""
+    writer.pages(app, dataset_pages(entry.name), entry.source, base_url)
+    for public in entry.files:
+        file = public.url_path.lstrip("/")
+        if public.path.is_file():
+            writer.add(file, copy_file(public.path, writer.base / file), entry.source)
+            writer.rendered += 1
+
+
+def _render_datasets(
+    app: Flask, writer: _Writer, todo: list[PublicEntry], base_url: str, workers: int
+) -> None:
+    processes = workers or os.cpu_count() or 1
+    if processes <= 1 or len(todo) < POOL_THRESHOLD:
+        for entry in todo:
+            render_entry(app, writer, entry, base_url)
+        return
+    chunks = [todo[i : i + CHUNK] for i in range(0, len(todo), CHUNK)]
+    context = multiprocessing.get_context("fork")
+    with context.Pool(processes, _start_worker, (app, writer.base, base_url)) as pool:
+        for files, rendered, left in pool.imap_unordered(_render_chunk, chunks):
+            writer.manifest.files.update(files)
+            writer.rendered += rendered
+            writer.left += left
+
+
+_WORKER: dict[str, Any] = {}
+
+
+def _start_worker(app: Flask, base: Path, base_url: str) -> None:
+    app.extensions["kaifang"].engine.dispose(close=False)  # connections of its own
+    _WORKER.update(app=app, base=base, base_url=base_url)
+
+
+def _render_chunk(chunk: list[PublicEntry]) -> tuple[dict[str, Any], int, list[str]]:
+    writer = _Writer(_WORKER["base"], Manifest(""))
+    for entry in chunk:
+        render_entry(_WORKER["app"], writer, entry, _WORKER["base_url"])
+    return writer.manifest.files, writer.rendered, writer.left

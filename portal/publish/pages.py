@@ -1,0 +1,110 @@
+"""Which URLs the static tree holds and how each is rendered: by the app itself, as an anonymous
+visitor with no cookie, so a static page is the dynamic one by construction.
+
+A URL with a query string is written only where the web server can map it back safely
+(``package_show?id=<name>`` → ``api/3/action/package_show/<name>.json``); every other query
+string goes to the app. A page the app answers with anything but 200, with a cookie, or with a
+form carrying a CSRF token (it would belong to no session) is left to the app.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from flask import Flask
+
+from datasets.catalog import groups
+from datasets.catalog import services as catalog
+from datasets.catalog.sitemaps import part_count
+from datasets.publish.sources import SAFE_NAME
+from datasets.publish.tree import relative_path
+from datasets.runtime import Runtime
+
+# pages that depend on neither the catalog's version nor a dataset: written by every build
+SITE_PAGES = (
+    "/rules",
+    "/services",
+    "/transparency",
+    "/transparency/stats",
+    "/api",
+    "/api/index.json",
+    "/robots.txt",
+)
+METADATA_SUFFIXES = ("ttl", "jsonld", "rdf")
+ACTION = "/api/3/action/"
+
+
+@dataclass(frozen=True)
+class Page:
+    url: str  # path and query string, as requested from the app
+    file: str  # the file inside the tree
+
+
+def page(url: str) -> Page:
+    """A URL without a query string, at the file nginx's ``try_files`` finds for it."""
+    return Page(url, relative_path(url))
+
+
+def action_page(action: str, name: str) -> Page | None:
+    """``/api/3/action/<action>?id=<name>`` at ``api/3/action/<action>/<name>.json``, for the
+    names nginx maps (``SAFE_NAME``)."""
+    if not SAFE_NAME.fullmatch(name):
+        return None
+    return Page(f"{ACTION}{action}?id={name}", f"api/3/action/{action}/{name}.json")
+
+
+def dataset_pages(name: str) -> list[Page]:
+    """A dataset's page, its package_show twin and its DCAT documents."""
+    quoted = quote(name)
+    pages = [Page(f"/dataset/{quoted}", relative_path(f"/dataset/{name}"))]
+    pages += [
+        Page(f"/dataset/{quoted}.{suffix}", relative_path(f"/dataset/{name}.{suffix}"))
+        for suffix in METADATA_SUFFIXES
+    ]
+    twin = action_page("package_show", name)
+    return pages + ([twin] if twin else [])
+
+
+def catalog_pages(rt: Runtime) -> Iterator[Page]:
+    """The pages that list the catalog: written again whenever its version changes."""
+    yield from (page(u) for u in ("/", "/search", "/organization/", "/data.json"))
+    yield from (page(f"/catalog.{s}") for s in (*METADATA_SUFFIXES, "xml"))
+    yield Page(f"{ACTION}organization_list", "api/3/action/organization_list.json")
+    yield Page(
+        f"{ACTION}organization_list?all_fields=true",
+        "api/3/action/organization_list.all_fields.json",
+    )
+    yield from (page(u) for u in ("/sitemap.xml", "/feeds/dataset.atom"))
+    yield from (page(f"/sitemap-{n}.xml") for n in range(1, part_count(rt) + 1))
+    yield page("/transparency/open-list.csv")
+    for org in catalog.organization_list(rt):
+        name = org["name"]
+        yield Page(f"/organization/{quote(name)}", relative_path(f"/organization/{name}"))
+        yield Page(
+            f"/feeds/organization/{quote(name)}.atom",
+            relative_path(f"/feeds/organization/{name}.atom"),
+        )
+        twin = action_page("organization_show", name)
+        if twin:
+            yield twin
+    for group in groups.group_list(rt):
+        topic = group["name"]
+        yield Page(f"/feeds/group/{quote(topic)}.atom", relative_path(f"/feeds/group/{topic}.atom"))
+
+
+def render(app: Flask, url: str, base_url: str) -> bytes | None:
+    """The body the app answers an anonymous GET of ``url`` with, or None when that answer
+    must stay dynamic (not 200, a cookie set, a CSRF token in it)."""
+    client = app.test_client(use_cookies=False)
+    response = client.get(url, base_url=base_url)
+    try:
+        if response.status_code != 200 or "Set-Cookie" in response.headers:
+            return None
+        body = response.get_data()
+    finally:
+        response.close()
+    if b'name="csrf_token"' in body:
+        return None
+    return body
