@@ -33,10 +33,11 @@ FILE_MODE, DIR_MODE = 0o644, 0o755
 _UNSAFE_PART = re.compile(r"[\x00-\x1f\x7f\\]")
 
 
-def relative_path(url_path: str) -> str:
-    """The file of a URL path inside a tree: ``/`` → ``index.html``, ``/dataset/x`` →
-    ``dataset/x/index.html``, a path whose last part has a suffix (``/data.json``) as it is.
-    Refuses what could leave the tree (``..``, empty parts, control characters)."""
+def relative_path(url_path: str, *, exact: bool = False) -> str:
+    """The file of a URL path (not quoted) inside a tree: ``/`` → ``index.html``,
+    ``/dataset/x`` → ``dataset/x/index.html``, a path whose last part has a suffix
+    (``/data.json``) or any ``exact`` one (a download) as it is. Refuses what could leave the
+    tree or hide in it (``..``, empty and dot parts, control characters, backslashes)."""
     if not url_path.startswith("/"):
         raise ValidationError(f"静态路径须以 / 开头：{url_path}")
     parts = url_path.strip("/").split("/") if url_path.strip("/") else []
@@ -45,6 +46,8 @@ def relative_path(url_path: str) -> str:
             raise ValidationError(f"静态路径不安全：{url_path!r}")
     if not parts:
         return "index.html"
+    if exact:
+        return "/".join(parts)
     if url_path.endswith("/") or "." not in parts[-1]:
         return "/".join([*parts, "index.html"])
     return "/".join(parts)
@@ -148,7 +151,7 @@ class StaticOut:
     def prune(self) -> list[str]:
         """Remove trees other than the current and previous ones (and unfinished builds)."""
         kept = {self.linked(CURRENT), self.linked(PREVIOUS)}
-        removed = []
+        removed: list[str] = []
         if not self.trees.is_dir():
             return removed
         for entry in sorted(self.trees.iterdir()):

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from flask import Flask
 
@@ -25,7 +26,14 @@ from datasets.catalog.published import catalog_version
 from datasets.errors import ValidationError
 from datasets.publish import sources
 from datasets.publish.sources import PublicEntry
-from datasets.publish.tree import Manifest, StaticOut, copy_file, link_file, write_bytes
+from datasets.publish.tree import (
+    Manifest,
+    StaticOut,
+    copy_file,
+    link_file,
+    relative_path,
+    write_bytes,
+)
 from datasets.runtime import Runtime
 from portal.app import STATIC
 from portal.publish.pages import SITE_PAGES, Page, catalog_pages, dataset_pages, page, render
@@ -55,8 +63,8 @@ class _Writer:
         self.rendered = self.linked = 0
         self.left: list[str] = []
 
-    def add(self, file: str, sha256: str, source: str) -> None:
-        self.manifest.files[file] = {"sha256": sha256, "source": source}
+    def add(self, file: str, sha256: str, source: str, url: str) -> None:
+        self.manifest.files[file] = {"sha256": sha256, "source": source, "url": url}
 
     def pages(self, app: Flask, pages: Iterable[Page], source: str, base_url: str) -> None:
         for item in pages:
@@ -64,13 +72,13 @@ class _Writer:
             if body is None:
                 self.left.append(item.url)
                 continue
-            self.add(item.file, write_bytes(self.base / item.file, body), source)
+            self.add(item.file, write_bytes(self.base / item.file, body), source, item.url)
             self.rendered += 1
 
     def link(self, previous: Path, old: Manifest, files: list[str]) -> None:
         for file in files:
             link_file(previous / file, self.base / file)
-            self.add(file, old.files[file]["sha256"], old.files[file]["source"])
+            self.manifest.files[file] = old.files[file]
             self.linked += 1
 
 
@@ -155,7 +163,7 @@ def _static_assets(writer: _Writer, source: str) -> None:
     for path in sorted(STATIC.rglob("*")):
         if path.is_file() and not path.name.startswith("."):
             file = f"static/{path.relative_to(STATIC).as_posix()}"
-            writer.add(file, copy_file(path, writer.base / file), source)
+            writer.add(file, copy_file(path, writer.base / file), source, f"/{quote(file)}")
             writer.rendered += 1
 
 
@@ -163,9 +171,10 @@ def render_entry(app: Flask, writer: _Writer, entry: PublicEntry, base_url: str)
     """Everything of one dataset: its pages and its public files."""
     writer.pages(app, dataset_pages(entry.name), entry.source, base_url)
     for public in entry.files:
-        file = public.url_path.lstrip("/")
+        file = relative_path(public.url_path, exact=True)
         if public.path.is_file():
-            writer.add(file, copy_file(public.path, writer.base / file), entry.source)
+            sha256 = copy_file(public.path, writer.base / file)
+            writer.add(file, sha256, entry.source, quote(public.url_path))
             writer.rendered += 1
 
 

@@ -2,9 +2,10 @@
 visitor with no cookie, so a static page is the dynamic one by construction.
 
 A URL with a query string is written only where the web server can map it back safely
-(``package_show?id=<name>`` → ``api/3/action/package_show/<name>.json``); every other query
-string goes to the app. A page the app answers with anything but 200, with a cookie, or with a
-form carrying a CSRF token (it would belong to no session) is left to the app.
+(``package_show?id=<name>`` → ``_q/api/3/action/package_show/<name>.json``, a folder nginx
+never serves by its own URL); every other query string goes to the app. A page the app answers
+with anything but 200, with a cookie, not to be stored, or with a form carrying a CSRF token (it
+would belong to no session) is left to the app.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ SITE_PAGES = (
 )
 METADATA_SUFFIXES = ("ttl", "jsonld", "rdf")
 ACTION = "/api/3/action/"
+QUERIED = "_q/"  # files of URLs with a query string
 
 
 @dataclass(frozen=True)
@@ -48,11 +50,11 @@ def page(url: str) -> Page:
 
 
 def action_page(action: str, name: str) -> Page | None:
-    """``/api/3/action/<action>?id=<name>`` at ``api/3/action/<action>/<name>.json``, for the
-    names nginx maps (``SAFE_NAME``)."""
+    """``/api/3/action/<action>?id=<name>`` at ``_q/api/3/action/<action>/<name>.json``, for
+    the names nginx maps (``SAFE_NAME``)."""
     if not SAFE_NAME.fullmatch(name):
         return None
-    return Page(f"{ACTION}{action}?id={name}", f"api/3/action/{action}/{name}.json")
+    return Page(f"{ACTION}{action}?id={name}", f"{QUERIED}api/3/action/{action}/{name}.json")
 
 
 def dataset_pages(name: str) -> list[Page]:
@@ -71,10 +73,10 @@ def catalog_pages(rt: Runtime) -> Iterator[Page]:
     """The pages that list the catalog: written again whenever its version changes."""
     yield from (page(u) for u in ("/", "/search", "/organization/", "/data.json"))
     yield from (page(f"/catalog.{s}") for s in (*METADATA_SUFFIXES, "xml"))
-    yield Page(f"{ACTION}organization_list", "api/3/action/organization_list.json")
+    yield Page(f"{ACTION}organization_list", f"{QUERIED}api/3/action/organization_list.json")
     yield Page(
         f"{ACTION}organization_list?all_fields=true",
-        "api/3/action/organization_list.all_fields.json",
+        f"{QUERIED}api/3/action/organization_list.all_fields.json",
     )
     yield from (page(u) for u in ("/sitemap.xml", "/feeds/dataset.atom"))
     yield from (page(f"/sitemap-{n}.xml") for n in range(1, part_count(rt) + 1))
@@ -96,11 +98,13 @@ def catalog_pages(rt: Runtime) -> Iterator[Page]:
 
 def render(app: Flask, url: str, base_url: str) -> bytes | None:
     """The body the app answers an anonymous GET of ``url`` with, or None when that answer
-    must stay dynamic (not 200, a cookie set, a CSRF token in it)."""
+    must stay dynamic (not 200, a cookie set, not to be stored, a CSRF token in it)."""
     client = app.test_client(use_cookies=False)
     response = client.get(url, base_url=base_url)
     try:
         if response.status_code != 200 or "Set-Cookie" in response.headers:
+            return None
+        if "no-store" in response.headers.get("Cache-Control", ""):
             return None
         body = response.get_data()
     finally:
