@@ -7,7 +7,7 @@ KAIFANG := $(BIN)/kaifang
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test setup demo-sources harvest lint chromium clean
+.PHONY: run test setup demo-sources harvest lint chromium nginx clean
 
 setup: $(STAMP)
 
@@ -33,12 +33,17 @@ demo-sources: $(STAMP)
 APT = apt-get -o DPkg::Lock::Timeout=600
 
 ## test: the whole suite (unit, services, web, harvester, CLI, PostgreSQL, browser)
-test: $(STAMP) chromium
+test: $(STAMP) chromium nginx
 	$(BIN)/pytest -p no:cacheprovider
 
 chromium:
 	@command -v chromium >/dev/null 2>&1 || $(APT) install -y -q chromium >/dev/null \
 	  || ($(APT) update -q >/dev/null && $(APT) install -y -q chromium >/dev/null)
+
+# Debian's nginx, for the hybrid's tests (tests/web/test_static_nginx.py); never started as a service
+nginx:
+	@test -x /usr/sbin/nginx || command -v nginx >/dev/null 2>&1 || $(APT) install -y -q nginx >/dev/null \
+	  || ($(APT) update -q >/dev/null && $(APT) install -y -q nginx >/dev/null)
 
 lint: $(STAMP)
 	$(BIN)/ruff check datasets harvester portal tests demo bench
