@@ -13,7 +13,7 @@ second of each, and the aims met or not.
 
 Run:  .venv/bin/python -m bench.static --datasets 100000
 Quick: .venv/bin/python -m bench.static --datasets 2000
-Also --pages N (dataset pages read, 2000) and --rounds N (3).
+Also --pages N (dataset pages read, 200) and --rounds N (2; each after a warm-up pass).
 """
 
 from __future__ import annotations
@@ -78,6 +78,11 @@ def builds(instance: Path, out: Path, base: str, entries: list[load.Entry]) -> d
     started = time.perf_counter()
     incremental = build(app, out, base_url=base)
     took = time.perf_counter() - started
+    print(
+        f"incremental build: {took:.2f} s, {incremental.datasets_rendered} datasets and "
+        f"{incremental.rendered} files written, {incremental.linked} linked",
+        flush=True,
+    )
     app.extensions["kaifang"].close()
     return {
         "full": full,
@@ -170,8 +175,8 @@ def _aim(ok: bool) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--datasets", type=int, default=100_000)
-    parser.add_argument("--pages", type=int, default=2000)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--pages", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="kaifang-bench-static-"))
     folder.chmod(0o755)  # nginx's workers (another user when run as root) read the tree

@@ -5,6 +5,9 @@ A dataset's files (page, package_show twin, DCAT documents, public files) are wr
 when its revision token changed (or a file of it is missing from the previous tree, e.g. removed
 by ``datasets.publish.removal``); otherwise they are hard links to the previous tree's files. The
 catalog's lists are written again when the catalog's version changed, the few site pages always.
+The whole-catalog documents (data.json, sitemaps, the DCAT catalog, 开放清单) too, up to
+``DOCUMENTS_INLINE`` datasets; past that, a changed catalog leaves them to the app until the next
+full build (``--full``), so that a build after one change stays quick.
 Many datasets to render are spread over worker processes (forked, each with its own database
 connections).
 """
@@ -14,7 +17,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,9 +39,20 @@ from datasets.publish.tree import (
 )
 from datasets.runtime import Runtime
 from portal.app import STATIC
-from portal.publish.pages import SITE_PAGES, Page, catalog_pages, dataset_pages, page, render
+from portal.publish.pages import (
+    SITE_PAGES,
+    Page,
+    dataset_pages,
+    document_pages,
+    list_pages,
+    page,
+    render,
+)
 
 POOL_THRESHOLD = 400  # datasets to render before worker processes are worth their start
+# up to this many public datasets, every build writes the whole-catalog documents again when the
+# catalog changed; past it, only a full build does (see ``_documents``)
+DOCUMENTS_INLINE = 10_000
 CHUNK = 100
 
 
@@ -98,12 +112,15 @@ def build(
         previous = out.tree_path(old.tree) if old else None
         tree, base = out.new_tree()
         writer = _Writer(base, Manifest(tree, info={"base_url": base_url}))
+        # read first: a change made while the build runs gives the next build a newer version
+        version = catalog_version(rt)
+        writer.manifest.info["catalog_version"] = version
         entries = sources.public_entries(rt)
         todo = _datasets(writer, entries, old, previous)
         _render_datasets(app, writer, todo, base_url, workers)
-        version = catalog_version(rt)
-        writer.manifest.info["catalog_version"] = version
-        _lists(app, writer, version, old, previous, base_url)
+        _catalog(app, writer, f"catalog@{version}", list_pages, old, previous, base_url)
+        documents = document_pages if full or len(entries) <= DOCUMENTS_INLINE else None
+        _catalog(app, writer, f"documents@{version}", documents, old, previous, base_url)
         writer.pages(app, (page(u) for u in SITE_PAGES), f"site@{tree}", base_url)
         _static_assets(writer, f"site@{tree}")
         out.manifest_path(tree).write_text(writer.manifest.dump(), encoding="utf-8")
@@ -142,20 +159,23 @@ def _datasets(
     return todo
 
 
-def _lists(
+def _catalog(
     app: Flask,
     writer: _Writer,
-    version: str,
+    source: str,
+    pages: Callable[[Runtime], Iterable[Page]] | None,
     old: Manifest | None,
     previous: Path | None,
     base_url: str,
 ) -> None:
-    source = f"catalog@{version}"
+    """Pages of the whole catalog: the previous tree's when the catalog's version is the same,
+    else rendered again — or, with no ``pages``, left to the app until the next full build (the
+    whole-catalog documents of a large catalog: an incremental build stays quick)."""
     kept = old.by_source().get(source) if old else None
     if old and previous and kept and all((previous / f).is_file() for f in kept):
         writer.link(previous, old, kept)
-    else:
-        writer.pages(app, catalog_pages(app.extensions["kaifang"]), source, base_url)
+    elif pages is not None:
+        writer.pages(app, pages(app.extensions["kaifang"]), source, base_url)
 
 
 def _static_assets(writer: _Writer, source: str) -> None:

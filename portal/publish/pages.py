@@ -69,18 +69,25 @@ def dataset_pages(name: str) -> list[Page]:
     return pages + ([twin] if twin else [])
 
 
-def catalog_pages(rt: Runtime) -> Iterator[Page]:
-    """The pages that list the catalog: written again whenever its version changes."""
-    yield from (page(u) for u in ("/", "/search", "/organization/", "/data.json"))
+def document_pages(rt: Runtime) -> Iterator[Page]:
+    """The documents of the whole catalog, whose cost grows with it: data.json, the DCAT
+    catalog's first page, the sitemaps, 开放清单."""
+    yield page("/data.json")
     yield from (page(f"/catalog.{s}") for s in (*METADATA_SUFFIXES, "xml"))
+    yield page("/sitemap.xml")
+    yield from (page(f"/sitemap-{n}.xml") for n in range(1, part_count(rt) + 1))
+    yield page("/transparency/open-list.csv")
+
+
+def list_pages(rt: Runtime) -> Iterator[Page]:
+    """The pages that list part of the catalog (a page of results each): written again
+    whenever its version changes."""
+    yield from (page(u) for u in ("/", "/search", "/organization/", "/feeds/dataset.atom"))
     yield Page(f"{ACTION}organization_list", f"{QUERIED}api/3/action/organization_list.json")
     yield Page(
         f"{ACTION}organization_list?all_fields=true",
         f"{QUERIED}api/3/action/organization_list.all_fields.json",
     )
-    yield from (page(u) for u in ("/sitemap.xml", "/feeds/dataset.atom"))
-    yield from (page(f"/sitemap-{n}.xml") for n in range(1, part_count(rt) + 1))
-    yield page("/transparency/open-list.csv")
     for org in catalog.organization_list(rt):
         name = org["name"]
         yield Page(f"/organization/{quote(name)}", relative_path(f"/organization/{name}"))

@@ -155,6 +155,25 @@ def test_build_static_without_a_public_address_says_so(site, monkeypatch, tmp_pa
     assert "KAIFANG_BASE_URL" in result.output and "Traceback" not in result.output
 
 
+def test_a_large_catalog_leaves_its_changed_documents_to_the_app_until_a_full_build(
+    site, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    rt, app, out, _ = site
+    monkeypatch.setattr("portal.publish.build.DOCUMENTS_INLINE", 1)
+    build(app, out, base_url=BASE)
+    assert (_tree(out) / "data.json").is_file()  # the catalog did not change: kept
+    with rt.session() as session:
+        dataset = session.scalars(select(Dataset).where(Dataset.state == "active")).first()
+        dataset.revision += 1  # type: ignore[union-attr]
+    quick = build(app, out, base_url=BASE)
+    assert quick.datasets_rendered == 1
+    for name in ("data.json", "sitemap.xml", "catalog.ttl", "transparency/open-list.csv"):
+        assert not (_tree(out) / name).exists(), name
+    assert (_tree(out) / "index.html").is_file()  # the lists are written again
+    build(app, out, base_url=BASE, full=True)
+    assert (_tree(out) / "data.json").is_file()
+
+
 def test_a_rights_objection_takes_its_dataset_out_of_the_tree_at_once(site) -> None:  # type: ignore[no-untyped-def]
     rt, app, out, _ = site
     build(app, out, base_url=BASE)
