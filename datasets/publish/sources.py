@@ -4,7 +4,6 @@ public files anyone may download, read in two queries for the whole catalog."""
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +29,9 @@ class PublicFile:
 class PublicEntry:
     id: str
     name: str
-    revision: str  # the dataset's revision and a digest of its stored public package
+    # the dataset's revision and the id of its stored public package, which every write of the
+    # package changes (ids are never reused): a suspension, a file confirmed, a quality score
+    revision: str
     files: tuple[PublicFile, ...] = ()
 
     @property
@@ -52,7 +53,7 @@ def public_entries(rt: Runtime) -> list[PublicEntry]:
     with rt.reader() as session:
         rows = session.execute(
             _public(
-                select(Dataset.id, Dataset.name, Dataset.revision, SearchPackage.package)
+                select(Dataset.id, Dataset.name, Dataset.revision, SearchPackage.id)
                 .join(SearchEntry, SearchEntry.dataset_id == Dataset.id)
                 .outerjoin(SearchPackage, SearchPackage.doc == SearchEntry.doc)
             ).order_by(Dataset.name)
@@ -78,12 +79,7 @@ def public_entries(rt: Runtime) -> list[PublicEntry]:
         url = RESOURCE_PATH.format(name=name, resource_id=resource_id, filename=filename)
         files.setdefault(dataset_id, []).append(PublicFile(url, rt.store.path("public", key)))
     return [
-        PublicEntry(
-            dataset_id,
-            name,
-            f"{revision}-{hashlib.sha256((package or '').encode()).hexdigest()[:16]}",
-            tuple(files.get(dataset_id, ())),
-        )
+        PublicEntry(dataset_id, name, f"{revision}-{package}", tuple(files.get(dataset_id, ())))
         for dataset_id, name, revision, package in rows
     ]
 

@@ -1,13 +1,13 @@
 """The static tree on disk: trees written new, a manifest, the atomic switch and the removals.
 
-``OUT/trees/<id>/`` holds one build, ``OUT/trees/<id>.manifest.json`` what it holds (each file's
-path, SHA-256 and the source it was made from: ``dataset:<id>@<revision>``, ``catalog@<version>``
-or ``site@<build>``). ``OUT/current`` is a symbolic link to the tree a web server serves and
-``OUT/previous`` to the one before; each is switched by making the new link under a temporary
-name and renaming it over the old (``rename(2)`` is atomic), so a web server sees one whole tree
-or the other, never a half-built one. Files are always written new, never changed in place: a
-later tree may share unchanged files with an earlier one by hard links, and removing a file
-from the current tree (``remove_sources``) touches no other tree.
+``OUT/trees/<id>/`` holds one build, ``OUT/trees/<id>.manifest.json`` what it holds: each source
+(``dataset:<id>@<revision>``, ``catalog@<version>``, ``documents@<version>``, ``site@<build>``)
+with its files' paths, SHA-256 and URLs. ``OUT/current`` is a symbolic link to the tree a web
+server serves and ``OUT/previous`` to the one before; each is switched by making the new link
+under a temporary name and renaming it over the old (``rename(2)`` is atomic), so a web server
+sees one whole tree or the other, never a half-built one. Files are always written new, never
+changed in place: a later tree may share unchanged files with an earlier one by hard links, and
+removing a file from the current tree (``remove_sources``) touches no other tree.
 """
 
 from __future__ import annotations
@@ -29,6 +29,8 @@ from typing import Any
 from datasets.errors import ValidationError
 
 CURRENT, PREVIOUS, TREES = "current", "previous", "trees"
+METADATA_SUFFIXES = ("ttl", "jsonld", "rdf")  # a dataset's DCAT documents
+QUERIED = "_q/"  # the files of URLs with a query string (nginx maps them, never serves _q/)
 FILE_MODE, DIR_MODE = 0o644, 0o755
 _UNSAFE_PART = re.compile(r"[\x00-\x1f\x7f\\]")
 
@@ -68,17 +70,25 @@ class Manifest:
         return grouped
 
     def dump(self) -> str:
+        """JSON, each source with its files as ``[path, sha256, url]`` (compact: a catalog of
+        100,000 datasets has half a million files)."""
+        grouped: dict[str, list[list[str]]] = {}
+        for path, entry in self.files.items():
+            grouped.setdefault(entry["source"], []).append([path, entry["sha256"], entry["url"]])
         return json.dumps(
-            {"tree": self.tree, **self.info, "files": self.files},
+            {"tree": self.tree, **self.info, "sources": grouped},
             ensure_ascii=False,
-            indent=0,
-            sort_keys=True,
+            separators=(",", ":"),
         )
 
     @classmethod
     def load(cls, path: Path) -> Manifest:
         data = json.loads(path.read_text(encoding="utf-8"))
-        files = data.pop("files", {})
+        files = {
+            file: {"sha256": sha256, "source": source, "url": url}
+            for source, entries in data.pop("sources", {}).items()
+            for file, sha256, url in entries
+        }
         return cls(tree=data.pop("tree"), files=files, info=data)
 
 
@@ -98,6 +108,10 @@ class StaticOut:
     def manifest_path(self, tree: str) -> Path:
         return self.trees / f"{tree}.manifest.json"
 
+    def removed_path(self, tree: str) -> Path:
+        """Sources whose files were removed from a tree after its build, one per line."""
+        return self.trees / f"{tree}.removed"
+
     def linked(self, name: str = CURRENT) -> str | None:
         """The tree id a link (``current``, ``previous``) points at, if any."""
         link = self.root / name
@@ -107,10 +121,20 @@ class StaticOut:
         return target if self.tree_path(target).is_dir() else None
 
     def manifest(self, name: str = CURRENT) -> Manifest | None:
+        """What a tree holds now: its manifest without the sources removed since its build."""
         tree = self.linked(name)
         if tree is None or not self.manifest_path(tree).is_file():
             return None
-        return Manifest.load(self.manifest_path(tree))
+        manifest = Manifest.load(self.manifest_path(tree))
+        if self.removed_path(tree).is_file():
+            gone = tuple(self.removed_path(tree).read_text(encoding="utf-8").split())
+            if gone:
+                manifest.files = {
+                    path: entry
+                    for path, entry in manifest.files.items()
+                    if not entry["source"].startswith(gone)
+                }
+        return manifest
 
     @contextmanager
     def locked(self) -> Iterator[None]:
@@ -155,7 +179,7 @@ class StaticOut:
         if not self.trees.is_dir():
             return removed
         for entry in sorted(self.trees.iterdir()):
-            tree = entry.name.removesuffix(".manifest.json")
+            tree = entry.name.removesuffix(".manifest.json").removesuffix(".removed")
             if tree in kept:
                 continue
             if entry.is_dir():
@@ -170,7 +194,7 @@ class StaticOut:
         ``prefixes`` (``dataset:<id>@``), and write its manifest without them. Returns the
         paths removed."""
         tree = self.linked(CURRENT)
-        manifest = self.manifest()
+        manifest = self.manifest() if prefixes else None
         if tree is None or manifest is None:
             return []
         doomed = [p for p, e in manifest.files.items() if e["source"].startswith(prefixes)]
@@ -183,6 +207,38 @@ class StaticOut:
             _remove_empty_parents(base / path, base)
         write_text(self.manifest_path(tree), manifest.dump())
         return doomed
+
+    def remove_datasets(self, names: dict[str, set[str]]) -> list[str]:
+        """Delete the files of datasets (id → every name it had) from the current tree, found
+        by their names (``dataset_files``: no manifest is read, whatever the catalog's size), and
+        note their sources as removed. Returns the paths removed."""
+        tree = self.linked(CURRENT)
+        if tree is None or not names:
+            return []
+        base = self.tree_path(tree)
+        removed = []
+        for name in sorted(set().union(*names.values())):
+            folder, files = dataset_files(name)
+            if (base / folder).is_dir():
+                shutil.rmtree(base / folder)
+                removed.append(folder)
+            for file in files:
+                if (base / file).exists():
+                    (base / file).unlink()
+                    removed.append(file)
+        with open(self.removed_path(tree), "a", encoding="utf-8") as handle:
+            handle.write("".join(f"dataset:{dataset_id}@\n" for dataset_id in sorted(names)))
+        os.chmod(self.removed_path(tree), FILE_MODE)
+        return removed
+
+
+def dataset_files(name: str) -> tuple[str, list[str]]:
+    """Where a dataset's files lie in a tree: its folder (page, public files) and its other
+    files (DCAT documents, package_show twin). ``portal.publish.pages`` writes them there."""
+    folder = relative_path(f"/dataset/{name}").removesuffix("/index.html")
+    files = [relative_path(f"/dataset/{name}.{suffix}") for suffix in METADATA_SUFFIXES]
+    files.append(f"{QUERIED}api/3/action/package_show/{name}.json")
+    return folder, files
 
 
 def _relink(link: Path, target: str) -> None:

@@ -129,7 +129,7 @@ def build(
         out.prune()
         # hidden while this build ran: their removal may have found the older tree
         gone = {e.id for e in entries} - sources.public_ids(rt)
-        removed = out.remove_sources(tuple(sources.source_prefix(i) for i in gone))
+        removed = out.remove_datasets({e.id: {e.name} for e in entries if e.id in gone})
     files = writer.manifest.files
     return BuildResult(
         tree=tree,

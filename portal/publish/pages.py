@@ -20,7 +20,7 @@ from datasets.catalog import groups
 from datasets.catalog import services as catalog
 from datasets.catalog.sitemaps import part_count
 from datasets.publish.sources import SAFE_NAME
-from datasets.publish.tree import relative_path
+from datasets.publish.tree import METADATA_SUFFIXES, QUERIED, relative_path
 from datasets.runtime import Runtime
 
 # pages that depend on neither the catalog's version nor a dataset: written by every build
@@ -33,9 +33,7 @@ SITE_PAGES = (
     "/api/index.json",
     "/robots.txt",
 )
-METADATA_SUFFIXES = ("ttl", "jsonld", "rdf")
 ACTION = "/api/3/action/"
-QUERIED = "_q/"  # files of URLs with a query string
 
 
 @dataclass(frozen=True)
