@@ -137,11 +137,12 @@ class StaticOut:
         return manifest
 
     @contextmanager
-    def locked(self) -> Iterator[None]:
-        """One writer at a time (a build, a removal, a rollback), across processes."""
+    def locked(self, name: str = ".lock") -> Iterator[None]:
+        """One holder at a time, across processes: of the current tree (``.lock``: a switch, a
+        removal, a rollback) or of building (``.build-lock``)."""
         self.root.mkdir(parents=True, exist_ok=True)
         os.chmod(self.root, DIR_MODE)
-        with open(self.root / ".lock", "a") as handle:
+        with open(self.root / name, "a") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
                 yield

@@ -90,10 +90,18 @@ class _Writer:
             self.rendered += 1
 
     def link(self, previous: Path, old: Manifest, files: list[str]) -> None:
-        for file in files:
-            link_file(previous / file, self.base / file)
-            self.manifest.files[file] = old.files[file]
-            self.linked += 1
+        """Share ``files`` of the previous tree, all or none (``FileNotFoundError``)."""
+        done: list[str] = []
+        try:
+            for file in files:
+                link_file(previous / file, self.base / file)
+                done.append(file)
+        except FileNotFoundError:
+            for file in done:
+                (self.base / file).unlink(missing_ok=True)
+            raise
+        self.manifest.files.update((file, old.files[file]) for file in files)
+        self.linked += len(files)
 
 
 def build(
@@ -107,7 +115,7 @@ def build(
         raise ValidationError("静态构建需要网站的公开地址：设置 KAIFANG_BASE_URL 或 --base-url")
     out = StaticOut(out_dir)
     os.umask(0o022)
-    with out.locked():
+    with out.locked(".build-lock"):  # one build at a time; removals go on meanwhile
         old = None if full else out.manifest()
         previous = out.tree_path(old.tree) if old else None
         tree, base = out.new_tree()
@@ -125,16 +133,18 @@ def build(
         _static_assets(writer, f"site@{tree}")
         out.manifest_path(tree).write_text(writer.manifest.dump(), encoding="utf-8")
         os.chmod(out.manifest_path(tree), 0o644)
-        out.switch(tree)
-        out.prune()
-        # hidden while this build ran: their removal may have found the older tree
-        gone = {e.id for e in entries} - sources.public_ids(rt)
-        removed = out.remove_datasets({e.id: {e.name} for e in entries if e.id in gone})
-    files = writer.manifest.files
+        files = writer.manifest.files
+        size = sum((base / f).stat().st_size for f in files)
+        with out.locked():  # the switch, and no removal between it and the check below
+            out.switch(tree)
+            out.prune()
+            # hidden while this build ran: their removal may have found the older tree
+            gone = {e.id for e in entries} - sources.public_ids(rt)
+            removed = out.remove_datasets({e.id: {e.name} for e in entries if e.id in gone})
     return BuildResult(
         tree=tree,
         files=len(files),
-        bytes=sum((base / f).stat().st_size for f in files),
+        bytes=size,
         rendered=writer.rendered,
         linked=writer.linked,
         datasets_rendered=len(todo),
@@ -152,9 +162,11 @@ def _datasets(
     todo = []
     for entry in entries:
         kept = by_source.get(entry.source)
-        if old and previous and kept and all((previous / f).is_file() for f in kept):
+        try:
+            if not (old and previous and kept):
+                raise FileNotFoundError(entry.name)
             writer.link(previous, old, kept)
-        else:
+        except FileNotFoundError:  # new, changed, or removed from the previous tree meanwhile
             todo.append(entry)
     return todo
 

@@ -21,6 +21,7 @@ from datasets.workflows.inputs.feedback import RightsObjectionInput
 from datasets.workflows.inputs.lookup import Lookup
 from portal.app import create_app
 from portal.cli import main
+from portal.publish import build as build_module
 from portal.publish.build import build
 from portal.publish.pages import SITE_PAGES
 from tests.conftest import harvest_demo
@@ -174,14 +175,7 @@ def test_a_large_catalog_leaves_its_changed_documents_to_the_app_until_a_full_bu
     assert (_tree(out) / "data.json").is_file()
 
 
-def test_a_rights_objection_takes_its_dataset_out_of_the_tree_at_once(site) -> None:  # type: ignore[no-untyped-def]
-    rt, app, out, _ = site
-    build(app, out, base_url=BASE)
-    manifest = StaticOut(out).manifest()
-    assert manifest is not None
-    with_files = {f.split("/")[1] for f in manifest.files if "/download/" in f}
-    name = sorted(with_files)[0]
-    assert (_tree(out) / "dataset" / name / "index.html").is_file()
+def _object(rt, name: str) -> None:  # type: ignore[no-untyped-def]
     rights.submit_rights_objection(
         rt,
         ANONYMOUS,
@@ -195,6 +189,40 @@ def test_a_rights_objection_takes_its_dataset_out_of_the_tree_at_once(site) -> N
             Lookup(rt, ANONYMOUS),
         ),
     )
+
+
+def test_a_dataset_hidden_while_a_build_runs_is_not_in_the_tree_it_switches_in(
+    site, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    rt, app, out, _ = site
+    build(app, out, base_url=BASE)
+    manifest = StaticOut(out).manifest()
+    assert manifest is not None
+    name = sorted({f.split("/")[1] for f in manifest.files if "/download/" in f})[-1]
+    real = build_module._static_assets
+
+    def hide_then_copy(writer, source):  # type: ignore[no-untyped-def]
+        _object(rt, name)  # the removal does not wait for the build (it would never end)
+        real(writer, source)
+
+    monkeypatch.setattr(build_module, "_static_assets", hide_then_copy)
+    result = build(app, out, base_url=BASE)
+    assert result.removed_after > 0
+    assert not (_tree(out) / "dataset" / name).exists()
+    assert not (
+        _tree(out) / "_q" / "api" / "3" / "action" / "package_show" / f"{name}.json"
+    ).exists()
+
+
+def test_a_rights_objection_takes_its_dataset_out_of_the_tree_at_once(site) -> None:  # type: ignore[no-untyped-def]
+    rt, app, out, _ = site
+    build(app, out, base_url=BASE)
+    manifest = StaticOut(out).manifest()
+    assert manifest is not None
+    with_files = {f.split("/")[1] for f in manifest.files if "/download/" in f}
+    name = sorted(with_files)[0]
+    assert (_tree(out) / "dataset" / name / "index.html").is_file()
+    _object(rt, name)
     assert not (_tree(out) / "dataset" / name).exists()
     left = StaticOut(out).manifest()
     assert left is not None
