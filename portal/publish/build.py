@@ -52,7 +52,7 @@ from portal.publish.pages import (
 POOL_THRESHOLD = 400  # datasets to render before worker processes are worth their start
 # up to this many public datasets, every build writes the whole-catalog documents again when the
 # catalog changed; past it, only a full build does (see ``_documents``)
-DOCUMENTS_INLINE = 10_000
+DOCUMENTS_INLINE = 1_000
 CHUNK = 100
 
 
