@@ -148,6 +148,21 @@ def test_the_switch_keeps_the_previous_tree_to_go_back_to(site, monkeypatch) -> 
     os.readlink(out / "current")  # a symbolic link, switched by rename
 
 
+def test_build_static_on_the_command_line(site, monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    rt, _, _, _ = site
+    monkeypatch.setenv("KAIFANG_INSTANCE", str(rt.paths.root))
+    monkeypatch.setenv("KAIFANG_BASE_URL", BASE)
+    monkeypatch.setenv("KAIFANG_RATELIMIT_ENABLED", "false")
+    result = CliRunner().invoke(main, ["build-static", str(tmp_path / "site")])
+    assert result.exit_code == 0, result.output
+    assert "静态站点已生成" in result.output and "KAIFANG_STATIC_DIR 未指向该目录" in result.output
+    assert (tmp_path / "site" / "current" / "index.html").is_file()
+    monkeypatch.setenv("KAIFANG_STATIC_DIR", str(tmp_path / "site"))
+    again = CliRunner().invoke(main, ["build-static"])  # OUT from the setting
+    assert again.exit_code == 0, again.output
+    assert "沿用" in again.output and "未指向" not in again.output
+
+
 def test_build_static_without_a_public_address_says_so(site, monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
     rt, _, _, _ = site
     monkeypatch.setenv("KAIFANG_INSTANCE", str(rt.paths.root))
