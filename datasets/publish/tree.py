@@ -236,6 +236,8 @@ class StaticOut:
 def dataset_files(name: str) -> tuple[str, list[str]]:
     """Where a dataset's files lie in a tree: its folder (page, public files) and its other
     files (DCAT documents, package_show twin). ``portal.publish.pages`` writes them there."""
+    if "/" in name:  # a name is one part of a path: never a folder of another dataset
+        raise ValidationError(f"数据集名称不安全：{name!r}")
     folder = relative_path(f"/dataset/{name}").removesuffix("/index.html")
     files = [relative_path(f"/dataset/{name}.{suffix}") for suffix in METADATA_SUFFIXES]
     files.append(f"{QUERIED}api/3/action/package_show/{name}.json")
