@@ -25,8 +25,9 @@ from urllib.parse import quote
 
 from flask import Flask
 
+from datasets.catalog import dcat_catalog as dcat
 from datasets.catalog.published import catalog_version
-from datasets.errors import ValidationError
+from datasets.errors import NotFound, ValidationError
 from datasets.publish import sources
 from datasets.publish.sources import PublicEntry
 from datasets.publish.tree import (
@@ -42,6 +43,7 @@ from portal.app import STATIC
 from portal.publish.pages import (
     SITE_PAGES,
     Page,
+    dataset_documents,
     dataset_pages,
     document_pages,
     list_pages,
@@ -200,14 +202,32 @@ def _static_assets(writer: _Writer, source: str) -> None:
 
 
 def render_entry(app: Flask, writer: _Writer, entry: PublicEntry, base_url: str) -> None:
-    """Everything of one dataset: its pages and its public files."""
+    """Everything of one dataset: its pages, its DCAT documents and its public files."""
     writer.pages(app, dataset_pages(entry.name), entry.source, base_url)
+    _documents(app, writer, entry, base_url)
     for public in entry.files:
         file = relative_path(public.url_path, exact=True)
         if public.path.is_file():
             sha256 = copy_file(public.path, writer.base / file)
             writer.add(file, sha256, entry.source, quote(public.url_path))
             writer.rendered += 1
+
+
+def _documents(app: Flask, writer: _Writer, entry: PublicEntry, base_url: str) -> None:
+    """The three DCAT documents of a dataset from one read and one graph: the bodies the app's
+    ``/dataset/<name>.<suffix>`` answers (the tests compare them), for a third of the time."""
+    rt: Runtime = app.extensions["kaifang"]
+    pages = dataset_documents(entry.name)
+    base = rt.settings.base_url.rstrip("/") or base_url  # as portal.app.base_url()
+    try:
+        bodies = dcat.dataset_documents(rt, name=entry.name, base_url=base, suffixes=tuple(pages))
+    except NotFound:  # hidden meanwhile
+        writer.left += [p.url for p in pages.values()]
+        return
+    for suffix, item in pages.items():
+        sha256 = write_bytes(writer.base / item.file, bodies[suffix].body)
+        writer.add(item.file, sha256, entry.source, item.url)
+        writer.rendered += 1
 
 
 def _render_datasets(

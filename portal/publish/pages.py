@@ -56,15 +56,18 @@ def action_page(action: str, name: str) -> Page | None:
 
 
 def dataset_pages(name: str) -> list[Page]:
-    """A dataset's page, its package_show twin and its DCAT documents."""
-    quoted = quote(name)
-    pages = [Page(f"/dataset/{quoted}", relative_path(f"/dataset/{name}"))]
-    pages += [
-        Page(f"/dataset/{quoted}.{suffix}", relative_path(f"/dataset/{name}.{suffix}"))
-        for suffix in METADATA_SUFFIXES
-    ]
+    """A dataset's page and its package_show twin."""
     twin = action_page("package_show", name)
-    return pages + ([twin] if twin else [])
+    page_ = Page(f"/dataset/{quote(name)}", relative_path(f"/dataset/{name}"))
+    return [page_, twin] if twin else [page_]
+
+
+def dataset_documents(name: str) -> dict[str, Page]:
+    """A dataset's DCAT documents by suffix (written from one graph, see ``build``)."""
+    return {
+        suffix: Page(f"/dataset/{quote(name)}.{suffix}", relative_path(f"/dataset/{name}.{suffix}"))
+        for suffix in METADATA_SUFFIXES
+    }
 
 
 def document_pages(rt: Runtime) -> Iterator[Page]:

@@ -4,7 +4,7 @@ import pytest
 
 from datasets.errors import ValidationError
 from datasets.publish.tree import dataset_files, relative_path
-from portal.publish.pages import action_page, dataset_pages
+from portal.publish.pages import action_page, dataset_documents, dataset_pages
 
 
 @pytest.mark.parametrize(
@@ -39,6 +39,7 @@ def test_a_download_keeps_its_file_name() -> None:
 def test_the_removal_finds_every_file_the_build_writes_for_a_dataset() -> None:
     folder, files = dataset_files("bus-lines")
     written = {p.file for p in dataset_pages("bus-lines")}
+    written |= {p.file for p in dataset_documents("bus-lines").values()}
     assert written == {f"{folder}/index.html", *files}
     with pytest.raises(ValidationError):
         dataset_files("a/b")
