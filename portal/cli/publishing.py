@@ -36,7 +36,7 @@ def build_static(out: Path | None, base_url: str, workers: int, full: bool, roll
     from portal.app import create_app
     from portal.publish.build import build
 
-    app = create_app()
+    app = create_app({"ratelimit_enabled": False})  # the build's own requests are not limited
     result = build(
         app, folder, base_url=base_url or rt.settings.base_url, workers=workers, full=full
     )

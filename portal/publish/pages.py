@@ -19,6 +19,7 @@ from flask import Flask
 from datasets.catalog import groups
 from datasets.catalog import services as catalog
 from datasets.catalog.sitemaps import part_count
+from datasets.errors import KaifangError
 from datasets.publish.sources import SAFE_NAME
 from datasets.publish.tree import METADATA_SUFFIXES, QUERIED, relative_path
 from datasets.runtime import Runtime
@@ -110,6 +111,9 @@ def render(app: Flask, url: str, base_url: str) -> bytes | None:
     client = app.test_client(use_cookies=False)
     response = client.get(url, base_url=base_url)
     try:
+        if response.status_code == 429 or response.status_code >= 500:
+            # never a page left out by chance: the build stops and says why
+            raise KaifangError(f"静态构建未能生成 {url}：应用返回 {response.status}")
         if response.status_code != 200 or "Set-Cookie" in response.headers:
             return None
         if "no-store" in response.headers.get("Cache-Control", ""):

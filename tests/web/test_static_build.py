@@ -14,6 +14,7 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from datasets.accounts.permissions import ANONYMOUS
+from datasets.errors import KaifangError
 from datasets.models import Dataset, Resource
 from datasets.publish.tree import StaticOut
 from datasets.workflows import rights
@@ -152,7 +153,6 @@ def test_build_static_on_the_command_line(site, monkeypatch, tmp_path) -> None: 
     rt, _, _, _ = site
     monkeypatch.setenv("KAIFANG_INSTANCE", str(rt.paths.root))
     monkeypatch.setenv("KAIFANG_BASE_URL", BASE)
-    monkeypatch.setenv("KAIFANG_RATELIMIT_ENABLED", "false")
     result = CliRunner().invoke(main, ["build-static", str(tmp_path / "site")])
     assert result.exit_code == 0, result.output
     assert "静态站点已生成" in result.output and "KAIFANG_STATIC_DIR 未指向该目录" in result.output
@@ -161,6 +161,14 @@ def test_build_static_on_the_command_line(site, monkeypatch, tmp_path) -> None: 
     again = CliRunner().invoke(main, ["build-static"])  # OUT from the setting
     assert again.exit_code == 0, again.output
     assert "沿用" in again.output and "未指向" not in again.output
+
+
+def test_a_page_the_app_cannot_answer_stops_the_build(site, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    rt, _, _, _ = site
+    limited = create_app({"instance": str(rt.paths.root), "ratelimit_default": "1 per minute"})
+    with pytest.raises(KaifangError, match="429"):  # never a JSON twin silently left out
+        build(limited, tmp_path / "out", base_url=BASE)
+    assert not (tmp_path / "out" / "current").exists()
 
 
 def test_build_static_without_a_public_address_says_so(site, monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
