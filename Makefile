@@ -40,9 +40,9 @@ chromium:
 	@command -v chromium >/dev/null 2>&1 || $(APT) install -y -q chromium >/dev/null \
 	  || ($(APT) update -q >/dev/null && $(APT) install -y -q chromium >/dev/null)
 
-# the web server of the X-Accel-Redirect test (run unprivileged by the test itself)
+# Debian's nginx, for the hybrid's tests (tests/web/test_static_nginx.py); never started as a service
 nginx:
-	@command -v nginx >/dev/null 2>&1 || test -x /usr/sbin/nginx || $(APT) install -y -q nginx >/dev/null \
+	@test -x /usr/sbin/nginx || command -v nginx >/dev/null 2>&1 || $(APT) install -y -q nginx >/dev/null \
 	  || ($(APT) update -q >/dev/null && $(APT) install -y -q nginx >/dev/null)
 
 lint: $(STAMP)

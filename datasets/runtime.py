@@ -99,6 +99,10 @@ class Runtime:
         watch(sessions)  # every transaction writes the search rows of the datasets it changes
         # and loads (or drops) the row tables of their files
         rows.watch(sessions, self.store, lambda: Limits.from_settings(self.settings))
+        if self.settings.static_dir:  # and removes the static files of the datasets it hides
+            from datasets.publish.removal import watch as watch_static
+
+            watch_static(sessions, self.settings.static_dir)
         return sessions
 
     @contextmanager

@@ -212,6 +212,12 @@ class Settings:
         "sends files itself.",
     )
     log_level: str = _setting("INFO", "Logging level of the CLI and the web app.")
+    static_dir: str = _setting(
+        "",
+        "Output folder of kaifang build-static (the tree a web server serves is its current "
+        "link). When set, a dataset that stops being public, or changes, loses its files from "
+        "the current tree in the same transaction's commit. Empty means no static build.",
+    )
 
     # -- public services: deadlines in working days (工作日), SPEC §7 -----------------------
     holiday_table: str = _setting(

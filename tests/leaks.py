@@ -9,7 +9,8 @@ stand in plainly public files are not secrets. Of the cases (``case_secrets``): 
 contact details and what they wrote, and every identifier inside the departments' replies.
 Traces are the SHA-256 and storage key of every private original (``private_traces``).
 
-Every resource's file is fetched as it is and in every export format (``?format=``).
+Every resource's file is fetched as it is and in every export format (``?format=``). The static
+tree of ``kaifang build-static`` is a channel too: every file of it is read (``static_channels``).
 
 The crawler also opens every case of the database by reference number and by id, as an
 anonymous visitor, and fails unless each answer is a 404 (or, for applications and objections,
@@ -481,6 +482,28 @@ def sql_text(rt: Runtime) -> str:
     finally:
         on.close()
     return "\n".join(parts)
+
+
+def static_tree_text(tree: Path) -> dict[str, str]:
+    """Every file of a static tree (``kaifang build-static``), read as a downloaded file is."""
+    return {
+        f"static {path.relative_to(tree).as_posix()}": _file_text(
+            path.read_bytes(), "spreadsheet" if path.suffix == ".xlsx" else ""
+        )
+        for path in sorted(tree.rglob("*"))
+        if path.is_file()
+    }
+
+
+def static_channels(app, rt: Runtime, out: Path) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """The static tree of the catalog, built into ``out``, and the manifest beside it."""
+    from datasets.publish.tree import StaticOut
+    from portal.publish.build import build
+
+    result = build(app, out, base_url="http://localhost")
+    channels = static_tree_text(out / "current")
+    channels["static manifest"] = StaticOut(out).manifest_path(result.tree).read_text()
+    return channels
 
 
 def all_channels(client, rt: Runtime) -> dict[str, str]:  # type: ignore[no-untyped-def]

@@ -108,7 +108,15 @@ def catalog_page(rt: Runtime, *, page: int, base_url: str, suffix: str) -> Docum
 
 def dataset_document(rt: Runtime, *, name: str, base_url: str, suffix: str) -> Document:
     """One public dataset's description; ``NotFound`` for any dataset the catalog leaves out."""
-    fmt = rdf_format(suffix)
+    return dataset_documents(rt, name=name, base_url=base_url, suffixes=(suffix,))[suffix]
+
+
+def dataset_documents(
+    rt: Runtime, *, name: str, base_url: str, suffixes: tuple[str, ...]
+) -> dict[str, Document]:
+    """One public dataset's description in several formats, from one read and one graph (the
+    static build writes all three)."""
+    formats = {suffix: rdf_format(suffix) for suffix in suffixes}
     with rt.reader() as session:
         ds = session.scalar(
             select(Dataset).where(Dataset.name == name, public_now()).options(*_LOAD)
@@ -118,7 +126,7 @@ def dataset_document(rt: Runtime, *, name: str, base_url: str, suffix: str) -> D
         pkg = package_dict(ds, base_url=base_url)
     graph = new_graph()
     DcatWriter(graph, base_url).dataset(pkg)
-    return Document(_serialize(graph, fmt), fmt.media_type)
+    return {s: Document(_serialize(graph, fmt), fmt.media_type) for s, fmt in formats.items()}
 
 
 def negotiated_suffix(accept: Any) -> str | None:

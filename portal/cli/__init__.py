@@ -4,7 +4,15 @@ Every command exits non-zero with a one-line reason when it fails. Each module r
 area's commands on the group ``main``.
 """
 
-from portal.cli import accounts, curation, harvesting, instance, services
+from portal.cli import accounts, curation, harvesting, instance, publishing, services
 from portal.cli.common import main
 
-__all__ = ["accounts", "curation", "harvesting", "instance", "main", "services"]
+__all__ = [
+    "accounts",
+    "curation",
+    "harvesting",
+    "instance",
+    "main",
+    "publishing",
+    "services",
+]

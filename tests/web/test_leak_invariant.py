@@ -32,13 +32,17 @@ from tests.leaks import (
     private_traces,
     secret_values,
     sql_text,
+    static_channels,
     stray_public_files,
 )
 
 
 @pytest.fixture(scope="module")
-def channels(demo_rt, demo_app):  # type: ignore[no-untyped-def]
-    return all_channels(demo_app.test_client(), demo_rt)
+def channels(demo_rt, demo_app, tmp_path_factory):  # type: ignore[no-untyped-def]
+    found = all_channels(demo_app.test_client(), demo_rt)
+    static = static_channels(demo_app, demo_rt, tmp_path_factory.mktemp("static"))
+    assert len(static) > 300  # every file of the static tree
+    return {**found, **static}
 
 
 def test_no_public_channel_carries_a_raw_personal_value(demo_rt, channels):
@@ -76,6 +80,7 @@ def _originals_as_public(dataset):  # type: ignore[no-untyped-def]
     ("target", "replacement", "channel"),
     [
         ("datasets.intake.placement.mask_rows", _identity_rows, "/dataset/"),
+        ("datasets.intake.placement.mask_rows", _identity_rows, "static dataset/"),
         ("datasets.intake.placement.mask_csv", _copy_file, "/download/"),
         ("datasets.intake.placement.mask_csv", _copy_file, "/download/file?format="),
         ("datasets.intake.findings.personal_columns", lambda reports, names: [], "/download/"),
@@ -83,6 +88,7 @@ def _originals_as_public(dataset):  # type: ignore[no-untyped-def]
     ],
     ids=[
         "preview masking removed",
+        "preview masking removed, seen in the static tree",
         "file masking removed",
         "file masking removed, seen in its conversions",
         "scanner ignored",
@@ -97,7 +103,10 @@ def test_the_crawler_catches_a_removed_masking_step(
     harvest_demo(rt)
     app = create_app({"instance": str(rt.paths.root), "ratelimit_enabled": False})
     monkeypatch.undo()  # read the originals with the real scanner
-    leaks = find_leaks(all_channels(app.test_client(), rt), secret_values(rt))
+    channels = all_channels(app.test_client(), rt)
+    if channel.startswith("static "):
+        channels = static_channels(app, rt, tmp_path / "static")
+    leaks = find_leaks(channels, secret_values(rt))
     assert leaks, "removing a masking step must leak"
     assert any(channel in where for where, _ in leaks)
     rt.close()

@@ -1,0 +1,196 @@
+"""The static build at scale: a full build, an incremental one, and dataset pages through nginx
+from the tree against the dynamic app, in the same run.
+
+Publishes N realistic datasets (``bench.search_corpus``, through the service layer as
+``bench.search_scale`` does: 500 per transaction), builds the static tree (``kaifang
+build-static``'s ``build``, one render process per core) and prints its time, files and bytes;
+changes one dataset's title through the same publishing path (with ``KAIFANG_STATIC_DIR`` set,
+so its files leave the tree in that commit) and times the incremental build; then serves the
+catalog with gunicorn (2 processes, gthread, 4 threads, as ``kaifang serve``) behind Debian's
+nginx with config/nginx-static.conf.template, and 8 keep-alive clients read the same dataset
+pages from nginx (the tree) and from gunicorn directly (the app). Prints p50/p95 and requests per
+second of each, and the aims met or not.
+
+Run:  .venv/bin/python -m bench.static --datasets 100000
+Quick: .venv/bin/python -m bench.static --datasets 2000
+Also --pages N (dataset pages read, 200) and --rounds N (2; each after a warm-up pass).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from bench import search_corpus as load
+from bench.search_scale import harvest_record, publish, publish_all
+from datasets.database import upgrade
+from datasets.models import Dataset
+from datasets.runtime import Runtime
+from datasets.settings import load_settings
+from harvester.sources import get_sources
+from tests.nginx import nginx
+
+FULL_AIM_S, INCREMENTAL_AIM_S = 600.0, 2.0
+
+
+def create(instance: Path, out: Path, count: int) -> tuple[float, list[load.Entry]]:
+    rt = Runtime(load_settings({"instance": str(instance)}, environ={}))
+    upgrade(rt)
+    entries = load.records(count)
+    took = publish_all(rt, entries)
+    rt.close()
+    return took, entries
+
+
+def change_one(instance: Path, out: Path, entry: load.Entry) -> str:
+    """One dataset's title changed through the publishing path, as a harvest would."""
+    settings = {"instance": str(instance), "static_dir": str(out)}
+    rt = Runtime(load_settings(settings, environ={}))
+    source_id = get_sources(rt, ["bench"])[0].id
+    with rt.session() as session:
+        name = publish(
+            session, rt, replace(harvest_record(entry), title=f"{entry.title}（修订）"), source_id
+        ).name
+    rt.close()
+    return name
+
+
+def builds(instance: Path, out: Path, base: str, entries: list[load.Entry]) -> dict[str, Any]:
+    from portal.app import create_app
+    from portal.publish.build import build
+
+    app = create_app({"instance": str(instance), "base_url": base, "ratelimit_enabled": False})
+    full = build(app, out, base_url=base)
+    print(f"full build: {full.seconds:.1f} s, {full.files} files, {full.bytes} bytes", flush=True)
+    name = change_one(instance, out, entries[len(entries) // 2])
+    gone = not (out / "current" / "dataset" / name).exists()
+    started = time.perf_counter()
+    incremental = build(app, out, base_url=base)
+    took = time.perf_counter() - started
+    print(
+        f"incremental build: {took:.2f} s, {incremental.datasets_rendered} datasets and "
+        f"{incremental.rendered} files written, {incremental.linked} linked",
+        flush=True,
+    )
+    app.extensions["kaifang"].close()
+    return {
+        "full": full,
+        "incremental": incremental,
+        "incremental_s": took,
+        "removed_at_once": gone,
+    }
+
+
+def throughput(instance: Path, out: Path, port: int, args: Any) -> dict[str, Any]:
+    """Dataset pages from nginx (the tree) and from gunicorn (the app)."""
+    rt = Runtime(load_settings({"instance": str(instance)}, environ={}))
+    with rt.reader() as session:
+        names = list(session.scalars(select(Dataset.name).where(Dataset.state == "active")))
+    rt.close()
+    paths = [f"/dataset/{n}" for n in random.Random(5).sample(names, min(args.pages, len(names)))]
+    app_port = load.free_port()
+    env = {
+        **os.environ,
+        "KAIFANG_INSTANCE": str(instance),
+        "KAIFANG_BASE_URL": f"http://127.0.0.1:{port}",
+        "KAIFANG_RATELIMIT_ENABLED": "false",
+        "KAIFANG_LOG_LEVEL": "WARNING",
+    }
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    command = [str(gunicorn), "--preload", "-w", "2", "-k", "gthread", "--threads", "4"]
+    command += ["-b", f"127.0.0.1:{app_port}", "--log-level", "warning", "portal.wsgi:app"]
+    with (
+        load.serve([command], env, [app_port], "/api/3/action/status_show"),
+        nginx(
+            out.parent / "nginx",
+            port=port,
+            static_root=out / "current",
+            app_url=f"http://127.0.0.1:{app_port}",
+            files_dir=instance / "files",
+        ),
+    ):
+        return {
+            "static": _read(port, paths, args.rounds),
+            "dynamic": _read(app_port, paths, args.rounds),
+        }
+
+
+def _read(port: int, paths: list[str], rounds: int) -> dict[str, Any]:
+    out, wall = load._clients([port], paths, rounds, load.SEED)
+    latencies = sorted(t * 1e3 for t, _ in out)
+    cuts = statistics.quantiles(latencies, n=100, method="inclusive")
+    errors = sum(1 for _, status in out if status != 200)
+    return {
+        "p50": cuts[49],
+        "p95": cuts[94],
+        "rps": len(out) / wall,
+        "n": len(out),
+        "errors": errors,
+    }
+
+
+def report(count: int, created_s: float, b: dict[str, Any], t: dict[str, Any]) -> None:
+    full, inc = b["full"], b["incremental"]
+    cores = os.cpu_count()
+    print(f"\n## static build, {count} datasets ({cores} cores; publishing took {created_s:.0f} s)")
+    print("| build | seconds | files | bytes | written | linked | datasets rendered |")
+    print("|---|---|---|---|---|---|---|")
+    for label, r, seconds in (
+        ("full", full, full.seconds),
+        ("after one change", inc, b["incremental_s"]),
+    ):
+        cells = [f"{seconds:.2f}", str(r.files), f"{r.bytes:,}", str(r.rendered), str(r.linked)]
+        print(f"| {label} | {' | '.join(cells)} | {r.datasets_rendered} |")
+    print(f"removed from the tree in the change's commit: {b['removed_at_once']}")
+    print("\n| dataset pages | p50 ms | p95 ms | req/s | requests | errors |")
+    print("|---|---|---|---|---|---|")
+    for label, key in (("nginx, static tree", "static"), ("gunicorn, the app", "dynamic")):
+        r = t[key]
+        cells = [f"{r['p50']:.1f}", f"{r['p95']:.1f}", f"{r['rps']:.0f}", str(r["n"])]
+        print(f"| {label} | {' | '.join(cells)} | {r['errors']} |")
+    linear = full.seconds * 100_000 / count
+    print(
+        f"\nfull build ≤ {FULL_AIM_S:.0f} s at 100,000: {_aim(linear <= FULL_AIM_S)} "
+        f"({full.seconds:.1f} s for {count}; {linear:.0f} s at 100,000 if linear)"
+    )
+    print(f"incremental ≤ {INCREMENTAL_AIM_S} s: {_aim(b['incremental_s'] <= INCREMENTAL_AIM_S)}")
+    print(f"static/dynamic throughput: {t['static']['rps'] / t['dynamic']['rps']:.1f}×")
+
+
+def _aim(ok: bool) -> str:
+    return "met" if ok else "**not met**"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--datasets", type=int, default=100_000)
+    parser.add_argument("--pages", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="kaifang-bench-static-"))
+    folder.chmod(0o755)  # nginx's workers (another user when run as root) read the tree
+    instance, out = folder / "instance", folder / "out"
+    port = load.free_port()
+    try:
+        print(f"publishing {args.datasets} datasets …", flush=True)
+        created_s, entries = create(instance, out, args.datasets)
+        b = builds(instance, out, f"http://127.0.0.1:{port}", entries)
+        t = throughput(instance, out, port, args)
+        report(args.datasets, created_s, b, t)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,303 @@
+"""The static tree on disk: trees written new, a manifest, the atomic switch and the removals.
+
+``OUT/trees/<id>/`` holds one build, ``OUT/trees/<id>.manifest.json`` what it holds: each source
+(``dataset:<id>@<revision>``, ``catalog@<version>``, ``documents@<version>``, ``site@<build>``)
+with its files' paths, SHA-256 and URLs. ``OUT/current`` is a symbolic link to the tree a web
+server serves and ``OUT/previous`` to the one before; each is switched by making the new link
+under a temporary name and renaming it over the old (``rename(2)`` is atomic), so a web server
+sees one whole tree or the other, never a half-built one. Files are always written new, never
+changed in place: a later tree may share unchanged files with an earlier one by hard links, and
+removing a file from the current tree (``remove_sources``) touches no other tree.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import re
+import secrets
+import shutil
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from datasets.errors import ValidationError
+
+CURRENT, PREVIOUS, TREES = "current", "previous", "trees"
+METADATA_SUFFIXES = ("ttl", "jsonld", "rdf")  # a dataset's DCAT documents
+QUERIED = "_q/"  # the files of URLs with a query string (nginx maps them, never serves _q/)
+FILE_MODE, DIR_MODE = 0o644, 0o755
+_UNSAFE_PART = re.compile(r"[\x00-\x1f\x7f\\]")
+
+
+def relative_path(url_path: str, *, exact: bool = False) -> str:
+    """The file of a URL path (not quoted) inside a tree: ``/`` → ``index.html``,
+    ``/dataset/x`` → ``dataset/x/index.html``, a path whose last part has a suffix
+    (``/data.json``) or any ``exact`` one (a download) as it is. Refuses what could leave the
+    tree or hide in it (``..``, empty and dot parts, control characters, backslashes)."""
+    if not url_path.startswith("/"):
+        raise ValidationError(f"静态路径须以 / 开头：{url_path}")
+    parts = url_path.strip("/").split("/") if url_path.strip("/") else []
+    for part in parts:
+        if part in ("", ".", "..") or _UNSAFE_PART.search(part) or part.startswith("."):
+            raise ValidationError(f"静态路径不安全：{url_path!r}")
+    if not parts:
+        return "index.html"
+    if exact:
+        return "/".join(parts)
+    if url_path.endswith("/") or "." not in parts[-1]:
+        return "/".join([*parts, "index.html"])
+    return "/".join(parts)
+
+
+@dataclass
+class Manifest:
+    """What a tree holds: path → (sha256, source)."""
+
+    tree: str
+    files: dict[str, dict[str, str]] = field(default_factory=dict)
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def by_source(self) -> dict[str, list[str]]:
+        grouped: dict[str, list[str]] = {}
+        for path, entry in self.files.items():
+            grouped.setdefault(entry["source"], []).append(path)
+        return grouped
+
+    def dump(self) -> str:
+        """JSON, each source with its files as ``[path, sha256, url]`` (compact: a catalog of
+        100,000 datasets has half a million files)."""
+        grouped: dict[str, list[list[str]]] = {}
+        for path, entry in self.files.items():
+            grouped.setdefault(entry["source"], []).append([path, entry["sha256"], entry["url"]])
+        return json.dumps(
+            {"tree": self.tree, **self.info, "sources": grouped},
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )
+
+    @classmethod
+    def load(cls, path: Path) -> Manifest:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        files = {
+            file: {"sha256": sha256, "source": source, "url": url}
+            for source, entries in data.pop("sources", {}).items()
+            for file, sha256, url in entries
+        }
+        return cls(tree=data.pop("tree"), files=files, info=data)
+
+
+class StaticOut:
+    """The output folder of the static build."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    @property
+    def trees(self) -> Path:
+        return self.root / TREES
+
+    def tree_path(self, tree: str) -> Path:
+        return self.trees / tree
+
+    def manifest_path(self, tree: str) -> Path:
+        return self.trees / f"{tree}.manifest.json"
+
+    def removed_path(self, tree: str) -> Path:
+        """Sources whose files were removed from a tree after its build, one per line."""
+        return self.trees / f"{tree}.removed"
+
+    def linked(self, name: str = CURRENT) -> str | None:
+        """The tree id a link (``current``, ``previous``) points at, if any."""
+        link = self.root / name
+        if not link.is_symlink():
+            return None
+        target = PurePosixPath(os.readlink(link)).name
+        return target if self.tree_path(target).is_dir() else None
+
+    def manifest(self, name: str = CURRENT) -> Manifest | None:
+        """What a tree holds now: its manifest without the sources removed since its build."""
+        tree = self.linked(name)
+        if tree is None or not self.manifest_path(tree).is_file():
+            return None
+        manifest = Manifest.load(self.manifest_path(tree))
+        if self.removed_path(tree).is_file():
+            gone = tuple(self.removed_path(tree).read_text(encoding="utf-8").split())
+            if gone:
+                manifest.files = {
+                    path: entry
+                    for path, entry in manifest.files.items()
+                    if not entry["source"].startswith(gone)
+                }
+        return manifest
+
+    @contextmanager
+    def locked(self, name: str = ".lock") -> Iterator[None]:
+        """One holder at a time, across processes: of the current tree (``.lock``: a switch, a
+        removal, a rollback) or of building (``.build-lock``)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.root, DIR_MODE)
+        with open(self.root / name, "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def new_tree(self) -> tuple[str, Path]:
+        stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
+        tree = f"{stamp}-{secrets.token_hex(3)}"
+        path = self.tree_path(tree)
+        path.mkdir(parents=True, mode=DIR_MODE)
+        os.chmod(self.trees, DIR_MODE)
+        os.chmod(path, DIR_MODE)
+        return tree, path
+
+    def switch(self, tree: str) -> None:
+        """Point ``current`` at ``tree`` (and ``previous`` at the tree it replaced), atomically."""
+        old = self.linked(CURRENT)
+        if old is not None and old != tree:
+            _relink(self.root / PREVIOUS, f"{TREES}/{old}")
+        _relink(self.root / CURRENT, f"{TREES}/{tree}")
+
+    def rollback(self) -> str:
+        """Switch back to the previous tree (the current one becomes the previous)."""
+        old = self.linked(PREVIOUS)
+        if old is None:
+            raise ValidationError("没有可切回的上一版静态站点")
+        self.switch(old)
+        return old
+
+    def prune(self) -> list[str]:
+        """Remove trees other than the current and previous ones (and unfinished builds)."""
+        kept = {self.linked(CURRENT), self.linked(PREVIOUS)}
+        removed: list[str] = []
+        if not self.trees.is_dir():
+            return removed
+        for entry in sorted(self.trees.iterdir()):
+            tree = entry.name.removesuffix(".manifest.json").removesuffix(".removed")
+            if tree in kept:
+                continue
+            if entry.is_dir():
+                shutil.rmtree(entry, ignore_errors=True)
+                removed.append(tree)
+            else:
+                entry.unlink(missing_ok=True)
+        return removed
+
+    def remove_sources(self, prefixes: tuple[str, ...]) -> list[str]:
+        """Delete from the current tree every file made from a source starting with one of
+        ``prefixes`` (``dataset:<id>@``), and write its manifest without them. Returns the
+        paths removed."""
+        tree = self.linked(CURRENT)
+        manifest = self.manifest() if prefixes else None
+        if tree is None or manifest is None:
+            return []
+        doomed = [p for p, e in manifest.files.items() if e["source"].startswith(prefixes)]
+        if not doomed:
+            return []
+        base = self.tree_path(tree)
+        for path in doomed:
+            (base / path).unlink(missing_ok=True)
+            manifest.files.pop(path)
+            _remove_empty_parents(base / path, base)
+        write_text(self.manifest_path(tree), manifest.dump())
+        return doomed
+
+    def remove_datasets(self, names: dict[str, set[str]]) -> list[str]:
+        """Delete the files of datasets (id → every name it had) from the current tree, found
+        by their names (``dataset_files``: no manifest is read, whatever the catalog's size), and
+        note their sources as removed. Returns the paths removed."""
+        tree = self.linked(CURRENT)
+        if tree is None or not names:
+            return []
+        base = self.tree_path(tree)
+        removed = []
+        for name in sorted(set().union(*names.values())):
+            folder, files = dataset_files(name)
+            if (base / folder).is_dir():
+                shutil.rmtree(base / folder)
+                removed.append(folder)
+            for file in files:
+                if (base / file).exists():
+                    (base / file).unlink()
+                    removed.append(file)
+        with open(self.removed_path(tree), "a", encoding="utf-8") as handle:
+            handle.write("".join(f"dataset:{dataset_id}@\n" for dataset_id in sorted(names)))
+        os.chmod(self.removed_path(tree), FILE_MODE)
+        return removed
+
+
+def dataset_files(name: str) -> tuple[str, list[str]]:
+    """Where a dataset's files lie in a tree: its folder (page, public files) and its other
+    files (DCAT documents, package_show twin). ``portal.publish.pages`` writes them there."""
+    if "/" in name:  # a name is one part of a path: never a folder of another dataset
+        raise ValidationError(f"数据集名称不安全：{name!r}")
+    folder = relative_path(f"/dataset/{name}").removesuffix("/index.html")
+    files = [relative_path(f"/dataset/{name}.{suffix}") for suffix in METADATA_SUFFIXES]
+    files.append(f"{QUERIED}api/3/action/package_show/{name}.json")
+    return folder, files
+
+
+def _relink(link: Path, target: str) -> None:
+    temporary = link.with_name(f".{link.name}.{os.getpid()}.{secrets.token_hex(3)}")
+    os.symlink(target, temporary)
+    os.replace(temporary, link)
+
+
+def _remove_empty_parents(path: Path, base: Path) -> None:
+    parent = path.parent
+    while parent != base and parent.is_dir():
+        try:
+            parent.rmdir()
+        except OSError:
+            return
+        parent = parent.parent
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write a file new (temporary name, then renamed over), readable by a web server."""
+    write_bytes(path, text.encode("utf-8"))
+
+
+def write_bytes(path: Path, body: bytes) -> str:
+    """Write ``body`` to ``path`` new, mode 0644; returns its SHA-256."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(body)
+    os.chmod(temporary, FILE_MODE)  # whatever the umask
+    os.replace(temporary, path)
+    return hashlib.sha256(body).hexdigest()
+
+
+def copy_file(source: Path, path: Path) -> str:
+    """Copy ``source`` (an instance file, readable only by its owner) to ``path``, mode 0644;
+    returns its SHA-256."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
+    digest = hashlib.sha256()
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+    with source.open("rb") as reader, os.fdopen(fd, "wb") as writer:
+        for chunk in iter(lambda: reader.read(1 << 20), b""):
+            digest.update(chunk)
+            writer.write(chunk)
+    os.chmod(temporary, FILE_MODE)
+    os.replace(temporary, path)
+    return digest.hexdigest()
+
+
+def link_file(source: Path, path: Path) -> None:
+    """Share an unchanged file of the previous tree (a hard link; a copy across devices)."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
+    try:
+        os.link(source, path)
+    except OSError:
+        shutil.copy2(source, path)
+        os.chmod(path, FILE_MODE)

@@ -1,0 +1,126 @@
+"""Which URLs the static tree holds and how each is rendered: by the app itself, as an anonymous
+visitor with no cookie, so a static page is the dynamic one by construction.
+
+A URL with a query string is written only where the web server can map it back safely
+(``package_show?id=<name>`` → ``_q/api/3/action/package_show/<name>.json``, a folder nginx
+never serves by its own URL); every other query string goes to the app. A page the app answers
+with anything but 200, with a cookie, not to be stored, or with a form carrying a CSRF token (it
+would belong to no session) is left to the app.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from flask import Flask
+
+from datasets.catalog import groups
+from datasets.catalog import services as catalog
+from datasets.catalog.sitemaps import part_count
+from datasets.errors import KaifangError
+from datasets.publish.sources import SAFE_NAME
+from datasets.publish.tree import METADATA_SUFFIXES, QUERIED, relative_path
+from datasets.runtime import Runtime
+
+# pages that depend on neither the catalog's version nor a dataset: written by every build
+SITE_PAGES = (
+    "/rules",
+    "/services",
+    "/transparency",
+    "/transparency/stats",
+    "/api",
+    "/api/index.json",
+    "/robots.txt",
+)
+ACTION = "/api/3/action/"
+
+
+@dataclass(frozen=True)
+class Page:
+    url: str  # path and query string, as requested from the app
+    file: str  # the file inside the tree
+
+
+def page(url: str) -> Page:
+    """A URL without a query string, at the file nginx's ``try_files`` finds for it."""
+    return Page(url, relative_path(url))
+
+
+def action_page(action: str, name: str) -> Page | None:
+    """``/api/3/action/<action>?id=<name>`` at ``_q/api/3/action/<action>/<name>.json``, for
+    the names nginx maps (``SAFE_NAME``)."""
+    if not SAFE_NAME.fullmatch(name):
+        return None
+    return Page(f"{ACTION}{action}?id={name}", f"{QUERIED}api/3/action/{action}/{name}.json")
+
+
+def dataset_pages(name: str) -> list[Page]:
+    """A dataset's page and its package_show twin."""
+    twin = action_page("package_show", name)
+    page_ = Page(f"/dataset/{quote(name)}", relative_path(f"/dataset/{name}"))
+    return [page_, twin] if twin else [page_]
+
+
+def dataset_documents(name: str) -> dict[str, Page]:
+    """A dataset's DCAT documents by suffix (written from one graph, see ``build``)."""
+    return {
+        suffix: Page(f"/dataset/{quote(name)}.{suffix}", relative_path(f"/dataset/{name}.{suffix}"))
+        for suffix in METADATA_SUFFIXES
+    }
+
+
+def document_pages(rt: Runtime) -> Iterator[Page]:
+    """The documents of the whole catalog, whose cost grows with it: data.json, the DCAT
+    catalog's first page, the sitemaps, 开放清单."""
+    yield page("/data.json")
+    yield from (page(f"/catalog.{s}") for s in (*METADATA_SUFFIXES, "xml"))
+    yield page("/sitemap.xml")
+    yield from (page(f"/sitemap-{n}.xml") for n in range(1, part_count(rt) + 1))
+    yield page("/transparency/open-list.csv")
+
+
+def list_pages(rt: Runtime) -> Iterator[Page]:
+    """The pages that list part of the catalog (a page of results each): written again
+    whenever its version changes."""
+    yield from (page(u) for u in ("/", "/search", "/organization/", "/feeds/dataset.atom"))
+    yield Page(f"{ACTION}organization_list", f"{QUERIED}api/3/action/organization_list.json")
+    yield Page(
+        f"{ACTION}organization_list?all_fields=true",
+        f"{QUERIED}api/3/action/organization_list.all_fields.json",
+    )
+    for org in catalog.organization_list(rt):
+        name = org["name"]
+        yield Page(f"/organization/{quote(name)}", relative_path(f"/organization/{name}"))
+        yield Page(
+            f"/feeds/organization/{quote(name)}.atom",
+            relative_path(f"/feeds/organization/{name}.atom"),
+        )
+        twin = action_page("organization_show", name)
+        if twin:
+            yield twin
+    for group in groups.group_list(rt):
+        topic = group["name"]
+        yield Page(f"/feeds/group/{quote(topic)}.atom", relative_path(f"/feeds/group/{topic}.atom"))
+
+
+def render(app: Flask, url: str, base_url: str) -> bytes | None:
+    """The body the app answers an anonymous GET of ``url`` with, or None when that answer
+    must stay dynamic (not 200, a cookie set, not to be stored, a CSRF token in it)."""
+    client = app.test_client(use_cookies=False)
+    response = client.get(url, base_url=base_url)
+    try:
+        if response.status_code == 429 or response.status_code >= 500:
+            # never a page left out by chance: the build stops and says why
+            raise KaifangError(f"静态构建未能生成 {url}：应用返回 {response.status}")
+        if response.status_code != 200 or "Set-Cookie" in response.headers:
+            return None
+        if "no-store" in response.headers.get("Cache-Control", ""):
+            return None
+        body = response.get_data()
+    finally:
+        response.close()
+    if b'name="csrf_token"' in body:
+        return None
+    return body

@@ -1,0 +1,258 @@
+"""kaifang build-static: every file of the tree is what the app answers at its URL, only public
+things are in it, a rebuild rewrites only what changed, the switch is atomic and can be undone,
+and a rights-holder objection takes its dataset out of the tree in the same operation."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from datasets.accounts.permissions import ANONYMOUS
+from datasets.errors import KaifangError
+from datasets.models import Dataset, Resource
+from datasets.publish.tree import StaticOut
+from datasets.workflows import rights
+from datasets.workflows.inputs.feedback import RightsObjectionInput
+from datasets.workflows.inputs.lookup import Lookup
+from portal.app import create_app
+from portal.cli import main
+from portal.publish import build as build_module
+from portal.publish.build import build
+from portal.publish.pages import SITE_PAGES
+from tests.conftest import harvest_demo
+from tests.factories import make_runtime
+
+BASE = "http://localhost"
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):  # type: ignore[no-untyped-def]
+    """A harvested demo instance of this module alone, with KAIFANG_STATIC_DIR set."""
+    folder = tmp_path_factory.mktemp("static")
+    out = folder / "out"
+    rt = make_runtime(folder / "instance", static_dir=str(out))
+    harvest_demo(rt)
+    app = create_app(
+        {"instance": str(rt.paths.root), "ratelimit_enabled": False, "static_dir": str(out)}
+    )
+    first = build(app, out, base_url=BASE)
+    yield rt, app, out, first
+    rt.close()
+
+
+def _tree(out: Path) -> Path:
+    return out / "current"
+
+
+def test_every_file_of_the_tree_is_what_the_app_answers_at_its_url(site) -> None:  # type: ignore[no-untyped-def]
+    rt, app, out, first = site
+    manifest = StaticOut(out).manifest()
+    assert manifest is not None and manifest.tree == first.tree
+    client = app.test_client(use_cookies=False)
+    kinds = {"page": 0, "twin": 0, "rdf": 0, "file": 0}
+    for file, entry in manifest.files.items():
+        body = (_tree(out) / file).read_bytes()
+        assert hashlib.sha256(body).hexdigest() == entry["sha256"], file
+        answer = client.get(entry["url"], base_url=BASE)
+        assert answer.status_code == 200, entry["url"]
+        assert answer.get_data() == body, entry["url"]
+        if file.startswith("dataset/") and file.endswith("/index.html"):
+            kinds["page"] += 1
+        elif file.startswith("_q/api/3/action/package_show/"):
+            kinds["twin"] += 1
+        elif file.endswith((".ttl", ".jsonld", ".rdf")) and file.startswith("dataset/"):
+            kinds["rdf"] += 1
+        elif "/download/" in file:
+            kinds["file"] += 1
+    with rt.reader() as session:
+        query = select(Dataset.id).where(Dataset.state == "active", Dataset.suspended_by.is_(None))
+        public = len(session.scalars(query).all())
+    assert kinds["page"] == kinds["twin"] == public
+    assert kinds["rdf"] == 3 * public
+    assert kinds["file"] > 10
+    for url in ("/", "/search", "/organization/", "/data.json", "/rules"):
+        assert any(e["url"] == url for e in manifest.files.values()), url
+    assert first.left_to_app == ["/services"]  # its form carries a CSRF token
+
+
+def test_the_tree_is_readable_by_a_web_server(site) -> None:  # type: ignore[no-untyped-def]
+    _, _, out, _ = site
+    for path in _tree(out).resolve().rglob("*"):
+        mode = stat.S_IMODE(path.stat().st_mode)
+        assert mode == (0o755 if path.is_dir() else 0o644), path
+
+
+def test_only_what_the_public_may_have_is_in_the_tree(site) -> None:  # type: ignore[no-untyped-def]
+    rt, _, out, _ = site
+    tree = _tree(out)
+    with rt.reader() as session:
+        datasets = session.scalars(select(Dataset)).all()
+        resources = session.scalars(select(Resource)).all()
+    hidden = [d for d in datasets if d.state != "active" or d.suspended_by]
+    assert hidden, "the demo holds quarantined datasets"
+    for dataset in hidden:
+        assert not (tree / "dataset" / dataset.name).exists(), dataset.name
+    digests = {e["sha256"] for e in StaticOut(out).manifest().files.values()}  # type: ignore[union-attr]
+    private = [r for r in resources if r.storage_root == "private"]
+    assert private, "the demo holds conditional originals"
+    for resource in private:
+        assert resource.sha256 not in digests
+        if resource.public_key is None:
+            assert not list(tree.glob(f"dataset/*/resource/{resource.id}/**/*"))
+
+
+def test_a_rebuild_rewrites_only_what_changed(site) -> None:  # type: ignore[no-untyped-def]
+    rt, app, out, _ = site
+    again = build(app, out, base_url=BASE)
+    assert again.datasets_rendered == 0
+    assert again.rendered == len(SITE_PAGES) - 1 + len(list(Path("static").rglob("*.*")))
+    with rt.session() as session:
+        dataset = session.scalars(
+            select(Dataset).where(Dataset.state == "active", Dataset.openness == "unconditional")
+        ).first()
+        assert dataset is not None
+        dataset.title = "公交线路（更正）"
+        dataset.revision += 1
+        name = dataset.name
+    # KAIFANG_STATIC_DIR: its files left the current tree with the commit
+    assert not (_tree(out) / "dataset" / name).exists()
+    before = _tree(out).resolve()
+    changed = build(app, out, base_url=BASE)
+    after = _tree(out).resolve()
+    assert changed.datasets_rendered == 1
+    assert "公交线路（更正）" in (after / "dataset" / name / "index.html").read_text()
+    other = next(p for p in (before / "dataset").iterdir() if p.is_dir() and p.name != name)
+    shared = after / "dataset" / other.name / "index.html"
+    assert (other / "index.html").stat().st_ino == shared.stat().st_ino
+
+
+def test_the_switch_keeps_the_previous_tree_to_go_back_to(site, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    rt, app, out, _ = site
+    build(app, out, base_url=BASE)
+    current, previous = StaticOut(out).linked("current"), StaticOut(out).linked("previous")
+    assert current and previous and current != previous
+    assert sorted(p.name for p in (out / "trees").iterdir() if p.is_dir()) == sorted(
+        [current, previous]
+    )
+    monkeypatch.setenv("KAIFANG_INSTANCE", str(rt.paths.root))
+    result = CliRunner().invoke(main, ["build-static", str(out), "--rollback"])
+    assert result.exit_code == 0, result.output
+    assert "已切回上一版静态站点" in result.output
+    assert StaticOut(out).linked("current") == previous
+    assert StaticOut(out).linked("previous") == current
+    os.readlink(out / "current")  # a symbolic link, switched by rename
+
+
+def test_build_static_on_the_command_line(site, monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    rt, _, _, _ = site
+    monkeypatch.setenv("KAIFANG_INSTANCE", str(rt.paths.root))
+    monkeypatch.setenv("KAIFANG_BASE_URL", BASE)
+    result = CliRunner().invoke(main, ["build-static", str(tmp_path / "site")])
+    assert result.exit_code == 0, result.output
+    assert "静态站点已生成" in result.output and "KAIFANG_STATIC_DIR 未指向该目录" in result.output
+    assert (tmp_path / "site" / "current" / "index.html").is_file()
+    monkeypatch.setenv("KAIFANG_STATIC_DIR", str(tmp_path / "site"))
+    again = CliRunner().invoke(main, ["build-static"])  # OUT from the setting
+    assert again.exit_code == 0, again.output
+    assert "沿用" in again.output and "未指向" not in again.output
+
+
+def test_a_page_the_app_cannot_answer_stops_the_build(site, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    rt, _, _, _ = site
+    limited = create_app({"instance": str(rt.paths.root), "ratelimit_default": "1 per minute"})
+    with pytest.raises(KaifangError, match="429"):  # never a JSON twin silently left out
+        build(limited, tmp_path / "out", base_url=BASE)
+    assert not (tmp_path / "out" / "current").exists()
+
+
+def test_build_static_without_a_public_address_says_so(site, monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    rt, _, _, _ = site
+    monkeypatch.setenv("KAIFANG_INSTANCE", str(rt.paths.root))
+    result = CliRunner().invoke(main, ["build-static", str(tmp_path / "out")])
+    assert result.exit_code == 1
+    assert "KAIFANG_BASE_URL" in result.output and "Traceback" not in result.output
+
+
+def test_a_large_catalog_leaves_its_changed_documents_to_the_app_until_a_full_build(
+    site, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    rt, app, out, _ = site
+    monkeypatch.setattr("portal.publish.build.DOCUMENTS_INLINE", 1)
+    build(app, out, base_url=BASE)
+    assert (_tree(out) / "data.json").is_file()  # the catalog did not change: kept
+    with rt.session() as session:
+        dataset = session.scalars(select(Dataset).where(Dataset.state == "active")).first()
+        dataset.revision += 1  # type: ignore[union-attr]
+    quick = build(app, out, base_url=BASE)
+    assert quick.datasets_rendered == 1
+    for name in ("data.json", "sitemap.xml", "catalog.ttl", "transparency/open-list.csv"):
+        assert not (_tree(out) / name).exists(), name
+    assert (_tree(out) / "index.html").is_file()  # the lists are written again
+    build(app, out, base_url=BASE, full=True)
+    assert (_tree(out) / "data.json").is_file()
+
+
+def _object(rt, name: str) -> None:  # type: ignore[no-untyped-def]
+    rights.submit_rights_objection(
+        rt,
+        ANONYMOUS,
+        RightsObjectionInput.parse(
+            {
+                "dataset": name,
+                "claim": "含我公司经营信息",
+                "rights_basis": "权利人",
+                "contact": {"name": "张伟", "phone": "13800138000"},
+            },
+            Lookup(rt, ANONYMOUS),
+        ),
+    )
+
+
+def test_a_dataset_hidden_while_a_build_runs_is_not_in_the_tree_it_switches_in(
+    site, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    rt, app, out, _ = site
+    build(app, out, base_url=BASE)
+    manifest = StaticOut(out).manifest()
+    assert manifest is not None
+    name = sorted({f.split("/")[1] for f in manifest.files if "/download/" in f})[-1]
+    real = build_module._static_assets
+
+    def hide_then_copy(writer, source):  # type: ignore[no-untyped-def]
+        _object(rt, name)  # the removal does not wait for the build (it would never end)
+        real(writer, source)
+
+    monkeypatch.setattr(build_module, "_static_assets", hide_then_copy)
+    result = build(app, out, base_url=BASE)
+    assert result.removed_after > 0
+    assert not (_tree(out) / "dataset" / name).exists()
+    assert not (
+        _tree(out) / "_q" / "api" / "3" / "action" / "package_show" / f"{name}.json"
+    ).exists()
+
+
+def test_a_rights_objection_takes_its_dataset_out_of_the_tree_at_once(site) -> None:  # type: ignore[no-untyped-def]
+    rt, app, out, _ = site
+    build(app, out, base_url=BASE)
+    manifest = StaticOut(out).manifest()
+    assert manifest is not None
+    with_files = {f.split("/")[1] for f in manifest.files if "/download/" in f}
+    name = sorted(with_files)[0]
+    assert (_tree(out) / "dataset" / name / "index.html").is_file()
+    _object(rt, name)
+    assert not (_tree(out) / "dataset" / name).exists()
+    left = StaticOut(out).manifest()
+    assert left is not None
+    assert not [f for f in left.files if f.startswith(f"dataset/{name}/")]
+    assert not [f for f in left.files if f == f"_q/api/3/action/package_show/{name}.json"]
+    # the app answers the page now, with the suspension
+    assert app.test_client().get(f"/dataset/{name}").status_code == 200
+    rebuilt = build(app, out, base_url=BASE)
+    assert not (_tree(out) / "dataset" / name).exists()
+    assert rebuilt.datasets_rendered == 0
