@@ -9,10 +9,12 @@ answer at all. ``bench/static.py`` calls it against the nginx hybrid as well.
 
 ``main`` builds a demo-like instance (the bundled demo sources harvested, plus one 16 MB public
 file to download) and runs the probe against the old ``kaifang serve`` (gunicorn gthread, 2
-workers × 4 threads: 8 request slots) and the current one.
+workers × 4 threads: 8 request slots), the current one, and (``hybrid``) the production
+hybrid: the instance's static build and gunicorn behind nginx, the file downloaded from the tree,
+the probe asking for a page the app answers through nginx.
 
 Run: .venv/bin/python -m bench.slow_clients [--clients 50] [--rate 100000] [--seconds 20]
-     [--setups old,new] [--rounds 1] [--format CODE]   (setups: old, new, gthread-N, waitress;
+     [--setups old,new,hybrid] [--rounds 1] [--format CODE]   (also gthread-N, waitress;
      --format: the clients download that conversion of the big table instead of the file)
 """
 
@@ -26,6 +28,8 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from http.client import HTTPConnection
 from pathlib import Path
 from typing import Any
@@ -35,6 +39,7 @@ PROBE_EVERY = 0.1  # seconds between two probes
 PROBE_TIMEOUT = 10.0
 RECV_BYTES = 4096
 RECV_BUFFER = 16384  # the slow client's socket receive buffer
+HYBRID_PROBE = "/api/3/action/status_show"  # through nginx, answered by the app
 
 
 def _address(base_url: str) -> tuple[str, int, str]:
@@ -220,40 +225,88 @@ def _commands(setup: str, port: int, workers: int) -> list[str]:
     return [str(bin_dir / "kaifang"), "serve", "--port", str(port), "--workers", str(workers)]
 
 
-def main() -> None:
+@contextmanager
+def _hybrid(instance: Path, port: int, workers: int, env: dict[str, str]) -> Iterator[str]:
+    """The production hybrid on ``port``: the instance's static build, gunicorn (gthread, as
+    in production) and nginx with config/nginx-static.conf.template in front; nginx's URL."""
+    from bench.search_corpus import free_port, serve
+    from portal.app import create_app
+    from portal.publish.build import build
+    from tests.nginx import nginx
+
+    out, base = instance.parent / "static", f"http://127.0.0.1:{port}"
+    app = create_app({"instance": str(instance), "base_url": base, "ratelimit_enabled": False})
+    build(app, out, base_url=base)
+    app.extensions["kaifang"].close()
+    app_port = free_port()
+    with (
+        serve([_commands("old", app_port, workers)], env, [app_port], "/rules"),
+        nginx(
+            instance.parent / "nginx",
+            port=port,
+            static_root=out / "current",
+            app_url=f"http://127.0.0.1:{app_port}",
+            files_dir=instance / "files",
+        ) as url,
+    ):
+        yield url
+
+
+def compare(instance: Path, setups: list[str], args: Any) -> dict[str, list[dict[str, Any]]]:
+    """Each setup's rounds of ``probe_under_downloads`` on a demo-like instance made in
+    ``instance``: ``hybrid`` probes a page the app answers through nginx (the downloads come
+    from the static tree); the others probe a light page of the portal itself."""
     from bench.search_corpus import free_port, serve
 
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    download, page = build_instance(instance, args.megabytes)
+    if args.format:
+        download += f"?format={args.format}"
+    env = {**os.environ, "KAIFANG_INSTANCE": str(instance), "KAIFANG_LOG_LEVEL": "WARNING"}
+    env["KAIFANG_RATELIMIT_ENABLED"] = "false"
+    results: dict[str, list[dict[str, Any]]] = {}
+    for setup in setups:
+        for n in range(args.rounds):
+            port = free_port()
+            probe = HYBRID_PROBE if setup == "hybrid" else page
+            server = (
+                _hybrid(instance, port, args.workers, env)
+                if setup == "hybrid"
+                else serve([_commands(setup, port, args.workers)], env, [port], page)
+            )
+            with server:
+                result = probe_under_downloads(
+                    f"http://127.0.0.1:{port}",
+                    download,
+                    probe,
+                    args.clients,
+                    args.rate,
+                    args.seconds,
+                )
+            results.setdefault(setup, []).append(result)
+            print(f"{setup} round {n + 1}: " + _line(result), flush=True)
+    return results
+
+
+def options(parser: argparse.ArgumentParser) -> None:
+    """The options of the slow clients (also those of ``bench.static``)."""
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--rate", type=int, default=100_000)
     parser.add_argument("--seconds", type=float, default=20)
-    parser.add_argument("--setups", default="old,new")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--megabytes", type=int, default=16)
     parser.add_argument("--format", default="", help="download a conversion (?format=…)")
+
+
+def main() -> None:
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    options(parser)
+    parser.add_argument("--setups", default="old,new")
+    parser.add_argument("--rounds", type=int, default=1)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        instance = Path(folder) / "instance"
         print("building a demo-like instance …", flush=True)
-        download, page = build_instance(instance, args.megabytes)
-        if args.format:
-            download += f"?format={args.format}"
-        env = {**os.environ, "KAIFANG_INSTANCE": str(instance), "KAIFANG_LOG_LEVEL": "WARNING"}
-        env["KAIFANG_RATELIMIT_ENABLED"] = "false"
-        for setup in args.setups.split(","):
-            for n in range(args.rounds):
-                port = free_port()
-                with serve([_commands(setup, port, args.workers)], env, [port], page):
-                    result = probe_under_downloads(
-                        f"http://127.0.0.1:{port}",
-                        download,
-                        page,
-                        args.clients,
-                        args.rate,
-                        args.seconds,
-                    )
-                print(f"{setup} round {n + 1}: " + _line(result), flush=True)
+        compare(Path(folder) / "instance", args.setups.split(","), args)
 
 
 def _line(result: dict[str, Any]) -> str:

@@ -13,7 +13,10 @@ second of each, and the aims met or not.
 
 Run:  .venv/bin/python -m bench.static --datasets 100000
 Quick: .venv/bin/python -m bench.static --datasets 2000
-Also --pages N (dataset pages read, 200) and --rounds N (2; each after a warm-up pass).
+Also --pages N (dataset pages read, 200) and --rounds N (2; each after a warm-up pass). Then
+``bench.slow_clients`` on a demo-like instance with a 16 MB public file: a probe's latency while
+50 clients download it at 100 KB/s each, against ``kaifang serve`` and the nginx hybrid (--rounds
+rounds of 20 s each; --clients, --rate, --seconds as there).
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from typing import Any
 from sqlalchemy import select
 
 from bench import search_corpus as load
+from bench import slow_clients
 from bench.search_scale import harvest_record, publish, publish_all
 from datasets.database import upgrade
 from datasets.models import Dataset
@@ -168,6 +172,27 @@ def report(count: int, created_s: float, b: dict[str, Any], t: dict[str, Any]) -
     print(f"static/dynamic throughput: {t['static']['rps'] / t['dynamic']['rps']:.1f}×")
 
 
+def report_slow(slow: dict[str, list[dict[str, Any]]], args: Any) -> None:
+    """The probe's latency while ``--clients`` download at ``--rate``, median of the rounds."""
+    print(
+        f"\n| probe while {args.clients} clients download at {args.rate // 1000} KB/s "
+        "| p50 ms | p95 ms | max ms | probes | failed |"
+    )
+    print("|---|---|---|---|---|---|")
+    for setup, label in (("new", "kaifang serve"), ("hybrid", "nginx hybrid")):
+        rounds = slow[setup]
+        p95s = [r["p95_ms"] if r["p95_ms"] is not None else float("inf") for r in rounds]
+        cells = [
+            f"{statistics.median(r['p50_ms'] or float('inf') for r in rounds):.0f}",
+            f"{statistics.median(p95s):.0f}",
+            f"{max(r['max_ms'] or float('inf') for r in rounds):.0f}",
+            str(sum(r["probes"] for r in rounds)),
+            str(sum(r["probe_errors"] for r in rounds)),
+        ]
+        print(f"| {label} | {' | '.join(cells)} |")
+        print(f"probe p95 ≤ 100 ms, {label}: {_aim(statistics.median(p95s) <= 100)}")
+
+
 def _aim(ok: bool) -> str:
     return "met" if ok else "**not met**"
 
@@ -177,6 +202,7 @@ def main() -> None:
     parser.add_argument("--datasets", type=int, default=100_000)
     parser.add_argument("--pages", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=2)
+    slow_clients.options(parser)
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="kaifang-bench-static-"))
     folder.chmod(0o755)  # nginx's workers (another user when run as root) read the tree
@@ -187,7 +213,10 @@ def main() -> None:
         created_s, entries = create(instance, out, args.datasets)
         b = builds(instance, out, f"http://127.0.0.1:{port}", entries)
         t = throughput(instance, out, port, args)
+        print("slow clients: a demo-like instance with a 16 MB public file …", flush=True)
+        slow = slow_clients.compare(folder / "slow" / "instance", ["new", "hybrid"], args)
         report(args.datasets, created_s, b, t)
+        report_slow(slow, args)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 

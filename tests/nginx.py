@@ -3,6 +3,8 @@ port: the static tree first, the app (served by a real HTTP server) for the rest
 
 from __future__ import annotations
 
+import os
+import pwd
 import shutil
 import socket
 import subprocess
@@ -41,10 +43,21 @@ def free_port() -> int:
 
 @contextmanager
 def nginx(
-    workdir: Path, *, port: int, static_root: Path, app_url: str, files_dir: Path
+    workdir: Path,
+    *,
+    port: int,
+    static_root: Path,
+    app_url: str,
+    files_dir: Path,
+    as_owner: bool = False,
 ) -> Iterator[str]:
-    """nginx serving ``static_root`` on ``port`` in front of ``app_url``; its base URL."""
+    """nginx serving ``static_root`` on ``port`` in front of ``app_url``; its base URL.
+    ``as_owner``: its workers run as the user running this (as the README has them run as the
+    portal's user, to read the private files of granted downloads)."""
     workdir.mkdir(parents=True, exist_ok=True)
+    user = ""
+    if as_owner and os.geteuid() == 0:  # only a master started as root changes its workers' user
+        user = f"user {pwd.getpwuid(os.geteuid()).pw_name};\n"
     site = fill(
         TEMPLATE.read_text(encoding="utf-8"),
         {
@@ -60,7 +73,7 @@ def nginx(
         for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
     )
     (workdir / "nginx.conf").write_text(
-        f"events {{ worker_connections 256; }}\nhttp {{\n{temps}\n"
+        f"{user}events {{ worker_connections 256; }}\nhttp {{\n{temps}\n"
         f"    access_log off;\n    include {workdir / 'kaifang.conf'};\n}}\n",
         encoding="utf-8",
     )
