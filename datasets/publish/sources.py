@@ -1,11 +1,11 @@
 """What the static build writes and from which revision: the public datasets (active, listed
 in search, not suspended by a rights-holder objection), each with a revision token and the
-public files anyone may download, read in two queries for the whole catalog."""
+public files anyone may download (read for the datasets a build writes)."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from sqlalchemy import select
@@ -49,7 +49,8 @@ def _public(query):  # type: ignore[no-untyped-def]
 
 
 def public_entries(rt: Runtime) -> list[PublicEntry]:
-    """Every dataset the static tree holds, ordered by name."""
+    """Every dataset the static tree holds, ordered by name, without its files (``with_files``
+    reads them for the datasets to write: one query for the catalog, whatever its size)."""
     with rt.reader() as session:
         rows = session.execute(
             _public(
@@ -58,30 +59,39 @@ def public_entries(rt: Runtime) -> list[PublicEntry]:
                 .outerjoin(SearchPackage, SearchPackage.doc == SearchEntry.doc)
             ).order_by(Dataset.name)
         ).all()
+    return [
+        PublicEntry(dataset_id, name, f"{revision}-{package}")
+        for dataset_id, name, revision, package in rows
+    ]
+
+
+def with_files(rt: Runtime, entries: list[PublicEntry]) -> list[PublicEntry]:
+    """``entries`` with the public files anyone may download, read in one query."""
+    ids = [e.id for e in entries]
+    with rt.reader() as session:
         resources = session.execute(
             _public(
                 select(
                     Resource.dataset_id,
-                    Dataset.name,
                     Resource.id,
                     Resource.filename,
                     Resource.public_key,
                     Resource.unmirrored,
                 )
                 .join(Dataset, Dataset.id == Resource.dataset_id)
-                .where(Resource.public_key.is_not(None))
+                .where(Resource.public_key.is_not(None), Resource.dataset_id.in_(ids))
             ).order_by(Resource.position)
         ).all()
+    names = {e.id: e.name for e in entries}
     files: dict[str, list[PublicFile]] = {}
-    for dataset_id, name, resource_id, filename, key, unmirrored in resources:
+    for dataset_id, resource_id, filename, key, unmirrored in resources:
         if unmirrored or not key:
             continue
-        url = RESOURCE_PATH.format(name=name, resource_id=resource_id, filename=filename)
+        url = RESOURCE_PATH.format(
+            name=names[dataset_id], resource_id=resource_id, filename=filename
+        )
         files.setdefault(dataset_id, []).append(PublicFile(url, rt.store.path("public", key)))
-    return [
-        PublicEntry(dataset_id, name, f"{revision}-{package}", tuple(files.get(dataset_id, ())))
-        for dataset_id, name, revision, package in rows
-    ]
+    return [replace(e, files=tuple(files.get(e.id, ()))) for e in entries]
 
 
 def public_ids(rt: Runtime) -> set[str]:
