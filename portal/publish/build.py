@@ -66,6 +66,7 @@ POOL_THRESHOLD = 400  # datasets to render before worker processes are worth the
 # catalog changed; past it, only a full build does (see ``_documents``)
 DOCUMENTS_INLINE = 1_000
 CHUNK = 100
+PAGES_POOL, PAGES_CHUNK = 24, 8  # catalog pages: over the worker processes past PAGES_POOL
 
 
 @dataclass(frozen=True)
@@ -200,9 +201,9 @@ def _run(b: _Build, workers: int, full: bool, started: float) -> BuildResult:
     todo = [e for e in entries if e.source not in b.have and not b.share(e.source)]
     b.writer.flush(b.db)
     _render_datasets(b, todo, workers)
-    _catalog(b, f"catalog@{version}", list_pages)
+    _catalog(b, f"catalog@{version}", list_pages, workers)
     documents = document_pages if full or len(entries) <= DOCUMENTS_INLINE else None
-    _catalog(b, f"documents@{version}", documents)
+    _catalog(b, f"documents@{version}", documents, workers)
     site = f"site@{b.tree}.{secrets.token_hex(3)}"
     b.writer.pages(b.app, (page(u) for u in SITE_PAGES), site, b.base_url)
     _static_assets(b.writer, site)
@@ -230,14 +231,27 @@ def _run(b: _Build, workers: int, full: bool, started: float) -> BuildResult:
     )
 
 
-def _catalog(b: _Build, source: str, pages: Callable[[Runtime], Iterable[Page]] | None) -> None:
+def _catalog(
+    b: _Build, source: str, pages: Callable[[Runtime], Iterable[Page]] | None, workers: int
+) -> None:
     """Pages of the whole catalog: kept when the catalog's version is the same, else rendered
-    again — or, with no ``pages``, left to the app until the next full build (the whole-catalog
+    again (over the worker processes when there are many: a department's page and feeds each)
+    — or, with no ``pages``, left to the app until the next full build (the whole-catalog
     documents of a large catalog: an incremental build stays quick)."""
-    if source in b.have or b.share(source):
+    if source in b.have or b.share(source) or pages is None:
         return
-    if pages is not None:
-        b.writer.pages(b.app, pages(b.app.extensions["kaifang"]), source, b.base_url)
+    items = list(pages(b.app.extensions["kaifang"]))
+    processes = workers or os.cpu_count() or 1
+    if processes <= 1 or len(items) < PAGES_POOL:
+        b.writer.pages(b.app, items, source, b.base_url)
+        return
+    chunks = [(items[i : i + PAGES_CHUNK], source) for i in range(0, len(items), PAGES_CHUNK)]
+    context = multiprocessing.get_context("fork")
+    with context.Pool(processes, _start_worker, (b.app, b.writer.base, b.base_url)) as pool:
+        for rows, rendered, left in pool.imap_unordered(_render_pages, chunks):
+            b.db.add(rows)
+            b.writer.rendered += rendered
+            b.writer.left += left
 
 
 def _static_assets(writer: _Writer, source: str) -> None:
@@ -302,6 +316,12 @@ _WORKER: dict[str, Any] = {}
 def _start_worker(app: Flask, base: Path, base_url: str) -> None:
     app.extensions["kaifang"].engine.dispose(close=False)  # connections of its own
     _WORKER.update(app=app, base=base, base_url=base_url)
+
+
+def _render_pages(job: tuple[list[Page], str]) -> tuple[list[Row], int, list[str]]:
+    writer = _Writer(_WORKER["base"])
+    writer.pages(_WORKER["app"], job[0], job[1], _WORKER["base_url"])
+    return writer.rows, writer.rendered, writer.left
 
 
 def _render_chunk(chunk: list[PublicEntry]) -> tuple[list[Row], int, list[str]]:
