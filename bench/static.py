@@ -92,6 +92,9 @@ def builds(instance: Path, out: Path, base: str, entries: list[load.Entry]) -> d
         f"{incremental.rendered} files written, {incremental.linked} linked",
         flush=True,
     )
+    for label, result in (("full", full), ("after one change", incremental)):
+        steps = ", ".join(f"{k} {v:.2f} s" for k, v in result.phases.items())
+        print(f"  {label}: {steps}", flush=True)
     app.extensions["kaifang"].close()
     return {
         "full": full,

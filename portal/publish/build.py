@@ -26,7 +26,7 @@ import os
 import secrets
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -66,7 +66,8 @@ POOL_THRESHOLD = 400  # datasets to render before worker processes are worth the
 # catalog changed; past it, only a full build does (see ``_documents``)
 DOCUMENTS_INLINE = 1_000
 CHUNK = 100
-PAGES_POOL, PAGES_CHUNK = 24, 8  # catalog pages: over the worker processes past PAGES_POOL
+# catalog pages over the worker processes, 8 at a time, past 24 of them (documents: 1, past 3)
+PAGES_POOL, PAGES_CHUNK = 24, 8
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,7 @@ class BuildResult:
     left_to_app: list[str]  # URLs the app keeps answering (not 200, cookie, CSRF token)
     removed_after: int  # files of datasets hidden while the build ran
     seconds: float
+    phases: dict[str, float] = field(default_factory=dict)  # seconds of each step
 
 
 class _Writer:
@@ -136,6 +138,13 @@ class _Build:
     source_base: Path | None
     base_url: str
     have: set[str]  # the sources the tree held before this build
+    phases: dict[str, float] = field(default_factory=dict)
+    mark: float = field(default_factory=time.monotonic)
+
+    def lap(self, phase: str) -> None:
+        now = time.monotonic()
+        self.phases[phase] = now - self.mark
+        self.mark = now
 
     def share(self, source: str) -> bool:
         """Link the current tree's files of ``source``; whether it held them all."""
@@ -195,15 +204,20 @@ def _run(b: _Build, workers: int, full: bool, started: float) -> BuildResult:
     # read first: a change made while the build runs gives the next build a newer version
     version = catalog_version(rt)
     entries = sources.public_entries(rt)
+    b.lap("read catalog")
     wanted = {e.source for e in entries} | {f"catalog@{version}", f"documents@{version}"}
     for stale in b.have - wanted:  # changed, hidden, renamed; the last build's site pages
         remove_files(b.writer.base, b.db.drop(stale))
     todo = [e for e in entries if e.source not in b.have and not b.share(e.source)]
     b.writer.flush(b.db)
+    b.lap("compare and link")
     _render_datasets(b, todo, workers)
-    _catalog(b, f"catalog@{version}", list_pages, workers)
+    b.lap("render datasets")
+    _catalog(b, f"catalog@{version}", list_pages, workers, PAGES_CHUNK)
+    b.lap("catalog lists")
     documents = document_pages if full or len(entries) <= DOCUMENTS_INLINE else None
-    _catalog(b, f"documents@{version}", documents, workers)
+    _catalog(b, f"documents@{version}", documents, workers, 1)  # each a long one
+    b.lap("catalog documents")
     site = f"site@{b.tree}.{secrets.token_hex(3)}"
     b.writer.pages(b.app, (page(u) for u in SITE_PAGES), site, b.base_url)
     _static_assets(b.writer, site)
@@ -211,6 +225,7 @@ def _run(b: _Build, workers: int, full: bool, started: float) -> BuildResult:
     b.db.set_info({"tree": b.tree, "base_url": b.base_url, "catalog_version": version})
     b.db.commit()
     files, size = b.db.totals()
+    b.lap("site pages and manifest")
     with b.out.locked():  # the switch, and no removal between it and the check below
         b.out.building_path(b.tree).unlink(missing_ok=True)
         b.out.switch(b.tree)
@@ -218,6 +233,7 @@ def _run(b: _Build, workers: int, full: bool, started: float) -> BuildResult:
         # hidden while this build ran: their removal may have found the older tree
         gone = {e.id for e in entries} - sources.public_ids(rt)
         removed = b.out.remove_datasets({e.id: {e.name} for e in entries if e.id in gone})
+    b.lap("switch")
     return BuildResult(
         tree=b.tree,
         files=files,
@@ -228,11 +244,16 @@ def _run(b: _Build, workers: int, full: bool, started: float) -> BuildResult:
         left_to_app=b.writer.left,
         removed_after=len(removed),
         seconds=time.monotonic() - started,
+        phases=b.phases,
     )
 
 
 def _catalog(
-    b: _Build, source: str, pages: Callable[[Runtime], Iterable[Page]] | None, workers: int
+    b: _Build,
+    source: str,
+    pages: Callable[[Runtime], Iterable[Page]] | None,
+    workers: int,
+    chunk: int,
 ) -> None:
     """Pages of the whole catalog: kept when the catalog's version is the same, else rendered
     again (over the worker processes when there are many: a department's page and feeds each)
@@ -242,10 +263,10 @@ def _catalog(
         return
     items = list(pages(b.app.extensions["kaifang"]))
     processes = workers or os.cpu_count() or 1
-    if processes <= 1 or len(items) < PAGES_POOL:
+    if processes <= 1 or len(items) < PAGES_POOL * chunk / PAGES_CHUNK:
         b.writer.pages(b.app, items, source, b.base_url)
         return
-    chunks = [(items[i : i + PAGES_CHUNK], source) for i in range(0, len(items), PAGES_CHUNK)]
+    chunks = [(items[i : i + chunk], source) for i in range(0, len(items), chunk)]
     context = multiprocessing.get_context("fork")
     with context.Pool(processes, _start_worker, (b.app, b.writer.base, b.base_url)) as pool:
         for rows, rendered, left in pool.imap_unordered(_render_pages, chunks):
