@@ -4,14 +4,15 @@ public files anyone may download (read for the datasets a build writes)."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from datasets.catalog.packages import RESOURCE_PATH
-from datasets.models import Dataset, Resource, SearchEntry, SearchPackage
+from datasets.models import Dataset, Organization, Resource, SearchEntry, SearchPackage
 from datasets.runtime import Runtime
 
 # names nginx may map from a query string (``package_show?id=<name>``) to a file of the tree;
@@ -32,6 +33,7 @@ class PublicEntry:
     # the dataset's revision and the id of its stored public package, which every write of the
     # package changes (ids are never reused): a suspension, a file confirmed, a quality score
     revision: str
+    organization_id: str = ""
     files: tuple[PublicFile, ...] = ()
 
     @property
@@ -54,15 +56,49 @@ def public_entries(rt: Runtime) -> list[PublicEntry]:
     with rt.reader() as session:
         rows = session.execute(
             _public(
-                select(Dataset.id, Dataset.name, Dataset.revision, SearchPackage.id)
+                select(
+                    Dataset.id,
+                    Dataset.name,
+                    Dataset.revision,
+                    SearchPackage.id,
+                    Dataset.organization_id,
+                )
                 .join(SearchEntry, SearchEntry.dataset_id == Dataset.id)
                 .outerjoin(SearchPackage, SearchPackage.doc == SearchEntry.doc)
             ).order_by(Dataset.name)
         ).all()
     return [
-        PublicEntry(dataset_id, name, f"{revision}-{package}")
-        for dataset_id, name, revision, package in rows
+        PublicEntry(dataset_id, name, f"{revision}-{package}", org)
+        for dataset_id, name, revision, package, org in rows
     ]
+
+
+def organization_sources(rt: Runtime, entries: list[PublicEntry]) -> dict[str, str]:
+    """Department name → the source of its page, feed and organization_show twin:
+    ``organization:<id>@<token>``, the token a digest of what those show (the department's own
+    row, its public datasets' sources, its active datasets by openness), so a build writes
+    again only the departments a change touched."""
+    with rt.reader() as session:
+        orgs = session.execute(
+            select(Organization.id, Organization.name, Organization.updated_at)
+        ).all()
+        counts = session.execute(
+            select(Dataset.organization_id, Dataset.openness, func.count(Dataset.id))
+            .where(Dataset.state == "active")
+            .group_by(Dataset.organization_id, Dataset.openness)
+            .order_by(Dataset.organization_id, Dataset.openness)
+        ).all()
+    digests = {i: hashlib.sha256(f"{name}|{updated}".encode()) for i, name, updated in orgs}
+    for org_id, openness, count in counts:
+        if org_id in digests:
+            digests[org_id].update(f"|{openness}={count}".encode())
+    for entry in entries:  # ordered by name
+        if entry.organization_id in digests:
+            digests[entry.organization_id].update(f"|{entry.source}".encode())
+    return {
+        name: f"organization:{org_id}@{digests[org_id].hexdigest()[:32]}"
+        for org_id, name, _updated in orgs
+    }
 
 
 def with_files(rt: Runtime, entries: list[PublicEntry]) -> list[PublicEntry]:

@@ -57,6 +57,7 @@ from portal.publish.pages import (
     dataset_pages,
     document_pages,
     list_pages,
+    organization_pages,
     page,
     render,
 )
@@ -66,8 +67,9 @@ POOL_THRESHOLD = 400  # datasets to render before worker processes are worth the
 # catalog changed; past it, only a full build does (see ``_documents``)
 DOCUMENTS_INLINE = 1_000
 CHUNK = 100
-# catalog pages over the worker processes, 8 at a time, past 24 of them (documents: 1, past 3)
-PAGES_POOL, PAGES_CHUNK = 24, 8
+# catalog pages over the worker processes past PAGES_POOL jobs: a department's pages, 8 of the
+# catalog's lists, or one whole-catalog document each
+PAGES_POOL, PAGES_CHUNK = 3, 8
 
 
 @dataclass(frozen=True)
@@ -205,7 +207,9 @@ def _run(b: _Build, workers: int, full: bool, started: float) -> BuildResult:
     version = catalog_version(rt)
     entries = sources.public_entries(rt)
     b.lap("read catalog")
-    wanted = {e.source for e in entries} | {f"catalog@{version}", f"documents@{version}"}
+    organizations = sources.organization_sources(rt, entries)
+    wanted = {e.source for e in entries} | set(organizations.values())
+    wanted |= {f"catalog@{version}", f"documents@{version}"}
     for stale in b.have - wanted:  # changed, hidden, renamed; the last build's site pages
         remove_files(b.writer.base, b.db.drop(stale))
     todo = [e for e in entries if e.source not in b.have and not b.share(e.source)]
@@ -213,10 +217,16 @@ def _run(b: _Build, workers: int, full: bool, started: float) -> BuildResult:
     b.lap("compare and link")
     _render_datasets(b, todo, workers)
     b.lap("render datasets")
-    _catalog(b, f"catalog@{version}", list_pages, workers, PAGES_CHUNK)
+    jobs = [
+        (organization_pages(name), source)
+        for name, source in organizations.items()
+        if source not in b.have and not b.share(source)
+    ]
+    jobs += _catalog(b, f"catalog@{version}", list_pages, PAGES_CHUNK)
+    _render_jobs(b, jobs, workers)
     b.lap("catalog lists")
     documents = document_pages if full or len(entries) <= DOCUMENTS_INLINE else None
-    _catalog(b, f"documents@{version}", documents, workers, 1)  # each a long one
+    _render_jobs(b, _catalog(b, f"documents@{version}", documents, 1), workers)
     b.lap("catalog documents")
     site = f"site@{b.tree}.{secrets.token_hex(3)}"
     b.writer.pages(b.app, (page(u) for u in SITE_PAGES), site, b.base_url)
@@ -249,27 +259,29 @@ def _run(b: _Build, workers: int, full: bool, started: float) -> BuildResult:
 
 
 def _catalog(
-    b: _Build,
-    source: str,
-    pages: Callable[[Runtime], Iterable[Page]] | None,
-    workers: int,
-    chunk: int,
-) -> None:
-    """Pages of the whole catalog: kept when the catalog's version is the same, else rendered
-    again (over the worker processes when there are many: a department's page and feeds each)
-    — or, with no ``pages``, left to the app until the next full build (the whole-catalog
-    documents of a large catalog: an incremental build stays quick)."""
+    b: _Build, source: str, pages: Callable[[Runtime], Iterable[Page]] | None, chunk: int
+) -> list[tuple[list[Page], str]]:
+    """Pages of the whole catalog: kept when the catalog's version is the same, else to render
+    again (the jobs returned, ``chunk`` pages each) — or, with no ``pages``, left to the app until
+    the next full build (the whole-catalog documents of a large catalog: an incremental build
+    stays quick)."""
     if source in b.have or b.share(source) or pages is None:
-        return
+        return []
     items = list(pages(b.app.extensions["kaifang"]))
+    return [(items[i : i + chunk], source) for i in range(0, len(items), chunk)]
+
+
+def _render_jobs(b: _Build, jobs: list[tuple[list[Page], str]], workers: int) -> None:
+    """Render pages (each job's with its source), over the worker processes when many."""
     processes = workers or os.cpu_count() or 1
-    if processes <= 1 or len(items) < PAGES_POOL * chunk / PAGES_CHUNK:
-        b.writer.pages(b.app, items, source, b.base_url)
+    if processes <= 1 or len(jobs) < PAGES_POOL:
+        for pages, source in jobs:
+            b.writer.pages(b.app, pages, source, b.base_url)
+        b.writer.flush(b.db)
         return
-    chunks = [(items[i : i + chunk], source) for i in range(0, len(items), chunk)]
     context = multiprocessing.get_context("fork")
     with context.Pool(processes, _start_worker, (b.app, b.writer.base, b.base_url)) as pool:
-        for rows, rendered, left in pool.imap_unordered(_render_pages, chunks):
+        for rows, rendered, left in pool.imap_unordered(_render_pages, jobs, chunksize=4):
             b.db.add(rows)
             b.writer.rendered += rendered
             b.writer.left += left
@@ -323,9 +335,13 @@ def _render_datasets(b: _Build, todo: list[PublicEntry], workers: int) -> None:
                 render_entry(b.app, b.writer, entry, b.base_url)
             b.writer.flush(b.db)
         return
+    # the first chunk here: templates compiled and queries cached before the fork, for all
+    for entry in sources.with_files(b.app.extensions["kaifang"], chunks[0]):
+        render_entry(b.app, b.writer, entry, b.base_url)
+    b.writer.flush(b.db)
     context = multiprocessing.get_context("fork")
     with context.Pool(processes, _start_worker, (b.app, b.writer.base, b.base_url)) as pool:
-        for rows, rendered, left in pool.imap_unordered(_render_chunk, chunks):
+        for rows, rendered, left in pool.imap_unordered(_render_chunk, chunks[1:]):
             b.db.add(rows)
             b.writer.rendered += rendered
             b.writer.left += left
