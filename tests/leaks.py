@@ -500,9 +500,10 @@ def static_channels(app, rt: Runtime, out: Path) -> dict[str, str]:  # type: ign
     from datasets.publish.tree import StaticOut
     from portal.publish.build import build
 
-    result = build(app, out, base_url="http://localhost")
+    build(app, out, base_url="http://localhost")
     channels = static_tree_text(out / "current")
-    channels["static manifest"] = StaticOut(out).manifest_path(result.tree).read_text()
+    manifest = StaticOut(out).manifest()
+    channels["static manifest"] = manifest.dump() if manifest else ""
     return channels
 
 

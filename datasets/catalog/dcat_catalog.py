@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from rdflib import Literal, URIRef
+from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, XSD
 from sqlalchemy import func, select
 from sqlalchemy.orm import defer, selectinload
@@ -126,7 +126,10 @@ def dataset_documents(
         pkg = package_dict(ds, base_url=base_url)
     graph = new_graph()
     DcatWriter(graph, base_url).dataset(pkg)
-    return {s: Document(_serialize(graph, fmt), fmt.media_type) for s, fmt in formats.items()}
+    built: list[Graph] = []  # rdflib's graph of it, made once for the formats that need one
+    return {
+        s: Document(_serialize(graph, fmt, built), fmt.media_type) for s, fmt in formats.items()
+    }
 
 
 def negotiated_suffix(accept: Any) -> str | None:
@@ -179,10 +182,14 @@ def _paging(graph: Triples, url: str, *, page: int, last: int, total: int) -> No
         graph.add((view, HYDRA.next, URIRef(f"{url}?page={page + 1}")))
 
 
-def _serialize(triples: Triples, fmt: RdfFormat) -> bytes:
+def _serialize(triples: Triples, fmt: RdfFormat, built: list[Graph] | None = None) -> bytes:
     if fmt.rdflib == "turtle":
         return triples.turtle()
-    graph = triples.graph()
+    if built is None:
+        built = []
+    if not built:
+        built.append(triples.graph())
+    graph = built[0]
     if fmt.rdflib == "json-ld":
         context = {prefix: str(ns) for prefix, ns in graph.namespaces() if prefix}
         text = graph.serialize(format="json-ld", context=context, auto_compact=True)

@@ -1,3 +1,3 @@
 """The static build: the public site written as files a web server serves (tree.py: trees,
-manifest, the atomic switch; sources.py: what is public and from which revision; removal.py:
-files removed in the commit that hides their dataset)."""
+the atomic switch; manifest.py: what a tree holds, in SQLite; sources.py: what is public and
+from which revision; removal.py: files removed in the commit that hides their dataset)."""

@@ -15,10 +15,9 @@ def roll_back(rt: Runtime, out_dir: Path) -> tuple[str, int]:
     out = StaticOut(out_dir)
     with out.locked():
         tree = out.rollback()
-        manifest = out.manifest()
         held = {
             source.split("@", 1)[0].removeprefix("dataset:")
-            for source in (manifest.by_source() if manifest else {})
+            for source in out.held_sources()
             if source.startswith("dataset:")
         }
         gone = held - sources.public_ids(rt)

@@ -1,17 +1,18 @@
 """What the static build writes and from which revision: the public datasets (active, listed
 in search, not suspended by a rights-holder objection), each with a revision token and the
-public files anyone may download, read in two queries for the whole catalog."""
+public files anyone may download (read for the datasets a build writes)."""
 
 from __future__ import annotations
 
+import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from datasets.catalog.packages import RESOURCE_PATH
-from datasets.models import Dataset, Resource, SearchEntry, SearchPackage
+from datasets.models import Dataset, Organization, Resource, SearchEntry, SearchPackage
 from datasets.runtime import Runtime
 
 # names nginx may map from a query string (``package_show?id=<name>``) to a file of the tree;
@@ -32,6 +33,7 @@ class PublicEntry:
     # the dataset's revision and the id of its stored public package, which every write of the
     # package changes (ids are never reused): a suspension, a file confirmed, a quality score
     revision: str
+    organization_id: str = ""
     files: tuple[PublicFile, ...] = ()
 
     @property
@@ -49,39 +51,83 @@ def _public(query):  # type: ignore[no-untyped-def]
 
 
 def public_entries(rt: Runtime) -> list[PublicEntry]:
-    """Every dataset the static tree holds, ordered by name."""
+    """Every dataset the static tree holds, ordered by name, without its files (``with_files``
+    reads them for the datasets to write: one query for the catalog, whatever its size)."""
     with rt.reader() as session:
         rows = session.execute(
             _public(
-                select(Dataset.id, Dataset.name, Dataset.revision, SearchPackage.id)
+                select(
+                    Dataset.id,
+                    Dataset.name,
+                    Dataset.revision,
+                    SearchPackage.id,
+                    Dataset.organization_id,
+                )
                 .join(SearchEntry, SearchEntry.dataset_id == Dataset.id)
                 .outerjoin(SearchPackage, SearchPackage.doc == SearchEntry.doc)
             ).order_by(Dataset.name)
         ).all()
+    return [
+        PublicEntry(dataset_id, name, f"{revision}-{package}", org)
+        for dataset_id, name, revision, package, org in rows
+    ]
+
+
+def organization_sources(rt: Runtime, entries: list[PublicEntry]) -> dict[str, str]:
+    """Department name → the source of its page, feed and organization_show twin:
+    ``organization:<id>@<token>``, the token a digest of what those show (the department's own
+    row, its public datasets' sources, its active datasets by openness), so a build writes
+    again only the departments a change touched."""
+    with rt.reader() as session:
+        orgs = session.execute(
+            select(Organization.id, Organization.name, Organization.updated_at)
+        ).all()
+        counts = session.execute(
+            select(Dataset.organization_id, Dataset.openness, func.count(Dataset.id))
+            .where(Dataset.state == "active")
+            .group_by(Dataset.organization_id, Dataset.openness)
+            .order_by(Dataset.organization_id, Dataset.openness)
+        ).all()
+    digests = {i: hashlib.sha256(f"{name}|{updated}".encode()) for i, name, updated in orgs}
+    for org_id, openness, count in counts:
+        if org_id in digests:
+            digests[org_id].update(f"|{openness}={count}".encode())
+    for entry in entries:  # ordered by name
+        if entry.organization_id in digests:
+            digests[entry.organization_id].update(f"|{entry.source}".encode())
+    return {
+        name: f"organization:{org_id}@{digests[org_id].hexdigest()[:32]}"
+        for org_id, name, _updated in orgs
+    }
+
+
+def with_files(rt: Runtime, entries: list[PublicEntry]) -> list[PublicEntry]:
+    """``entries`` with the public files anyone may download, read in one query."""
+    ids = [e.id for e in entries]
+    with rt.reader() as session:
         resources = session.execute(
             _public(
                 select(
                     Resource.dataset_id,
-                    Dataset.name,
                     Resource.id,
                     Resource.filename,
                     Resource.public_key,
                     Resource.unmirrored,
                 )
                 .join(Dataset, Dataset.id == Resource.dataset_id)
-                .where(Resource.public_key.is_not(None))
+                .where(Resource.public_key.is_not(None), Resource.dataset_id.in_(ids))
             ).order_by(Resource.position)
         ).all()
+    names = {e.id: e.name for e in entries}
     files: dict[str, list[PublicFile]] = {}
-    for dataset_id, name, resource_id, filename, key, unmirrored in resources:
+    for dataset_id, resource_id, filename, key, unmirrored in resources:
         if unmirrored or not key:
             continue
-        url = RESOURCE_PATH.format(name=name, resource_id=resource_id, filename=filename)
+        url = RESOURCE_PATH.format(
+            name=names[dataset_id], resource_id=resource_id, filename=filename
+        )
         files.setdefault(dataset_id, []).append(PublicFile(url, rt.store.path("public", key)))
-    return [
-        PublicEntry(dataset_id, name, f"{revision}-{package}", tuple(files.get(dataset_id, ())))
-        for dataset_id, name, revision, package in rows
-    ]
+    return [replace(e, files=tuple(files.get(e.id, ()))) for e in entries]
 
 
 def public_ids(rt: Runtime) -> set[str]:

@@ -1,20 +1,21 @@
-"""The static tree on disk: trees written new, a manifest, the atomic switch and the removals.
+"""The static tree on disk: trees, their manifests, the atomic switch and the removals.
 
-``OUT/trees/<id>/`` holds one build, ``OUT/trees/<id>.manifest.json`` what it holds: each source
-(``dataset:<id>@<revision>``, ``catalog@<version>``, ``documents@<version>``, ``site@<build>``)
-with its files' paths, SHA-256 and URLs. ``OUT/current`` is a symbolic link to the tree a web
-server serves and ``OUT/previous`` to the one before; each is switched by making the new link
-under a temporary name and renaming it over the old (``rename(2)`` is atomic), so a web server
-sees one whole tree or the other, never a half-built one. Files are always written new, never
-changed in place: a later tree may share unchanged files with an earlier one by hard links, and
-removing a file from the current tree (``remove_sources``) touches no other tree.
+``OUT/trees/<id>/`` holds one build, ``OUT/trees/<id>.manifest.sqlite`` what it holds (see
+``datasets.publish.manifest``): each file's source (``dataset:<id>@<revision>``,
+``catalog@<version>``, ``documents@<version>``, ``site@<build>``), SHA-256, URL and size.
+``OUT/current`` is a symbolic link to the tree a web server serves and ``OUT/previous`` to the
+one before; each is switched by making the new link under a temporary name and renaming it over
+the old (``rename(2)`` is atomic), so a web server sees one whole tree or the other, never a
+half-built one. The next build rewrites the previous tree in place (``reusable``: its link goes
+first, and ``<id>.building`` marks it until the switch). Files are always written new (a
+temporary name renamed over), never changed in place: trees share unchanged files by hard links,
+and removing a file from the current tree (``remove_sources``) touches no other tree.
 """
 
 from __future__ import annotations
 
 import fcntl
 import hashlib
-import json
 import os
 import re
 import secrets
@@ -22,13 +23,13 @@ import shutil
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
 
 from datasets.errors import ValidationError
+from datasets.publish.manifest import Manifest, ManifestDB
 
 CURRENT, PREVIOUS, TREES = "current", "previous", "trees"
+MANIFEST = ".manifest.sqlite"
 METADATA_SUFFIXES = ("ttl", "jsonld", "rdf")  # a dataset's DCAT documents
 QUERIED = "_q/"  # the files of URLs with a query string (nginx maps them, never serves _q/)
 FILE_MODE, DIR_MODE = 0o644, 0o755
@@ -55,43 +56,6 @@ def relative_path(url_path: str, *, exact: bool = False) -> str:
     return "/".join(parts)
 
 
-@dataclass
-class Manifest:
-    """What a tree holds: path → (sha256, source)."""
-
-    tree: str
-    files: dict[str, dict[str, str]] = field(default_factory=dict)
-    info: dict[str, Any] = field(default_factory=dict)
-
-    def by_source(self) -> dict[str, list[str]]:
-        grouped: dict[str, list[str]] = {}
-        for path, entry in self.files.items():
-            grouped.setdefault(entry["source"], []).append(path)
-        return grouped
-
-    def dump(self) -> str:
-        """JSON, each source with its files as ``[path, sha256, url]`` (compact: a catalog of
-        100,000 datasets has half a million files)."""
-        grouped: dict[str, list[list[str]]] = {}
-        for path, entry in self.files.items():
-            grouped.setdefault(entry["source"], []).append([path, entry["sha256"], entry["url"]])
-        return json.dumps(
-            {"tree": self.tree, **self.info, "sources": grouped},
-            ensure_ascii=False,
-            separators=(",", ":"),
-        )
-
-    @classmethod
-    def load(cls, path: Path) -> Manifest:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        files = {
-            file: {"sha256": sha256, "source": source, "url": url}
-            for source, entries in data.pop("sources", {}).items()
-            for file, sha256, url in entries
-        }
-        return cls(tree=data.pop("tree"), files=files, info=data)
-
-
 class StaticOut:
     """The output folder of the static build."""
 
@@ -106,7 +70,11 @@ class StaticOut:
         return self.trees / tree
 
     def manifest_path(self, tree: str) -> Path:
-        return self.trees / f"{tree}.manifest.json"
+        return self.trees / f"{tree}{MANIFEST}"
+
+    def building_path(self, tree: str) -> Path:
+        """There while a build rewrites the tree: neither served nor reused until it is done."""
+        return self.trees / f"{tree}.building"
 
     def removed_path(self, tree: str) -> Path:
         """Sources whose files were removed from a tree after its build, one per line."""
@@ -121,20 +89,34 @@ class StaticOut:
         return target if self.tree_path(target).is_dir() else None
 
     def manifest(self, name: str = CURRENT) -> Manifest | None:
-        """What a tree holds now: its manifest without the sources removed since its build."""
+        """What a tree holds now, in memory: its manifest without the sources removed since its
+        build (tests, leak checks, nothing a build reads)."""
         tree = self.linked(name)
         if tree is None or not self.manifest_path(tree).is_file():
             return None
-        manifest = Manifest.load(self.manifest_path(tree))
-        if self.removed_path(tree).is_file():
-            gone = tuple(self.removed_path(tree).read_text(encoding="utf-8").split())
-            if gone:
-                manifest.files = {
-                    path: entry
-                    for path, entry in manifest.files.items()
-                    if not entry["source"].startswith(gone)
-                }
-        return manifest
+        db = ManifestDB(self.manifest_path(tree))
+        try:
+            return db.load(self.removed_sources(tree))
+        finally:
+            db.close()
+
+    def removed_sources(self, tree: str) -> tuple[str, ...]:
+        """The source prefixes whose files were removed from ``tree`` after its build."""
+        if not self.removed_path(tree).is_file():
+            return ()
+        return tuple(self.removed_path(tree).read_text(encoding="utf-8").split())
+
+    def held_sources(self, name: str = CURRENT) -> set[str]:
+        """The sources a tree holds files of (a rollback checks its datasets)."""
+        tree = self.linked(name)
+        if tree is None or not self.manifest_path(tree).is_file():
+            return set()
+        db = ManifestDB(self.manifest_path(tree))
+        try:
+            gone = self.removed_sources(tree)
+            return {s for s in db.sources() if not (gone and s.startswith(gone))}
+        finally:
+            db.close()
 
     @contextmanager
     def locked(self, name: str = ".lock") -> Iterator[None]:
@@ -158,6 +140,26 @@ class StaticOut:
         os.chmod(path, DIR_MODE)
         return tree, path
 
+    def reusable(self, base_url: str) -> str | None:
+        """The previous tree, for a build to bring up to date in place (writing only what
+        changed since it was built), or None. Its ``previous`` link goes first, and it is marked
+        as being built, so that no rollback switches to it meanwhile."""
+        with self.locked():
+            tree = self.linked(PREVIOUS)
+            if tree is None or tree == self.linked(CURRENT) or self.building_path(tree).exists():
+                return None
+            if not self.manifest_path(tree).is_file():
+                return None
+            db = ManifestDB(self.manifest_path(tree))
+            try:
+                if db.info().get("base_url") != base_url:
+                    return None
+            finally:
+                db.close()
+            self.building_path(tree).touch()
+            (self.root / PREVIOUS).unlink()
+        return tree
+
     def switch(self, tree: str) -> None:
         """Point ``current`` at ``tree`` (and ``previous`` at the tree it replaced), atomically."""
         old = self.linked(CURRENT)
@@ -180,8 +182,9 @@ class StaticOut:
         if not self.trees.is_dir():
             return removed
         for entry in sorted(self.trees.iterdir()):
-            tree = entry.name.removesuffix(".manifest.json").removesuffix(".removed")
-            if tree in kept:
+            tree = entry.name.removesuffix("-journal").removesuffix(MANIFEST)
+            tree = tree.removesuffix(".removed").removesuffix(".building")
+            if tree in kept and not self.building_path(tree).exists():
                 continue
             if entry.is_dir():
                 shutil.rmtree(entry, ignore_errors=True)
@@ -192,21 +195,18 @@ class StaticOut:
 
     def remove_sources(self, prefixes: tuple[str, ...]) -> list[str]:
         """Delete from the current tree every file made from a source starting with one of
-        ``prefixes`` (``dataset:<id>@``), and write its manifest without them. Returns the
-        paths removed."""
+        ``prefixes`` (``dataset:<id>@``), and from its manifest. Returns the paths removed."""
         tree = self.linked(CURRENT)
-        manifest = self.manifest() if prefixes else None
-        if tree is None or manifest is None:
-            return []
-        doomed = [p for p, e in manifest.files.items() if e["source"].startswith(prefixes)]
-        if not doomed:
+        if tree is None or not prefixes or not self.manifest_path(tree).is_file():
             return []
         base = self.tree_path(tree)
-        for path in doomed:
-            (base / path).unlink(missing_ok=True)
-            manifest.files.pop(path)
-            _remove_empty_parents(base / path, base)
-        write_text(self.manifest_path(tree), manifest.dump())
+        db = ManifestDB(self.manifest_path(tree))
+        try:
+            doomed = [path for prefix in prefixes for path in db.drop_prefix(prefix)]
+            remove_files(base, doomed)
+            db.commit()
+        finally:
+            db.close()
         return doomed
 
     def remove_datasets(self, names: dict[str, set[str]]) -> list[str]:
@@ -242,6 +242,13 @@ def dataset_files(name: str) -> tuple[str, list[str]]:
     files = [relative_path(f"/dataset/{name}.{suffix}") for suffix in METADATA_SUFFIXES]
     files.append(f"{QUERIED}api/3/action/package_show/{name}.json")
     return folder, files
+
+
+def remove_files(base: Path, paths: list[str]) -> None:
+    """Delete files of a tree, and the folders they leave empty."""
+    for path in paths:
+        (base / path).unlink(missing_ok=True)
+        _remove_empty_parents(base / path, base)
 
 
 def _relink(link: Path, target: str) -> None:
@@ -294,10 +301,15 @@ def copy_file(source: Path, path: Path) -> str:
 
 
 def link_file(source: Path, path: Path) -> None:
-    """Share an unchanged file of the previous tree (a hard link; a copy across devices)."""
+    """Share an unchanged file of another tree (a hard link; a copy across devices), in place of
+    any file at ``path``."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        os.link(source, path)
+        os.link(source, temporary)
+    except FileNotFoundError:
+        raise
     except OSError:
-        shutil.copy2(source, path)
-        os.chmod(path, FILE_MODE)
+        shutil.copy2(source, temporary)
+        os.chmod(temporary, FILE_MODE)
+    os.replace(temporary, path)

@@ -1,24 +1,32 @@
-"""One static build: a new tree, filled from the previous one where nothing changed, switched in
-at once.
+"""One static build: the previous tree brought up to date in place (or a new tree), then
+switched in at once.
 
-A dataset's files (page, package_show twin, DCAT documents, public files) are written again only
-when its revision token changed (or a file of it is missing from the previous tree, e.g. removed
-by ``datasets.publish.removal``); otherwise they are hard links to the previous tree's files. The
-catalog's lists are written again when the catalog's version changed, the few site pages always.
-The whole-catalog documents (data.json, sitemaps, the DCAT catalog, 开放清单) too, up to
+``OUT/current`` and ``OUT/previous`` are the two trees; a build rewrites the previous one, which
+no web server serves (its link goes while the build runs, see ``StaticOut.reusable``), and
+touches only what changed since that tree was built: a dataset's files (page, package_show twin,
+DCAT documents, public files) are written again when its revision token changed (hard links to
+the current tree's files when that one holds them already, else rendered), the files of a
+dataset no longer public deleted, everything else left as it is; the manifest (SQLite, one row
+per file) answers by source, so an unchanged dataset costs a set lookup and the build's cost
+grows with what changed, not with the catalog. With no previous tree (the first builds) or with
+``--full``, the build writes a new tree: the current tree's unchanged files linked, or, full,
+everything rendered.
+The catalog's lists are written again when the catalog's version changed, the few site pages
+always. The whole-catalog documents (data.json, sitemaps, the DCAT catalog, 开放清单) too, up to
 ``DOCUMENTS_INLINE`` datasets; past that, a changed catalog leaves them to the app until the next
 full build (``--full``), so that a build after one change stays quick.
-Many datasets to render are spread over worker processes (forked, each with its own database
-connections).
+Many datasets to render are spread over worker processes (forked after the app is loaded, each
+with its own database connections), in chunks whose files are read in one query.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import secrets
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -29,13 +37,15 @@ from datasets.catalog import dcat_catalog as dcat
 from datasets.catalog.published import catalog_version
 from datasets.errors import NotFound, ValidationError
 from datasets.publish import sources
+from datasets.publish.manifest import ManifestDB, Row
 from datasets.publish.sources import PublicEntry
 from datasets.publish.tree import (
-    Manifest,
+    CURRENT,
     StaticOut,
     copy_file,
     link_file,
     relative_path,
+    remove_files,
     write_bytes,
 )
 from datasets.runtime import Runtime
@@ -47,6 +57,7 @@ from portal.publish.pages import (
     dataset_pages,
     document_pages,
     list_pages,
+    organization_pages,
     page,
     render,
 )
@@ -56,6 +67,9 @@ POOL_THRESHOLD = 400  # datasets to render before worker processes are worth the
 # catalog changed; past it, only a full build does (see ``_documents``)
 DOCUMENTS_INLINE = 1_000
 CHUNK = 100
+# catalog pages over the worker processes past PAGES_POOL jobs: a department's pages, 8 of the
+# catalog's lists, or one whole-catalog document each
+PAGES_POOL, PAGES_CHUNK = 3, 8
 
 
 @dataclass(frozen=True)
@@ -69,18 +83,21 @@ class BuildResult:
     left_to_app: list[str]  # URLs the app keeps answering (not 200, cookie, CSRF token)
     removed_after: int  # files of datasets hidden while the build ran
     seconds: float
+    phases: dict[str, float] = field(default_factory=dict)  # seconds of each step
 
 
 class _Writer:
-    """Files of the new tree and their manifest entries."""
+    """Files written into a tree, and their manifest rows until ``flush``."""
 
-    def __init__(self, base: Path, manifest: Manifest) -> None:
-        self.base, self.manifest = base, manifest
-        self.rendered = self.linked = 0
+    def __init__(self, base: Path) -> None:
+        self.base = base
+        self.rows: list[Row] = []
+        self.rendered = 0
         self.left: list[str] = []
 
     def add(self, file: str, sha256: str, source: str, url: str) -> None:
-        self.manifest.files[file] = {"sha256": sha256, "source": source, "url": url}
+        size = (self.base / file).stat().st_size
+        self.rows.append((file, sha256, source, url, size))
 
     def pages(self, app: Flask, pages: Iterable[Page], source: str, base_url: str) -> None:
         for item in pages:
@@ -88,22 +105,59 @@ class _Writer:
             if body is None:
                 self.left.append(item.url)
                 continue
-            self.add(item.file, write_bytes(self.base / item.file, body), source, item.url)
+            sha256 = write_bytes(self.base / item.file, body)
+            self.rows.append((item.file, sha256, source, item.url, len(body)))
             self.rendered += 1
 
-    def link(self, previous: Path, old: Manifest, files: list[str]) -> None:
-        """Share ``files`` of the previous tree, all or none (``FileNotFoundError``)."""
+    def link(self, previous: Path, rows: list[Row]) -> None:
+        """Share the files of ``rows`` from another tree, all or none (``FileNotFoundError``)."""
         done: list[str] = []
         try:
-            for file in files:
-                link_file(previous / file, self.base / file)
-                done.append(file)
+            for row in rows:
+                link_file(previous / row[0], self.base / row[0])
+                done.append(row[0])
         except FileNotFoundError:
-            for file in done:
-                (self.base / file).unlink(missing_ok=True)
+            remove_files(self.base, done)
             raise
-        self.manifest.files.update((file, old.files[file]) for file in files)
-        self.linked += len(files)
+        self.rows += rows
+
+    def flush(self, db: ManifestDB) -> None:
+        db.add(self.rows)
+        self.rows = []
+
+
+@dataclass
+class _Build:
+    """One build's state: the tree written (``db`` its manifest) and the current tree whose
+    files it may share (``source``, None for a full build)."""
+
+    app: Flask
+    out: StaticOut
+    tree: str
+    writer: _Writer
+    db: ManifestDB
+    source: ManifestDB | None
+    source_base: Path | None
+    base_url: str
+    have: set[str]  # the sources the tree held before this build
+    phases: dict[str, float] = field(default_factory=dict)
+    mark: float = field(default_factory=time.monotonic)
+
+    def lap(self, phase: str) -> None:
+        now = time.monotonic()
+        self.phases[phase] = now - self.mark
+        self.mark = now
+
+    def share(self, source: str) -> bool:
+        """Link the current tree's files of ``source``; whether it held them all."""
+        rows = self.source.files_of(source) if self.source else []
+        if not rows or self.source_base is None:
+            return False
+        try:
+            self.writer.link(self.source_base, rows)
+        except FileNotFoundError:  # removed from the current tree meanwhile
+            return False
+        return True
 
 
 def build(
@@ -111,85 +165,126 @@ def build(
 ) -> BuildResult:
     """Build the static tree into ``out_dir`` and switch it in; see the module's docstring."""
     started = time.monotonic()
-    rt: Runtime = app.extensions["kaifang"]
     base_url = base_url.rstrip("/")
     if not base_url.startswith(("http://", "https://")):
         raise ValidationError("静态构建需要网站的公开地址：设置 KAIFANG_BASE_URL 或 --base-url")
     out = StaticOut(out_dir)
     os.umask(0o022)
     with out.locked(".build-lock"):  # one build at a time; removals go on meanwhile
-        old = None if full else out.manifest()
-        previous = out.tree_path(old.tree) if old else None
-        tree, base = out.new_tree()
-        writer = _Writer(base, Manifest(tree, info={"base_url": base_url}))
-        # read first: a change made while the build runs gives the next build a newer version
-        version = catalog_version(rt)
-        writer.manifest.info["catalog_version"] = version
-        entries = sources.public_entries(rt)
-        todo = _datasets(writer, entries, old, previous)
-        _render_datasets(app, writer, todo, base_url, workers)
-        _catalog(app, writer, f"catalog@{version}", list_pages, old, previous, base_url)
-        documents = document_pages if full or len(entries) <= DOCUMENTS_INLINE else None
-        _catalog(app, writer, f"documents@{version}", documents, old, previous, base_url)
-        writer.pages(app, (page(u) for u in SITE_PAGES), f"site@{tree}", base_url)
-        _static_assets(writer, f"site@{tree}")
-        out.manifest_path(tree).write_text(writer.manifest.dump(), encoding="utf-8")
-        os.chmod(out.manifest_path(tree), 0o644)
-        files = writer.manifest.files
-        size = sum((base / f).stat().st_size for f in files)
-        with out.locked():  # the switch, and no removal between it and the check below
-            out.switch(tree)
-            out.prune()
-            # hidden while this build ran: their removal may have found the older tree
-            gone = {e.id for e in entries} - sources.public_ids(rt)
-            removed = out.remove_datasets({e.id: {e.name} for e in entries if e.id in gone})
+        current = out.linked(CURRENT)
+        reused = None if full else out.reusable(base_url)
+        tree, base = (reused, out.tree_path(reused)) if reused else out.new_tree()
+        db = ManifestDB(out.manifest_path(tree))
+        shared = None
+        if current and not full and out.manifest_path(current).is_file():
+            shared = ManifestDB(out.manifest_path(current))
+        try:
+            if reused:  # files the removal hook deleted while that tree was the current one
+                for prefix in out.removed_sources(tree):
+                    db.drop_prefix(prefix)
+                out.removed_path(tree).unlink(missing_ok=True)
+            state = _Build(
+                app,
+                out,
+                tree,
+                _Writer(base),
+                db,
+                shared,
+                out.tree_path(current or tree),
+                base_url,
+                db.sources(),
+            )
+            return _run(state, workers, full, started)
+        finally:
+            db.close()
+            if shared:
+                shared.close()
+
+
+def _run(b: _Build, workers: int, full: bool, started: float) -> BuildResult:
+    rt: Runtime = b.app.extensions["kaifang"]
+    # read first: a change made while the build runs gives the next build a newer version
+    version = catalog_version(rt)
+    entries = sources.public_entries(rt)
+    b.lap("read catalog")
+    organizations = sources.organization_sources(rt, entries)
+    wanted = {e.source for e in entries} | set(organizations.values())
+    wanted |= {f"catalog@{version}", f"documents@{version}"}
+    for stale in b.have - wanted:  # changed, hidden, renamed; the last build's site pages
+        remove_files(b.writer.base, b.db.drop(stale))
+    todo = [e for e in entries if e.source not in b.have and not b.share(e.source)]
+    b.writer.flush(b.db)
+    b.lap("compare and link")
+    _render_datasets(b, todo, workers)
+    b.lap("render datasets")
+    jobs = [
+        (organization_pages(name), source)
+        for name, source in organizations.items()
+        if source not in b.have and not b.share(source)
+    ]
+    jobs += _catalog(b, f"catalog@{version}", list_pages, PAGES_CHUNK)
+    _render_jobs(b, jobs, workers)
+    b.lap("catalog lists")
+    documents = document_pages if full or len(entries) <= DOCUMENTS_INLINE else None
+    _render_jobs(b, _catalog(b, f"documents@{version}", documents, 1), workers)
+    b.lap("catalog documents")
+    site = f"site@{b.tree}.{secrets.token_hex(3)}"
+    b.writer.pages(b.app, (page(u) for u in SITE_PAGES), site, b.base_url)
+    _static_assets(b.writer, site)
+    b.writer.flush(b.db)
+    b.db.set_info({"tree": b.tree, "base_url": b.base_url, "catalog_version": version})
+    b.db.commit()
+    files, size = b.db.totals()
+    b.lap("site pages and manifest")
+    with b.out.locked():  # the switch, and no removal between it and the check below
+        b.out.building_path(b.tree).unlink(missing_ok=True)
+        b.out.switch(b.tree)
+        b.out.prune()
+        # hidden while this build ran: their removal may have found the older tree
+        gone = {e.id for e in entries} - sources.public_ids(rt)
+        removed = b.out.remove_datasets({e.id: {e.name} for e in entries if e.id in gone})
+    b.lap("switch")
     return BuildResult(
-        tree=tree,
-        files=len(files),
+        tree=b.tree,
+        files=files,
         bytes=size,
-        rendered=writer.rendered,
-        linked=writer.linked,
+        rendered=b.writer.rendered,
+        linked=files - b.writer.rendered,
         datasets_rendered=len(todo),
-        left_to_app=writer.left,
+        left_to_app=b.writer.left,
         removed_after=len(removed),
         seconds=time.monotonic() - started,
+        phases=b.phases,
     )
 
 
-def _datasets(
-    writer: _Writer, entries: list[PublicEntry], old: Manifest | None, previous: Path | None
-) -> list[PublicEntry]:
-    """Link the unchanged datasets' files from the previous tree; the datasets to render."""
-    by_source = old.by_source() if old else {}
-    todo = []
-    for entry in entries:
-        kept = by_source.get(entry.source)
-        try:
-            if not (old and previous and kept):
-                raise FileNotFoundError(entry.name)
-            writer.link(previous, old, kept)
-        except FileNotFoundError:  # new, changed, or removed from the previous tree meanwhile
-            todo.append(entry)
-    return todo
-
-
 def _catalog(
-    app: Flask,
-    writer: _Writer,
-    source: str,
-    pages: Callable[[Runtime], Iterable[Page]] | None,
-    old: Manifest | None,
-    previous: Path | None,
-    base_url: str,
-) -> None:
-    """Pages of the whole catalog: the previous tree's when the catalog's version is the same,
-    else rendered again — or, with no ``pages``, left to the app until the next full build (the
-    whole-catalog documents of a large catalog: an incremental build stays quick)."""
-    kept = old.by_source().get(source) if old else None
-    if old and previous and kept and all((previous / f).is_file() for f in kept):
-        writer.link(previous, old, kept)
-    elif pages is not None:
-        writer.pages(app, pages(app.extensions["kaifang"]), source, base_url)
+    b: _Build, source: str, pages: Callable[[Runtime], Iterable[Page]] | None, chunk: int
+) -> list[tuple[list[Page], str]]:
+    """Pages of the whole catalog: kept when the catalog's version is the same, else to render
+    again (the jobs returned, ``chunk`` pages each) — or, with no ``pages``, left to the app until
+    the next full build (the whole-catalog documents of a large catalog: an incremental build
+    stays quick)."""
+    if source in b.have or b.share(source) or pages is None:
+        return []
+    items = list(pages(b.app.extensions["kaifang"]))
+    return [(items[i : i + chunk], source) for i in range(0, len(items), chunk)]
+
+
+def _render_jobs(b: _Build, jobs: list[tuple[list[Page], str]], workers: int) -> None:
+    """Render pages (each job's with its source), over the worker processes when many."""
+    processes = workers or os.cpu_count() or 1
+    if processes <= 1 or len(jobs) < PAGES_POOL:
+        for pages, source in jobs:
+            b.writer.pages(b.app, pages, source, b.base_url)
+        b.writer.flush(b.db)
+        return
+    context = multiprocessing.get_context("fork")
+    with context.Pool(processes, _start_worker, (b.app, b.writer.base, b.base_url)) as pool:
+        for rows, rendered, left in pool.imap_unordered(_render_pages, jobs, chunksize=4):
+            b.db.add(rows)
+            b.writer.rendered += rendered
+            b.writer.left += left
 
 
 def _static_assets(writer: _Writer, source: str) -> None:
@@ -225,26 +320,31 @@ def _documents(app: Flask, writer: _Writer, entry: PublicEntry, base_url: str) -
         writer.left += [p.url for p in pages.values()]
         return
     for suffix, item in pages.items():
-        sha256 = write_bytes(writer.base / item.file, bodies[suffix].body)
-        writer.add(item.file, sha256, entry.source, item.url)
+        body = bodies[suffix].body
+        sha256 = write_bytes(writer.base / item.file, body)
+        writer.rows.append((item.file, sha256, entry.source, item.url, len(body)))
         writer.rendered += 1
 
 
-def _render_datasets(
-    app: Flask, writer: _Writer, todo: list[PublicEntry], base_url: str, workers: int
-) -> None:
+def _render_datasets(b: _Build, todo: list[PublicEntry], workers: int) -> None:
     processes = workers or os.cpu_count() or 1
-    if processes <= 1 or len(todo) < POOL_THRESHOLD:
-        for entry in todo:
-            render_entry(app, writer, entry, base_url)
-        return
     chunks = [todo[i : i + CHUNK] for i in range(0, len(todo), CHUNK)]
+    if processes <= 1 or len(todo) < POOL_THRESHOLD:
+        for chunk in chunks:
+            for entry in sources.with_files(b.app.extensions["kaifang"], chunk):
+                render_entry(b.app, b.writer, entry, b.base_url)
+            b.writer.flush(b.db)
+        return
+    # the first chunk here: templates compiled and queries cached before the fork, for all
+    for entry in sources.with_files(b.app.extensions["kaifang"], chunks[0]):
+        render_entry(b.app, b.writer, entry, b.base_url)
+    b.writer.flush(b.db)
     context = multiprocessing.get_context("fork")
-    with context.Pool(processes, _start_worker, (app, writer.base, base_url)) as pool:
-        for files, rendered, left in pool.imap_unordered(_render_chunk, chunks):
-            writer.manifest.files.update(files)
-            writer.rendered += rendered
-            writer.left += left
+    with context.Pool(processes, _start_worker, (b.app, b.writer.base, b.base_url)) as pool:
+        for rows, rendered, left in pool.imap_unordered(_render_chunk, chunks[1:]):
+            b.db.add(rows)
+            b.writer.rendered += rendered
+            b.writer.left += left
 
 
 _WORKER: dict[str, Any] = {}
@@ -255,8 +355,15 @@ def _start_worker(app: Flask, base: Path, base_url: str) -> None:
     _WORKER.update(app=app, base=base, base_url=base_url)
 
 
-def _render_chunk(chunk: list[PublicEntry]) -> tuple[dict[str, Any], int, list[str]]:
-    writer = _Writer(_WORKER["base"], Manifest(""))
-    for entry in chunk:
-        render_entry(_WORKER["app"], writer, entry, _WORKER["base_url"])
-    return writer.manifest.files, writer.rendered, writer.left
+def _render_pages(job: tuple[list[Page], str]) -> tuple[list[Row], int, list[str]]:
+    writer = _Writer(_WORKER["base"])
+    writer.pages(_WORKER["app"], job[0], job[1], _WORKER["base_url"])
+    return writer.rows, writer.rendered, writer.left
+
+
+def _render_chunk(chunk: list[PublicEntry]) -> tuple[list[Row], int, list[str]]:
+    app = _WORKER["app"]
+    writer = _Writer(_WORKER["base"])
+    for entry in sources.with_files(app.extensions["kaifang"], chunk):
+        render_entry(app, writer, entry, _WORKER["base_url"])
+    return writer.rows, writer.rendered, writer.left

@@ -17,7 +17,6 @@ from urllib.parse import quote
 from flask import Flask
 
 from datasets.catalog import groups
-from datasets.catalog import services as catalog
 from datasets.catalog.sitemaps import part_count
 from datasets.errors import KaifangError
 from datasets.publish.sources import SAFE_NAME
@@ -82,27 +81,30 @@ def document_pages(rt: Runtime) -> Iterator[Page]:
 
 
 def list_pages(rt: Runtime) -> Iterator[Page]:
-    """The pages that list part of the catalog (a page of results each): written again
-    whenever its version changes."""
+    """The pages that list part of the whole catalog (a page of results each): written again
+    whenever its version changes. A department's own pages: ``organization_pages``."""
     yield from (page(u) for u in ("/", "/search", "/organization/", "/feeds/dataset.atom"))
     yield Page(f"{ACTION}organization_list", f"{QUERIED}api/3/action/organization_list.json")
     yield Page(
         f"{ACTION}organization_list?all_fields=true",
         f"{QUERIED}api/3/action/organization_list.all_fields.json",
     )
-    for org in catalog.organization_list(rt):
-        name = org["name"]
-        yield Page(f"/organization/{quote(name)}", relative_path(f"/organization/{name}"))
-        yield Page(
-            f"/feeds/organization/{quote(name)}.atom",
-            relative_path(f"/feeds/organization/{name}.atom"),
-        )
-        twin = action_page("organization_show", name)
-        if twin:
-            yield twin
     for group in groups.group_list(rt):
         topic = group["name"]
         yield Page(f"/feeds/group/{quote(topic)}.atom", relative_path(f"/feeds/group/{topic}.atom"))
+
+
+def organization_pages(name: str) -> list[Page]:
+    """A department's page, its feed and its organization_show twin."""
+    pages = [
+        Page(f"/organization/{quote(name)}", relative_path(f"/organization/{name}")),
+        Page(
+            f"/feeds/organization/{quote(name)}.atom",
+            relative_path(f"/feeds/organization/{name}.atom"),
+        ),
+    ]
+    twin = action_page("organization_show", name)
+    return [*pages, twin] if twin else pages
 
 
 def render(app: Flask, url: str, base_url: str) -> bytes | None:

@@ -256,3 +256,14 @@ def test_a_rights_objection_takes_its_dataset_out_of_the_tree_at_once(site) -> N
     rebuilt = build(app, out, base_url=BASE)
     assert not (_tree(out) / "dataset" / name).exists()
     assert rebuilt.datasets_rendered == 0
+
+
+def test_a_build_rewrites_the_previous_tree_in_place(site) -> None:  # type: ignore[no-untyped-def]
+    _, app, out, _ = site
+    first = build(app, out, base_url=BASE)
+    second = build(app, out, base_url=BASE)
+    third = build(app, out, base_url=BASE)
+    assert first.tree != second.tree and third.tree == first.tree
+    assert third.datasets_rendered == 0 and third.files == first.files
+    assert not list((out / "trees").glob("*.building"))
+    assert StaticOut(out).linked("previous") == second.tree
