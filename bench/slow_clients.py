@@ -209,7 +209,7 @@ def build_instance(instance: Path, megabytes: int = 16, demo: bool = True) -> tu
     return f"/dataset/{name}/resource/{resource_id}/download/data.csv", "/rules"
 
 
-def _commands(setup: str, port: int, workers: int) -> list[str]:
+def server_command(setup: str, port: int, workers: int) -> list[str]:
     """``old``: kaifang serve before (gunicorn gthread, 4 threads per worker); ``gthread-N``:
     the same with N threads; ``waitress``: one waitress process (8 threads); ``new``: kaifang
     serve now."""
@@ -240,7 +240,7 @@ def _hybrid(instance: Path, port: int, workers: int, env: dict[str, str]) -> Ite
     app.extensions["kaifang"].close()
     app_port = free_port()
     with (
-        serve([_commands("old", app_port, workers)], env, [app_port], "/rules"),
+        serve([server_command("old", app_port, workers)], env, [app_port], "/rules"),
         nginx(
             instance.parent / "nginx",
             port=port,
@@ -271,7 +271,7 @@ def compare(instance: Path, setups: list[str], args: Any) -> dict[str, list[dict
             server = (
                 _hybrid(instance, port, args.workers, env)
                 if setup == "hybrid"
-                else serve([_commands(setup, port, args.workers)], env, [port], page)
+                else serve([server_command(setup, port, args.workers)], env, [port], page)
             )
             with server:
                 result = probe_under_downloads(

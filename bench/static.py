@@ -26,7 +26,6 @@ import os
 import random
 import shutil
 import statistics
-import sys
 import tempfile
 import time
 from dataclasses import replace
@@ -124,9 +123,7 @@ def throughput(instance: Path, out: Path, port: int, args: Any) -> dict[str, Any
         "KAIFANG_RATELIMIT_ENABLED": "false",
         "KAIFANG_LOG_LEVEL": "WARNING",
     }
-    gunicorn = Path(sys.executable).with_name("gunicorn")
-    command = [str(gunicorn), "--preload", "-w", "2", "-k", "gthread", "--threads", "4"]
-    command += ["-b", f"127.0.0.1:{app_port}", "--log-level", "warning", "portal.wsgi:app"]
+    command = slow_clients.server_command("old", app_port, 2)  # gunicorn gthread, as in production
     with (
         load.serve([command], env, [app_port], "/api/3/action/status_show"),
         nginx(
