@@ -227,29 +227,42 @@ def server_command(setup: str, port: int, workers: int) -> list[str]:
 
 @contextmanager
 def _hybrid(instance: Path, port: int, workers: int, env: dict[str, str]) -> Iterator[str]:
-    """The production hybrid on ``port``: the instance's static build, gunicorn (gthread, as
-    in production) and nginx with config/nginx-static.conf.template in front; nginx's URL."""
-    from bench.search_corpus import free_port, serve
+    """The production hybrid on ``port``: the instance's static build, then ``behind_nginx``;
+    nginx's URL."""
     from portal.app import create_app
     from portal.publish.build import build
-    from tests.nginx import nginx
 
     out, base = instance.parent / "static", f"http://127.0.0.1:{port}"
     app = create_app({"instance": str(instance), "base_url": base, "ratelimit_enabled": False})
     build(app, out, base_url=base)
     app.extensions["kaifang"].close()
+    with behind_nginx(instance, out, port, workers, env):
+        yield base
+
+
+@contextmanager
+def behind_nginx(
+    instance: Path, out: Path, port: int, workers: int, env: dict[str, str]
+) -> Iterator[int]:
+    """gunicorn (gthread, as in production) serving ``instance``, and nginx on ``port`` with
+    config/nginx-static.conf.template serving the static tree ``out`` in front of it; the
+    app's own port."""
+    from bench.search_corpus import free_port, serve
+    from tests.nginx import nginx
+
     app_port = free_port()
+    ready = "/api/3/action/status_show"
     with (
-        serve([server_command("old", app_port, workers)], env, [app_port], "/rules"),
+        serve([server_command("old", app_port, workers)], env, [app_port], ready),
         nginx(
             instance.parent / "nginx",
             port=port,
             static_root=out / "current",
             app_url=f"http://127.0.0.1:{app_port}",
             files_dir=instance / "files",
-        ) as url,
+        ),
     ):
-        yield url
+        yield app_port
 
 
 def compare(instance: Path, setups: list[str], args: Any) -> dict[str, list[dict[str, Any]]]:

@@ -42,7 +42,6 @@ from datasets.models import Dataset
 from datasets.runtime import Runtime
 from datasets.settings import load_settings
 from harvester.sources import get_sources
-from tests.nginx import nginx
 
 FULL_AIM_S, INCREMENTAL_AIM_S = 600.0, 2.0
 
@@ -115,7 +114,6 @@ def throughput(instance: Path, out: Path, port: int, args: Any) -> dict[str, Any
         names = list(session.scalars(select(Dataset.name).where(Dataset.state == "active")))
     rt.close()
     paths = [f"/dataset/{n}" for n in random.Random(5).sample(names, min(args.pages, len(names)))]
-    app_port = load.free_port()
     env = {
         **os.environ,
         "KAIFANG_INSTANCE": str(instance),
@@ -123,17 +121,7 @@ def throughput(instance: Path, out: Path, port: int, args: Any) -> dict[str, Any
         "KAIFANG_RATELIMIT_ENABLED": "false",
         "KAIFANG_LOG_LEVEL": "WARNING",
     }
-    command = slow_clients.server_command("old", app_port, 2)  # gunicorn gthread, as in production
-    with (
-        load.serve([command], env, [app_port], "/api/3/action/status_show"),
-        nginx(
-            out.parent / "nginx",
-            port=port,
-            static_root=out / "current",
-            app_url=f"http://127.0.0.1:{app_port}",
-            files_dir=instance / "files",
-        ),
-    ):
+    with slow_clients.behind_nginx(instance, out, port, 2, env) as app_port:
         return {
             "static": _read(port, paths, args.rounds),
             "dynamic": _read(app_port, paths, args.rounds),
