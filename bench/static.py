@@ -13,7 +13,8 @@ second of each, and the aims met or not.
 
 Run:  .venv/bin/python -m bench.static --datasets 100000
 Quick: .venv/bin/python -m bench.static --datasets 2000
-Also --pages N (dataset pages read, 200) and --rounds N (2; each after a warm-up pass). Then
+Also --pages N (dataset pages read, 200), --rounds N (2; each after a warm-up pass) and --parts
+(builds,throughput,slow: which to run; the builds always). Then
 ``bench.slow_clients`` on a demo-like instance with a 16 MB public file: a probe's latency while
 50 clients download it at 100 KB/s each, against ``kaifang serve`` and the nginx hybrid (--rounds
 rounds of 20 s each; --clients, --rate, --seconds as there).
@@ -142,7 +143,7 @@ def _read(port: int, paths: list[str], rounds: int) -> dict[str, Any]:
     }
 
 
-def report(count: int, created_s: float, b: dict[str, Any], t: dict[str, Any]) -> None:
+def report(count: int, created_s: float, b: dict[str, Any], t: dict[str, Any] | None) -> None:
     full, inc = b["full"], b["incremental"]
     cores = os.cpu_count()
     print(f"\n## static build, {count} datasets ({cores} cores; publishing took {created_s:.0f} s)")
@@ -157,12 +158,8 @@ def report(count: int, created_s: float, b: dict[str, Any], t: dict[str, Any]) -
         cells = [f"{seconds:.2f}", str(r.files), f"{r.bytes:,}", str(r.rendered), str(r.linked)]
         print(f"| {label} | {' | '.join(cells)} | {r.datasets_rendered} |")
     print(f"removed from the tree in the change's commit: {b['removed_at_once']}")
-    print("\n| dataset pages | p50 ms | p95 ms | req/s | requests | errors |")
-    print("|---|---|---|---|---|---|")
-    for label, key in (("nginx, static tree", "static"), ("gunicorn, the app", "dynamic")):
-        r = t[key]
-        cells = [f"{r['p50']:.1f}", f"{r['p95']:.1f}", f"{r['rps']:.0f}", str(r["n"])]
-        print(f"| {label} | {' | '.join(cells)} | {r['errors']} |")
+    if t is not None:
+        _report_throughput(t)
     linear = full.seconds * 100_000 / count
     print(
         f"\nfull build ≤ {FULL_AIM_S:.0f} s at 100,000: {_aim(linear <= FULL_AIM_S)} "
@@ -170,7 +167,17 @@ def report(count: int, created_s: float, b: dict[str, Any], t: dict[str, Any]) -
         f"{linear:.0f} s at 100,000 if linear)"
     )
     print(f"incremental ≤ {INCREMENTAL_AIM_S} s: {_aim(b['incremental_s'] <= INCREMENTAL_AIM_S)}")
-    print(f"static/dynamic throughput: {t['static']['rps'] / t['dynamic']['rps']:.1f}×")
+    if t is not None:
+        print(f"static/dynamic throughput: {t['static']['rps'] / t['dynamic']['rps']:.1f}×")
+
+
+def _report_throughput(t: dict[str, Any]) -> None:
+    print("\n| dataset pages | p50 ms | p95 ms | req/s | requests | errors |")
+    print("|---|---|---|---|---|---|")
+    for label, key in (("nginx, static tree", "static"), ("gunicorn, the app", "dynamic")):
+        r = t[key]
+        cells = [f"{r['p50']:.1f}", f"{r['p95']:.1f}", f"{r['rps']:.0f}", str(r["n"])]
+        print(f"| {label} | {' | '.join(cells)} | {r['errors']} |")
 
 
 def report_slow(slow: dict[str, list[dict[str, Any]]], args: Any) -> None:
@@ -205,6 +212,9 @@ def main() -> None:
     parser.add_argument("--datasets", type=int, default=100_000)
     parser.add_argument("--pages", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument(
+        "--parts", default="builds,throughput,slow", help="which of builds,throughput,slow to run"
+    )
     slow_clients.options(parser)
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="kaifang-bench-static-"))
@@ -214,12 +224,14 @@ def main() -> None:
     try:
         print(f"publishing {args.datasets} datasets …", flush=True)
         created_s, entries = create(instance, out, args.datasets)
+        parts = set(args.parts.split(","))
         b = builds(instance, out, f"http://127.0.0.1:{port}", entries)
-        t = throughput(instance, out, port, args)
-        print("slow clients: a demo-like instance with a 16 MB public file …", flush=True)
-        slow = slow_clients.compare(folder / "slow" / "instance", ["new", "hybrid"], args)
+        t = throughput(instance, out, port, args) if "throughput" in parts else None
         report(args.datasets, created_s, b, t)
-        report_slow(slow, args)
+        if "slow" in parts:
+            print("slow clients: a demo-like instance with a 16 MB public file …", flush=True)
+            slow = slow_clients.compare(folder / "slow" / "instance", ["new", "hybrid"], args)
+            report_slow(slow, args)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 

@@ -81,6 +81,8 @@ class Dataset(Base):
     __table_args__ = (
         UniqueConstraint("source_id", "source_identifier", name="uq_datasets_source_identifier"),
         Index("ix_datasets_state_openness", "state", "openness"),
+        # a department's counts by openness (the planner reads one department, not every one)
+        Index("ix_datasets_organization_state_openness", "organization_id", "state", "openness"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
@@ -618,8 +620,9 @@ class Activity(Base):
 
     __tablename__ = "activities"
     __table_args__ = (
-        Index("ix_activities_dataset_time", "dataset_id", "timestamp"),
-        Index("ix_activities_organization_time", "organization_id", "timestamp"),
+        # the public flag inside: one dataset's or department's public changes, newest first
+        Index("ix_activities_dataset_public_time", "dataset_id", "public", "timestamp"),
+        Index("ix_activities_organization_public_time", "organization_id", "public", "timestamp"),
         Index("ix_activities_public_time", "public", "timestamp"),
     )
 

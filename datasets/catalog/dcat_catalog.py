@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from rdflib import Graph, Literal, URIRef
+from rdflib import Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, XSD
 from sqlalchemy import func, select
 from sqlalchemy.orm import defer, selectinload
@@ -114,22 +114,32 @@ def dataset_document(rt: Runtime, *, name: str, base_url: str, suffix: str) -> D
 def dataset_documents(
     rt: Runtime, *, name: str, base_url: str, suffixes: tuple[str, ...]
 ) -> dict[str, Document]:
-    """One public dataset's description in several formats, from one read and one graph (the
-    static build writes all three)."""
+    """One public dataset's description in several formats, from one read and one graph."""
+    found = datasets_documents(rt, names=[name], base_url=base_url, suffixes=suffixes)
+    if name not in found:
+        raise NotFound(f"未找到数据集 {name}")
+    return found[name]
+
+
+def datasets_documents(
+    rt: Runtime, *, names: list[str], base_url: str, suffixes: tuple[str, ...]
+) -> dict[str, dict[str, Document]]:
+    """The descriptions of the public datasets among ``names``, by name then suffix: one read
+    of them all (the static build writes a chunk's documents at once), one graph each."""
     formats = {suffix: rdf_format(suffix) for suffix in suffixes}
     with rt.reader() as session:
-        ds = session.scalar(
-            select(Dataset).where(Dataset.name == name, public_now()).options(*_LOAD)
-        )
-        if ds is None:
-            raise NotFound(f"未找到数据集 {name}")
-        pkg = package_dict(ds, base_url=base_url)
-    graph = new_graph()
-    DcatWriter(graph, base_url).dataset(pkg)
-    built: list[Graph] = []  # rdflib's graph of it, made once for the formats that need one
-    return {
-        s: Document(_serialize(graph, fmt, built), fmt.media_type) for s, fmt in formats.items()
-    }
+        found = session.scalars(
+            select(Dataset).where(Dataset.name.in_(names), public_now()).options(*_LOAD)
+        ).all()
+        packages = [package_dict(ds, base_url=base_url) for ds in found]
+    out = {}
+    for pkg in packages:
+        graph = new_graph()
+        DcatWriter(graph, base_url).dataset(pkg)
+        out[pkg["name"]] = {
+            s: Document(_serialize(graph, fmt), fmt.media_type) for s, fmt in formats.items()
+        }
+    return out
 
 
 def negotiated_suffix(accept: Any) -> str | None:
@@ -182,16 +192,9 @@ def _paging(graph: Triples, url: str, *, page: int, last: int, total: int) -> No
         graph.add((view, HYDRA.next, URIRef(f"{url}?page={page + 1}")))
 
 
-def _serialize(triples: Triples, fmt: RdfFormat, built: list[Graph] | None = None) -> bytes:
+def _serialize(triples: Triples, fmt: RdfFormat) -> bytes:
     if fmt.rdflib == "turtle":
         return triples.turtle()
-    if built is None:
-        built = []
-    if not built:
-        built.append(triples.graph())
-    graph = built[0]
     if fmt.rdflib == "json-ld":
-        context = {prefix: str(ns) for prefix, ns in graph.namespaces() if prefix}
-        text = graph.serialize(format="json-ld", context=context, auto_compact=True)
-        return text.encode("utf-8")
-    return graph.serialize(format=fmt.rdflib, encoding="utf-8")
+        return triples.jsonld()
+    return triples.rdfxml()

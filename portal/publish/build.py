@@ -35,12 +35,13 @@ from flask import Flask
 
 from datasets.catalog import dcat_catalog as dcat
 from datasets.catalog.published import catalog_version
-from datasets.errors import NotFound, ValidationError
+from datasets.errors import ValidationError
 from datasets.publish import sources
 from datasets.publish.manifest import ManifestDB, Row
 from datasets.publish.sources import PublicEntry
 from datasets.publish.tree import (
     CURRENT,
+    METADATA_SUFFIXES,
     StaticOut,
     copy_file,
     link_file,
@@ -296,27 +297,32 @@ def _static_assets(writer: _Writer, source: str) -> None:
             writer.rendered += 1
 
 
-def render_entry(app: Flask, writer: _Writer, entry: PublicEntry, base_url: str) -> None:
-    """Everything of one dataset: its pages, its DCAT documents and its public files."""
-    writer.pages(app, dataset_pages(entry.name), entry.source, base_url)
-    _documents(app, writer, entry, base_url)
-    for public in entry.files:
-        file = relative_path(public.url_path, exact=True)
-        if public.path.is_file():
-            sha256 = copy_file(public.path, writer.base / file)
-            writer.add(file, sha256, entry.source, quote(public.url_path))
-            writer.rendered += 1
-
-
-def _documents(app: Flask, writer: _Writer, entry: PublicEntry, base_url: str) -> None:
-    """The three DCAT documents of a dataset from one read and one graph: the bodies the app's
-    ``/dataset/<name>.<suffix>`` answers (the tests compare them), for a third of the time."""
+def render_entries(app: Flask, writer: _Writer, entries: list[PublicEntry], base_url: str) -> None:
+    """Everything of some datasets: their pages, their DCAT documents (read together) and
+    their public files."""
     rt: Runtime = app.extensions["kaifang"]
-    pages = dataset_documents(entry.name)
+    entries = sources.with_files(rt, entries)
     base = rt.settings.base_url.rstrip("/") or base_url  # as portal.app.base_url()
-    try:
-        bodies = dcat.dataset_documents(rt, name=entry.name, base_url=base, suffixes=tuple(pages))
-    except NotFound:  # hidden meanwhile
+    names = [e.name for e in entries]
+    documents = dcat.datasets_documents(rt, names=names, base_url=base, suffixes=METADATA_SUFFIXES)
+    for entry in entries:
+        writer.pages(app, dataset_pages(entry.name), entry.source, base_url)
+        _documents(writer, entry, documents.get(entry.name))
+        for public in entry.files:
+            file = relative_path(public.url_path, exact=True)
+            if public.path.is_file():
+                sha256 = copy_file(public.path, writer.base / file)
+                writer.add(file, sha256, entry.source, quote(public.url_path))
+                writer.rendered += 1
+
+
+def _documents(
+    writer: _Writer, entry: PublicEntry, bodies: dict[str, dcat.Document] | None
+) -> None:
+    """The three DCAT documents of a dataset: the bodies the app's ``/dataset/<name>.<suffix>``
+    answers (the tests compare them)."""
+    pages = dataset_documents(entry.name)
+    if bodies is None:  # hidden meanwhile
         writer.left += [p.url for p in pages.values()]
         return
     for suffix, item in pages.items():
@@ -331,13 +337,11 @@ def _render_datasets(b: _Build, todo: list[PublicEntry], workers: int) -> None:
     chunks = [todo[i : i + CHUNK] for i in range(0, len(todo), CHUNK)]
     if processes <= 1 or len(todo) < POOL_THRESHOLD:
         for chunk in chunks:
-            for entry in sources.with_files(b.app.extensions["kaifang"], chunk):
-                render_entry(b.app, b.writer, entry, b.base_url)
+            render_entries(b.app, b.writer, chunk, b.base_url)
             b.writer.flush(b.db)
         return
     # the first chunk here: templates compiled and queries cached before the fork, for all
-    for entry in sources.with_files(b.app.extensions["kaifang"], chunks[0]):
-        render_entry(b.app, b.writer, entry, b.base_url)
+    render_entries(b.app, b.writer, chunks[0], b.base_url)
     b.writer.flush(b.db)
     context = multiprocessing.get_context("fork")
     with context.Pool(processes, _start_worker, (b.app, b.writer.base, b.base_url)) as pool:
@@ -364,6 +368,5 @@ def _render_pages(job: tuple[list[Page], str]) -> tuple[list[Row], int, list[str
 def _render_chunk(chunk: list[PublicEntry]) -> tuple[list[Row], int, list[str]]:
     app = _WORKER["app"]
     writer = _Writer(_WORKER["base"])
-    for entry in sources.with_files(app.extensions["kaifang"], chunk):
-        render_entry(app, writer, entry, _WORKER["base_url"])
+    render_entries(app, writer, chunk, _WORKER["base_url"])
     return writer.rows, writer.rendered, writer.left
