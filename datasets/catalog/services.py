@@ -20,6 +20,7 @@ from datasets.accounts.permissions import (
     can_download,
     can_see_dataset,
 )
+from datasets.catalog.organizations import organization_list  # noqa: F401 - the catalog's service
 from datasets.catalog.packages import (
     PACKAGE_LOADS,
     conversion_links,
@@ -192,20 +193,6 @@ def _facet_labels(session: Session, names: Sequence[str]) -> dict[str, dict[str,
     query = select(Organization.name, Organization.title).where(Organization.name.in_(names))
     orgs = {name: title for name, title in session.execute(query)} if names else {}
     return {"organization": orgs, "openness": dict(op.OPENNESS_TITLES)}
-
-
-def organization_list(rt: Runtime) -> list[dict[str, Any]]:
-    """Departments with the number of public datasets each provides."""
-    with rt.reader() as session:
-        counts = dict(
-            session.execute(
-                select(Dataset.organization_id, func.count(Dataset.id))
-                .where(Dataset.state == "active")
-                .group_by(Dataset.organization_id)
-            ).all()
-        )
-        orgs = session.scalars(select(Organization).order_by(Organization.name)).all()
-        return [organization_dict(o, package_count=counts.get(o.id, 0)) for o in orgs]
 
 
 def organization_show(rt: Runtime, *, id_or_name: str) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from typing import Any
 from flask import Blueprint, abort, jsonify, request
 from flask.typing import ResponseReturnValue
 
+from datasets.catalog import organizations
 from datasets.catalog import services as catalog
 from datasets.errors import NotFound, ValidationError
 from datasets.search.query import search_request
@@ -24,6 +25,9 @@ from portal.app import base_url, get_runtime
 from portal.extensions import csrf, limiter
 
 bp = Blueprint("api", __name__)
+# organization_list's caps, CKAN's defaults (ckan.group_and_organization_list_max and
+# …_all_fields_max): a larger limit is answered with this many, as CKAN does
+ORGANIZATION_LIST_MAX, ORGANIZATION_LIST_ALL_FIELDS_MAX = 1000, 25
 csrf.exempt(bp)
 limiter.limit(lambda: get_runtime().settings.ratelimit_default)(bp)
 
@@ -167,14 +171,22 @@ def package_list(params: Params) -> list[str]:
 
 @action
 def organization_list(params: Params) -> list[Any]:
-    """列出全部提供部门。
+    """按名称列出提供部门（与 CKAN 相同：只返回名称时每次最多 1000 个，返回完整信息时最多 25 个，
+    用 ``offset`` 翻页）。
 
     :param all_fields: 为 ``true`` 时返回每个部门的完整信息，否则只返回名称
     :type all_fields: bool
+    :param limit: 返回的个数（超过上限时按上限返回）
+    :type limit: int
+    :param offset: 跳过的个数
+    :type offset: int
     :rtype: list of strings or dictionaries
     """
-    orgs = catalog.organization_list(get_runtime())
     all_fields = str(params.get("all_fields", "")).lower() in ("true", "1")
+    most = ORGANIZATION_LIST_ALL_FIELDS_MAX if all_fields else ORGANIZATION_LIST_MAX
+    limit = min(_int(params, "limit", most), most)
+    offset = _int(params, "offset", 0, maximum=10_000_000)
+    orgs = organizations.organization_list(get_runtime(), limit=limit, offset=offset)
     return orgs if all_fields else [o["name"] for o in orgs]
 
 

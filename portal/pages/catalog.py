@@ -9,8 +9,9 @@ from flask import Blueprint, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from datasets.catalog import activity_list
+from datasets.catalog import organizations as organizations_
 from datasets.catalog import services as catalog
-from datasets.errors import ValidationError
+from datasets.errors import NotFound, ValidationError
 from datasets.openness import rules as op
 from datasets.rows import services as rows
 from datasets.search.query import search_request
@@ -20,6 +21,8 @@ from portal.pages import discovery
 
 bp = Blueprint("catalog", __name__)
 
+HOME_DEPARTMENTS = 24  # the departments with the most datasets, on the home page
+DEPARTMENTS_PAGE = 60  # departments a page of the department list shows
 SORT_LABELS = {
     "score desc": "相关度",
     "metadata_modified desc": "最近更新",
@@ -79,7 +82,7 @@ def home() -> ResponseReturnValue:
     return render_template(
         "home.html",
         summary=catalog.portal_summary(rt),
-        departments=[o for o in catalog.organization_list(rt) if o["package_count"]],
+        departments=organizations_.top_organizations(rt, limit=HOME_DEPARTMENTS),
         latest=latest["results"],
         titles=op.OPENNESS_TITLES,
         json_url=url_for("api.action_v3", action="package_search", sort="metadata_modified desc"),
@@ -156,9 +159,23 @@ def dataset(name: str) -> ResponseReturnValue:
 
 @bp.route("/organization/")
 def organizations() -> ResponseReturnValue:
+    rt = get_runtime()
+    q = request.args.get("q", "").strip()[:100]
+    page = _page_number()
+    total, providing = organizations_.organization_totals(rt, q=q)
+    pages = max(1, -(-total // DEPARTMENTS_PAGE))
+    if page > pages:
+        raise NotFound("没有这一页")
     return render_template(
         "organizations.html",
-        organizations=catalog.organization_list(get_runtime()),
+        organizations=organizations_.organization_list(
+            rt, limit=DEPARTMENTS_PAGE, offset=(page - 1) * DEPARTMENTS_PAGE, q=q
+        ),
+        total=total,
+        providing=providing,
+        q=q,
+        page=page,
+        pages=pages,
         json_url=url_for("api.action_v3", action="organization_list", all_fields="true"),
     )
 

@@ -218,25 +218,27 @@ def _run(b: _Build, workers: int, full: bool, started: float) -> BuildResult:
     b.lap("compare and link")
     _render_datasets(b, todo, workers)
     b.lap("render datasets")
-    jobs = [
+    # the site pages first, one a job: the statistics page, a table of every department, is the
+    # longest single page; the catalog's lists and the departments' pages share the other core
+    site = f"site@{b.tree}.{secrets.token_hex(3)}"
+    jobs = [([page(u)], site) for u in SITE_PAGES]
+    jobs += _catalog(b, f"catalog@{version}", list_pages, PAGES_CHUNK)
+    jobs += [
         (organization_pages(name), source)
         for name, source in organizations.items()
         if source not in b.have and not b.share(source)
     ]
-    jobs += _catalog(b, f"catalog@{version}", list_pages, PAGES_CHUNK)
     _render_jobs(b, jobs, workers)
-    b.lap("catalog lists")
+    b.lap("catalog lists and site pages")
     documents = document_pages if full or len(entries) <= DOCUMENTS_INLINE else None
     _render_jobs(b, _catalog(b, f"documents@{version}", documents, 1), workers)
     b.lap("catalog documents")
-    site = f"site@{b.tree}.{secrets.token_hex(3)}"
-    b.writer.pages(b.app, (page(u) for u in SITE_PAGES), site, b.base_url)
     _static_assets(b.writer, site)
     b.writer.flush(b.db)
     b.db.set_info({"tree": b.tree, "base_url": b.base_url, "catalog_version": version})
     b.db.commit()
     files, size = b.db.totals()
-    b.lap("site pages and manifest")
+    b.lap("assets and manifest")
     with b.out.locked():  # the switch, and no removal between it and the check below
         b.out.building_path(b.tree).unlink(missing_ok=True)
         b.out.switch(b.tree)
@@ -282,7 +284,7 @@ def _render_jobs(b: _Build, jobs: list[tuple[list[Page], str]], workers: int) ->
         return
     context = multiprocessing.get_context("fork")
     with context.Pool(processes, _start_worker, (b.app, b.writer.base, b.base_url)) as pool:
-        for rows, rendered, left in pool.imap_unordered(_render_pages, jobs, chunksize=4):
+        for rows, rendered, left in pool.imap_unordered(_render_pages, jobs):
             b.db.add(rows)
             b.writer.rendered += rendered
             b.writer.left += left
