@@ -53,11 +53,11 @@ def env(tmp_path_factory):
         assert made.status_code == 201, made.get_json()
         assert made.headers["Cache-Control"] == "private, no-store"
         built["cases"][kind] = made.get_json()
-    for n in (1, 2, 3):  # three requesters: an assessment opens
+    for n in (1, 2, 3):  # three verified requesters: an assessment opens
         made = api.post(
             "/api/v1/opening-requests",
             json={"dataset": "bus-drivers", "description": "研究"},
-            headers={"Authorization": built["keys"][f"citizen{n}"]},
+            headers={"Authorization": built["keys"][f"holder{n}"]},
         )
     built["assessment"] = made.get_json()["assessment"]
     yield built
