@@ -54,3 +54,7 @@ class LoginRequired(NotAuthorized):
 
 class Conflict(KaifangError):
     """The object is no longer in a state that allows this (e.g. already decided)."""
+
+
+class TooMany(Conflict):
+    """A limit per requester, address or day is reached; try again later (HTTP 429)."""

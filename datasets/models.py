@@ -253,6 +253,9 @@ class User(Base):
     company_name: Mapped[str | None] = mapped_column(String(200))
     credit_code: Mapped[str | None] = mapped_column(String(18), unique=True)
     legal_representative: Mapped[str | None] = mapped_column(String(100))
+    # keyed hash of the e-mail address or phone the holder proved with a code (verification);
+    # it stops matching when the address changes
+    verified_contact: Mapped[str | None] = mapped_column(String(64))
 
 
 class ClassificationEvent(Base):
@@ -368,6 +371,23 @@ class ReferenceCounter(Base):
     last: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class ContactCode(Base):
+    """A verification code sent to an e-mail address or phone: only its keyed hash is kept,
+    with the keyed hash of the address, when it expires, the wrong tries and when it was used."""
+
+    __tablename__ = "contact_codes"
+    __table_args__ = (Index("ix_contact_codes_address", "address_key", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    channel: Mapped[str] = mapped_column(String(10))
+    address_key: Mapped[str] = mapped_column(String(64))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    used_at: Mapped[datetime | None] = mapped_column()
+
+
 class Case(Base):
     """One matter of the public services (事项): an application for conditional data, an
     objection to the bureau (复核), a request to open data, an error report, a rights-holder
@@ -394,6 +414,8 @@ class Case(Base):
     contact: Mapped[dict[str, Any]] = mapped_column(default=dict)
     # a key telling requesters apart for counting distinct requests (user id or contact hash)
     requester_key: Mapped[str | None] = mapped_column(String(64))
+    # how the requester proved the contact: account, email or phone (None: not verified)
+    requester_verified: Mapped[str | None] = mapped_column(String(10))
     parent_id: Mapped[str | None] = mapped_column(ForeignKey("cases.id"), index=True)
     # what was asked: purpose, scope, fields… (per kind; see datasets.workflows)
     body: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -264,6 +264,35 @@ class Settings:
     days_suggestion: int = _setting(
         10, "Working days a department has to answer a suggestion (意见建议)."
     )
+    days_rights_suspension: int = _setting(
+        1,
+        "Working days a department has to decide whether to suspend a dataset on a rights-holder "
+        "objection that did not suspend it at once (filed without a verified account).",
+    )
+    rights_objections_per_day: int = _setting(
+        3, "Rights-holder objections one requester (account or contact) may file per day."
+    )
+    rights_suspensions_per_day: int = _setting(
+        10,
+        "Datasets that verified rights holders may suspend at once per day, portal-wide; "
+        "further objections that day go to the department to decide on suspension.",
+    )
+
+    # -- verified contacts ----------------------------------------------------------------------
+    verification_code_minutes: int = _setting(
+        15, "Minutes a verification code sent to an e-mail address or phone stays valid."
+    )
+    verification_codes_per_hour: int = _setting(
+        3, "Verification codes one e-mail address or phone may be sent per hour."
+    )
+    verification_attempts: int = _setting(
+        5, "Wrong entries after which a verification code stops working."
+    )
+    sms_gateway_url: str = _setting(
+        "",
+        "URL of the SMS gateway verification codes to phones are POSTed to as JSON {phone, "
+        "text}. Empty means phones cannot be verified (e-mail only).",
+    )
     grant_report_months: int = _setting(
         6,
         "Months between the use reports a grant holder owes; a report overdue suspends the grant.",
@@ -402,6 +431,10 @@ def _check(settings: Settings) -> None:
             raise ConfigError(f"setting {ENV_PREFIX}{fld.name.upper()} must be positive")
     for name in (
         "assessment_requesters",
+        "rights_objections_per_day",
+        "verification_code_minutes",
+        "verification_codes_per_hour",
+        "verification_attempts",
         "grant_report_months",
         "grant_max_months",
         "smtp_port",

@@ -26,6 +26,7 @@ from datasets.errors import (
     LoginRequired,
     NotAuthorized,
     NotFound,
+    TooMany,
     ValidationError,
 )
 
@@ -37,6 +38,7 @@ STATUS: dict[type[KaifangError], tuple[int, str]] = {
     LoginRequired: (401, "Authorization Error"),
     NotAuthorized: (403, "Authorization Error"),
     ValidationError: (409, "Validation Error"),
+    TooMany: (429, "Rate Limit Error"),
     Conflict: (409, "Conflict Error"),
 }
 _HTTP_TYPES = {
@@ -65,7 +67,9 @@ _HTTP_TITLES = {
 
 def form_status(exc: ValidationError | Conflict) -> int:
     """The status of a form page shown again with a refused step's message: 400 for bad
-    input, 409 when the case's state forbids the step."""
+    input, 429 for a limit reached, 409 when the case's state forbids the step."""
+    if isinstance(exc, TooMany):
+        return 429
     return 400 if isinstance(exc, ValidationError) else 409
 
 

@@ -283,3 +283,29 @@ def send_pending(rt: Runtime, *, limit: int = 200) -> dict[str, Any]:
     if counts["sent"] or counts["failed"]:
         log.info("e-mail notices: %(sent)d sent, %(failed)d failed", counts)
     return counts
+
+
+def send_now(rt: Runtime, *, to: str, subject: str, text: str) -> bool:
+    """Mail one message at once, outside the notices (a verification code, which must not wait
+    for the sweep and is never stored). True when the server accepted it; failures are logged
+    without the message's text."""
+    settings = rt.settings
+    message = EmailMessage()
+    message["From"] = settings.mail_from
+    message["To"] = to
+    message["Subject"] = subject
+    message["Date"] = formatdate(localtime=False, usegmt=True)
+    message.set_content(f"{text}\n\n—— {settings.site_name}（本邮件由系统自动发送）\n")
+    try:
+        server = _connect(rt)
+    except (smtplib.SMTPException, OSError) as exc:
+        log.warning("SMTP server unusable for a direct message: %s", type(exc).__name__)
+        return False
+    try:
+        refused = server.send_message(message)
+    except (smtplib.SMTPException, OSError) as exc:
+        log.warning("SMTP server refused a direct message: %s", type(exc).__name__)
+        return False
+    finally:
+        _close(server)
+    return to not in refused

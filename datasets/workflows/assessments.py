@@ -39,9 +39,9 @@ def _months_before(at: datetime, months: int) -> datetime:
 
 
 def _counted_requests(session: Session, dataset: Dataset) -> tuple[list[Any], str | None]:
-    """The requests for ``dataset`` that count towards an assessment (those of the last 12
-    months, since the last assessment of it was completed), and the reference of an assessment
-    of it still open."""
+    """The requests for ``dataset`` of the last 12 months (since the last assessment of it was
+    completed), verified or not, and the reference of an assessment of it still open. Only the
+    verified ones count (``requesters``): a typed phone number proves no one."""
     latest = session.scalar(
         select(Case)
         .where(Case.kind == ASSESSMENT.kind, Case.dataset_id == dataset.id)
@@ -52,12 +52,13 @@ def _counted_requests(session: Session, dataset: Dataset) -> tuple[list[Any], st
     if latest is not None and latest.closed_at is not None:
         since = max(since, latest.closed_at.astimezone(UTC))
     rows = session.execute(
-        select(Case.id, Case.reference, Case.requester_key)
+        select(
+            Case.id, Case.reference, Case.requester_key, Case.requester_verified, Case.received_on
+        )
         .where(
             Case.kind == OPENING_REQUEST.kind,
             Case.dataset_id == dataset.id,
             Case.received_at >= since,
-            Case.requester_key.is_not(None),
         )
         .order_by(Case.received_at)
     ).all()
@@ -88,7 +89,8 @@ def open_assessment_if_due(
     distinct requesters within 12 months (since the last assessment of it was completed), and
     none open. The dataset's row lock makes concurrent requests take turns."""
     session.scalar(select(Dataset.id).where(Dataset.id == dataset.id).with_for_update())
-    rows, still_open = _counted_requests(session, dataset)
+    every, still_open = _counted_requests(session, dataset)
+    rows = [row for row in every if row.requester_verified and row.requester_key]
     requesters = {row.requester_key for row in rows}
     if not _due(rt, dataset, len(requesters), still_open):
         return None
@@ -106,6 +108,10 @@ def open_assessment_if_due(
             "requesters": len(requesters),
             "request_ids": [row.id for row in rows],
             "requests": [row.reference for row in rows],
+            # the requests behind the trigger as the department sees them: how each requester
+            # was verified, never who they are; unverified ones are listed, not counted
+            "request_list": [_listed(row, counted=True) for row in rows],
+            "uncounted": [_listed(row, counted=False) for row in every if row not in rows],
             "window_months": WINDOW_MONTHS,
         },
     )
@@ -113,12 +119,22 @@ def open_assessment_if_due(
     return assessment
 
 
+def _listed(row: Any, *, counted: bool) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "reference": row.reference,
+        "received_on": str(row.received_on),
+        "verified": row.requester_verified,
+        "counted": counted,
+    }
+
+
 def _announce(session: Session, dataset: Dataset, assessment: Case, requesters: int) -> None:
     """Tell the department and the bureau that an assessment is due."""
     notice: dict[str, Any] = {
         "subject": f"须开展开放评估 {assessment.reference}：{dataset.title}",
         "body": (
-            f"{WINDOW_MONTHS} 个月内有 {requesters} 位不同的申请人提出开放需求，"
+            f"{WINDOW_MONTHS} 个月内有 {requesters} 位联系方式经验证的不同申请人提出开放需求，"
             f"请于 {assessment.due_on} 前完成开放评估。"
         ),
         "link": case_link(assessment),

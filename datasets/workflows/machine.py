@@ -306,20 +306,41 @@ RIGHTS_OBJECTION = Machine(
     kind="rights_objection",
     label="权益异议",
     prefix="QY",
-    states={"suspended": "已暂停开放，待处理", "decided": "已处理"},
+    states={
+        "suspended": "已暂停开放，待处理",
+        "pending": "待部门决定是否暂停开放",
+        "reviewing": "未暂停开放，待处理",
+        "decided": "已处理",
+    },
     final=frozenset({"decided"}),
     transitions=(
+        # an identified rights holder suspends at once; anyone else's objection waits for the
+        # department's decision on suspension (``days_rights_suspension``, see rights.py)
         Transition(
-            "submit", (), ("suspended",), (ANYONE,), "提出权益异议", deadline="days_rights_decision"
+            "submit",
+            (),
+            ("suspended", "pending"),
+            (ANYONE,),
+            "提出权益异议",
+            deadline="days_rights_decision",
         ),
         Transition(
             "decide",
-            ("suspended",),
+            ("suspended", "pending", "reviewing"),
             ("decided",),
             (DEPARTMENT,),
             "作出处理决定",
             step="decision",
             guards=(withdrawal_would_stand,),
+        ),
+        Transition(
+            "weigh",
+            ("pending",),
+            ("suspended", "reviewing"),
+            (DEPARTMENT,),
+            "决定是否暂停开放",
+            step="suspension",
+            deadline="days_rights_decision",
         ),
     ),
 )

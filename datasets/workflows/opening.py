@@ -36,11 +36,14 @@ from datasets.workflows.public_cases import (
     receipt,
     view_case,
 )
+from datasets.workflows.requesters import identify
 
 
 def submit_request(rt: Runtime, actor: Actor, form: OpeningRequestInput) -> dict[str, Any]:
     """File a request to open a dataset of the catalog or data that is not in it; answers with
-    the reference, receipt date and deadline (and ``assessment`` when it opened one)."""
+    the reference, receipt date and deadline (and ``assessment`` when it opened one). Only a
+    verified requester (``requesters.identify``) counts towards an opening assessment."""
+    requester = identify(rt, actor, form.contact, form.verification_code)
     with rt.session() as session:
         dataset = load_dataset(session, form.dataset) if form.dataset else None
         org_id = dataset.organization_id if dataset else form.organization_id()
@@ -54,6 +57,7 @@ def submit_request(rt: Runtime, actor: Actor, form: OpeningRequestInput) -> dict
             organization_id=org_id,
             dataset=dataset,
             body={"title": title, "description": form.description, "reason": form.reason},
+            requester=requester,
         )
         notify_department(
             session,

@@ -108,7 +108,10 @@ PROCESSES: dict[str, Process] = {
             RIGHTS_OBJECTION,
             view=rights.get_rights_objection,
             submit=Form(fi.RightsObjectionInput, rights.submit_rights_objection),
-            steps={"decide": Form(fi.RightsDecisionInput, rights.decide_rights_objection)},
+            steps={
+                "decide": Form(fi.RightsDecisionInput, rights.decide_rights_objection),
+                "weigh": Form(fi.RightsSuspensionInput, rights.weigh_suspension),
+            },
         ),
         Process(
             SUGGESTION,

@@ -15,11 +15,11 @@ def no_assessment_open(ctx: Context) -> str | None:
 
 
 def enough_requesters(ctx: Context) -> str | None:
-    """An assessment is due once ``assessment_requesters`` distinct requesters asked for the
-    dataset within 12 months (``facts["requesters"]``: how many did)."""
+    """An assessment is due once ``assessment_requesters`` distinct verified requesters asked
+    for the dataset within 12 months (``facts["requesters"]``: how many did)."""
     needed = ctx.settings.assessment_requesters
     if int(ctx.facts.get("requesters", 0)) < needed:
-        return f"12 个月内提出开放需求的不同申请人不足 {needed} 位"
+        return f"12 个月内提出开放需求、联系方式经验证的不同申请人不足 {needed} 位"
     return None
 
 

@@ -8,9 +8,6 @@ the public sees its record on the transparency log.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import re
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -26,26 +23,12 @@ from datasets.workflows.inputs.contact import Contact
 from datasets.workflows.inputs.lookup import DatasetRef
 from datasets.workflows.inputs.opening import CATEGORIES, CONCLUSIONS
 from datasets.workflows.machine import ASSESSMENT, MACHINES, OPENING_REQUEST, Machine
-
-
-def contact_key(rt: Runtime, contact: Contact) -> str | None:
-    """A key telling anonymous requesters apart without revealing them: an HMAC-SHA256 of the
-    normalised telephone number (else e-mail address) keyed with the portal's secret."""
-    phone = re.sub(r"\D", "", contact.phone)
-    if phone.startswith("86") and len(phone) == 13:
-        phone = phone[2:]
-    value = f"tel:{phone}" if phone else ""
-    if not value and contact.email:
-        value = "mail:" + contact.email.strip().lower()
-    if not value:
-        return None
-    return hmac.new(
-        rt.secret_key().encode("utf-8"), value.encode("utf-8"), hashlib.sha256
-    ).hexdigest()
+from datasets.workflows.requesters import Requester, contact_key
 
 
 def requester_key(rt: Runtime, actor: Actor, contact: Contact) -> str | None:
-    """The account's id when signed in, else the keyed hash of the contact details."""
+    """The account's id when signed in, else the keyed hash of the contact details (an
+    unverified requester; see ``requesters.identify``)."""
     return actor.user_id if not actor.is_anonymous else contact_key(rt, contact)
 
 
@@ -59,22 +42,29 @@ def open_public_case(
     organization_id: str | None,
     dataset: Dataset | None,
     body: dict[str, Any],
+    requester: Requester | None = None,
+    status: str | None = None,
+    days: int | None = None,
 ) -> Case:
     """A case anyone may open: its requester is the signed-in caller or whoever holds the contact
-    details, and it starts in the state the machine's opening transition reaches."""
-    return c.open_case(
+    details (``requester``: who they proved to be), and it starts in the state the machine's
+    opening transition reaches (``status``: another of its targets, due in ``days``)."""
+    case = c.open_case(
         rt,
         session,
         machine=machine,
         actor=actor,
-        status=machine.initial.targets[0],
+        status=status or machine.initial.targets[0],
         organization_id=organization_id,
         dataset_id=dataset.id if dataset else None,
         requester_id=actor.user_id,
-        requester_key=requester_key(rt, actor, contact),
+        requester_key=requester.key if requester else requester_key(rt, actor, contact),
         contact=contact.as_dict(),
         body=body,
+        days=days,
     )
+    case.requester_verified = requester.verified if requester else None
+    return case
 
 
 def load_dataset(session: Session, ref: DatasetRef) -> Dataset:
@@ -136,6 +126,7 @@ def full_dict(
     out = c.case_dict(session, case)
     out.update(_kind_fields(case))
     out["rule"] = _rule(case)
+    out["requester_verified"] = case.requester_verified  # how the contact was proved
     out["access"] = access
     out["steps"] = steps(rt, actor, case) if access == ca.PARTICIPANT else []
     out["can_act"] = bool(out["steps"])

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import or_, select
 
+from datasets.accounts import verification
 from datasets.accounts.permissions import Actor
 from datasets.models import Dataset, Organization
 from datasets.runtime import Runtime
@@ -23,6 +24,7 @@ def form_context(
     """What the submission form of ``kind`` needs: the dataset it is about (if named and
     public), the departments to choose from, whether the caller is signed in (then contact
     details may be left out), and the working days the department has to answer."""
+    account = verification.account_status(rt, actor)
     with rt.reader() as session:
         found = None
         if dataset:
@@ -48,6 +50,13 @@ def form_context(
             "signed_in": not actor.is_anonymous,
             "deadline_days": deadline_days(kind, rt.settings),
             "assessment_requesters": rt.settings.assessment_requesters,
+            "suspension_days": rt.settings.days_rights_suspension,
+            "verification": {
+                **account,
+                "email": bool(rt.settings.smtp_host),
+                "phone": verification.phone_available(rt),
+                "minutes": rt.settings.verification_code_minutes,
+            },
         }
 
 
@@ -65,7 +74,7 @@ SERVICES: dict[str, dict[str, Any]] = {
         "title": "开放评估",
         "who": "系统自动启动",
         "summary": (
-            f"同一数据在 {WINDOW_MONTHS} 个月内收到 {{requesters}} 位以上不同"
+            f"同一数据在 {WINDOW_MONTHS} 个月内收到 {{requesters}} 位以上联系方式经验证的不同"
             "申请人的开放需求时，提供部门须开展开放评估，主管部门督办。"
         ),
         "deadline": "个工作日内完成评估",
@@ -95,7 +104,11 @@ SERVICES: dict[str, dict[str, Any]] = {
     "rights_objection": {
         "title": "权益异议",
         "who": "认为开放数据侵犯其合法权益的权利人（须留联系方式）",
-        "summary": "提出后该数据立即暂停开放；提供部门作出撤回、恢复或处理后恢复的决定。",
+        "summary": (
+            "已登录且联系方式经验证的权利人提出后，该数据立即暂停开放；"
+            "其他异议由提供部门在 {suspension_days} 个工作日内决定是否暂停。"
+            "提供部门作出撤回、恢复或处理后恢复的决定。"
+        ),
         "deadline": "个工作日内作出决定",
         "path": "/services/rights-objection/new",
     },
@@ -119,6 +132,7 @@ def _entry(kind: str, service: dict[str, Any], settings: Settings) -> dict[str, 
     facts = {
         "requesters": settings.assessment_requesters,
         "objection_days": APPLICATION.days("decide", settings),  # a refusal opens the window
+        "suspension_days": settings.days_rights_suspension,
     }
     return {
         "kind": kind,

@@ -126,4 +126,9 @@ def grant_step(grant_id: str, step: str) -> Response:
     return jsonify(_step(GRANT, grant_id, step)[1])
 
 
-from portal.api import openapi_services, v1_held, v1_participation  # noqa: E402, F401
+from portal.api import (  # noqa: E402, F401
+    openapi_services,
+    v1_held,
+    v1_participation,
+    v1_verification,
+)

@@ -105,6 +105,7 @@ SUBMITTED = answers(
     "已受理：id、reference、status、received_on、due_on 和 `access_code`"
     "（查询码，不登录也可凭它查看事项；只在本答复中给出一次，请妥善保存）",
     400,
+    429,
     created=True,
 )
 

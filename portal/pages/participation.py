@@ -26,6 +26,7 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 
+from datasets.accounts import verification
 from datasets.accounts.permissions import Actor
 from datasets.errors import Conflict, NotFound, ValidationError
 from datasets.runtime import Runtime
@@ -146,7 +147,7 @@ def forget() -> ResponseReturnValue:
 _FORMS = {
     "opening_request": ("services/request_form.html", "开放需求已提交"),
     "error_report": ("services/feedback_form.html", "纠错已提交"),
-    "rights_objection": ("services/feedback_form.html", "权益异议已提交，该数据集已暂停开放"),
+    "rights_objection": ("services/feedback_form.html", "权益异议已提交"),
     "suggestion": ("services/feedback_form.html", "意见建议已提交"),
 }
 
@@ -160,6 +161,12 @@ def _payload() -> dict[str, Any]:
 
 def _submitted(kind: str, result: dict[str, Any]) -> ResponseReturnValue:
     notice = _FORMS[kind][1]
+    if kind == "rights_objection":
+        notice += (
+            "，该数据集已暂停开放"
+            if result["status"] == "suspended"
+            else "，提供部门将决定是否暂停开放该数据集"
+        )
     flash(
         f"{notice}。受理编号 {result['reference']}，受理日期 {result['received_on']}，"
         f"答复期限 {_due_text(result)}。",
@@ -170,6 +177,33 @@ def _submitted(kind: str, result: dict[str, Any]) -> ResponseReturnValue:
     return redirect(_url(kind, result["id"]), 303)
 
 
+def _address(rt: Runtime, actor: Actor, field: str) -> str:
+    """The address typed in the form, else (signed in, fields left empty) the account's own."""
+    typed = request.form.get(f"contact_{field}", "").strip()
+    return typed or str(Lookup(rt, actor).account_contact().get(field) or "")
+
+
+def _send_code(rt: Runtime, actor: Actor, channel: str) -> ValidationError | Conflict | None:
+    """Send a verification code to the e-mail address or phone typed in the form; the refusal,
+    with the problem on that contact field, or None (and a notice) when it is on its way."""
+    field = "email" if channel == "email" else "phone"
+    try:
+        code_request = verification.CodeRequest.parse(
+            {"channel": field, "address": _address(rt, actor, field)}
+        )
+        sent = verification.send_code(rt, code_request)
+    except ValidationError as exc:
+        problems = exc.errors.pop("address", None)
+        if problems:
+            exc.errors[f"contact.{field}"] = problems
+        exc.errors.pop("channel", None)
+        return exc
+    except Conflict as exc:
+        return exc
+    flash(f"{sent['message']}。请在下方“验证码”中填写后提交。", "notice")
+    return None
+
+
 def submission_form(kind: str) -> ResponseReturnValue:
     rt, actor = _rt_actor()
     form = PROCESSES[kind].submit
@@ -177,7 +211,11 @@ def submission_form(kind: str) -> ResponseReturnValue:
     dataset = request.values.get("dataset") or None
     values: dict[str, str] = {"dataset": dataset or ""}
     error: ValidationError | Conflict | None = None
-    if request.method == "POST":
+    channel = request.form.get("send_code", "")
+    if request.method == "POST" and channel:  # 发送验证码: the form comes back with a notice
+        values = {k: v for k, v in _form_values().items() if k != "send_code"}
+        error = _send_code(rt, actor, channel)
+    elif request.method == "POST":
         values = _form_values()
         try:
             result = form.service(rt, actor, form.input.parse(_payload(), Lookup(rt, actor)))

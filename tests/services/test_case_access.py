@@ -212,17 +212,17 @@ def test_assessments_open_to_their_participants_only_and_their_reply_reaches_the
     asked = [
         opening.submit_request(
             rt,
-            _actor(env, f"citizen{n}"),
+            _actor(env, f"holder{n}"),
             OpeningRequestInput.parse(
                 {"dataset": "bus-drivers", "description": "研究"},
-                Lookup(rt, _actor(env, f"citizen{n}")),
+                Lookup(rt, _actor(env, f"holder{n}")),
             ),
         )
         for n in (1, 2, 3)
     ]
     assessment = asked[-1]["assessment"]
     for request in asked:  # a requester behind it, even with their own request's code
-        for who, code in ((_actor(env, "citizen1"), None), (ANONYMOUS, request["access_code"])):
+        for who, code in ((_actor(env, "holder1"), None), (ANONYMOUS, request["access_code"])):
             with pytest.raises(NotFound):
                 assessments.get_assessment(rt, who, assessment["reference"], code=code)
     seen = assessments.get_assessment(rt, _actor(env, "bureau1"), assessment["id"])

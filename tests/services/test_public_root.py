@@ -24,7 +24,7 @@ from datasets.openness import curation
 from datasets.workflows import rights
 from datasets.workflows.inputs.feedback import RightsDecisionInput, RightsObjectionInput
 from datasets.workflows.inputs.lookup import Lookup
-from tests.factories import CREDIT_CODE, make_runtime, write_csv
+from tests.factories import CREDIT_CODE, make_runtime, verified_citizen, write_csv
 
 PROVIDER = ProviderRecord("江州市交通运输局", CREDIT_CODE)
 OPERATOR = Actor(name="ops", user_id="u-ops", roles=frozenset({"operator"}))
@@ -112,9 +112,10 @@ def reviewer(rt) -> Actor:
 
 
 def object_to(rt, name: str) -> str:
+    holder = verified_citizen(rt)  # an identified rights holder: the suspension is at once
     case = rights.submit_rights_objection(
         rt,
-        ANONYMOUS,
+        holder,
         RightsObjectionInput.parse(
             {
                 "dataset": name,
@@ -122,7 +123,7 @@ def object_to(rt, name: str) -> str:
                 "rights_basis": "我公司为数据所涉企业",
                 "contact": {"name": "张伟", "phone": "13800138000"},
             },
-            Lookup(rt, ANONYMOUS),
+            Lookup(rt, holder),
         ),
     )
     return case["id"]

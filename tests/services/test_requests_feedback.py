@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select, update
 
+from datasets.accounts import verification
 from datasets.accounts.keys import create_api_key
 from datasets.accounts.users import create_user
 from datasets.intake.publishing import import_record
@@ -24,7 +25,7 @@ from datasets.models import (
     Resource,
 )
 from portal.app import create_app
-from tests.factories import CREDIT_CODE, make_runtime, own_rows, write_csv
+from tests.factories import CREDIT_CODE, make_runtime, own_rows, verified_citizen, write_csv
 
 PASSWORD = "correct horse battery"
 PHONE = "13912345678"
@@ -32,6 +33,8 @@ EMAIL = "zhang.wei@example.com"
 CONTACT = {"name": "张伟", "phone": PHONE}
 PROVIDER = ProviderRecord("江州市交通运输局", CREDIT_CODE)
 OTHER = ProviderRecord("江州市统计局", "11361000MB0000002N")
+# the limits per requester and day are tested on their own (test_weapons.py)
+LIMITS = {"rights_objections_per_day": 50, "rights_suspensions_per_day": 50}
 
 # name → (declared openness, extra record fields)
 CATALOG = {
@@ -54,7 +57,7 @@ CATALOG = {
 def build_env(root):  # type: ignore[no-untyped-def]
     """A small catalog (open, closed, conditional and masked datasets of two departments), a
     reviewer of each department, a bureau officer, three citizens with API keys and the app."""
-    rt = make_runtime(root / "instance")
+    rt = make_runtime(root / "instance", **LIMITS)
     with rt.session() as session:
         source = HarvestSource(name="test", kind="datapackage", location="/nowhere")
         session.add(source)
@@ -111,11 +114,20 @@ def build_env(root):  # type: ignore[no-untyped-def]
     create_user(rt, name="bureau1", role="bureau", password=PASSWORD)
     for n in range(1, 4):
         create_user(rt, name=f"citizen{n}", role="citizen", password=PASSWORD, email=EMAIL)
+    # identified requesters: signed in, each with its own verified e-mail address
+    for n in range(1, 4):
+        verified_citizen(rt, name=f"holder{n}", email=f"holder{n}@example.com")
     keys = {
         name: create_api_key(rt, user_name=name)["key"]
-        for name in ("reviewer1", "reviewer2", "bureau1", "citizen1", "citizen2", "citizen3")
+        for name in (
+            "reviewer1",
+            "reviewer2",
+            "bureau1",
+            *(f"citizen{n}" for n in range(1, 4)),
+            *(f"holder{n}" for n in range(1, 4)),
+        )
     }
-    app = create_app({"instance": str(rt.paths.root), "ratelimit_enabled": False})
+    app = create_app({"instance": str(rt.paths.root), "ratelimit_enabled": False, **LIMITS})
     app.config.update(TESTING=True)
     return {"rt": rt, "app": app, "keys": keys, "department": department, "other": other}
 
@@ -345,35 +357,53 @@ def test_department_answers_each_category_and_the_requester_is_told(env):
 # -- the three-distinct-requesters rule ------------------------------------------------------------
 
 
-def test_three_distinct_requesters_open_exactly_one_assessment(env):
-    def ask(**who):  # type: ignore[no-untyped-def]
-        body = {"dataset": "taxi-drivers", "description": "研究"}
+def test_three_distinct_verified_requesters_open_exactly_one_assessment(env):
+    def ask(as_=None, **body):  # type: ignore[no-untyped-def]
         made = call(
-            env, "POST", "/opening-requests", {**body, **who.get("body", {})}, as_=who.get("as_")
+            env,
+            "POST",
+            "/opening-requests",
+            {"dataset": "taxi-drivers", "description": "研究", **body},
+            as_=as_,
         )
         assert made.status_code == 201, made.get_json()
         return made.get_json()
 
     # a year-old request does not count
-    old = ask(body={"contact": {"name": "王五", "phone": "13800000001"}})
+    old = ask(as_="holder1")
     with env["rt"].session() as session:
         session.execute(
             update(Case)
             .where(Case.id == old["id"])
             .values(received_at=datetime.now(UTC) - timedelta(days=400))
         )
-    ask(as_="citizen1")
-    ask(as_="citizen1")  # the same person twice counts once
-    same_person = ask(body={"contact": {"name": "赵六", "phone": "139 1111 2222"}})
-    assert "assessment" not in same_person
-    again = ask(body={"contact": {"name": "赵六", "phone": "13911112222"}})  # normalised: same
-    assert "assessment" not in again and not _assessments(env, "taxi-drivers")
-    third = ask(body={"contact": {"name": "钱七", "email": "qian@example.com"}})
+    # typed contact details and an account without a verified contact prove no one
+    for n in range(5):
+        ask(contact={"name": "赵六", "phone": f"1391111222{n}"})
+    unverified = ask(as_="citizen1")
+    assert "assessment" not in unverified and not _assessments(env, "taxi-drivers")
+    ask(as_="holder1")
+    ask(as_="holder1")  # the same person twice counts once
+    code = verification.issue_code(
+        env["rt"], verification.CodeRequest("email", "qian@example.com")
+    ).code
+    by_mail = ask(contact={"name": "钱七", "email": "Qian@example.com"}, verification_code=code)
+    assert "assessment" not in by_mail and not _assessments(env, "taxi-drivers")
+    third = ask(as_="holder2")
     assert third["assessment"]["reference"].startswith("PG-")
-    fourth = ask(as_="citizen2")
+    fourth = ask(as_="holder3")
     assert "assessment" not in fourth
     found = _assessments(env, "taxi-drivers")
     assert len(found) == 1 and found[0].status == "open" and found[0].body["requesters"] == 3
+    # the department sees the requests behind it, and how each requester was verified
+    listed = {r["reference"]: r for r in found[0].body["request_list"]}
+    assert set(listed) >= {by_mail["reference"], third["reference"]}
+    assert listed[by_mail["reference"]]["verified"] == "email"
+    assert listed[third["reference"]]["verified"] == "account"
+    uncounted = {r["reference"] for r in found[0].body["uncounted"]}
+    assert unverified["reference"] in uncounted and len(uncounted) == 6
+    seen = call(env, "GET", f"/assessments/{found[0].id}", as_="reviewer1").get_json()
+    assert "钱七" not in str(seen["body"]) and "qian@example.com" not in str(seen["body"])
 
     assessment = found[0].id
     with env["rt"].reader() as session:
@@ -470,14 +500,15 @@ def test_suggestion_to_a_department_and_its_reply(env):
 # -- rights-holder objections ----------------------------------------------------------------------
 
 
-def _object(env, name, **extra):  # type: ignore[no-untyped-def]
+def _object(env, name, as_="holder1", **extra):  # type: ignore[no-untyped-def]
+    """An objection of an identified rights holder (signed in, verified contact)."""
     body = {
         "dataset": name,
         "claim": "含有我公司的商业秘密",
         "rights_basis": "我公司为数据所涉企业",
         "contact": CONTACT,
     }
-    made = call(env, "POST", "/rights-objections", {**body, **extra})
+    made = call(env, "POST", "/rights-objections", {**body, **extra}, as_=as_)
     assert made.status_code == 201, made.get_json()
     return made.get_json()
 
@@ -488,6 +519,12 @@ def test_rights_objection_suspends_at_once_and_restore_lifts_it(env):
     assert client.get(url).status_code == 200
     case = _object(env, "bus-lines")
     assert case["status"] == "suspended" and case["reference"].startswith("QY-")
+    assert case["body"]["suspension"] == {
+        "account": "holder1",
+        "verified": "account",
+        "identified": True,
+        "decided_by": "requester",
+    }
     assert PHONE not in call(env, "GET", f"/rights-objections/{case['id']}").get_data(as_text=True)
     refused = client.get(url)
     assert refused.status_code == 403 and "权益异议" in refused.get_data(as_text=True)
@@ -513,7 +550,7 @@ def test_rights_objection_suspends_at_once_and_restore_lifts_it(env):
 
 def test_one_decision_does_not_lift_another_objections_suspension(env):
     first = _object(env, "bus-fares")
-    second = _object(env, "bus-fares", contact={"name": "周九", "email": EMAIL})
+    second = _object(env, "bus-fares", as_="holder2", contact={"name": "周九", "email": EMAIL})
     assert _dataset(env, "bus-fares").suspended_by == first["id"]
     call(
         env,

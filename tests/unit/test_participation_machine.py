@@ -60,7 +60,7 @@ def refusals(transition: str, context: Context) -> list[str]:
 def test_an_assessment_opens_only_with_enough_distinct_requesters():
     assert refusals("open", ctx("", requesters=SETTINGS.assessment_requesters)) == []
     few = ctx("", requesters=SETTINGS.assessment_requesters - 1)
-    assert refusals("open", few) == ["12 个月内提出开放需求的不同申请人不足 3 位"]
+    assert refusals("open", few) == ["12 个月内提出开放需求、联系方式经验证的不同申请人不足 3 位"]
 
 
 def test_one_assessment_of_a_dataset_at_a_time():

@@ -53,11 +53,11 @@ def env(tmp_path_factory):
         assert made.status_code == 201, made.get_json()
         assert made.headers["Cache-Control"] == "private, no-store"
         built["cases"][kind] = made.get_json()
-    for n in (1, 2, 3):  # three requesters: an assessment opens
+    for n in (1, 2, 3):  # three verified requesters: an assessment opens
         made = api.post(
             "/api/v1/opening-requests",
             json={"dataset": "bus-drivers", "description": "研究"},
-            headers={"Authorization": built["keys"][f"citizen{n}"]},
+            headers={"Authorization": built["keys"][f"holder{n}"]},
         )
     built["assessment"] = made.get_json()["assessment"]
     yield built
@@ -207,9 +207,9 @@ def test_participants_still_see_the_case_pages(env):
     assessment = CASE_PAGES["assessment"][0] + env["assessment"]["reference"]
     html = _login(env, "reviewer1").get(assessment).get_data(as_text=True)
     assert "完成开放评估" in html and "相关开放需求" in html
-    mine = _login(env, "citizen1").get("/services/mine").get_data(as_text=True)
+    mine = _login(env, "holder1").get("/services/mine").get_data(as_text=True)
     link = re.search(r'href="(/services/opening-request/[^"]+)"', mine).group(1)
-    assert "研究" in _login(env, "citizen1").get(link).get_data(as_text=True)
+    assert "研究" in _login(env, "holder1").get(link).get_data(as_text=True)
 
 
 def test_a_reply_with_an_id_number_and_a_mobile_is_blanked_on_every_public_view(env):

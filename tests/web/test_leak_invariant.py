@@ -12,7 +12,6 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import select
 
-from datasets.accounts.permissions import ANONYMOUS
 from datasets.catalog.packages import resource_dict
 from datasets.intake import public_root
 from datasets.intake.publishing import import_record
@@ -24,7 +23,7 @@ from datasets.workflows.inputs.feedback import RightsObjectionInput
 from datasets.workflows.inputs.lookup import Lookup
 from portal.app import create_app
 from tests.conftest import harvest_demo
-from tests.factories import BUS_ROWS, CREDIT_CODE, make_runtime, write_csv
+from tests.factories import BUS_ROWS, CREDIT_CODE, make_runtime, verified_citizen, write_csv
 from tests.leaks import (
     all_channels,
     case_secrets,
@@ -136,10 +135,11 @@ def test_the_public_root_check_catches_a_file_left_behind(monkeypatch, tmp_path)
     )
     import_record(rt, record=record, source_id=None)
     assert stray_public_files(rt) == []
+    holder = verified_citizen(rt)  # an identified rights holder: the suspension is at once
     monkeypatch.setattr(public_root.Tracker, "hide", lambda self, session, dataset: None)
     rights.submit_rights_objection(
         rt,
-        ANONYMOUS,
+        holder,
         RightsObjectionInput.parse(
             {
                 "dataset": "bus-lines",
@@ -147,7 +147,7 @@ def test_the_public_root_check_catches_a_file_left_behind(monkeypatch, tmp_path)
                 "rights_basis": "权利人",
                 "contact": {"name": "张伟", "phone": "13800138000"},
             },
-            Lookup(rt, ANONYMOUS),
+            Lookup(rt, holder),
         ),
     )
     assert len(stray_public_files(rt)) == 1

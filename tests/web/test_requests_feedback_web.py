@@ -250,28 +250,33 @@ def test_error_report_and_suggestion_forms_and_their_replies(env):
     assert "答复意见建议" not in other.get_data(as_text=True)
 
 
-def test_rights_objection_form_suspends_downloads_and_the_decision_restores_them(env):
-    with env["rt"].reader() as session:
-        res = session.scalar(select(Resource).join(Dataset).where(Dataset.name == "bus-routes"))
-        url = f"/dataset/bus-routes/resource/{res.id}/download/{res.filename}"
-    anonymous = env["app"].test_client()
-    assert anonymous.get(url).status_code == 200
-    made = _submit(
-        anonymous,
-        "/services/rights-objection/new?dataset=bus-routes",
+def _objection_form(client, name: str):  # type: ignore[no-untyped-def]
+    return _submit(
+        client,
+        f"/services/rights-objection/new?dataset={name}",
         {
-            "dataset": "bus-routes",
+            "dataset": name,
             "claim": "线路数据含我公司未公开的运营信息",
             "rights_basis": "我公司为线路承运企业",
             "contact_name": "韩梅梅",
             "contact_phone": PHONE,
         },
     )
+
+
+def test_an_anonymous_rights_objection_goes_to_the_department_which_suspends_then_restores(env):
+    with env["rt"].reader() as session:
+        res = session.scalar(select(Resource).join(Dataset).where(Dataset.name == "bus-routes"))
+        url = f"/dataset/bus-routes/resource/{res.id}/download/{res.filename}"
+    anonymous = env["app"].test_client()
+    assert anonymous.get(url).status_code == 200
+    form = anonymous.get("/services/rights-objection/new?dataset=bus-routes").get_data(as_text=True)
+    assert "已登录且联系方式经验证" in form and "手机号码暂不能验证" in form
+    made = _objection_form(anonymous, "bus-routes")
     case_id = _case_id(made)
-    refused = anonymous.get(url)
-    assert refused.status_code == 403 and "因权益异议暂停开放" in refused.get_data(as_text=True)
-    dataset_page = anonymous.get("/dataset/bus-routes").get_data(as_text=True)
-    assert "因权益异议暂停开放" in dataset_page and url not in dataset_page
+    mine = anonymous.get(made.location).get_data(as_text=True)
+    assert "提供部门将决定是否暂停开放" in mine and "待部门决定是否暂停开放" in mine
+    assert anonymous.get(url).status_code == 200  # still open: no one was identified
     hidden = env["app"].test_client().get(made.location)
     assert hidden.status_code == 404
     public = hidden.get_data(as_text=True) + _public_log(env)
@@ -279,7 +284,18 @@ def test_rights_objection_form_suspends_downloads_and_the_decision_restores_them
 
     reviewer = _login(env, "reviewer1")
     page = reviewer.get(f"/services/rights-objection/{case_id}").get_data(as_text=True)
-    assert PHONE in page and "作出处理决定" in page
+    assert PHONE in page and "决定是否暂停开放" in page and "未验证" in page
+    suspended = reviewer.post(
+        f"/services/rights-objection/{case_id}/suspension",
+        data={"csrf_token": _token(page), "suspend": "true", "note": "涉及未公开协议价"},
+    )
+    assert suspended.status_code == 303
+    refused = anonymous.get(url)
+    assert refused.status_code == 403 and "因权益异议暂停开放" in refused.get_data(as_text=True)
+    dataset_page = anonymous.get("/dataset/bus-routes").get_data(as_text=True)
+    assert "因权益异议暂停开放" in dataset_page and url not in dataset_page
+    page = reviewer.get(f"/services/rights-objection/{case_id}").get_data(as_text=True)
+    assert "提供部门（reviewer1）决定暂停" in page and "作出处理决定" in page
     done = reviewer.post(
         f"/services/rights-objection/{case_id}/decision",
         data={"csrf_token": _token(page), "decision": "restore", "reply": "经核实，异议不成立"},
@@ -291,9 +307,24 @@ def test_rights_objection_form_suspends_downloads_and_the_decision_restores_them
     assert "经核实，异议不成立" in _public_log(env)
 
 
+def test_a_verified_account_suspends_at_once_through_the_form(env):
+    with env["rt"].reader() as session:
+        res = session.scalar(select(Resource).join(Dataset).where(Dataset.name == "gdp"))
+        url = f"/dataset/gdp/resource/{res.id}/download/{res.filename}"
+    holder = _login(env, "holder3")
+    form = holder.get("/services/rights-objection/new?dataset=gdp").get_data(as_text=True)
+    assert "账户中的电子邮箱已经验证" in form
+    made = _objection_form(holder, "gdp")
+    case_id = _case_id(made)
+    assert "该数据集已暂停开放" in holder.get(made.location).get_data(as_text=True)
+    assert env["app"].test_client().get(url).status_code == 403
+    staff = _login(env, "reviewer2").get(f"/services/rights-objection/{case_id}")
+    assert "提出人（账户 holder3，联系方式已验证）提出后立即暂停" in staff.get_data(as_text=True)
+
+
 def test_assessment_page_and_its_completion_form(env):
     client = env["app"].test_client()
-    for n in range(3):
+    for n in range(3):  # typed e-mail addresses prove no one: no assessment
         _case_id(
             _submit(
                 client,
@@ -304,6 +335,14 @@ def test_assessment_page_and_its_completion_form(env):
                     "contact_name": "申请人",
                     "contact_email": f"web{n}@example.com",
                 },
+            )
+        )
+    for n in (1, 2, 3):
+        _case_id(
+            _submit(
+                _login(env, f"holder{n}"),
+                "/services/opening-request/new?dataset=taxi-permits",
+                {"dataset": "taxi-permits", "description": "研究"},
             )
         )
     with env["rt"].reader() as session:
@@ -318,6 +357,8 @@ def test_assessment_page_and_its_completion_form(env):
     reviewer = _login(env, "reviewer1")
     page = reviewer.get(f"/services/assessment/{assessment}").get_data(as_text=True)
     assert "完成开放评估" in page
+    assert page.count("已验证的登录账户") == 3 and page.count("联系方式未验证") >= 3
+    assert "web0@example.com" not in page  # the requests are linked, not their requesters
     done = reviewer.post(
         f"/services/assessment/{assessment}/complete",
         data={"csrf_token": _token(page), "conclusion": "keep_closed", "reply": "维持协议限制"},

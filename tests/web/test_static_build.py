@@ -13,7 +13,6 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from datasets.accounts.permissions import ANONYMOUS
 from datasets.errors import KaifangError
 from datasets.models import Dataset, Resource
 from datasets.publish.tree import StaticOut
@@ -26,7 +25,7 @@ from portal.publish import build as build_module
 from portal.publish.build import build
 from portal.publish.pages import SITE_PAGES
 from tests.conftest import harvest_demo
-from tests.factories import make_runtime
+from tests.factories import make_runtime, verified_citizen
 
 BASE = "http://localhost"
 
@@ -199,9 +198,10 @@ def test_a_large_catalog_leaves_its_changed_documents_to_the_app_until_a_full_bu
 
 
 def _object(rt, name: str) -> None:  # type: ignore[no-untyped-def]
+    holder = verified_citizen(rt)  # an identified rights holder: the suspension is at once
     rights.submit_rights_objection(
         rt,
-        ANONYMOUS,
+        holder,
         RightsObjectionInput.parse(
             {
                 "dataset": name,
@@ -209,7 +209,7 @@ def _object(rt, name: str) -> None:  # type: ignore[no-untyped-def]
                 "rights_basis": "权利人",
                 "contact": {"name": "张伟", "phone": "13800138000"},
             },
-            Lookup(rt, ANONYMOUS),
+            Lookup(rt, holder),
         ),
     )
 

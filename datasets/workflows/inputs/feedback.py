@@ -10,7 +10,14 @@ from datasets.errors import raise_problems
 from datasets.openness.rules import CLOSED
 from datasets.workflows.cases import Problems, problem
 from datasets.workflows.inputs.contact import Contact, parse_contact
-from datasets.workflows.inputs.fields import MAX_TITLE, as_object, given, read, spec
+from datasets.workflows.inputs.fields import (
+    MAX_TITLE,
+    as_object,
+    given,
+    read,
+    spec,
+    verification_spec,
+)
 from datasets.workflows.inputs.lookup import (
     DatasetRef,
     DepartmentRef,
@@ -101,6 +108,7 @@ class RightsObjectionInput:
         metadata=spec("权利依据", "异议人享有该权益的依据", required=True),
     )
     contact: Contact = field(default=Contact(), metadata=_contact(True))
+    verification_code: str = field(default="", metadata=verification_spec())
 
     @classmethod
     def parse(cls, payload: Any, lookup: Lookup) -> RightsObjectionInput:
@@ -112,9 +120,38 @@ class RightsObjectionInput:
         dataset = dataset_ref(lookup, data.get("dataset"), "dataset", problems)
         if dataset is not None and dataset.openness == CLOSED:
             problem(problems, "dataset", "该数据集不予开放，未向社会提供，无需提出权益异议")
+        code = read(cls, "verification_code", data, problems)
         raise_problems(problems)
         assert dataset is not None  # else a problem was raised
-        return cls(dataset, claim, basis, contact)
+        return cls(dataset, claim, basis, contact, code)
+
+
+@dataclass(frozen=True)
+class RightsSuspensionInput:
+    """The department's decision on suspending a dataset while it examines an objection that
+    did not suspend it at once."""
+
+    api_summary: ClassVar[str] = (
+        "数据提供部门决定是否在处理期间暂停开放该数据集"
+        "（suspend 为 true：暂停；false：继续开放），并说明理由"
+    )
+
+    suspend: bool = field(
+        default=False,
+        metadata=spec("是否暂停开放", "true：暂停开放；false：处理期间继续开放", kind="flag"),
+    )
+    note: str = field(
+        default="", metadata=spec("理由", "决定暂停或不暂停的理由（不公开）", required=True)
+    )
+
+    @classmethod
+    def parse(cls, payload: Any, lookup: Lookup | None = None) -> RightsSuspensionInput:
+        data = as_object(payload)
+        problems: Problems = {}
+        suspend = read(cls, "suspend", data, problems)
+        note = read(cls, "note", data, problems)
+        raise_problems(problems)
+        return cls(suspend, note)
 
 
 @dataclass(frozen=True)

@@ -132,3 +132,14 @@ def schema(cls: type) -> dict[str, Any]:
         "required": [name for name, s in declared.items() if s.required],
         "properties": {name: _field_schema(s) for name, s in declared.items()},
     }
+
+
+def verification_spec() -> dict[str, Spec]:
+    """The code proving the contact details of a request (``requesters.identify``)."""
+    return spec(
+        "验证码",
+        "发送到联系方式中电子邮箱或手机的验证码（先调用 POST /api/v1/contact-verifications "
+        "获取）；已验证联系方式的登录用户可不填。未验证的提出人不计入开放评估人数，"
+        "其权益异议不立即暂停数据集",
+        limit=12,
+    )

@@ -12,7 +12,14 @@ from datasets.openness.rules import CONDITIONAL, RULES_BY_CODE, STATE_SECRET, UN
 from datasets.workdays import shanghai_date
 from datasets.workflows.cases import Problems, now_utc, problem
 from datasets.workflows.inputs.contact import Contact, parse_contact
-from datasets.workflows.inputs.fields import MAX_TITLE, as_object, given, read, spec
+from datasets.workflows.inputs.fields import (
+    MAX_TITLE,
+    as_object,
+    given,
+    read,
+    spec,
+    verification_spec,
+)
 from datasets.workflows.inputs.lookup import (
     DatasetRef,
     DepartmentRef,
@@ -78,6 +85,7 @@ class OpeningRequestInput:
         default="",
         metadata=spec("所需数据名称", "所需数据的名称（不在目录中时填写）", limit=MAX_TITLE),
     )
+    verification_code: str = field(default="", metadata=verification_spec())
 
     @classmethod
     def parse(cls, payload: Any, lookup: Lookup) -> OpeningRequestInput:
@@ -98,8 +106,9 @@ class OpeningRequestInput:
         else:
             department = department_ref(lookup, data.get("department"), "department", problems)
             title = read(cls, "title", data, problems, required=True)
+        code = read(cls, "verification_code", data, problems)
         raise_problems(problems)
-        return cls(description, reason, contact, dataset, department, title)
+        return cls(description, reason, contact, dataset, department, title, code)
 
     def organization_id(self) -> str:
         """The department that must answer: the dataset's, or the one named."""
