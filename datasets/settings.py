@@ -264,6 +264,14 @@ class Settings:
     days_suggestion: int = _setting(
         10, "Working days a department has to answer a suggestion (意见建议)."
     )
+    review_cycle_months: int = _setting(
+        12,
+        "Months between the periodic reviews (定期评估审查) of each entry outside the open scope "
+        "(有条件开放 and 不予开放); kaifang services sweep opens the review tasks that are due.",
+    )
+    days_review: int = _setting(
+        20, "Working days a department has to complete a periodic review (定期评估审查)."
+    )
     grant_report_months: int = _setting(
         6,
         "Months between the use reports a grant holder owes; a report overdue suspends the grant.",
@@ -403,6 +411,7 @@ def _check(settings: Settings) -> None:
     for name in (
         "assessment_requesters",
         "grant_report_months",
+        "review_cycle_months",
         "grant_max_months",
         "smtp_port",
         "harvest_job_timeout",
