@@ -12,6 +12,9 @@ The README and the OpenAPI document show the same tables. How a machine is asked
 ``statemachine.py``.
 """
 
+# size: the one table of who may do what in every process, read as a whole; it holds data only
+# (the guards are in guards.py, how a machine is asked in statemachine.py)
+
 from __future__ import annotations
 
 from datasets.workflows.guards import (
@@ -273,7 +276,7 @@ OPENING_REQUEST = Machine(
     states={
         "submitted": "已受理，待答复",
         "answered": "已答复",
-        "ruling": "复核撤销原答复，待重新答复",
+        "ruling": "复核撤销原答复，待部门重新答复",
     },
     final=frozenset({"answered"}),
     transitions=(

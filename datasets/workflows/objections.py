@@ -96,7 +96,9 @@ def file_objection(
             },
         )
         c.audit(session, actor, "application.objection", application, objection=case.reference)
-        _announce(session, case, f"申请 {application.reference} 的决定", application.organization_id)
+        _announce(
+            session, case, f"申请 {application.reference} 的决定", application.organization_id
+        )
         return objection_dict(session, case)
 
 
@@ -206,7 +208,12 @@ def file_grant_objection(
             },
         )
         grants.audit(session, actor, "grant.objection", grant, objection=case.reference)
-        _announce(session, case, f"授权 {grant.reference} 的{GRANT.states[grant.status]}决定", organization_id)
+        _announce(
+            session,
+            case,
+            f"授权 {grant.reference} 的{GRANT.states[grant.status]}决定",
+            organization_id,
+        )
         return objection_dict(session, case)
 
 

@@ -127,7 +127,9 @@ def reply_request(
     with rt.session() as session:
         case = load_for_step(rt, session, actor, request_id, OPENING_REQUEST.kind, "answer")
         # the answer opens the window to seek 复核 with the bureau (岳阳 第二十八条第二款)
-        window = OPENING_REQUEST.deadline("answer", rt.settings, cal, cal.received_on(c.now_utc()).on)
+        window = OPENING_REQUEST.deadline(
+            "answer", rt.settings, cal, cal.received_on(c.now_utc()).on
+        )
         case.body = {
             **case.body,
             "answer": _answer(session, case, form),

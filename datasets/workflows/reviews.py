@@ -119,7 +119,9 @@ def get_review(
     return view_case(rt, actor, review_id, REVIEW.kind, code=code)
 
 
-def _prepare(rt: Runtime, actor: Actor, review_id: str, form: ReviewInput) -> tuple[str, str | None]:
+def _prepare(
+    rt: Runtime, actor: Actor, review_id: str, form: ReviewInput
+) -> tuple[str, str | None]:
     """Check everything without changing anything (the reclassification runs on its own): the
     review's reference and the dataset to reclassify, if the conclusion changes its class."""
     with rt.session() as session:
@@ -140,9 +142,7 @@ def _prepare(rt: Runtime, actor: Actor, review_id: str, form: ReviewInput) -> tu
         return case.reference, dataset.name
 
 
-def complete_review(
-    rt: Runtime, actor: Actor, review_id: str, form: ReviewInput
-) -> dict[str, Any]:
+def complete_review(rt: Runtime, actor: Actor, review_id: str, form: ReviewInput) -> dict[str, Any]:
     """The department concludes the review with a public reply; a change of class is
     recorded as a reclassification on the review's behalf; the bureau is told."""
     reference, name = _prepare(rt, actor, review_id, form)
@@ -170,7 +170,13 @@ def complete_review(
         case.body = {**case.body, "result": result}
         c.record_decision(calendar_for(rt), case, outcome=form.conclusion, reply=form.reply)
         c.transit(
-            session, case, actor, "complete", "completed", conclusion=form.conclusion, note=form.reply
+            session,
+            case,
+            actor,
+            "complete",
+            "completed",
+            conclusion=form.conclusion,
+            note=form.reply,
         )
         notify_bureau(
             session,

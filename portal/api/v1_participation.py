@@ -143,7 +143,9 @@ def _process_paths(process: Process) -> dict[str, Any]:
                 tag=tag,
                 params=[CASE_ID, CODE] if by_requester else [CASE_ID],
                 body=json_body(schema(form.input)),
-                answer=answers("Objection", "已受理的复核申请", 400, 401, 403, 404, 409, created=True)
+                answer=answers(
+                    "Objection", "已受理的复核申请", 400, 401, 403, 404, 409, created=True
+                )
                 if by_requester
                 else answers("Case", "办理后的事项", 400, 401, 403, 404, 409),
                 security=OPTIONAL_KEY if by_requester else KEY,

@@ -85,7 +85,9 @@ def answered_request(world, who=None, dataset="tax"):  # type: ignore[no-untyped
         body["contact"] = {"name": "张伟", "phone": PHONE}
     made = call(world, who, "POST", "/api/v1/opening-requests", body, status=201)
     reply = {"category": "refused", "reply": "涉及商业秘密", "rule_code": "privacy-trade-secret"}
-    answered = call(world, "transport", "POST", f"/api/v1/opening-requests/{made['id']}/reply", reply)
+    answered = call(
+        world, "transport", "POST", f"/api/v1/opening-requests/{made['id']}/reply", reply
+    )
     assert answered["status"] == "answered" and answered["objection_deadline"]
     return made["id"], made["access_code"]
 
@@ -130,10 +132,14 @@ def test_the_holder_of_the_code_seeks_review_and_the_bureau_overturns(world):
     assert objection["reference"] in board
     with rt.reader() as session:
         bureau_id = world["actors"]["bureau"].user_id
-        subjects = session.scalars(select(Notification.subject).where(Notification.user_id == bureau_id))
+        subjects = session.scalars(
+            select(Notification.subject).where(Notification.user_id == bureau_id)
+        )
         assert any(objection["reference"] in s for s in subjects)
     ruling = {"decision": "overturn", "reason": "所依据的情形不成立，应重新答复"}
-    decided = call(world, "bureau", "POST", f"/api/v1/objections/{objection['id']}/decision", ruling)
+    decided = call(
+        world, "bureau", "POST", f"/api/v1/objections/{objection['id']}/decision", ruling
+    )
     assert decided["status"] == "overturned" and decided["decision"] == "overturn"
     again = call(world, "transport", "GET", f"/api/v1/opening-requests/{request_id}")
     assert again["status"] == "ruling" and again["status_label"] == "复核撤销原答复，待部门重新答复"

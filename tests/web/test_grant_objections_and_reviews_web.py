@@ -1,5 +1,5 @@
-"""复核 of a grant's suspension or revocation, and the periodic review (定期评估审查, 岳阳 第二十八条
-第一款) of the entries outside the open scope: through the JSON API and the pages."""
+"""复核 of a grant's suspension or revocation, and the periodic review (定期评估审查,
+岳阳 第二十八条第一款) of the entries outside the open scope: through the JSON API and the pages."""
 
 from __future__ import annotations
 
@@ -47,7 +47,9 @@ def test_a_suspended_grant_is_appealed_and_the_bureau_restores_it(world):
     grant = _grant(world, "out_of_scope")
     url = f"/api/v1/grants/{grant}/objection"
     call(world, "beta", "POST", url, {"reason": "不是我的"}, 404)
-    assert "申请人本人" in call(world, "health", "POST", url, {"reason": "x"}, 403)["error"]["message"]
+    assert (
+        "申请人本人" in call(world, "health", "POST", url, {"reason": "x"}, 403)["error"]["message"]
+    )
     call(world, "acme", "POST", url, {}, 400)
     objection = call(world, "acme", "POST", url, {"reason": "未超范围使用，有访问记录为证"}, 201)
     assert objection["subject"] == "grant" and objection["grant_id"] == grant
@@ -89,7 +91,9 @@ def test_the_holder_appeals_a_revocation_on_the_grant_page(world):
     )
     assert done.status_code == 303 and "/services/objection/" in done.location
     with world["rt"].reader() as session:
-        objection = session.scalar(select(Case).where(Case.reference.like("FH-%")).order_by(Case.received_at.desc()))
+        objection = session.scalar(
+            select(Case).where(Case.reference.like("FH-%")).order_by(Case.received_at.desc())
+        )
         assert objection.body["grant_id"] == grant and objection.body["grant_status"] == "revoked"
     page = holder.get(f"/services/grants/{grant}").get_data(as_text=True)
     assert objection.reference in page and "未转让数据" not in page
@@ -98,7 +102,9 @@ def test_the_holder_appeals_a_revocation_on_the_grant_page(world):
 def _reviews(world) -> dict[str, str]:  # type: ignore[no-untyped-def]
     with world["rt"].reader() as session:
         rows = session.execute(
-            select(Dataset.name, Case.id).join(Dataset, Dataset.id == Case.dataset_id).where(Case.kind == "review")
+            select(Dataset.name, Case.id)
+            .join(Dataset, Dataset.id == Case.dataset_id)
+            .where(Case.kind == "review")
         ).all()
     return dict(rows)
 
@@ -131,16 +137,31 @@ def test_a_review_that_changes_the_class_is_a_reclassification(world):
     url = f"/api/v1/reviews/{ids['tax']}/complete"
     call(world, "health", "POST", url, {"conclusion": "open", "reply": "x"}, 404)
     call(world, "transport", "POST", url, {"conclusion": "keep"}, 400)
-    same = call(world, "health", "POST", f"/api/v1/reviews/{ids['assistance']}/complete",
-                {"conclusion": "conditional", "reply": "维持"}, 400)
+    same = call(
+        world,
+        "health",
+        "POST",
+        f"/api/v1/reviews/{ids['assistance']}/complete",
+        {"conclusion": "conditional", "reply": "维持"},
+        400,
+    )
     assert "已是“有条件开放”" in same["error"]["message"]
-    done = call(world, "transport", "POST", url, {"conclusion": "conditional", "reply": "脱敏后可有条件开放"})
+    done = call(
+        world,
+        "transport",
+        "POST",
+        url,
+        {"conclusion": "conditional", "reply": "脱敏后可有条件开放"},
+    )
     assert done["status"] == "completed" and done["conclusion_label"] == "调整为有条件开放"
     with rt.reader() as session:
         dataset = session.scalar(select(Dataset).where(Dataset.name == "tax"))
         assert dataset.openness == "conditional"
         reference = done["reference"]
-        assert reference in dataset.override["reason"] and dataset.override["declared"] == "conditional"
+        assert (
+            reference in dataset.override["reason"]
+            and dataset.override["declared"] == "conditional"
+        )
         kinds = session.scalars(select(Activity.kind).where(Activity.dataset_id == dataset.id))
         assert "reclassified" in set(kinds)
     log = world["app"].test_client().get("/transparency?kind=review").get_data(as_text=True)
@@ -151,13 +172,21 @@ def test_a_review_that_changes_the_class_is_a_reclassification(world):
     assert "作出审查结论" in page
     step = f"/services/review/{ids['physicians']}/complete"
     kept = reviewer.post(
-        step, data={"conclusion": "keep", "reply": "涉及个人信息，维持有条件开放", "csrf_token": token(page)}
+        step,
+        data={
+            "conclusion": "keep",
+            "reply": "涉及个人信息，维持有条件开放",
+            "csrf_token": token(page),
+        },
     )
     assert kept.status_code == 303
     page = reviewer.get(kept.location).get_data(as_text=True)
-    assert "审查结论：维持现有开放类型" in page and "作出审查结论" not in page
+    assert "审查结论：维持现有开放类型" in page and f'action="{step}"' not in page
     with rt.reader() as session:
-        assert session.scalar(select(Dataset.openness).where(Dataset.name == "physicians")) == "conditional"
+        assert (
+            session.scalar(select(Dataset.openness).where(Dataset.name == "physicians"))
+            == "conditional"
+        )
 
 
 def test_the_sweep_command_reports_the_reviews(world):

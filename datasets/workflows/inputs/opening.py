@@ -261,9 +261,7 @@ class AnswerObjectionInput:
         "X-Access-Code 请求头中提供查询码；须在答复后的期限内提出，每项开放需求一次）"
     )
 
-    reason: str = field(
-        default="", metadata=spec("异议理由", "对答复有异议的理由", required=True)
-    )
+    reason: str = field(default="", metadata=spec("异议理由", "对答复有异议的理由", required=True))
 
     @classmethod
     def parse(cls, payload: Any, lookup: Lookup | None = None) -> AnswerObjectionInput:
