@@ -293,6 +293,14 @@ class Settings:
         "URL of the SMS gateway verification codes to phones are POSTed to as JSON {phone, "
         "text}. Empty means phones cannot be verified (e-mail only).",
     )
+    review_cycle_months: int = _setting(
+        12,
+        "Months between the periodic reviews (定期评估审查) of each entry outside the open scope "
+        "(有条件开放 and 不予开放); kaifang services sweep opens the review tasks that are due.",
+    )
+    days_review: int = _setting(
+        20, "Working days a department has to complete a periodic review (定期评估审查)."
+    )
     grant_report_months: int = _setting(
         6,
         "Months between the use reports a grant holder owes; a report overdue suspends the grant.",
@@ -436,6 +444,7 @@ def _check(settings: Settings) -> None:
         "verification_codes_per_hour",
         "verification_attempts",
         "grant_report_months",
+        "review_cycle_months",
         "grant_max_months",
         "smtp_port",
         "harvest_job_timeout",

@@ -106,6 +106,7 @@ CASE_PAGES = {
     "error_report": ("/services/error-report/", "/api/v1/error-reports/"),
     "rights_objection": ("/services/rights-objection/", "/api/v1/rights-objections/"),
     "suggestion": ("/services/suggestion/", "/api/v1/suggestions/"),
+    "review": ("/services/review/", "/api/v1/reviews/"),
 }
 # applications and objections (复核) need an account: the way to sign in, never the case
 ACCOUNT_PAGES = {

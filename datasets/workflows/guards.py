@@ -42,17 +42,27 @@ def no_refusal_after_ruling(ctx: Context) -> str | None:
 
 
 def within_objection_window(ctx: Context) -> str | None:
-    """An objection is filed by the deadline the refusal named (``days_objection_filing``)."""
-    deadline = (ctx.record.body or {}).get("objection_deadline")
+    """An objection is filed by the deadline the decision named (``days_objection_filing``):
+    an application's or an answered request's ``objection_deadline``, or for a grant the one
+    its suspension or revocation opened (``facts["objection_deadline"]``)."""
+    body = getattr(ctx.record, "body", None) or {}
+    deadline = ctx.facts.get("objection_deadline") or body.get("objection_deadline")
     if deadline and str(ctx.received) > deadline:
         return f"复核申请期限已于 {deadline} 届满"
     return None
 
 
 def not_yet_objected(ctx: Context) -> str | None:
-    """One objection per application (``facts["objection"]``: the reference of one filed)."""
+    """One objection per decision (``facts["objection"]``: the reference of one filed)."""
     filed = ctx.facts.get("objection")
-    return f"该申请已提出过复核申请 {filed}" if filed else None
+    return f"该事项已提出过复核申请 {filed}" if filed else None
+
+
+def appealable_grant_status(ctx: Context) -> str | None:
+    """A suspension for a missing use report is lifted by filing the report, not by 复核."""
+    if ctx.record.status_reason == "missing_report":
+        return "因逾期未报送使用情况报告而暂停的授权，报送报告后即恢复，无需申请复核"
+    return None
 
 
 def ladder_not_finished(ctx: Context) -> str | None:

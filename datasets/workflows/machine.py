@@ -12,10 +12,14 @@ The README and the OpenAPI document show the same tables. How a machine is asked
 ``statemachine.py``.
 """
 
+# size: the one table of who may do what in every process, read as a whole; it holds data only
+# (the guards are in guards.py, how a machine is asked in statemachine.py)
+
 from __future__ import annotations
 
 from datasets.workflows.guards import (
     STAGES,
+    appealable_grant_status,
     correction_not_used,
     extension_not_used,
     ladder_not_finished,
@@ -249,6 +253,19 @@ GRANT = Machine(
             refusal="授权{state}，无需确认授权范围",
         ),
         Transition("expire", ("active", "suspended"), ("expired",), (SYSTEM,), "授权期限届满"),
+        Transition(
+            "object",  # opens an objection (OBJECTION.submit); the grant keeps its state
+            ("suspended", "revoked"),
+            ("suspended", "revoked"),
+            (REQUESTER,),
+            "申请复核",
+            step="objection",
+            guards=(appealable_grant_status, within_objection_window, not_yet_objected),
+            refusal="只有被暂停或终止的授权可以申请复核（授权{state}）",
+        ),
+        Transition(
+            "overturn", ("suspended", "revoked"), ("active",), (SYSTEM,), "依复核决定恢复授权"
+        ),
     ),
 )
 
@@ -256,13 +273,43 @@ OPENING_REQUEST = Machine(
     kind="opening_request",
     label="开放需求",
     prefix="XQ",
-    states={"submitted": "已受理，待答复", "answered": "已答复"},
+    states={
+        "submitted": "已受理，待答复",
+        "answered": "已答复",
+        "ruling": "复核撤销原答复，待部门重新答复",
+    },
     final=frozenset({"answered"}),
     transitions=(
         Transition(
             "submit", (), ("submitted",), (ANYONE,), "提出开放需求", deadline="days_opening_request"
         ),
-        Transition("answer", ("submitted",), ("answered",), (DEPARTMENT,), "答复", step="reply"),
+        Transition(
+            "answer",
+            ("submitted", "ruling"),
+            ("answered",),
+            (DEPARTMENT,),
+            "答复",
+            step="reply",
+            deadline="days_objection_filing",  # an answer opens the window to object
+        ),
+        Transition(
+            "object",  # opens an objection (OBJECTION.submit); the request stays answered
+            ("answered",),
+            ("answered",),
+            (REQUESTER,),
+            "申请复核",
+            step="objection",
+            guards=(within_objection_window, not_yet_objected),
+            refusal="只有已答复的开放需求可以申请复核",
+        ),
+        Transition(
+            "overturn",
+            ("answered",),
+            ("ruling",),
+            (SYSTEM,),
+            "依复核决定重新答复",
+            deadline="days_opening_request",
+        ),
     ),
 )
 
@@ -359,6 +406,20 @@ SUGGESTION = Machine(
     ),
 )
 
+REVIEW = Machine(
+    kind="review",
+    label="定期评估审查",
+    prefix="SC",
+    states={"open": "待审查", "completed": "已完成审查"},
+    final=frozenset({"completed"}),
+    transitions=(
+        Transition("open", (), ("open",), (SYSTEM,), "启动定期评估审查", deadline="days_review"),
+        Transition(
+            "complete", ("open",), ("completed",), (DEPARTMENT,), "作出审查结论", step="complete"
+        ),
+    ),
+)
+
 # the processes that are cases (``models.Case``), by kind
 MACHINES: dict[str, Machine] = {
     m.kind: m
@@ -370,6 +431,7 @@ MACHINES: dict[str, Machine] = {
         ERROR_REPORT,
         RIGHTS_OBJECTION,
         SUGGESTION,
+        REVIEW,
     )
 }
 # every machine, for the documents that show them all

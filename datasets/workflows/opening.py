@@ -130,7 +130,15 @@ def reply_request(
     cal = calendar_for(rt)
     with rt.session() as session:
         case = load_for_step(rt, session, actor, request_id, OPENING_REQUEST.kind, "answer")
-        case.body = {**case.body, "answer": _answer(session, case, form)}
+        # the answer opens the window to seek 复核 with the bureau (岳阳 第二十八条第二款)
+        window = OPENING_REQUEST.deadline(
+            "answer", rt.settings, cal, cal.received_on(c.now_utc()).on
+        )
+        case.body = {
+            **case.body,
+            "answer": _answer(session, case, form),
+            "objection_deadline": str(window.on),
+        }
         rule_code = form.rule_code if form.category == "refused" else None
         c.record_decision(cal, case, outcome=form.category, reply=form.reply, rule_code=rule_code)
         c.transit(
@@ -140,7 +148,8 @@ def reply_request(
             session,
             case,
             subject=f"开放需求 {case.reference} 已答复：{CATEGORIES[form.category]}",
-            body=form.reply,
+            body=f"{form.reply}\n如对答复有异议，可于 {window.on} 前在本平台该开放需求页面"
+            f"向{rt.settings.supervisor_name}申请复核。",
             link=case_link(case),
         )
         return full_dict(rt, session, actor, case)

@@ -21,7 +21,7 @@ from datasets.errors import NotAuthorized, NotFound
 from datasets.models import Dataset, Grant, Organization, Resource
 from datasets.openness.rules import CONDITIONAL, RULES_BY_CODE, STATE_SECRET
 from datasets.runtime import Runtime
-from datasets.workflows import applications, grant_steps, grants, objections, scopes
+from datasets.workflows import appeals, applications, grant_steps, grants, objections, scopes
 from datasets.workflows import cases as c
 from datasets.workflows.machine import APPLICATION, GRANT, OBJECTION, Context, Machine
 from datasets.workflows.step_requests import REASONS, UNMET_CONDITION
@@ -90,7 +90,7 @@ def objection_page(rt: Runtime, actor: Actor, objection_id: str) -> dict[str, An
         out.update(offered(OBJECTION, ctx))
         stages = objections.open_stages(case) if "escalate" in out["actions"] else []
         out["stages"] = [{"code": s, "title": objections.STAGES[s]} for s in stages]
-        out["application_link"] = f"/services/application/{case.parent_id}"
+        out["application_link"] = appeals.subject_link(case)
         return out
 
 
@@ -123,7 +123,8 @@ def grant_page(rt: Runtime, actor: Actor, grant_id: str) -> dict[str, Any]:
         holder = may.is_requester(actor, grant.user_id)
         dataset = session.get(Dataset, grant.dataset_id)
         confirmed = out["scope_state"] != scopes.NEEDS_CONFIRMATION
-        ctx = grant_steps.context(rt, session, actor, grant, scope_confirmed=confirmed)
+        facts = appeals.grant_facts(rt, session, grant)
+        ctx = grant_steps.context(rt, session, actor, grant, scope_confirmed=confirmed, **facts)
         out.update(offered(GRANT, ctx))
         if "confirm_scope" in out["actions"]:
             out["current_columns"] = scopes.names(dataset.columns if dataset else [])
@@ -139,6 +140,17 @@ def grant_page(rt: Runtime, actor: Actor, grant_id: str) -> dict[str, Any]:
         shown = holder and dataset is not None and dataset.openness == CONDITIONAL
         out["resources"] = _files(dataset, files) if shown and dataset else []
         out["application_link"] = f"/services/application/{grant.application_id}"
+        out["objection_deadline"] = facts.get("objection_deadline")
+        out["objections"] = [
+            {
+                "reference": o.reference,
+                "status_label": OBJECTION.states.get(o.status, o.status),
+                "decided_on": str(o.decided_on) if o.decided_on else None,
+                "link": f"/services/objection/{o.id}",
+            }
+            for o in appeals.objections_of(session, grant.application_id)
+            if (o.body or {}).get("grant_id") == grant.id
+        ]
         out["report_overdue"] = bool(out["report_due_on"] and out["report_due_on"] < str(ctx.today))
     out["reasons"] = [{"code": k, "title": v} for k, v in REASONS.items()]
     return out

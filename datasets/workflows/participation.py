@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
 from datasets.errors import NotFound
-from datasets.workflows import assessments, feedback, opening, rights
+from datasets.workflows import assessments, feedback, objections, opening, reviews, rights
 from datasets.workflows.inputs import feedback as fi
 from datasets.workflows.inputs import opening as oi
 from datasets.workflows.inputs.lookup import Lookup
@@ -23,6 +23,7 @@ from datasets.workflows.machine import (
     ASSESSMENT,
     ERROR_REPORT,
     OPENING_REQUEST,
+    REVIEW,
     RIGHTS_OBJECTION,
     SUGGESTION,
     Machine,
@@ -90,7 +91,11 @@ PROCESSES: dict[str, Process] = {
             OPENING_REQUEST,
             view=opening.get_request,
             submit=Form(oi.OpeningRequestInput, opening.submit_request),
-            steps={"answer": Form(oi.OpeningReplyInput, opening.reply_request)},
+            steps={
+                "answer": Form(oi.OpeningReplyInput, opening.reply_request),
+                # the requester (signed in, or holding the code) objects: ``REQUESTER_STEPS``
+                "object": Form(oi.AnswerObjectionInput, objections.file_answer_objection),
+            },
         ),
         Process(
             ASSESSMENT,
@@ -119,5 +124,17 @@ PROCESSES: dict[str, Process] = {
             submit=Form(fi.SuggestionInput, feedback.submit_suggestion),
             steps={"answer": Form(fi.SuggestionReplyInput, feedback.reply_suggestion)},
         ),
+        Process(
+            REVIEW,
+            view=reviews.get_review,
+            submit=None,
+            steps={"complete": Form(oi.ReviewInput, reviews.complete_review)},
+        ),
     )
+}
+
+# steps a requester takes who may hold only the case's access code (no account): checked by
+# their own admission (before the body is read) and given the code the caller presented
+REQUESTER_STEPS: dict[tuple[str, str], Callable[..., None]] = {
+    (OPENING_REQUEST.kind, "object"): objections.admit_answer_objection,
 }

@@ -15,14 +15,15 @@ from sqlalchemy.orm import Session
 from datasets.accounts.permissions import Actor
 from datasets.errors import NotFound, raise_problems
 from datasets.models import Case, Dataset
-from datasets.openness.rules import RULES_BY_CODE
+from datasets.openness.rules import OPENNESS_TITLES, RULES_BY_CODE
 from datasets.runtime import Runtime
+from datasets.workflows import appeals
 from datasets.workflows import case_access as ca
 from datasets.workflows import cases as c
 from datasets.workflows.inputs.contact import Contact
 from datasets.workflows.inputs.lookup import DatasetRef
-from datasets.workflows.inputs.opening import CATEGORIES, CONCLUSIONS
-from datasets.workflows.machine import ASSESSMENT, MACHINES, OPENING_REQUEST, Machine
+from datasets.workflows.inputs.opening import CATEGORIES, CONCLUSIONS, REVIEW_CONCLUSIONS
+from datasets.workflows.machine import ASSESSMENT, MACHINES, OPENING_REQUEST, REVIEW, Machine
 from datasets.workflows.requesters import Requester, contact_key
 
 
@@ -98,6 +99,16 @@ def _kind_fields(case: Case) -> dict[str, Any]:
             "conclusion": case.outcome,
             "conclusion_label": CONCLUSIONS.get(case.outcome or ""),
         }
+    if case.kind == REVIEW.kind:
+        return {
+            "openness": body.get("openness"),
+            "openness_label": OPENNESS_TITLES.get(body.get("openness") or ""),
+            "conclusion": case.outcome,
+            "conclusion_label": REVIEW_CONCLUSIONS.get(case.outcome or ""),
+            "result_openness_label": OPENNESS_TITLES.get(
+                (body.get("result") or {}).get("openness") or ""
+            ),
+        }
     return {**answer}
 
 
@@ -108,10 +119,11 @@ def _rule(case: Case) -> dict[str, Any] | None:
     return {"code": rule.code, "number": rule.number, "title": rule.title, "article": rule.article}
 
 
-def steps(rt: Runtime, actor: Actor, case: Case) -> list[dict[str, str]]:
+def steps(rt: Runtime, actor: Actor, case: Case, **facts: Any) -> list[dict[str, str]]:
     """The steps ``actor`` may take on ``case`` now, as its machine allows them (the case's page
-    shows exactly these forms): URL step, transition and label."""
-    allowed = MACHINES[case.kind].allowed(c.context(rt, actor, case))
+    shows exactly these forms): URL step, transition and label (``facts``: what the guards
+    look up, e.g. an objection filed, and whether the caller holds the case's code)."""
+    allowed = MACHINES[case.kind].allowed(c.context(rt, actor, case, **facts))
     return [{"step": t.step, "name": t.name, "label": t.label} for t in allowed if t.step]
 
 
@@ -128,7 +140,18 @@ def full_dict(
     out["rule"] = _rule(case)
     out["requester_verified"] = case.requester_verified  # how the contact was proved
     out["access"] = access
-    out["steps"] = steps(rt, actor, case) if access == ca.PARTICIPANT else []
+    if case.kind == OPENING_REQUEST.kind:
+        # the requester may object to the answer, holding only the code; a code opens no
+        # other step
+        out["objections"] = appeals.objection_summaries(session, case.id)
+        out["objection_deadline"] = (case.body or {}).get("objection_deadline")
+        facts = {
+            "objection": appeals.answered_objection(session, case),
+            "code_holder": access == ca.CODE,
+        }
+        out["steps"] = steps(rt, actor, case, **facts)
+    else:
+        out["steps"] = steps(rt, actor, case) if access == ca.PARTICIPANT else []
     out["can_act"] = bool(out["steps"])
     return out
 

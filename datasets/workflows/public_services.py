@@ -14,7 +14,12 @@ from datasets.runtime import Runtime
 from datasets.settings import Settings
 from datasets.workflows.assessments import WINDOW_MONTHS
 from datasets.workflows.inputs.feedback import RIGHTS_DECISIONS
-from datasets.workflows.inputs.opening import CATEGORIES, CONCLUSIONS, REFUSAL_RULES
+from datasets.workflows.inputs.opening import (
+    CATEGORIES,
+    CONCLUSIONS,
+    REFUSAL_RULES,
+    REVIEW_CONCLUSIONS,
+)
 from datasets.workflows.machine import APPLICATION, MACHINES
 
 
@@ -89,9 +94,22 @@ SERVICES: dict[str, dict[str, Any]] = {
     },
     "objection": {
         "title": "异议与复核",
-        "who": "被不予同意的申请人",
-        "summary": "对不予同意的决定，可在 {objection_days} 个工作日内向主管部门申请复核。",
+        "who": "被不予同意的申请人、对答复有异议的开放需求提出人、被暂停或终止授权的企业或个人",
+        "summary": (
+            "对不予同意的决定、对开放需求的答复、对暂停或终止授权的决定有异议的，"
+            "可在 {objection_days} 个工作日内向主管部门申请复核。"
+        ),
         "deadline": "个工作日内作出复核决定",
+        "path": None,
+    },
+    "review": {
+        "title": "定期评估审查",
+        "who": "系统定期启动",
+        "summary": (
+            "有条件开放和不予开放的数据每 {review_months} 个月由提供部门评估审查一次，"
+            "结论（维持并说明理由、纳入开放、调整为有条件开放）向社会公开。"
+        ),
+        "deadline": "个工作日内完成审查",
         "path": None,
     },
     "error_report": {
@@ -133,6 +151,7 @@ def _entry(kind: str, service: dict[str, Any], settings: Settings) -> dict[str, 
         "requesters": settings.assessment_requesters,
         "objection_days": APPLICATION.days("decide", settings),  # a refusal opens the window
         "suspension_days": settings.days_rights_suspension,
+        "review_months": settings.review_cycle_months,
     }
     return {
         "kind": kind,
@@ -154,6 +173,7 @@ def reply_choices() -> dict[str, Any]:
     return {
         "categories": CATEGORIES,
         "conclusions": CONCLUSIONS,
+        "review_conclusions": REVIEW_CONCLUSIONS,
         "rights_decisions": RIGHTS_DECISIONS,
         "rules": [
             {"code": r.code, "number": r.number, "title": r.title} for r in REFUSAL_RULES.values()

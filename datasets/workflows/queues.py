@@ -21,7 +21,7 @@ from datasets.runtime import Runtime
 from datasets.workdays import WorkCalendar, calendar_for, shanghai_date
 from datasets.workflows import cases as c
 from datasets.workflows import grants
-from datasets.workflows.machine import BUREAU, DEPARTMENT, MACHINES, OBJECTION
+from datasets.workflows.machine import BUREAU, DEPARTMENT, MACHINES, OBJECTION, REVIEW
 
 RECENT_DECISIONS = 20
 # the kinds of case a department's queue can be narrowed to (objections are the bureau's)
@@ -218,6 +218,7 @@ def bureau_dashboard(rt: Runtime, actor: Actor) -> dict[str, Any]:
         return {
             "today": str(_today()),
             "objections": objection_rows,
+            "reviews": [i for i in items if i["kind"] == REVIEW.kind],
             "overdue": overdue_groups,
             "overdue_count": sum(g["count"] for g in overdue_groups),
             "recent_decisions": recent,

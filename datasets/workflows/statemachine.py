@@ -102,7 +102,11 @@ def acts_as(
 
 
 def takes_part(ctx: Context, who: tuple[str, ...]) -> bool:
-    """Whether the actor of ``ctx`` is one of the parties ``who``."""
+    """Whether the actor of ``ctx`` is one of the parties ``who``. Whoever presented the
+    case's access code (``facts["code_holder"]``, set only once ``case_access`` checked it) is
+    its requester: a request filed without an account has no other."""
+    if REQUESTER in who and ctx.facts.get("code_holder"):
+        return True
     return any(
         acts_as(ctx.actor, p, requester_id=ctx.requester_id, organization_id=ctx.organization_id)
         for p in who

@@ -64,6 +64,7 @@ SERVICES: dict[str, dict[str, tuple[Service, Parse, type]]] = {
             _plain(r.ScopeConfirmation.parse),
             r.ScopeConfirmation,
         ),
+        "object": (objections.file_grant_objection, _plain(r.Objection.parse), r.Objection),
     },
 }
 

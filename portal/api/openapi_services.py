@@ -131,7 +131,11 @@ SCHEMAS.update(
                     "type": "object",
                     "properties": {
                         "reason": {"type": "string"},
-                        "application_id": {"type": "string"},
+                        "application_id": {"type": ["string", "null"]},
+                        "subject": {"enum": ["application", "opening_request", "grant"]},
+                        "subject_reference": {"type": ["string", "null"]},
+                        "request_id": {"type": ["string", "null"]},
+                        "grant_id": {"type": ["string", "null"]},
                         "decision": {"enum": ["uphold", "overturn", None]},
                         "decision_reason": {"type": "string"},
                         "escalations": {"type": "array", "items": {"type": "object"}},

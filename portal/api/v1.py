@@ -122,8 +122,10 @@ def grant_show(grant_id: str) -> Response:
 
 
 @bp.post("/grants/<grant_id>/<step>")
-def grant_step(grant_id: str, step: str) -> Response:
-    return jsonify(_step(GRANT, grant_id, step)[1])
+def grant_step(grant_id: str, step: str) -> Response | tuple[Response, int]:
+    transition, result = _step(GRANT, grant_id, step)
+    # objecting to a suspension or revocation creates an objection: 201 with the objection
+    return created(result) if transition.name == "object" else jsonify(result)
 
 
 from portal.api import (  # noqa: E402, F401

@@ -21,7 +21,7 @@ from flask import Response, jsonify, request
 
 from datasets.workflows.inputs.fields import schema
 from datasets.workflows.inputs.lookup import Lookup
-from datasets.workflows.participation import PROCESSES, Process
+from datasets.workflows.participation import PROCESSES, REQUESTER_STEPS, Process
 from datasets.workflows.public_cases import admit_step
 from portal.api.openapi import (
     EXTRA_PATHS,
@@ -56,9 +56,15 @@ def show(kind: str, case_id: str) -> Response:
     return no_store(jsonify(view(get_runtime(), current_actor(), case_id, code=code)))
 
 
-def take_step(kind: str, case_id: str, step: str) -> Response:
+def take_step(kind: str, case_id: str, step: str) -> Response | tuple[Response, int]:
     rt, actor = get_runtime(), current_actor()
     transition, form = PROCESSES[kind].step(step)
+    by_requester = REQUESTER_STEPS.get((kind, transition.name))
+    if by_requester is not None:  # the requester may hold only the code: 201 with the new case
+        code = request.headers.get(CODE_HEADER) or None
+        by_requester(rt, actor, case_id, code)  # before the body is read
+        parsed = form.input.parse(payload(), Lookup(rt, actor))
+        return no_store(jsonify(form.service(rt, actor, case_id, parsed, code=code))), 201
     admit_step(rt, actor, case_id, kind, transition.name)  # before the body is read
     parsed = form.input.parse(payload(), Lookup(rt, actor))
     return jsonify(form.service(rt, actor, case_id, parsed))
@@ -131,14 +137,19 @@ def _process_paths(process: Process) -> dict[str, Any]:
         )
     }
     for transition, form in process.url_steps():
+        by_requester = (process.kind, transition.name) in REQUESTER_STEPS
         paths[f"{base}/{{case_id}}/{transition.step}"] = {
             "post": operation(
                 f"{transition.label}：{form.input.api_summary}",
                 tag=tag,
-                params=[CASE_ID],
+                params=[CASE_ID, CODE] if by_requester else [CASE_ID],
                 body=json_body(schema(form.input)),
-                answer=answers("Case", "办理后的事项", 400, 401, 403, 404, 409),
-                security=KEY,
+                answer=answers(
+                    "Objection", "已受理的复核申请", 400, 401, 403, 404, 409, created=True
+                )
+                if by_requester
+                else answers("Case", "办理后的事项", 400, 401, 403, 404, 409),
+                security=OPTIONAL_KEY if by_requester else KEY,
             )
         }
     return paths

@@ -10,18 +10,19 @@ from portal.cli.common import main, reports_errors, require_database, runtime
 
 @main.group()
 def services() -> None:
-    """Public services: the daily sweep (deadlines, grants, e-mail)."""
+    """Public services: the daily sweep (deadlines, grants, periodic reviews, e-mail)."""
 
 
 @services.command("sweep")
 @reports_errors
 def services_sweep() -> None:
-    """Flag overdue cases, expire or suspend grants that are due, and mail pending notices.
+    """Flag overdue cases, expire or suspend grants that are due, open the periodic reviews that
+    are due, and mail pending notices.
 
     Run it daily (cron); it is safe to run more often: a case is flagged once per deadline.
     """
     from datasets.notify.mail import send_pending
-    from datasets.workflows import grants
+    from datasets.workflows import grants, reviews
     from datasets.workflows.overdue import flag_overdue
 
     rt = runtime()
@@ -36,6 +37,8 @@ def services_sweep() -> None:
         f"授权：到期 {swept.get('expired', 0)} 个，暂停 {swept.get('suspended', 0)} 个，"
         f"字段变化待确认范围 {swept.get('needs_confirmation', 0)} 个"
     )
+    due = reviews.open_due_reviews(rt)
+    click.echo(f"定期评估审查：新启动 {due['opened']} 件（进行中共 {due['open']} 件）")
     mail = send_pending(rt)
     if not rt.settings.smtp_host:
         click.echo(f"邮件：未配置 SMTP 服务器（{ENV_PREFIX}SMTP_HOST），{mail['skipped']} 条待发")

@@ -268,6 +268,9 @@ _GRANT_NOTICES: dict[str, Callable[[dict[str, Any]], str]] = {
     "restore": lambda r: f"授权{r['status_label']}。",
     "revoke": lambda r: f"授权{r['status_label']}。",
     "confirm_scope": lambda r: "授权范围已确认，授权恢复可用。",
+    "object": lambda r: (
+        f"复核申请已提交。受理编号 {r['reference']}，主管部门将于 {_due_text(r)} 前作出复核决定。"
+    ),
 }
 # the form of suspend, restore and revoke: its buttons send the step as ``action``
 STATUS_FORM = "status"
@@ -282,6 +285,8 @@ def grant_step(grant_id: str, step: str) -> Page | Response:
     except (ValidationError, Conflict) as exc:
         return _grant_response(grant_id, error=exc, step=step)
     flash(_GRANT_NOTICES[transition.name](result), "notice")
+    if transition.name == "object":  # the objection it filed
+        return redirect(f"/services/objection/{result['id']}", 303)
     return redirect(f"/services/grants/{result['id']}", 303)
 
 

@@ -32,7 +32,7 @@ from datasets.errors import Conflict, NotFound, ValidationError
 from datasets.runtime import Runtime
 from datasets.workflows import case_access
 from datasets.workflows.inputs.lookup import Lookup
-from datasets.workflows.participation import PROCESSES
+from datasets.workflows.participation import PROCESSES, REQUESTER_STEPS
 from datasets.workflows.public_cases import admit_step, view_case
 from datasets.workflows.public_services import form_context, public_services, reply_choices
 from portal.app import get_runtime
@@ -254,6 +254,7 @@ _TEMPLATES = {
     "error_report": "services/feedback_case.html",
     "rights_objection": "services/feedback_case.html",
     "suggestion": "services/feedback_case.html",
+    "review": "services/request_case.html",
 }
 
 
@@ -281,9 +282,32 @@ def _case_page(
     return html, form_status(error) if error else 200
 
 
+def _requester_step(kind: str, case_id: str, step: str) -> ResponseReturnValue:
+    """A step the requester takes who may hold only the code this browser remembers (an
+    objection to the answer): it files a new case, and the page of the request shows it."""
+    rt, actor = _rt_actor()
+    transition, form = PROCESSES[kind].step(step)
+    held = _remembered(case_id)
+    code = held["code"] if held else None
+    try:
+        REQUESTER_STEPS[(kind, transition.name)](rt, actor, case_id, code)  # before the form
+        parsed = form.input.parse(_payload(), Lookup(rt, actor))
+        result = form.service(rt, actor, case_id, parsed, code=code)
+    except (ValidationError, Conflict) as exc:
+        return _case_page(kind, case_id, error=exc)
+    flash(
+        f"复核申请已提交。受理编号 {result['reference']}，{rt.settings.supervisor_name}将于 "
+        f"{_due_text(result)} 前作出复核决定，结果将在本页显示。",
+        "notice",
+    )
+    return redirect(_url(kind, case_id), 303)
+
+
 def _step(kind: str, case_id: str, step: str) -> ResponseReturnValue:
     rt, actor = _rt_actor()
     transition, form = PROCESSES[kind].step(step)
+    if (kind, transition.name) in REQUESTER_STEPS:
+        return _requester_step(kind, case_id, step)
     try:
         admit_step(rt, actor, case_id, kind, transition.name)  # before the form is read
         parsed = form.input.parse(_payload(), Lookup(rt, actor))

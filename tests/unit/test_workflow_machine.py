@@ -23,6 +23,7 @@ from datasets.workflows.machine import (
     GRANT,
     MACHINES,
     OBJECTION,
+    OPENING_REQUEST,
     STAGES,
     SYSTEM,
     Context,
@@ -118,6 +119,39 @@ def test_one_objection_per_application():
         APPLICATION.check("object", filed)
 
 
+def test_a_suspension_for_a_missing_report_is_lifted_by_the_report_not_by_an_objection():
+    missed = application(status_reason="missing_report")
+    with pytest.raises(Conflict, match="报送报告后即恢复"):
+        GRANT.check("object", ctx(missed, "suspended", APPLICANT))
+    GRANT.check("object", ctx(application(status_reason="transfer"), "suspended", APPLICANT))
+    GRANT.check("object", ctx(application(status_reason="transfer"), "revoked", APPLICANT))
+    with pytest.raises(Conflict, match="只有被暂停或终止的授权可以申请复核"):
+        GRANT.check("object", ctx(application(status_reason=None), "active", APPLICANT))
+
+
+def test_a_grant_objection_is_filed_within_the_window_its_change_opened():
+    revoked = application(status_reason="transfer")
+    late = ctx(revoked, "revoked", APPLICANT, objection_deadline="2026-11-20")
+    with pytest.raises(Conflict, match="复核申请期限已于 2026-11-20 届满"):
+        GRANT.check("object", late)
+    with pytest.raises(Conflict, match="已提出过复核申请 FH-1"):
+        GRANT.check("object", ctx(revoked, "revoked", APPLICANT, objection="FH-1"))
+
+
+def test_an_answer_is_objected_to_by_its_requester_or_the_holder_of_its_code():
+    answered = application(body={"objection_deadline": "2026-12-07"})
+    OPENING_REQUEST.check("object", ctx(answered, "answered", APPLICANT))
+    with pytest.raises(LoginRequired):
+        OPENING_REQUEST.check("object", ctx(answered, "answered", ANONYMOUS))
+    OPENING_REQUEST.check("object", ctx(answered, "answered", ANONYMOUS, code_holder=True))
+    with pytest.raises(NotAuthorized, match="只有申请人本人"):
+        OPENING_REQUEST.check("object", ctx(answered, "answered", REVIEWER))
+    with pytest.raises(Conflict, match="只有已答复的开放需求可以申请复核"):
+        OPENING_REQUEST.check("object", ctx(answered, "submitted", APPLICANT))
+    # an overturning ruling sends it back to the department, which answers again
+    assert [t.name for t in OPENING_REQUEST.allowed(ctx(answered, "ruling"))] == ["answer"]
+
+
 def test_the_escalation_ladder_ends_with_the_government_ruling():
     def objection(*stages: str) -> SimpleNamespace:
         return SimpleNamespace(body={"escalations": [{"stage": s} for s in stages]})
@@ -153,6 +187,7 @@ def test_every_guard_of_the_table_has_its_test_above():
         guards.ladder_not_finished,
         guards.report_not_overdue,
         guards.scope_needs_confirmation,
+        guards.appealable_grant_status,
     }
     used = {g for m in ALL_MACHINES.values() for t in m.transitions for g in t.guards}
     # the participation processes' guards are tested in test_participation_machine.py

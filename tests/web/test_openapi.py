@@ -52,7 +52,7 @@ def test_the_ckan_path_lists_the_registered_actions_only(demo_app):
 
 
 def test_submissions_answer_201_and_nothing_else_does(demo_app):
-    from datasets.workflows.participation import PROCESSES
+    from datasets.workflows.participation import PROCESSES, REQUESTER_STEPS
 
     doc = _documented(demo_app)
     created = {
@@ -62,4 +62,10 @@ def test_submissions_answer_201_and_nothing_else_does(demo_app):
         if "201" in op["responses"]
     }
     submitted = {("post", f"/api/v1/{p.plural}") for p in PROCESSES.values() if p.submit}
-    assert created == {("post", "/api/v1/applications"), *submitted}
+    # an objection to an answer is filed by a step of the request, and is a new case too
+    objections = set()
+    for kind, name in REQUESTER_STEPS:
+        process = PROCESSES[kind]
+        step = process.machine.transition(name).step
+        objections.add(("post", f"/api/v1/{process.plural}/{{case_id}}/{step}"))
+    assert created == {("post", "/api/v1/applications"), *submitted, *objections}

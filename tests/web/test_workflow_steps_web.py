@@ -150,7 +150,10 @@ def test_each_page_offers_exactly_the_allowed_steps_at_the_tables_urls(world):
     )
     change = req.StatusChange.parse({"action": "suspend", "reason": "transfer"})
     grant_steps.change_status(rt, a["bureau"], grant, change)
-    check_page(world, GRANT, grant, {"reviewer": {"restore", "revoke"}, "acme": {"report"}})
+    # the holder may now seek 复核 of the suspension
+    check_page(
+        world, GRANT, grant, {"reviewer": {"restore", "revoke"}, "acme": {"report", "objection"}}
+    )
 
 
 def test_the_api_takes_the_tables_step_names_and_no_other(world):

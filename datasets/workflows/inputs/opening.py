@@ -259,3 +259,59 @@ class AssessmentInput:
         reply = read(cls, "reply", data, problems)
         raise_problems(problems)
         return cls(conclusion, reply)
+
+
+@dataclass(frozen=True)
+class AnswerObjectionInput:
+    """The requester's objection to the department's answer (异议 → 复核 by the bureau)."""
+
+    api_summary: ClassVar[str] = (
+        "提出人对数据提供部门的答复有异议时，向主管部门申请复核（已登录的提出人，或在 "
+        "X-Access-Code 请求头中提供查询码；须在答复后的期限内提出，每项开放需求一次）"
+    )
+
+    reason: str = field(default="", metadata=spec("异议理由", "对答复有异议的理由", required=True))
+
+    @classmethod
+    def parse(cls, payload: Any, lookup: Lookup | None = None) -> AnswerObjectionInput:
+        data = as_object(payload)
+        problems: Problems = {}
+        reason = read(cls, "reason", data, problems)
+        raise_problems(problems)
+        return cls(reason)
+
+
+# what a periodic review concludes (岳阳 第二十八条第一款)
+REVIEW_CONCLUSIONS = {
+    "keep": "维持现有开放类型",
+    "open": "纳入无条件开放",
+    "conditional": "调整为有条件开放",
+}
+
+
+@dataclass(frozen=True)
+class ReviewInput:
+    """The conclusion of a periodic review (定期评估审查) of an entry outside the open scope,
+    with its public reasons."""
+
+    api_summary: ClassVar[str] = (
+        "作出定期评估审查结论（keep 维持并说明理由、open 纳入无条件开放、conditional "
+        "调整为有条件开放），并公开审查意见；改变开放类型时按重新分类办理"
+    )
+
+    conclusion: str = field(
+        default="",
+        metadata=spec("审查结论", "", kind="choice", required=True, choices=REVIEW_CONCLUSIONS),
+    )
+    reply: str = field(
+        default="", metadata=spec("审查意见", "公开的审查意见（维持时须说明理由）", required=True)
+    )
+
+    @classmethod
+    def parse(cls, payload: Any, lookup: Lookup | None = None) -> ReviewInput:
+        data = as_object(payload)
+        problems: Problems = {}
+        conclusion = read(cls, "conclusion", data, problems)
+        reply = read(cls, "reply", data, problems)
+        raise_problems(problems)
+        return cls(conclusion, reply)

@@ -14,7 +14,7 @@ from datasets.openness import rules as op
 from datasets.runtime import Runtime
 from datasets.workdays import shanghai_date
 from datasets.workflows.inputs.feedback import RIGHTS_DECISIONS
-from datasets.workflows.inputs.opening import CATEGORIES, CONCLUSIONS
+from datasets.workflows.inputs.opening import CATEGORIES, CONCLUSIONS, REVIEW_CONCLUSIONS
 from datasets.workflows.machine import MACHINES
 from datasets.workflows.redaction import public_reply
 from datasets.workflows.transparency.paging import page_args, pages
@@ -34,6 +34,7 @@ OUTCOME_LABELS = {
     "answered": "已答复",
     **{f"opening_request:{k}": v for k, v in CATEGORIES.items()},
     **{f"assessment:{k}": v for k, v in CONCLUSIONS.items()},
+    **{f"review:{k}": v for k, v in REVIEW_CONCLUSIONS.items()},
     **{f"rights_objection:{k}": v for k, v in RIGHTS_DECISIONS.items()},
 }
 UNMET_CONDITION_TITLE = "未满足已公布的开放条件"
@@ -43,6 +44,8 @@ def outcome_label(case: Case) -> str:
     machine = MACHINES[case.kind]
     if case.kind == "application" and case.status == "ruling":
         return "原决定已被复核撤销，待部门提供"
+    if case.kind == "opening_request" and case.status == "ruling":
+        return "原答复已被复核撤销，待部门重新答复"
     if case.outcome:
         label = (
             OUTCOME_LABELS.get(f"{case.kind}:{case.outcome}")
@@ -103,7 +106,7 @@ def public_case(session: Session, case: Case, org: Organization | None, ds: Data
         "rule_title": rule_title(case.rule_code),
         "reply": public_reply(session, case),
         "open_by": promised_date(case) if case.outcome == "will_open" else None,
-        "related_reference": body.get("application_reference"),
+        "related_reference": body.get("application_reference") or body.get("subject_reference"),
     }
     return out
 
