@@ -108,7 +108,7 @@ def test_a_grant_holder_downloads_from_the_dataset_page(page, cases_server, tmp_
     assert page.get_by_text("申请后可获取").count() == 0
 
     shot = tmp_path / "screenshot-grant-holder.png"
-    page.set_viewport_size({"width": 1100, "height": 900})
+    page.set_viewport_size({"width": 1000, "height": 1250})
     page.screenshot(path=str(shot), full_page=False)
     if os.environ.get("README_SCREENSHOTS"):
         shutil.copyfile(shot, DOCS / "screenshot-grant-holder.png")
