@@ -22,7 +22,12 @@ class NotFound(KaifangError):
 
 
 class NotAuthorized(KaifangError):
-    """The caller may not do this."""
+    """The caller may not do this. ``next_steps``: what the caller can do instead, as (label,
+    path) pairs a page offers as links (e.g. to apply for the data)."""
+
+    def __init__(self, message: str, next_steps: tuple[tuple[str, str], ...] = ()) -> None:
+        super().__init__(message)
+        self.next_steps = next_steps
 
 
 class ValidationError(KaifangError):

@@ -306,6 +306,11 @@ class Settings:
         "Months between the use reports a grant holder owes; a report overdue suspends the grant.",
     )
     grant_max_months: int = _setting(24, "Longest period of use an application may ask for.")
+    attachment_max_bytes: int = _setting(
+        2 * 1024 * 1024,
+        "Largest supporting document (PDF, PNG or JPEG) an applicant may attach, in bytes "
+        "(a request may be this plus 64 KiB; raise nginx's client_max_body_size with it).",
+    )
 
     # -- notifications by e-mail ----------------------------------------------------------------
     smtp_host: str = _setting("", "SMTP server for e-mail notices. Empty means no e-mail is sent.")
@@ -446,6 +451,7 @@ def _check(settings: Settings) -> None:
         "grant_report_months",
         "review_cycle_months",
         "grant_max_months",
+        "attachment_max_bytes",
         "smtp_port",
         "harvest_job_timeout",
         "datastore_sql_timeout_ms",

@@ -36,7 +36,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.config.update(
         SECRET_KEY=runtime.secret_key(),
         JSON_AS_ASCII=False,
-        MAX_CONTENT_LENGTH=2 * 1024 * 1024,
+        # a supporting document (attachments) and its form fit in one request
+        MAX_CONTENT_LENGTH=max(2 * 1024 * 1024, settings.attachment_max_bytes + 64 * 1024),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         WTF_CSRF_TIME_LIMIT=None,
@@ -94,6 +95,7 @@ def _register_blueprints(app: Flask) -> None:
         account,
         admin,
         applications,
+        case_documents,
         catalog,
         developers,
         discovery,
@@ -117,6 +119,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(participation.bp)
     app.register_blueprint(rows.bp)
     app.register_blueprint(applications.bp)
+    app.register_blueprint(case_documents.bp)
     app.register_blueprint(openapi.bp)
     app.register_blueprint(developers.bp)
     app.register_blueprint(notifications.bp)

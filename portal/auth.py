@@ -102,13 +102,27 @@ def current_actor() -> Actor:
 
 
 def _safe_next(target: str | None) -> str:
-    """Only same-site paths are followed after signing in."""
+    """Only same-site paths are followed after signing in; "" when there is none to follow."""
     if not target:
-        return url_for("catalog.home")
+        return ""
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return url_for("catalog.home")
+        return ""
     return target
+
+
+# where each role's work is, for one who signs in without a page to go back to
+LANDING = (
+    ("reviewer", "applications.workspace"),
+    ("bureau", "applications.bureau"),
+    ("operator", "admin.quarantine"),
+)
+
+
+def landing(actor: Actor) -> str:
+    """The page a role lands on after signing in: 工作台, 复核与督办, 隔离区, else the home page."""
+    endpoint = next((e for role, e in LANDING if role in actor.roles), "catalog.home")
+    return url_for(endpoint)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -128,7 +142,7 @@ def login() -> ResponseReturnValue:
         else:
             session.clear()  # a fresh session: no fixation
             session["user_id"] = actor.user_id
-            return redirect(next_url)
+            return redirect(next_url or landing(actor))
     status = 401 if error else 200
     return render_template("login.html", error=error, next_url=next_url), status
 

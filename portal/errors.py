@@ -98,7 +98,11 @@ def error_body(
 
 
 def error_response(
-    status: int, message: str, extra: dict[str, Any] | None = None, kind: str | None = None
+    status: int,
+    message: str,
+    extra: dict[str, Any] | None = None,
+    kind: str | None = None,
+    next_steps: tuple[tuple[str, str], ...] = (),
 ) -> Response:
     if is_api_request():
         response = jsonify(error_body(status, message, extra, kind))
@@ -110,6 +114,7 @@ def error_response(
         title=_HTTP_TITLES.get(status, "出错了"),
         message=message,
         errors=(extra or {}),
+        next_steps=next_steps,
     )
     return make_response(html, status)
 
@@ -130,7 +135,8 @@ def register(app: Flask) -> None:
         if isinstance(exc, LoginRequired) and not is_api_request():
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
         extra = exc.errors if isinstance(exc, ValidationError) else None
-        return error_response(status, exc.message, extra, kind)
+        steps = exc.next_steps if isinstance(exc, NotAuthorized) else ()
+        return error_response(status, exc.message, extra, kind, steps)
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> ResponseReturnValue:

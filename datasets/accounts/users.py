@@ -8,7 +8,7 @@ import re
 import secrets
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -145,9 +145,23 @@ def _check_unused(
         raise ValidationError(message, {"credit_code": [message]})
     if not department:
         return None
-    org = session.scalar(select(Organization).where(Organization.name == department))
+    return department_id(session, department)
+
+
+def department_id(session: Session, department: str) -> str:
+    """A department by its Chinese name (organizations.title), its code or its name."""
+    wanted = department.strip()
+    org = session.scalar(
+        select(Organization).where(
+            or_(
+                Organization.title == wanted,
+                Organization.code == wanted,
+                Organization.name == wanted,
+            )
+        )
+    )
     if org is None:
-        raise NotFound(f"没有名为 {department} 的部门（请使用 API 中 organization.name）")
+        raise NotFound(f"没有部门“{wanted}”（请填写部门的中文名称或部门代码）")
     return org.id
 
 
@@ -165,7 +179,7 @@ def create_user(
     credit_code: str | None = None,
     legal_representative: str | None = None,
 ) -> dict:
-    """Create an account. ``department`` is the department's ``organization.name``.
+    """Create an account. ``department`` is the department's Chinese name, code or name.
 
     Company accounts need the company's name, a valid 统一社会信用代码 (GB 32100, stored
     normalised and unique), its 法定代表人 and a telephone number or an e-mail address; other

@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
@@ -287,12 +288,12 @@ def resource_download(
             has_public_file=row.public_key is not None,
             suspended=row.dataset.suspended_by is not None,
         ):
-            refusal = NotAuthorized(
-                SUSPENSION_NOTICE
+            refusal = (
+                NotAuthorized(SUSPENSION_NOTICE)
                 if row.dataset.suspended_by is not None
-                else "该数据为有条件开放数据，须经申请并签署数据使用协议后方可获取"
+                else conditional_refusal(row.dataset.name, signed_in=not actor.is_anonymous)
                 if row.dataset.openness == op.CONDITIONAL
-                else "该数据不予开放"
+                else NotAuthorized("该数据不予开放")
             )
             grantable = row.dataset.openness == op.CONDITIONAL and row.dataset.state == "active"
         else:
@@ -314,6 +315,21 @@ def resource_download(
     if granted is None:
         raise refusal
     return granted
+
+
+def conditional_refusal(name: str, *, signed_in: bool) -> NotAuthorized:
+    """The refusal of a conditional file to one without a grant, with what to do instead: apply,
+    read the agreement, or (signed out) sign in with the account that holds the grant."""
+    path = quote(name)
+    steps = [("申请使用", f"/services/apply/{path}"), ("阅读数据使用协议", "/agreement")]
+    if not signed_in:
+        steps.insert(1, ("已获授权？请登录", f"/login?next=/dataset/{path}"))
+    steps.append(("返回数据集", f"/dataset/{path}"))
+    return NotAuthorized(
+        "该数据为有条件开放数据：向提供部门提交使用申请，经审核同意并签署数据使用协议后，"
+        "可在数据集页面下载原始数据。",
+        tuple(steps),
+    )
 
 
 def _granted_file(rt: Runtime, actor: Actor, dataset: str, resource_id: str) -> GrantedFile | None:

@@ -23,11 +23,10 @@ from datasets.workflows.step_requests import UNMET_CONDITION, Decision
 
 
 def objection_instructions(rt: Runtime, deadline: date) -> str:
-    step = APPLICATION.transition("object").step
     return (
         f"如对本决定有异议，可于 {deadline} 前（决定作出后 "
         f"{APPLICATION.days('decide', rt.settings)} 个工作日内）向{rt.settings.supervisor_name}"
-        f"申请复核：在本平台该申请页面提出异议，或调用 POST /api/v1/applications/<id>/{step}。"
+        "申请复核，请在本平台该申请的页面上提出。"
     )
 
 

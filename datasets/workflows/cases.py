@@ -191,13 +191,13 @@ def transit(
 def record_decision(
     cal: WorkCalendar, case: Case, *, outcome: str, reply: str, rule_code: str | None = None
 ) -> None:
-    """The outcome and its public reply, dated in Shanghai, with whether it met the deadline."""
+    """Outcome, public reply and date (Shanghai, never before 受理), and whether it was on time."""
     at = now_utc()
     case.outcome = outcome
     case.reply = reply
     case.rule_code = rule_code
     case.decided_at = at
-    case.decided_on = shanghai_date(at)
+    case.decided_on = max(shanghai_date(at), case.received_on)
     case.decided_on_time = case.due_on is None or case.decided_on <= case.due_on
 
 

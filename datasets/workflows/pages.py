@@ -13,16 +13,28 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from datasets.accounts import permissions as may
 from datasets.accounts.permissions import Actor
 from datasets.catalog.packages import conversion_links, resource_path
 from datasets.errors import NotAuthorized, NotFound
-from datasets.models import Dataset, Grant, Organization, Resource
+from datasets.intake.prepare import scan_report
+from datasets.models import Case, Dataset, Grant, Organization, Resource, User
 from datasets.openness.rules import CONDITIONAL, RULES_BY_CODE, STATE_SECRET
 from datasets.runtime import Runtime
-from datasets.workflows import appeals, applications, grant_steps, grants, objections, scopes
+from datasets.workdays import shanghai_date
+from datasets.workflows import (
+    appeals,
+    applications,
+    attachments,
+    grant_steps,
+    grants,
+    objections,
+    scopes,
+)
 from datasets.workflows import cases as c
+from datasets.workflows.agreements import party_name
 from datasets.workflows.machine import APPLICATION, GRANT, OBJECTION, Context, Machine
 from datasets.workflows.step_requests import REASONS, UNMET_CONDITION
 
@@ -49,6 +61,17 @@ def decision_rules() -> list[dict[str, str]]:
     return rules
 
 
+def personal_columns(dataset: Dataset) -> dict[str, str]:
+    """The columns of a dataset's files holding personal information, with what the scanner
+    found in each (e.g. ``身份证号`` → ``居民身份证号码``), for the forms that offer fields."""
+    found: dict[str, list[str]] = {}
+    for res in dataset.resources:
+        for finding in scan_report(res.pii_report).findings:
+            if finding.personal and finding.title not in found.setdefault(finding.column, []):
+                found[finding.column].append(finding.title)
+    return {column: "、".join(titles) for column, titles in found.items()}
+
+
 def application_page(rt: Runtime, actor: Actor, application_id: str) -> dict[str, Any]:
     """The application for its applicant, its department and the bureau, with the steps open
     to the viewer, the requested and available fields, and the dataset's published
@@ -66,6 +89,7 @@ def application_page(rt: Runtime, actor: Actor, application_id: str) -> dict[str
         out["awaiting_handler"] = c.awaits_handler(case)
         dataset = session.get(Dataset, case.dataset_id) if case.dataset_id else None
         out["columns"] = [col.get("name") for col in (dataset.columns if dataset else []) or []]
+        out["personal"] = personal_columns(dataset) if dataset else {}
         out["conditions"] = dataset.conditions if dataset else None
         out["objection_links"] = [
             {**o, "link": f"/services/objection/{o['id']}"} for o in out["objections"]
@@ -75,8 +99,23 @@ def application_page(rt: Runtime, actor: Actor, application_id: str) -> dict[str
             "department": may.can_act_for_department(actor, case.organization_id),
             "bureau": may.can_supervise(actor),
         }
+        out["applicant"] = applicant(session, case)
+        out["attachments"] = attachments.listed(case) if attachments.may_read(actor, case) else []
     out["rules"] = decision_rules()
     return out
+
+
+def applicant(session: Session, case: Case) -> dict[str, Any]:
+    """Who applied, as the case's participants see them: a company's name, 统一社会信用代码 and
+    法定代表人 (or a person's name), the kind of account and how to reach them."""
+    user = session.get(User, case.requester_id) if case.requester_id else None
+    kind = {"company": "企业", "citizen": "个人"}.get(user.role if user else "", "—")
+    return {
+        **party_name(user),
+        "kind": kind,
+        "phone": user.phone if user else None,
+        "email": user.email if user else None,
+    }
 
 
 def objection_page(rt: Runtime, actor: Actor, objection_id: str) -> dict[str, Any]:
@@ -91,7 +130,33 @@ def objection_page(rt: Runtime, actor: Actor, objection_id: str) -> dict[str, An
         stages = objections.open_stages(case) if "escalate" in out["actions"] else []
         out["stages"] = [{"code": s, "title": objections.STAGES[s]} for s in stages]
         out["application_link"] = appeals.subject_link(case)
+        # the department's decision the bureau reviews (an application's; a request's answer
+        # and a grant's change show on their own pages)
+        is_application = appeals.subject_of(case) == APPLICATION.kind
+        out["original"] = original_decision(session, case) if is_application else None
         return out
+
+
+def original_decision(session: Session, objection: Case) -> dict[str, Any] | None:
+    """The department's decision the objection is about, as the department gave it: outcome,
+    reasons, the rule cited and the fields granted (what the bureau reviews)."""
+    parent = session.get(Case, objection.parent_id) if objection.parent_id else None
+    if parent is None or parent.outcome is None:
+        return None
+    titles = {rule["code"]: rule["title"] for rule in decision_rules()}
+    body = parent.body or {}
+    return {
+        "outcome_label": {"approved": "同意", "partial": "部分同意", "refused": "不予同意"}.get(
+            parent.outcome, parent.outcome
+        ),
+        "reason": parent.reply,
+        "rule_code": parent.rule_code,
+        "rule_title": titles.get(parent.rule_code or "", parent.rule_code),
+        "requested_fields": body.get("fields") or [],
+        "granted_fields": body.get("granted_fields") or [],
+        "decided_on": str(parent.decided_on) if parent.decided_on else None,
+        "purpose": body.get("purpose"),
+    }
 
 
 def _files(dataset: Dataset, files: list[Resource]) -> list[dict[str, Any]]:
@@ -179,6 +244,55 @@ def application_form(rt: Runtime, actor: Actor, dataset_name: str) -> dict[str, 
                 "department": org.title if org else None,
             },
             "columns": [col.get("name") for col in dataset.columns or [] if col.get("name")],
+            "personal": personal_columns(dataset),
             "access_modes": dict(applications.ACCESS_MODES),
             "max_months": rt.settings.grant_max_months,
         }
+
+
+def dataset_access(rt: Runtime, actor: Actor, dataset_name: str) -> dict[str, Any] | None:
+    """What a conditional dataset's page shows its applicant: their grant on it (newest usable
+    first) with its fields, period and state and the files to download under it, or their
+    application still open; None for anyone else (the public page is unchanged)."""
+    if not may.can_apply_for_conditional_data(actor):
+        return None
+    with rt.reader() as session:
+        dataset = session.scalar(select(Dataset).where(Dataset.name == dataset_name))
+        if dataset is None or dataset.openness != CONDITIONAL:
+            return None
+        held = session.scalars(
+            select(Grant)
+            .where(Grant.user_id == actor.user_id, Grant.dataset_id == dataset.id)
+            .order_by(Grant.signed_at.desc())
+        ).all()
+        grant = next((g for g in held if g.status == "active"), held[0] if held else None)
+        pending = session.scalar(
+            select(Case).where(
+                Case.kind == APPLICATION.kind,
+                Case.requester_id == actor.user_id,
+                Case.dataset_id == dataset.id,
+                Case.closed_at.is_(None),
+            )
+        )
+        out: dict[str, Any] = {"grant": None, "downloads": {}, "application": None, "usable": False}
+        if pending is not None:
+            out["application"] = {
+                "reference": pending.reference,
+                "status_label": APPLICATION.states.get(pending.status, pending.status),
+                "link": f"/services/application/{pending.id}",
+            }
+        if grant is None:
+            return out if pending is not None else None
+        out["grant"] = {**grants.grant_dict(session, grant), "link": f"/services/grants/{grant.id}"}
+        usable = (
+            grant.status == "active"
+            and grant.expires_on >= shanghai_date(c.now_utc())
+            and out["grant"]["scope_state"] == scopes.CONFIRMED
+            and dataset.suspended_by is None
+        )
+        files = session.scalars(
+            select(Resource).where(Resource.dataset_id == dataset.id).order_by(Resource.position)
+        )
+        out["downloads"] = {f["id"]: f for f in _files(dataset, list(files))} if usable else {}
+        out["usable"] = usable
+        return out

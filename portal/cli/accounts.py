@@ -23,7 +23,11 @@ def user() -> None:
     required=True,
     type=click.Choice(ROLES),
 )
-@click.option("--department", default=None, help="The department's organization.name.")
+@click.option(
+    "--department",
+    default=None,
+    help="The department: its Chinese name (e.g. 江州市卫生健康委员会) or its code.",
+)
 @click.option("--display-name", default="", help="Name shown in the portal.")
 @click.option("--org-name", "--company-name", "company_name", default=None, help="企业名称.")
 @click.option("--credit-code", default=None, help="统一社会信用代码 (GB 32100, 18 characters).")

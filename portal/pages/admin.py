@@ -61,9 +61,15 @@ def masking(name: str) -> ResponseReturnValue:
 
 @bp.route("/dataset/<name>/release", methods=["POST"])
 def release(name: str) -> ResponseReturnValue:
-    result = curation.release(
-        get_runtime(), name=name, actor=current_actor(), reason=request.form.get("reason", "")
-    )
+    """Publish with the masking rules: those on the form are saved first (one step, no separate
+    save), then the dataset is released if every personal column has one."""
+    rt, actor = get_runtime(), current_actor()
+    columns = request.form.getlist("column")
+    if columns:
+        policies = request.form.getlist("policy")
+        rules = dict(zip(columns, policies, strict=False))
+        curation.set_masking_rules(rt, name=name, rules=rules, actor=actor)
+    result = curation.release(rt, name=name, actor=actor, reason=request.form.get("reason", ""))
     flash(f"已解除隔离并发布：{result['name']}", "ok")
     return redirect(url_for("admin.dataset", name=name))
 

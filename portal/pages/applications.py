@@ -99,15 +99,14 @@ def apply(dataset_name: str) -> Page | Response:
         "period_months": str(min(12, form["max_months"])),
         "access_mode": "download",
         "fields": [],
+        "field_scope": "",
     }
     error: ValidationError | Conflict | None = None
     if request.method == "POST":
         values = _form_values()
         values.setdefault("fields", [])
         try:
-            application = Application.parse(
-                {**_form_payload(), "dataset": dataset_name}, rt.settings
-            )
+            application = _application(dataset_name, rt)
             created = applications.submit(rt, actor, application)
         except (ValidationError, Conflict) as exc:
             error = exc
@@ -128,6 +127,34 @@ def apply(dataset_name: str) -> Page | Response:
     return html, form_status(error) if error else 200
 
 
+# the form's explicit choice between all fields and the ones ticked (the API: no fields = all)
+FIELD_SCOPES = ("all", "some")
+
+
+def _application(dataset_name: str, rt: Runtime) -> Application:
+    """The application form as the API's typed request. Asking for every field is a choice of
+    its own: "some" needs a ticked field, "all" sends none; one of them must be chosen."""
+    choice = request.form.get("field_scope", "")
+    body = {**_form_payload(), "dataset": dataset_name}
+    body.pop("field_scope", None)
+    problems: dict[str, list[str]] = {}
+    if not choice and body.get("fields"):
+        choice = "some"  # ticking fields is the choice of those fields
+    if choice not in FIELD_SCOPES:
+        problems["field_scope"] = ["请选择申请全部字段，或勾选需要的字段"]
+    elif choice == "all":
+        body["fields"] = []
+    elif not body.get("fields"):
+        problems["fields"] = ["请勾选申请的字段（或选择申请全部字段）"]
+    try:
+        parsed = Application.parse(body, rt.settings)
+    except ValidationError as exc:
+        raise ValidationError(exc.message, {**problems, **exc.errors}) from None
+    if problems:
+        raise ValidationError(next(iter(problems.values()))[0], problems)
+    return parsed
+
+
 # -- one application -------------------------------------------------------------------------
 
 
@@ -144,6 +171,7 @@ def _application_response(
         "services/application.html",
         app=page,
         agreement=agreement,
+        max_attachment=rt.settings.attachment_max_bytes,
         rule_titles={rule["code"]: rule["title"] for rule in page["rules"]},
         error=error,
         errors=error.errors if isinstance(error, ValidationError) else {},

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, render_template, request, url_for
+from flask import Blueprint, make_response, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from datasets.catalog import activity_list
@@ -15,8 +15,11 @@ from datasets.errors import NotFound, ValidationError
 from datasets.openness import rules as op
 from datasets.rows import services as rows
 from datasets.search.query import search_request
+from datasets.workflows import pages as service_pages
+from datasets.workflows.agreements import current_agreement
 from portal.app import base_url, get_runtime
 from portal.auth import current_actor
+from portal.errors import no_store
 from portal.pages import discovery
 
 bp = Blueprint("catalog", __name__)
@@ -146,15 +149,21 @@ def _heading(q: str, filters: dict[str, list[str]], result: dict[str, Any]) -> s
 def dataset(name: str) -> ResponseReturnValue:
     rt = get_runtime()
     page = catalog.dataset_page(rt, name=name, base_url=base_url())
-    return render_template(
+    actor = current_actor()
+    access = service_pages.dataset_access(rt, actor, page["package"]["name"])
+    html = render_template(
         "dataset.html",
         **page,
-        row_tables=rows.loaded_tables(rt, page["package"]["id"], current_actor()),
+        access=access,
+        operator="operator" in actor.roles,
+        row_tables=rows.loaded_tables(rt, page["package"]["id"], actor),
         history=activity_list.page_history(rt, dataset_id=page["package"]["id"]),
         jsonld=discovery.page_jsonld(page["package"]),
         titles=op.OPENNESS_TITLES,
         json_url=url_for("api.action_v3", action="package_show", id=name),
     )
+    # one applicant's grant and files: never kept by a cache
+    return no_store(make_response(html)) if access else html
 
 
 @bp.route("/organization/")
@@ -207,3 +216,9 @@ def organization(name: str) -> ResponseReturnValue:
 @bp.route("/rules")
 def rules() -> ResponseReturnValue:
     return render_template("rules.html", rules=op.EXCLUSION_RULES, titles=op.OPENNESS_TITLES)
+
+
+@bp.route("/agreement")
+def agreement() -> ResponseReturnValue:
+    """The data-use agreement in force, to read before applying."""
+    return render_template("agreement.html", agreement=current_agreement())

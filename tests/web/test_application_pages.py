@@ -76,6 +76,7 @@ APPLICATION = {
     "security_measures": "等级保护三级，专人专机，用后销毁",
     "period_months": "12",
     "access_mode": "download",
+    "field_scope": "all",
 }
 
 

@@ -71,6 +71,7 @@ def world(tmp_path_factory):
 def offered(html: str, kind: str, key: str) -> set[str]:
     """The URL steps the forms of a page post to (the grant's status form: its buttons)."""
     found = set(re.findall(rf'action="/services/{PAGE[kind]}/{key}/([\w-]+)"', html))
+    found.discard("attachments")  # adding a supporting document is no step of the machine
     if "status" in found:
         found.discard("status")
         found |= set(re.findall(r'name="action" value="([\w-]+)"', html))

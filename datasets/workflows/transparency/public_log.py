@@ -95,8 +95,11 @@ def public_case(session: Session, case: Case, org: Organization | None, ds: Data
         else None,
         "received_on": str(case.received_on),
         "due_on": str(case.due_on) if case.due_on else None,
-        "decided_on": str(case.decided_on) if case.decided_on else None,
-        "closed_on": str(shanghai_date(case.closed_at)) if case.closed_at else None,
+        # never published as 办结 before 受理 (a case filed on a non-working day is received later)
+        "decided_on": str(max(case.decided_on, case.received_on)) if case.decided_on else None,
+        "closed_on": str(max(shanghai_date(case.closed_at), case.received_on))
+        if case.closed_at
+        else None,
         "on_time": case.decided_on_time,
         "status": case.status,
         "status_label": machine.states.get(case.status, case.status),
