@@ -126,10 +126,8 @@ def _query(name: str, description: str) -> dict[str, Any]:
     }
 
 
-def openapi_paths() -> dict[str, Any]:
-    tag = "应用成果"
-    reuse_id = oa.path_param("reuse_id", "应用成果的 id")
-    body = {
+def _submission() -> dict[str, Any]:
+    return {
         "type": "object",
         "required": ["title", "type", "url", "datasets"],
         "properties": {
@@ -145,6 +143,13 @@ def openapi_paths() -> dict[str, Any]:
             },
         },
     }
+
+
+TAG = "应用成果"
+
+
+def _collection_paths() -> dict[str, Any]:
+    tag = TAG
     return {
         "/api/v1/reuses": {
             "get": oa.operation(
@@ -156,13 +161,18 @@ def openapi_paths() -> dict[str, Any]:
                     _query("page", "页码，从 1 开始"),
                     _query("per_page", "每页条数（1–100）"),
                 ],
-                answer=oa.answers(None, "`reuses`、`count`、`page`、`pages`", 400, 404),
+                answer=oa.answers(
+                    None,
+                    "`reuses`（成果）、`count`（总数）、`page`（页码）、`pages`（页数）",
+                    400,
+                    404,
+                ),
                 security=oa.OPTIONAL_KEY,
             ),
             "post": oa.operation(
                 "提交应用成果（须登录）；平台运维人员审核通过后公开",
                 tag=tag,
-                body=oa.json_body(body),
+                body=oa.json_body(_submission()),
                 answer=oa.answers(None, "提交的成果（含 `status`）", 400, 401, created=True),
                 security=oa.KEY,
             ),
@@ -171,7 +181,7 @@ def openapi_paths() -> dict[str, Any]:
             "get": oa.operation(
                 "待审核的应用成果（仅限平台运维人员）",
                 tag=tag,
-                answer=oa.answers(None, "`reuses`", 401, 403),
+                answer=oa.answers(None, "`reuses`（成果列表）", 401, 403),
                 security=oa.KEY,
             )
         },
@@ -179,10 +189,17 @@ def openapi_paths() -> dict[str, Any]:
             "get": oa.operation(
                 "调用者自己提交的应用成果及其审核状态",
                 tag=tag,
-                answer=oa.answers(None, "`reuses`", 401),
+                answer=oa.answers(None, "`reuses`（成果列表）", 401),
                 security=oa.KEY,
             )
         },
+    }
+
+
+def _reuse_paths() -> dict[str, Any]:
+    tag = TAG
+    reuse_id = oa.path_param("reuse_id", "应用成果的 id")
+    return {
         "/api/v1/reuses/{reuse_id}": {
             "get": oa.operation(
                 "一项应用成果（未发布的只有提交者和平台运维人员可见）",
@@ -212,6 +229,10 @@ def openapi_paths() -> dict[str, Any]:
             )
         },
     }
+
+
+def openapi_paths() -> dict[str, Any]:
+    return {**_collection_paths(), **_reuse_paths()}
 
 
 oa.EXTRA_PATHS.append(openapi_paths)

@@ -157,6 +157,17 @@ def _query(name: str, description: str, **schema: Any) -> dict[str, Any]:
     }
 
 
+STATS_ANSWER = "`departments`（各部门）、`total`（合计）、`trends`（按月）、`popular`（最受欢迎）"
+
+
+def _period_params() -> list[dict[str, Any]]:
+    return [
+        _query("year", "统计年度，例如 2026（不可与起止日期同用）"),
+        _query("since", "统计起始日期（YYYY-MM-DD，北京时间）"),
+        _query("until", "统计截止日期（含当天）"),
+    ]
+
+
 def openapi_paths() -> dict[str, Any]:
     tag = "公开透明"
     page = [
@@ -188,16 +199,8 @@ def openapi_paths() -> dict[str, Any]:
                 "逾期未更新数，申请和需求的收件、办结、按期办结、待办、逾期数，复核结果，"
                 "数据使用次数（截至昨日）和应用成果数，最受欢迎的数据集和按月趋势",
                 tag=tag,
-                params=[
-                    _query("year", "统计年度，例如 2026（不可与起止日期同用）"),
-                    _query("since", "统计起始日期（YYYY-MM-DD，北京时间）"),
-                    _query("until", "统计截止日期（含当天）"),
-                ],
-                answer=oa.answers(
-                    None,
-                    "`departments`（各部门）、`total`（合计）、`trends`（按月）、`popular`（最受欢迎）",
-                    400,
-                ),
+                params=_period_params(),
+                answer=oa.answers(None, STATS_ANSWER, 400),
                 security=oa.OPTIONAL_KEY,
             )
         },

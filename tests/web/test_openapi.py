@@ -62,4 +62,6 @@ def test_submissions_answer_201_and_nothing_else_does(demo_app):
         if "201" in op["responses"]
     }
     submitted = {("post", f"/api/v1/{p.plural}") for p in PROCESSES.values() if p.submit}
-    assert created == {("post", "/api/v1/applications"), *submitted}
+    # and 应用成果 (portal/api/v1_reuses.py), which are submitted for review too
+    reuses = ("post", "/api/v1/reuses")
+    assert created == {("post", "/api/v1/applications"), reuses, *submitted}
