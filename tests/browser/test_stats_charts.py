@@ -1,5 +1,5 @@
 """The statistics charts in a real browser: drawn without any script, named for assistive
-technology, with the period filter working as a plain form. With KAIFANG_SCREENSHOT_DIR set,
+technology, with the period filter working as a plain form. With SCREENSHOT_DIR set,
 the README's screenshots of the charts are written there."""
 
 from __future__ import annotations
@@ -53,8 +53,8 @@ def test_the_charts_are_images_named_and_described(browser, stats_server):
     assert openness.bounding_box()["width"] > 300
     trends = page.get_by_role("img", name="每月数据使用次数（浏览、下载、API 调用）")
     assert trends.is_visible()
-    assert page.get_by_role("region", name="按月趋势").is_visible()
-    shots = os.environ.get("KAIFANG_SCREENSHOT_DIR")
+    assert page.get_by_role("region", name="按月趋势数据表").is_visible()
+    shots = os.environ.get("SCREENSHOT_DIR")
     if shots:
         page.locator("section", has=page.locator("#stats-datasets")).screenshot(
             path=str(Path(shots) / "screenshot-charts.png")
