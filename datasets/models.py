@@ -656,3 +656,57 @@ class Activity(Base):
     activity_type: Mapped[str] = mapped_column(String(30))
     public: Mapped[bool] = mapped_column(Boolean, default=True)
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Reuse(Base):
+    """An 应用成果 (udata's reuse): an app, report, visualisation or news item that uses datasets
+    of the catalog, submitted by a signed-in user and approved by an operator before it is
+    listed. Only ``author_name`` (what the submitter chose to be called) is ever public; the
+    submitting account is known to operators only."""
+
+    __tablename__ = "reuses"
+    __table_args__ = (Index("ix_reuses_status_decided", "status", "decided_at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    title: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))  # app | report | visualization | news
+    url: Mapped[str] = mapped_column(String(1000))
+    description: Mapped[str] = mapped_column(Text, default="")
+    author_name: Mapped[str] = mapped_column(String(100), default="")
+    submitter_id: Mapped[str | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    # pending | approved | rejected
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column()
+
+
+class ReuseDataset(Base):
+    """A dataset a reuse uses."""
+
+    __tablename__ = "reuse_datasets"
+
+    reuse_id: Mapped[str] = mapped_column(
+        ForeignKey("reuses.id", ondelete="CASCADE"), primary_key=True
+    )
+    dataset_id: Mapped[str] = mapped_column(
+        ForeignKey("datasets.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class UsageCount(Base):
+    """How often a dataset was used on one day (Asia/Shanghai): ``kind`` is view (its page),
+    download (a file or a conversion) or api (package_show, rows and DataStore calls). Counters
+    only, never who: each web process adds up its hits in memory and adds them here in one
+    statement per flush (``datasets.catalog.usage``)."""
+
+    __tablename__ = "usage_counts"
+    __table_args__ = (Index("ix_usage_counts_day", "day"),)
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    dataset_id: Mapped[str] = mapped_column(String(36), primary_key=True, index=True)
+    kind: Mapped[str] = mapped_column(String(10), primary_key=True)
+    count: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -321,6 +321,13 @@ class Settings:
     smtp_timeout: float = _setting(10.0, "Seconds to wait for the SMTP server.")
     mail_from: str = _setting("noreply@data.example.gov.cn", "Sender address of e-mail notices.")
 
+    # -- usage figures -----------------------------------------------------------------------
+    usage_flush_seconds: float = _setting(
+        30.0,
+        "Seconds a web process adds up usage hits (views, downloads, API calls) in memory before "
+        "adding them to the daily counters in one write; 0 writes on every hit.",
+    )
+
     # -- derived values -------------------------------------------------------------------
     @property
     def instance_path(self) -> Path:
@@ -466,6 +473,8 @@ def _check(settings: Settings) -> None:
         )
     if settings.harvest_stale_minutes <= 0:
         raise ConfigError(f"setting {ENV_PREFIX}HARVEST_STALE_MINUTES must be positive")
+    if settings.usage_flush_seconds < 0:
+        raise ConfigError(f"setting {ENV_PREFIX}USAGE_FLUSH_SECONDS may not be negative")
     settings.harvest_allowed  # noqa: B018 — raises ConfigError for an entry it cannot read
     location = r"(/[A-Za-z0-9_~-][A-Za-z0-9._~-]*)+/"  # no empty, "." or ".." segment
     if settings.accel_redirect and not re.fullmatch(location, settings.accel_redirect):

@@ -88,6 +88,7 @@ def _register_blueprints(app: Flask) -> None:
         datastore,  # noqa: F401 - registers CKAN's DataStore actions
         openapi,
         transport,
+        v1_reuses,
         v1_rows,
     )
     from portal.api import v1 as api_v1
@@ -103,6 +104,7 @@ def _register_blueprints(app: Flask) -> None:
         metadata,
         notifications,
         participation,
+        reuses,
         rows,
         transparency,
     )
@@ -128,6 +130,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(transparency.api_bp)
     app.register_blueprint(metadata.bp)
     app.register_blueprint(discovery.bp)
+    app.register_blueprint(reuses.bp)
+    app.register_blueprint(v1_reuses.api_bp)
     errors.register(app)
     transport.register(app)
 

@@ -8,11 +8,13 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, false, func, not_, or_, select, true
 from sqlalchemy.orm import Session
 
+from datasets.catalog import usage
 from datasets.models import SearchEntry, SearchFacets, SearchPackage, SearchValue
 from datasets.search import analysis
 from datasets.search.engines import TextEngine, exact_first, text_engine
@@ -79,9 +81,11 @@ def search(session: Session, request: SearchRequest) -> SearchResult:
     )
     docs: tuple[int, ...] = ()
     if counted.count and request.rows:
+        # a popularity order changes with the day (figures are counted up to yesterday)
+        day = usage.today() if _by_uses(request) else None
         docs = kept(
             session,
-            ("page", request, tuple(words)),
+            ("page", request, tuple(words), day),
             lambda: _page(session, engine, words, request),
             now=now,
         )
@@ -187,10 +191,28 @@ def _page(
             first = exact_first(engine, words)
             order += ([first] if first is not None else []) + [rank]
             continue
-        column = _SORT_COLUMNS[name]
+        if name in _USE_SORTS:
+            query, column = _joined_uses(query, name)
+        else:
+            column = _SORT_COLUMNS[name]
         order.append(column.desc() if descending else column.asc())
     order.append(SearchEntry.doc.desc())
     return tuple(session.scalars(query.order_by(*order).offset(request.start).limit(request.rows)))
+
+
+_USE_SORTS = {"views_recent": usage.RECENT_DAYS, "views_total": None}
+
+
+def _by_uses(request: SearchRequest) -> bool:
+    return any(name in _USE_SORTS for name, _descending in request.sort)
+
+
+def _joined_uses(query: Any, name: str) -> tuple[Any, Any]:
+    """``query`` joined to the uses of each entry's dataset (views, downloads, API calls up to
+    yesterday), and the column to order by (0 for a dataset never used)."""
+    uses = usage.recent_sum(days=_USE_SORTS[name], last=usage.today() - timedelta(days=1))
+    joined = query.outerjoin(uses, uses.c.dataset_id == SearchEntry.dataset_id)
+    return joined, func.coalesce(uses.c.uses, 0)
 
 
 def _hits(

@@ -16,13 +16,14 @@ from typing import Any
 from flask import Blueprint, abort, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from datasets.catalog import organizations
+from datasets.catalog import organizations, usage
 from datasets.catalog import services as catalog
 from datasets.errors import NotFound, ValidationError
 from datasets.search.query import search_request
 from portal.api import transport
 from portal.app import base_url, get_runtime
 from portal.extensions import csrf, limiter
+from portal.usage import count
 
 bp = Blueprint("api", __name__)
 # organization_list's caps, CKAN's defaults (ckan.group_and_organization_list_max and
@@ -120,7 +121,8 @@ def package_search(params: Params) -> dict[str, Any]:
     :param start: 从第几条开始（从 0 起算）
     :type start: int
     :param sort: 排序，例如 ``metadata_modified desc``；可按 score、metadata_modified、
-        metadata_created、name、title_string、id 排序
+        metadata_created、name、title_string、id、views_recent（最近 14 天使用量，
+        即“最受欢迎”）、views_total（累计使用量）排序
     :type sort: string
     :param fl: 只返回这些字段（以逗号或空格分隔）
     :type fl: string
@@ -144,13 +146,19 @@ def package_show(params: Params) -> dict[str, Any]:
 
     :param id: 数据集的名称或 id（必填）
     :type id: string
+    :param include_tracking: 为 ``true`` 时一并返回使用情况 ``tracking_summary``：截至昨日的
+        浏览、下载和 API 调用次数（total 为累计，recent 为最近 14 天）
+    :type include_tracking: bool
     :rtype: dictionary
     """
-    return catalog.package_show(
-        get_runtime(),
-        id_or_name=_text(params, "id") or _text(params, "name"),
-        base_url=base_url(),
+    rt = get_runtime()
+    package = catalog.package_show(
+        rt, id_or_name=_text(params, "id") or _text(params, "name"), base_url=base_url()
     )
+    count("api", package["id"])
+    if _bool(params, "include_tracking"):
+        package["tracking_summary"] = usage.dataset_usage(rt, package["id"])
+    return package
 
 
 @action

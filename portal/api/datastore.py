@@ -21,6 +21,7 @@ from datasets.rows.store import ID
 from portal.api.ckan import Params, _bool, action
 from portal.app import get_runtime
 from portal.auth import current_actor
+from portal.usage import count
 
 FORMATS = ("objects", "lists", "csv", "tsv")
 MAX_FIELDS = 500
@@ -151,6 +152,7 @@ def datastore_search(params: Params) -> dict[str, Any]:
     page = rows.query_rows(
         get_runtime(), resource_id, query, actor=current_actor(), include_total=include_total
     )
+    count("api", resource_id=page.resource_id)
     base = {k: _link_value(v) for k, v in params.items() if k != "offset"}
     link = "/api/3/action/datastore_search?"
     result: dict[str, Any] = {

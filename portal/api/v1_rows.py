@@ -29,6 +29,7 @@ from portal.app import base_url, get_runtime
 from portal.auth import current_actor
 from portal.errors import no_store
 from portal.extensions import limiter
+from portal.usage import count
 
 bp = Blueprint("api_v1_rows", __name__, url_prefix="/api/v1")
 limiter.limit(lambda: get_runtime().settings.ratelimit_default)(bp)
@@ -127,6 +128,7 @@ def resource_rows(resource_id: str) -> ResponseReturnValue:
     page = rows.query_rows(
         get_runtime(), resource_id, row_query, actor=current_actor(), include_total=_total()
     )
+    count("api", resource_id=page.resource_id)
     if fmt == "csv":
         response = Response(_csv(page), content_type="text/csv; charset=utf-8")
         if page.next_token:

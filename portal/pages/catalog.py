@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, make_response, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from datasets.catalog import activity_list
+from datasets.catalog import activity_list, reuses, usage
 from datasets.catalog import organizations as organizations_
 from datasets.catalog import services as catalog
 from datasets.errors import NotFound, ValidationError
@@ -21,6 +21,7 @@ from portal.app import base_url, get_runtime
 from portal.auth import current_actor
 from portal.errors import no_store
 from portal.pages import discovery
+from portal.usage import count
 
 bp = Blueprint("catalog", __name__)
 
@@ -30,6 +31,7 @@ SORT_LABELS = {
     "score desc": "相关度",
     "metadata_modified desc": "最近更新",
     "title_string asc": "名称",
+    "views_recent desc": "最受欢迎",
 }
 # the filters the page offers, named as in CKAN's fq and package_search (groups = topic)
 FACET_TITLES = {
@@ -107,6 +109,8 @@ def search() -> ResponseReturnValue:
     result = _search(rt, params, start=(page - 1) * size, rows=size)
     pages = max(1, -(-result["count"] // size))
     api_args: dict[str, Any] = {"q": q, "rows": size, "start": (page - 1) * size}
+    if sort:
+        api_args["sort"] = sort
     clauses = [fq] if fq else []
     clauses += [f'{_fq_name(k)}:"{v}"' for k, vs in filters.items() for v in vs]
     if clauses:
@@ -151,12 +155,16 @@ def dataset(name: str) -> ResponseReturnValue:
     page = catalog.dataset_page(rt, name=name, base_url=base_url())
     actor = current_actor()
     access = service_pages.dataset_access(rt, actor, page["package"]["name"])
+    dataset_id = page["package"]["id"]
+    count("view", dataset_id)
     html = render_template(
         "dataset.html",
         **page,
         access=access,
         operator="operator" in actor.roles,
-        row_tables=rows.loaded_tables(rt, page["package"]["id"], actor),
+        usage=usage.dataset_usage(rt, dataset_id),
+        reuses=reuses.for_dataset(rt, dataset_id),
+        row_tables=rows.loaded_tables(rt, dataset_id, actor),
         history=activity_list.page_history(rt, dataset_id=page["package"]["id"]),
         jsonld=discovery.page_jsonld(page["package"]),
         titles=op.OPENNESS_TITLES,

@@ -24,6 +24,7 @@ from portal.app import get_runtime
 from portal.auth import current_actor
 from portal.errors import no_store
 from portal.extensions import limiter
+from portal.usage import count
 
 bp = Blueprint("downloads", __name__)
 limiter.limit(lambda: get_runtime().settings.ratelimit_default)(bp)
@@ -42,6 +43,7 @@ def download(name: str, resource_id: str, filename: str) -> ResponseReturnValue:
     found = catalog.resource_download(
         get_runtime(), dataset=name, resource_id=resource_id, actor=current_actor()
     )
+    count("download", resource_id=resource_id)
     if isinstance(found, GrantedFile):
         return _granted(found)
     handed = _handed_over(found.path, found.media_type)
@@ -100,6 +102,7 @@ def _conversion(name: str, resource_id: str, code: str) -> Response:
     found: Conversion = resource_conversion(
         get_runtime(), dataset=name, resource_id=resource_id, code=code, actor=current_actor()
     )
+    count("download", resource_id=resource_id)
     if found.etag is not None and request.if_none_match.contains_weak(found.etag):
         response = Response(status=304)
     else:

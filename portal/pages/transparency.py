@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, render_template, request
@@ -13,15 +13,18 @@ from flask.typing import ResponseReturnValue
 
 from datasets.accounts.permissions import can_read_audit_log
 from datasets.openness.rules import OPENNESS_TITLES
+from datasets.workdays import shanghai_date
 from datasets.workflows.machine import MACHINES
 from datasets.workflows.transparency import audit_log, public_log
 from datasets.workflows.transparency.open_list import open_list_csv
 from datasets.workflows.transparency.statistics import statistics
+from datasets.workflows.transparency.trends import parse_period
 from portal.api import openapi as oa
 from portal.app import base_url, get_runtime
 from portal.auth import current_actor
 from portal.errors import no_store
 from portal.extensions import limiter
+from portal.pages.stats_charts import stats_charts
 
 bp = Blueprint("transparency", __name__)
 api_bp = Blueprint("transparency_api", __name__, url_prefix="/api/v1")
@@ -64,10 +67,26 @@ def decisions() -> ResponseReturnValue:
     return render_template("transparency/decisions.html", result=result, args=args)
 
 
+def _period_statistics() -> dict[str, Any]:
+    """The statistics of the period the query string names (all time without one)."""
+    today = shanghai_date(datetime.now(UTC))
+    period = parse_period(request.args, today=today)
+    return statistics(get_runtime(), today=today, period=period)
+
+
 @bp.get("/transparency/stats")
 def stats() -> ResponseReturnValue:
-    result = statistics(get_runtime())
-    return render_template("transparency/stats.html", stats=result, titles=OPENNESS_TITLES)
+    result = _period_statistics()
+    today = date.fromisoformat(result["computed_on"])
+    args = {k: request.args[k] for k in ("year", "since", "until") if request.args.get(k)}
+    return render_template(
+        "transparency/stats.html",
+        stats=result,
+        titles=OPENNESS_TITLES,
+        charts=stats_charts(result),
+        years=list(range(today.year, today.year - 6, -1)),
+        args=args,
+    )
 
 
 @bp.get("/transparency/open-list.csv")
@@ -106,7 +125,7 @@ def api_decisions() -> ResponseReturnValue:
 
 @api_bp.get("/transparency/stats")
 def api_stats() -> ResponseReturnValue:
-    return jsonify(statistics(get_runtime()))
+    return jsonify(_period_statistics())
 
 
 @api_bp.get("/audit")
@@ -138,6 +157,17 @@ def _query(name: str, description: str, **schema: Any) -> dict[str, Any]:
     }
 
 
+STATS_ANSWER = "`departments`（各部门）、`total`（合计）、`trends`（按月）、`popular`（最受欢迎）"
+
+
+def _period_params() -> list[dict[str, Any]]:
+    return [
+        _query("year", "统计年度，例如 2026（不可与起止日期同用）"),
+        _query("since", "统计起始日期（YYYY-MM-DD，北京时间）"),
+        _query("until", "统计截止日期（含当天）"),
+    ]
+
+
 def openapi_paths() -> dict[str, Any]:
     tag = "公开透明"
     page = [
@@ -166,9 +196,11 @@ def openapi_paths() -> dict[str, Any]:
         "/api/v1/transparency/stats": {
             "get": oa.operation(
                 "按部门及合计的统计：按开放属性分列的在用数据集数、机器可读比例、记录数、"
-                "逾期未更新数，申请和需求的收件、办结、按期办结、待办、逾期数，复核结果",
+                "逾期未更新数，申请和需求的收件、办结、按期办结、待办、逾期数，复核结果，"
+                "数据使用次数（截至昨日）和应用成果数，最受欢迎的数据集和按月趋势",
                 tag=tag,
-                answer=oa.answers(None, "`departments`（各部门）和 `total`（合计）"),
+                params=_period_params(),
+                answer=oa.answers(None, STATS_ANSWER, 400),
                 security=oa.OPTIONAL_KEY,
             )
         },

@@ -68,4 +68,6 @@ def test_submissions_answer_201_and_nothing_else_does(demo_app):
         process = PROCESSES[kind]
         step = process.machine.transition(name).step
         objections.add(("post", f"/api/v1/{process.plural}/{{case_id}}/{step}"))
-    assert created == {("post", "/api/v1/applications"), *submitted, *objections}
+    # and 应用成果 (portal/api/v1_reuses.py), which are submitted for review too
+    reuses = ("post", "/api/v1/reuses")
+    assert created == {("post", "/api/v1/applications"), reuses, *submitted, *objections}

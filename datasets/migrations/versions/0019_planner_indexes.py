@@ -5,7 +5,7 @@ newest (0.8 s a page at 100,000 datasets) — and a department's counts by openn
 (organization_id, state, openness), not every active dataset through (state, openness)
 
 Revision ID: 0019
-Revises: 0016
+Revises: 0018
 Create Date: 2026-12-07
 """
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0019"
-down_revision = "0016"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 

@@ -3,12 +3,13 @@ records, overdue updates, and the cases received, decided, decided on time, pend
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from datasets.catalog import usage
 from datasets.catalog.quality import MACHINE_READABLE
 from datasets.models import Case, Dataset, Organization, Resource
 from datasets.openness import rules as op
@@ -16,6 +17,8 @@ from datasets.runtime import Runtime
 from datasets.workdays import shanghai_date
 from datasets.workflows import cases as c
 from datasets.workflows.machine import MACHINES
+from datasets.workflows.transparency import trends as tr
+from datasets.workflows.transparency.trends import Period
 
 # department-handled requests other than applications, counted together in the statistics
 REQUEST_KINDS = ("opening_request", "error_report", "rights_objection", "suggestion")
@@ -36,6 +39,9 @@ def _department_row(name: str | None, title: str) -> dict[str, Any]:
         "requests": _case_counts(),
         "by_kind": {},
         "objections": {"received": 0, "pending": 0, "upheld": 0, "overturned": 0},
+        "usage": {"view": 0, "download": 0, "api": 0, "total": 0},
+        "reuses": 0,
+        "on_time_share": None,
     }
 
 
@@ -122,45 +128,76 @@ def _count_datasets(session: Session, rows: dict[str | None, dict[str, Any]]) ->
         row["overdue_updates"] += any(f.get("code") == "overdue" for f in flags)
 
 
-def _count_cases(session: Session, rows: dict[str | None, dict[str, Any]], today: date) -> None:
-    cases = session.execute(
-        select(
-            Case.organization_id,
-            Case.kind,
-            Case.status,
-            Case.outcome,
-            Case.decided_at,
-            Case.decided_on_time,
-            Case.closed_at,
-            Case.due_on,
-        )
+def _count_cases(
+    session: Session, rows: dict[str | None, dict[str, Any]], today: date, period: Period | None
+) -> None:
+    query = select(
+        Case.organization_id,
+        Case.kind,
+        Case.status,
+        Case.outcome,
+        Case.decided_at,
+        Case.decided_on_time,
+        Case.closed_at,
+        Case.due_on,
     )
-    for case in cases:
+    if period is not None:  # the cases received in the period
+        query = query.where(Case.received_on >= period.since, Case.received_on <= period.until)
+    for case in session.execute(query):
         _count_case(_row(rows, case.organization_id), case, today)
 
 
 def _with_share(row: dict[str, Any]) -> dict[str, Any]:
     readable = row["machine_readable"]
     readable["share"] = _share(readable["datasets"], readable["open"])
+    decided = row["applications"]["decided"] + row["requests"]["decided"]
+    on_time = row["applications"]["on_time"] + row["requests"]["on_time"]
+    row["on_time_share"] = _share(on_time, decided)
     return row
 
 
-def statistics(rt: Runtime, *, today: date | None = None) -> dict[str, Any]:
-    """Per department and in total: active datasets by openness class, machine-readable share,
-    records, overdue updates, applications and requests received / decided / decided on time /
-    pending / overdue, and the outcomes of objections (复核)."""
+def _count_uses(
+    session: Session, rows: dict[str | None, dict[str, Any]], today: date, period: Period | None
+) -> tuple[list[dict[str, Any]], int, Any]:
+    """Uses and approved reuses into the departments' rows; the most used datasets, the
+    number of distinct reuses and the reuses per month."""
+    per_org, popular = tr.usage_by_department(session, period, today)
+    for org_id, counts in per_org.items():
+        _row(rows, org_id)["usage"] = counts
+    reuses, every, per_month = tr.reuses_by_department(session, period)
+    for org_id, n in reuses.items():
+        _row(rows, org_id)["reuses"] = n
+    return popular, every, per_month
+
+
+def statistics(
+    rt: Runtime, *, today: date | None = None, period: Period | None = None
+) -> dict[str, Any]:
+    """Per department and in total: active datasets by openness class (as they are now),
+    machine-readable share, records, overdue updates; applications and requests received (in
+    the period, if one is given) / decided / decided on time / pending / overdue, the outcomes
+    of objections (复核); uses of the data and approved reuses in the period; the most used
+    datasets and the trends by month."""
     today = today or shanghai_date(c.now_utc())
     with rt.reader() as session:
         rows = _rows(session)
         _count_datasets(session, rows)
-        _count_cases(session, rows, today)
+        _count_cases(session, rows, today, period)
+        popular, reuses, per_month = _count_uses(session, rows, today, period)
+        trends = tr.monthly_trends(session, period, today, per_month)
     departments = [r for r in rows.values() if r["department"] is not None]
     others = [r for r in rows.values() if r["department"] is None]
     total = _department_row(None, "合计")
     for row in [*departments, *others]:
         _add_into(total, _with_share(row))
+    total["reuses"] = reuses  # a reuse of several departments' data counts once
     return {
         "computed_on": str(today),
+        "period": period.as_dict() if period else None,
+        "usage_until": str(today - timedelta(days=1)),
+        "trends": trends,
+        "popular": popular,
+        "usage_kinds": usage.KINDS,
         "departments": departments,
         "total": _with_share(total),
         "kinds": {k: m.label for k, m in MACHINES.items()},
@@ -175,6 +212,9 @@ def _add_into(total: dict[str, Any], row: dict[str, Any]) -> None:
     for name in ("open", "datasets"):
         total["machine_readable"][name] += row["machine_readable"][name]
     total["records"] += row["records"]
+    total["reuses"] += row["reuses"]
+    for kind, n in row["usage"].items():
+        total["usage"][kind] += n
     total["overdue_updates"] += row["overdue_updates"]
     for kind, counts in row["by_kind"].items():
         into = total["by_kind"].setdefault(kind, _case_counts())

@@ -1,0 +1,251 @@
+"""应用成果 (reuses), usage counters and the statistics' period, trends and popular datasets,
+through the services on the transparency tests' world (two departments, their datasets and
+cases, a citizen, a company and an operator)."""
+
+from __future__ import annotations
+
+import threading
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from datasets.accounts.permissions import ANONYMOUS
+from datasets.catalog import reuses, usage
+from datasets.errors import Conflict, LoginRequired, NotAuthorized, NotFound, ValidationError
+from datasets.models import Dataset, Notification, UsageCount
+from datasets.workflows.transparency.statistics import statistics
+from datasets.workflows.transparency.trends import Period, months, parse_period
+from tests.factories import search
+from tests.services.test_transparency import build_world
+
+GOOD = {
+    "title": "江州公交实时地图",
+    "type": "app",
+    "url": "https://bus.example.com/map",
+    "description": "用**公交线路**数据做的地图。<script>alert(1)</script>",
+    "author_name": "江州开发者小组",
+    "datasets": "bus-lines, taxi-permits",
+}
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    built = build_world(tmp_path_factory.mktemp("reuses") / "instance", usage_flush_seconds=0)
+    yield built
+    built.rt.close()
+
+
+def _ids(world, *names: str) -> dict[str, str]:
+    with world.rt.reader() as session:
+        rows = session.execute(select(Dataset.name, Dataset.id).where(Dataset.name.in_(names)))
+        return dict(rows.all())
+
+
+# -- reuses ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"title": ""}, "title"),
+        ({"type": "game"}, "type"),
+        ({"url": "javascript:alert(1)"}, "url"),
+        ({"url": "ftp://example.com/x"}, "url"),
+        ({"url": "https://"}, "url"),
+        ({"url": "/relative"}, "url"),
+        ({"datasets": ""}, "datasets"),
+        ({"datasets": [1, 2]}, "datasets"),
+        ({"title": ["x"]}, "title"),
+        ({"description": "长" * 5001}, "description"),
+    ],
+)
+def test_bad_submissions_are_refused_in_chinese(change, field):
+    with pytest.raises(ValidationError) as refused:
+        reuses.ReuseInput.parse({**GOOD, **change})
+    assert field in refused.value.errors
+    assert all("\u4e00" <= ch <= "\u9fff" for ch in refused.value.message[:1])
+
+
+def test_a_reuse_needs_a_signed_in_submitter_and_known_public_datasets(world):
+    wanted = reuses.ReuseInput.parse(GOOD)
+    with pytest.raises(LoginRequired):
+        reuses.submit(world.rt, ANONYMOUS, wanted)
+    for unknown in ("no-such-dataset", "bus-map"):  # unknown, and held back from the public
+        bad = reuses.ReuseInput.parse({**GOOD, "datasets": f"bus-lines {unknown}"})
+        with pytest.raises(ValidationError) as refused:
+            reuses.submit(world.rt, world.actors["citizen1"], bad)
+        assert unknown in refused.value.message
+    assert reuses.mine(world.rt, world.actors["citizen1"]) == []  # nothing half-written
+
+
+def test_a_reuse_is_public_only_once_approved(world):
+    citizen, operator = world.actors["citizen1"], world.actors["operator1"]
+    made = reuses.submit(world.rt, citizen, reuses.ReuseInput.parse(GOOD))
+    assert made["status"] == "pending"
+    assert {d["name"] for d in made["datasets"]} == {"bus-lines", "taxi-permits"}
+    with pytest.raises(NotFound):
+        reuses.show(world.rt, ANONYMOUS, made["id"])
+    with pytest.raises(NotFound):
+        reuses.show(world.rt, world.actors["company1"], made["id"])
+    assert reuses.show(world.rt, citizen, made["id"])["status"] == "pending"
+    assert made["id"] not in {r["id"] for r in reuses.list_reuses(world.rt)["reuses"]}
+    with pytest.raises(NotAuthorized):
+        reuses.pending(world.rt, citizen)
+    with pytest.raises(NotAuthorized):
+        reuses.decide(world.rt, citizen, made["id"], reuses.ReuseDecision("approve", ""))
+    assert made["id"] in {r["id"] for r in reuses.pending(world.rt, operator)}
+
+    done = reuses.decide(world.rt, operator, made["id"], reuses.ReuseDecision("approve", ""))
+    assert done["status"] == "approved" and done["published"]
+    shown = reuses.show(world.rt, ANONYMOUS, made["id"])
+    assert "status" not in shown and "submitter" not in str(shown)
+    assert "<script>" not in shown["description_html"]
+    assert "<strong>公交线路</strong>" in shown["description_html"]
+    assert shown["author_name"] == "江州开发者小组"
+    listed = reuses.list_reuses(world.rt, dataset="bus-lines")
+    assert made["id"] in {r["id"] for r in listed["reuses"]}
+    assert made["id"] in {r["id"] for r in reuses.list_reuses(world.rt, kind="app")["reuses"]}
+    assert made["id"] not in {r["id"] for r in reuses.list_reuses(world.rt, kind="news")["reuses"]}
+    ids = _ids(world, "bus-lines")
+    assert [r["title"] for r in reuses.for_dataset(world.rt, ids["bus-lines"])] == [GOOD["title"]]
+    with pytest.raises(Conflict):
+        reuses.decide(world.rt, operator, made["id"], reuses.ReuseDecision("reject", "重复"))
+    with world.rt.reader() as session:
+        notices = session.scalars(
+            select(Notification.subject).where(Notification.user_id == citizen.user_id)
+        ).all()
+    assert any("江州公交实时地图" in s and "已发布" in s for s in notices)
+
+
+def test_a_rejection_needs_a_reason_which_the_submitter_reads(world):
+    company, operator = world.actors["company1"], world.actors["operator1"]
+    made = reuses.submit(
+        world.rt, company, reuses.ReuseInput.parse({**GOOD, "title": "无关的广告"})
+    )
+    with pytest.raises(ValidationError):
+        reuses.ReuseDecision.parse({"decision": "reject", "reason": " "})
+    reuses.decide(world.rt, operator, made["id"], reuses.ReuseDecision("reject", "与所列数据无关"))
+    mine = {r["id"]: r for r in reuses.mine(world.rt, company)}
+    assert mine[made["id"]]["status"] == "rejected"
+    assert mine[made["id"]]["reason"] == "与所列数据无关"
+    with pytest.raises(NotFound):
+        reuses.show(world.rt, ANONYMOUS, made["id"])
+
+
+# -- usage counters ----------------------------------------------------------------------------
+
+
+def _counts(world, dataset_id: str, day: date) -> dict[str, int]:
+    with world.rt.reader() as session:
+        rows = session.execute(
+            select(UsageCount.kind, UsageCount.count).where(
+                UsageCount.dataset_id == dataset_id, UsageCount.day == day
+            )
+        )
+        return dict(rows.all())
+
+
+def test_hits_from_many_threads_add_up_in_one_row_per_kind(world):
+    ids = _ids(world, "road-plan")
+    counters = usage.Counters(world.rt, flush_seconds=3600)  # flushed by hand below
+
+    def views() -> None:
+        for _ in range(50):
+            counters.hit("view", "road-plan")
+
+    threads = [threading.Thread(target=views) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    counters.hit("download", ids["road-plan"])
+    counters.hit("api", "no-such-dataset")  # an unknown name is dropped at the flush
+    counters.hit("nonsense", "road-plan")  # not a kind: never counted
+    assert counters.flush() == 201
+    counters.hit("view", "road-plan")
+    assert counters.flush() == 1
+    assert _counts(world, ids["road-plan"], usage.today()) == {"view": 201, "download": 1}
+
+
+def test_figures_are_shown_up_to_yesterday_and_order_the_popular_sort(world):
+    ids = _ids(world, "bus-lines", "bus-stops-plan")
+    yesterday = usage.today() - timedelta(days=1)
+    long_ago = usage.today() - timedelta(days=40)
+    with world.rt.session() as session:
+        session.add_all(
+            [
+                UsageCount(day=yesterday, dataset_id=ids["bus-stops-plan"], kind="view", count=30),
+                UsageCount(day=yesterday, dataset_id=ids["bus-lines"], kind="download", count=5),
+                UsageCount(day=long_ago, dataset_id=ids["bus-lines"], kind="view", count=100),
+            ]
+        )
+    figures = usage.dataset_usage(world.rt, ids["bus-lines"])
+    assert figures["total"] == 105 and figures["recent"] == 5
+    assert figures["by_kind"]["download"] == 5 and figures["until"] == str(yesterday)
+    recent = search(world.rt, sort="views_recent desc", rows=2)["results"]
+    assert [p["name"] for p in recent] == ["bus-stops-plan", "bus-lines"]
+    total = search(world.rt, sort="views_total desc", rows=2)["results"]
+    assert [p["name"] for p in total] == ["bus-lines", "bus-stops-plan"]
+    with pytest.raises(ValidationError):
+        search(world.rt, sort="views_sometimes desc")
+
+
+# -- statistics --------------------------------------------------------------------------------
+
+
+def test_the_period_is_a_year_or_a_date_range():
+    today = date(2026, 12, 7)
+    year = parse_period({"year": "2025"}, today=today)
+    assert (year.since, year.until, year.label) == (date(2025, 1, 1), date(2025, 12, 31), "2025年")
+    span = parse_period({"since": "2026-03-01"}, today=today)
+    assert (span.since, span.until) == (date(2026, 3, 1), today)
+    assert parse_period({}, today=today) is None
+    for bad in (
+        {"year": "1999"},
+        {"year": "2027"},
+        {"year": "二零二五"},
+        {"since": "2026-13-01"},
+        {"since": "2026-05-01", "until": "2026-04-01"},
+        {"year": "2025", "since": "2025-01-01"},
+    ):
+        with pytest.raises(ValidationError):
+            parse_period(bad, today=today)
+    assert months(None, today)[0] == "2026-01" and months(None, today)[-1] == "2026-12"
+    assert months(Period(date(2025, 11, 5), date(2026, 2, 1), "x"), today) == [
+        "2025-11",
+        "2025-12",
+        "2026-01",
+        "2026-02",
+    ]
+
+
+def test_statistics_count_uses_reuses_and_cases_of_the_period(world):
+    ids = _ids(world, "taxi-permits")
+    yesterday = usage.today() - timedelta(days=1)
+    with world.rt.session() as session:
+        session.add(UsageCount(day=yesterday, dataset_id=ids["taxi-permits"], kind="api", count=7))
+    made = reuses.submit(
+        world.rt,
+        world.actors["citizen1"],
+        reuses.ReuseInput.parse({**GOOD, "title": "出租车研究报告", "type": "report"}),
+    )
+    reuses.decide(
+        world.rt, world.actors["operator1"], made["id"], reuses.ReuseDecision("approve", "")
+    )
+    now = statistics(world.rt)
+    rows = {r["department"]["name"]: r for r in now["departments"]}
+    transport = rows[world.departments["transport"]]
+    assert transport["usage"]["api"] >= 7 and transport["usage"]["total"] >= 7
+    assert transport["reuses"] >= 1 and now["total"]["reuses"] >= 1
+    assert now["total"]["applications"]["received"] == 3
+    assert now["popular"][0]["total"] >= now["popular"][-1]["total"]
+    assert now["trends"][-1]["month"] == f"{usage.today():%Y-%m}"
+    assert sum(t["cases"] for t in now["trends"]) >= 4
+    assert now["trends"][-1]["reuses"] >= 1
+    old = statistics(world.rt, period=parse_period({"year": "2020"}, today=usage.today()))
+    assert old["period"]["label"] == "2020年"
+    assert old["total"]["applications"]["received"] == 0 and old["total"]["reuses"] == 0
+    assert old["total"]["usage"]["total"] == 0 and old["popular"] == []
+    assert [t["month"] for t in old["trends"]][:2] == ["2020-01", "2020-02"]
+    assert old["total"]["datasets"] == now["total"]["datasets"]  # openness: as it is now
