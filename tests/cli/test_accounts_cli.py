@@ -91,14 +91,23 @@ def test_every_missing_company_field_is_named(run):
     assert citizen.exit_code == 1 and "只有企业账户" in citizen.output
 
 
-def test_reviewers_name_their_department_as_the_api_does(run, runtime):
+def test_reviewers_name_their_department_in_chinese_or_by_its_code(run, runtime):
     with runtime.session() as session:
-        session.add(Organization(name="jzjtj", title="江州市交通运输局"))
-    args = ("user", "add", "rev", "--role", "reviewer", "--password-stdin")
-    missing = run(*args, "--department", "江州市交通运输局", input=PASSWORD)
-    assert missing.exit_code == 1 and "organization.name" in missing.output
-    assert run(*args, "--department", "jzjtj", input=PASSWORD).exit_code == 0
-    assert "jzjtj" in run("user", "list").output
+        session.add(Organization(name="jzjtj", title="江州市交通运输局", code="11360400MB0000001X"))
+    args = ("user", "add", "--role", "reviewer", "--password-stdin")
+    missing = run(
+        "user", "add", "nobody", *args[2:], "--department", "江州市无此局", input=PASSWORD
+    )
+    assert missing.exit_code == 1 and "没有部门“江州市无此局”" in missing.output
+    for user, department in (("rev1", "江州市交通运输局"), ("rev2", "11360400MB0000001X")):
+        assert (
+            run(
+                "user", "add", user, *args[2:], "--department", department, input=PASSWORD
+            ).exit_code
+            == 0
+        )
+    listed = run("user", "list").output
+    assert listed.count("jzjtj") == 2
 
 
 def test_user_token_prints_a_working_key_last(run, runtime):
