@@ -85,6 +85,7 @@ def _register_blueprints(app: Flask) -> None:
         ckan_activity,  # noqa: F401 - registers CKAN's activity actions
         ckan_read,  # noqa: F401 - registers CKAN's other read actions
         datastore,  # noqa: F401 - registers CKAN's DataStore actions
+        edge,
         openapi,
         transport,
         v1_rows,
@@ -127,6 +128,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(discovery.bp)
     errors.register(app)
     transport.register(app)
+    edge.register(app)
 
 
 def get_runtime() -> Runtime:
