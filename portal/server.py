@@ -140,11 +140,11 @@ def utf8_channel() -> type:
     from waitress.channel import HTTPChannel
     from waitress.parser import HTTPRequestParser
 
-    class Utf8RequestParser(HTTPRequestParser):  # type: ignore[misc]
+    class Utf8RequestParser(HTTPRequestParser):
         def parse_header(self, header_plus: bytes) -> None:
             super().parse_header(quote_raw_target(header_plus))
 
-    class Utf8Channel(HTTPChannel):  # type: ignore[misc]
+    class Utf8Channel(HTTPChannel):
         parser_class = Utf8RequestParser
 
     return Utf8Channel

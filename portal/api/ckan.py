@@ -16,7 +16,7 @@ from flask import Blueprint, abort, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from datasets.catalog import services as catalog
-from datasets.errors import NotFound, ValidationError
+from datasets.errors import MalformedInput, NotFound, ValidationError
 from datasets.search.query import search_request
 from portal.api import edge, transport
 from portal.app import base_url, get_runtime
@@ -41,7 +41,10 @@ def _params() -> dict[str, Any]:
     if request.method == "POST":
         raw = request.get_data(cache=True)
         if request.is_json or (raw.strip().startswith(b"{")):
-            body = edge.read_json(raw) if raw.strip() else {}
+            try:
+                body = edge.read_json(raw) if raw.strip() else {}
+            except MalformedInput as exc:  # CKAN's clients know a bad body as a Bad Request
+                abort(400, description=exc.message)
             if not isinstance(body, dict):
                 abort(400, description="请求内容须为 JSON 对象")
         else:

@@ -35,7 +35,7 @@ from datasets.search.query import MAX_Q
 
 MAX_DEPTH = 16  # levels of arrays and objects in a JSON body
 MAX_DIGITS = 30  # digits of a number in a JSON body
-MAX_PARAM = 1_000  # characters of one query parameter
+MAX_PARAM = 2_000  # characters of one query parameter
 MAX_PARAMS = 100  # query parameters of one request
 MAX_PATH_PARAM = 200  # characters of an id or name in a path
 # parameters bounded otherwise: the search text, JSON lists of filters or of fields
@@ -149,7 +149,7 @@ def _message(error: SchemaProblem, label: str) -> str:
     rule, bound = error.validator, error.validator_value
     if rule == "type":
         kinds = bound if isinstance(bound, list) else [bound]
-        return f"{label}须为" + "或".join(TYPE_NAMES.get(k, k) for k in kinds)
+        return f"{label}须为" + "或".join(TYPE_NAMES.get(str(k), str(k)) for k in kinds)
     if rule == "enum":
         listed = "、".join("null" if v is None else str(v) for v in bound[:30])
         return f"{label}须为以下之一：{listed}"
@@ -167,17 +167,29 @@ def _message(error: SchemaProblem, label: str) -> str:
     return texts.get(str(rule), f"{label}的值不符合要求")
 
 
+def _required(schema: Mapping[str, Any]) -> list[str]:
+    """The fields ``schema`` (or the schema it refers to) requires."""
+    from portal.api.openapi import SCHEMAS
+
+    if "$ref" in schema:
+        schema = SCHEMAS.get(str(schema["$ref"]).rsplit("/", 1)[-1], {})
+    return [str(name) for name in schema.get("required", [])]
+
+
 def check(value: Any, schema: Mapping[str, Any]) -> None:
     """``value`` against ``schema``: every problem but a missing field, by field, at once."""
     problems: dict[str, list[str]] = {}
     for error in _validator(schema).iter_errors(value):
-        if error.validator == "required":
-            continue  # the typed request names what is missing, in the form's words
+        if error.validator == "required":  # named with the other problems, if there are any
+            continue
         field = _field(error)
         message = _message(error, _label(field))
         if message not in problems.setdefault(field, []):
             problems[field].append(message)
-    if problems:
+    if problems:  # else the typed request names what is missing, in the form's words
+        for name in _required(schema):
+            if not isinstance(value, dict) or value.get(name) in (None, ""):
+                problems.setdefault(name, [f"请填写 {name}"])
         raise MalformedInput(next(iter(problems.values()))[0], problems)
 
 

@@ -90,7 +90,9 @@ BODIES: dict[type, dict[str, Any]] = {
     r.Signature: _body(
         "agreement_version",
         "accept",
-        agreement_version=text_field("协议的当前版本号（见 GET /api/v1/agreement）", maxLength=MAX_CODE),
+        agreement_version=text_field(
+            "协议的当前版本号（见 GET /api/v1/agreement）", maxLength=MAX_CODE
+        ),
         accept={"const": True},
     ),
     r.Withdrawal: _body(),

@@ -221,7 +221,7 @@ def openapi_paths() -> dict[str, Any]:
             "post": oa.operation(
                 "将调用者的全部通知标为已读",
                 tag=tag,
-                answer=oa.answers(None, "`marked`：标为已读的条数", 401),
+                answer=oa.answers(None, "`marked`：标为已读的条数", 401, 403),
                 security=oa.KEY,
             )
         },

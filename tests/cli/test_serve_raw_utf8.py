@@ -20,7 +20,9 @@ BIN = Path(sys.executable).parent
 def raw_get(port: int, target: bytes) -> tuple[int, bytes]:
     """The status and body of ``GET target`` sent byte for byte."""
     with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
-        sock.sendall(b"GET " + target + b" HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        sock.sendall(
+            b"GET " + target + b" HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+        )
         data = b""
         while chunk := sock.recv(65536):
             data += chunk
