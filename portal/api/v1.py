@@ -20,7 +20,7 @@ from flask import Blueprint, Response, jsonify, request
 from datasets.errors import ValidationError
 from datasets.workflows import applications, grants, objections, steps
 from datasets.workflows.machine import APPLICATION, GRANT, OBJECTION, Machine, Transition
-from datasets.workflows.step_requests import Application
+from datasets.workflows.step_requests import Application, ScopeConfirmation
 from portal.api import edge
 from portal.api.openapi import schema_ref
 from portal.api.openapi_services import schema_name
@@ -84,7 +84,9 @@ def _step(machine: Machine, key: str, step: str) -> tuple[Transition, dict[str, 
     who is asking is checked before the body is read, the body against the step's schema."""
     rt, actor = get_runtime(), current_actor()
     found = steps.admit(rt, actor, machine, step, key)
-    body = payload(schema_ref(schema_name(found.request)))
+    # a scope confirmation's fields are refused by its service, once it checked the party
+    lenient = found.request is ScopeConfirmation
+    body = payload(None if lenient else schema_ref(schema_name(found.request)))
     return steps.take(rt, actor, machine, step, key, body)
 
 
