@@ -38,6 +38,11 @@ class ValidationError(KaifangError):
         self.errors: dict[str, list[str]] = {k: list(v) for k, v in (errors or {}).items()}
 
 
+class MalformedInput(ValidationError):
+    """Input that no endpoint takes, whatever it asks (text with NUL or lone surrogates, over its
+    size bound, JSON nested too deep or with an infinite number): 400 on every API, CKAN's too."""
+
+
 def raise_problems(problems: Mapping[str, list[str]]) -> None:
     """One ValidationError naming every field at once (its message is the first problem);
     nothing when there is no problem."""

@@ -86,6 +86,7 @@ def _register_blueprints(app: Flask) -> None:
         ckan_activity,  # noqa: F401 - registers CKAN's activity actions
         ckan_read,  # noqa: F401 - registers CKAN's other read actions
         datastore,  # noqa: F401 - registers CKAN's DataStore actions
+        edge,
         openapi,
         transport,
         v1_reuses,
@@ -134,6 +135,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(v1_reuses.api_bp)
     errors.register(app)
     transport.register(app)
+    edge.register(app)
 
 
 def get_runtime() -> Runtime:

@@ -24,6 +24,7 @@ from datasets.errors import (
     Conflict,
     KaifangError,
     LoginRequired,
+    MalformedInput,
     NotAuthorized,
     NotFound,
     TooMany,
@@ -34,6 +35,7 @@ log = logging.getLogger("portal")
 
 # exception class → (HTTP status, CKAN __type)
 STATUS: dict[type[KaifangError], tuple[int, str]] = {
+    MalformedInput: (400, "Validation Error"),
     NotFound: (404, "Not Found Error"),
     LoginRequired: (401, "Authorization Error"),
     NotAuthorized: (403, "Authorization Error"),
@@ -147,7 +149,10 @@ def register(app: Flask) -> None:
             429: f"访问过于频繁，请稍后再试（{exc.description}）",
             413: "请求内容过大",
         }.get(status, exc.description or _HTTP_TITLES.get(status, "出错了"))
-        return error_response(status, message)
+        response = error_response(status, message)
+        if allowed := [v for k, v in exc.get_headers() if k == "Allow"]:
+            response.headers["Allow"] = allowed[0]  # a 405 names the methods the address takes
+        return response
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> ResponseReturnValue:

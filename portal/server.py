@@ -36,10 +36,12 @@ class WaitressWorker(Worker):
     SIGTERM stops the event loop (waitress closes its connections)."""
 
     def run(self) -> None:
-        from waitress.server import create_server
+        from waitress.server import BaseWSGIServer, create_server
 
+        servers: dict[int, Any] = {}
         server = create_server(
             self._logged(self.wsgi),
+            map=servers,
             sockets=[listener.sock for listener in self.sockets],
             threads=THREADS,
             connection_limit=CONNECTIONS,
@@ -48,6 +50,9 @@ class WaitressWorker(Worker):
             channel_timeout=max(int(self.timeout), 60),
             ident="kaifang",
         )
+        for listening in list(servers.values()):
+            if isinstance(listening, BaseWSGIServer):
+                listening.channel_class = utf8_channel()
         threading.Thread(target=self._heartbeat, name="heartbeat", daemon=True).start()
         server.run()  # returns (closing the server) on SystemExit, raised by handle_exit
 
@@ -115,3 +120,31 @@ def options(*, host: str, port: int, workers: int) -> dict[str, Any]:
 
 def serve(*, host: str, port: int, workers: int) -> None:
     PortalServer(options(host=host, port=port, workers=workers)).run()
+
+
+def quote_raw_target(header: bytes) -> bytes:
+    """The request head with the bytes of its request line outside ASCII percent-encoded: a
+    client that sends ``GET /api/3/action/package_search?q=公交`` unencoded (curl does) means
+    the UTF-8 text, as browsers and nginx take it; waitress alone refuses such a line."""
+    end = header.find(b"\r\n")
+    line = header[:end] if end >= 0 else header
+    if line.isascii():
+        return header
+    quoted = b"".join(b"%%%02X" % b if b > 0x7F else bytes([b]) for b in line)
+    return quoted + header[len(line) :]
+
+
+def utf8_channel() -> type:
+    """Waitress's connection class, its parser reading raw UTF-8 request lines
+    (``quote_raw_target``)."""
+    from waitress.channel import HTTPChannel
+    from waitress.parser import HTTPRequestParser
+
+    class Utf8RequestParser(HTTPRequestParser):
+        def parse_header(self, header_plus: bytes) -> None:
+            super().parse_header(quote_raw_target(header_plus))
+
+    class Utf8Channel(HTTPChannel):
+        parser_class = Utf8RequestParser
+
+    return Utf8Channel

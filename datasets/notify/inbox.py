@@ -11,11 +11,12 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, Result, func, select, update
 
 from datasets.accounts.permissions import Actor
-from datasets.errors import NotFound, ValidationError
+from datasets.errors import NotFound
 from datasets.models import Notification
 from datasets.runtime import Runtime
 from datasets.workdays import SHANGHAI, shanghai_date
 from datasets.workflows import cases as c
+from datasets.workflows.transparency.paging import page_args
 
 MAX_PAGE = 100
 EMAIL_LABELS = {
@@ -58,13 +59,7 @@ def notice_dict(row: Notification) -> dict[str, Any]:
 
 
 def _page_args(page: Any, per_page: Any) -> tuple[int, int]:
-    try:
-        page, per_page = int(page), int(per_page)
-    except (TypeError, ValueError):
-        raise ValidationError("page 和 per_page 须为正整数") from None
-    if page < 1 or not 1 <= per_page <= MAX_PAGE:
-        raise ValidationError(f"page 须为正整数，per_page 须为 1–{MAX_PAGE}")
-    return page, per_page
+    return page_args(page, per_page, MAX_PAGE)
 
 
 def list_notifications(

@@ -74,6 +74,7 @@ SORT_FIELDS = (
 )
 MAX_START = 1_000_000
 MAX_VALUES = 100  # values of one plain filter, or fq strings in fq_list
+MAX_Q = 500  # characters of q: its words are analysed one by one
 _SPACE = " \t\r\n\u3000"
 
 
@@ -137,7 +138,7 @@ def _q_tokens(text: str) -> list[str]:
 
 def parse_q(text: str, *, now: datetime) -> tuple[str, tuple[str, ...], Node]:
     """``q`` as (words, excluded words, filter of its ``field:value`` clauses)."""
-    text = check_text(text, "q")
+    text = check_text(text, "q", MAX_Q)
     words: list[str] = []
     excluded: list[str] = []
     filters: list[Node] = []

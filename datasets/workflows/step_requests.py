@@ -53,9 +53,14 @@ MAX_REPORT = 8000
 _YES = ("true", "1", "on", "yes")
 
 
+def _code_in(value: Any, codes: Any) -> bool:
+    """Whether ``value`` is one of ``codes`` (a list or an object sent instead is not)."""
+    return isinstance(value, str) and value in codes
+
+
 def _whole_number(value: Any) -> int | None:
     """A whole number as sent, or as the digits of a form field; None for anything else."""
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
         return int(value)
     if isinstance(value, int) and not isinstance(value, bool):
         return value
@@ -92,7 +97,7 @@ class Application:
         elif not 1 <= period <= settings.grant_max_months:
             problems["period_months"] = [f"使用期限须为 1–{settings.grant_max_months} 个月"]
         mode = body.get("access_mode")
-        if mode not in ACCESS_MODES:
+        if not _code_in(mode, ACCESS_MODES):
             problems["access_mode"] = ["获取方式须为 download（文件下载）或 api（接口调用）"]
         raise_problems(problems)
         return cls(
@@ -165,7 +170,7 @@ class Extension:
 def _rule_code_problem(rule_code: str | None) -> list[str] | None:
     if rule_code == STATE_SECRET:
         return ["国家秘密数据不在平台存储，不能作为拒绝理由"]
-    if rule_code != UNMET_CONDITION and rule_code not in RULES_BY_CODE:
+    if rule_code != UNMET_CONDITION and not _code_in(rule_code, RULES_BY_CODE):
         codes = "、".join(code for code in RULES_BY_CODE if code != STATE_SECRET)
         return [f"须引用不予开放规则编码（{codes}）或 {UNMET_CONDITION}（未满足已公布的开放条件）"]
     return None
@@ -192,7 +197,7 @@ class Decision:
         decision = body.get("decision")
         reason = loose_text(body, "reason")
         rule_code = body.get("rule_code") or None
-        if decision not in DECISIONS:
+        if not _code_in(decision, DECISIONS):
             problems["decision"] = ["decision 须为 approve、partial 或 refuse"]
         if decision in ("partial", "refuse"):
             if not reason:
@@ -270,7 +275,7 @@ class Ruling:
         problems: Problems = {}
         decision = body.get("decision")
         reason = loose_text(body, "reason")
-        if decision not in OBJECTION_DECISIONS:
+        if not _code_in(decision, OBJECTION_DECISIONS):
             problems["decision"] = ["decision 须为 uphold（维持）或 overturn（撤销原决定）"]
         if not reason:
             problems["reason"] = ["请说明复核理由"]
@@ -291,7 +296,7 @@ class Escalation:
     def parse(cls, payload: Any) -> Escalation:
         body = as_object(payload)
         stage = body.get("stage")
-        if stage not in STAGES:
+        if not _code_in(stage, STAGES):
             raise ValidationError(
                 "stage 须为 " + "、".join(f"{k}（{v}）" for k, v in STAGES.items()),
                 {"stage": ["未知的阶段"]},
@@ -311,9 +316,9 @@ class StatusChange:
     def parse(cls, payload: Any) -> StatusChange:
         body = as_object(payload)
         action, reason = body.get("action"), body.get("reason") or None
-        if action not in STATUS_ACTIONS:
+        if not _code_in(action, STATUS_ACTIONS):
             raise ValidationError("action 须为 suspend、restore 或 revoke")
-        if action != "restore" and reason not in REASONS:
+        if action != "restore" and not _code_in(reason, REASONS):
             raise ValidationError(
                 "须给出原因编码：" + "、".join(f"{k}（{v}）" for k, v in REASONS.items()),
                 {"reason": ["未知的原因编码"]},

@@ -10,13 +10,17 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import select
+
 from datasets.accounts.permissions import Actor
 from datasets.errors import NotFound
+from datasets.models import Grant
 from datasets.runtime import Runtime
 from datasets.workflows import application_decisions, applications, grant_steps, objections
 from datasets.workflows import step_requests as r
-from datasets.workflows.cases import require_signed_in
+from datasets.workflows.cases import require_signed_in, viewable
 from datasets.workflows.fields import as_object
+from datasets.workflows.grants import may_see
 from datasets.workflows.machine import APPLICATION, GRANT, OBJECTION, Machine, Transition
 
 if TYPE_CHECKING:
@@ -95,3 +99,22 @@ def take(
     require_signed_in(actor)  # every step is a party's: who is asking before what is asked
     request = found.parse(payload, rt.settings)
     return found.transition, found.service(rt, actor, key, request)
+
+
+def admit(rt: Runtime, actor: Actor, machine: Machine, step: str, key: str) -> Step:
+    """Who is asking, before what is asked: the step ``step`` names (404 for one the table does
+    not list), 401 for the anonymous, and 404 for a case or grant ``key`` the caller may not see,
+    the answer an unknown one gets (no step tells whether a case exists). The party and state
+    checks stay with the service, in its transaction."""
+    found = resolve(machine, step)
+    require_signed_in(actor)
+    with rt.reader() as session:
+        if machine is GRANT:
+            grant = session.scalar(
+                select(Grant).where((Grant.id == key) | (Grant.reference == key))
+            )
+            if grant is None or not may_see(session, actor, grant):
+                raise NotFound(f"未找到授权 {key}")
+        else:
+            viewable(session, actor, key, machine.kind)
+    return found

@@ -8,7 +8,6 @@ Errors go through ``portal.errors`` and keep CKAN's ``{"__type", "message"}`` sh
 from __future__ import annotations
 
 import inspect
-import json
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -18,9 +17,9 @@ from flask.typing import ResponseReturnValue
 
 from datasets.catalog import organizations, usage
 from datasets.catalog import services as catalog
-from datasets.errors import NotFound, ValidationError
+from datasets.errors import MalformedInput, NotFound, ValidationError
 from datasets.search.query import search_request
-from portal.api import transport
+from portal.api import edge, transport
 from portal.app import base_url, get_runtime
 from portal.extensions import csrf, limiter
 from portal.usage import count
@@ -42,17 +41,21 @@ def action(func: Callable[[Params], Any]) -> Callable[[Params], Any]:
 
 
 def _params() -> dict[str, Any]:
+    """The action's parameters, within the edge's bounds (``portal.api.edge``: the query string's
+    are checked before the action runs, a body's here)."""
     if request.method == "POST":
         raw = request.get_data(cache=True)
         if request.is_json or (raw.strip().startswith(b"{")):
             try:
-                body = json.loads(raw or b"{}")
-            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-                abort(400, description=f"Bad request - JSON Error: {exc}")
+                body = edge.read_json(raw) if raw.strip() else {}
+            except MalformedInput as exc:  # CKAN's clients know a bad body as a Bad Request
+                abort(400, description=exc.message)
             if not isinstance(body, dict):
-                abort(400, description="Bad request - JSON Error: body must be a JSON object")
-            return body
-        return request.form.to_dict()
+                abort(400, description="请求内容须为 JSON 对象")
+        else:
+            body = request.form.to_dict()
+        edge.bound_params(body)
+        return body
     # a parameter given more than once (a filter with several values) keeps all its values
     return {k: v[0] if len(v) == 1 else v for k, v in request.args.lists()}
 

@@ -32,12 +32,16 @@ def _invalid(name: str, message: str) -> ValidationError:
     return ValidationError(message, {name: [message]})
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(name)  # NaN and Infinity are not JSON
+
+
 def _json_or(value: Any, name: str) -> Any:
     """A parameter a GET query string carries as JSON text (filters, q as a dict, fields)."""
     if isinstance(value, str) and value.strip()[:1] in ("{", "["):
         try:
-            return json.loads(value)
-        except json.JSONDecodeError:
+            return json.loads(value, parse_constant=_no_constant)
+        except (ValueError, RecursionError):
             raise _invalid(name, f"{name} 不是有效的 JSON") from None
     return value
 

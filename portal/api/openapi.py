@@ -19,6 +19,7 @@ from flask import Blueprint, Response, jsonify
 from datasets.workflows.machine import ALL_MACHINES, MACHINES
 from portal.api import datastore  # noqa: F401 - registers CKAN's DataStore actions
 from portal.api.ckan import ACTIONS
+from portal.api.edge import MAX_PATH_PARAM
 from portal.app import base_url, get_runtime
 
 bp = Blueprint("openapi", __name__)
@@ -45,18 +46,20 @@ ERROR_TEXTS = {
     409: "对象当前的状态不允许此操作",
     429: "请求过于频繁或已达上限（每个提出人、每个地址或每天），请稍后再试",
 }
+ANY_OBJECT: dict[str, Any] = {"type": "object"}
 _ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
 
 
 def answers(
-    schema: str | None, description: str, *errors: int, created: bool = False
+    schema: str | dict[str, Any] | None, description: str, *errors: int, created: bool = False
 ) -> dict[str, Any]:
-    """The responses of an operation: 200 (201 when it ``created`` something) with ``schema``,
+    """The responses of an operation: 200 (201 when it ``created`` something) with ``schema``
+    (a name in ``SCHEMAS``, a schema, or None for a JSON object described in ``description``),
     and each of ``errors`` with the error envelope."""
     out: dict[str, Any] = {}
     ok: dict[str, Any] = {"description": description}
-    if schema:
-        ok["content"] = {"application/json": {"schema": schema_ref(schema)}}
+    shape = schema_ref(schema) if isinstance(schema, str) else schema or ANY_OBJECT
+    ok["content"] = {"application/json": {"schema": shape}}
     out["201" if created else "200"] = ok
     for code in errors:
         out[str(code)] = {"description": ERROR_TEXTS[code], "content": _ERROR}
@@ -89,7 +92,7 @@ def path_param(name: str, description: str) -> dict[str, Any]:
         "in": "path",
         "required": True,
         "description": description,
-        "schema": {"type": "string"},
+        "schema": {"type": "string", "minLength": 1, "maxLength": MAX_PATH_PARAM},
     }
 
 
@@ -168,6 +171,16 @@ def paths() -> dict[str, Any]:
     """This document and the CKAN Action API (the public services add theirs: EXTRA_PATHS); the
     actions listed are the ones registered (``portal.api.ckan.ACTIONS``)."""
     action = path_param("action", "接口名称，例如 package_search")
+    action["schema"] = {"enum": list(ACTIONS)}
+    envelope = {
+        "type": "object",
+        "required": ["help", "success", "result"],
+        "properties": {
+            "help": {"type": "string"},
+            "success": {"const": True},
+            "result": {"description": "接口的结果：对象、列表、文本或数字"},
+        },
+    }
     return {
         "/api/v1/openapi.json": {
             "get": operation(
@@ -183,7 +196,7 @@ def paths() -> dict[str, Any]:
                 "答复为 CKAN 的格式 {help, success, result}",
                 tag="CKAN",
                 params=[action],
-                answer=answers(None, "CKAN 格式的答复", 400, 403, 404, 409),
+                answer=answers(envelope, "CKAN 格式的答复", 400, 403, 404, 409),
                 security=OPTIONAL_KEY,
             )
         },
@@ -197,6 +210,13 @@ def document(server: str) -> dict[str, Any]:
     all_paths = paths()
     for more in EXTRA_PATHS:
         all_paths.update(more())
+    for operations in all_paths.values():
+        for op in operations.values():
+            # any request may be refused at the edge (portal.api.edge) or for its rate
+            for code in (400, 429):
+                op["responses"].setdefault(
+                    str(code), {"description": ERROR_TEXTS[code], "content": _ERROR}
+                )
     return {
         "openapi": "3.1.0",
         "info": {

@@ -27,12 +27,19 @@ from portal.api.openapi import (
 )
 
 TEXT = {key: text_field(label, maxLength=r.MAX_TEXT) for key, label in r.TEXT_FIELDS.items()}
-NAMES = {"type": "array", "items": {"type": "string"}}
+MAX_NAMES, MAX_NAME, MAX_CODE = 500, 200, 100
+MAX_MONTHS, MAX_DAYS = 1200, 1000  # sanity bounds; the settings bound them tighter
+NAMES = {"type": "array", "maxItems": MAX_NAMES, "items": {"type": "string", "maxLength": MAX_NAME}}
 RULE_CODES = "、".join(code for code in RULES_BY_CODE if code != STATE_SECRET)
 
 
 def _body(*required: str, **properties: Any) -> dict[str, Any]:
     return {"type": "object", "required": list(required), "properties": properties}
+
+
+def _optional(description: str, limit: int = r.MAX_TEXT) -> dict[str, Any]:
+    """A text that may be left out, empty or null."""
+    return text_field(description, type=["string", "null"], maxLength=limit)
 
 
 # the body each typed request parses, by its class
@@ -42,37 +49,50 @@ BODIES: dict[type, dict[str, Any]] = {
         *r.TEXT_FIELDS,
         "period_months",
         "access_mode",
-        dataset=text_field("有条件开放数据集的名称或 id"),
+        dataset=text_field("有条件开放数据集的名称或 id", maxLength=MAX_NAME),
         **TEXT,
         fields={**NAMES, "description": "申请的字段（默认为全部字段）"},
-        period_months={"type": "integer", "minimum": 1},
+        period_months={
+            "type": "integer",
+            "minimum": 1,
+            "maximum": MAX_MONTHS,
+            "description": "使用期限（月），不超过平台设置的最长期限",
+        },
         access_mode={"enum": list(r.ACCESS_MODES)},
     ),
-    r.Correction: _body("items", items=text_field("需要补正的材料")),
-    r.Supplement: _body(note=text_field("补正说明（与改写的申请内容至少填写一项）"), **TEXT),
+    r.Correction: _body("items", items=text_field("需要补正的材料", maxLength=r.MAX_TEXT)),
+    r.Supplement: _body(note=_optional("补正说明（与改写的申请内容至少填写一项）"), **TEXT),
     r.Extension: _body(
         "reason",
-        reason=text_field("延期理由"),
+        reason=text_field("延期理由", maxLength=r.MAX_TEXT),
         days={
             "type": "integer",
             "minimum": 1,
+            "maximum": MAX_DAYS,
             "description": "延长的工作日数（默认为允许的最长期限）",
         },
     ),
     r.Decision: _body(
         "decision",
         decision={"enum": list(r.DECISIONS)},
-        reason=text_field("决定理由（partial、refuse 时必填）"),
-        rule_code=text_field(
+        reason=_optional("决定理由（partial、refuse 时必填）"),
+        rule_code=_optional(
             f"partial、refuse 时填写：不予开放规则编码（{RULE_CODES}）"
-            f"或 {r.UNMET_CONDITION}（未满足已公布的开放条件）"
+            f"或 {r.UNMET_CONDITION}（未满足已公布的开放条件）",
+            MAX_CODE,
         ),
-        fields={**NAMES, "description": "partial 时填写：同意提供的字段（所申请字段的一部分）"},
+        fields={
+            **NAMES,
+            "type": ["array", "null"],
+            "description": "partial 时填写：同意提供的字段（所申请字段的一部分）",
+        },
     ),
     r.Signature: _body(
         "agreement_version",
         "accept",
-        agreement_version=text_field("协议的当前版本号（见 GET /api/v1/agreement）"),
+        agreement_version=text_field(
+            "协议的当前版本号（见 GET /api/v1/agreement）", maxLength=MAX_CODE
+        ),
         accept={"const": True},
     ),
     r.Withdrawal: _body(),
@@ -83,11 +103,14 @@ BODIES: dict[type, dict[str, Any]] = {
         decision={"enum": list(r.OBJECTION_DECISIONS)},
         reason=text_field("复核理由", maxLength=r.MAX_TEXT),
     ),
-    r.Escalation: _body("stage", stage={"enum": list(STAGES)}, note=text_field("说明")),
+    r.Escalation: _body("stage", stage={"enum": list(STAGES)}, note=_optional("说明")),
     r.UseReport: _body("text", text=text_field("使用情况报告", maxLength=r.MAX_REPORT)),
     r.StatusChange: _body(
-        reason={"enum": list(r.REASONS), "description": "暂停或终止授权的原因（暂停、终止时必填）"},
-        note=text_field("说明"),
+        reason={
+            "enum": [*r.REASONS, None],
+            "description": "暂停或终止授权的原因（暂停、终止时必填）",
+        },
+        note=_optional("说明"),
     ),
     r.ScopeConfirmation: _body("fields", fields={**NAMES, "description": "数据集当前的字段名"}),
 }

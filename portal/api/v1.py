@@ -12,8 +12,7 @@ without credentials, 403 when not allowed, 404, and 409 when the case's state fo
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
@@ -21,7 +20,10 @@ from flask import Blueprint, Response, jsonify, request
 from datasets.errors import ValidationError
 from datasets.workflows import applications, grants, objections, steps
 from datasets.workflows.machine import APPLICATION, GRANT, OBJECTION, Machine, Transition
-from datasets.workflows.step_requests import Application
+from datasets.workflows.step_requests import Application, ScopeConfirmation
+from portal.api import edge
+from portal.api.openapi import schema_ref
+from portal.api.openapi_services import schema_name
 from portal.app import get_runtime
 from portal.auth import current_actor
 from portal.extensions import limiter
@@ -30,17 +32,16 @@ bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
 limiter.limit(lambda: get_runtime().settings.ratelimit_default)(bp)
 
 
-def payload() -> dict[str, Any]:
-    """The JSON object of the request body (400 for anything else)."""
+def payload(schema: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The JSON object of the request body, checked against its endpoint's ``schema`` (the one
+    the OpenAPI document shows): 400 for anything else (``portal.api.edge``). Called once the
+    endpoint has checked who is asking."""
     raw = request.get_data(cache=True)
-    if not raw.strip():
-        return {}
-    try:
-        body = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValidationError(f"请求内容不是有效的 JSON：{exc}") from None
+    body = edge.read_json(raw) if raw.strip() else {}
     if not isinstance(body, dict):
-        raise ValidationError("请求内容须为 JSON 对象")
+        raise ValidationError("请求内容须为 JSON 对象", {"body": ["须为 JSON 对象"]})
+    if schema is not None:
+        edge.check(body, schema)
     return body
 
 
@@ -63,7 +64,8 @@ def service(func: Callable[..., Any]) -> Callable[..., Any]:
 @bp.post("/applications")
 def application_submit() -> tuple[Response, int]:
     applications.authorize_submit(current_actor())  # who is asking before what is asked
-    request_ = Application.parse(payload(), get_runtime().settings)
+    body = payload(schema_ref(schema_name(Application)))
+    request_ = Application.parse(body, get_runtime().settings)
     return created(service(applications.submit)(request_))
 
 
@@ -78,8 +80,14 @@ def application_show(application_id: str) -> Response:
 
 
 def _step(machine: Machine, key: str, step: str) -> tuple[Transition, dict[str, Any]]:
-    """Take the URL step ``step`` of ``machine``'s table on ``key`` (404 for another step)."""
-    return steps.take(get_runtime(), current_actor(), machine, step, key, payload())
+    """Take the URL step ``step`` of ``machine``'s table on ``key`` (404 for another step):
+    who is asking is checked before the body is read, the body against the step's schema."""
+    rt, actor = get_runtime(), current_actor()
+    found = steps.admit(rt, actor, machine, step, key)
+    # a scope confirmation's fields are refused by its service, once it checked the party
+    lenient = found.request is ScopeConfirmation
+    body = payload(None if lenient else schema_ref(schema_name(found.request)))
+    return steps.take(rt, actor, machine, step, key, body)
 
 
 @bp.post("/applications/<application_id>/<step>")

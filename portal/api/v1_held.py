@@ -18,6 +18,7 @@ from flask import jsonify
 from flask.typing import ResponseReturnValue
 
 from datasets.openness import confirmations
+from portal.api.edge import MAX_PATH_PARAM
 from portal.api.openapi import EXTRA_PATHS, KEY, SCHEMAS, answers, json_body, operation, schema_ref
 from portal.api.v1 import bp, payload
 from portal.app import get_runtime
@@ -35,7 +36,7 @@ def held_list() -> ResponseReturnValue:
 def file_confirmation(name: str, resource_id: str) -> ResponseReturnValue:
     rt, actor = get_runtime(), current_actor()
     confirmations.authorize_confirmation(rt, name=name, actor=actor)  # before the body
-    note = payload().get("note")
+    note = payload(NOTE).get("note")
     result = confirmations.confirm_file(
         rt, name=name, resource_id=resource_id, note=note, actor=actor
     )
@@ -123,14 +124,14 @@ PATH_PARAMS = [
         "in": "path",
         "required": True,
         "description": "数据集的名称或 id",
-        "schema": {"type": "string"},
+        "schema": {"type": "string", "minLength": 1, "maxLength": MAX_PATH_PARAM},
     },
     {
         "name": "resource_id",
         "in": "path",
         "required": True,
         "description": "待确认文件的资源 id（见 GET /api/v1/held）",
-        "schema": {"type": "string"},
+        "schema": {"type": "string", "minLength": 1, "maxLength": MAX_PATH_PARAM},
     },
 ]
 NOTE = {

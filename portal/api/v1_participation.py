@@ -45,7 +45,7 @@ def submit(kind: str) -> tuple[Response, int]:
     rt, actor = get_runtime(), current_actor()
     form = PROCESSES[kind].submit
     assert form is not None  # only processes with a submission get this route
-    parsed = form.input.parse(payload(), Lookup(rt, actor))
+    parsed = form.input.parse(payload(schema(form.input)), Lookup(rt, actor))
     return no_store(jsonify(form.service(rt, actor, parsed))), 201
 
 
@@ -66,7 +66,7 @@ def take_step(kind: str, case_id: str, step: str) -> Response | tuple[Response, 
         parsed = form.input.parse(payload(), Lookup(rt, actor))
         return no_store(jsonify(form.service(rt, actor, case_id, parsed, code=code))), 201
     admit_step(rt, actor, case_id, kind, transition.name)  # before the body is read
-    parsed = form.input.parse(payload(), Lookup(rt, actor))
+    parsed = form.input.parse(payload(schema(form.input)), Lookup(rt, actor))
     return jsonify(form.service(rt, actor, case_id, parsed))
 
 
@@ -99,7 +99,7 @@ CODE = {
     "in": "header",
     "required": False,
     "description": "事项的查询码（提交时给出）",
-    "schema": {"type": "string", "examples": ["7K2M-Q9XD-4HNP-B0TR-WZ35"]},
+    "schema": {"type": "string", "maxLength": 100, "examples": ["7K2M-Q9XD-4HNP-B0TR-WZ35"]},
 }
 SHOWN = (
     "按 id 或受理编号查看一个事项：事项参与人（已登录的提出人、数据提供部门的审核人员、"

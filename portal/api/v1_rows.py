@@ -24,6 +24,7 @@ from datasets.errors import ValidationError
 from datasets.rows import formats
 from datasets.rows import services as rows
 from datasets.rows.query import MAX_FILTERS, OPERATORS, Filter, RowQuery
+from portal.api.edge import MAX_PARAMS
 from portal.api.openapi import EXTRA_PATHS, OPTIONAL_KEY, answers, operation
 from portal.app import base_url, get_runtime
 from portal.auth import current_actor
@@ -55,7 +56,7 @@ def _size() -> int:
     raw = _one("_size")
     if raw in (None, ""):
         return DEFAULT_SIZE
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_SIZE:
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_SIZE:
         raise _invalid("_size", f"_size 须为 1 到 {MAX_SIZE} 之间的整数")
     return int(raw)
 
@@ -170,6 +171,7 @@ def _query_params() -> list[dict[str, Any]]:
 
     operators = "、".join(f"{code}（{op.title}）" for code, op in OPERATORS.items())
     field = {"type": "string", "maxLength": 200}
+    fields = {"type": "array", "items": field, "maxItems": MAX_PARAMS}
     return [
         {
             "name": "resource_id",
@@ -192,10 +194,8 @@ def _query_params() -> list[dict[str, Any]]:
         param(
             "_next", "上一页答复中的 next 令牌（按键翻页）", {"type": "string", "maxLength": 4000}
         ),
-        param("_col", "只返回这些字段（可重复）", {"type": "array", "items": field}, explode=True),
-        param(
-            "_nocol", "不返回这些字段（可重复）", {"type": "array", "items": field}, explode=True
-        ),
+        param("_col", "只返回这些字段（可重复）", fields, explode=True),
+        param("_nocol", "不返回这些字段（可重复）", fields, explode=True),
     ]
 
 

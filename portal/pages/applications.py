@@ -55,7 +55,7 @@ def _form_values() -> dict[str, Any]:
 def _number(value: str | None) -> Any:
     """A form's whole number as int; anything else as typed, for the parser to refuse."""
     text = (value or "").strip()
-    return int(text) if text.isdigit() else text
+    return int(text) if text.isascii() and text.isdigit() else text
 
 
 # form fields that hold a whole number, and the one that is a list of checkboxes

@@ -24,7 +24,7 @@ def _answer(document: dcat.Document) -> Response:
 @bp.route("/catalog.<any(ttl, jsonld, rdf, xml):suffix>")
 def catalog(suffix: str) -> ResponseReturnValue:
     page = request.args.get("page", "1")
-    if not page.isdigit() or int(page) < 1:
+    if not (page.isascii() and page.isdigit()) or int(page) < 1:
         abort(400, description="page 须为正整数")
     document = dcat.catalog_page(get_runtime(), page=int(page), base_url=base_url(), suffix=suffix)
     return _answer(document)

@@ -21,6 +21,7 @@ from flask import (
     Blueprint,
     Flask,
     Response,
+    abort,
     current_app,
     flash,
     g,
@@ -36,6 +37,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from datasets.notify import inbox
 from datasets.notify.mail import send_pending
 from datasets.runtime import Runtime
+from datasets.workflows.transparency.paging import MAX_PAGE_NUMBER
 from portal.api import openapi as oa
 from portal.app import get_runtime
 from portal.auth import current_actor
@@ -45,6 +47,7 @@ log = logging.getLogger("portal")
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 api_bp = Blueprint("notifications_api", __name__, url_prefix="/api/v1/notifications")
+MAX_ID = 2**63 - 1
 limiter.limit(lambda: get_runtime().settings.ratelimit_default)(api_bp)
 
 
@@ -72,6 +75,8 @@ def mark_all_read() -> ResponseReturnValue:
 @bp.get("/<int:notice_id>")
 def open_notice(notice_id: int) -> ResponseReturnValue:
     """Mark a notice read and follow its link (a same-site path) or come back to the list."""
+    if notice_id > MAX_ID:  # no notice has such a number (the database's ids are 64-bit)
+        abort(404)
     notice = inbox.open_notification(get_runtime(), current_actor(), notice_id)
     return redirect(notice["link"] or url_for("notifications.notifications_page"))
 
@@ -180,8 +185,16 @@ def deliver_soon(response: Response) -> Response:
 def openapi_paths() -> dict[str, Any]:
     tag = "通知"
     query = [
-        {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
-        {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+        {
+            "name": "page",
+            "in": "query",
+            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_NUMBER},
+        },
+        {
+            "name": "per_page",
+            "in": "query",
+            "schema": {"type": "integer", "minimum": 1, "maximum": inbox.MAX_PAGE},
+        },
         {
             "name": "unread",
             "in": "query",
@@ -208,7 +221,7 @@ def openapi_paths() -> dict[str, Any]:
             "post": oa.operation(
                 "将调用者的全部通知标为已读",
                 tag=tag,
-                answer=oa.answers(None, "`marked`：标为已读的条数", 401),
+                answer=oa.answers(None, "`marked`：标为已读的条数", 401, 403),
                 security=oa.KEY,
             )
         },

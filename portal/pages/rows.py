@@ -123,4 +123,4 @@ def browse(name: str, resource_id: str) -> ResponseReturnValue:
 
 def _size() -> int:
     raw = request.args.get("_size", "")
-    return int(raw) if raw.isdigit() and 1 <= int(raw) <= 1000 else PAGE_SIZE
+    return int(raw) if raw.isascii() and raw.isdigit() and 1 <= int(raw) <= 1000 else PAGE_SIZE

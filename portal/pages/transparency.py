@@ -17,9 +17,11 @@ from datasets.workdays import shanghai_date
 from datasets.workflows.machine import MACHINES
 from datasets.workflows.transparency import audit_log, public_log
 from datasets.workflows.transparency.open_list import open_list_csv
+from datasets.workflows.transparency.paging import MAX_PAGE_NUMBER
 from datasets.workflows.transparency.statistics import statistics
 from datasets.workflows.transparency.trends import parse_period
 from portal.api import openapi as oa
+from portal.api.edge import MAX_PARAM
 from portal.app import base_url, get_runtime
 from portal.auth import current_actor
 from portal.errors import no_store
@@ -153,7 +155,7 @@ def _query(name: str, description: str, **schema: Any) -> dict[str, Any]:
         "in": "query",
         "required": False,
         "description": description,
-        "schema": schema or {"type": "string"},
+        "schema": schema or {"type": "string", "maxLength": MAX_PARAM},
     }
 
 
@@ -170,10 +172,14 @@ def _period_params() -> list[dict[str, Any]]:
 
 def openapi_paths() -> dict[str, Any]:
     tag = "公开透明"
-    page = [
-        _query("page", "页码，从 1 开始", type="integer", minimum=1),
-        _query("per_page", "每页条数", type="integer", minimum=1),
-    ]
+
+    def page(most: int) -> list[dict[str, Any]]:
+        number = {"type": "integer", "minimum": 1}
+        return [
+            _query("page", "页码，从 1 开始", **number, maximum=MAX_PAGE_NUMBER),
+            _query("per_page", "每页条数", **number, maximum=most),
+        ]
+
     return {
         "/api/v1/transparency/decisions": {
             "get": oa.operation(
@@ -183,7 +189,7 @@ def openapi_paths() -> dict[str, Any]:
                 params=[
                     _query("kind", "只看这一类事项", enum=list(MACHINES)),
                     _query("department", "只看这个部门（organization.name）"),
-                    *page,
+                    *page(public_log.MAX_PAGE),
                 ],
                 answer=oa.answers(
                     None,
@@ -213,7 +219,7 @@ def openapi_paths() -> dict[str, Any]:
                     _query("since", "起始日期（YYYY-MM-DD，北京时间）或 ISO 8601 时间"),
                     _query("until", "截止日期（含当天）或 ISO 8601 时间"),
                     _query("action", "操作名称，例如 application.decide，或以 * 结尾的前缀"),
-                    *page,
+                    *page(audit_log.MAX_AUDIT_PAGE),
                 ],
                 answer=oa.answers(
                     None,

@@ -92,7 +92,8 @@ def test_nothing_but_the_public_views_can_be_read(sql_client, demo_rt, bus_id): 
         ("SELECT '\x00'", "空字符"),
     ]:
         status, body = sql(sql_client, statement)
-        assert status == 409 and words in body["error"]["message"], (statement, body)
+        refused = 400 if "\x00" in statement else 409  # a NUL is refused at the edge
+        assert status == refused and words in body["error"]["message"], (statement, body)
     status, body = sql(sql_client, f'SELECT count(*) AS n FROM "{bus_id}"')
     assert body["result"]["records"] == [{"n": 64}]  # nothing was deleted
 

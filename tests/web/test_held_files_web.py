@@ -252,7 +252,7 @@ def test_the_api_confirms_with_keys_and_refuses_in_order(world):
     api("rev", "POST", url, data="{bad", status=400)
     api("rev", "POST", url, data="[1]", status=400)
     bad = api("rev", "POST", url, {"note": 5}, status=400)
-    assert bad["error"]["note"] == ["须为文字"]
+    assert bad["error"]["note"] == ["note须为文本或null"]
     api("rev", "POST", url, {"note": "字" * 2001}, status=400)
     api("rev", "POST", "/api/v1/datasets/stops/resources/nope/confirmation", {}, status=404)
     api("rev", "POST", f"/api/v1/datasets/nope/resources/{ids['线路图']}/confirmation", status=404)

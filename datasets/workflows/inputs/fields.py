@@ -101,14 +101,28 @@ def reference(
 
 # -- the API document --------------------------------------------------------------------------
 
+MAX_CONTACT = 254  # a telephone number or an e-mail address
 CONTACT_SCHEMA = {
     "type": "object",
     "properties": {
-        "name": {"type": "string", "maxLength": MAX_NAME},
-        "phone": {"type": "string", "description": "手机号或带区号的固定电话"},
-        "email": {"type": "string", "format": "email"},
+        "name": {"type": ["string", "null"], "maxLength": MAX_NAME},
+        "phone": {
+            "type": ["string", "null"],
+            "maxLength": MAX_CONTACT,
+            "description": "手机号或带区号的固定电话",
+        },
+        "email": {"type": ["string", "null"], "maxLength": MAX_CONTACT, "format": "email"},
     },
 }
+
+
+def _nullable(s: Spec, shape: dict[str, Any]) -> dict[str, Any]:
+    """A field that need not be given may also be sent as null."""
+    if s.required:
+        return shape
+    if "enum" in shape:
+        return {**shape, "enum": [*shape["enum"], None]}
+    return {**shape, "type": [shape["type"], "null"]}
 
 
 def _field_schema(s: Spec) -> dict[str, Any]:
@@ -118,7 +132,7 @@ def _field_schema(s: Spec) -> dict[str, Any]:
     if s.kind == "flag":
         return {"type": "boolean", "description": s.doc or s.label}
     if s.kind == "day":
-        return {"type": "string", "format": "date", "description": s.doc}
+        return {"type": "string", "format": "date", "maxLength": 10, "description": s.doc}
     if s.kind == "contact":
         return {**CONTACT_SCHEMA, "description": s.doc}
     return {"type": "string", "maxLength": s.limit, "description": s.doc}
@@ -130,7 +144,7 @@ def schema(cls: type) -> dict[str, Any]:
     return {
         "type": "object",
         "required": [name for name, s in declared.items() if s.required],
-        "properties": {name: _field_schema(s) for name, s in declared.items()},
+        "properties": {name: _nullable(s, _field_schema(s)) for name, s in declared.items()},
     }
 
 
