@@ -102,6 +102,7 @@ def _register_blueprints(app: Flask) -> None:
         notifications,
         participation,
         rows,
+        sharing,
         transparency,
     )
 
@@ -125,6 +126,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(transparency.api_bp)
     app.register_blueprint(metadata.bp)
     app.register_blueprint(discovery.bp)
+    app.register_blueprint(sharing.bp)
     errors.register(app)
     transport.register(app)
 

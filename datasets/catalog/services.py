@@ -19,7 +19,9 @@ from datasets.accounts.permissions import (
     Actor,
     can_download,
     can_see_dataset,
+    is_government_staff,
 )
+from datasets.catalog import sharing
 from datasets.catalog.packages import (
     PACKAGE_LOADS,
     conversion_links,
@@ -308,6 +310,8 @@ def resource_download(
                 else "该数据不予开放"
             )
             grantable = row.dataset.openness == op.CONDITIONAL and row.dataset.state == "active"
+            if grantable and is_government_staff(actor) and not row.dataset.suspended_by:
+                refusal = sharing.staff_refusal()  # departments use the sharing platform
         else:
             path = rt.store.path("public", row.public_key) if row.public_key else None
             if path is None or not path.is_file():

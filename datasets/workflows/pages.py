@@ -139,7 +139,6 @@ def grant_page(rt: Runtime, actor: Actor, grant_id: str) -> dict[str, Any]:
         shown = holder and dataset is not None and dataset.openness == CONDITIONAL
         out["resources"] = _files(dataset, files) if shown and dataset else []
         out["application_link"] = f"/services/application/{grant.application_id}"
-        out["report_overdue"] = bool(out["report_due_on"] and out["report_due_on"] < str(ctx.today))
     out["reasons"] = [{"code": k, "title": v} for k, v in REASONS.items()]
     return out
 

@@ -22,10 +22,13 @@ def services_sweep() -> None:
     """
     from datasets.notify.mail import send_pending
     from datasets.workflows import grants
+    from datasets.workflows.grant_usage import count_overdue_reports
     from datasets.workflows.overdue import flag_overdue
+    from portal.cli.terms import echo_recomputed
 
     rt = runtime()
     require_database(rt)
+    echo_recomputed(rt)  # before flagging: a moved deadline may no longer be overdue
     late = flag_overdue(rt)
     click.echo(
         f"逾期事项：新标记 {late['flagged']} 件（当前逾期共 {late['overdue']} 件），"
@@ -36,6 +39,7 @@ def services_sweep() -> None:
         f"授权：到期 {swept.get('expired', 0)} 个，暂停 {swept.get('suspended', 0)} 个，"
         f"字段变化待确认范围 {swept.get('needs_confirmation', 0)} 个"
     )
+    click.echo(f"使用情况报告：逾期未报送 {count_overdue_reports(rt)} 份")
     mail = send_pending(rt)
     if not rt.settings.smtp_host:
         click.echo(f"邮件：未配置 SMTP 服务器（{ENV_PREFIX}SMTP_HOST），{mail['skipped']} 条待发")
