@@ -30,6 +30,11 @@ class NotAuthorized(KaifangError):
         self.next_steps = next_steps
 
 
+class SharedElsewhere(NotAuthorized):
+    """Government staff asked the portal for conditional data: they obtain it through the
+    government sharing platform (the page that says so names its address)."""
+
+
 class ValidationError(KaifangError):
     """Input was rejected. ``errors`` maps a field name to its messages."""
 

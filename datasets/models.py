@@ -97,6 +97,10 @@ class Dataset(Base):
     exclusion_rule: Mapped[str | None] = mapped_column(String(40))
     exclusion_basis: Mapped[str | None] = mapped_column(Text)
     share_type: Mapped[str | None] = mapped_column(String(20))
+    # 共享条件 (有条件共享), 共享方式 and the basis of 不予共享 (datasets.catalog.sharing)
+    share_conditions: Mapped[str | None] = mapped_column(Text)
+    share_method: Mapped[str | None] = mapped_column(String(200))
+    share_basis: Mapped[str | None] = mapped_column(Text)
     update_cycle: Mapped[str | None] = mapped_column(String(10))
     issued: Mapped[date | None] = mapped_column(Date)
     modified: Mapped[date | None] = mapped_column(Date)
@@ -470,6 +474,9 @@ class Grant(Base):
     status_note: Mapped[str] = mapped_column(Text, default="")
     report_due_on: Mapped[date | None] = mapped_column(Date)
     last_report_at: Mapped[datetime | None] = mapped_column()
+    # the end-of-term report (期末使用情况报告) owed once the grant expired or was revoked;
+    # None when none is owed or it was filed
+    final_report_due_on: Mapped[date | None] = mapped_column(Date)
     # the dataset's columns ({name, type, position}) when the scope was granted or last
     # confirmed: the identity ``fields`` refer to. A re-harvest that changes them puts a partial
     # grant in ``needs_confirmation`` (serving nothing) until the department confirms the scope.
@@ -496,10 +503,12 @@ class GrantAccess(Base):
     resource_id: Mapped[str | None] = mapped_column(String(36))
     action: Mapped[str] = mapped_column(String(30))
     rows: Mapped[int | None] = mapped_column(BigInteger)
+    bytes: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class UseReport(Base):
-    """A grant holder's periodic report on how the data is used and protected."""
+    """A grant holder's report on how the data is used and protected: periodic, or the
+    end-of-term report (final) owed once the grant has ended."""
 
     __tablename__ = "use_reports"
 
@@ -507,6 +516,8 @@ class UseReport(Base):
     grant_id: Mapped[str] = mapped_column(ForeignKey("grants.id", ondelete="CASCADE"), index=True)
     at: Mapped[datetime] = mapped_column(default=utcnow)
     text: Mapped[str] = mapped_column(Text)
+    # periodic | final
+    kind: Mapped[str] = mapped_column(String(20), default="periodic")
 
 
 class Notification(Base):
@@ -710,3 +721,17 @@ class UsageCount(Base):
     dataset_id: Mapped[str] = mapped_column(String(36), primary_key=True, index=True)
     kind: Mapped[str] = mapped_column(String(10), primary_key=True)
     count: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class CalendarState(Base):
+    """The working-day calendar the stored deadlines were last computed with, as far as it can
+    still change: the last year chinese-calendar covered and the operators' holidays and
+    make-up working days of later years (``datasets.workflows.recompute``). One row."""
+
+    __tablename__ = "calendar_state"
+
+    id: Mapped[str] = mapped_column(String(20), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    last_covered_year: Mapped[int] = mapped_column(Integer)
+    days: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

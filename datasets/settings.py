@@ -311,6 +311,16 @@ class Settings:
         "Largest supporting document (PDF, PNG or JPEG) an applicant may attach, in bytes "
         "(a request may be this plus 64 KiB; raise nginx's client_max_body_size with it).",
     )
+    grant_final_report_days: int = _setting(
+        30,
+        "Days after a grant expired or was revoked within which the holder files the end-of-term "
+        "use report.",
+    )
+    share_platform_url: str = _setting(
+        "",
+        "Address of the government data sharing platform (政务数据共享交换平台) where departments "
+        "obtain shared data; named to staff and in the sharing catalog. Empty: not named.",
+    )
 
     # -- notifications by e-mail ----------------------------------------------------------------
     smtp_host: str = _setting("", "SMTP server for e-mail notices. Empty means no e-mail is sent.")
@@ -459,6 +469,7 @@ def _check(settings: Settings) -> None:
         "review_cycle_months",
         "grant_max_months",
         "attachment_max_bytes",
+        "grant_final_report_days",
         "smtp_port",
         "harvest_job_timeout",
         "datastore_sql_timeout_ms",
@@ -482,5 +493,8 @@ def _check(settings: Settings) -> None:
             f"setting {ENV_PREFIX}ACCEL_REDIRECT must be a path starting and ending with /, "
             f"e.g. /_kaifang_files/, got {settings.accel_redirect!r}"
         )
+    platform = settings.share_platform_url
+    if platform and not re.match(r"https?://[^/\s]+", platform):
+        raise ConfigError(f"setting {ENV_PREFIX}SHARE_PLATFORM_URL must be an http(s) address")
     if settings.api_default_rows > settings.api_max_rows:
         raise ConfigError(f"{ENV_PREFIX}API_DEFAULT_ROWS may not exceed {ENV_PREFIX}API_MAX_ROWS")

@@ -74,6 +74,11 @@ def _library_is_workday(day: date) -> bool:
     return chinese_calendar.is_workday(day)
 
 
+def official_is_workday(day: date) -> bool:
+    """The library's answer for a day of a year it covers (``WorkCalendar.is_covered``)."""
+    return _library_is_workday(_plain_date(day))
+
+
 def _plain_date(day: date) -> date:
     # A datetime is also a date, but its day depends on the time zone: make the caller choose.
     if isinstance(day, datetime):
@@ -91,6 +96,11 @@ class WorkCalendar:
         """
         self.table = Path(table) if table is not None else DEFAULT_TABLE
         self._holidays, self._workdays = _load_table(self.table)
+
+    def table_days(self) -> tuple[frozenset[date], frozenset[date]]:
+        """The holidays and make-up working days the operators' table gives the years the
+        library does not cover."""
+        return self._holidays, self._workdays
 
     def is_covered(self, day: date) -> bool:
         """Whether chinese-calendar has the official arrangement of ``day``'s year."""

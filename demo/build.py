@@ -116,9 +116,16 @@ def package_descriptor(d: Dataset) -> dict:
     if d.openness == "closed":
         out["exclusion_rule"] = d.rule
         out["exclusion_basis"] = d.basis
+    out["share_type"] = d.share
+    for key, value in (
+        ("share_conditions", d.share_conditions),
+        ("share_method", d.share_method),
+        ("share_basis", d.share_basis),
+    ):
+        if value:
+            out[key] = value
     out.update(
         {
-            "share_type": d.share,
             "issued": d.issued,
             "modified": d.modified,
             "temporal": {"start": d.temporal[0], "end": d.temporal[1]},

@@ -93,6 +93,7 @@ SPECIAL_PACKAGES: tuple[Dataset, ...] = (
         (R("medical_assistance", "medical-assistance.csv", "医疗救助对象", "medical-assistance", schema=False),),
         conditions="仅向开展社会救助政策研究的高等院校、科研机构和承担政府购买服务的社会组织开放；"
                    "须签署数据使用协议，使用期限不超过一年，期满提交数据使用情况报告。",
+        share_conditions="仅向民政、医疗保障部门提供，用于救助对象资格核验", share_method="系统对接（查询服务）",
         notes=("有条件开放：姓名、身份证号；无 Table Schema",)),
     pkg("jiangzhou-public-parking", "公共停车场信息", "JZ-CG-2023-0005", "cgj", "交通运输", "每月", """
 全市路外公共停车场和路内泊位的地址、类型、泊位数、充电车位数、收费标准和开放时间。
@@ -105,7 +106,8 @@ SPECIAL_PACKAGES: tuple[Dataset, ...] = (
         rule="security",
         basis="《中华人民共和国反恐怖主义法》第三十一条规定由公安机关会同有关部门确定防范恐怖袭击的重点目标；"
               "重点目标的安防部署信息公开后可能危及公共安全和社会稳定。",
-        share="不予共享", openness_label="不予开放"),
+        share="不予共享", share_basis="《中华人民共和国反恐怖主义法》第三十一条：重点目标的安全防范信息由公安机关和重点目标管理单位按规定管理，不宜提供给其他政务部门共享使用。",
+        openness_label="不予开放"),
     closed("jiangzhou-real-estate-registration", "不动产登记信息", "JZ-ZR-2022-0001", "zrzyghj", "城建住房", "每日", """
 不动产权利人、不动产单元、抵押及查封登记等信息。
 权利人、利害关系人可持有效证件到江州市不动产登记中心或通过“江州不动产”网上办事平台依法查询。
@@ -125,7 +127,8 @@ SPECIAL_PACKAGES: tuple[Dataset, ...] = (
         rule="privacy-trade-secret",
         basis="《中华人民共和国税收征收管理法》第八条：纳税人、扣缴义务人有权要求税务机关为纳税人、扣缴义务人的情况保密；"
               "涉税明细涉及商业秘密和个人隐私。",
-        share="不予共享", openness_label="不予开放"),
+        share="不予共享", share_basis="《中华人民共和国税收征收管理法》第八条：纳税人的商业秘密及个人隐私依法保密，不宜提供给其他政务部门共享使用。",
+        openness_label="不予开放"),
     closed("jiangzhou-traffic-violations", "道路交通违法行为处理记录", "JZ-GA-2024-0002", "gaj", "交通运输", "每日", """
 全市电子警察（交通技术监控设备）抓拍和民警现场查处的道路交通违法行为及其处理情况，
 包括决定书编号、违法时间、违法地点、违法行为、罚款金额、记分、车牌号码和处理状态，滚动发布最近 60 日的记录。

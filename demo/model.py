@@ -81,6 +81,9 @@ class Dataset:
     where: str  # "packages" or an export folder (department slug)
     resources: tuple[Resource, ...] = ()
     share: str = "无条件共享"
+    share_conditions: str = ""  # 共享条件 (有条件共享)
+    share_method: str = ""  # 共享方式
+    share_basis: str = ""  # the basis 不予共享 must name
     license: str = "cc-by"
     conditions: str = ""
     rule: str = ""  # exclusion rule code (closed only)

@@ -199,6 +199,9 @@ def _catalog_fields(values: _Values) -> dict[str, Any]:
         "exclusion_rule": values.text("exclusion_rule"),
         "exclusion_basis": values.text("exclusion_basis"),
         "share_type": values.text("share_type"),
+        "share_conditions": values.text("share_conditions"),
+        "share_method": values.text("share_method"),
+        "share_basis": values.text("share_basis"),
         "issued": parse_date(values.text("issued")) or parse_date(values.text("metadata_created")),
         "modified": parse_date(values.text("modified"))
         or parse_date(values.text("metadata_modified")),

@@ -116,7 +116,7 @@ class DataPackageSource(SourceKind):
             conditions=clean_text(data.get("conditions")),
             exclusion_rule=clean_line(data.get("exclusion_rule")),
             exclusion_basis=clean_text(data.get("exclusion_basis")),
-            share_type=clean_line(data.get("share_type")),
+            **_sharing(data),
             update_cycle=cycle,
             issued=parse_date(data.get("issued") or data.get("created")),
             modified=parse_date(data.get("modified") or data.get("updated")),
@@ -175,3 +175,13 @@ class DataPackageSource(SourceKind):
                 raise ValidationError(f"表结构文件无法读取：{schema}（{exc}）") from None
             return loaded if isinstance(loaded, dict) else {}
         return {}
+
+
+def _sharing(data: dict[str, Any]) -> dict[str, Any]:
+    """共享属性 with its conditions, ways and basis, as declared (checked at import)."""
+    return {
+        "share_type": clean_line(data.get("share_type")),
+        "share_conditions": clean_text(data.get("share_conditions")),
+        "share_method": clean_line(data.get("share_method")),
+        "share_basis": clean_text(data.get("share_basis")),
+    }

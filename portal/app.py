@@ -107,6 +107,7 @@ def _register_blueprints(app: Flask) -> None:
         participation,
         reuses,
         rows,
+        sharing,
         transparency,
     )
 
@@ -133,6 +134,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(discovery.bp)
     app.register_blueprint(reuses.bp)
     app.register_blueprint(v1_reuses.api_bp)
+    app.register_blueprint(sharing.bp)
     errors.register(app)
     transport.register(app)
     edge.register(app)

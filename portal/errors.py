@@ -27,6 +27,7 @@ from datasets.errors import (
     MalformedInput,
     NotAuthorized,
     NotFound,
+    SharedElsewhere,
     TooMany,
     ValidationError,
 )
@@ -136,6 +137,8 @@ def register(app: Flask) -> None:
             status = 400  # our own API and forms: bad input is 400; CKAN's API keeps 409
         if isinstance(exc, LoginRequired) and not is_api_request():
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        if isinstance(exc, SharedElsewhere):
+            return _shared_elsewhere(exc)
         extra = exc.errors if isinstance(exc, ValidationError) else None
         steps = exc.next_steps if isinstance(exc, NotAuthorized) else ()
         return error_response(status, exc.message, extra, kind, steps)
@@ -158,3 +161,16 @@ def register(app: Flask) -> None:
     def unexpected(exc: Exception) -> ResponseReturnValue:
         log.exception("unhandled error on %s", request.path)
         return error_response(500, "服务器内部错误，请稍后再试")
+
+
+def _shared_elsewhere(exc: SharedElsewhere) -> Response:
+    """Government staff asking for a conditional file: 403 with the way to the sharing
+    platform (its address in the API's error, the explanation page otherwise)."""
+    from portal.app import get_runtime
+
+    platform = get_runtime().settings.share_platform_url
+    if is_api_request():
+        return error_response(403, exc.message, {"share_platform_url": platform or None})
+    from portal.pages.sharing import sharing_page
+
+    return make_response(sharing_page(refused=exc.message), 403)

@@ -170,3 +170,18 @@ def can_read_audit_log(actor: Actor) -> bool:
     """Read and export the audit log: the supervising bureau and the operators (also the
     command line, an operator without an account)."""
     return bool(actor.roles & {"bureau", "operator"})
+
+
+# -- sharing between departments (共享) ------------------------------------------------------
+
+
+def is_government_staff(actor: Actor) -> bool:
+    """Staff of a department or of the bureau: they obtain conditional data through the
+    government sharing platform, not through the portal's applications."""
+    return bool(actor.roles & {"reviewer", "bureau"})
+
+
+def can_read_sharing_catalog(actor: Actor) -> bool:
+    """Export the sharing catalog (共享目录) for the sharing platform: departments' reviewers,
+    the bureau and the operators (also the command line)."""
+    return bool(actor.roles & {"reviewer", "bureau", "operator"})

@@ -20,7 +20,9 @@ from datasets.accounts.permissions import (
     Actor,
     can_download,
     can_see_dataset,
+    is_government_staff,
 )
+from datasets.catalog import sharing
 from datasets.catalog.organizations import organization_list  # noqa: F401 - the catalog's service
 from datasets.catalog.packages import (
     PACKAGE_LOADS,
@@ -296,6 +298,8 @@ def resource_download(
                 else NotAuthorized("该数据不予开放")
             )
             grantable = row.dataset.openness == op.CONDITIONAL and row.dataset.state == "active"
+            if grantable and is_government_staff(actor) and not row.dataset.suspended_by:
+                refusal = sharing.staff_refusal()  # departments use the sharing platform
         else:
             path = rt.store.path("public", row.public_key) if row.public_key else None
             if path is None or not path.is_file():

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from datasets.catalog import activity
+from datasets.catalog import activity, sharing
 from datasets.catalog.slugs import is_slug, slugify, unique_slug
 from datasets.intake.findings import masking_rules
 from datasets.intake.placement import Placement
@@ -176,7 +176,11 @@ def _describe(dataset: Dataset, record: HarvestRecord) -> None:
     dataset.notes = record.notes or ""
     dataset.declared_openness = op.parse_openness(record.openness)
     dataset.conditions = record.conditions
-    dataset.share_type = record.share_type
+    shared = sharing.check(
+        record.share_type, record.share_conditions, record.share_method, record.share_basis
+    )
+    dataset.share_type, dataset.share_conditions = shared.share_type, shared.conditions
+    dataset.share_method, dataset.share_basis = shared.method, shared.basis
     dataset.update_cycle = record.update_cycle
     dataset.issued = record.issued
     dataset.modified = record.modified

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from datasets.catalog import sharing
 from datasets.errors import ValidationError
 from datasets.intake.findings import masking_rules
 from datasets.intake.gating import copies_gone
@@ -66,6 +67,7 @@ def check_record(record: HarvestRecord) -> op.Classification:
     unknown = sorted({p for p in record.masking.values() if p not in POLICIES_BY_CODE})
     if unknown:
         raise ValidationError(f"未知的脱敏规则：{'、'.join(unknown)}", {"masking": unknown})
+    sharing_of(record)
     return op.classify(
         declared=record.openness, rule=record.exclusion_rule, basis=record.exclusion_basis
     )
@@ -171,4 +173,12 @@ def _find_existing(session: Session, source_id: str | None, identifier: str) -> 
         select(Dataset)
         .where(Dataset.source_id == source_id, Dataset.source_identifier == identifier)
         .options(selectinload(Dataset.resources))
+    )
+
+
+def sharing_of(record: HarvestRecord) -> sharing.Sharing:
+    """The record's 共享属性 as stored; raises ValidationError (a per-object harvest error)
+    for a value other than the three types or a 不予共享 without basis."""
+    return sharing.check(
+        record.share_type, record.share_conditions, record.share_method, record.share_basis
     )

@@ -76,6 +76,9 @@ class HarvestRecord:
     exclusion_rule: str | None = None
     exclusion_basis: str | None = None
     share_type: str | None = None
+    share_conditions: str | None = None
+    share_method: str | None = None
+    share_basis: str | None = None
     update_cycle: str | None = None
     issued: date | None = None
     modified: date | None = None

@@ -312,8 +312,8 @@ def is_overdue(case: Case, today: date) -> bool:
     return awaits_handler(case) and case.due_on is not None and case.due_on < today
 
 
-# audit actions on a case that are not transitions of its machine
-OTHER_ACTIONS = {"overdue": "逾期提醒", "objection": "提出复核申请"}
+OTHER_ACTIONS = {"overdue": "逾期提醒", "objection": "提出复核申请"}  # not transitions
+OTHER_ACTIONS["deadline_recomputed"] = "节假日安排更新，重新计算期限"  # workflows.recompute
 
 
 # -- as dicts ----------------------------------------------------------------------------------

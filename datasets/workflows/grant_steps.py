@@ -24,6 +24,7 @@ from datasets.workflows.grants import (
     STATUS_LABELS,
     add_months,
     audit,
+    final_report_due,
     grant_dict,
     may_see,
     organization_of,
@@ -85,6 +86,8 @@ def change_status(
         grant.status = target
         grant.status_reason = request.reason if request.action != "restore" else None
         grant.status_note = request.note
+        if target == "revoked" and grant.final_report_due_on is not None:
+            grant.final_report_due_on = final_report_due(rt, shanghai_date(c.now_utc()))
         audit(
             session,
             actor,
@@ -188,6 +191,31 @@ def file_report(
             session,
             organization_of(session, grant),
             subject=f"授权 {grant.reference} 报送了使用情况报告",
+            link=f"/services/grants/{grant.id}",
+        )
+        return grant_dict(session, grant)
+
+
+def file_final_report(
+    rt: Runtime, actor: Actor, grant_id: str, request: UseReportRequest
+) -> dict[str, Any]:
+    """The holder files the end-of-term use report (期末使用情况报告) once the grant expired or
+    was revoked: how the data was used over the whole term and that copies were deleted."""
+    c.require_signed_in(actor)
+    with rt.session() as session:
+        grant = load_grant(session, grant_id)
+        if not may.is_requester(actor, grant.user_id):
+            raise NotFound(f"未找到授权 {grant_id}")
+        refresh(session, grant, shanghai_date(c.now_utc()))
+        GRANT.check("final_report", context(rt, session, actor, grant))
+        session.add(UseReport(grant_id=grant.id, text=request.text, kind="final"))
+        grant.last_report_at = c.now_utc()
+        grant.final_report_due_on = None
+        audit(session, actor, "grant.final_report", grant)
+        notify_department(
+            session,
+            organization_of(session, grant),
+            subject=f"授权 {grant.reference} 报送了期末使用情况报告",
             link=f"/services/grants/{grant.id}",
         )
         return grant_dict(session, grant)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import calendar as months
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,14 +23,14 @@ from datasets.accounts.permissions import Actor
 from datasets.catalog.packages import served_name
 from datasets.errors import NotAuthorized, NotFound
 from datasets.intake.storage import UNMIRRORED_NOTICE
-from datasets.models import Case, Dataset, Grant, GrantAccess, Resource, User, UseReport
+from datasets.models import Case, Dataset, Grant, GrantAccess, Resource, User
 from datasets.notify.notices import notify_users
 from datasets.rows.formats import stream
 from datasets.runtime import Runtime
 from datasets.tables import TEXT_FORMATS, TableError, open_table
 from datasets.workdays import shanghai_date
 from datasets.workflows import cases as c
-from datasets.workflows import scopes
+from datasets.workflows import grant_usage, scopes
 from datasets.workflows.agreements import Agreement
 from datasets.workflows.machine import GRANT
 from datasets.workflows.step_requests import REASONS
@@ -44,6 +44,11 @@ def add_months(day: date, count: int) -> date:
     month = day.month - 1 + count
     year, month = day.year + month // 12, month % 12 + 1
     return date(year, month, min(day.day, months.monthrange(year, month)[1]))
+
+
+def final_report_due(rt: Runtime, ended: date) -> date:
+    """When the end-of-term use report of a grant that ended on ``ended`` is due."""
+    return ended + timedelta(days=rt.settings.grant_final_report_days)
 
 
 def create_grant(rt: Runtime, session: Session, case: Case, agreement: Agreement) -> Grant:
@@ -69,6 +74,7 @@ def create_grant(rt: Runtime, session: Session, case: Case, agreement: Agreement
         starts_on=today,
         expires_on=expires,
         report_due_on=report_due if report_due < expires else None,
+        final_report_due_on=final_report_due(rt, expires),
     )
     scopes.record(grant, columns, granted or scopes.names(columns))
     session.add(grant)
@@ -95,6 +101,14 @@ def refresh(session: Session, grant: Grant, today: date) -> None:
     if grant.status in ("active", "suspended") and grant.expires_on < today:
         grant.status, grant.status_reason = "expired", "expiry"
         audit(session, "system", "grant.expire", grant)
+        if grant.final_report_due_on is not None:
+            notify_users(
+                session,
+                [grant.user_id],
+                subject=f"授权 {grant.reference} 已到期，请报送期末使用情况报告",
+                body=f"请于 {grant.final_report_due_on} 前报送。",
+                link=f"/services/grants/{grant.id}",
+            )
     elif grant.status == "active" and grant.report_due_on and grant.report_due_on < today:
         grant.status, grant.status_reason = "suspended", "missing_report"
         grant.status_note = f"使用情况报告应于 {grant.report_due_on} 前报送"
@@ -180,7 +194,9 @@ def granted_download(
         if served is None:
             session.commit()
             raise scope_mismatch(row.name, grant.reference)
-        log_use(session, actor, grant.id, row.id, "download")
+        full = served.path is not None
+        size = row.size if full else None  # a partial grant's CSV is made as it streams
+        log_use(session, actor, grant.id, row.id, "download", row.row_count, size)
         return served
 
 
@@ -199,8 +215,10 @@ def log_use(
     resource_id: str,
     action: str,
     rows: int | None = None,
+    size: int | None = None,
 ) -> None:
-    """One use of a grant (a download, an API read, an export), with its volume in rows."""
+    """One use of a grant (a download, an API read, an export), with its volume: rows, and
+    bytes when known (``size``: the file served as stored)."""
     session.add(
         GrantAccess(
             grant_id=grant_id,
@@ -209,6 +227,7 @@ def log_use(
             resource_id=resource_id,
             action=action,
             rows=rows,
+            bytes=size,
         )
     )
 
@@ -313,21 +332,7 @@ def get_grant(rt: Runtime, actor: Actor, grant_id: str) -> dict[str, Any]:
         if grant is None or not may_see(session, actor, grant):
             raise NotFound(f"未找到授权 {grant_id}")
         out = grant_dict(session, grant)
-        out["access_log"] = [
-            {"at": a.at.isoformat(), "action": a.action, "resource_id": a.resource_id}
-            for a in session.scalars(
-                select(GrantAccess)
-                .where(GrantAccess.grant_id == grant.id)
-                .order_by(GrantAccess.id.desc())
-                .limit(200)
-            )
-        ]
-        out["reports"] = [
-            {"at": r.at.isoformat(), "text": r.text}
-            for r in session.scalars(
-                select(UseReport).where(UseReport.grant_id == grant.id).order_by(UseReport.id)
-            )
-        ]
+        out.update(grant_usage.usage(session, grant, shanghai_date(c.now_utc())))
         return out
 
 
@@ -372,4 +377,7 @@ def grant_dict(session: Session, grant: Grant) -> dict[str, Any]:
         "status_reason_label": REASONS.get(grant.status_reason or ""),
         "status_note": grant.status_note,
         "report_due_on": str(grant.report_due_on) if grant.report_due_on else None,
+        "final_report_due_on": str(grant.final_report_due_on)
+        if grant.final_report_due_on
+        else None,
     }

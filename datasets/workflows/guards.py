@@ -88,3 +88,10 @@ def scope_needs_confirmation(ctx: Context) -> str | None:
     if ctx.facts.get("scope_confirmed", True):
         return "授权范围与数据集现有字段一致，无需重新确认"
     return None
+
+
+def final_report_owed(ctx: Context) -> str | None:
+    """The end-of-term use report is filed once, after the grant ended."""
+    if getattr(ctx.record, "final_report_due_on", None) is None:
+        return "期末使用情况报告已报送或无需报送"
+    return None

@@ -216,7 +216,6 @@ def grant_page(rt: Runtime, actor: Actor, grant_id: str) -> dict[str, Any]:
             for o in appeals.objections_of(session, grant.application_id)
             if (o.body or {}).get("grant_id") == grant.id
         ]
-        out["report_overdue"] = bool(out["report_due_on"] and out["report_due_on"] < str(ctx.today))
     out["reasons"] = [{"code": k, "title": v} for k, v in REASONS.items()]
     return out
 

@@ -20,7 +20,7 @@ from datasets.openness.curation import quarantined
 from datasets.runtime import Runtime
 from datasets.workdays import WorkCalendar, calendar_for, shanghai_date
 from datasets.workflows import cases as c
-from datasets.workflows import grants
+from datasets.workflows import grant_usage, grants
 from datasets.workflows.machine import BUREAU, DEPARTMENT, MACHINES, OBJECTION, REVIEW
 
 RECENT_DECISIONS = 20
@@ -158,6 +158,9 @@ def department_queue(
                 "paused": sum(1 for i in open_items if i["clock_paused"]),
             },
             "grants": [_grant_row(session, g) for g in live],
+            "overdue_reports": grant_usage.overdue_report_grants(
+                session, _today(), actor.organization_id
+            ),
             "quarantine": quarantine,
             "held_files": sum(len(q["held"]) for q in quarantine),
         }
@@ -222,6 +225,7 @@ def bureau_dashboard(rt: Runtime, actor: Actor) -> dict[str, Any]:
             "overdue": overdue_groups,
             "overdue_count": sum(g["count"] for g in overdue_groups),
             "recent_decisions": recent,
+            "overdue_reports": grant_usage.overdue_report_grants(session, _today()),
             "departments": sorted(
                 per_department.values(), key=lambda d: (-d["open"], d["department"]["title"])
             ),

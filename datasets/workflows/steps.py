@@ -60,6 +60,7 @@ SERVICES: dict[str, dict[str, tuple[Service, Parse, type]]] = {
     },
     GRANT.kind: {
         "report": (grant_steps.file_report, _plain(r.UseReport.parse), r.UseReport),
+        "final_report": (grant_steps.file_final_report, _plain(r.UseReport.parse), r.UseReport),
         "suspend": (grant_steps.change_status, _status("suspend"), r.StatusChange),
         "restore": (grant_steps.change_status, _status("restore"), r.StatusChange),
         "revoke": (grant_steps.change_status, _status("revoke"), r.StatusChange),

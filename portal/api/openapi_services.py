@@ -184,6 +184,15 @@ SCHEMAS.update(
                 "scope_state": {"enum": ["confirmed", "needs_confirmation"]},
                 "scope_reason": {"type": "string"},
                 "scope_changed_at": {"type": ["string", "null"], "format": "date-time"},
+                "final_report_due_on": {"type": ["string", "null"], "format": "date"},
+                "usage": {
+                    "type": "object",
+                    "description": "授权下的获取次数及合计行数、字节数",
+                    "properties": {k: {"type": "integer"} for k in ("accesses", "rows", "bytes")},
+                },
+                "access_log": {"type": "array", "items": {"type": "object"}},
+                "reports": {"type": "array", "items": {"type": "object"}},
+                "overdue_reports": {"type": "array", "items": {"type": "object"}},
             },
         },
     }

@@ -4,7 +4,7 @@ Every command exits non-zero with a one-line reason when it fails. Each module r
 area's commands on the group ``main``.
 """
 
-from portal.cli import accounts, curation, harvesting, instance, publishing, services
+from portal.cli import accounts, curation, harvesting, instance, publishing, services, terms
 from portal.cli.common import main
 
 __all__ = [
@@ -15,4 +15,5 @@ __all__ = [
     "main",
     "publishing",
     "services",
+    "terms",
 ]

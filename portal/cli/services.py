@@ -23,10 +23,13 @@ def services_sweep() -> None:
     """
     from datasets.notify.mail import send_pending
     from datasets.workflows import grants, reviews
+    from datasets.workflows.grant_usage import count_overdue_reports
     from datasets.workflows.overdue import flag_overdue
+    from portal.cli.terms import echo_recomputed
 
     rt = runtime()
     require_database(rt)
+    echo_recomputed(rt)  # before flagging: a moved deadline may no longer be overdue
     late = flag_overdue(rt)
     click.echo(
         f"逾期事项：新标记 {late['flagged']} 件（当前逾期共 {late['overdue']} 件），"
@@ -39,6 +42,7 @@ def services_sweep() -> None:
     )
     due = reviews.open_due_reviews(rt)
     click.echo(f"定期评估审查：新启动 {due['opened']} 件（进行中共 {due['open']} 件）")
+    click.echo(f"使用情况报告：逾期未报送 {count_overdue_reports(rt)} 份")
     mail = send_pending(rt)
     if not rt.settings.smtp_host:
         click.echo(f"邮件：未配置 SMTP 服务器（{ENV_PREFIX}SMTP_HOST），{mail['skipped']} 条待发")

@@ -292,6 +292,7 @@ def grant(grant_id: str) -> Page:
 
 _GRANT_NOTICES: dict[str, Callable[[dict[str, Any]], str]] = {
     "report": lambda r: "使用情况报告已报送。",
+    "final_report": lambda r: "期末使用情况报告已报送。",
     "suspend": lambda r: f"授权{r['status_label']}。",
     "restore": lambda r: f"授权{r['status_label']}。",
     "revoke": lambda r: f"授权{r['status_label']}。",

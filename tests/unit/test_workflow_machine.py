@@ -176,6 +176,18 @@ def test_a_scope_is_confirmed_only_when_the_columns_changed():
     GRANT.check("confirm_scope", ctx(grant, "active", scope_confirmed=False))
 
 
+def test_the_end_of_term_report_is_filed_once_after_the_grant_ended():
+    owed = SimpleNamespace(final_report_due_on=date(2026, 12, 31))
+    GRANT.check("final_report", ctx(owed, "expired", APPLICANT))
+    GRANT.check("final_report", ctx(owed, "revoked", APPLICANT))
+    with pytest.raises(Conflict, match="已报送或无需报送"):
+        GRANT.check(
+            "final_report", ctx(SimpleNamespace(final_report_due_on=None), "expired", APPLICANT)
+        )
+    with pytest.raises(Conflict, match="到期或终止后报送"):
+        GRANT.check("final_report", ctx(owed, "active", APPLICANT))
+
+
 def test_every_guard_of_the_table_has_its_test_above():
     tested = {
         guards.within_correction_window,
@@ -188,6 +200,7 @@ def test_every_guard_of_the_table_has_its_test_above():
         guards.report_not_overdue,
         guards.scope_needs_confirmation,
         guards.appealable_grant_status,
+        guards.final_report_owed,
     }
     used = {g for m in ALL_MACHINES.values() for t in m.transitions for g in t.guards}
     # the participation processes' guards are tested in test_participation_machine.py
