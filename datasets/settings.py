@@ -15,10 +15,14 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from datasets.errors import ConfigError
+
+if TYPE_CHECKING:
+    from datasets.legal import LegalText
 
 ENV_PREFIX = "KAIFANG_"
 
@@ -62,9 +66,11 @@ class Settings:
         0, "Rows of each table the personal-information scanner reads (0 means all rows)."
     )
     site_name: str = _setting("江州市公共数据开放平台", "Portal name shown in page titles.")
-    region_name: str = _setting("江州市", "City or province the portal serves.")
-    supervisor_name: str = _setting(
-        "江州市行政审批服务局", "The supervising bureau (主管部门) named on public pages."
+    legal_text: str = _setting(
+        "",
+        "TOML file of the legal text the portal cites: the city, the supervising bureau "
+        "(主管部门), the regulation and the article each exclusion rule rests on. Empty means "
+        "the bundled config/legal.toml. Read and checked at start.",
     )
     base_url: str = _setting(
         "",
@@ -280,6 +286,23 @@ class Settings:
     mail_from: str = _setting("noreply@data.example.gov.cn", "Sender address of e-mail notices.")
 
     # -- derived values -------------------------------------------------------------------
+    @cached_property
+    def legal(self) -> LegalText:
+        """The legal text file, read and checked (``ConfigError`` naming the file and key)."""
+        from datasets.legal import load_legal_text
+
+        return load_legal_text(Path(self.legal_text) if self.legal_text else None)
+
+    @property
+    def region_name(self) -> str:
+        """The city the portal serves (``city`` of the legal text)."""
+        return self.legal.city
+
+    @property
+    def supervisor_name(self) -> str:
+        """The supervising bureau named on pages and notices (``supervisor`` of the legal text)."""
+        return self.legal.supervisor
+
     @property
     def instance_path(self) -> Path:
         return Path(self.instance).expanduser().resolve()
@@ -419,6 +442,7 @@ def _check(settings: Settings) -> None:
     if settings.harvest_stale_minutes <= 0:
         raise ConfigError(f"setting {ENV_PREFIX}HARVEST_STALE_MINUTES must be positive")
     settings.harvest_allowed  # noqa: B018 — raises ConfigError for an entry it cannot read
+    settings.legal  # noqa: B018 — raises ConfigError for a missing or wrong legal text file
     location = r"(/[A-Za-z0-9_~-][A-Za-z0-9._~-]*)+/"  # no empty, "." or ".." segment
     if settings.accel_redirect and not re.fullmatch(location, settings.accel_redirect):
         raise ConfigError(

@@ -111,11 +111,12 @@ def _kind_fields(case: Case) -> dict[str, Any]:
     return {**answer}
 
 
-def _rule(case: Case) -> dict[str, Any] | None:
+def _rule(rt: Runtime, case: Case) -> dict[str, Any] | None:
     rule = RULES_BY_CODE.get(case.rule_code or "")
     if rule is None:
         return None
-    return {"code": rule.code, "number": rule.number, "title": rule.title, "article": rule.article}
+    article = rt.settings.legal.article(rule.code)
+    return {"code": rule.code, "number": rule.number, "title": rule.title, "article": article}
 
 
 def steps(rt: Runtime, actor: Actor, case: Case) -> list[dict[str, str]]:
@@ -135,7 +136,7 @@ def full_dict(
     the transparency log."""
     out = c.case_dict(session, case)
     out.update(_kind_fields(case))
-    out["rule"] = _rule(case)
+    out["rule"] = _rule(rt, case)
     out["access"] = access
     out["steps"] = steps(rt, actor, case) if access == ca.PARTICIPANT else []
     out["can_act"] = bool(out["steps"])

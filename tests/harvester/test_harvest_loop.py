@@ -96,5 +96,5 @@ def test_the_command_prints_every_summary_and_exits_non_zero(tmp_path, broken_ki
     lines = result.output.splitlines()
     assert lines[0].startswith("broken: failed") and "RuntimeError: 意外的内部错误" in lines[0]
     assert any(line.startswith("slow: failed") and "超时" in line for line in lines)
-    assert any(line.startswith("good: finished, added 1") for line in lines)
+    assert any(line.startswith("good：完成，新增 1") for line in lines)
     assert "Traceback" not in result.output

@@ -101,7 +101,7 @@ def test_a_worker_runs_the_queued_harvests(instance, redis_url, harvest_queue):
     worked = kaifang("worker", "--burst", env=env)
     assert worked.returncode == 0, worked.stdout + worked.stderr
     assert f"队列 {harvest_queue}（队列清空后退出）" in worked.stdout
-    assert "采集 jt: finished, added 1" in worked.stdout
+    assert "采集 jt：完成，新增 1" in worked.stdout
     connection = Redis.from_url(redis_url)
     for entry in queued:
         [job] = jobs_of(instance, entry.source)

@@ -139,6 +139,8 @@ def load_views(rt: Runtime, *, today: date) -> list[DatasetView]:
                 Resource.validation_report["error_count"].as_integer().label("errors"),
                 Resource.validation_report["rows"].as_integer().label("checked_rows"),
                 Resource.storage_root,
+                Resource.public_key,
+                Dataset.openness,
             )
             .join(Dataset, Resource.dataset_id == Dataset.id)
             .where(active)
@@ -146,6 +148,8 @@ def load_views(rt: Runtime, *, today: date) -> list[DatasetView]:
             .execution_options(yield_per=_BATCH)
         )
         for r in resources:
+            if r.openness == op.CONDITIONAL and r.public_key is None:
+                continue  # graded on what the public can see: not its private originals
             files[r.dataset_id].append(
                 FileView(
                     r.name,
