@@ -82,6 +82,13 @@ def policy_title(value: str | None) -> str:
     return policy.title if policy else (value or "—")
 
 
+def field_type(value: str | None) -> str:
+    """A Table Schema field type (``integer``) in Chinese (整数)."""
+    from datasets.intake.validation_words import TYPE_WORDS
+
+    return TYPE_WORDS.get(value or "", value or "—")
+
+
 def register(app: Flask) -> None:
     # every href built from harvested or user input goes through ``safe_url`` (http, https,
     # mailto only); package dicts are cleaned with the same function before they get here
@@ -94,4 +101,5 @@ def register(app: Flask) -> None:
         actor_name=actor_name,
         openness_title=openness_title,
         policy_title=policy_title,
+        field_type=field_type,
     )

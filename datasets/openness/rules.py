@@ -39,9 +39,7 @@ EXCLUSION_RULES: tuple[ExclusionRule, ...] = (
         "privacy-trade-secret", 3, "涉及商业秘密、个人隐私等，开放会对第三方合法权益造成损害的"
     ),
     ExclusionRule("agreement-ip", 4, "因协议或者知识产权限制而无法开放的"),
-    ExclusionRule(
-        "law-other-channel", 5, "法律、法规和规章规定不得开放或者应当通过其他途径获取的"
-    ),
+    ExclusionRule("law-other-channel", 5, "法律、法规和规章规定不得开放或者应当通过其他途径获取的"),
 )
 RULES_BY_CODE = {rule.code: rule for rule in EXCLUSION_RULES}
 STATE_SECRET = "state-secret"  # noqa: S105 — a rule code, not a password

@@ -152,8 +152,8 @@ def _enqueue(settings: Settings, sources: list[SourceConfig]) -> None:
 def _harvest_here(rt: Runtime, sources: list[SourceConfig], *, dry_run: bool) -> None:
     """Harvest in this process, printing each source's summary as it ends; SIGTERM or Ctrl+C
     marks the running job interrupted and exits with 128 + the signal's number."""
-    from harvester.interrupts import Interrupted, interruptible
     from harvester.history import OUTCOME_TITLES
+    from harvester.interrupts import Interrupted, interruptible
     from harvester.jobs import JobResult, run_harvest
 
     progress = _progress_printer() if sys.stderr.isatty() else None

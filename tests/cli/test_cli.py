@@ -35,9 +35,7 @@ def test_source_add_list_and_harvest(run, tmp_path):
     assert harvested.exit_code == 0
     assert "jt：完成，新增 1" in harvested.output
     listing = run("source", "list")
-    assert (
-        "jt" in listing.output and "1 个数据集" in listing.output and "完成" in listing.output
-    )
+    assert "jt" in listing.output and "1 个数据集" in listing.output and "完成" in listing.output
     assert "未变 1" in run("harvest", "jt").output
 
 

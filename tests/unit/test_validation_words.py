@@ -96,6 +96,9 @@ def test_every_error_type_of_the_validator_has_chinese_words():
         "catalog-error", "dataset-error", "checklist-error", "check-error", "detector-error",
         "control-error", "pipeline-error", "step-error", "stats-error",
     }, missing  # fmt: skip
-    assert chinese_report({"errors": [{"type": "step-error", "title": "Step Error"}]})["errors"][
-        0
-    ]["title"] == "数据问题"
+    assert (
+        chinese_report({"errors": [{"type": "step-error", "title": "Step Error"}]})["errors"][0][
+            "title"
+        ]
+        == "数据问题"
+    )

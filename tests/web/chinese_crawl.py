@@ -19,17 +19,21 @@ from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-# names without a Chinese equivalent: formats, standards, protocols, interfaces
-ALLOWED = frozenset(
-    """
+# names without a Chinese equivalent: formats, standards, protocols, interfaces; units and the
+# abbreviations the departments' descriptions use (mg/L, hPa, AQI, HJ 633 standards, SC licences)
+_ALLOWED_WORDS = """
     API APIs CSV TSV JSON JSONL GeoJSON XLSX XLS ODS XML PDF DOC DOCX ZIP HTML HTTP HTTPS URL URI
     ID SQL CKAN DCAT DCAT-AP RDF Turtle TTL JSON-LD SHACL Atom RSS OpenAPI Swagger ASCII UTF
     DataStore CC BY CC-BY SA NC ND Creative Commons
     data.json sitemap sitemaps robots.txt GET POST Authorization Bearer SHA HMAC PNG JPG JPEG
-    Excel WPS CSRF IP E-mail email GB KB MB TB
-    """.split()
-)
+    Excel Word WPS CSRF IP E-mail email GB KB MB TB NDJSON BOM App
+    mg km kW hPa mm pH CO AQI GDP PM YYYYMMDD YYYY-MM HJ SC
+"""
+ALLOWED = frozenset(_ALLOWED_WORDS.split())
+_ALLOWED_UPPER = frozenset(word.upper() for word in ALLOWED)
 SKIPPED_TAGS = {"script", "style", "code", "pre", "kbd", "samp", "textarea"}
+# tables of the departments' data (previews, the row browser): their cells are data, not words
+DATA_TABLES = {"preview-table", "rows-table"}
 READ_ATTRIBUTES = ("title", "alt", "aria-label", "placeholder")
 _NOISE = re.compile(
     r"https?://\S+|www\.\S+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+|/[\w./?=&%-]*[\w/]"  # URLs, mails, paths
@@ -41,6 +45,8 @@ _SKIP_PATHS = re.compile(
     r"^/(?:static|feeds|download)/|/download/|^/api/(?!$)|^/logout|\.(?:csv|json|jsonld|xml|ttl|"
     r"rdf|atom|txt|xlsx|geojson|zip)$|^/sitemap"
 )
+# the developer center documents the API itself: its identifiers and code samples are its words
+DEVELOPER_PAGES = re.compile(r"^/api$")
 _VARIANTS_PER_PATH = 3  # query-string variants followed per path (facets multiply fast)
 
 
@@ -50,6 +56,7 @@ class _Reader(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.skipping = 0
+        self.tables: list[bool] = []  # open tables: whether each holds data
         self.text: list[str] = []
         self.links: list[str] = []
 
@@ -57,6 +64,10 @@ class _Reader(HTMLParser):
         values = dict(attrs)
         if tag == "a" and values.get("href"):
             self.links.append(values["href"] or "")
+        if tag == "table":
+            data = bool(DATA_TABLES & set((values.get("class") or "").split()))
+            self.tables.append(data)
+            self.skipping += data
         if tag in SKIPPED_TAGS:
             self.skipping += 1
         elif not self.skipping:
@@ -64,6 +75,8 @@ class _Reader(HTMLParser):
 
     def handle_endtag(self, tag: str) -> None:
         if tag in SKIPPED_TAGS and self.skipping:
+            self.skipping -= 1
+        if tag == "table" and self.tables and self.tables.pop():
             self.skipping -= 1
 
     def handle_data(self, data: str) -> None:
@@ -77,7 +90,7 @@ def english_words(text: str) -> list[str]:
     for word in _WORD.findall(_NOISE.sub(" ", text)):
         if len(word) < 2 or re.search(r"[\d_]", word) or word in ALLOWED:
             continue
-        if word.upper() in ALLOWED or word.rstrip(".") in ALLOWED:
+        if word.upper() in _ALLOWED_UPPER or word.rstrip(".") in ALLOWED:
             continue
         words.append(word)
     return words
@@ -114,11 +127,15 @@ def crawl(client: Any, starts: Iterable[str], *, limit: int = 2000) -> dict[str,
         seen.add((path, query))
         variants[path] += 1 if query else 0
         response = client.get(path + (f"?{query}" if query else ""))
+        if 300 <= response.status_code < 400:  # follow it (a redirect's body is no page)
+            target = urlsplit(response.location)
+            queue.append(target.path + (f"?{target.query}" if target.query else ""))
+            continue
         if "text/html" not in response.headers.get("Content-Type", ""):
             continue
         pages += 1
         text, links = read_page(response.get_data(as_text=True))
-        if words := english_words(text):
+        if (words := english_words(text)) and not DEVELOPER_PAGES.match(path):
             found[url] = words
         if stamps := _TIMESTAMP.findall(text):
             times[url] = stamps

@@ -123,7 +123,7 @@ def test_every_page_speaks_chinese_with_shanghai_times(seeded, role):
 def test_the_crawler_catches_english_words_but_not_codes_or_code_samples():
     text, links = read_page(
         '<p title="Quality">状态 finished，格式 CSV，编号 SQ-20261207-0001，citizen1</p>'
-        '<code>package_search bus-lines</code><pre>curl https://x.example/api</pre>'
+        "<code>package_search bus-lines</code><pre>curl https://x.example/api</pre>"
         '<a href="/dataset/bus-lines">公交</a> 见 https://data.example.gov.cn/x 或 a@b.cn'
     )
     assert english_words(text) == ["Quality", "finished"]

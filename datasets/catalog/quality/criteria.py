@@ -152,8 +152,8 @@ def metadata_complete(view: DatasetView, weight: int) -> Assessment:
 
 
 def licence(view: DatasetView, weight: int) -> Assessment:
-    if (skip := _not_open(view)) is not None:
-        return skip
+    if view.closed:
+        return Assessment(None, "不予开放，不提供数据，本项不适用")
     if view.licence:
         return Assessment(weight, f"许可协议：{view.licence}")
     return Assessment(0, "未注明许可协议")
