@@ -15,10 +15,14 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from datasets.errors import ConfigError
+
+if TYPE_CHECKING:
+    from datasets.legal import LegalText
 
 ENV_PREFIX = "KAIFANG_"
 
@@ -62,9 +66,11 @@ class Settings:
         0, "Rows of each table the personal-information scanner reads (0 means all rows)."
     )
     site_name: str = _setting("江州市公共数据开放平台", "Portal name shown in page titles.")
-    region_name: str = _setting("江州市", "City or province the portal serves.")
-    supervisor_name: str = _setting(
-        "江州市行政审批服务局", "The supervising bureau (主管部门) named on public pages."
+    legal_text: str = _setting(
+        "",
+        "TOML file of the legal text the portal cites: the city, the supervising bureau "
+        "(主管部门), the regulation and the article each exclusion rule rests on. Empty means "
+        "the bundled config/legal.toml. Read and checked at start.",
     )
     base_url: str = _setting(
         "",
@@ -339,6 +345,23 @@ class Settings:
     )
 
     # -- derived values -------------------------------------------------------------------
+    @cached_property
+    def legal(self) -> LegalText:
+        """The legal text file, read and checked (``ConfigError`` naming the file and key)."""
+        from datasets.legal import load_legal_text
+
+        return load_legal_text(Path(self.legal_text) if self.legal_text else None)
+
+    @property
+    def region_name(self) -> str:
+        """The city the portal serves (``city`` of the legal text)."""
+        return self.legal.city
+
+    @property
+    def supervisor_name(self) -> str:
+        """The supervising bureau named on pages and notices (``supervisor`` of the legal text)."""
+        return self.legal.supervisor
+
     @property
     def instance_path(self) -> Path:
         return Path(self.instance).expanduser().resolve()
@@ -402,11 +425,21 @@ def _convert(name: str, kind: Any, raw: Any) -> Any:
     return raw
 
 
+# settings that moved into the legal text file (config/legal.toml)
+RETIRED = ("REGION_NAME", "SUPERVISOR_NAME")
+
+
 def load_settings(
     overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
 ) -> Settings:
     """Build settings from defaults, then ``KAIFANG_*`` variables, then ``overrides``."""
     env = os.environ if environ is None else environ
+    for retired in RETIRED:  # never silently ignored: the deployment would cite another city
+        if ENV_PREFIX + retired in env:
+            raise ConfigError(
+                f"{ENV_PREFIX}{retired} 已不再使用：城市、监督机构和所引法规写在法规文本文件中"
+                f"（{ENV_PREFIX}LEGAL_TEXT 指向的文件，默认 config/legal.toml）"
+            )
     known = {f.name: f for f in setting_fields()}
     values: dict[str, Any] = {}
     for name, fld in known.items():
@@ -487,6 +520,7 @@ def _check(settings: Settings) -> None:
     if settings.usage_flush_seconds < 0:
         raise ConfigError(f"setting {ENV_PREFIX}USAGE_FLUSH_SECONDS may not be negative")
     settings.harvest_allowed  # noqa: B018 — raises ConfigError for an entry it cannot read
+    settings.legal  # noqa: B018 — raises ConfigError for a missing or wrong legal text file
     location = r"(/[A-Za-z0-9_~-][A-Za-z0-9._~-]*)+/"  # no empty, "." or ".." segment
     if settings.accel_redirect and not re.fullmatch(location, settings.accel_redirect):
         raise ConfigError(

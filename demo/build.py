@@ -220,7 +220,7 @@ def sources_list() -> list[dict]:
             "name": "jiangzhou-datapackages",
             "kind": "datapackage",
             "location": "demo/sources/packages",
-            "title": "江州市各部门数据包（Frictionless Data Package）",
+            "title": "江州市各部门数据包",
         }
     ]
     for slug, style in EXPORT_STYLES.items():

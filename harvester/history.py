@@ -21,6 +21,24 @@ OUTCOME_TITLES = {
     "withdrawn": "撤回",
     "errored": "出错",
 }
+# a job's status, a stage of an object, a source's kind and frequency, as pages name them
+STATUS_TITLES = {"finished": "完成", "failed": "失败", "running": "进行中"}
+STAGE_TITLES = {"gather": "收集", "fetch": "下载", "import": "导入"}
+KIND_TITLES = {
+    "datapackage": "数据包",
+    "ckan": "CKAN 接口",
+    "export": "目录导出文件",
+    "sql": "数据库",
+    "dcat": "DCAT 目录",
+    "datajson": "data.json 目录",
+}
+FREQUENCY_TITLES = {
+    "manual": "手动",
+    "hourly": "每小时",
+    "daily": "每天",
+    "weekly": "每周",
+    "monthly": "每月",
+}
 UNMIRRORED_HOSTS = "unmirrored_hosts"  # in a job's stats: host → files not mirrored from it
 
 

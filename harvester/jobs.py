@@ -33,7 +33,7 @@ from datasets.runtime import Runtime
 from harvester import interrupts, locks, spread
 from harvester.base import GatherItem, SourceConfig, SourceKind
 from harvester.downloading import Downloader
-from harvester.history import UNMIRRORED_HOSTS
+from harvester.history import OUTCOME_TITLES, STATUS_TITLES, UNMIRRORED_HOSTS
 from harvester.history import job_objects as job_objects  # where callers look for it
 from harvester.interrupts import Interrupted
 from harvester.preparing import Preparer
@@ -57,10 +57,10 @@ class JobResult:
     hosts: Counter = field(default_factory=Counter)  # host → files not mirrored from it
 
     def summary(self) -> str:
-        order = ("added", "updated", "unchanged", "unmirrored", "withdrawn", "errored")
-        parts = [f"{k} {self.counts.get(k, 0)}" for k in order]
-        text = f"{self.source}: {self.status}, " + ", ".join(parts)
-        return text + (f" — {self.message}" if self.message else "")
+        """One line in Chinese, e.g. ``jt：完成，新增 1，更新 0，未变 0，……，出错 0``."""
+        parts = [f"{title} {self.counts.get(k, 0)}" for k, title in OUTCOME_TITLES.items()]
+        text = f"{self.source}：{STATUS_TITLES.get(self.status, self.status)}，" + "，".join(parts)
+        return text + (f"——{self.message}" if self.message else "")
 
 
 class _Job:

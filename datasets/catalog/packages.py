@@ -10,6 +10,7 @@ every URL taken from a source passes ``text.safe_url`` (http, https, mailto).
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, datetime
 from typing import Any
 from urllib.parse import quote
@@ -19,6 +20,8 @@ from sqlalchemy.orm import selectinload
 from datasets.catalog.quality.criteria import capacity_of
 from datasets.catalog.vocabulary import group_ref, is_overdue
 from datasets.intake.validation import redact_report
+from datasets.intake.validation_words import chinese_report
+from datasets.legal import LegalText
 from datasets.models import Dataset, Organization, Resource
 from datasets.openness import rules as op
 from datasets.rows.formats import FORMATS, safe_filename
@@ -109,11 +112,13 @@ def organization_dict(org: Organization, *, package_count: int | None = None) ->
     return out
 
 
-def rule_dict(code: str | None) -> dict[str, Any] | None:
+def rule_dict(code: str | None, legal: LegalText) -> dict[str, Any] | None:
+    """An exclusion rule with the article it rests on (from the configured legal text)."""
     if not code or code not in op.RULES_BY_CODE:
         return None
     rule = op.RULES_BY_CODE[code]
-    return {"code": rule.code, "number": rule.number, "title": rule.title, "article": rule.article}
+    article = legal.article(rule.code)
+    return {"code": rule.code, "number": rule.number, "title": rule.title, "article": article}
 
 
 def validation_status(resources: list[Resource]) -> str | None:
@@ -139,11 +144,13 @@ def resource_dict(
     report = res.validation_report or None
     if report and not (public and res.storage_root == "public"):
         report = redact_report(report)  # no cell values, no file names of the original
+    report = chinese_report(report)
     original = original_link(ds, res)
     return {
         "id": res.id,
         "package_id": ds.id,
         "name": res.name,
+        "title": resource_title(ds, res),
         "description": res.description or "",
         "format": res.format.upper(),
         "mimetype": res.media_type or media_type_for(res.format),
@@ -170,6 +177,27 @@ def resource_dict(
         "validation_report": report,
         **({"preview": res.preview or None} if with_preview else {}),
     }
+
+
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+def resource_title(ds: Dataset, res: Resource) -> str:
+    """The name people read for a file: its own name when it is Chinese; else its harvested
+    title (kept as its description when it had none) when that is one short Chinese line; else
+    the dataset's title with the format (and the file's number when there are several) — a
+    slug such as ``bus-lines`` is an identifier, not a title."""
+    name = (res.name or "").strip()
+    if _HAN.search(name):
+        return name
+    lines = (res.description or "").strip().splitlines()
+    first = lines[0].strip().rstrip("。") if lines else ""
+    if _HAN.search(first) and len(first) <= 40 and len(lines) == 1:
+        return first
+    fmt = (res.format or "").upper()
+    if len(ds.resources) > 1:
+        return f"{ds.title}（{fmt}，文件 {res.position + 1}）"
+    return f"{ds.title}（{fmt}）"
 
 
 def original_link(ds: Dataset, res: Resource) -> str | None:
@@ -255,14 +283,14 @@ def _ckan_fields(ds: Dataset, resources: list[dict[str, Any]]) -> dict[str, Any]
 def _catalog_fields(ds: Dataset, resources: list[dict[str, Any]], today: date) -> dict[str, Any]:
     """The 目录 fields and the openness class; a closed entry shows none of its content."""
     closed = ds.openness == op.CLOSED
-    rule = rule_dict(ds.exclusion_rule)
+    rule = op.RULES_BY_CODE.get(ds.exclusion_rule or "")
     capacity = None if closed else capacity_of((r.row_count, r.field_count) for r in ds.resources)
     return {
         "openness": ds.openness,
         "openness_title": op.OPENNESS_TITLES[ds.openness],
         "conditions": ds.conditions if ds.openness == op.CONDITIONAL else None,
         "exclusion_rule": ds.exclusion_rule if closed else None,
-        "exclusion_rule_title": rule["title"] if closed and rule else None,
+        "exclusion_rule_title": rule.title if closed and rule else None,
         "exclusion_basis": ds.exclusion_basis if closed else None,
         # public access suspended by a rights-holder objection (权益异议) until it is decided
         "suspended": ds.suspended_by is not None,

@@ -109,7 +109,7 @@ def dataset_page(
     return {
         "package": pkg,
         "notes_html": render_markdown(pkg["notes"]),
-        "rule": rule_dict(pkg["exclusion_rule"]),
+        "rule": rule_dict(pkg["exclusion_rule"], rt.settings.legal),
         "previews": previews,
         "downloadable": downloadable,
         "conversions": conversions,

@@ -172,8 +172,15 @@ def _plain_schema(schema: dict[str, Any]) -> dict[str, Any]:
 def _example(error: Any, keep_cell_values: bool) -> dict[str, Any]:
     row = getattr(error, "row_number", None)
     field = getattr(error, "field_name", None)
-    message = error.message if keep_cell_values else _cell_free_message(error.title, row, field)
-    return {"row": row, "field": field, "message": message}
+    if not keep_cell_values:
+        return {"row": row, "field": field, "message": _cell_free_message(error.title, row, field)}
+    example = {"row": row, "field": field, "message": error.message}
+    cell = getattr(error, "cell", None)
+    if cell is not None:
+        example["cell"] = str(cell)[:200]
+    if getattr(error, "note", None):
+        example["note"] = str(error.note)[:200]
+    return example
 
 
 def _cell_free_message(title: str, row: int | None, field: str | None) -> str:
@@ -202,7 +209,11 @@ def redact_report(report: dict[str, Any]) -> dict[str, Any]:
     errors = []
     for entry in report.get("errors", []):
         examples = [
-            {**ex, "message": _cell_free_message(entry["title"], ex.get("row"), ex.get("field"))}
+            {
+                "row": ex.get("row"),
+                "field": ex.get("field"),
+                "message": _cell_free_message(entry["title"], ex.get("row"), ex.get("field")),
+            }
             for ex in entry.get("examples", [])
         ]
         redacted = {**entry, "examples": examples}

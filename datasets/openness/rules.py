@@ -1,4 +1,5 @@
-"""Openness classes (开放属性) and the five exclusion rules (岳阳 第二十六条), as data.
+"""Openness classes (开放属性) and the five exclusion rules, as data (the articles they cite are
+configuration: ``datasets.legal``).
 
 The rules carry stable codes. ``classify`` is the one function deciding what the portal does with
 a harvested dataset from its declared openness, rule and basis.
@@ -29,32 +30,16 @@ class ExclusionRule:
     code: str
     number: int
     title: str
-    article: str
 
-
-_ARTICLE = "《岳阳市政务信息资源管理暂行办法》第二十六条"
 
 EXCLUSION_RULES: tuple[ExclusionRule, ...] = (
-    ExclusionRule("state-secret", 1, "依法确定为国家秘密的", f"{_ARTICLE}第（一）项"),
+    ExclusionRule("state-secret", 1, "依法确定为国家秘密的"),
+    ExclusionRule("security", 2, "开放后可能危及国家安全、公共安全、经济安全和社会稳定的"),
     ExclusionRule(
-        "security",
-        2,
-        "开放后可能危及国家安全、公共安全、经济安全和社会稳定的",
-        f"{_ARTICLE}第（二）项",
+        "privacy-trade-secret", 3, "涉及商业秘密、个人隐私等，开放会对第三方合法权益造成损害的"
     ),
-    ExclusionRule(
-        "privacy-trade-secret",
-        3,
-        "涉及商业秘密、个人隐私等，开放会对第三方合法权益造成损害的",
-        f"{_ARTICLE}第（三）项",
-    ),
-    ExclusionRule("agreement-ip", 4, "因协议或者知识产权限制而无法开放的", f"{_ARTICLE}第（四）项"),
-    ExclusionRule(
-        "law-other-channel",
-        5,
-        "法律、法规和规章规定不得开放或者应当通过其他途径获取的",
-        f"{_ARTICLE}第（五）项",
-    ),
+    ExclusionRule("agreement-ip", 4, "因协议或者知识产权限制而无法开放的"),
+    ExclusionRule("law-other-channel", 5, "法律、法规和规章规定不得开放或者应当通过其他途径获取的"),
 )
 RULES_BY_CODE = {rule.code: rule for rule in EXCLUSION_RULES}
 STATE_SECRET = "state-secret"  # noqa: S105 — a rule code, not a password
@@ -227,7 +212,7 @@ def with_findings(
             declared.exclusion_basis,
             (
                 f"部门声明不予开放：{RULES_BY_CODE[rule_code].title}",
-                "全部个人信息字段已按规则脱敏，依第二十六条第二款，脱敏后的数据予以开放",
+                "全部个人信息字段已按规则脱敏，脱敏后的数据予以开放",
             ),
             deidentified=True,
         )

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from datasets.accounts import permissions as may
 from datasets.accounts.permissions import ANONYMOUS, Actor
-from datasets.catalog.packages import served_name
+from datasets.catalog.packages import resource_title, served_name
 from datasets.errors import NotAuthorized, NotFound, ValidationError
 from datasets.models import Grant, Resource, RowTable
 from datasets.openness.rules import CONDITIONAL
@@ -47,6 +47,7 @@ class Access:
     kind: str
     grant_id: str | None = None
     served_as: str = ""  # the name its file is served under, without extension
+    resource_title: str = ""  # the name people read (``packages.resource_title``)
 
 
 @dataclass(frozen=True)
@@ -124,6 +125,7 @@ def _access_of(session: Session, actor: Actor, row: Resource, table: RowTable | 
         table.kind,
         grant.id if grant else None,
         served_name(row.dataset, row)[0].rpartition(".")[0],
+        resource_title(row.dataset, row),
     )
 
 
@@ -142,6 +144,7 @@ def table_info(rt: Runtime, resource_id: str, actor: Actor = ANONYMOUS) -> dict[
         "resource_id": access.resource_id,
         "dataset": access.dataset_name,
         "name": access.resource_name,
+        "title": access.resource_title or access.resource_name,
         "fields": [{"id": f["id"], "type": f["type"]} for f in access.fields],
         "total": access.row_count,
         "kind": access.kind,

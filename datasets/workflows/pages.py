@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from datasets.accounts import permissions as may
 from datasets.accounts.permissions import Actor
-from datasets.catalog.packages import conversion_links, resource_path
+from datasets.catalog.packages import conversion_links, resource_path, resource_title
 from datasets.errors import NotAuthorized, NotFound
 from datasets.intake.prepare import scan_report
 from datasets.models import Case, Dataset, Grant, Organization, Resource, User
@@ -167,6 +167,7 @@ def _files(dataset: Dataset, files: list[Resource]) -> list[dict[str, Any]]:
             {
                 "id": r.id,
                 "name": r.name,
+                "title": resource_title(dataset, r),
                 "format": (r.format or "").upper(),
                 "filename": r.filename,
                 "url": url,
@@ -201,7 +202,9 @@ def grant_page(rt: Runtime, actor: Actor, grant_id: str) -> dict[str, Any]:
                 .order_by(Resource.position)
             )
         )
-        out["resource_names"] = {r.id: r.name for r in files}
+        out["resource_names"] = {
+            r.id: resource_title(dataset, r) if dataset else r.name for r in files
+        }
         shown = holder and dataset is not None and dataset.openness == CONDITIONAL
         out["resources"] = _files(dataset, files) if shown and dataset else []
         out["application_link"] = f"/services/application/{grant.application_id}"

@@ -112,11 +112,12 @@ def _kind_fields(case: Case) -> dict[str, Any]:
     return {**answer}
 
 
-def _rule(case: Case) -> dict[str, Any] | None:
+def _rule(rt: Runtime, case: Case) -> dict[str, Any] | None:
     rule = RULES_BY_CODE.get(case.rule_code or "")
     if rule is None:
         return None
-    return {"code": rule.code, "number": rule.number, "title": rule.title, "article": rule.article}
+    article = rt.settings.legal.article(rule.code)
+    return {"code": rule.code, "number": rule.number, "title": rule.title, "article": article}
 
 
 def steps(rt: Runtime, actor: Actor, case: Case, **facts: Any) -> list[dict[str, str]]:
@@ -137,7 +138,7 @@ def full_dict(
     the transparency log."""
     out = c.case_dict(session, case)
     out.update(_kind_fields(case))
-    out["rule"] = _rule(case)
+    out["rule"] = _rule(rt, case)
     out["requester_verified"] = case.requester_verified  # how the contact was proved
     out["access"] = access
     if case.kind == OPENING_REQUEST.kind:

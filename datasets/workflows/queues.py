@@ -21,6 +21,7 @@ from datasets.runtime import Runtime
 from datasets.workdays import WorkCalendar, calendar_for, shanghai_date
 from datasets.workflows import cases as c
 from datasets.workflows import grant_usage, grants
+from datasets.workflows.inputs.opening import CATEGORIES, CONCLUSIONS
 from datasets.workflows.machine import BUREAU, DEPARTMENT, MACHINES, OBJECTION, REVIEW
 
 RECENT_DECISIONS = 20
@@ -87,7 +88,7 @@ def _case_item(
         "overdue": c.is_overdue(case, today),
         "days_left": _days_left(cal, today, case.due_on) if waiting else None,
         "outcome": case.outcome,
-        "outcome_label": machine.states.get(case.outcome, case.outcome) if case.outcome else None,
+        "outcome_label": _outcome_label(machine.states, case.outcome),
         "decided_on": str(case.decided_on) if case.decided_on else None,
         "decided_on_time": case.decided_on_time,
         "link": case_link(case),
@@ -253,3 +254,11 @@ def my_cases(rt: Runtime, actor: Actor) -> dict[str, Any]:
             "cases": _items(rt, session, own),
             "grants": [_grant_row(session, g) for g in held],
         }
+
+
+def _outcome_label(states: dict[str, str], outcome: str | None) -> str | None:
+    """An outcome in Chinese: a state of the case's machine, or an answer's category or an
+    assessment's conclusion (an opening request "refused" under a rule …)."""
+    if not outcome:
+        return None
+    return states.get(outcome) or CATEGORIES.get(outcome) or CONCLUSIONS.get(outcome, outcome)

@@ -79,8 +79,10 @@ def source_add(
 @source.command("list")
 @reports_errors
 def source_list() -> None:
-    """List harvest sources with their last job."""
+    """List harvest sources with their last job (times in Asia/Shanghai)."""
+    from harvester.history import STATUS_TITLES
     from harvester.sources import list_sources
+    from portal.filters import shanghai_time
 
     rt = runtime()
     require_database(rt)
@@ -90,7 +92,11 @@ def source_list() -> None:
         return
     for row in rows:
         last = row["last_job"]
-        status = f"{last['status']} {last['started'][:16]}" if last else "从未采集"
+        status = (
+            f"{STATUS_TITLES.get(last['status'], last['status'])} {shanghai_time(last['started'])}"
+            if last
+            else "从未采集"
+        )
         click.echo(
             f"{row['name']:<24} {row['kind']:<12} {row['datasets']:>5} 个数据集  "
             f"{status}  {row['location']}"
@@ -146,6 +152,7 @@ def _enqueue(settings: Settings, sources: list[SourceConfig]) -> None:
 def _harvest_here(rt: Runtime, sources: list[SourceConfig], *, dry_run: bool) -> None:
     """Harvest in this process, printing each source's summary as it ends; SIGTERM or Ctrl+C
     marks the running job interrupted and exits with 128 + the signal's number."""
+    from harvester.history import OUTCOME_TITLES
     from harvester.interrupts import Interrupted, interruptible
     from harvester.jobs import JobResult, run_harvest
 
@@ -159,7 +166,8 @@ def _harvest_here(rt: Runtime, sources: list[SourceConfig], *, dry_run: bool) ->
         click.echo(("[预演] " if dry_run else "") + result.summary())
         for outcome, identifier, message in result.changes:
             if outcome == "errored" or dry_run:
-                click.echo(f"  {outcome:<9} {identifier}" + (f"：{message}" if message else ""))
+                title = OUTCOME_TITLES.get(outcome, outcome)
+                click.echo(f"  {title} {identifier}" + (f"：{message}" if message else ""))
         failed = failed or result.status == "failed"
 
     try:

@@ -106,22 +106,29 @@ def confirm_file(name: str, resource_id: str) -> ResponseReturnValue:
 
 @bp.route("/harvest")
 def harvest_history() -> ResponseReturnValue:
+    from harvester import history as words
     from harvester.history import harvest_history as history
     from harvester.sources import list_sources
 
     source = request.args.get("source") or None
     data = history(get_runtime(), actor=current_actor(), source=source)
     return render_template(
-        "admin/harvest.html", history=data, sources=list_sources(get_runtime()), source=source
+        "admin/harvest.html",
+        history=data,
+        sources=list_sources(get_runtime()),
+        source=source,
+        words=words,
     )
 
 
 @bp.route("/harvest/<job_id>")
 def harvest_job(job_id: str) -> ResponseReturnValue:
+    from harvester import history as words
     from harvester.history import OUTCOME_TITLES, job_detail
 
     return render_template(
         "admin/harvest_job.html",
         job=job_detail(get_runtime(), actor=current_actor(), job_id=job_id),
         outcome_titles=OUTCOME_TITLES,
+        words=words,
     )

@@ -11,6 +11,7 @@ from flask.typing import ResponseReturnValue
 from datasets.catalog import activity_list, reuses, usage
 from datasets.catalog import organizations as organizations_
 from datasets.catalog import services as catalog
+from datasets.catalog.packages import rule_dict
 from datasets.errors import NotFound, ValidationError
 from datasets.openness import rules as op
 from datasets.rows import services as rows
@@ -223,7 +224,9 @@ def organization(name: str) -> ResponseReturnValue:
 
 @bp.route("/rules")
 def rules() -> ResponseReturnValue:
-    return render_template("rules.html", rules=op.EXCLUSION_RULES, titles=op.OPENNESS_TITLES)
+    legal = get_runtime().settings.legal
+    cited = [rule_dict(r.code, legal) for r in op.EXCLUSION_RULES]
+    return render_template("rules.html", rules=cited, titles=op.OPENNESS_TITLES, legal=legal)
 
 
 @bp.route("/agreement")

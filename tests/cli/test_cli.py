@@ -33,12 +33,10 @@ def test_source_add_list_and_harvest(run, tmp_path):
     assert added.exit_code == 0 and "jt（datapackage）" in added.output
     harvested = run("harvest")
     assert harvested.exit_code == 0
-    assert "jt: finished, added 1" in harvested.output
+    assert "jt：完成，新增 1" in harvested.output
     listing = run("source", "list")
-    assert (
-        "jt" in listing.output and "1 个数据集" in listing.output and "finished" in listing.output
-    )
-    assert "unchanged 1" in run("harvest", "jt").output
+    assert "jt" in listing.output and "1 个数据集" in listing.output and "完成" in listing.output
+    assert "未变 1" in run("harvest", "jt").output
 
 
 def test_index_rebuild_cuts_words_or_writes_whole_rows(run, tmp_path):
@@ -90,7 +88,7 @@ def test_a_failed_source_makes_harvest_exit_non_zero(run, tmp_path):
     run("source", "add", "jt", "--kind", "datapackage", "--location", str(folder))
     (folder / "a" / "datapackage.json").unlink()
     result = run("harvest", "jt")
-    assert result.exit_code == 1 and "failed" in result.output
+    assert result.exit_code == 1 and "失败" in result.output
 
 
 def test_settings_lists_every_variable(run):
@@ -132,7 +130,7 @@ def test_harvest_due_runs_only_due_sources(run, tmp_path):
     )
     run("source", "add", "manual", "--kind", "datapackage", "--location", str(tmp_path / "b"))
     first = run("harvest", "--due")
-    assert first.exit_code == 0 and "daily: finished" in first.output
+    assert first.exit_code == 0 and "daily：完成" in first.output
     assert "manual" not in first.output
     assert "没有到期需要采集的来源" in run("harvest", "--due").output
     assert run("harvest", "--due", "daily").exit_code == 1

@@ -94,7 +94,7 @@ def test_the_command_prints_every_summary_and_exits_non_zero(tmp_path, broken_ki
     )
     assert result.exit_code == 1
     lines = result.output.splitlines()
-    assert lines[0].startswith("broken: failed") and "RuntimeError: 意外的内部错误" in lines[0]
-    assert any(line.startswith("slow: failed") and "超时" in line for line in lines)
-    assert any(line.startswith("good: finished, added 1") for line in lines)
+    assert lines[0].startswith("broken：失败") and "RuntimeError: 意外的内部错误" in lines[0]
+    assert any(line.startswith("slow：失败") and "超时" in line for line in lines)
+    assert any(line.startswith("good：完成，新增 1") for line in lines)
     assert "Traceback" not in result.output

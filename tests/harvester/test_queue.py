@@ -101,7 +101,7 @@ def test_a_worker_runs_the_queued_harvests(instance, redis_url, harvest_queue):
     worked = kaifang("worker", "--burst", env=env)
     assert worked.returncode == 0, worked.stdout + worked.stderr
     assert f"队列 {harvest_queue}（队列清空后退出）" in worked.stdout
-    assert "采集 jt: finished, added 1" in worked.stdout
+    assert "采集 jt：完成，新增 1" in worked.stdout
     connection = Redis.from_url(redis_url)
     for entry in queued:
         [job] = jobs_of(instance, entry.source)
@@ -145,7 +145,7 @@ def test_a_job_of_a_busy_source_fails_visibly_and_is_not_put_back(
     rq_job = Job.fetch(entry.job_id, connection=connection)
     assert rq_job.get_status() == JobStatus.FAILED
     result = rq_job.latest_result()
-    assert result is not None and "HarvestFailed: jt: failed" in (result.exc_string or "")
+    assert result is not None and "HarvestFailed: jt：失败" in (result.exc_string or "")
     assert "正在采集中" in (result.exc_string or "")
     queue = Queue(harvest_queue, connection=connection)
     assert queue.job_ids == [] and queue.failed_job_registry.get_job_ids() == [entry.job_id]

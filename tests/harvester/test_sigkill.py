@@ -73,7 +73,7 @@ def test_sigkill_at_any_moment_leaves_a_consistent_catalog(tmp_path):
     assert counts == sorted(counts) and counts[0] < counts[-1], counts
     final = _kaifang("harvest", "air", env=env)
     assert final.returncode == 0, final.stdout + final.stderr
-    assert "errored 0" in final.stdout
+    assert "出错 0" in final.stdout
     assert check_consistent(rt) == PACKAGES
     with rt.reader() as session:
         revisions = dict(session.execute(select(Dataset.id, Dataset.revision)).all())

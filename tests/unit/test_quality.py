@@ -115,9 +115,21 @@ def test_data_criteria_do_not_apply_to_a_closed_metadata_only_entry():
     assert applying == ["metadata-complete"]
     skipped = [c for c in result["criteria"] if not c["applies"]]
     assert all("不适用" in c["note"] and c["points"] == 0 for c in skipped)
-    # left out of the denominator: complete 目录 metadata alone gives 100
-    assert result["score"] == 100 and result["grade"] == "A"
-    assert result["flags"] == []
+    # a closed entry publishes no data: no score, no grade, whatever its 目录 metadata
+    assert result["score"] is None and result["grade"] is None and not result["graded"]
+    assert "不评定" in result["note"] and result["flags"] == []
+
+
+def test_a_conditional_entry_is_graded_on_what_the_public_can_see():
+    # load_views leaves out the files the public cannot download: here, all of them
+    hidden = q.assess(view(openness="conditional", files=(), licence=None))
+    skipped = {c["code"] for c in hidden["criteria"] if not c["applies"]}
+    assert skipped == {"machine-readable", "valid-data", "capacity"}
+    assert all("公众看不到" in criterion(hidden, code)["note"] for code in skipped)
+    assert hidden["graded"] and hidden["grade"] != "A"  # no licence: 10 of 65 points lost
+    # a public (de-identified) file of it is graded like any other
+    shown = q.assess(view(openness="conditional"))
+    assert criterion(shown, "valid-data")["applies"] and shown["grade"] == "A"
 
 
 def test_a_closed_entry_is_only_asked_for_its_public_catalog_fields():
@@ -129,9 +141,11 @@ def test_a_closed_entry_is_only_asked_for_its_public_catalog_fields():
     assert missing_code.points < 20 and "代码" in missing_code.note
 
 
-def test_a_closed_entry_with_half_its_metadata_gets_a_low_grade():
+def test_a_closed_entry_with_half_its_metadata_is_not_graded_either():
     result = q.assess(view(openness="closed", files=(), filled=frozenset({"名称", "开放属性"})))
-    assert result["score"] == 25 and result["grade"] == "D"
+    assert result["grade"] is None and result["score"] is None
+    complete = next(c for c in result["criteria"] if c["code"] == "metadata-complete")
+    assert complete["applies"] and complete["points"] == 5 and "缺少" in complete["note"]
 
 
 # ── metadata-complete, licence, description ─────────────────────────────────────

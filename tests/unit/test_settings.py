@@ -37,6 +37,12 @@ def test_bad_values_name_the_variable():
         load_settings({"no_such_setting": 1}, environ={})
 
 
+def test_the_city_and_bureau_variables_that_moved_into_the_legal_text_are_refused():
+    for retired in ("KAIFANG_REGION_NAME", "KAIFANG_SUPERVISOR_NAME"):
+        with pytest.raises(ConfigError, match=f"{retired} 已不再使用.*config/legal.toml"):
+            load_settings(environ={retired: "江州市"})
+
+
 def test_every_setting_has_help_and_is_documented_in_the_readme():
     readme = README.read_text(encoding="utf-8")
     for field in setting_fields():

@@ -93,7 +93,7 @@ def test_operator_sees_findings_sets_rules_and_releases(ops_app):
     public = ops_app.test_client().get(f"/dataset/{name}").get_data(as_text=True)
     assert "志愿者服务队名单" in public and "****" in public
     history = client.get(f"/admin/dataset/{name}").get_data(as_text=True)
-    assert "quarantined" in history and "unconditional+masked" in history
+    assert "隔离中" in history and "无条件开放（脱敏后）" in history
 
 
 def test_reclassification_needs_a_reason_and_is_recorded(ops_app):

@@ -26,6 +26,10 @@ SMALL_TABLE_ROWS = 50  # 碎片化: a table with fewer rows is small …
 FRAGMENT_MIN = 5  # … and this many small tables of one provider split by year/district/month
 GRADES: tuple[tuple[str, int], ...] = (("A", 85), ("B", 70), ("C", 55), ("D", 0))
 MAX_OTHERS = 20  # other datasets named by a duplicate or fragmented flag
+# a conditional entry whose files the public cannot see: its data criteria do not apply
+HIDDEN_NOTE = "有条件开放，数据须申请后获取，公众看不到数据文件，本项不适用"
+# a closed entry gets no grade (it publishes no data); its 目录 completeness is still shown
+UNGRADED_NOTE = "不予开放的数据不提供数据文件，不评定质量等级"
 
 # 目录 fields checked by "metadata-complete"; the flag says whether a 不予开放 entry must have it
 # too (its other fields are not public, see datasets.catalog.packages).
@@ -84,6 +88,10 @@ class DatasetView:
     def closed(self) -> bool:
         return self.openness == op.CLOSED
 
+    @property
+    def conditional(self) -> bool:
+        return self.openness == op.CONDITIONAL
+
 
 @dataclass(frozen=True)
 class Assessment:
@@ -108,14 +116,20 @@ class Flag:
 
 
 def _not_open(view: DatasetView) -> Assessment | None:
+    """Not applicable: a closed entry has no data; a conditional one is graded on what the
+    public can see (``load_views`` keeps only its files with a public version)."""
     if view.closed:
         return Assessment(None, "不予开放，不提供数据，本项不适用")
+    if view.conditional and not view.files:
+        return Assessment(None, HIDDEN_NOTE)
     return None
 
 
 def machine_readable(view: DatasetView, weight: int) -> Assessment:
     if view.closed:
         return Assessment(None, "不予开放，仅公开目录，无数据文件，本项不适用")
+    if view.conditional and not view.files:
+        return Assessment(None, HIDDEN_NOTE)
     if not view.files:
         return Assessment(0, "目录声明开放，但未提供数据文件")
     formats = sorted({f.format.upper() for f in view.files})
@@ -138,8 +152,8 @@ def metadata_complete(view: DatasetView, weight: int) -> Assessment:
 
 
 def licence(view: DatasetView, weight: int) -> Assessment:
-    if (skip := _not_open(view)) is not None:
-        return skip
+    if view.closed:
+        return Assessment(None, "不予开放，不提供数据，本项不适用")
     if view.licence:
         return Assessment(weight, f"许可协议：{view.licence}")
     return Assessment(0, "未注明许可协议")
@@ -331,14 +345,19 @@ def assess(view: DatasetView, flags: Sequence[dict[str, Any]] = ()) -> dict[str,
                 "value": result.value,
             }
         )
-    score = round(100 * earned / possible) if possible else 0
-    grade = grade_for(score)
-    capped_by = [f["code"] for f in flags if FLAGS_BY_CODE[f["code"]].cap > grade]
+    score: int | None = round(100 * earned / possible) if possible else 0
+    grade: str | None = grade_for(score or 0)
+    capped_by = [f["code"] for f in flags if FLAGS_BY_CODE[f["code"]].cap > (grade or "")]
     if capped_by:  # grades compare as letters: "C" > "B" is the worse one
         grade = max(FLAGS_BY_CODE[code].cap for code in capped_by)
+    if view.closed:  # no data, no grade: a badge would praise an entry the public cannot use
+        score = grade = None
+        capped_by = []
     return {
         "score": score,
         "grade": grade,
+        "graded": not view.closed,
+        "note": UNGRADED_NOTE if view.closed else "",
         "capped_by": capped_by,
         "criteria": criteria,
         "flags": list(flags),

@@ -139,6 +139,8 @@ def load_views(rt: Runtime, *, today: date) -> list[DatasetView]:
                 Resource.validation_report["error_count"].as_integer().label("errors"),
                 Resource.validation_report["rows"].as_integer().label("checked_rows"),
                 Resource.storage_root,
+                Resource.public_key,
+                Dataset.openness,
             )
             .join(Dataset, Resource.dataset_id == Dataset.id)
             .where(active)
@@ -146,20 +148,9 @@ def load_views(rt: Runtime, *, today: date) -> list[DatasetView]:
             .execution_options(yield_per=_BATCH)
         )
         for r in resources:
-            files[r.dataset_id].append(
-                FileView(
-                    r.name,
-                    (r.format or "").lower(),
-                    r.size or 0,
-                    r.sha256 or "",
-                    r.row_count,
-                    r.validation_status,
-                    r.errors,
-                    r.checked_rows,
-                    r.field_count,
-                    r.storage_root == REMOTE,
-                )
-            )
+            if r.openness == op.CONDITIONAL and r.public_key is None:
+                continue  # graded on what the public can see: not its private originals
+            files[r.dataset_id].append(_file_view(r))
         stored = Dataset.quality
         rows = session.execute(
             select(
@@ -177,6 +168,22 @@ def load_views(rt: Runtime, *, today: date) -> list[DatasetView]:
             build_view(row, files.get(row.id, ()), today=today, description_chars=_cached(row))
             for row in rows
         ]
+
+
+def _file_view(r: Any) -> FileView:
+    """The view of one file from a row of ``load_views``'s resource query."""
+    return FileView(
+        r.name,
+        (r.format or "").lower(),
+        r.size or 0,
+        r.sha256 or "",
+        r.row_count,
+        r.validation_status,
+        r.errors,
+        r.checked_rows,
+        r.field_count,
+        r.storage_root == REMOTE,
+    )
 
 
 def _cached(row: Any) -> int | None:
