@@ -12,6 +12,7 @@ from datasets.catalog import reuses
 from datasets.errors import ValidationError
 from portal.api import openapi as oa
 from portal.api.ckan import Params, _int, _text, action
+from portal.api.edge import MAX_PARAM
 from portal.api.v1 import created, payload
 from portal.app import base_url, get_runtime
 from portal.auth import current_actor
@@ -116,13 +117,13 @@ def reuse_show(params: Params) -> dict[str, Any]:
 # -- the OpenAPI document -----------------------------------------------------------------------
 
 
-def _query(name: str, description: str) -> dict[str, Any]:
+def _query(name: str, description: str, **schema: Any) -> dict[str, Any]:
     return {
         "name": name,
         "in": "query",
         "required": False,
         "description": description,
-        "schema": {"type": "string"},
+        "schema": schema or {"type": "string", "maxLength": MAX_PARAM},
     }
 
 
@@ -131,14 +132,17 @@ def _submission() -> dict[str, Any]:
         "type": "object",
         "required": ["title", "type", "url", "datasets"],
         "properties": {
-            "title": oa.text_field("成果名称（最多 200 字）"),
+            "title": oa.text_field("成果名称", maxLength=reuses.MAX_TITLE),
             "type": oa.text_field("类型", enum=list(reuses.KINDS)),
-            "url": oa.text_field("访问地址，http 或 https 网址"),
-            "description": oa.text_field("简介（Markdown，显示前会清理）"),
-            "author_name": oa.text_field("公开显示的署名（选填）"),
+            "url": oa.text_field("访问地址，http 或 https 网址", maxLength=reuses.MAX_URL),
+            "description": oa.text_field(
+                "简介（Markdown，显示前会清理）", maxLength=reuses.MAX_DESCRIPTION
+            ),
+            "author_name": oa.text_field("公开显示的署名（选填）", maxLength=reuses.MAX_AUTHOR),
             "datasets": {
                 "type": "array",
-                "items": {"type": "string"},
+                "items": {"type": "string", "maxLength": 200},
+                "maxItems": reuses.MAX_DATASETS,
                 "description": "所使用的数据集的名称或 id（1–20 个）",
             },
         },
@@ -156,10 +160,10 @@ def _collection_paths() -> dict[str, Any]:
                 "已发布的应用成果，最新的在前",
                 tag=tag,
                 params=[
-                    _query("type", "类型：app、report、visualization 或 news"),
+                    _query("type", "类型", type="string", enum=list(reuses.KINDS)),
                     _query("dataset", "只列出使用了这个数据集（名称或 id）的成果"),
-                    _query("page", "页码，从 1 开始"),
-                    _query("per_page", "每页条数（1–100）"),
+                    _query("page", "页码，从 1 开始", type="integer", minimum=1, maximum=10_000),
+                    _query("per_page", "每页条数", type="integer", minimum=1, maximum=100),
                 ],
                 answer=oa.answers(
                     None,
@@ -173,7 +177,7 @@ def _collection_paths() -> dict[str, Any]:
                 "提交应用成果（须登录）；平台运维人员审核通过后公开",
                 tag=tag,
                 body=oa.json_body(_submission()),
-                answer=oa.answers(None, "提交的成果（含 `status`）", 400, 401, created=True),
+                answer=oa.answers(None, "提交的成果（含 `status`）", 400, 401, 403, created=True),
                 security=oa.KEY,
             ),
         },
@@ -220,7 +224,9 @@ def _reuse_paths() -> dict[str, Any]:
                         "required": ["decision"],
                         "properties": {
                             "decision": oa.text_field("决定", enum=["approve", "reject"]),
-                            "reason": oa.text_field("理由（不通过时必填）"),
+                            "reason": oa.text_field(
+                                "理由（不通过时必填）", maxLength=reuses.MAX_REASON
+                            ),
                         },
                     }
                 ),

@@ -61,7 +61,11 @@ SEND_BODY = {
     "required": ["channel", "address"],
     "properties": {
         "channel": {"enum": list(verification.CHANNELS), "description": "email 或 phone"},
-        "address": {"type": "string", "description": "接收验证码的电子邮箱或 11 位手机号码"},
+        "address": {
+            "type": "string",
+            "maxLength": 254,
+            "description": "接收验证码的电子邮箱或 11 位手机号码",
+        },
     },
 }
 SENT = {
@@ -115,10 +119,12 @@ def _paths() -> dict[str, Any]:
             {
                 "type": "object",
                 "required": ["code"],
-                "properties": {"code": {"type": "string", "description": "收到的验证码"}},
+                "properties": {
+                    "code": {"type": "string", "maxLength": 20, "description": "收到的验证码"}
+                },
             }
         ),
-        answer=_ok("已验证", STATUS, "200", 400, 401, 429),
+        answer=_ok("已验证", STATUS, "200", 400, 401, 403, 429),
         security=KEY,
     )
     return {

@@ -170,16 +170,17 @@ def _period_params() -> list[dict[str, Any]]:
     ]
 
 
+def _paging(most: int) -> list[dict[str, Any]]:
+    number = {"type": "integer", "minimum": 1}
+    return [
+        _query("page", "页码，从 1 开始", **number, maximum=MAX_PAGE_NUMBER),
+        _query("per_page", "每页条数", **number, maximum=most),
+    ]
+
+
 def openapi_paths() -> dict[str, Any]:
     tag = "公开透明"
-
-    def page(most: int) -> list[dict[str, Any]]:
-        number = {"type": "integer", "minimum": 1}
-        return [
-            _query("page", "页码，从 1 开始", **number, maximum=MAX_PAGE_NUMBER),
-            _query("per_page", "每页条数", **number, maximum=most),
-        ]
-
+    page = _paging
     return {
         "/api/v1/transparency/decisions": {
             "get": oa.operation(

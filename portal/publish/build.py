@@ -24,6 +24,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import secrets
+import signal
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -288,6 +289,8 @@ def _render_jobs(b: _Build, jobs: list[tuple[list[Page], str]], workers: int) ->
             b.db.add(rows)
             b.writer.rendered += rendered
             b.writer.left += left
+        pool.close()  # the workers end by themselves, then the pool is done
+        pool.join()
 
 
 def _static_assets(writer: _Writer, source: str) -> None:
@@ -351,12 +354,18 @@ def _render_datasets(b: _Build, todo: list[PublicEntry], workers: int) -> None:
             b.db.add(rows)
             b.writer.rendered += rendered
             b.writer.left += left
+        pool.close()
+        pool.join()
 
 
 _WORKER: dict[str, Any] = {}
 
 
 def _start_worker(app: Flask, base: Path, base_url: str) -> None:
+    # a worker ends when the pool ends it, whatever handler the forking process had installed
+    # (a harvest worker's SIGTERM handler would keep it waiting for work forever)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
     app.extensions["kaifang"].engine.dispose(close=False)  # connections of its own
     _WORKER.update(app=app, base=base, base_url=base_url)
 

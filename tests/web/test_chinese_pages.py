@@ -28,6 +28,7 @@ APPLICATION = {
     "security_measures": "等级保护三级，专人专机，用后销毁",
     "period_months": "12",
     "access_mode": "download",
+    "field_scope": "all",  # requesting every field is an explicit choice
 }
 CARD = r"<article class=\"(?:result|card dataset-card)\">.*?</article>"
 ROLES = ("citizen1", "company1", "reviewer1", "bureau1", "operator1")

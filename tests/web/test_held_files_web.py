@@ -210,7 +210,7 @@ def test_a_changed_file_is_held_again_after_a_reharvest(world):
     assert app.test_client().get("/dataset/stops").status_code == 404
     held = _text(rev.get("/workspace"))
     held = held[held.index('id="held"') : held.index('id="quarantine"')]
-    assert "<td>线路图</td>" in held and "<td>扫描件</td>" not in held
+    assert "<td><code>线路图</code></td>" in held and "<code>扫描件</code>" not in held
 
 
 class Api:

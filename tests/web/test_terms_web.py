@@ -208,7 +208,7 @@ def test_departments_staff_asking_for_conditional_data_are_pointed_to_the_sharin
     assert f'href="{PLATFORM}"' in bureau
     # a company without a grant is told how to apply, not sent to the sharing platform
     company = _page(api, "citizen", resource, status=403)
-    assert PLATFORM not in company and "须经申请并签署数据使用协议" in company
+    assert PLATFORM not in company and "签署数据使用协议" in company and "申请使用" in company
     dataset = _page(api, None, f"/dataset/{world['conditional']}")
     assert 'id="sharing-pointer"' in dataset and "共享条件" in dataset
     assert "仅向医疗保障部门提供" in dataset and "系统对接（查询服务）" in dataset
