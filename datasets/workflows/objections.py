@@ -77,14 +77,11 @@ def file_objection(
         application = c.load_case(session, application_id, APPLICATION.kind, lock=True)
         filed = filed_objection(session, application)
         c.check(rt, actor, application, "object", objection=filed)
-        case = c.open_case(
+        case = _open_objection(
             rt,
             session,
-            machine=OBJECTION,
-            actor=actor,
-            status="submitted",
+            actor,
             organization_id=application.organization_id,
-            handler=BUREAU,
             dataset_id=application.dataset_id,
             requester_id=actor.user_id,
             requester_key=actor.user_id,
@@ -100,6 +97,14 @@ def file_objection(
             session, case, f"申请 {application.reference} 的决定", application.organization_id
         )
         return objection_dict(session, case)
+
+
+def _open_objection(rt: Runtime, session: Session, actor: Actor, **fields: Any) -> Case:
+    """A new objection (复核) for the bureau, filed by ``actor``; ``fields`` name what it is
+    against (department, dataset, parent case, requester, body)."""
+    return c.open_case(
+        rt, session, machine=OBJECTION, actor=actor, status="submitted", handler=BUREAU, **fields
+    )
 
 
 # -- against an answer to a request to open data ------------------------------------------------
@@ -146,14 +151,11 @@ def file_answer_objection(
     request's requester and contact details, so the bureau can reach them."""
     with rt.session() as session:
         request, _ = _answered(rt, session, actor, request_id, code, lock=True)
-        case = c.open_case(
+        case = _open_objection(
             rt,
             session,
-            machine=OBJECTION,
-            actor=actor,
-            status="submitted",
+            actor,
             organization_id=request.organization_id,
-            handler=BUREAU,
             dataset_id=request.dataset_id,
             requester_id=request.requester_id,
             requester_key=request.requester_key,
@@ -186,14 +188,11 @@ def file_grant_objection(
         facts = appeals.grant_facts(rt, session, grant)
         GRANT.check("object", grant_steps.context(rt, session, actor, grant, **facts))
         organization_id = grants.organization_of(session, grant)
-        case = c.open_case(
+        case = _open_objection(
             rt,
             session,
-            machine=OBJECTION,
-            actor=actor,
-            status="submitted",
+            actor,
             organization_id=organization_id,
-            handler=BUREAU,
             dataset_id=grant.dataset_id,
             requester_id=actor.user_id,
             requester_key=actor.user_id,
