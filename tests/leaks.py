@@ -171,6 +171,12 @@ def _transparency_urls(client) -> list[str]:  # type: ignore[no-untyped-def]
         "/transparency/stats",
         "/transparency/open-list.csv",
         "/api/v1/transparency/stats",
+        # reuses, the agreement and the sharing page: public too
+        "/reuses",
+        "/api/v1/reuses",
+        "/api/3/action/reuse_list",
+        "/agreement",
+        "/sharing",
     ]
     urls += [f"/transparency?page={n}" for n in range(1, -(-count // 20) + 2)]
     urls += [
