@@ -56,10 +56,10 @@ def test_the_tables_are_paged_and_the_total_counts_every_department(client) -> N
     total = sum(i % 5 + 1 for i in range(DEPARTMENTS))
     row = first.split('class="total-row"', 1)[1].split("</tr>", 1)[0]
     assert re.findall(r"<td>([\d,]+)</td>", row)[:4] == [
-        "{:,}".format(total),
+        f"{total:,}",
         "0",
         "0",
-        "{:,}".format(total),
+        f"{total:,}",
     ]
 
     second = client.get("/transparency/stats?page=2&year=2026").get_data(as_text=True)
@@ -81,3 +81,10 @@ def test_charts_by_department_draw_the_largest(client) -> None:  # type: ignore[
     assert f"图中为各项数值最大的 {TOP} 个部门" in html
     # the JSON keeps every department
     assert len(client.get("/api/v1/transparency/stats").get_json()["departments"]) == DEPARTMENTS
+
+
+def test_the_decisions_filter_offers_only_departments_with_decisions(client) -> None:  # type: ignore[no-untyped-def]
+    html = client.get("/transparency").get_data(as_text=True)
+    select = html.split('id="filter-department"', 1)[1].split("</select>", 1)[0]
+    assert re.findall(r"<option value=\"([^\"]*)\"", select) == [""]  # 全部 only: none decided
+    assert client.get("/api/v1/transparency/decisions").get_json()["departments"] == []
