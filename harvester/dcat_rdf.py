@@ -20,6 +20,7 @@ from rdflib.term import Node
 
 from datasets.errors import SourceError
 from harvester.http import HttpClient, is_url
+from harvester.json_input import JsonInputError, load_json
 from harvester.remote import Document, one_line, read_document
 
 HYDRA = Namespace("http://www.w3.org/ns/hydra/core#")
@@ -121,7 +122,7 @@ def parse_document(
         graph = Graph()
         try:
             if fmt == "json-ld":
-                data = _inline_contexts(client, json.loads(doc.body), contexts or {})
+                data = _inline_contexts(client, load_json(doc.body), contexts or {})
                 with warnings.catch_warnings():  # rdflib's JSON-LD parser uses its own
                     warnings.simplefilter("ignore", DeprecationWarning)  # deprecated classes
                     graph.parse(data=json.dumps(data), format="json-ld", publicID=doc.base)
@@ -159,8 +160,8 @@ def _reason(exc: Exception) -> str:
         return one_line(
             f"第 {exc.getLineNumber()} 行第 {exc.getColumnNumber()} 列：{exc.getMessage()}"
         )
-    if isinstance(exc, json.JSONDecodeError):
-        return one_line(f"第 {exc.lineno} 行第 {exc.colno} 列：{exc.msg}")
+    if isinstance(exc, JsonInputError):
+        return one_line(exc.reason)
     return one_line(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
 
 
@@ -185,10 +186,19 @@ def _inline_contexts(client: HttpClient, data: Any, cache: dict[str, Any]) -> An
 
 
 def _resolve_context(client: HttpClient, value: Any, cache: dict[str, Any]) -> Any:
+    """A context with every remote reference in it replaced, those of scoped contexts in its
+    term definitions too (rdflib would fetch them itself)."""
     if isinstance(value, list):
         return [_resolve_context(client, v, cache) for v in value]
-    if isinstance(value, dict) and "@import" in value:
-        raise SourceError("不支持 JSON-LD 上下文中的 @import")
+    if isinstance(value, dict):
+        if "@import" in value:
+            raise SourceError("不支持 JSON-LD 上下文中的 @import")
+        return {
+            k: _resolve_context(client, v, cache)
+            if k == "@context"
+            else _inline_contexts(client, v, cache)
+            for k, v in value.items()
+        }
     if not isinstance(value, str):
         return value
     if not is_url(value):
@@ -196,11 +206,14 @@ def _resolve_context(client: HttpClient, value: Any, cache: dict[str, Any]) -> A
     if value not in cache:
         if len(cache) >= MAX_CONTEXTS:
             raise SourceError(f"JSON-LD 引用的远程 @context 过多（超过 {MAX_CONTEXTS} 个）")
+        cache[value] = None  # being resolved: a context that refers back to it is a loop
         doc = client.get_json(value)
         context = doc.get("@context") if isinstance(doc, dict) else None
         if not isinstance(context, dict | list):
             raise SourceError(f"远程 @context 不是 JSON-LD 上下文：{_short(value)}")
         cache[value] = _resolve_context(client, context, cache)
+    if cache[value] is None:
+        raise SourceError(f"远程 @context 循环引用自身：{_short(value)}")
     return cache[value]
 
 
@@ -221,11 +234,14 @@ def _next_page(page: Graph, current: str, *, local: bool) -> tuple[str | None, s
         if not text:
             continue
         base = current if is_url(current) else Path(current).resolve().as_uri()
-        ref = urljoin(base, text) if isinstance(target, Literal) else text
-        if is_url(ref):
-            return ref, None
-        if local and ref.startswith("file:"):
-            return url2pathname(urlsplit(ref).path), None
+        try:
+            ref = urljoin(base, text) if isinstance(target, Literal) else text
+            if is_url(ref):
+                return ref, None
+            if local and ref.startswith("file:"):
+                return url2pathname(urlsplit(ref).path), None
+        except ValueError:  # an unclosed IPv6 address
+            return None, f"下一页地址无效：{_short(text)}"
         return None, f"下一页地址无法读取（只跟随 http/https 地址）：{_short(ref)}"
     return None, None
 
