@@ -16,8 +16,8 @@ from datasets.errors import SourceError, ValidationError
 from datasets.intake.records import FileRecord, HarvestRecord, ProviderRecord
 from harvester.base import GatherItem, GatherResult, SourceKind, local_folder, safe_child
 from harvester.json_input import JsonInputError, load_json
-from harvester.remote import fit_identifier, one_line
 from harvester.normalise import clean_line, clean_text, parse_count, parse_date, split_list
+from harvester.remote import fit_identifier, one_line
 
 DESCRIPTOR = "datapackage.json"
 

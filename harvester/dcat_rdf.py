@@ -5,6 +5,7 @@ address rules apply to them), and hydra paging.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import warnings
 import xml.sax
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
 from urllib.request import url2pathname
+from xml.parsers import expat
 
 from rdflib import Graph, Literal, Namespace
 from rdflib.namespace import RDF
@@ -51,6 +53,7 @@ FORMATS_BY_SUFFIX = {
 }
 FORMAT_LABELS = {"turtle": "Turtle", "xml": "RDF/XML", "json-ld": "JSON-LD", "nt": "N-Triples"}
 MAX_CONTEXTS = 10
+MAX_EXPANSION = 10  # what the entities of an RDF/XML document may expand it to, times its size
 
 
 @dataclass
@@ -127,6 +130,8 @@ def parse_document(
                     warnings.simplefilter("ignore", DeprecationWarning)  # deprecated classes
                     graph.parse(data=json.dumps(data), format="json-ld", publicID=doc.base)
             else:
+                if fmt == "xml":
+                    _bounded_entities(doc)
                 graph.parse(data=doc.body, format=fmt, publicID=doc.base)
             return graph
         except SourceError:
@@ -135,6 +140,30 @@ def parse_document(
             if first_error is None:
                 first_error = f"{FORMAT_LABELS.get(fmt, fmt)}：{_reason(exc)}"
     raise SourceError(f"DCAT 目录无法解析：{_short(doc.name)}（{first_error}）")
+
+
+def _bounded_entities(doc: Document) -> None:
+    """Refuse an XML document whose entities expand past ``MAX_EXPANSION`` times its size
+    (billion laughs, quadratic blow-up) before rdflib's parser, which has no such bound, reads
+    it. External entities are never read by either parser."""
+    if b"<!ENTITY" not in doc.body:
+        return
+    budget = MAX_EXPANSION * len(doc.body) + (1 << 20)
+    seen = 0
+
+    def count(text: str) -> None:
+        nonlocal seen
+        seen += len(text)
+        if seen > budget:
+            raise SourceError(
+                f"DCAT 目录无法解析：{_short(doc.name)}（XML 实体展开后过大，不予读取）"
+            )
+
+    parser = expat.ParserCreate()
+    parser.CharacterDataHandler = count
+    parser.StartElementHandler = lambda _name, attrs: count("".join(attrs.values()))
+    with contextlib.suppress(expat.ExpatError):  # rdflib reports the syntax itself
+        parser.Parse(doc.body, True)
 
 
 def _sniff(body: bytes) -> list[str]:

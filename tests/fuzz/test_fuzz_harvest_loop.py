@@ -223,9 +223,9 @@ def test_a_data_json_with_hostile_entries_publishes_its_good_ones(
             5,
             None,
         ]
-        path = tmp_path / "data.json"
-        path.write_text(json.dumps({"dataset": entries}), encoding="utf-8")
-        add_source(rt, name="dj", kind="datajson", location=str(path), config={"provider": "某局"})
+        # served by the same origin as its files: a source may read its own origin
+        location = server.write("data.json", json.dumps({"dataset": entries}))
+        add_source(rt, name="dj", kind="datajson", location=location, config={"provider": "某局"})
         with within(300):
             result = run_source(rt, get_sources(rt, ["dj"])[0])
 

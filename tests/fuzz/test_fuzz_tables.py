@@ -122,7 +122,7 @@ def csv_bytes(draw: st.DrawFn) -> bytes:
     return body
 
 
-@fuzz(120)
+@fuzz(80)
 @given(
     body=csv_bytes(),
     fmt=st.sampled_from(["csv", "tsv", "txt"]),
@@ -245,7 +245,7 @@ def xlsx_bytes(draw: st.DrawFn) -> bytes:
     return body
 
 
-@fuzz(80)
+@fuzz(50)
 @given(body=xlsx_bytes())
 @example(
     body=_rewrite(
@@ -280,7 +280,7 @@ def test_corrupted_compressed_parts_are_held(tmp_path: Path) -> None:
 # -- the whole preparation of a harvested file -----------------------------------------------
 
 
-@fuzz(25)
+@fuzz(15)
 @given(
     data=st.one_of(csv_bytes().map(lambda b: ("csv", b)), xlsx_bytes().map(lambda b: ("xlsx", b))),
     declared=st.sampled_from([None, "gbk", "utf-8", "klingon"]),
