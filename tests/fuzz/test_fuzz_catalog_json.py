@@ -100,7 +100,7 @@ def seeded(seeds: list[Any]) -> st.SearchStrategy[bytes]:
     return st.sampled_from(seeds).flatmap(lambda seed: mutated(seed).flatmap(json_bytes))
 
 
-@fuzz(60)
+@fuzz(40)
 @given(body=seeded(CKAN_SEEDS))
 @example(
     body=b'{"success": true, "result": {"count": 1, "results": [{"id": "\\ud800\\u0000", '
@@ -120,7 +120,7 @@ def test_ckan_answers_are_read_or_held_per_package(fuzz_rt: Runtime, body: bytes
         _read_all(kind)
 
 
-@fuzz(40)
+@fuzz(30)
 @given(body=seeded(DATAJSON_SEEDS))
 @example(body=b'{"dataset": [{"identifier": "' + b"\\ud800" * 400 + b'", "title": "x"}]}')
 @example(body=b'{"dataset": [' + b"1" * 4400 + b"]}")
@@ -133,7 +133,7 @@ def test_data_json_is_read_or_held_per_entry(
         _read_all(kind)
 
 
-@fuzz(40)
+@fuzz(30)
 @given(body=seeded(DATAPACKAGE_SEEDS))
 @example(
     body=b'{"name": "x", "resources": [{"path": "data/donation-codes.csv", "schema": "'

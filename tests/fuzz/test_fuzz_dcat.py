@@ -103,7 +103,7 @@ def _read_dcat(rt: Runtime, folder: Path, name: str, body: bytes) -> None:
         _read_all(kind)
 
 
-@fuzz(60)
+@fuzz(40)
 @given(document=damaged_text())
 @example(document=("dataset.ttl", TEXT_SEEDS["dataset.ttl"].replace(b'"', b'"\\uD800\\u0000', 3)))
 @example(document=("catalog.rdf", TEXT_SEEDS["catalog.rdf"][:3000]))
@@ -114,7 +114,7 @@ def test_turtle_and_rdf_xml_are_read_or_refused(
     _read_dcat(fuzz_rt, tmp_path_factory.mktemp("dcat"), name, body)
 
 
-@fuzz(40)
+@fuzz(30)
 @given(body=st.sampled_from(JSONLD_SEEDS).flatmap(lambda s: mutated(s).flatmap(json_bytes)))
 @example(
     body=b'{"@context": {"@vocab": "http://www.w3.org/ns/dcat#"}, "@graph": '
