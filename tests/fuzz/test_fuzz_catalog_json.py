@@ -115,6 +115,20 @@ def seeded(seeds: list[Any]) -> st.SearchStrategy[bytes]:
     + b"}" * 900
     + b"]}}"
 )
+@example(  # found: an unclosed IPv6 address in a URL, a frequency of 5000 digits
+    body=json.dumps(
+        _search(
+            {
+                "id": "p",
+                "title": "t",
+                "frequency": "9" * 5000,
+                "record_count": 1e308 * 10,
+                "resources": [{"url": "http://[::1/x.csv", "format": "CSV"}],
+            }
+        )
+    ).encode()
+)
+@example(body=json.dumps(_search({"id": "长" * 5000, "title": "t"})).encode())
 def test_ckan_answers_are_read_or_held_per_package(fuzz_rt: Runtime, body: bytes) -> None:
     with _closing(_ckan(fuzz_rt, body)) as kind:
         _read_all(kind)
@@ -124,6 +138,23 @@ def test_ckan_answers_are_read_or_held_per_package(fuzz_rt: Runtime, body: bytes
 @given(body=seeded(DATAJSON_SEEDS))
 @example(body=b'{"dataset": [{"identifier": "' + b"\\ud800" * 400 + b'", "title": "x"}]}')
 @example(body=b'{"dataset": [' + b"1" * 4400 + b"]}")
+@example(  # found: unclosed IPv6 addresses, a keyword list that exhausts the literal parser
+    body=json.dumps(
+        {
+            "dataset": [
+                {
+                    "identifier": "a",
+                    "title": "t",
+                    "keyword": "[" + "-" * 9000 + "1]",
+                    "landingPage": "http://[::1",
+                    "license": "https://[x",
+                    "accrualPeriodicity": "每" + "9" * 5000 + "日",
+                    "distribution": [{"downloadURL": "http://[::1/a.csv"}],
+                }
+            ]
+        }
+    ).encode()
+)
 def test_data_json_is_read_or_held_per_entry(
     fuzz_rt: Runtime, tmp_path_factory: Any, body: bytes
 ) -> None:
@@ -140,6 +171,8 @@ def test_data_json_is_read_or_held_per_entry(
     b'../../../../etc/passwd"}]}'
 )
 @example(body=b"[" * 5000 + b"]" * 5000)
+@example(body=b'{"name": "x", "licenses": {"a": 1}, "resources": 5, "record_count": 1e999}')
+@example(body=b'{"name": "x", "resources": [{"path": "' + b"a" * 5000 + b'.csv"}]}')
 def test_datapackage_json_is_read_or_held_per_package(
     fuzz_rt: Runtime, tmp_path_factory: Any, body: bytes
 ) -> None:

@@ -107,6 +107,14 @@ def _read_dcat(rt: Runtime, folder: Path, name: str, body: bytes) -> None:
 @given(document=damaged_text())
 @example(document=("dataset.ttl", TEXT_SEEDS["dataset.ttl"].replace(b'"', b'"\\uD800\\u0000', 3)))
 @example(document=("catalog.rdf", TEXT_SEEDS["catalog.rdf"][:3000]))
+@example(  # found: a next page at an unclosed IPv6 address
+    document=(
+        "dataset.ttl",
+        TEXT_SEEDS["dataset.ttl"]
+        + b"\n<http://e/c> a <http://www.w3.org/ns/hydra/core#PartialCollectionView> ;"
+        b' <http://www.w3.org/ns/hydra/core#next> "http://[::1/p2" .\n',
+    )
+)
 def test_turtle_and_rdf_xml_are_read_or_refused(
     fuzz_rt: Runtime, tmp_path_factory: Any, document: tuple[str, bytes]
 ) -> None:
