@@ -163,6 +163,10 @@ def test_hostile_packages_are_their_own_outcomes_and_the_real_ones_publish(
     for identifier in hostile:
         assert identifier in outcomes, (identifier, sorted(outcomes))
     assert outcomes["typed"]["outcome"] == "errored"
+    with rt.reader() as session:  # the corrupted workbook and the bomb: held, not published
+        states = dict(session.execute(select(Dataset.source_identifier, Dataset.state)).all())
+    assert states["hostile-0"] == states["hostile-1"] == "quarantined", states
+    assert states["坏\ufffdid"] == "active"  # NUL dropped, the lone surrogate made U+FFFD
     _assert_reasons_in_words(objects)
     errored = [o for o in objects if o["outcome"] == "errored"]
     assert len(errored) >= 3  # typed, the entry with id 7 and the null entry
