@@ -10,13 +10,15 @@ import shutil
 import sqlite3
 import subprocess
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote
 
-from sqlalchemy import text
+from sqlalchemy import TextClause, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 from datasets.errors import ConfigError, KaifangError
-from datasets.runtime import Runtime
+from datasets.runtime import Runtime, make_engine
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 # files SQLite keeps beside a database while it is open: never copied, removed before a restore
@@ -130,10 +132,22 @@ def tool_major(rt: Runtime, name: str) -> tuple[str, int]:
     return path, int(found.group(1))
 
 
+def _query(rt: Runtime, *statements: TextClause) -> list[Any]:
+    """One value of each statement, on a connection of its own (the runtime's engine would make
+    the instance folder, which a restore must find as it is)."""
+    engine = make_engine(rt.settings.resolved_database_url)
+    try:
+        with engine.connect() as connection:
+            return [connection.execute(s).scalar_one() for s in statements]
+    except SQLAlchemyError as exc:
+        raise ConfigError(f"数据库无法连接：{exc}") from None
+    finally:
+        engine.dispose()
+
+
 def server_major(rt: Runtime) -> int:
-    with rt.engine.connect() as connection:
-        number = int(connection.execute(text("SHOW server_version_num")).scalar_one())
-    return number // 10000
+    (number,) = _query(rt, text("SHOW server_version_num"))
+    return int(number) // 10000
 
 
 def libpq_environment(rt: Runtime) -> dict[str, str]:
@@ -199,13 +213,8 @@ def postgres_is_empty(rt: Runtime) -> bool:
         "('pg_catalog', 'information_schema', 'public') AND n.nspname NOT LIKE 'pg\\_%' "
         "AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = n.oid AND d.deptype = 'e')"
     )
-    try:
-        with rt.engine.connect() as connection:
-            return not connection.execute(query).scalar_one() and not (
-                connection.execute(schemas).scalar_one()
-            )
-    except Exception as exc:  # noqa: BLE001 — any failure to connect is the operator's to fix
-        raise ConfigError(f"目标数据库无法连接：{exc}") from None
+    relations, own_schemas = _query(rt, query, schemas)
+    return not relations and not own_schemas
 
 
 def restore_postgres(rt: Runtime, dump: Path, dump_major: int) -> None:

@@ -13,7 +13,7 @@ from sqlalchemy import text
 
 from datasets.backup.manifest import DUMP_MEMBER, MANIFEST
 from datasets.database import current_revision, head_revision
-from tests.backup_world import app_of, build_world, crawl, kaifang
+from tests.backup_world import app_of, build_world, close, crawl, kaifang
 from tests.factories import make_runtime
 from tests.postgres.conftest import _database
 
@@ -36,6 +36,7 @@ def pg_world(tmp_path_factory):
         built = build_world(folder, database_url=source)
         assert built["rt"].engine.dialect.name == "postgresql"
         yield {**built, "folder": folder, "source": source, "target": target}
+        close(built["app"])
         built["rt"].close()
 
 
@@ -53,7 +54,9 @@ def pg_restored(pg_world):
     assert done.exit_code == 0, done.output
     assert "恢复完成" in done.output and "GRANT" in done.output
     rt = make_runtime(folder / "restored", database_url=pg_world["target"])
-    yield {"rt": rt, "app": app_of(rt), "archive": folder / "pg.tar.gz", "env": env}
+    app = app_of(rt)
+    yield {"rt": rt, "app": app, "archive": folder / "pg.tar.gz", "env": env}
+    close(app)
     rt.close()
 
 
