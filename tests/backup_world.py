@@ -16,14 +16,13 @@ from urllib.parse import urljoin, urlsplit
 
 from click.testing import CliRunner
 
-from datasets.accounts.keys import create_api_key
-from datasets.accounts.users import actor_for, create_user
+from datasets.accounts.users import actor_for
 from datasets.runtime import Runtime
 from datasets.workflows import attachments
 from portal.app import create_app
 from portal.cli import main
 from tests.conftest import harvest_demo
-from tests.factories import credit_code, make_runtime, pdf_bytes, services_catalog, sign_in
+from tests.factories import accounts, make_runtime, pdf_bytes, services_catalog, sign_in
 
 PASSWORD = "correct horse battery"
 APPLICATION = {
@@ -72,14 +71,7 @@ def build_world(folder: Path, **settings: Any) -> dict[str, Any]:
         "bureau": dict(role="bureau"),
         "citizen": dict(role="citizen"),
     }
-    keys = {}
-    for seed, (name, extra) in enumerate(users.items(), start=1):
-        if extra["role"] == "company":
-            extra |= dict(
-                credit_code=credit_code(seed), legal_representative="王五", phone="13800138000"
-            )
-        create_user(rt, name=name, password=PASSWORD, **extra)
-        keys[name] = create_api_key(rt, user_name=name)["key"]
+    keys = accounts(rt, users, PASSWORD)
     app = app_of(rt)
     client = app.test_client(use_cookies=False)
 
