@@ -167,6 +167,7 @@ def crawl(
             continue
         seen.add(url)
         first, second = (client.get(url, headers=headers or {}) for client in clients)
+        assert first.status_code < 500, (url, first.status_code)
         assert first.status_code == second.status_code, (url, first.status_code, second.status_code)
         assert first.mimetype == second.mimetype, url
         body = normalised(first.get_data())
