@@ -225,6 +225,12 @@ class Settings:
         "the current tree in the same transaction's commit. Empty means no static build.",
     )
 
+    pg_bin_dir: str = _setting(
+        "",
+        "Folder of the PostgreSQL client tools kaifang backup and restore run (pg_dump, "
+        "pg_restore; their version at least the server's). Empty means the ones on PATH.",
+    )
+
     # -- public services: deadlines in working days (工作日), SPEC §7 -----------------------
     holiday_table: str = _setting(
         "",
