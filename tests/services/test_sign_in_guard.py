@@ -65,7 +65,9 @@ def test_a_name_is_locked_after_its_attempts_with_the_time_to_retry(rt):
             _try(rt, "zhang", "wrong password 1")
     with pytest.raises(guard.Locked) as locked:
         _try(rt, "zhang", PASSWORD)  # even the right password: it is not looked at
-    assert "登录失败次数过多" in locked.value.message and "（约 30 秒后）再试" in locked.value.message
+    assert (
+        "登录失败次数过多" in locked.value.message and "（约 30 秒后）再试" in locked.value.message
+    )
     assert 25 <= locked.value.retry_after() <= 30  # the first lock: 30 seconds
     # the refused try counted for nothing; the name's count is 3, the address's 3
     assert _rows(rt) == {("name", 3, True), ("address", 3, False)}
@@ -237,7 +239,9 @@ def test_new_accounts_get_the_rules_and_old_passwords_keep_working(rt):
 
     with rt.session() as session:
         session.execute(
-            update(User).where(User.name == "lisi").values(password_hash=hash_password("aaaaaaaaaa"))
+            update(User)
+            .where(User.name == "lisi")
+            .values(password_hash=hash_password("aaaaaaaaaa"))
         )
     assert authenticate_session(rt, name="lisi", password="aaaaaaaaaa")[0].name == "lisi"
 
