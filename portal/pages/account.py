@@ -13,10 +13,11 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 
+from datasets.accounts import verification
 from datasets.accounts.keys import create_api_key, list_api_keys, revoke_api_key
 from datasets.accounts.passwords import MIN_PASSWORD
 from datasets.accounts.users import SELF_SERVICE_ROLES, change_password, register, user_profile
-from datasets.errors import NotAuthorized, ValidationError
+from datasets.errors import Conflict, NotAuthorized, ValidationError
 from portal.app import get_runtime
 from portal.auth import current_actor, start_session
 from portal.errors import no_store
@@ -104,6 +105,7 @@ def _account_response(new_key: dict | None = None, status: int = 200) -> Respons
         profile=user_profile(rt, actor),
         keys=list_api_keys(rt, actor),
         new_key=new_key,
+        contact=_contact_status(),
     )
     response = make_response(html, status)
     response.headers["Cache-Control"] = "no-store"  # the page may show a new key
@@ -138,6 +140,55 @@ def revoke_key(key_id: str) -> ResponseReturnValue:
     revoked = revoke_api_key(get_runtime(), current_actor(), key_id)
     flash(f"已吊销 API 密钥 {revoked['prefix']}…，使用它的程序将无法再访问。", "notice")
     return redirect(url_for("account.account_page"))
+
+
+# -- proving the account's own e-mail address or phone -------------------------------------------
+
+
+def _contact_status() -> dict[str, object]:
+    """What the account page shows about proving the contact: proved (and how), and which of
+    the account's addresses a code can go to."""
+    rt, actor = get_runtime(), current_actor()
+    profile = user_profile(rt, actor)
+    with rt.reader() as db:
+        proved = verification.account_verified(rt, db, actor.user_id)
+    return {
+        "verified": proved.channel if proved else None,
+        "email": bool(profile.get("email")) and bool(rt.settings.smtp_host),
+        "phone": bool(profile.get("phone")) and verification.phone_available(rt),
+        "minutes": rt.settings.verification_code_minutes,
+    }
+
+
+@bp.route("/account/verification", methods=["POST"])
+@limiter.limit("10 per minute")
+def verify_contact() -> ResponseReturnValue:
+    """Send a code to the account's own e-mail address or phone (``send_code``), or check the
+    code typed (``verification_code``): a proved contact makes the account an identified
+    requester (a rights holder whose objection suspends at once)."""
+    if (response := _signed_in()) is not None:
+        return response
+    rt, actor = get_runtime(), current_actor()
+    profile = user_profile(rt, actor)
+    channel = request.form.get("send_code", "")
+    try:
+        if channel:
+            address = str(profile.get("email" if channel == "email" else "phone") or "")
+            code_request = verification.CodeRequest.parse({"channel": channel, "address": address})
+            flash(verification.send_code(rt, code_request)["message"], "notice")
+        else:
+            proved = verification.check_code(
+                rt,
+                phone=str(profile.get("phone") or ""),
+                email=str(profile.get("email") or ""),
+                code=request.form.get("verification_code", "")[:20],
+            )
+            if not verification.remember_for_account(rt, actor, proved):
+                raise ValidationError("验证码对应的联系方式已不是本账户的联系方式")
+            flash("联系方式已验证。", "notice")
+    except (ValidationError, Conflict) as exc:
+        flash(exc.message, "error")
+    return redirect(url_for("account.account_page") + "#contact-title")
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
