@@ -9,20 +9,23 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask.typing import ResponseReturnValue
 
 from datasets.accounts import verification
 from datasets.accounts.keys import create_api_key, list_api_keys, revoke_api_key
-from datasets.accounts.users import SELF_SERVICE_ROLES, register, user_profile
+from datasets.accounts.passwords import MIN_PASSWORD
+from datasets.accounts.users import SELF_SERVICE_ROLES, change_password, register, user_profile
 from datasets.errors import Conflict, NotAuthorized, ValidationError
 from portal.app import get_runtime
-from portal.auth import current_actor
+from portal.auth import current_actor, start_session
+from portal.errors import no_store
 from portal.extensions import limiter
 
 bp = Blueprint("account", __name__)
+
+PASSWORD_HINT = f"至少 {MIN_PASSWORD} 个字符，不含用户名，不能是常见密码"
 
 _REGISTER_FIELDS = (
     "name",
@@ -68,12 +71,16 @@ def register_page() -> ResponseReturnValue:
         except ValidationError as exc:
             message, errors = exc.message, exc.errors
         else:
-            session.clear()  # a fresh session: no fixation
-            session["user_id"] = created["id"]
+            start_session(created["id"], 0)  # a fresh session: no fixation
             flash("注册成功，已为您登录。", "notice")
             return redirect(url_for("account.account_page"))
     html = render_template(
-        "register.html", role=role, values=values, errors=errors, message=message
+        "register.html",
+        role=role,
+        values=values,
+        errors=errors,
+        message=message,
+        password_hint=PASSWORD_HINT,
     )
     return html, 400 if message else 200
 
@@ -182,3 +189,30 @@ def verify_contact() -> ResponseReturnValue:
     except (ValidationError, Conflict) as exc:
         flash(exc.message, "error")
     return redirect(url_for("account.account_page") + "#contact-title")
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+def password_page() -> ResponseReturnValue:
+    """Change one's password: the current one is asked for; the account's other sessions end,
+    this one goes on."""
+    if (response := _signed_in()) is not None:
+        return response
+    errors: dict[str, list[str]] = {}
+    message = None
+    if request.method == "POST":
+        actor, new = current_actor(), request.form.get("password", "")
+        try:
+            if new != request.form.get("password_confirm", ""):
+                message = "两次输入的新密码不一致"
+                raise ValidationError(message, {"password_confirm": [message]})
+            generation = change_password(
+                get_runtime(), actor, current=request.form.get("current_password", ""), new=new
+            )
+        except ValidationError as exc:
+            message, errors = exc.message, exc.errors
+        else:
+            start_session(actor.user_id or "", generation)
+            flash("密码已修改；此前在其他浏览器或设备上的登录已失效。", "notice")
+            return redirect(url_for("account.account_page"))
+    html = render_template("password.html", errors=errors, message=message, min_hint=PASSWORD_HINT)
+    return no_store(make_response(html, 400 if message else 200))
