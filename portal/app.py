@@ -75,6 +75,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
             "site": {"name": s.site_name, "region": s.region_name, "supervisor": s.supervisor_name}
         }
 
+    from portal import observe  # probes, metrics, request ids and JSON logs around the app
+
+    observe.register(app)
     return app
 
 
