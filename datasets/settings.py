@@ -381,6 +381,26 @@ class Settings:
         "adding them to the daily counters in one write; 0 writes on every hit.",
     )
 
+    # -- watching it run (portal.observe) -------------------------------------------------
+    log_format: str = _setting(
+        "text",
+        "Format of the web app's log: text (the embedded server's lines) or json (one JSON object "
+        "a line: time, level, logger, message, request id, method, route, status, duration, "
+        "client address).",
+    )
+    metrics_token: str = _setting(
+        "",
+        "Bearer token that opens /metrics from any address (Authorization: Bearer <token>). "
+        "Empty means none.",
+        secret=True,
+    )
+    metrics_allowed: str = _setting(
+        "127.0.0.1,::1",
+        "Addresses and CIDR networks, separated by commas, that may read /metrics without the "
+        "token, when the request reaches the app directly (no X-Forwarded-For, Forwarded or "
+        "X-Real-IP header). Empty means none.",
+    )
+
     # -- derived values -------------------------------------------------------------------
     @cached_property
     def legal(self) -> LegalText:
@@ -454,6 +474,22 @@ class Settings:
                 )
             hosts.append(entry.rstrip("."))
         return tuple(hosts), tuple(networks)
+
+    @property
+    def metrics_networks(self) -> tuple[IPNetwork, ...]:
+        """``metrics_allowed`` as networks; ``ConfigError`` naming an entry that is none."""
+        networks: list[IPNetwork] = []
+        for entry in re.split(r"[,;\s]+", self.metrics_allowed.strip()):
+            if not entry:
+                continue
+            try:
+                networks.append(ipaddress.ip_network(entry.strip("[]"), strict=False))
+            except ValueError:
+                raise ConfigError(
+                    f"setting {ENV_PREFIX}METRICS_ALLOWED: {entry!r} is neither an address nor "
+                    "a CIDR network"
+                ) from None
+        return tuple(networks)
 
 
 def setting_fields() -> tuple[dataclasses.Field, ...]:
@@ -596,6 +632,9 @@ def _check(settings: Settings) -> None:
     if platform and not re.match(r"https?://[^/\s]+", platform):
         raise ConfigError(f"setting {ENV_PREFIX}SHARE_PLATFORM_URL must be an http(s) address")
     _check_public_address(settings)
+    if settings.log_format not in ("text", "json"):
+        raise ConfigError(f"setting {ENV_PREFIX}LOG_FORMAT must be text or json")
+    settings.metrics_networks  # noqa: B018 — raises ConfigError for an entry it cannot read
     if settings.api_default_rows > settings.api_max_rows:
         raise ConfigError(f"{ENV_PREFIX}API_DEFAULT_ROWS may not exceed {ENV_PREFIX}API_MAX_ROWS")
 

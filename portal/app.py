@@ -82,6 +82,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
             }
         }
 
+    from portal import observe  # probes, metrics, request ids and JSON logs around the app
+
+    observe.register(app)
     return app
 
 
