@@ -66,13 +66,14 @@ class Ledger:
 
     filed: list[Filed] = field(default_factory=list)
     refused_purposes: list[str] = field(default_factory=list)
-    answers: list[tuple[float, str, int]] = field(default_factory=list)  # (began, what, status)
+    # (began, ended, what, status) of every answer
+    answers: list[tuple[float, float, str, int]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def note(self, began: float, what: str, status: int) -> None:
         with self.lock:
-            self.answers.append((began, what, status))
+            self.answers.append((began, time.monotonic(), what, status))
 
     def problem(self, text: str) -> None:
         with self.lock:
