@@ -120,24 +120,26 @@ class OwnPostgres:
             self.process.wait(timeout=60)
         self.process = None
 
-    def create_database(self, name: str) -> str:
+    def create_database(self, name: str, template: str = "template1") -> str:
         import psycopg
 
         with psycopg.connect(
             f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres", autocommit=True
-        ) as connection:
-            connection.execute(f'CREATE DATABASE "{name}"')  # a name of the test's own
+        ) as connection:  # names of the tests' own, never input
+            connection.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
         return self.url(name)
 
     def log(self) -> str:
         return self._log.read_text(encoding="utf-8", errors="replace")
 
     def close(self) -> None:
-        try:
-            self.stop()
-        except subprocess.TimeoutExpired:
-            assert self.process is not None
-            os.killpg(self.process.pid, signal.SIGKILL)
+        """Immediate shutdown (SIGQUIT): the data goes with the folder."""
+        if self.process is not None and self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGQUIT)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
@@ -226,7 +228,7 @@ class Gunicorn:
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:
             return
-        self.process.terminate()
+        self.process.send_signal(signal.SIGINT)  # quick shutdown: the test is over
         try:
             self.process.wait(timeout=30)
         except subprocess.TimeoutExpired:
