@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import func, select
 
 from datasets.accounts.permissions import Actor, require_operator
-from datasets.errors import NotFound
+from datasets.errors import KaifangError, NotFound
+from datasets.intake.storage import STORAGE_FULL, storage_full
 from datasets.models import HarvestJob, HarvestObject, HarvestSource
 from datasets.runtime import Runtime
 
@@ -142,3 +143,13 @@ def job_objects(rt: Runtime, job_id: str) -> list[dict[str, Any]]:
             }
             for o in rows
         ]
+
+
+def failure_message(error: BaseException) -> str:
+    """What an object's failure is called on its harvest object: the service's own message, a
+    full file store in words, anything else by its type."""
+    if isinstance(error, KaifangError):
+        return error.message
+    if storage_full(error):
+        return STORAGE_FULL
+    return f"{type(error).__name__}: {error}"

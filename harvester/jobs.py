@@ -28,12 +28,13 @@ from datasets.intake.planning import (
 )
 from datasets.intake.prepare import PreparedFile
 from datasets.intake.publishing import publish_plan, withdraw_missing
+from datasets.intake.storage import STORAGE_FULL, storage_full
 from datasets.models import HarvestJob, HarvestObject, HarvestSource
 from datasets.runtime import Runtime
 from harvester import interrupts, locks, spread
 from harvester.base import GatherItem, SourceConfig, SourceKind
 from harvester.downloading import Downloader
-from harvester.history import OUTCOME_TITLES, STATUS_TITLES, UNMIRRORED_HOSTS
+from harvester.history import OUTCOME_TITLES, STATUS_TITLES, UNMIRRORED_HOSTS, failure_message
 from harvester.history import job_objects as job_objects  # where callers look for it
 from harvester.interrupts import Interrupted
 from harvester.normalise import storable
@@ -310,7 +311,7 @@ def _plan(job: _Job, kind: SourceKind, item: GatherItem, dry_run: bool) -> Impor
         job.outcome(item.identifier, stage, ERRORED, exc.message)
     except Exception as exc:  # noqa: BLE001 — one bad object never stops a job
         log.exception("object %s of %s failed", item.identifier, job.source.name)
-        job.outcome(item.identifier, stage, ERRORED, f"{type(exc).__name__}: {exc}")
+        job.outcome(item.identifier, stage, ERRORED, failure_message(exc))
     return None
 
 
@@ -321,7 +322,8 @@ def _downloaded(
         preparer.submit(plan)
         return
     log.error("downloading files of %s failed: %r", plan.record.identifier, error)
-    message = error.message if isinstance(error, KaifangError) else repr(error)
+    message = STORAGE_FULL if storage_full(error) else None
+    message = message or (error.message if isinstance(error, KaifangError) else repr(error))
     job.outcome(plan.record.identifier, "fetch", ERRORED, f"文件下载出错：{message}")
 
 
@@ -335,12 +337,7 @@ def _publish(
     identifier = plan.record.identifier
     kind.forget_downloads(plan.record)
     if error is not None:
-        message = (
-            error.message
-            if isinstance(error, KaifangError)
-            else (f"{type(error).__name__}: {error}")
-        )
-        job.outcome(identifier, "import", ERRORED, message)
+        job.outcome(identifier, "import", ERRORED, failure_message(error))
         return
     try:
         outcome = publish_plan(job.rt, plan=plan, prepared=prepared)
@@ -348,7 +345,7 @@ def _publish(
         job.outcome(identifier, "import", ERRORED, exc.message)
     except Exception as exc:  # noqa: BLE001
         log.exception("publishing %s of %s failed", identifier, job.source.name)
-        job.outcome(identifier, "import", ERRORED, f"{type(exc).__name__}: {exc}")
+        job.outcome(identifier, "import", ERRORED, failure_message(exc))
     else:
         if outcome.outcome == UNMIRRORED:
             job.result.hosts.update(

@@ -17,6 +17,7 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from datasets.errors import (
@@ -33,6 +34,9 @@ from datasets.errors import (
 )
 
 log = logging.getLogger("portal")
+
+# seconds a client is asked to wait when the database cannot be reached (a restart, a failover)
+RETRY_AFTER_SECONDS = 5
 
 # exception class → (HTTP status, CKAN __type)
 STATUS: dict[type[KaifangError], tuple[int, str]] = {
@@ -54,6 +58,7 @@ _HTTP_TYPES = {
     413: "Request Entity Too Large",
     429: "Rate Limit Error",
     500: "Internal Server Error",
+    503: "Service Unavailable",
 }
 _HTTP_TITLES = {
     400: "请求有误",
@@ -65,6 +70,7 @@ _HTTP_TITLES = {
     413: "请求内容过大",
     429: "访问过于频繁",
     500: "服务器内部错误",
+    503: "服务暂时不可用",
 }
 
 
@@ -157,6 +163,20 @@ def register(app: Flask) -> None:
         response = error_response(status, message)
         if allowed := [v for k, v in exc.get_headers() if k == "Allow"]:
             response.headers["Allow"] = allowed[0]  # a 405 names the methods the address takes
+        return response
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    @app.errorhandler(DisconnectionError)
+    def database_unavailable(exc: Exception) -> ResponseReturnValue:
+        """The database cannot be reached (restarting, failing over, out of connections): 503
+        with a retry hint. Its transaction was rolled back; the pool replaces the broken
+        connection on a later checkout (``pool_pre_ping``)."""
+        reason = (str(exc).splitlines() or [type(exc).__name__])[0]
+        log.error("数据库暂时不可用（%s %s）：%s", request.method, request.path, reason)
+        response = error_response(503, "服务暂时不可用：数据库连接中断，请稍后再试")
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        response.headers["Cache-Control"] = "no-store"
         return response
 
     @app.errorhandler(Exception)

@@ -9,6 +9,7 @@ unreferenced files behind (removed by ``collect_garbage``).
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import re
@@ -23,6 +24,12 @@ PUBLIC = "public"
 PRIVATE = "private"
 REMOTE = "remote"  # a resource whose file could not be downloaded: no bytes stored
 UNMIRRORED_NOTICE = "该文件未能从数据提供方下载（未镜像），暂无法提供，平台将在下次采集时重试"
+
+STORAGE_FULL = (
+    "存储空间不足，文件未能保存：本条目本次未发布或更新，已发布的版本保持不变；"
+    "请清理或扩充文件存储后重新采集"
+)
+_FULL = (errno.ENOSPC, errno.EDQUOT)
 
 _KEY = re.compile(r"^[0-9a-f]{2}/[0-9a-f]{64}\.[a-z0-9]{1,8}$")
 _CHUNK = 1024 * 1024
@@ -45,6 +52,11 @@ def file_sha256(path: Path) -> tuple[str, int]:
             digest.update(chunk)
             size += len(chunk)
     return digest.hexdigest(), size
+
+
+def storage_full(exc: BaseException) -> bool:
+    """Whether ``exc`` is a write refused for want of space (a full disk or quota)."""
+    return isinstance(exc, OSError) and exc.errno in _FULL
 
 
 def _sync(path: Path) -> None:
@@ -107,11 +119,15 @@ class FileStore:
     def _copy(self, source: Path, target: Path) -> None:
         self.staging.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(dir=self.staging, suffix=".part")
-        with os.fdopen(fd, "wb") as out, source.open("rb") as src:
-            shutil.copyfileobj(src, out, _CHUNK)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp_name, target)
+        try:
+            with os.fdopen(fd, "wb") as out, source.open("rb") as src:
+                shutil.copyfileobj(src, out, _CHUNK)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(tmp_name, target)
+        except BaseException:  # a full disk: no partial copy stays in staging
+            Path(tmp_name).unlink(missing_ok=True)
+            raise
 
     def path(self, root: str, key: str) -> Path:
         """The path of a stored file. Refuses anything that is not a well-formed key."""

@@ -88,11 +88,15 @@ def _write(target: Path, content: bytes) -> None:
     """Write ``content`` to ``target`` atomically (a temporary file renamed into place)."""
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".part")
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(content)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, target)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    except BaseException:  # a full disk: no partial file stays behind
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def may_read(actor: Actor, case: Case) -> bool:
@@ -106,9 +110,21 @@ def may_read(actor: Actor, case: Case) -> bool:
 
 def attach(rt: Runtime, actor: Actor, application_id: str, upload: Upload) -> dict[str, Any]:
     """The applicant adds a supporting document to their application before its decision.
-    The file is written before the row that lists it commits; a file no row lists is never
-    shown (and a retry writes the same name again)."""
+    The file is written before the row that lists it commits, and removed again when that
+    commit fails (the database went away): no file stays that no row lists."""
     c.require_signed_in(actor)
+    written: list[Path] = []
+    try:
+        return _attach(rt, actor, application_id, upload, written)
+    except BaseException:
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise
+
+
+def _attach(
+    rt: Runtime, actor: Actor, application_id: str, upload: Upload, written: list[Path]
+) -> dict[str, Any]:
     with rt.session() as session:
         case = c.load_case(session, application_id, APPLICATION.kind, lock=True)
         if not c.can_view(actor, case):
@@ -131,7 +147,9 @@ def attach(rt: Runtime, actor: Actor, application_id: str, upload: Upload) -> di
             "sha256": hashlib.sha256(upload.content).hexdigest(),
             "at": c.now_utc().isoformat(),
         }
-        _write(folder(rt, case.id) / f"{item['id']}.{extension}", upload.content)
+        target = folder(rt, case.id) / f"{item['id']}.{extension}"
+        written.append(target)
+        _write(target, upload.content)
         case.body = {**case.body, "attachments": [*listed, item]}
         c.audit(session, actor, "application.attach", case, attachment=item["name"])
         return item
