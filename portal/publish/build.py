@@ -11,8 +11,9 @@ per file) answers by source, so an unchanged dataset costs a set lookup and the 
 grows with what changed, not with the catalog. With no previous tree (the first builds) or with
 ``--full``, the build writes a new tree: the current tree's unchanged files linked, or, full,
 everything rendered.
-The catalog's lists are written again when the catalog's version changed, the few site pages
-always. The whole-catalog documents (data.json, sitemaps, the DCAT catalog, 开放清单) too, up to
+The catalog's newest-first lists are written again when the catalog's version changed; the list
+of departments, a department's pages and a topic's feed when the digest of what they show
+changed; the few site pages always. The whole-catalog documents (data.json, sitemaps, the DCAT catalog, 开放清单) too, up to
 ``DOCUMENTS_INLINE`` datasets; past that, a changed catalog leaves them to the app until the next
 full build (``--full``), so that a build after one change stays quick.
 Many datasets to render are spread over worker processes (forked after the app is loaded, each
