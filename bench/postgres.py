@@ -38,3 +38,19 @@ def postgres_database(prefix: str) -> Iterator[str]:
             )
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
         admin.dispose()
+
+
+def kept_database(name: str) -> str:
+    """The URL of database ``name`` on the server, created when missing and never dropped (a
+    benchmark's catalog kept between runs; ``dropdb`` it when done)."""
+    admin = create_engine(make_url(SERVER), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            found = connection.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
+            ).scalar()
+            if not found:
+                connection.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+    return make_url(SERVER).set(database=name).render_as_string(hide_password=False)
