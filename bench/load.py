@@ -143,7 +143,9 @@ def run(
     if args.folder:
         folder = Path(args.folder)
         folder.mkdir(parents=True, exist_ok=True)
-        return _run_in(folder, database_url or kept_database("kaifang_load"), args, progress)
+        fresh = not (folder / "ready.json").exists()
+        url = database_url or kept_database("kaifang_load", fresh=fresh)
+        return _run_in(folder, url, args, progress)
     fresh = nullcontext(database_url) if database_url else postgres_database("kaifang_load")
     with tempfile.TemporaryDirectory(prefix="kaifang-load-") as name, fresh as url:
         return _run_in(Path(name), url, args, progress)
