@@ -38,3 +38,28 @@ def postgres_database(prefix: str) -> Iterator[str]:
             )
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
         admin.dispose()
+
+
+def kept_database(name: str, fresh: bool) -> str:
+    """The URL of database ``name`` on the server, never dropped afterwards (a benchmark's
+    catalog kept between runs; ``dropdb`` it when done): made anew when ``fresh``, else created
+    only when missing."""
+    admin = create_engine(make_url(SERVER), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            if fresh:
+                connection.execute(
+                    text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"
+                    ),
+                    {"n": name},
+                )
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+            found = connection.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
+            ).scalar()
+            if not found:
+                connection.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+    return make_url(SERVER).set(database=name).render_as_string(hide_password=False)
