@@ -124,6 +124,9 @@ def test_search_forms_and_sign_in_go_through_to_the_app(hybrid) -> None:  # type
     home = browser.get(f"{url}/", timeout=30)
     assert "zhangwei" in home.text and "Last-Modified" not in home.headers
     assert "zhangwei" not in _get(f"{url}/").text
+    assert "Last-Modified" in _get(f"{url}/").headers  # the tree's
+    for cookie in ("session=x", "__Host-kaifang=x"):  # production mode's cookie name too
+        assert "Last-Modified" not in _get(f"{url}/", headers={"Cookie": cookie}).headers
     refused = browser.post(f"{url}/logout", data={}, allow_redirects=False, timeout=30)
     assert refused.status_code == 400  # no CSRF token: the app's own check answers
 
