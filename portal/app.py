@@ -11,6 +11,7 @@ from flask.json.provider import DefaultJSONProvider
 
 from datasets.runtime import Runtime
 from datasets.settings import load_settings
+from portal import limits
 from portal.extensions import csrf, limiter
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -43,16 +44,15 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         WTF_CSRF_TIME_LIMIT=None,
         # checked in portal.auth.load_actor instead, which exempts requests made with an API key
         WTF_CSRF_CHECK_DEFAULT=False,
-        RATELIMIT_STORAGE_URI=settings.ratelimit_storage_uri,
-        RATELIMIT_ENABLED=settings.ratelimit_enabled,
-        RATELIMIT_HEADERS_ENABLED=True,
     )
     app.json = _ChineseJSON(app)
     app.extensions["kaifang"] = runtime
     logging.getLogger("portal").setLevel(settings.log_level.upper())
 
     csrf.init_app(app)
+    limits.configure(app, settings)
     limiter.init_app(app)
+    limits.register(app, limiter)
 
     _register_blueprints(app)
 

@@ -54,6 +54,7 @@ _HTTP_TYPES = {
     413: "Request Entity Too Large",
     429: "Rate Limit Error",
     500: "Internal Server Error",
+    503: "Service Unavailable",
 }
 _HTTP_TITLES = {
     400: "请求有误",
@@ -65,6 +66,7 @@ _HTTP_TITLES = {
     413: "请求内容过大",
     429: "访问过于频繁",
     500: "服务器内部错误",
+    503: "服务暂时不可用",
 }
 
 

@@ -35,7 +35,7 @@ _REGISTER_FIELDS = (
 
 
 @bp.route("/register", methods=["GET", "POST"])
-@limiter.limit("10 per minute", methods=["POST"])
+@limiter.limit(lambda: get_runtime().settings.ratelimit_register, methods=["POST"])
 def register_page() -> ResponseReturnValue:
     role = request.values.get("role", "citizen")
     if role not in SELF_SERVICE_ROLES:
