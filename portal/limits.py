@@ -243,14 +243,14 @@ def phrase(item: RateLimitItem) -> str:
     return f"{every} {item.amount} 次"
 
 
-def _retry_seconds(limiter: Limiter) -> int:
+def _retry_seconds(limiter: Limiter, item: RateLimitItem) -> int:
+    """Seconds until the spent budget ``item`` takes a request again (at most its window)."""
     current = limiter.current_limit
-    if current is None:
-        return 1
     try:
-        return max(1, math.ceil(current.reset_at - time.time()))
+        wait = math.ceil(current.reset_at - time.time()) if current else 1
     except Exception:  # noqa: BLE001 — the storage gone meanwhile: a second is as good a guess
-        return 1
+        wait = 1
+    return max(1, min(wait, item.get_expiry()))
 
 
 def register(app: Flask, limiter: Limiter) -> None:
@@ -259,7 +259,7 @@ def register(app: Flask, limiter: Limiter) -> None:
 
     @app.errorhandler(RateLimitExceeded)
     def rate_limited(exc: RateLimitExceeded) -> Response:
-        seconds = _retry_seconds(limiter)
+        seconds = _retry_seconds(limiter, exc.limit.limit)
         limit = phrase(exc.limit.limit)
         message = f"访问过于频繁，请 {seconds} 秒后再试（此类请求的限额为{limit}）"
         extra = {"retry_after": seconds, "limit": limit} if is_api_request() else None
