@@ -9,7 +9,6 @@ import json
 import logging
 import os
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -30,7 +29,7 @@ from portal.app import create_app
 from portal.limits import key_budget
 from portal.proxies import TrustedProxies, client_address, trusted_networks
 from tests.factories import make_runtime, serving
-from tests.nginx import free_port as nginx_port
+from tests.nginx import free_port
 from tests.nginx import nginx as real_nginx
 
 REDIS = os.environ.get("KAIFANG_TEST_LIMITS_REDIS", "redis://127.0.0.1:6379/9")
@@ -147,7 +146,7 @@ def test_behind_the_shipped_nginx_each_citizen_counts_for_itself(world, prefix, 
         serving(app) as upstream,
         real_nginx(
             tmp_path / "nginx",
-            port=nginx_port(),
+            port=free_port(),
             static_root=static,
             app_url=upstream,
             files_dir=tmp_path,
@@ -237,12 +236,6 @@ def test_an_app_with_limits_off_stays_off_beside_one_with_limits(world, prefix):
 
 
 # -- Redis going away ---------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def start_redis(port: int, folder: Path) -> subprocess.Popen:
