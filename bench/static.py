@@ -74,7 +74,7 @@ def builds(instance: Path, out: Path, base: str, entries: list[load.Entry]) -> d
     from portal.publish.build import build
 
     app = create_app({"instance": str(instance), "base_url": base, "ratelimit_enabled": False})
-    full = build(app, out, base_url=base)
+    full = build(app, out, base_url=base, full=True)
     rate = full.seconds * 1e3 / len(entries)
     print(
         f"full build: {full.seconds:.1f} s ({rate:.2f} ms per dataset), {full.files} files, "
@@ -215,15 +215,28 @@ def main() -> None:
     parser.add_argument(
         "--parts", default="builds,throughput,slow", help="which of builds,throughput,slow to run"
     )
+    parser.add_argument(
+        "--folder",
+        help="keep the instance and tree in this folder; a later run reuses its corpus",
+    )
     slow_clients.options(parser)
     args = parser.parse_args()
-    folder = Path(tempfile.mkdtemp(prefix="kaifang-bench-static-"))
+    if args.folder:
+        folder = Path(args.folder).resolve()
+        folder.mkdir(parents=True, exist_ok=True)
+    else:
+        folder = Path(tempfile.mkdtemp(prefix="kaifang-bench-static-"))
     folder.chmod(0o755)  # nginx's workers (another user when run as root) read the tree
     instance, out = folder / "instance", folder / "out"
     port = load.free_port()
     try:
-        print(f"publishing {args.datasets} datasets …", flush=True)
-        created_s, entries = create(instance, out, args.datasets)
+        if (instance / "done").exists():
+            print(f"reusing the {args.datasets} datasets published in {folder}", flush=True)
+            created_s, entries = float("nan"), load.records(args.datasets)
+        else:
+            print(f"publishing {args.datasets} datasets …", flush=True)
+            created_s, entries = create(instance, out, args.datasets)
+            (instance / "done").write_text(str(created_s))
         parts = set(args.parts.split(","))
         b = builds(instance, out, f"http://127.0.0.1:{port}", entries)
         t = throughput(instance, out, port, args) if "throughput" in parts else None
@@ -233,7 +246,8 @@ def main() -> None:
             slow = slow_clients.compare(folder / "slow" / "instance", ["new", "hybrid"], args)
             report_slow(slow, args)
     finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        if not args.folder:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -260,6 +260,9 @@ class User(Base):
     # keyed hash of the e-mail address or phone the holder proved with a code (verification);
     # it stops matching when the address changes
     verified_contact: Mapped[str | None] = mapped_column(String(64))
+    # kept in each session this account signs in with; signing out or changing the password
+    # adds one, and every session holding another number stops working (copied cookies too)
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class ClassificationEvent(Base):
@@ -735,3 +738,19 @@ class CalendarState(Base):
     last_covered_year: Mapped[int] = mapped_column(Integer)
     days: Mapped[dict[str, Any]] = mapped_column(default=dict)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class SignInGuard(Base):
+    """Failed attempts per user name, client address or address sending API keys
+    (``datasets.accounts.guard``): ``kind`` is name, address or key, ``subject`` the SHA-256 of
+    what was tried from or for (no name or address is kept as such). Past ``locked_until`` the
+    subject may try again; a row is forgotten an hour after its last failure."""
+
+    __tablename__ = "sign_in_guard"
+    __table_args__ = (Index("ix_sign_in_guard_last_failure_at", "last_failure_at"),)
+
+    kind: Mapped[str] = mapped_column(String(10), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[datetime] = mapped_column()
+    locked_until: Mapped[datetime | None] = mapped_column()

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from datasets.errors import ConfigError
 
@@ -74,8 +75,21 @@ class Settings:
     )
     base_url: str = _setting(
         "",
-        "Public base URL used in API links (e.g. https://data.example.gov.cn). "
-        "Empty means the URL of the current request.",
+        "Public base URL used in every link the portal gives out (e.g. "
+        "https://data.example.gov.cn). Empty means the URL of the current request (development "
+        "only: production mode requires it).",
+    )
+    production: bool = _setting(
+        False,
+        "Production mode: KAIFANG_BASE_URL is required (https, or http on a loopback host), "
+        "session cookies are Secure, and a request whose Host is neither the host of "
+        "KAIFANG_BASE_URL nor one of KAIFANG_ALLOWED_HOSTS gets 400.",
+    )
+    allowed_hosts: str = _setting(
+        "",
+        "Production mode: further host names or addresses the portal answers to besides the host "
+        "of KAIFANG_BASE_URL, separated by commas (e.g. the address a health check uses). Ports "
+        "are not compared.",
     )
     page_size: int = _setting(20, "Datasets per page in search results.")
     api_max_rows: int = _setting(1000, "Largest `rows` a package_search call may ask for.")
@@ -260,6 +274,12 @@ class Settings:
         "the current tree in the same transaction's commit. Empty means no static build.",
     )
 
+    pg_bin_dir: str = _setting(
+        "",
+        "Folder of the PostgreSQL client tools kaifang backup and restore run (pg_dump, "
+        "pg_restore; their version at least the server's). Empty means the ones on PATH.",
+    )
+
     # -- public services: deadlines in working days (工作日), SPEC §7 -----------------------
     holiday_table: str = _setting(
         "",
@@ -317,6 +337,23 @@ class Settings:
         10,
         "Datasets that verified rights holders may suspend at once per day, portal-wide; "
         "further objections that day go to the department to decide on suspension.",
+    )
+
+    # -- signing in: failures counted in the database, locks that end by themselves ------------
+    sign_in_attempts: int = _setting(
+        5,
+        "Failed sign-ins of one user name after which it is locked: 30 seconds, doubling with "
+        "each further failure up to KAIFANG_SIGN_IN_LOCK_MINUTES. A successful sign-in clears "
+        "the name's count; counts are forgotten an hour after the last failure.",
+    )
+    sign_in_address_attempts: int = _setting(
+        20, "Failed sign-ins from one client address (any user name) after which it is locked."
+    )
+    api_key_attempts: int = _setting(
+        20, "Invalid API keys one client address may send before it is locked (429, Retry-After)."
+    )
+    sign_in_lock_minutes: int = _setting(
+        15, "Longest lock of a user name or client address after failed attempts, in minutes."
     )
 
     # -- verified contacts ----------------------------------------------------------------------
@@ -379,6 +416,26 @@ class Settings:
         "adding them to the daily counters in one write; 0 writes on every hit.",
     )
 
+    # -- watching it run (portal.observe) -------------------------------------------------
+    log_format: str = _setting(
+        "text",
+        "Format of the web app's log: text (the embedded server's lines) or json (one JSON object "
+        "a line: time, level, logger, message, request id, method, route, status, duration, "
+        "client address).",
+    )
+    metrics_token: str = _setting(
+        "",
+        "Bearer token that opens /metrics from any address (Authorization: Bearer <token>). "
+        "Empty means none.",
+        secret=True,
+    )
+    metrics_allowed: str = _setting(
+        "127.0.0.1,::1",
+        "Addresses and CIDR networks, separated by commas, that may read /metrics without the "
+        "token, when the request reaches the app directly (no X-Forwarded-For, Forwarded or "
+        "X-Real-IP header). Empty means none.",
+    )
+
     # -- derived values -------------------------------------------------------------------
     @cached_property
     def legal(self) -> LegalText:
@@ -396,6 +453,30 @@ class Settings:
     def supervisor_name(self) -> str:
         """The supervising bureau named on pages and notices (``supervisor`` of the legal text)."""
         return self.legal.supervisor
+
+    @property
+    def public_host(self) -> str:
+        """The host name of ``base_url`` (lower case, no port), "" when there is none."""
+        return (urlsplit(self.base_url.strip()).hostname or "").rstrip(".")
+
+    @property
+    def host_names(self) -> frozenset[str]:
+        """The host names a request may name in production mode: that of ``base_url`` and
+        ``allowed_hosts``; ``ConfigError`` naming an entry that is no host name or address."""
+        names = {self.public_host} if self.public_host else set()
+        for entry in re.split(r"[,;\s]+", self.allowed_hosts.strip().lower()):
+            if not entry:
+                continue
+            name = entry.strip("[]").rstrip(".")
+            try:
+                ipaddress.ip_address(name)
+            except ValueError:
+                if not _HOST_NAME.fullmatch(name):
+                    raise ConfigError(
+                        f"{ENV_PREFIX}ALLOWED_HOSTS 中的 {entry!r} 不是主机名或地址"
+                    ) from None
+            names.add(name)
+        return frozenset(names)
 
     @property
     def instance_path(self) -> Path:
@@ -428,6 +509,22 @@ class Settings:
                 )
             hosts.append(entry.rstrip("."))
         return tuple(hosts), tuple(networks)
+
+    @property
+    def metrics_networks(self) -> tuple[IPNetwork, ...]:
+        """``metrics_allowed`` as networks; ``ConfigError`` naming an entry that is none."""
+        networks: list[IPNetwork] = []
+        for entry in re.split(r"[,;\s]+", self.metrics_allowed.strip()):
+            if not entry:
+                continue
+            try:
+                networks.append(ipaddress.ip_network(entry.strip("[]"), strict=False))
+            except ValueError:
+                raise ConfigError(
+                    f"setting {ENV_PREFIX}METRICS_ALLOWED: {entry!r} is neither an address nor "
+                    "a CIDR network"
+                ) from None
+        return tuple(networks)
 
 
 def setting_fields() -> tuple[dataclasses.Field, ...]:
@@ -538,6 +635,10 @@ def _check(settings: Settings) -> None:
         "grant_max_months",
         "attachment_max_bytes",
         "grant_final_report_days",
+        "sign_in_attempts",
+        "sign_in_address_attempts",
+        "api_key_attempts",
+        "sign_in_lock_minutes",
         "smtp_port",
         "harvest_job_timeout",
         "datastore_sql_timeout_ms",
@@ -565,5 +666,37 @@ def _check(settings: Settings) -> None:
     platform = settings.share_platform_url
     if platform and not re.match(r"https?://[^/\s]+", platform):
         raise ConfigError(f"setting {ENV_PREFIX}SHARE_PLATFORM_URL must be an http(s) address")
+    _check_public_address(settings)
+    if settings.log_format not in ("text", "json"):
+        raise ConfigError(f"setting {ENV_PREFIX}LOG_FORMAT must be text or json")
+    settings.metrics_networks  # noqa: B018 — raises ConfigError for an entry it cannot read
     if settings.api_default_rows > settings.api_max_rows:
         raise ConfigError(f"{ENV_PREFIX}API_DEFAULT_ROWS may not exceed {ENV_PREFIX}API_MAX_ROWS")
+
+
+_LOOPBACK = ("localhost", "127.0.0.1", "::1")
+
+
+def _check_public_address(settings: Settings) -> None:
+    """KAIFANG_BASE_URL is an http(s) address; production mode requires it (https unless on a
+    loopback host: browsers send Secure cookies only there) and readable KAIFANG_ALLOWED_HOSTS."""
+    base = settings.base_url.strip()
+    if base and not re.fullmatch(r"https?://[^/\s?#@]+(/[^\s?#]*)?", base):
+        raise ConfigError(
+            f"{ENV_PREFIX}BASE_URL 须为 http:// 或 https:// 开头的地址（例如 "
+            f"https://data.example.gov.cn），实际为 {base!r}"
+        )
+    if not settings.production:
+        return
+    if not base:
+        raise ConfigError(
+            f"生产模式（{ENV_PREFIX}PRODUCTION=1）须设置 {ENV_PREFIX}BASE_URL 为平台的公开地址"
+            "（例如 https://data.example.gov.cn）：接口答复中的链接和下载地址都由它生成，"
+            "请求的 Host 也按它核对"
+        )
+    if base.startswith("http://") and settings.public_host not in _LOOPBACK:
+        raise ConfigError(
+            f"生产模式下 {ENV_PREFIX}BASE_URL 须为 https:// 地址（会话 Cookie 只经 HTTPS 发送），"
+            f"实际为 {base!r}"
+        )
+    settings.host_names  # noqa: B018 — raises ConfigError for an entry it cannot read

@@ -19,6 +19,7 @@ from datasets.errors import ValidationError
 from datasets.intake.records import FileRecord, HarvestRecord, ProviderRecord
 from harvester.http import is_url
 from harvester.normalise import clean_line, clean_text, parse_count, parse_date
+from harvester.remote import fit_identifier
 
 # keys a declared update frequency is found under, most specific first (HDX: days between
 # updates; data.gov.uk: ISO 19115 codes; DCAT: accrualPeriodicity URIs or ISO 8601 durations)
@@ -113,6 +114,7 @@ def check_package(raw: Any, position: str) -> tuple[str, str]:
     if not isinstance(raw, dict):
         raise ValidationError(f"{position}：数据集不是 JSON 对象", {"package": [position]})
     identifier = clean_line(raw.get("id")) if isinstance(raw.get("id"), str) else None
+    identifier = fit_identifier(identifier) if identifier else None
     if not identifier:
         raise ValidationError(f"{position}：数据集缺少 id", {"id": [position]})
     title = clean_line(raw.get("title")) if isinstance(raw.get("title"), str) else None
@@ -287,12 +289,12 @@ def update_cycle(value: str | None) -> str | None:
     if cycle:
         return cycle
     text = value.strip()
-    if re.fullmatch(r"-?\d+", text):  # HDX: days between updates; 0 live, negative ad hoc
+    if re.fullmatch(r"-?\d{1,6}", text):  # HDX: days between updates; 0 live, negative ad hoc
         days = int(text)
         if days < 0:
             return "不定期"
         return "实时" if days == 0 else parse_update_cycle(f"每{days}日")
-    duration = re.fullmatch(r"(?:R/)?P(?:T(\d+)[HM]|(\d+)([DWMY]))", text.upper())
+    duration = re.fullmatch(r"(?:R/)?P(?:T(\d{1,6})[HM]|(\d{1,6})([DWMY]))", text.upper())
     if duration:
         if duration.group(1):
             return "实时"

@@ -21,6 +21,7 @@ from datasets.errors import SourceError, ValidationError
 from datasets.intake.records import HarvestRecord, ProviderRecord
 from datasets.openness.rules import RULES_BY_CODE
 from harvester.base import GatherItem, GatherResult
+from harvester.json_input import JsonInputError, load_json
 from harvester.normalise import clean_line, clean_text, parse_date, split_list
 from harvester.remote import (
     DOWNLOAD_HOSTS,
@@ -75,14 +76,9 @@ class DataJsonSource(RemoteCatalogKind):
     def gather(self) -> GatherResult:
         doc = read_document(self.http, self.source.location, what="data.json ")
         try:
-            data = json.loads(doc.body.decode("utf-8-sig"))
-        except UnicodeDecodeError:
-            raise SourceError(f"data.json 不是 UTF-8 文本：{doc.name}") from None
-        except json.JSONDecodeError as exc:
-            raise SourceError(
-                f"data.json 不是有效的 JSON：{doc.name}（第 {exc.lineno} 行第 {exc.colno} 列："
-                f"{exc.msg}）"
-            ) from None
+            data = load_json(doc.body)
+        except JsonInputError as exc:
+            raise SourceError(f"data.json 不是有效的 JSON：{doc.name}（{exc.reason}）") from None
         entries = data.get("dataset") if isinstance(data, dict) else data
         if not isinstance(entries, list):
             raise SourceError(f"data.json 中没有 dataset 列表：{doc.name}")

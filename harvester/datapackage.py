@@ -8,7 +8,6 @@ Besides the standard properties a package may carry our 目录 properties: ``ope
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,9 @@ from datasets.catalog.vocabulary import TOPICS, parse_update_cycle
 from datasets.errors import SourceError, ValidationError
 from datasets.intake.records import FileRecord, HarvestRecord, ProviderRecord
 from harvester.base import GatherItem, GatherResult, SourceKind, local_folder, safe_child
+from harvester.json_input import JsonInputError, load_json
 from harvester.normalise import clean_line, clean_text, parse_count, parse_date, split_list
+from harvester.remote import fit_identifier, one_line
 
 DESCRIPTOR = "datapackage.json"
 
@@ -51,14 +52,19 @@ class DataPackageSource(SourceKind):
         for descriptor in self._descriptors():
             fallback_id = descriptor.parent.name
             try:
-                data = json.loads(descriptor.read_text(encoding="utf-8-sig"))
-            except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-                errors[fallback_id] = f"{DESCRIPTOR} 无法解析：{exc}"
+                data = load_json(descriptor.read_bytes())
+            except OSError as exc:
+                errors[fallback_id] = f"{DESCRIPTOR} 无法读取：{exc.strerror or exc}"
+                continue
+            except JsonInputError as exc:
+                errors[fallback_id] = f"{DESCRIPTOR} 无法解析：{exc.reason}"
                 continue
             if not isinstance(data, dict):
                 errors[fallback_id] = f"{DESCRIPTOR} 不是 JSON 对象"
                 continue
-            identifier = clean_line(data.get("name")) or clean_line(data.get("id")) or fallback_id
+            identifier = fit_identifier(
+                clean_line(data.get("name")) or clean_line(data.get("id")) or fallback_id
+            )
             if identifier in {i.identifier for i in items}:
                 errors[f"{identifier}@{fallback_id}"] = f"数据包名称重复：{identifier}"
                 continue
@@ -66,7 +72,7 @@ class DataPackageSource(SourceKind):
                 GatherItem(
                     identifier,
                     {"descriptor": data, "base": descriptor.parent},
-                    clean_line(data.get("title")) or identifier,
+                    one_line(clean_line(data.get("title")) or identifier),
                 )
             )
         return GatherResult(items, errors)
@@ -92,10 +98,14 @@ class DataPackageSource(SourceKind):
             unnormalised["update_cycle"] = cycle_raw
         found = data.get("temporal")
         temporal: dict[str, Any] = found if isinstance(found, dict) else {}
-        license_ = (data.get("licenses") or [{}])[0]
+        licenses = data.get("licenses")
+        license_ = licenses[0] if isinstance(licenses, list) and licenses else {}
         if not isinstance(license_, dict):
             license_ = {}
-        files = tuple(self._files(base, data.get("resources") or []))
+        resources = data.get("resources") or []
+        if not isinstance(resources, list):
+            raise ValidationError("resources 须为资源对象的列表", {"resources": ["list"]})
+        files = tuple(self._files(base, resources))
         masking = data.get("masking") or {}
         if not isinstance(masking, dict) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in masking.items()
@@ -147,7 +157,7 @@ class DataPackageSource(SourceKind):
                     f"数据包资源须为本地文件：{path_value}", {"path": [path_value]}
                 )
             path = safe_child(base, path_value)
-            if not path.is_file():
+            if not _is_file(path):
                 raise ValidationError(f"数据文件不存在：{path_value}", {"path": [path_value]})
             files.append(
                 FileRecord(
@@ -170,11 +180,22 @@ class DataPackageSource(SourceKind):
         if isinstance(schema, str) and schema.strip() and "://" not in schema:
             path = safe_child(base, schema)
             try:
-                loaded = json.loads(path.read_text(encoding="utf-8-sig"))
-            except (OSError, json.JSONDecodeError) as exc:
-                raise ValidationError(f"表结构文件无法读取：{schema}（{exc}）") from None
+                loaded = load_json(path.read_bytes())
+            except OSError as exc:
+                raise ValidationError(
+                    f"表结构文件无法读取：{schema}（{exc.strerror or exc}）"
+                ) from None
+            except JsonInputError as exc:
+                raise ValidationError(f"表结构文件无法读取：{schema}（{exc.reason}）") from None
             return loaded if isinstance(loaded, dict) else {}
         return {}
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except OSError:  # a name too long for the file system
+        return False
 
 
 def _sharing(data: dict[str, Any]) -> dict[str, Any]:

@@ -5,6 +5,7 @@ address rules apply to them), and hydra paging.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import warnings
 import xml.sax
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
 from urllib.request import url2pathname
+from xml.parsers import expat
 
 from rdflib import Graph, Literal, Namespace
 from rdflib.namespace import RDF
@@ -20,6 +22,7 @@ from rdflib.term import Node
 
 from datasets.errors import SourceError
 from harvester.http import HttpClient, is_url
+from harvester.json_input import JsonInputError, load_json
 from harvester.remote import Document, one_line, read_document
 
 HYDRA = Namespace("http://www.w3.org/ns/hydra/core#")
@@ -50,6 +53,7 @@ FORMATS_BY_SUFFIX = {
 }
 FORMAT_LABELS = {"turtle": "Turtle", "xml": "RDF/XML", "json-ld": "JSON-LD", "nt": "N-Triples"}
 MAX_CONTEXTS = 10
+MAX_EXPANSION = 10  # what the entities of an RDF/XML document may expand it to, times its size
 
 
 @dataclass
@@ -121,11 +125,13 @@ def parse_document(
         graph = Graph()
         try:
             if fmt == "json-ld":
-                data = _inline_contexts(client, json.loads(doc.body), contexts or {})
+                data = _inline_contexts(client, load_json(doc.body), contexts or {})
                 with warnings.catch_warnings():  # rdflib's JSON-LD parser uses its own
                     warnings.simplefilter("ignore", DeprecationWarning)  # deprecated classes
                     graph.parse(data=json.dumps(data), format="json-ld", publicID=doc.base)
             else:
+                if fmt == "xml":
+                    _bounded_entities(doc)
                 graph.parse(data=doc.body, format=fmt, publicID=doc.base)
             return graph
         except SourceError:
@@ -134,6 +140,30 @@ def parse_document(
             if first_error is None:
                 first_error = f"{FORMAT_LABELS.get(fmt, fmt)}：{_reason(exc)}"
     raise SourceError(f"DCAT 目录无法解析：{_short(doc.name)}（{first_error}）")
+
+
+def _bounded_entities(doc: Document) -> None:
+    """Refuse an XML document whose entities expand past ``MAX_EXPANSION`` times its size
+    (billion laughs, quadratic blow-up) before rdflib's parser, which has no such bound, reads
+    it. External entities are never read by either parser."""
+    if b"<!ENTITY" not in doc.body:
+        return
+    budget = MAX_EXPANSION * len(doc.body) + (1 << 20)
+    seen = 0
+
+    def count(text: str) -> None:
+        nonlocal seen
+        seen += len(text)
+        if seen > budget:
+            raise SourceError(
+                f"DCAT 目录无法解析：{_short(doc.name)}（XML 实体展开后过大，不予读取）"
+            )
+
+    parser = expat.ParserCreate()
+    parser.CharacterDataHandler = count
+    parser.StartElementHandler = lambda _name, attrs: count("".join(attrs.values()))
+    with contextlib.suppress(expat.ExpatError):  # rdflib reports the syntax itself
+        parser.Parse(doc.body, True)
 
 
 def _sniff(body: bytes) -> list[str]:
@@ -159,8 +189,8 @@ def _reason(exc: Exception) -> str:
         return one_line(
             f"第 {exc.getLineNumber()} 行第 {exc.getColumnNumber()} 列：{exc.getMessage()}"
         )
-    if isinstance(exc, json.JSONDecodeError):
-        return one_line(f"第 {exc.lineno} 行第 {exc.colno} 列：{exc.msg}")
+    if isinstance(exc, JsonInputError):
+        return one_line(exc.reason)
     return one_line(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
 
 
@@ -185,10 +215,19 @@ def _inline_contexts(client: HttpClient, data: Any, cache: dict[str, Any]) -> An
 
 
 def _resolve_context(client: HttpClient, value: Any, cache: dict[str, Any]) -> Any:
+    """A context with every remote reference in it replaced, those of scoped contexts in its
+    term definitions too (rdflib would fetch them itself)."""
     if isinstance(value, list):
         return [_resolve_context(client, v, cache) for v in value]
-    if isinstance(value, dict) and "@import" in value:
-        raise SourceError("不支持 JSON-LD 上下文中的 @import")
+    if isinstance(value, dict):
+        if "@import" in value:
+            raise SourceError("不支持 JSON-LD 上下文中的 @import")
+        return {
+            k: _resolve_context(client, v, cache)
+            if k == "@context"
+            else _inline_contexts(client, v, cache)
+            for k, v in value.items()
+        }
     if not isinstance(value, str):
         return value
     if not is_url(value):
@@ -196,11 +235,14 @@ def _resolve_context(client: HttpClient, value: Any, cache: dict[str, Any]) -> A
     if value not in cache:
         if len(cache) >= MAX_CONTEXTS:
             raise SourceError(f"JSON-LD 引用的远程 @context 过多（超过 {MAX_CONTEXTS} 个）")
+        cache[value] = None  # being resolved: a context that refers back to it is a loop
         doc = client.get_json(value)
         context = doc.get("@context") if isinstance(doc, dict) else None
         if not isinstance(context, dict | list):
             raise SourceError(f"远程 @context 不是 JSON-LD 上下文：{_short(value)}")
         cache[value] = _resolve_context(client, context, cache)
+    if cache[value] is None:
+        raise SourceError(f"远程 @context 循环引用自身：{_short(value)}")
     return cache[value]
 
 
@@ -221,11 +263,14 @@ def _next_page(page: Graph, current: str, *, local: bool) -> tuple[str | None, s
         if not text:
             continue
         base = current if is_url(current) else Path(current).resolve().as_uri()
-        ref = urljoin(base, text) if isinstance(target, Literal) else text
-        if is_url(ref):
-            return ref, None
-        if local and ref.startswith("file:"):
-            return url2pathname(urlsplit(ref).path), None
+        try:
+            ref = urljoin(base, text) if isinstance(target, Literal) else text
+            if is_url(ref):
+                return ref, None
+            if local and ref.startswith("file:"):
+                return url2pathname(urlsplit(ref).path), None
+        except ValueError:  # an unclosed IPv6 address
+            return None, f"下一页地址无效：{_short(text)}"
         return None, f"下一页地址无法读取（只跟随 http/https 地址）：{_short(ref)}"
     return None, None
 

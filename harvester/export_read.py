@@ -8,12 +8,13 @@ portals' own exports and crawls of them are, or an object holding that array und
 from __future__ import annotations
 
 import csv
-import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from datasets.errors import SourceError, ValidationError
 from datasets.tables import decide_encoding
+from harvester.json_input import JsonInputError, load_json
 
 CATALOG_NAMES = (
     "目录.xlsx",
@@ -62,11 +63,11 @@ def read_catalog(path: Path) -> list[dict[str, Any]]:
             with path.open(encoding=decide_encoding(path).codec, newline="") as handle:
                 return [dict(r) for r in csv.DictReader(handle)]
         if suffix == ".json":
-            return _json_rows(
-                path, json.loads(path.read_text(encoding=decide_encoding(path).codec))
-            )
+            return _json_rows(path, load_json(path.read_text(encoding=decide_encoding(path).codec)))
         return _read_xlsx(path)
-    except (ValidationError, json.JSONDecodeError, UnicodeDecodeError, csv.Error, OSError) as exc:
+    except JsonInputError as exc:
+        raise SourceError(f"目录文件无法读取：{path.name}（{exc.reason}）") from None
+    except (ValidationError, UnicodeDecodeError, csv.Error, OSError) as exc:
         raise SourceError(f"目录文件无法读取：{path.name}（{exc}）") from None
 
 
@@ -105,18 +106,23 @@ def _read_xlsx(path: Path) -> list[dict[str, Any]]:
     except Exception as exc:  # noqa: BLE001 — openpyxl raises many kinds on a bad file
         raise SourceError(f"目录文件无法读取：{path.name}（{type(exc).__name__}）") from None
     try:
-        rows = workbook.worksheets[0].iter_rows(values_only=True)
-        header: list[str] | None = None
-        out = []
-        for row in rows:
-            cells = list(row)
-            if header is None:
-                if any(c not in (None, "") for c in cells):
-                    header = [str(c).strip() if c is not None else "" for c in cells]
-                continue
-            if all(c in (None, "") for c in cells):
-                continue
-            out.append({h: cells[i] if i < len(cells) else None for i, h in enumerate(header) if h})
-        return out
+        return _xlsx_rows(workbook.worksheets[0].iter_rows(values_only=True))
+    except Exception as exc:  # noqa: BLE001 — a broken part shows only once it is read
+        raise SourceError(f"目录文件无法读取：{path.name}（{type(exc).__name__}）") from None
     finally:
         workbook.close()
+
+
+def _xlsx_rows(rows: Iterator[tuple[Any, ...]]) -> list[dict[str, Any]]:
+    header: list[str] | None = None
+    out = []
+    for row in rows:
+        cells = list(row)
+        if header is None:
+            if any(c not in (None, "") for c in cells):
+                header = [str(c).strip() if c is not None else "" for c in cells]
+            continue
+        if all(c in (None, "") for c in cells):
+            continue
+        out.append({h: cells[i] if i < len(cells) else None for i, h in enumerate(header) if h})
+    return out

@@ -14,7 +14,6 @@ it may read even on an internal address, so there is no client without a guard.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import tempfile
@@ -42,6 +41,7 @@ from harvester.fetch_errors import (
     status_error,
     too_large,
 )
+from harvester.json_input import JsonInputError, load_json
 
 log = logging.getLogger(__name__)
 
@@ -109,9 +109,9 @@ class HttpClient:
     def get_json(self, url: str, *, params: dict[str, Any] | None = None) -> Any:
         body, _ = self.get_bytes(url, params=params, max_bytes=min(self.max_bytes, 64 << 20))
         try:
-            return json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise FetchError(f"返回的不是有效的 JSON：{short(url)}（{exc}）") from None
+            return load_json(body)
+        except JsonInputError as exc:
+            raise FetchError(f"返回的不是有效的 JSON：{short(url)}（{exc.reason}）") from None
 
     def download(self, url: str, folder: Path, *, suffix: str = "") -> Path:
         """Stream ``url`` into a new file in ``folder``; removed again if anything goes wrong."""
@@ -236,7 +236,10 @@ def check_url(url: str) -> None:
 
 
 def is_url(location: str) -> bool:
-    return urlsplit(location).scheme in ("http", "https")
+    try:
+        return urlsplit(location).scheme in ("http", "https")
+    except ValueError:  # "http://[::1": an unclosed IPv6 address
+        return False
 
 
 def _check_length(response: requests.Response, limit: int, url: str) -> None:

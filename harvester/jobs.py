@@ -36,6 +36,7 @@ from harvester.downloading import Downloader
 from harvester.history import OUTCOME_TITLES, STATUS_TITLES, UNMIRRORED_HOSTS
 from harvester.history import job_objects as job_objects  # where callers look for it
 from harvester.interrupts import Interrupted
+from harvester.normalise import storable
 from harvester.preparing import Preparer
 from harvester.sources import KINDS
 
@@ -89,10 +90,10 @@ class _Job:
         self._buffer.append(
             HarvestObject(
                 job_id=self.result.job_id,
-                identifier=identifier[:300],
+                identifier=storable(identifier)[:300],
                 stage=stage,
                 outcome=outcome,
-                message=message[:2000],
+                message=storable(message)[:2000],
                 dataset_id=dataset_id,
             )
         )
@@ -119,7 +120,7 @@ class _Job:
             job.stats = dict(self.result.counts)
             if self.result.hosts:  # files not mirrored, per host
                 job.stats[UNMIRRORED_HOSTS] = dict(self.result.hosts.most_common(MAX_HOSTS))
-            job.message = self.result.message[:2000]
+            job.message = storable(self.result.message)[:2000]
             if complete_since is not None:
                 session.get_one(HarvestSource, self.source.id).last_complete_at = complete_since
             locks.release_in(session, source_id=self.source.id, job_id=self.result.job_id)

@@ -31,7 +31,19 @@ PLACEHOLDERS = frozenset(
         "[]",
     }
 )
+MAX_COUNT = 10**18  # counts beyond this are not counts (and do not fit the column)
+MAX_LITERAL = 10_000  # characters of a list written as a Python literal that are parsed
 _LIST_SPLIT = re.compile(r"[;；,，、|\n\r\t]+")
+# what no database column keeps: control characters other than tab and line breaks, and lone
+# surrogates (decoded JSON and RDF may hold both)
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SURROGATES = re.compile(r"[\ud800-\udfff]")
+
+
+def storable(text: str) -> str:
+    """``text`` without control characters (tab and line breaks kept) and with every lone
+    surrogate replaced by U+FFFD, so that it can be stored and encoded as UTF-8."""
+    return _SURROGATES.sub("\ufffd", _CONTROLS.sub("", text))
 
 
 def clean_text(value: object | None) -> str | None:
@@ -40,7 +52,7 @@ def clean_text(value: object | None) -> str | None:
         return None
     if isinstance(value, float) and value != value:  # NaN from spreadsheets
         return None
-    text = str(value).replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
+    text = storable(str(value)).replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
     text = re.sub(r"[ \u3000\xa0]+", " ", text)
     text = "\n".join(line.strip() for line in text.split("\n")).strip()
     if text.lower() in PLACEHOLDERS:
@@ -66,8 +78,8 @@ def split_list(value: object | None) -> list[str]:
         return []
     if text.startswith("[") and text.endswith("]"):
         try:
-            parsed = ast.literal_eval(text)
-        except (ValueError, SyntaxError):
+            parsed = ast.literal_eval(text) if len(text) <= MAX_LITERAL else None
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
             parsed = None
         if isinstance(parsed, list | tuple):
             return split_list(list(parsed))
@@ -177,14 +189,14 @@ def parse_count(value: object | None) -> int | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
-        return value
+        return value if abs(value) < MAX_COUNT else None
     if isinstance(value, float):
-        return int(value) if value == value else None
+        return int(value) if abs(value) < MAX_COUNT else None  # not NaN, not infinite
     text = clean_line(value)
     if not text:
         return None
     text = text.replace(",", "").replace("，", "").replace(" ", "")
-    match = re.fullmatch(r"(\d+(?:\.\d+)?)(万|亿)?(?:条|行|个|项)?", text)
+    match = re.fullmatch(r"(\d{1,15}(?:\.\d{1,15})?)(万|亿)?(?:条|行|个|项)?", text)
     if not match:
         return None
     number = float(match.group(1)) * {None: 1, "万": 10_000, "亿": 100_000_000}[match.group(2)]

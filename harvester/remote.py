@@ -26,6 +26,7 @@ from harvester.addresses import host_matches
 from harvester.base import NOT_DOWNLOADED as NOT_DOWNLOADED
 from harvester.base import SourceConfig, SourceKind
 from harvester.http import DOWNLOAD_HOSTS, HttpClient, is_url
+from harvester.normalise import storable
 from harvester.remote_formats import file_format, looks_like_file
 
 PROVIDER = "provider"  # the department to record when an entry names no publisher
@@ -77,6 +78,7 @@ def read_document(client: HttpClient, location: str, *, what: str) -> Document:
 
 def fit_identifier(identifier: str) -> str:
     """Identifiers are stored in 300 characters; longer ones keep a hash of the rest."""
+    identifier = storable(identifier)
     if len(identifier) <= 300:
         return identifier
     digest = hashlib.sha256(identifier.encode("utf-8")).hexdigest()[:16]
@@ -85,11 +87,12 @@ def fit_identifier(identifier: str) -> str:
 
 def one_line(text: object, limit: int = 300) -> str:
     """Text on one line, cut at ``limit`` characters."""
-    flat = re.sub(r"\s+", " ", str(text)).strip()
+    flat = re.sub(r"\s+", " ", storable(str(text))).strip()
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 def truncate(text: str, limit: int = MAX_UNNORMALISED) -> str:
+    text = storable(text)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -141,8 +144,12 @@ def http_url(value: str | None) -> str | None:
     if not value:
         return None
     value = value.strip()
-    parts = urlsplit(value)
-    if parts.scheme.lower() in ("http", "https") and parts.hostname:
+    try:
+        parts = urlsplit(value)
+        hostname = parts.hostname
+    except ValueError:  # "http://[::1": an unclosed IPv6 address
+        return None
+    if parts.scheme.lower() in ("http", "https") and hostname:
         return value
     return None
 

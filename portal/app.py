@@ -6,12 +6,12 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, current_app, has_request_context, request
 from flask.json.provider import DefaultJSONProvider
 
 from datasets.runtime import Runtime
 from datasets.settings import load_settings
-from portal import limits
+from portal import limits, production
 from portal.extensions import csrf, limiter
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -49,6 +49,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.extensions["kaifang"] = runtime
     logging.getLogger("portal").setLevel(settings.log_level.upper())
 
+    production.install(app, settings)  # first: a request for another host touches nothing
     csrf.init_app(app)
     limits.configure(app, settings)
     limiter.init_app(app)
@@ -72,9 +73,17 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     def site() -> dict[str, Any]:
         s = runtime.settings
         return {
-            "site": {"name": s.site_name, "region": s.region_name, "supervisor": s.supervisor_name}
+            "site": {
+                "name": s.site_name,
+                "region": s.region_name,
+                "supervisor": s.supervisor_name,
+                "base_url": base_url() if has_request_context() else s.base_url.rstrip("/"),
+            }
         }
 
+    from portal import observe  # probes, metrics, request ids and JSON logs around the app
+
+    observe.register(app)
     return app
 
 

@@ -17,10 +17,12 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 
+from datasets.accounts import guard
 from datasets.accounts.keys import actor_for_api_key
 from datasets.accounts.permissions import ANONYMOUS, Actor
-from datasets.accounts.users import actor_for, authenticate
+from datasets.accounts.users import actor_for, end_sessions
 from datasets.errors import NotAuthorized
+from datasets.runtime import Runtime
 from portal.app import get_runtime
 from portal.extensions import csrf, limiter
 
@@ -72,7 +74,7 @@ def load_actor() -> None:
     g.actor = ANONYMOUS
     key = presented_api_key()
     if key is not None:
-        actor = actor_for_api_key(get_runtime(), key)
+        actor = _key_actor(get_runtime(), key)
         if actor is None and not _public_read():
             raise NotAuthorized("API 密钥无效或已吊销")
         g.actor = actor or ANONYMOUS  # a public read with a bad key is answered as anonymous
@@ -80,11 +82,53 @@ def load_actor() -> None:
             g.stateless = True  # see drop_session_cookie
             return
     else:
-        g.actor = actor_for(get_runtime(), session.get("user_id")) or ANONYMOUS
+        g.actor = _session_actor(get_runtime())
         if request.path.startswith("/api/") and not _has_session_cookie():
             return  # an API call with no credentials at all: nothing a forgery could borrow
     if current_app.config.get("WTF_CSRF_ENABLED", True):
         csrf.protect(apply_exemptions=True)
+
+
+def client_address() -> str:
+    """The address failed sign-ins and invalid keys are counted against."""
+    return request.remote_addr or ""
+
+
+def _key_actor(rt: Runtime, key: str) -> Actor | None:
+    """The owner of an API key; an address that sent too many invalid keys is refused (429)
+    before its key is looked at, and each invalid key counts."""
+    guard.check_key_sender(rt, client_address())
+    actor = actor_for_api_key(rt, key)
+    if actor is None:
+        guard.invalid_key_sent(rt, client_address())
+    return actor
+
+
+def _session_actor(rt: Runtime) -> Actor:
+    """The signed-in user of the session cookie. A session the account has ended since
+    (signed out, password changed: another generation) is dropped."""
+    user_id = session.get("user_id")
+    actor = actor_for(rt, user_id, session.get("generation", 0))
+    if actor is None and user_id:
+        session.clear()
+    return actor or ANONYMOUS
+
+
+def start_session(user_id: str, generation: int) -> None:
+    """A fresh session for a user who just signed in (none of the old one kept: no fixation)."""
+    session.clear()
+    session["user_id"] = user_id
+    session["generation"] = generation
+
+
+@bp.app_errorhandler(guard.Locked)
+def locked(exc: guard.Locked) -> Response:
+    """429 with Retry-After, in the API's error shape or as a page."""
+    from portal.errors import error_response
+
+    response = error_response(429, exc.message)
+    response.headers["Retry-After"] = str(exc.retry_after())
+    return response
 
 
 @bp.after_app_request
@@ -128,26 +172,34 @@ def landing(actor: Actor) -> str:
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(lambda: get_runtime().settings.ratelimit_login, methods=["POST"])
 def login() -> ResponseReturnValue:
-    error = None
+    error, status, wait = None, 200, None
     next_url = _safe_next(request.values.get("next"))
     if request.method == "POST":
         try:
-            actor = authenticate(
+            actor, generation = guard.sign_in(
                 get_runtime(),
                 name=request.form.get("name", ""),
                 password=request.form.get("password", ""),
+                address=client_address(),
             )
+        except guard.Locked as exc:
+            error, status, wait = exc.message, 429, exc.retry_after()
         except NotAuthorized as exc:
-            error = exc.message
+            error, status = exc.message, 401
         else:
-            session.clear()  # a fresh session: no fixation
-            session["user_id"] = actor.user_id
+            start_session(actor.user_id or "", generation)
             return redirect(next_url or landing(actor))
-    status = 401 if error else 200
-    return render_template("login.html", error=error, next_url=next_url), status
+    html = render_template("login.html", error=error, next_url=next_url)
+    headers = {"Retry-After": str(wait)} if wait else {}
+    return html, status, headers
 
 
 @bp.route("/logout", methods=["POST"])
 def logout() -> ResponseReturnValue:
+    """Signing out ends the account's sessions on the server: a copy of the cookie is worth
+    nothing afterwards (nor are the account's sessions in other browsers)."""
+    actor = current_actor()
+    if actor.user_id is not None and actor.api_key_id is None:
+        end_sessions(get_runtime(), actor.user_id)
     session.clear()
     return redirect(url_for("catalog.home"))

@@ -97,8 +97,10 @@ def error_body(
     error.update(extra or {})
     if request.path.startswith("/api/v1/"):
         return {"success": False, "error": error}
+    from portal.app import base_url  # links come from KAIFANG_BASE_URL when it is set
+
     action = request.view_args.get("action") if request.view_args else None
-    help_url = request.url_root.rstrip("/") + "/api/3/action/help_show?name=" + (action or "")
+    help_url = base_url() + "/api/3/action/help_show?name=" + (action or "")
     return {"help": help_url, "success": False, "error": error}
 
 

@@ -59,6 +59,8 @@ class WaitressWorker(Worker):
     def _logged(self, app: Any) -> Any:
         """``app`` writing one line per request to gunicorn's access log (waitress keeps none),
         when its answer starts."""
+        if not self.cfg.accesslog:  # KAIFANG_LOG_FORMAT=json: the app writes its own lines
+            return app
         access = self.log.access_log
 
         def logged(environ: dict[str, Any], start_response: Any) -> Any:
@@ -103,23 +105,34 @@ class PortalServer(BaseApplication):
         return app
 
 
-def options(*, host: str, port: int, workers: int) -> dict[str, Any]:
-    """The gunicorn settings of ``kaifang serve``."""
+def options(*, host: str, port: int, workers: int, log_format: str = "text") -> dict[str, Any]:
+    """The gunicorn settings of ``kaifang serve``: with the hooks of prometheus-client's
+    multiprocess mode (``portal.observe.multiproc``), and in the JSON log format no access log
+    of gunicorn's (the app writes one JSON line per request) and gunicorn's own lines as JSON."""
+    from portal.observe.logs import gunicorn_logging
+    from portal.observe.multiproc import gunicorn_hooks
+
+    json_lines = log_format == "json"
     return {
         "bind": f"{host}:{port}",
         "workers": workers,
         "worker_class": "portal.server.WaitressWorker",
         "timeout": 60,
         "graceful_timeout": 10,
-        "accesslog": "-",
+        "accesslog": None if json_lines else "-",
         "errorlog": "-",
         "loglevel": "warning",
         "preload_app": True,  # one copy of search's dictionaries, shared by the workers
+        **({"logconfig_dict": gunicorn_logging("WARNING")} if json_lines else {}),
+        **gunicorn_hooks(),
     }
 
 
-def serve(*, host: str, port: int, workers: int) -> None:
-    PortalServer(options(host=host, port=port, workers=workers)).run()
+def serve(*, host: str, port: int, workers: int, log_format: str = "text") -> None:
+    from portal.observe.multiproc import prepare_dir
+
+    prepare_dir()  # before the app, and prometheus-client with it, is loaded
+    PortalServer(options(host=host, port=port, workers=workers, log_format=log_format)).run()
 
 
 def quote_raw_target(header: bytes) -> bytes:

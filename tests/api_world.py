@@ -6,10 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from datasets.accounts.keys import create_api_key
-from datasets.accounts.users import create_user
 from portal.app import create_app
-from tests.factories import credit_code, make_runtime, services_catalog
+from tests.factories import accounts, make_runtime, services_catalog
 
 PASSWORD = "correct horse battery"
 APPLICATION = {
@@ -34,14 +32,7 @@ def build_world(folder: Path) -> dict[str, Any]:
         "citizen": dict(role="citizen"),
         "operator": dict(role="operator"),
     }
-    keys = {}
-    for seed, (name, extra) in enumerate(users.items(), start=1):
-        if extra["role"] == "company":
-            extra |= dict(
-                credit_code=credit_code(seed), legal_representative="王五", phone="13800138000"
-            )
-        create_user(rt, name=name, password=PASSWORD, **extra)
-        keys[name] = create_api_key(rt, user_name=name)["key"]
+    keys = accounts(rt, users, PASSWORD)
     app = create_app({"instance": str(rt.paths.root), "ratelimit_enabled": False})
     app.config.update(TESTING=True)
     client = app.test_client(use_cookies=False)

@@ -150,6 +150,26 @@ def credit_code(seed: int) -> str:
     return first17 + check_character(first17)
 
 
+def accounts(rt: Runtime, users: dict[str, dict[str, Any]], password: str) -> dict[str, str]:
+    """Create each user (role and extras by name; a company gets a valid credit code, a legal
+    representative and a phone) and an API key of each; the keys by name."""
+    from datasets.accounts.keys import create_api_key
+    from datasets.accounts.users import create_user
+
+    keys = {}
+    for seed, (name, extra) in enumerate(users.items(), start=1):
+        if extra["role"] == "company":
+            extra = {
+                "credit_code": credit_code(seed),
+                "legal_representative": "王五",
+                "phone": "13800138000",
+                **extra,
+            }
+        create_user(rt, name=name, password=password, **extra)
+        keys[name] = create_api_key(rt, user_name=name)["key"]
+    return keys
+
+
 PHYSICIAN_ROWS = [
     ["姓名", "身份证号", "执业类别", "主要执业机构"],
     ["张伟", "110101199003071234", "临床", "江州市第一人民医院"],

@@ -11,6 +11,8 @@ Traces are the SHA-256 and storage key of every private original (``private_trac
 
 Every resource's file is fetched as it is and in every export format (``?format=``). The static
 tree of ``kaifang build-static`` is a channel too: every file of it is read (``static_channels``).
+So are the probes (``/healthz``, ``/readyz``) and the Prometheus metrics (``/metrics``, read from
+loopback after the whole crawl, and refused from elsewhere).
 
 The crawler also opens every case of the database by reference number and by id, as an
 anonymous visitor, and fails unless each answer is a 404 (or, for applications and objections,
@@ -273,6 +275,14 @@ def _discovery_urls(client, orgs: list[str]) -> list[str]:  # type: ignore[no-un
     ]
 
 
+# the probes and the metrics, each as an anonymous visitor from another address
+OBSERVED = {
+    "/healthz": {"REMOTE_ADDR": "203.0.113.7"},
+    "/readyz": {"REMOTE_ADDR": "203.0.113.7"},
+    "/metrics?from=elsewhere": {"REMOTE_ADDR": "203.0.113.7"},
+}
+
+
 def crawl(client, rt: Runtime) -> dict[str, str]:  # type: ignore[no-untyped-def]
     """Every public page, API answer and file, as text, keyed by URL; every case page must
     answer an anonymous visitor 404 (see ``_case_urls``)."""
@@ -324,9 +334,12 @@ def crawl(client, rt: Runtime) -> dict[str, str]:  # type: ignore[no-untyped-def
             *(f"{download}?format={code}" for code in FORMATS),  # every conversion
         ]
     urls += dcat_urls(client, [name for name, *_ in all_names])
+    # the probes and the metrics last, so the metrics hold the whole crawl (from loopback: the
+    # figures themselves are read; from elsewhere: refused, see OBSERVED)
+    urls += [*OBSERVED, "/metrics"]
     bodies: dict[str, str] = {}
     for url in urls:
-        response = client.get(url)
+        response = client.get(url, environ_overrides=OBSERVED.get(url, {}))
         body = response.get_data()
         if "/download/file" in url and response.status_code == 200:
             bodies[url] = _file_text(body, response.mimetype)

@@ -2,44 +2,26 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
-import secrets
 from datetime import UTC, datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from datasets.accounts import creditcode
+from datasets.accounts.passwords import (
+    check_password,
+    hash_password,
+    password_problem,
+    stand_in_hash,
+)
 from datasets.accounts.permissions import ROLES, Actor
 from datasets.errors import NotAuthorized, NotFound, ValidationError, raise_problems
 from datasets.models import Organization, User
 from datasets.runtime import Runtime
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{2,99}$")
-_SCRYPT = {"n": 2**14, "r": 8, "p": 1}
-MIN_PASSWORD = 10
-
-
-def hash_password(password: str) -> str:
-    salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, dklen=32, **_SCRYPT)
-    return f"scrypt${_SCRYPT['n']}${_SCRYPT['r']}${_SCRYPT['p']}${salt.hex()}${digest.hex()}"
-
-
-def check_password(stored: str, password: str) -> bool:
-    try:
-        scheme, n, r, p, salt, digest = stored.split("$")
-    except ValueError:
-        return False
-    if scheme != "scrypt":
-        return False
-    candidate = hashlib.scrypt(
-        password.encode("utf-8"), salt=bytes.fromhex(salt), dklen=32, n=int(n), r=int(r), p=int(p)
-    )
-    return hmac.compare_digest(candidate.hex(), digest)
 
 
 ROLE_TITLES = {
@@ -96,8 +78,8 @@ def _account_problems(
         _problem(problems, "name", "用户名须为 3–100 个字母、数字或 _.@-")
     if role not in ROLES:
         _problem(problems, "role", f"角色须为 {', '.join(ROLES)} 之一")
-    if len(password or "") < MIN_PASSWORD:
-        _problem(problems, "password", f"密码至少 {MIN_PASSWORD} 个字符")
+    if message := password_problem(password, name):
+        _problem(problems, "password", message)
     if role == "reviewer" and not department:
         _problem(problems, "department", "部门审核人员须指定所属部门（--department）")
     if len(display_name or "") > 200:
@@ -310,23 +292,77 @@ def actor_of(user: User, api_key_id: str | None = None) -> Actor:
 
 def authenticate(rt: Runtime, *, name: str, password: str) -> Actor:
     """The actor of a user name and password; one message for every kind of failure."""
+    return authenticate_session(rt, name=name, password=password)[0]
+
+
+def authenticate_session(rt: Runtime, *, name: str, password: str) -> tuple[Actor, int]:
+    """The actor of a user name and password and the account's session generation (kept in
+    the session: ``actor_for`` accepts it until the account signs out or changes password).
+
+    Takes as long whatever the failure: an unknown name is checked against a stand-in hash of
+    the same cost, and a disabled account's password is checked before it is refused."""
     with rt.session() as session:
         user = session.scalar(select(User).where(User.name == (name or "").strip()))
-        if user is None:
-            check_password(hash_password("timing-equaliser"), password or "")
-            raise NotAuthorized("用户名或密码不正确")
-        if not user.active or not check_password(user.password_hash, password or ""):
+        stored = user.password_hash if user is not None else stand_in_hash()
+        matches = check_password(stored, password or "")
+        if user is None or not matches or not user.active:
             raise NotAuthorized("用户名或密码不正确")
         user.last_login_at = datetime.now(UTC)
-        return actor_of(user)
+        return actor_of(user), user.session_generation
 
 
-def actor_for(rt: Runtime, user_id: str | None) -> Actor | None:
-    """The actor of a signed-in user id (``None`` if the account is gone or disabled)."""
+def actor_for(rt: Runtime, user_id: str | None, generation: int = 0) -> Actor | None:
+    """The actor of a signed-in user id (``None`` if the account is gone or disabled, or
+    signed out or changed its password since: another session ``generation``)."""
     if not user_id:
         return None
     with rt.reader() as session:
         user = session.get(User, user_id)
-        if user is None or not user.active:
+        if user is None or not user.active or user.session_generation != generation:
             return None
         return actor_of(user)
+
+
+def end_sessions(rt: Runtime, user_id: str) -> None:
+    """Every session of the account stops working, copies of its cookie included."""
+    with rt.session() as session:
+        session.execute(
+            update(User)
+            .where(User.id == user_id)
+            .values(session_generation=User.session_generation + 1)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def change_password(rt: Runtime, actor: Actor, *, current: str, new: str) -> int:
+    """Change the actor's own password (the current one is asked for); every other session of
+    the account ends. Returns the new session generation, for the session that asked."""
+    if actor.is_anonymous or actor.user_id is None:
+        raise NotAuthorized("请先登录")
+    problems: dict[str, list[str]] = {}
+    with rt.session() as session:
+        user = session.get(User, actor.user_id)
+        if user is None or not user.active:
+            raise NotAuthorized("账户不存在或已停用")
+        if not check_password(user.password_hash, current or ""):
+            _problem(problems, "current_password", "当前密码不正确")
+        elif message := password_problem(new, user.name):
+            _problem(problems, "password", message)
+        elif check_password(user.password_hash, new or ""):
+            _problem(problems, "password", "新密码不能与当前密码相同")
+        raise_problems(problems)
+        user.password_hash = hash_password(new)
+        user.session_generation += 1
+        return user.session_generation
+
+
+def set_password(rt: Runtime, name: str, password: str) -> None:
+    """An operator sets an account's password (``kaifang user password``); its sessions end."""
+    with rt.session() as session:
+        user = session.scalar(select(User).where(User.name == (name or "").strip()))
+        if user is None:
+            raise NotFound(f"没有用户 {name}")
+        if message := password_problem(password, user.name):
+            raise ValidationError(message, {"password": [message]})
+        user.password_hash = hash_password(password)
+        user.session_generation += 1

@@ -159,7 +159,7 @@ def parse_update_cycle(value: object | None) -> str | None:
         return _CYCLE_ALIASES[text]
     if text in _FREQUENCY_DAYS:
         return _cycle_for_days(_FREQUENCY_DAYS[text])
-    every_n = re.fullmatch(r"每(\d+)(日|天|周|月|年)", text)
+    every_n = re.fullmatch(r"每(\d{1,6})(日|天|周|月|年)", text)
     if every_n:
         n, unit = int(every_n.group(1)), every_n.group(2)
         return _cycle_for_days(n * {"日": 1, "天": 1, "周": 7, "月": 30, "年": 365}[unit])

@@ -69,8 +69,13 @@ def ensure_organization(
             if code and not org.code:
                 org.code = code
             return org
-        taken = set(session.scalars(select(Organization.name)))
         base = slugify(title.removeprefix(region) or title, fallback="department")
+        # the names this one could clash with, not every department's (a province has thousands)
+        taken = set(
+            session.scalars(
+                select(Organization.name).where(Organization.name.startswith(base, autoescape=True))
+            )
+        )
         org = Organization(name=unique_slug(base, taken), title=title, code=code)
         try:
             with session.begin_nested():

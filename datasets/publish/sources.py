@@ -12,6 +12,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from datasets.catalog.packages import RESOURCE_PATH
+from datasets.catalog.vocabulary import TOPICS
 from datasets.models import Dataset, Organization, Resource, SearchEntry, SearchPackage
 from datasets.runtime import Runtime
 
@@ -34,6 +35,7 @@ class PublicEntry:
     # package changes (ids are never reused): a suspension, a file confirmed, a quality score
     revision: str
     organization_id: str = ""
+    topic: str = ""
     files: tuple[PublicFile, ...] = ()
 
     @property
@@ -62,22 +64,49 @@ def public_entries(rt: Runtime) -> list[PublicEntry]:
                     Dataset.revision,
                     SearchPackage.id,
                     Dataset.organization_id,
+                    Dataset.topic,
                 )
                 .join(SearchEntry, SearchEntry.dataset_id == Dataset.id)
                 .outerjoin(SearchPackage, SearchPackage.doc == SearchEntry.doc)
             ).order_by(Dataset.name)
         ).all()
     return [
-        PublicEntry(dataset_id, name, f"{revision}-{package}", org)
-        for dataset_id, name, revision, package, org in rows
+        PublicEntry(dataset_id, name, f"{revision}-{package}", org, topic or "")
+        for dataset_id, name, revision, package, org, topic in rows
     ]
 
 
-def organization_sources(rt: Runtime, entries: list[PublicEntry]) -> dict[str, str]:
+@dataclass(frozen=True)
+class ListSources:
+    """The sources of the pages that list departments or topics, each a digest of what the
+    page shows, so a build writes again only the lists a change touched."""
+
+    organizations: dict[str, str]  # department name → its page, feed and organization_show
+    departments: str  # the list of departments and organization_list
+    topics: dict[str, str]  # topic → its feed
+
+
+def list_sources(rt: Runtime, entries: list[PublicEntry]) -> ListSources:
+    """The sources of the department and topic lists for the public ``entries``."""
+    organizations, departments = _organization_sources(rt, entries)
+    return ListSources(organizations, departments, _topic_sources(entries))
+
+
+def _topic_sources(entries: list[PublicEntry]) -> dict[str, str]:
+    """Topic → ``topic:<topic>@<digest of its public datasets' sources>`` for the topics of
+    the vocabulary and those the entries use (a topic's feed lists its newest datasets)."""
+    digests = {topic: hashlib.sha256() for topic in TOPICS}
+    for entry in entries:
+        if entry.topic:
+            digests.setdefault(entry.topic, hashlib.sha256()).update(f"|{entry.source}".encode())
+    return {t: f"topic:{t}@{d.hexdigest()[:32]}" for t, d in digests.items()}
+
+
+def _organization_sources(rt: Runtime, entries: list[PublicEntry]) -> tuple[dict[str, str], str]:
     """Department name → the source of its page, feed and organization_show twin:
     ``organization:<id>@<token>``, the token a digest of what those show (the department's own
-    row, its public datasets' sources, its active datasets by openness), so a build writes
-    again only the departments a change touched."""
+    row, its public datasets' sources, its active datasets by openness); and the source of the
+    lists of departments, a digest of every department's row and counts."""
     with rt.reader() as session:
         orgs = session.execute(
             select(Organization.id, Organization.name, Organization.updated_at)
@@ -89,16 +118,21 @@ def organization_sources(rt: Runtime, entries: list[PublicEntry]) -> dict[str, s
             .order_by(Dataset.organization_id, Dataset.openness)
         ).all()
     digests = {i: hashlib.sha256(f"{name}|{updated}".encode()) for i, name, updated in orgs}
+    lists = hashlib.sha256()
+    for org_id, name, updated in orgs:
+        lists.update(f"|{org_id}={name}@{updated}".encode())
     for org_id, openness, count in counts:
+        lists.update(f"|{org_id}:{openness}={count}".encode())
         if org_id in digests:
             digests[org_id].update(f"|{openness}={count}".encode())
     for entry in entries:  # ordered by name
         if entry.organization_id in digests:
             digests[entry.organization_id].update(f"|{entry.source}".encode())
-    return {
+    pages = {
         name: f"organization:{org_id}@{digests[org_id].hexdigest()[:32]}"
         for org_id, name, _updated in orgs
     }
+    return pages, f"departments@{lists.hexdigest()[:32]}"
 
 
 def with_files(rt: Runtime, entries: list[PublicEntry]) -> list[PublicEntry]:

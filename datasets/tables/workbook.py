@@ -25,7 +25,14 @@ from xml.parsers import expat
 
 from datasets.tables.limits import Limits, TableError
 from datasets.tables.sheet_rows import SheetReader
-from datasets.tables.xmlparts import Guard, local_name, make_parser, parse_part, part_items
+from datasets.tables.xmlparts import (
+    BROKEN_ZIP,
+    Guard,
+    local_name,
+    make_parser,
+    parse_part,
+    part_items,
+)
 
 _CHUNK = 64 * 1024
 _MAX_PARTS = 10_000
@@ -94,7 +101,14 @@ class Workbook:
         self.parts = {info.filename: info for info in infos}
 
     def _open(self, part: str) -> IO[bytes]:
-        return self.zip.open(self.parts[part])
+        try:
+            return self.zip.open(self.parts[part])
+        except BROKEN_ZIP as error:
+            raise self._broken(part, error) from None
+
+    def _broken(self, part: str, error: BaseException) -> TableError:
+        kind = "校验和不符" if "CRC" in str(error) else "压缩数据损坏或不完整"
+        return TableError(f"文件 {self.name} 的部件 {part} 已损坏，无法解压（{kind}）", "zip-error")
 
     def _small(self, part: str) -> bytes:
         info = self.parts.get(part)
@@ -102,7 +116,10 @@ class Workbook:
             return b""
         if info.file_size > self.limits.max_memory_bytes:
             raise TableError(f"文件 {self.name} 的部件 {part} 过大", "part-too-large")
-        return self.zip.read(info)
+        try:
+            return self.zip.read(info)
+        except BROKEN_ZIP as error:
+            raise self._broken(part, error) from None
 
     def _parse_small(self, part: str, parser: Any) -> None:
         data = self._small(part)

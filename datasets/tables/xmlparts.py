@@ -8,6 +8,7 @@ or tag grows past ``Limits.max_cell_chars`` before it is refused.
 from __future__ import annotations
 
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from typing import IO, Any
 from xml.parsers import expat
@@ -15,6 +16,9 @@ from xml.parsers import expat
 from datasets.tables.limits import Limits, TableError
 
 _CHUNK = 64 * 1024
+# what reading a damaged zip member raises (bad CRC or header, corrupt deflate data, cut short,
+# a compression method zipfile does not know)
+BROKEN_ZIP = (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError)
 
 
 def local_name(name: str) -> str:
@@ -92,7 +96,7 @@ def parse_part(
         yield None
     except expat.ExpatError as error:
         raise TableError(f"{where}不是格式正确的 XML：{error}", "xml-error") from None
-    except (zipfile.BadZipFile, EOFError, OSError) as error:
+    except BROKEN_ZIP as error:
         raise TableError(f"{where}已损坏，无法解压：{error}", "zip-error") from None
 
 

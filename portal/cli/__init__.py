@@ -4,11 +4,12 @@ Every command exits non-zero with a one-line reason when it fails. Each module r
 area's commands on the group ``main``.
 """
 
-from portal.cli import accounts, curation, harvesting, instance, publishing, services, terms
+from portal.cli import accounts, backup, curation, harvesting, instance, publishing, services, terms
 from portal.cli.common import main
 
 __all__ = [
     "accounts",
+    "backup",
     "curation",
     "harvesting",
     "instance",

@@ -82,6 +82,25 @@ def user_token(name: str, label: str) -> None:
     click.echo(created["key"])
 
 
+@user.command("password")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@reports_errors
+def user_password(name: str, password_stdin: bool) -> None:
+    """Set the password of account NAME (asks for it unless --password-stdin); the account's
+    sessions end, its API keys stay."""
+    from datasets.accounts.users import set_password
+
+    rt = runtime()
+    require_database(rt)
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("新密码", hide_input=True, confirmation_prompt="再次输入新密码")
+    set_password(rt, name, password)
+    click.echo(f"已为用户 {name} 设置新密码；该账户此前的登录已全部失效。")
+
+
 @user.command("list")
 @reports_errors
 def user_list() -> None:

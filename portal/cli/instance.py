@@ -38,7 +38,7 @@ def serve(host: str, port: int, workers: int) -> None:
     rt = runtime()
     require_database(rt)
     click.echo(f"门户已启动：http://{host}:{port}/  （Ctrl+C 停止）")
-    run_server(host=host, port=port, workers=workers)
+    run_server(host=host, port=port, workers=workers, log_format=rt.settings.log_format)
 
 
 @main.command("settings")

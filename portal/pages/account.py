@@ -9,19 +9,23 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask.typing import ResponseReturnValue
 
+from datasets.accounts import verification
 from datasets.accounts.keys import create_api_key, list_api_keys, revoke_api_key
-from datasets.accounts.users import SELF_SERVICE_ROLES, register, user_profile
-from datasets.errors import NotAuthorized, ValidationError
+from datasets.accounts.passwords import MIN_PASSWORD
+from datasets.accounts.users import SELF_SERVICE_ROLES, change_password, register, user_profile
+from datasets.errors import Conflict, NotAuthorized, ValidationError
 from portal.app import get_runtime
-from portal.auth import current_actor
+from portal.auth import current_actor, start_session
+from portal.errors import no_store
 from portal.extensions import limiter
 
 bp = Blueprint("account", __name__)
+
+PASSWORD_HINT = f"至少 {MIN_PASSWORD} 个字符，不含用户名，不能是常见密码"
 
 _REGISTER_FIELDS = (
     "name",
@@ -67,12 +71,16 @@ def register_page() -> ResponseReturnValue:
         except ValidationError as exc:
             message, errors = exc.message, exc.errors
         else:
-            session.clear()  # a fresh session: no fixation
-            session["user_id"] = created["id"]
+            start_session(created["id"], 0)  # a fresh session: no fixation
             flash("注册成功，已为您登录。", "notice")
             return redirect(url_for("account.account_page"))
     html = render_template(
-        "register.html", role=role, values=values, errors=errors, message=message
+        "register.html",
+        role=role,
+        values=values,
+        errors=errors,
+        message=message,
+        password_hint=PASSWORD_HINT,
     )
     return html, 400 if message else 200
 
@@ -97,6 +105,7 @@ def _account_response(new_key: dict | None = None, status: int = 200) -> Respons
         profile=user_profile(rt, actor),
         keys=list_api_keys(rt, actor),
         new_key=new_key,
+        contact=_contact_status(),
     )
     response = make_response(html, status)
     response.headers["Cache-Control"] = "no-store"  # the page may show a new key
@@ -131,3 +140,79 @@ def revoke_key(key_id: str) -> ResponseReturnValue:
     revoked = revoke_api_key(get_runtime(), current_actor(), key_id)
     flash(f"已吊销 API 密钥 {revoked['prefix']}…，使用它的程序将无法再访问。", "notice")
     return redirect(url_for("account.account_page"))
+
+
+# -- proving the account's own e-mail address or phone -------------------------------------------
+
+
+def _contact_status() -> dict[str, object]:
+    """What the account page shows about proving the contact: proved (and how), and which of
+    the account's addresses a code can go to."""
+    rt, actor = get_runtime(), current_actor()
+    profile = user_profile(rt, actor)
+    with rt.reader() as db:
+        proved = verification.account_verified(rt, db, actor.user_id)
+    return {
+        "verified": proved.channel if proved else None,
+        "email": bool(profile.get("email")) and bool(rt.settings.smtp_host),
+        "phone": bool(profile.get("phone")) and verification.phone_available(rt),
+        "minutes": rt.settings.verification_code_minutes,
+    }
+
+
+@bp.route("/account/verification", methods=["POST"])
+@limiter.limit(lambda: get_runtime().settings.ratelimit_verification)
+def verify_contact() -> ResponseReturnValue:
+    """Send a code to the account's own e-mail address or phone (``send_code``), or check the
+    code typed (``verification_code``): a proved contact makes the account an identified
+    requester (a rights holder whose objection suspends at once)."""
+    if (response := _signed_in()) is not None:
+        return response
+    rt, actor = get_runtime(), current_actor()
+    profile = user_profile(rt, actor)
+    channel = request.form.get("send_code", "")
+    try:
+        if channel:
+            address = str(profile.get("email" if channel == "email" else "phone") or "")
+            code_request = verification.CodeRequest.parse({"channel": channel, "address": address})
+            flash(verification.send_code(rt, code_request)["message"], "notice")
+        else:
+            proved = verification.check_code(
+                rt,
+                phone=str(profile.get("phone") or ""),
+                email=str(profile.get("email") or ""),
+                code=request.form.get("verification_code", "")[:20],
+            )
+            if not verification.remember_for_account(rt, actor, proved):
+                raise ValidationError("验证码对应的联系方式已不是本账户的联系方式")
+            flash("联系方式已验证。", "notice")
+    except (ValidationError, Conflict) as exc:
+        flash(exc.message, "error")
+    return redirect(url_for("account.account_page") + "#contact-title")
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+def password_page() -> ResponseReturnValue:
+    """Change one's password: the current one is asked for; the account's other sessions end,
+    this one goes on."""
+    if (response := _signed_in()) is not None:
+        return response
+    errors: dict[str, list[str]] = {}
+    message = None
+    if request.method == "POST":
+        actor, new = current_actor(), request.form.get("password", "")
+        try:
+            if new != request.form.get("password_confirm", ""):
+                message = "两次输入的新密码不一致"
+                raise ValidationError(message, {"password_confirm": [message]})
+            generation = change_password(
+                get_runtime(), actor, current=request.form.get("current_password", ""), new=new
+            )
+        except ValidationError as exc:
+            message, errors = exc.message, exc.errors
+        else:
+            start_session(actor.user_id or "", generation)
+            flash("密码已修改；此前在其他浏览器或设备上的登录已失效。", "notice")
+            return redirect(url_for("account.account_page"))
+    html = render_template("password.html", errors=errors, message=message, min_hint=PASSWORD_HINT)
+    return no_store(make_response(html, 400 if message else 200))

@@ -12,6 +12,8 @@ from datasets.openness.rules import OPENNESS_TITLES
 from portal.charts import PALETTE, Series, bars, columns
 
 CLASSES = ("unconditional", "conditional", "closed")
+# a chart by department draws at most this many: those with the largest figures
+TOP = 20
 
 
 def _title(row: dict[str, Any]) -> str:
@@ -24,21 +26,44 @@ def _shares(rows: list[dict[str, Any]], key: str) -> tuple[list[str], tuple[floa
     return [_title(r) for r in kept], tuple(float(r[key]) for r in kept)
 
 
+def _top(rows: list[dict[str, Any]], size: Any) -> list[dict[str, Any]]:
+    """The rows in their order, or, past ``TOP``, the ``TOP`` largest by ``size``."""
+    if len(rows) <= TOP:
+        return rows
+    return sorted(rows, key=lambda r: -size(r))[:TOP]
+
+
+def top_note(stats: dict[str, Any]) -> str:
+    """How the charts by department chose their departments, when they could not draw all."""
+    if len(stats["departments"]) <= TOP:
+        return ""
+    return f"部门较多，图中为各项数值最大的 {TOP} 个部门；全部部门见下表。"
+
+
 def stats_charts(stats: dict[str, Any]) -> dict[str, Markup]:
     rows = [r for r in stats["departments"] if r["datasets"]["total"] or r["usage"]["total"]]
-    labels = [_title(r) for r in rows]
+    most = _top(rows, lambda r: r["datasets"]["total"])
     openness = [
-        Series(OPENNESS_TITLES[k], tuple(float(r["datasets"][k]) for r in rows), PALETTE[i])
+        Series(OPENNESS_TITLES[k], tuple(float(r["datasets"][k]) for r in most), PALETTE[i])
         for i, k in enumerate(CLASSES)
     ]
     readable_rows = [{**r, "share": r["machine_readable"]["share"]} for r in rows]
+    readable_rows = _top(
+        [r for r in readable_rows if r["share"] is not None],
+        lambda r: r["machine_readable"]["open"],
+    )
     readable_labels, readable = _shares(readable_rows, "share")
-    on_time_labels, on_time = _shares(rows, "on_time_share")
-    uses = tuple(float(r["usage"]["total"]) for r in rows)
+    decided = [r for r in rows if r["on_time_share"] is not None]
+    on_time_labels, on_time = _shares(
+        _top(decided, lambda r: r["applications"]["decided"] + r["requests"]["decided"]),
+        "on_time_share",
+    )
+    used = _top(rows, lambda r: r["usage"]["total"])
+    uses = tuple(float(r["usage"]["total"]) for r in used)
     trends = stats["trends"]
     months = [t["month"] for t in trends]
     return {
-        "openness": bars("各部门在用数据集数（按开放属性）", labels, openness),
+        "openness": bars("各部门在用数据集数（按开放属性）", [_title(r) for r in most], openness),
         "readable": bars(
             "各部门开放数据的机器可读比例",
             readable_labels,
@@ -53,7 +78,11 @@ def stats_charts(stats: dict[str, Any]) -> dict[str, Markup]:
             unit="%",
             maximum=100,
         ),
-        "uses": bars("各部门数据的使用次数", labels, [Series("使用次数", uses, PALETTE[4])]),
+        "uses": bars(
+            "各部门数据的使用次数",
+            [_title(r) for r in used],
+            [Series("使用次数", uses, PALETTE[4])],
+        ),
         "monthly": columns(
             "每月新发布的数据集、应用成果和收到的申请、需求",
             months,

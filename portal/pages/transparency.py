@@ -26,11 +26,12 @@ from portal.app import base_url, get_runtime
 from portal.auth import current_actor
 from portal.errors import no_store
 from portal.extensions import limiter
-from portal.pages.stats_charts import stats_charts
+from portal.pages.stats_charts import stats_charts, top_note
 
 bp = Blueprint("transparency", __name__)
 api_bp = Blueprint("transparency_api", __name__, url_prefix="/api/v1")
 limiter.limit(lambda: get_runtime().settings.ratelimit_default)(api_bp)
+STATS_PER_PAGE = 50  # departments in each table of a page of the statistics
 
 
 def _csv_response(lines: Iterator[bytes], filename: str, *, private: bool) -> Response:
@@ -81,11 +82,18 @@ def stats() -> ResponseReturnValue:
     result = _period_statistics()
     today = date.fromisoformat(result["computed_on"])
     args = {k: request.args[k] for k in ("year", "since", "until") if request.args.get(k)}
+    departments = result["departments"]
+    pages = max(1, -(-len(departments) // STATS_PER_PAGE))
+    page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
     return render_template(
         "transparency/stats.html",
         stats=result,
+        shown=departments[(page - 1) * STATS_PER_PAGE : page * STATS_PER_PAGE],
+        page=page,
+        pages=pages,
         titles=OPENNESS_TITLES,
         charts=stats_charts(result),
+        charts_note=top_note(result),
         years=list(range(today.year, today.year - 6, -1)),
         args=args,
     )

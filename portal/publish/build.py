@@ -57,11 +57,13 @@ from portal.publish.pages import (
     Page,
     dataset_documents,
     dataset_pages,
+    department_list_pages,
     document_pages,
     list_pages,
     organization_pages,
     page,
     render,
+    topic_pages,
 )
 
 POOL_THRESHOLD = 400  # datasets to render before worker processes are worth their start
@@ -209,8 +211,9 @@ def _run(b: _Build, workers: int, full: bool, started: float) -> BuildResult:
     version = catalog_version(rt)
     entries = sources.public_entries(rt)
     b.lap("read catalog")
-    organizations = sources.organization_sources(rt, entries)
-    wanted = {e.source for e in entries} | set(organizations.values())
+    lists = sources.list_sources(rt, entries)
+    wanted = {e.source for e in entries} | set(lists.organizations.values())
+    wanted |= set(lists.topics.values()) | {lists.departments}
     wanted |= {f"catalog@{version}", f"documents@{version}"}
     for stale in b.have - wanted:  # changed, hidden, renamed; the last build's site pages
         remove_files(b.writer.base, b.db.drop(stale))
@@ -224,9 +227,11 @@ def _run(b: _Build, workers: int, full: bool, started: float) -> BuildResult:
     site = f"site@{b.tree}.{secrets.token_hex(3)}"
     jobs = [([page(u)], site) for u in SITE_PAGES]
     jobs += _catalog(b, f"catalog@{version}", list_pages, PAGES_CHUNK)
+    jobs += _catalog(b, lists.departments, department_list_pages, PAGES_CHUNK)
     jobs += [
-        (organization_pages(name), source)
-        for name, source in organizations.items()
+        (pages(name), source)
+        for pages, named in ((organization_pages, lists.organizations), (topic_pages, lists.topics))
+        for name, source in named.items()
         if source not in b.have and not b.share(source)
     ]
     _render_jobs(b, jobs, workers)

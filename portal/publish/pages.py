@@ -16,7 +16,6 @@ from urllib.parse import quote
 
 from flask import Flask
 
-from datasets.catalog import groups
 from datasets.catalog.sitemaps import part_count
 from datasets.errors import KaifangError
 from datasets.publish.sources import SAFE_NAME
@@ -81,17 +80,26 @@ def document_pages(rt: Runtime) -> Iterator[Page]:
 
 
 def list_pages(rt: Runtime) -> Iterator[Page]:
-    """The pages that list part of the whole catalog (a page of results each): written again
-    whenever its version changes. A department's own pages: ``organization_pages``."""
-    yield from (page(u) for u in ("/", "/search", "/organization/", "/feeds/dataset.atom"))
+    """The pages that list the newest of the whole catalog (a page of results each): written
+    again whenever its version changes. The lists of departments: ``department_list_pages``;
+    a department's own pages: ``organization_pages``; a topic's feed: ``topic_pages``."""
+    yield from (page(u) for u in ("/", "/search", "/feeds/dataset.atom"))
+
+
+def department_list_pages(rt: Runtime) -> Iterator[Page]:
+    """The list of departments and its JSON twins, written again when a department or the
+    number of its datasets changed."""
+    yield page("/organization/")
     yield Page(f"{ACTION}organization_list", f"{QUERIED}api/3/action/organization_list.json")
     yield Page(
         f"{ACTION}organization_list?all_fields=true",
         f"{QUERIED}api/3/action/organization_list.all_fields.json",
     )
-    for group in groups.group_list(rt):
-        topic = group["name"]
-        yield Page(f"/feeds/group/{quote(topic)}.atom", relative_path(f"/feeds/group/{topic}.atom"))
+
+
+def topic_pages(topic: str) -> list[Page]:
+    """A topic's feed."""
+    return [Page(f"/feeds/group/{quote(topic)}.atom", relative_path(f"/feeds/group/{topic}.atom"))]
 
 
 def organization_pages(name: str) -> list[Page]:

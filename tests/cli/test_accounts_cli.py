@@ -129,3 +129,24 @@ def test_user_token_for_nobody_fails(run):
 
 def test_user_list_when_empty(run):
     assert "还没有用户" in run("user", "list").output
+
+
+def test_user_password_checks_the_rules_and_ends_the_sessions(run, runtime):
+    from datasets.accounts.users import actor_for, authenticate_session
+
+    weak = run(
+        "user", "add", "zhao", "--role", "operator", "--password-stdin", input="aaaaaaaaaa\n"
+    )
+    assert weak.exit_code == 1 and "至少要有 4 个不同的字符" in weak.output
+    run("user", "add", "zhang", "--role", "citizen", "--password-stdin", input=PASSWORD)
+    actor, generation = authenticate_session(runtime, name="zhang", password=PASSWORD.strip())
+    common = run("user", "password", "zhang", "--password-stdin", input="password2026\n")
+    assert common.exit_code == 1 and "密码过于常见" in common.output
+    assert run("user", "password", "nobody", "--password-stdin", input=PASSWORD).exit_code == 1
+    done = run("user", "password", "zhang", "--password-stdin", input="a new secret of mine\n")
+    assert done.exit_code == 0 and "此前的登录已全部失效" in done.output
+    assert actor_for(runtime, actor.user_id, generation) is None
+    assert (
+        authenticate_session(runtime, name="zhang", password="a new secret of mine")[0].name
+        == "zhang"
+    )

@@ -20,6 +20,7 @@ from datasets.accounts.users import authenticate
 from datasets.models import AuditEntry, Case, ContactCode, Dataset, Resource, User
 from datasets.workflows import queues
 from portal.app import create_app
+from tests.factories import csrf_token, sign_in
 from tests.services.test_mail import Sink, free_port
 from tests.services.test_requests_feedback import PASSWORD, build_env
 from tests.web.test_requests_feedback_web import _case_id, _submit
@@ -325,6 +326,39 @@ def test_an_account_proves_its_own_contact_and_then_suspends_at_once(env, sink):
     )
     assert made.get_json()["status"] == "suspended"
     assert made.get_json()["body"]["suspension"]["account"] == "citizen3"
+
+
+def test_the_account_page_proves_the_account_contact(env, sink):
+    page = env["app"].test_client().get("/account")
+    assert page.status_code == 302 and "/login" in page.location
+    client = sign_in(env["app"], "citizen2", PASSWORD)
+    html = client.get("/account").get_data(as_text=True)
+    assert "本账户的联系方式尚未验证" in html and "发送验证码到账户电子邮箱" in html
+    assert "发送验证码到账户手机" not in html  # no SMS gateway configured
+    no_token = client.post("/account/verification", data={"send_code": "email"})
+    assert no_token.status_code == 400
+    sent = client.post(
+        "/account/verification", data={"send_code": "email", "csrf_token": csrf_token(html)}
+    )
+    html = client.get(sent.location).get_data(as_text=True)
+    assert "验证码已发送至" in html
+    with env["rt"].reader() as session:
+        email = session.scalar(select(User.email).where(User.name == "citizen2"))
+    code = _code_sent_to(sink, email)
+    wrong = client.post(
+        "/account/verification",
+        data={"verification_code": "000000", "csrf_token": csrf_token(html)},
+    )
+    assert "验证码不正确或已过期" in client.get(wrong.location).get_data(as_text=True)
+    done = client.post(
+        "/account/verification", data={"verification_code": code, "csrf_token": csrf_token(html)}
+    )
+    html = client.get(done.location).get_data(as_text=True)
+    assert "联系方式已验证。" in html and "本账户的电子邮箱已经验证" in html
+    assert call(env, "GET", "/account/contact-verification", as_="citizen2").get_json() == {
+        "verified": True,
+        "channel": "email",
+    }
 
 
 def test_the_form_sends_a_code_and_takes_it(env, sink):

@@ -197,3 +197,16 @@ def test_the_crawler_reads_the_discovery_documents(channels):
     assert any(u.startswith("/feeds/organization/") for u in read)
     assert any(u.startswith("/feeds/group/") for u in read)
     assert "application/ld+json" in channels["/dataset/jiangzhou-bus-lines"]
+
+
+def test_the_crawler_reads_the_probes_and_the_metrics(channels):
+    for url in ("/healthz", "/readyz"):
+        assert '"status": "ok"' in channels[url]
+    metrics = channels["/metrics"]
+    # the whole crawl is in the figures, by URL rule: no dataset's name, no path of a request
+    assert 'kaifang_http_requests_total{method="GET",route="/dataset/<name>",status="200"}' in (
+        metrics
+    )
+    assert "kaifang_cases_open" in metrics and "jiangzhou-bus-lines" not in metrics
+    refused = channels["/metrics?from=elsewhere"]
+    assert "无权读取运行指标" in refused and "kaifang_http" not in refused

@@ -182,6 +182,12 @@ def test_views_downloads_and_api_calls_are_counted_per_day(app, world):
     for _ in range(2):
         assert client.get("/dataset/bus-lines").status_code == 200
     client.head("/dataset/bus-lines")  # not a view
+    for crawler in (
+        "Mozilla/5.0 (compatible; Baiduspider/2.0; +http://www.baidu.com/search/spider.html)",
+        "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+        "Sogou web spider/4.0(+http://www.sogou.com/docs/help/webmasters.htm#07)",
+    ):  # crawlers are not uses
+        assert client.get("/dataset/bus-lines", headers={"User-Agent": crawler}).status_code == 200
     assert client.get("/dataset/no-such-dataset").status_code == 404
     download = package["resources"][0]["url"].split("://", 1)[-1].split("/", 1)[-1]
     assert client.get("/" + download).status_code == 200

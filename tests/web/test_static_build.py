@@ -118,7 +118,7 @@ def test_a_rebuild_rewrites_only_what_changed(site) -> None:  # type: ignore[no-
         assert dataset is not None
         dataset.title = "公交线路（更正）"
         dataset.revision += 1
-        name = dataset.name
+        name, topic = dataset.name, dataset.topic
     # KAIFANG_STATIC_DIR: its files left the current tree with the commit
     assert not (_tree(out) / "dataset" / name).exists()
     before = _tree(out).resolve()
@@ -129,6 +129,19 @@ def test_a_rebuild_rewrites_only_what_changed(site) -> None:  # type: ignore[no-
     other = next(p for p in (before / "dataset").iterdir() if p.is_dir() and p.name != name)
     shared = after / "dataset" / other.name / "index.html"
     assert (other / "index.html").stat().st_ino == shared.stat().st_ino
+    # the lists a title touches are written again, the others shared: its topic's feed, not
+    # another topic's; not the list of departments (no count changed)
+    feeds = {p.name for p in (before / "feeds" / "group").iterdir()}
+    assert f"{topic}.atom" in feeds and len(feeds) > 2
+    rewritten = {
+        f
+        for f in feeds
+        if (before / "feeds/group" / f).stat().st_ino != (after / "feeds/group" / f).stat().st_ino
+    }
+    assert rewritten == {f"{topic}.atom"}
+    assert "公交线路（更正）" in (after / "feeds/group" / f"{topic}.atom").read_text()
+    for kept in ("organization/index.html", "_q/api/3/action/organization_list.json"):
+        assert (before / kept).stat().st_ino == (after / kept).stat().st_ino, kept
 
 
 def test_the_switch_keeps_the_previous_tree_to_go_back_to(site, monkeypatch) -> None:  # type: ignore[no-untyped-def]

@@ -156,3 +156,18 @@ def test_private_files_are_unreachable_through_nginx(hybrid) -> None:  # type: i
     evil = "/api/3/action/package_show?id=../../../etc/passwd"
     assert _get(url + evil).status_code == 404  # the app's answer: no such dataset
     assert not Path(out / "current" / "secret_key").exists()
+
+
+def test_probes_go_to_the_app_with_nginx_s_request_id_and_metrics_stay_closed(hybrid) -> None:  # type: ignore[no-untyped-def]
+    _, app_url, url, out = hybrid
+    for probe in ("/healthz", "/readyz"):
+        answer = _get(url + probe, headers={"X-Request-ID": "chosen-by-the-client"})
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["status"] == "ok"
+        assert answer.headers["Cache-Control"] == "no-store" and "Expires" not in answer.headers
+        # nginx's own id (32 hex digits) was passed on and answered with, not the client's
+        assert re.fullmatch(r"[0-9a-f]{32}", answer.headers["X-Request-ID"])
+        assert not (out / "current" / probe.strip("/")).exists()
+    assert _get(f"{app_url}/metrics").status_code == 200  # the app, from this host, directly
+    assert _get(f"{url}/metrics").status_code == 404  # never through nginx
+    assert _get(f"{url}/metrics", headers={"Cookie": "session=x"}).status_code == 404

@@ -167,9 +167,14 @@ def decisions(
 
 
 def _departments(session: Session) -> list[dict[str, str]]:
+    """The departments with decisions to list (the filter's choices: a province has thousands
+    of departments, most with none)."""
+    with_decisions = select(Case.organization_id).where(*_decision_filters(session, None, None))
     return [
         {"name": name, "title": title}
         for name, title in session.execute(
-            select(Organization.name, Organization.title).order_by(Organization.title)
+            select(Organization.name, Organization.title)
+            .where(Organization.id.in_(with_decisions))
+            .order_by(Organization.title)
         )
     ]
