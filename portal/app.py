@@ -51,9 +51,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     production.install(app, settings)  # first: a request for another host touches nothing
     csrf.init_app(app)
-    limits.configure(app, settings)
-    limiter.init_app(app)
-    limits.register(app, limiter)
+    limits.install(app, settings, limiter)
 
     _register_blueprints(app)
 

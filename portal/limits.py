@@ -236,6 +236,13 @@ def _retry_after(response: Response) -> Response:
     return response
 
 
+def install(app: Flask, settings: Settings, limiter: Limiter) -> None:
+    """The limits of ``app``: its settings and storage, the limiter, the answers."""
+    configure(app, settings)
+    limiter.init_app(app)
+    register(app, limiter)
+
+
 def phrase(item: RateLimitItem) -> str:
     """A limit in words: 每分钟 60 次, 每 2 小时 100 次."""
     unit = _UNITS.get(item.GRANULARITY.name, item.GRANULARITY.name)
