@@ -513,18 +513,23 @@ class Settings:
     @property
     def metrics_networks(self) -> tuple[IPNetwork, ...]:
         """``metrics_allowed`` as networks; ``ConfigError`` naming an entry that is none."""
-        networks: list[IPNetwork] = []
-        for entry in re.split(r"[,;\s]+", self.metrics_allowed.strip()):
-            if not entry:
-                continue
-            try:
-                networks.append(ipaddress.ip_network(entry.strip("[]"), strict=False))
-            except ValueError:
-                raise ConfigError(
-                    f"setting {ENV_PREFIX}METRICS_ALLOWED: {entry!r} is neither an address nor "
-                    "a CIDR network"
-                ) from None
-        return tuple(networks)
+        return parse_networks("METRICS_ALLOWED", self.metrics_allowed)
+
+
+def parse_networks(name: str, text: str) -> tuple[IPNetwork, ...]:
+    """Addresses or CIDR networks separated by commas or spaces (setting ``name``) as networks;
+    ``ConfigError`` naming the setting and an entry that is neither."""
+    networks: list[IPNetwork] = []
+    for entry in re.split(r"[,;\s]+", text.strip()):
+        if not entry:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(entry.strip("[]"), strict=False))
+        except ValueError:
+            raise ConfigError(
+                f"setting {ENV_PREFIX}{name}: {entry!r} is neither an address nor a CIDR network"
+            ) from None
+    return tuple(networks)
 
 
 def setting_fields() -> tuple[dataclasses.Field, ...]:

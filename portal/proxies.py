@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from datasets.errors import ConfigError
+from datasets.settings import parse_networks
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -28,18 +28,7 @@ _PORT = re.compile(r"^(\d{1,3}(?:\.\d{1,3}){3}):\d+$")
 def trusted_networks(text: str) -> tuple[Network, ...]:
     """``KAIFANG_TRUSTED_PROXIES`` (addresses or CIDR networks separated by commas or spaces)
     as networks; ``ConfigError`` naming an entry that is neither."""
-    networks: list[Network] = []
-    for entry in re.split(r"[,;\s]+", text.strip()):
-        if not entry:
-            continue
-        try:
-            networks.append(ipaddress.ip_network(entry.strip("[]"), strict=False))
-        except ValueError:
-            raise ConfigError(
-                f"setting KAIFANG_TRUSTED_PROXIES: {entry!r} is neither an address nor a CIDR "
-                "network (e.g. 127.0.0.1, 10.0.0.0/8)"
-            ) from None
-    return tuple(networks)
+    return parse_networks("TRUSTED_PROXIES", text)
 
 
 def parse_address(text: str) -> Address | None:
