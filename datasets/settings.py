@@ -212,12 +212,47 @@ class Settings:
     )
     ratelimit_storage_uri: str = _setting(
         "memory://",
-        "Flask-Limiter storage: memory:// (one process) or redis://host:port/db in production.",
+        "Where rate limits count: memory:// (each process its own budgets) or, in production, "
+        "redis://host:port/db (one budget for all workers and machines).",
     )
     ratelimit_default: str = _setting(
-        "600 per minute", "Default rate limit per client address for the API."
+        "600 per minute",
+        "Rate limit of each API address and of file downloads, per API key (a valid one) or "
+        "else per client address.",
+    )
+    ratelimit_pages: str = _setting(
+        "600 per minute", "Rate limit of all pages together (not /api/), per client."
+    )
+    ratelimit_search: str = _setting(
+        "60 per minute",
+        "Rate limit of searching with facets (the search page, package_search, "
+        "datastore_search_sql), per client, on top of the page or API limit.",
+    )
+    ratelimit_exports: str = _setting(
+        "30 per minute",
+        "Rate limit of conversions (?format=), row exports and whole-catalog lists "
+        "(open-list.csv, current_package_list_with_resources), per client.",
+    )
+    ratelimit_login: str = _setting("10 per minute", "Rate limit of sign-in attempts, per client.")
+    ratelimit_register: str = _setting("10 per hour", "Rate limit of registrations, per client.")
+    ratelimit_verification: str = _setting(
+        "5 per minute", "Rate limit of sending and of confirming verification codes, per client."
     )
     ratelimit_enabled: bool = _setting(True, "Whether rate limits are enforced.")
+    ratelimit_storage_down: str = _setting(
+        "serve",
+        "When the rate limit storage (Redis) does not answer: serve (count in each process's "
+        "memory meanwhile, logging an ERROR once a minute) or refuse (answer 503).",
+    )
+    ratelimit_key_prefix: str = _setting(
+        "LIMITS", "Prefix of the rate limit keys in Redis (two portals sharing one Redis)."
+    )
+    trusted_proxies: str = _setting(
+        "",
+        "Front servers (nginx) whose X-Forwarded-For is believed: addresses or CIDR networks "
+        "separated by commas. The client's address is then the rightmost one in that header "
+        "that is not a trusted proxy. Empty means none: the direct peer is the client.",
+    )
     cors_public_reads: bool = _setting(
         True,
         "Whether public read APIs (GET /api/3/action/*, GET /api/v1/*), the open metadata and "
@@ -478,18 +513,23 @@ class Settings:
     @property
     def metrics_networks(self) -> tuple[IPNetwork, ...]:
         """``metrics_allowed`` as networks; ``ConfigError`` naming an entry that is none."""
-        networks: list[IPNetwork] = []
-        for entry in re.split(r"[,;\s]+", self.metrics_allowed.strip()):
-            if not entry:
-                continue
-            try:
-                networks.append(ipaddress.ip_network(entry.strip("[]"), strict=False))
-            except ValueError:
-                raise ConfigError(
-                    f"setting {ENV_PREFIX}METRICS_ALLOWED: {entry!r} is neither an address nor "
-                    "a CIDR network"
-                ) from None
-        return tuple(networks)
+        return parse_networks("METRICS_ALLOWED", self.metrics_allowed)
+
+
+def parse_networks(name: str, text: str) -> tuple[IPNetwork, ...]:
+    """Addresses or CIDR networks separated by commas or spaces (setting ``name``) as networks;
+    ``ConfigError`` naming the setting and an entry that is neither."""
+    networks: list[IPNetwork] = []
+    for entry in re.split(r"[,;\s]+", text.strip()):
+        if not entry:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(entry.strip("[]"), strict=False))
+        except ValueError:
+            raise ConfigError(
+                f"setting {ENV_PREFIX}{name}: {entry!r} is neither an address nor a CIDR network"
+            ) from None
+    return tuple(networks)
 
 
 def setting_fields() -> tuple[dataclasses.Field, ...]:

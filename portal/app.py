@@ -11,7 +11,7 @@ from flask.json.provider import DefaultJSONProvider
 
 from datasets.runtime import Runtime
 from datasets.settings import load_settings
-from portal import production
+from portal import limits, production
 from portal.extensions import csrf, limiter
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -44,9 +44,6 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         WTF_CSRF_TIME_LIMIT=None,
         # checked in portal.auth.load_actor instead, which exempts requests made with an API key
         WTF_CSRF_CHECK_DEFAULT=False,
-        RATELIMIT_STORAGE_URI=settings.ratelimit_storage_uri,
-        RATELIMIT_ENABLED=settings.ratelimit_enabled,
-        RATELIMIT_HEADERS_ENABLED=True,
     )
     app.json = _ChineseJSON(app)
     app.extensions["kaifang"] = runtime
@@ -54,7 +51,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     production.install(app, settings)  # first: a request for another host touches nothing
     csrf.init_app(app)
-    limiter.init_app(app)
+    limits.install(app, settings, limiter)
 
     _register_blueprints(app)
 

@@ -170,7 +170,7 @@ def landing(actor: Actor) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit("10 per minute", methods=["POST"])
+@limiter.limit(lambda: get_runtime().settings.ratelimit_login, methods=["POST"])
 def login() -> ResponseReturnValue:
     error, status, wait = None, 200, None
     next_url = _safe_next(request.values.get("next"))

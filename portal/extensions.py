@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
 
+from portal.limits import make_limiter
+
 csrf = CSRFProtect()
-limiter = Limiter(key_func=get_remote_address)
+limiter = make_limiter()  # per app: portal.limits.configure

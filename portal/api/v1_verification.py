@@ -5,7 +5,7 @@ objection carries its code in ``verification_code`` (``datasets.accounts.verific
 
 The answer never carries the code; the address is shown masked. Besides the per-address limit
 of the service (``VERIFICATION_CODES_PER_HOUR``, 429), each client may ask for a few codes a
-minute.
+minute (``KAIFANG_RATELIMIT_VERIFICATION``).
 """
 
 from __future__ import annotations
@@ -23,11 +23,14 @@ from portal.auth import current_actor
 from portal.errors import no_store
 from portal.extensions import limiter
 
-CODES_PER_MINUTE = "5 per minute"
+
+def codes_limit() -> str:
+    """Codes a client may ask for or try (``KAIFANG_RATELIMIT_VERIFICATION``)."""
+    return get_runtime().settings.ratelimit_verification
 
 
 @bp.post("/contact-verifications")
-@limiter.limit(CODES_PER_MINUTE)
+@limiter.limit(codes_limit)
 def contact_verification_send() -> tuple[Response, int]:
     """202: the code is on its way (never in the answer)."""
     request_ = verification.CodeRequest.parse(payload())
@@ -43,7 +46,7 @@ def account_verification_show() -> Response:
 
 
 @bp.post("/account/contact-verification")
-@limiter.limit(CODES_PER_MINUTE)
+@limiter.limit(codes_limit)
 def account_verification_confirm() -> Response:
     actor = current_actor()
     if actor.is_anonymous:  # who is asking before what is asked

@@ -39,7 +39,7 @@ _REGISTER_FIELDS = (
 
 
 @bp.route("/register", methods=["GET", "POST"])
-@limiter.limit("10 per minute", methods=["POST"])
+@limiter.limit(lambda: get_runtime().settings.ratelimit_register, methods=["POST"])
 def register_page() -> ResponseReturnValue:
     role = request.values.get("role", "citizen")
     if role not in SELF_SERVICE_ROLES:
@@ -161,7 +161,7 @@ def _contact_status() -> dict[str, object]:
 
 
 @bp.route("/account/verification", methods=["POST"])
-@limiter.limit("10 per minute")
+@limiter.limit(lambda: get_runtime().settings.ratelimit_verification)
 def verify_contact() -> ResponseReturnValue:
     """Send a code to the account's own e-mail address or phone (``send_code``), or check the
     code typed (``verification_code``): a proved contact makes the account an identified

@@ -20,6 +20,7 @@ from datasets.settings import Settings
 from portal.api.ckan import ACTIONS
 from portal.api.openapi import document
 from portal.app import base_url, get_runtime
+from portal.limits import phrase
 from portal.pages import developer_examples as ex
 from portal.pages.developer_examples import Param
 
@@ -31,14 +32,6 @@ KEY_HEADERS: list[tuple[str, str]] = [
     ("Authorization", "Bearer {key}"),
     ("X-CKAN-API-Key", "{key}"),
 ]
-_UNITS = {
-    "second": "秒",
-    "minute": "分钟",
-    "hour": "小时",
-    "day": "天",
-    "month": "个月",
-    "year": "年",
-}
 _PLACES = {"query": "查询参数", "path": "路径参数", "header": "请求头", "body": "请求体"}
 _PARAM = re.compile(r"^:param ([\w.]+):\s*(.*)$")
 _TYPE = re.compile(r"^:type ([\w.]+):\s*(.*)$")
@@ -208,21 +201,21 @@ def endpoints(doc: dict[str, Any], base: str) -> list[Endpoint]:
     ]
 
 
+def _phrases(setting: str) -> list[str]:
+    try:
+        return [phrase(item) for item in parse_many(setting)]
+    except ValueError:
+        return []
+
+
 def rate_limits(settings: Settings) -> dict[str, Any]:
     """The API's rate limits as the settings give them, in words."""
-    try:
-        items = parse_many(settings.ratelimit_default)
-    except ValueError:
-        items = []
-    phrases = []
-    for item in items:
-        unit = _UNITS.get(item.GRANULARITY.name, item.GRANULARITY.name)
-        every = f"每 {item.multiples} {unit}" if item.multiples > 1 else f"每{unit}"
-        phrases.append(f"{every} {item.amount} 次")
     return {
         "enabled": settings.ratelimit_enabled,
         "setting": settings.ratelimit_default,
-        "phrases": phrases,
+        "phrases": _phrases(settings.ratelimit_default),
+        "search": _phrases(settings.ratelimit_search),
+        "exports": _phrases(settings.ratelimit_exports),
     }
 
 
