@@ -81,14 +81,7 @@ class DataPackageSource(SourceKind):
         data: dict[str, Any] = item.payload["descriptor"]
         base: Path = item.payload["base"]
         unnormalised: dict[str, Any] = {}
-        provider = data.get("provider")
-        if isinstance(provider, dict):
-            provider_rec = ProviderRecord(
-                clean_line(provider.get("name") or provider.get("title")) or "",
-                clean_line(provider.get("code")),
-            )
-        else:
-            provider_rec = ProviderRecord(clean_line(provider) or "")
+        provider_rec = _provider(data.get("provider"))
         topic = clean_line(data.get("topic"))
         if topic and topic not in TOPICS:
             unnormalised["topic"] = topic
@@ -206,3 +199,13 @@ def _sharing(data: dict[str, Any]) -> dict[str, Any]:
         "share_method": clean_line(data.get("share_method")),
         "share_basis": clean_text(data.get("share_basis")),
     }
+
+
+def _provider(provider: Any) -> ProviderRecord:
+    """The department a descriptor names: an object with name (or title) and code, or a name."""
+    if isinstance(provider, dict):
+        return ProviderRecord(
+            clean_line(provider.get("name") or provider.get("title")) or "",
+            clean_line(provider.get("code")),
+        )
+    return ProviderRecord(clean_line(provider) or "")

@@ -60,8 +60,6 @@ def stats_charts(stats: dict[str, Any]) -> dict[str, Markup]:
     )
     used = _top(rows, lambda r: r["usage"]["total"])
     uses = tuple(float(r["usage"]["total"]) for r in used)
-    trends = stats["trends"]
-    months = [t["month"] for t in trends]
     return {
         "openness": bars("各部门在用数据集数（按开放属性）", [_title(r) for r in most], openness),
         "readable": bars(
@@ -83,6 +81,14 @@ def stats_charts(stats: dict[str, Any]) -> dict[str, Markup]:
             [_title(r) for r in used],
             [Series("使用次数", uses, PALETTE[4])],
         ),
+        **_monthly(stats["trends"]),
+    }
+
+
+def _monthly(trends: list[dict[str, Any]]) -> dict[str, Markup]:
+    """The charts by month."""
+    months = [t["month"] for t in trends]
+    return {
         "monthly": columns(
             "每月新发布的数据集、应用成果和收到的申请、需求",
             months,
