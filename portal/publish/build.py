@@ -13,9 +13,10 @@ grows with what changed, not with the catalog. With no previous tree (the first 
 everything rendered.
 The catalog's newest-first lists are written again when the catalog's version changed; the list
 of departments, a department's pages and a topic's feed when the digest of what they show
-changed; the few site pages always. The whole-catalog documents (data.json, sitemaps, the DCAT catalog, 开放清单) too, up to
-``DOCUMENTS_INLINE`` datasets; past that, a changed catalog leaves them to the app until the next
-full build (``--full``), so that a build after one change stays quick.
+changed; the few site pages always. The whole-catalog documents (data.json, sitemaps, the DCAT
+catalog, 开放清单) are written again when the catalog changed up to ``DOCUMENTS_INLINE``
+datasets; past that, a changed catalog leaves them to the app until the next full build
+(``--full``), so that a build after one change stays quick.
 Many datasets to render are spread over worker processes (forked after the app is loaded, each
 with its own database connections), in chunks whose files are read in one query.
 """
