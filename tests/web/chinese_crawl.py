@@ -37,9 +37,9 @@ DATA_TABLES = {"preview-table", "rows-table"}
 READ_ATTRIBUTES = ("title", "alt", "aria-label", "placeholder")
 _NOISE = re.compile(
     r"https?://\S+|www\.\S+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+|/[\w./?=&%-]*[\w/]"  # URLs, mails, paths
-    r"|\b(?=[0-9a-f]*\d)[0-9a-f]{4,}\b"  # hexadecimal ids and their parts (00ff, 3fa9…)
 )
-_WORD = re.compile(r"[A-Za-z][A-Za-z0-9_]*(?:[-.'][A-Za-z0-9_]+)*")
+# a word starts after no letter or digit: the letters inside an id (3f00ff) are not words
+_WORD = re.compile(r"(?<![A-Za-z0-9])[A-Za-z][A-Za-z0-9_]*(?:[-.'][A-Za-z0-9_]+)*")
 _TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}|\bUTC\b")
 # not HTML pages, or pages that change state or only send files
 _SKIP_PATHS = re.compile(
