@@ -44,6 +44,7 @@ BODY = {
     "scenario": "按区县统计分布并生成研究报告",
     "security_measures": "等保二级系统，专人专机，访问留痕",
     "period_months": 12,
+    "fields": "all",
     "access_mode": "api",
 }
 

@@ -16,6 +16,7 @@ APPLICATION = {
     "scenario": "分析执业医师在各区的分布",
     "security_measures": "等保二级系统，专人专机，访问留痕",
     "period_months": 12,
+    "fields": "all",
     "access_mode": "download",
 }
 

@@ -209,20 +209,42 @@ def reclassify(
 ) -> dict[str, Any]:
     """Give a dataset the class an operator decided; later harvests keep it."""
     require_operator(actor)
+    with public_root.tracking(rt) as files, rt.session() as session:
+        dataset = load_dataset(session, name)
+        declaration = {"declared": openness, "rule": rule, "basis": basis}
+        return reclassify_stored(rt, session, files, dataset, declaration, reason, actor=actor)
+
+
+def reclassify_stored(
+    rt: Runtime,
+    session: Session,
+    files: public_root.Tracker,
+    dataset: Dataset,
+    declaration: dict[str, str | None],
+    reason: str,
+    *,
+    actor: Actor,
+) -> dict[str, Any]:
+    """``reclassify`` in the caller's transaction (a review's conclusion is recorded in the
+    same one): ``declaration`` holds ``declared``, ``rule`` and ``basis``."""
     if not (reason or "").strip():
         raise ValidationError("重新分类须说明理由", {"reason": ["required"]})
-    op.classify(declared=openness, rule=rule, basis=basis)  # refuse invalid declarations early
-    with rt.session() as session:
-        dataset = load_dataset(session, name)
-        dataset.override = {
-            "declared": openness,
-            "rule": rule or None,
-            "basis": basis or None,
-            "by": actor.name,
-            "reason": reason.strip(),
-            "at": datetime.now(UTC).isoformat(),
-        }
-    return republish(rt, name=name, actor=actor, reason=f"运维人员重新分类：{reason.strip()}")
+    rule, basis = declaration.get("rule") or None, declaration.get("basis") or None
+    op.classify(declared=declaration["declared"], rule=rule, basis=basis)  # refuse early
+    dataset.override = {
+        "declared": declaration["declared"],
+        "rule": rule,
+        "basis": basis,
+        "by": actor.name,
+        "reason": reason.strip(),
+        "at": datetime.now(UTC).isoformat(),
+    }
+    files.note(session, dataset.id)
+    result = republish_stored(
+        rt, session, dataset, actor=actor.name, reason=f"运维人员重新分类：{reason.strip()}"
+    )
+    dataset.content_hash = None  # the next harvest re-imports under the new decision
+    return result
 
 
 def republish(

@@ -7,10 +7,13 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
+from datasets.catalog import usage
 from datasets.catalog.packages import RESOURCE_PATH
 from datasets.catalog.vocabulary import TOPICS
 from datasets.models import Dataset, Organization, Resource, SearchEntry, SearchPackage
@@ -37,10 +40,18 @@ class PublicEntry:
     organization_id: str = ""
     topic: str = ""
     files: tuple[PublicFile, ...] = ()
+    # the usage figures its page shows (up to yesterday): a day with uses rewrites the page
+    usage: str = ""
 
     @property
     def source(self) -> str:
-        return f"{source_prefix(self.id)}{self.revision}"
+        figures = f"~{self.usage}" if self.usage else ""
+        return f"{source_prefix(self.id)}{self.revision}{figures}"
+
+    @property
+    def listed(self) -> str:
+        """What the lists that name the dataset show of it (not its usage figures)."""
+        return f"{self.id}@{self.revision}"
 
 
 def source_prefix(dataset_id: str) -> str:
@@ -70,10 +81,31 @@ def public_entries(rt: Runtime) -> list[PublicEntry]:
                 .outerjoin(SearchPackage, SearchPackage.doc == SearchEntry.doc)
             ).order_by(Dataset.name)
         ).all()
+        figures = usage_figures(session)
     return [
-        PublicEntry(dataset_id, name, f"{revision}-{package}", org, topic or "")
+        PublicEntry(
+            dataset_id,
+            name,
+            f"{revision}-{package}",
+            org,
+            topic or "",
+            usage=figures.get(dataset_id, ""),
+        )
         for dataset_id, name, revision, package, org, topic in rows
     ]
+
+
+def usage_figures(session: Session) -> dict[str, str]:
+    """Dataset id → the figures its page shows (all time and recent, up to yesterday), for
+    the datasets ever used: one grouped read of the daily counters each."""
+    last = usage.today() - timedelta(days=1)
+    totals = usage.by_dataset(session, None, last)
+    recent = usage.by_dataset(session, last - timedelta(days=usage.RECENT_DAYS - 1), last)
+    return {
+        dataset_id: ".".join(str(figures[k]) for k in usage.KINDS)
+        + f".{recent.get(dataset_id, {}).get('total', 0)}"
+        for dataset_id, figures in totals.items()
+    }
 
 
 @dataclass(frozen=True)
@@ -98,7 +130,7 @@ def _topic_sources(entries: list[PublicEntry]) -> dict[str, str]:
     digests = {topic: hashlib.sha256() for topic in TOPICS}
     for entry in entries:
         if entry.topic:
-            digests.setdefault(entry.topic, hashlib.sha256()).update(f"|{entry.source}".encode())
+            digests.setdefault(entry.topic, hashlib.sha256()).update(f"|{entry.listed}".encode())
     return {t: f"topic:{t}@{d.hexdigest()[:32]}" for t, d in digests.items()}
 
 
@@ -127,7 +159,7 @@ def _organization_sources(rt: Runtime, entries: list[PublicEntry]) -> tuple[dict
             digests[org_id].update(f"|{openness}={count}".encode())
     for entry in entries:  # ordered by name
         if entry.organization_id in digests:
-            digests[entry.organization_id].update(f"|{entry.source}".encode())
+            digests[entry.organization_id].update(f"|{entry.listed}".encode())
     pages = {
         name: f"organization:{org_id}@{digests[org_id].hexdigest()[:32]}"
         for org_id, name, _updated in orgs

@@ -248,6 +248,14 @@ def application_dict(session: Session, case: Case) -> dict[str, Any]:
     body = out.pop("body")
     out.update({key: body.get(key) for key in (*TEXT_FIELDS, "period_months", "access_mode")})
     out["fields"] = body.get("fields") or []
+    out["all_fields"] = not out["fields"]  # asked for every field, as an explicit choice
+    out["attachments"] = [
+        {
+            **{k: item[k] for k in ("id", "name", "media_type", "size", "sha256", "at")},
+            "url": f"/api/v1/applications/{case.id}/attachments/{item['id']}",
+        }
+        for item in body.get("attachments") or []
+    ]
     out["decision"] = {"approved": "approve", "partial": "partial", "refused": "refuse"}.get(
         case.outcome or ""
     )

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from datasets.accounts.permissions import Actor
 from datasets.errors import ValidationError
+from datasets.intake.public_root import Tracker, tracking
 from datasets.models import Case, Dataset
 from datasets.notify.notices import case_link, notify_bureau, notify_department
 from datasets.openness import curation
@@ -119,52 +120,51 @@ def get_review(
     return view_case(rt, actor, review_id, REVIEW.kind, code=code)
 
 
-def _prepare(
-    rt: Runtime, actor: Actor, review_id: str, form: ReviewInput
-) -> tuple[str, str | None]:
-    """Check everything without changing anything (the reclassification runs on its own): the
-    review's reference and the dataset to reclassify, if the conclusion changes its class."""
-    with rt.session() as session:
-        case = load_for_step(rt, session, actor, review_id, REVIEW.kind, "complete")
-        target = TARGETS[form.conclusion]
-        dataset = session.get(Dataset, case.dataset_id) if case.dataset_id else None
-        if target is None:
-            return case.reference, None
-        if dataset is None or dataset.state != "active":
-            raise ValidationError(
-                "该数据集已不在公开目录中，只能维持", {"conclusion": ["只能选择 keep（维持）"]}
-            )
-        if dataset.openness == target:
-            label = OPENNESS_TITLES.get(target, target)
-            raise ValidationError(
-                f"该数据集已是“{label}”，请选择维持或其他结论", {"conclusion": ["与现有类型相同"]}
-            )
-        return case.reference, dataset.name
+def _check_target(dataset: Dataset | None, target: str) -> Dataset:
+    """The dataset a conclusion reclassifies to ``target``: still public, of another class."""
+    if dataset is None or dataset.state != "active":
+        raise ValidationError(
+            "该数据集已不在公开目录中，只能维持", {"conclusion": ["只能选择 keep（维持）"]}
+        )
+    if dataset.openness == target:
+        label = OPENNESS_TITLES.get(target, target)
+        raise ValidationError(
+            f"该数据集已是“{label}”，请选择维持或其他结论", {"conclusion": ["与现有类型相同"]}
+        )
+    return dataset
+
+
+def _reclassify(
+    rt: Runtime, session: Session, files: Tracker, case: Case, actor: Actor, form: ReviewInput
+) -> None:
+    """Carry out a conclusion that changes the class, on the review's behalf, in its
+    transaction: the review is never completed without its reclassification, nor the reverse."""
+    target = TARGETS[form.conclusion]
+    if target is None:
+        return
+    dataset = _check_target(
+        session.get(Dataset, case.dataset_id) if case.dataset_id else None, target
+    )
+    on_behalf = Actor(
+        name=f"{actor.name}（定期评估审查 {case.reference}）",
+        user_id=actor.user_id,
+        roles=frozenset({"operator"}),
+        organization_id=actor.organization_id,
+    )
+    reason = f"定期评估审查 {case.reference}：{REVIEW_CONCLUSIONS[form.conclusion]}。{form.reply}"
+    declaration: dict[str, str | None] = {"declared": target}
+    curation.reclassify_stored(
+        rt, session, files, dataset, declaration, reason[:2000], actor=on_behalf
+    )
 
 
 def complete_review(rt: Runtime, actor: Actor, review_id: str, form: ReviewInput) -> dict[str, Any]:
     """The department concludes the review with a public reply; a change of class is
-    recorded as a reclassification on the review's behalf; the bureau is told."""
-    reference, name = _prepare(rt, actor, review_id, form)
-    target = TARGETS[form.conclusion]
-    if name is not None and target is not None:
-        on_behalf = Actor(
-            name=f"{actor.name}（定期评估审查 {reference}）",
-            user_id=actor.user_id,
-            roles=frozenset({"operator"}),
-            organization_id=actor.organization_id,
-        )
-        curation.reclassify(
-            rt,
-            name=name,
-            openness=target,
-            reason=f"定期评估审查 {reference}：{REVIEW_CONCLUSIONS[form.conclusion]}。{form.reply}"[
-                :2000
-            ],
-            actor=on_behalf,
-        )
-    with rt.session() as session:
+    recorded as a reclassification on the review's behalf, in the same transaction; the
+    bureau is told."""
+    with tracking(rt) as files, rt.session() as session:
         case = load_for_step(rt, session, actor, review_id, REVIEW.kind, "complete")
+        _reclassify(rt, session, files, case, actor, form)
         dataset = session.get(Dataset, case.dataset_id) if case.dataset_id else None
         result = {"openness": dataset.openness if dataset else None}
         case.body = {**case.body, "result": result}

@@ -268,33 +268,45 @@ def _lift_suspension(
     return dataset.id
 
 
-def _prepare_withdrawal(
-    rt: Runtime, actor: Actor, objection_id: str, form: RightsDecisionInput
-) -> tuple[str | None, str]:
-    """Check everything without changing anything (the reclassification runs on its own):
-    the dataset's name if the decision withdraws it, and the objection's reference."""
-    with rt.session() as session:
-        case = load_for_step(rt, session, actor, objection_id, RIGHTS_OBJECTION.kind, "decide")
-        dataset = session.get(Dataset, case.dataset_id) if case.dataset_id else None
-        open_by_law = False
-        if form.decision == "withdraw":
-            if dataset is None:
-                raise ValidationError("该权益异议没有对应的数据集", {"decision": ["无法撤回"]})
-            open_by_law = dataset.openness != CLOSED and _open_by_law(session, dataset, form.reply)
-        c.check(rt, actor, case, "decide", decision=form.decision, open_by_law=open_by_law)
-        return (dataset.name if dataset else None), case.reference
+def _withdraw_in(
+    rt: Runtime,
+    files: public_root.Tracker,
+    session: Session,
+    actor: Actor,
+    case: Case,
+    form: RightsDecisionInput,
+) -> None:
+    """Check the decision; a withdrawal reclassifies the dataset 不予开放 under rule 3 with the
+    decision as its written basis, in the decision's own transaction (the override keeps later
+    harvests from opening it again)."""
+    dataset = session.get(Dataset, case.dataset_id) if case.dataset_id else None
+    open_by_law = False
+    if form.decision == "withdraw":
+        if dataset is None:
+            raise ValidationError("该权益异议没有对应的数据集", {"decision": ["无法撤回"]})
+        open_by_law = dataset.openness != CLOSED and _open_by_law(session, dataset, form.reply)
+    c.check(rt, actor, case, "decide", decision=form.decision, open_by_law=open_by_law)
+    if form.decision != "withdraw" or dataset is None:
+        return
+    on_behalf = Actor(
+        name=f"{actor.name}（权益异议 {case.reference}）",
+        user_id=actor.user_id,
+        roles=frozenset({"operator"}),
+        organization_id=actor.organization_id,
+    )
+    declaration = {"declared": CLOSED, "rule": PRIVACY_RULE, "basis": form.reply}
+    reason = f"权益异议 {case.reference} 决定撤回：{form.reply}"[:2000]
+    curation.reclassify_stored(rt, session, files, dataset, declaration, reason, actor=on_behalf)
 
 
 def decide_rights_objection(
     rt: Runtime, actor: Actor, objection_id: str, form: RightsDecisionInput
 ) -> dict[str, Any]:
     """The department withdraws the data, restores it, or restores it after processing."""
-    name, reference = _prepare_withdrawal(rt, actor, objection_id, form)
-    if form.decision == "withdraw" and name is not None:
-        _withdraw(rt, actor, name=name, reference=reference, basis=form.reply)
     cal = calendar_for(rt)
     with public_root.tracking(rt) as files, rt.session() as session:
         case = load_for_step(rt, session, actor, objection_id, RIGHTS_OBJECTION.kind, "decide")
+        _withdraw_in(rt, files, session, actor, case, form)
         rule = PRIVACY_RULE if form.decision == "withdraw" else None
         case.body = {**case.body, "answer": {"decision": form.decision}}
         c.record_decision(cal, case, outcome=form.decision, reply=form.reply, rule_code=rule)
@@ -311,23 +323,3 @@ def decide_rights_objection(
         )
         result = full_dict(rt, session, actor, case)
     return result
-
-
-def _withdraw(rt: Runtime, actor: Actor, *, name: str, reference: str, basis: str) -> None:
-    """Reclassify the dataset 不予开放 under rule 3 with the decision as its written basis; the
-    override it records keeps later harvests from opening it again."""
-    on_behalf = Actor(
-        name=f"{actor.name}（权益异议 {reference}）",
-        user_id=actor.user_id,
-        roles=frozenset({"operator"}),
-        organization_id=actor.organization_id,
-    )
-    curation.reclassify(
-        rt,
-        name=name,
-        openness=CLOSED,
-        rule=PRIVACY_RULE,
-        basis=basis,
-        reason=f"权益异议 {reference} 决定撤回：{basis}"[:2000],
-        actor=on_behalf,
-    )

@@ -67,6 +67,23 @@ def _whole_number(value: Any) -> int | None:
     return None
 
 
+# the explicit choice of every field in an application (a list names the fields chosen)
+ALL_FIELDS = "all"
+
+
+def _requested_fields(value: Any, problems: Problems) -> tuple[str, ...]:
+    """The fields an application asks for: ``"all"`` (every field, as an empty tuple) or a
+    non-empty list of names. Asking for everything is a choice made, never a default."""
+    if value == ALL_FIELDS:
+        return ()
+    names = name_list(value)
+    if names is None:
+        problems["fields"] = ['fields 须为字段名列表，或为 "all"（申请全部字段）']
+    elif not names:
+        problems["fields"] = ['请列出申请的字段，或填写 "all" 申请全部字段']
+    return tuple(names or ())
+
+
 @dataclass(frozen=True)
 class Application:
     """An application for conditional data (``applications.submit``)."""
@@ -88,9 +105,7 @@ class Application:
         if not isinstance(dataset, str) or not dataset.strip():
             problems["dataset"] = ["请填写数据集名称或 id"]
         texts = {key: text_field(body, key, label, problems) for key, label in TEXT_FIELDS.items()}
-        fields = name_list(body.get("fields"))
-        if fields is None:
-            problems["fields"] = ["fields 须为字段名列表"]
+        fields = _requested_fields(body.get("fields"), problems)
         period = _whole_number(body.get("period_months"))
         if period is None:
             problems["period_months"] = ["请填写使用期限（月）"]
@@ -102,7 +117,7 @@ class Application:
         raise_problems(problems)
         return cls(
             dataset=str(dataset).strip(),
-            fields=tuple(fields or ()),
+            fields=fields,
             period_months=period or 0,
             access_mode=str(mode),
             **texts,

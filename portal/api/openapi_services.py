@@ -12,6 +12,7 @@ from typing import Any
 
 from datasets.openness.rules import RULES_BY_CODE, STATE_SECRET
 from datasets.workflows import step_requests as r
+from datasets.workflows.attachments import MAX_PER_CASE
 from datasets.workflows.machine import APPLICATION, GRANT, OBJECTION, STAGES, Machine
 from datasets.workflows.steps import SERVICES
 from portal.api.openapi import (
@@ -22,6 +23,7 @@ from portal.api.openapi import (
     json_body,
     operation,
     path_id,
+    path_param,
     schema_ref,
     text_field,
 )
@@ -49,9 +51,13 @@ BODIES: dict[type, dict[str, Any]] = {
         *r.TEXT_FIELDS,
         "period_months",
         "access_mode",
+        "fields",
         dataset=text_field("有条件开放数据集的名称或 id", maxLength=MAX_NAME),
         **TEXT,
-        fields={**NAMES, "description": "申请的字段（默认为全部字段）"},
+        fields={
+            "description": '申请的字段：字段名列表，或 "all"（明确申请全部字段，含个人信息字段）',
+            "oneOf": [{**NAMES, "minItems": 1}, {"type": "string", "enum": [r.ALL_FIELDS]}],
+        },
         period_months={
             "type": "integer",
             "minimum": 1,
@@ -134,6 +140,8 @@ SCHEMAS.update(
                         "scenario": {"type": "string"},
                         "security_measures": {"type": "string"},
                         "fields": {"type": "array", "items": {"type": "string"}},
+                        "all_fields": {"type": "boolean", "description": "明确申请了全部字段"},
+                        "attachments": {"type": "array", "items": schema_ref("Attachment")},
                         "period_months": {"type": "integer"},
                         "access_mode": {"enum": list(r.ACCESS_MODES)},
                         "decision": {"enum": ["approve", "partial", "refuse", None]},
@@ -146,6 +154,19 @@ SCHEMAS.update(
                     },
                 },
             ]
+        },
+        "Attachment": {
+            "type": "object",
+            "description": "申请的证明材料（仅申请人和办理部门、主管部门可见）",
+            "properties": {
+                "id": {"type": "string"},
+                "name": {"type": "string"},
+                "media_type": {"enum": ["application/pdf", "image/png", "image/jpeg"]},
+                "size": {"type": "integer"},
+                "sha256": {"type": "string"},
+                "at": {"type": "string", "format": "date-time"},
+                "url": {"type": "string", "description": "下载地址（须提供 API 密钥）"},
+            },
         },
         "Objection": {
             "allOf": [
@@ -266,6 +287,34 @@ def _listing(what: str, under: str) -> dict[str, Any]:
     )
 
 
+def _attach_operation() -> dict[str, Any]:
+    upload = {
+        "type": "object",
+        "required": ["attachment"],
+        "properties": {"attachment": {"type": "string", "format": "binary"}},
+    }
+    return operation(
+        "申请人在作出决定前上传证明材料（PDF、PNG 或 JPEG，按文件内容识别，大小受平台设置限制，"
+        f"每件申请最多 {MAX_PER_CASE} 份）：multipart/form-data，字段名 attachment",
+        tag=TAGS["Application"],
+        params=[path_id("application_id", "申请")],
+        body={"required": True, "content": {"multipart/form-data": {"schema": upload}}},
+        answer=answers("Attachment", "已保存的证明材料", 400, 401, 403, 404, 409, created=True),
+        security=KEY,
+    )
+
+
+def _file_answer() -> dict[str, Any]:
+    ok = {
+        "description": "证明材料文件",
+        "content": {
+            kind: {"schema": {"type": "string", "format": "binary"}}
+            for kind in ("application/pdf", "image/png", "image/jpeg")
+        },
+    }
+    return {"200": ok, **{k: v for k, v in answers(None, "", 401, 404).items() if k != "200"}}
+
+
 def paths() -> dict[str, Any]:
     return {
         "/api/v1/applications": {
@@ -284,6 +333,19 @@ def paths() -> dict[str, Any]:
         "/api/v1/applications/{application_id}/{step}": step_operation(
             APPLICATION, "application_id", "Application", "Application"
         ),
+        "/api/v1/applications/{application_id}/attachments": {"post": _attach_operation()},
+        "/api/v1/applications/{application_id}/attachments/{attachment_id}": {
+            "get": operation(
+                "下载一份证明材料（申请人和办理部门、主管部门）",
+                tag=TAGS["Application"],
+                params=[
+                    path_id("application_id", "申请"),
+                    path_param("attachment_id", "证明材料的 id"),
+                ],
+                answer=_file_answer(),
+                security=KEY,
+            )
+        },
         "/api/v1/agreement": {
             "get": operation(
                 "现行的数据使用协议（版本号、SHA-256 摘要、全文）",

@@ -15,10 +15,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, jsonify, request, send_file
 
 from datasets.errors import ValidationError
-from datasets.workflows import applications, grants, objections, steps
+from datasets.rows.formats import attachment_header
+from datasets.workflows import applications, attachments, grants, objections, steps
 from datasets.workflows.machine import APPLICATION, GRANT, OBJECTION, Machine, Transition
 from datasets.workflows.step_requests import Application, ScopeConfirmation
 from portal.api import edge
@@ -77,6 +78,32 @@ def application_list() -> Response:
 @bp.get("/applications/<application_id>")
 def application_show(application_id: str) -> Response:
     return jsonify(service(applications.get)(application_id))
+
+
+@bp.post("/applications/<application_id>/attachments")
+def application_attach(application_id: str) -> tuple[Response, int]:
+    """The applicant adds a supporting document (multipart field ``attachment``: PDF, PNG or
+    JPEG); who is asking is checked by the service before the file is looked at."""
+    upload = request.files.get("attachment")
+    received = attachments.Upload(
+        filename=(upload.filename or "") if upload else "",
+        content=upload.read() if upload else b"",
+    )
+    item = service(attachments.attach)(application_id, received)
+    keys = ("id", "name", "media_type", "size", "sha256", "at")
+    url = f"/api/v1/applications/{application_id}/attachments/{item['id']}"
+    return created({**{k: item[k] for k in keys}, "url": url})
+
+
+@bp.get("/applications/<application_id>/attachments/<attachment_id>")
+def application_attachment(application_id: str, attachment_id: str) -> Response:
+    """One supporting document, for the applicant and the case's handlers only."""
+    found = service(attachments.open_attachment)(application_id, attachment_id)
+    response = send_file(found.path, mimetype=found.media_type, conditional=False, etag=False)
+    response.headers["Content-Disposition"] = attachment_header(found.name)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _step(machine: Machine, key: str, step: str) -> tuple[Transition, dict[str, Any]]:

@@ -22,7 +22,7 @@ from datasets.openness import confirmations
 from datasets.runtime import Runtime
 from datasets.workflows import applications, objections, pages, queues, steps
 from datasets.workflows.machine import APPLICATION, GRANT, OBJECTION
-from datasets.workflows.step_requests import Application
+from datasets.workflows.step_requests import ALL_FIELDS, Application
 from portal.app import get_runtime
 from portal.auth import current_actor
 from portal.errors import form_status, no_store
@@ -127,7 +127,7 @@ def apply(dataset_name: str) -> Page | Response:
     return html, form_status(error) if error else 200
 
 
-# the form's explicit choice between all fields and the ones ticked (the API: no fields = all)
+# the form's explicit choice between all fields and the ones ticked (the API's "all" or a list)
 FIELD_SCOPES = ("all", "some")
 
 
@@ -143,7 +143,7 @@ def _application(dataset_name: str, rt: Runtime) -> Application:
     if choice not in FIELD_SCOPES:
         problems["field_scope"] = ["请选择申请全部字段，或勾选需要的字段"]
     elif choice == "all":
-        body["fields"] = []
+        body["fields"] = ALL_FIELDS
     elif not body.get("fields"):
         problems["fields"] = ["请勾选申请的字段（或选择申请全部字段）"]
     try:

@@ -33,6 +33,7 @@ BODY = {
     "scenario": "分析各区执业医师分布",
     "security_measures": "等级保护三级，专人专机",
     "period_months": 12,
+    "fields": "all",
     "access_mode": "download",
 }
 # where the README's screenshot goes when README_SCREENSHOTS is set

@@ -37,6 +37,7 @@ BODY = {
     "scenario": "按区县统计救助类别",
     "security_measures": "等保二级",
     "period_months": 12,
+    "fields": "all",
     "access_mode": "download",
 }
 

@@ -25,6 +25,7 @@ BODY = {
     "scenario": "分析",
     "security_measures": "等保二级",
     "period_months": 6,
+    "fields": "all",
     "access_mode": "download",
 }
 SATURDAY = datetime(2026, 12, 5, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai

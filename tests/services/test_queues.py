@@ -28,6 +28,7 @@ BODY = {
     "scenario": "分析",
     "security_measures": "等保二级",
     "period_months": 6,
+    "fields": "all",
     "access_mode": "download",
 }
 

@@ -35,6 +35,7 @@ from datasets.workflows.overdue import flag_overdue
 from datasets.workflows.transparency import csv_export, open_list, public_log
 from datasets.workflows.transparency.audit_log import AUDIT_HEADER, audit_csv, audit_entries
 from datasets.workflows.transparency.statistics import statistics
+from datasets.workflows.transparency.trends import Period
 from tests.factories import CREDIT_CODE, make_runtime, own_rows, pdf_bytes, write_csv
 
 PASSWORD = "correct horse battery"
@@ -186,6 +187,7 @@ def build_world(instance: Path, **settings: Any) -> World:
                     "scenario": "统计分析",
                     "security_measures": "专人专机",
                     "period_months": 6,
+                    "fields": "all",
                     "access_mode": "download",
                 },
                 rt.settings,
@@ -376,6 +378,16 @@ def test_statistics_per_department_match_the_known_counts(world):
     assert total["applications"]["received"] == 3 and total["applications"]["overdue"] == 1
     assert total["objections"]["overturned"] == 1
     assert total["by_kind"]["opening_request"]["decided"] == 1
+    # first published: all of them, by the class they were published with; none in a past year
+    assert transport["published"] == transport["datasets"]
+    assert total["published"]["total"] == 6
+    past = Period(date(2020, 1, 1), date(2020, 12, 31), "2020年")
+    earlier = statistics(world.rt, period=past)
+    assert earlier["total"]["published"]["total"] == 0
+    assert earlier["total"]["datasets"]["total"] == 6
+    today = date.today()
+    now = statistics(world.rt, period=Period(today - timedelta(days=1), today, "近两日"))
+    assert now["total"]["published"] == total["published"]
 
 
 # -- 开放清单 ----------------------------------------------------------------------------------

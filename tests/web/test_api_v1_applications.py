@@ -5,6 +5,7 @@ grant's scope, suspension for reasons, and the errors a client meets on the way.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 from datetime import date
 
@@ -26,6 +27,7 @@ BASE = {
     "scenario": "分析执业医师在各区的分布",
     "security_measures": "等保二级系统，专人专机，访问留痕",
     "period_months": 12,
+    "fields": "all",
     "access_mode": "download",
 }
 
@@ -125,6 +127,29 @@ def test_others_cannot_see_an_application(api, world):
     api("beta", "POST", f"/api/v1/applications/{created['id']}/withdraw")
 
 
+def test_asking_for_every_field_is_a_choice_not_a_default(api, world):
+    """Leaving ``fields`` out is refused with a message naming the choice; ``"all"`` asks for
+    every field (personal ones included) and the case says so."""
+    body = {k: v for k, v in BASE.items() if k != "fields"}
+    error = api(
+        "acme",
+        "POST",
+        "/api/v1/applications",
+        {**body, "dataset": world["conditional"]},
+        status=400,
+    )["error"]
+    assert '"all"' in error["fields"][0] and "申请全部字段" in error["fields"][0]
+    created = api(
+        "acme",
+        "POST",
+        "/api/v1/applications",
+        {**body, "fields": "all", "dataset": world["conditional"]},
+        status=201,
+    )
+    assert created["fields"] == []
+    api("acme", "POST", f"/api/v1/applications/{created['id']}/withdraw")
+
+
 @pytest.mark.parametrize(
     ("change", "field"),
     [
@@ -135,6 +160,8 @@ def test_others_cannot_see_an_application(api, world):
         ({"access_mode": "fax"}, "access_mode"),
         ({"fields": ["不存在的字段"]}, "fields"),
         ({"fields": "姓名"}, "fields"),
+        ({"fields": []}, "fields"),
+        ({"fields": None}, "fields"),
     ],
 )
 def test_bad_applications_are_refused_field_by_field(api, world, change, field):
@@ -419,3 +446,45 @@ def test_reference_numbers_are_unique_and_sequential(world):
     assert len(refs) == len(set(refs)) >= 3
     numbers = sorted(int(r.rsplit("-", 1)[1]) for r in refs if r.startswith(refs[0][:11]))
     assert numbers == list(range(1, len(numbers) + 1))
+
+
+PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+
+
+def _upload(api, who, application_id, content, filename="营业执照.pdf", status=201):
+    headers = {"Authorization": api.keys[who]} if who else {}
+    response = api.client.post(
+        f"/api/v1/applications/{application_id}/attachments",
+        data={"attachment": (io.BytesIO(content), filename)},
+        headers=headers,
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == status, response.get_data(as_text=True)
+    return response.get_json()
+
+
+def test_supporting_documents_through_the_api(api, world):
+    """The applicant uploads a PDF with the API key; the department's reviewer reads it; no one
+    else learns it exists; a file that is not a PDF or image is refused by its content."""
+    created = _submit(api, world)
+    case = created["id"]
+    _upload(api, None, case, PDF, status=401)
+    _upload(api, "beta", case, PDF, status=404)  # another company: no such application
+    refused = _upload(api, "acme", case, b"<html>not a pdf</html>", "x.pdf", status=400)
+    assert "PDF、PNG 或 JPEG" in refused["error"]["message"]
+    item = _upload(api, "acme", case, PDF, filename="../../营业执照.pdf")
+    assert item["name"] == "营业执照.pdf" and item["media_type"] == "application/pdf"
+    assert item["sha256"] == hashlib.sha256(PDF).hexdigest()
+    shown = api("reviewer", "GET", f"/api/v1/applications/{case}")
+    assert [a["id"] for a in shown["attachments"]] == [item["id"]]
+    assert shown["all_fields"] is True
+    file = api("reviewer", "GET", item["url"])
+    assert file.data == PDF and file.headers["X-Content-Type-Options"] == "nosniff"
+    assert "attachment" in file.headers["Content-Disposition"]
+    assert "no-store" in file.headers["Cache-Control"]
+    api("beta", "GET", item["url"], status=404)
+    api("other_reviewer", "GET", item["url"], status=404)
+    api(None, "GET", item["url"], status=401)
+    api("acme", "POST", f"/api/v1/applications/{case}/withdraw")
+    late = _upload(api, "acme", case, PDF, status=409)
+    assert "不能再上传" in late["error"]["message"]

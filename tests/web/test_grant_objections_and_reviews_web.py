@@ -14,6 +14,7 @@ from datasets.workdays import calendar_for
 from datasets.workflows import application_decisions, applications, grant_steps, reviews
 from datasets.workflows import step_requests as req
 from datasets.workflows.cases import now_utc
+from datasets.workflows.inputs.opening import ReviewInput
 from tests.factories import sign_in
 from tests.web.test_answer_objections_web import PASSWORD, build_world, call, token
 from tests.web.test_api_v1_applications import BASE
@@ -127,6 +128,27 @@ def test_the_sweep_opens_reviews_outside_the_open_scope_once_per_cycle(world):
     assert "进行中的定期评估审查" in board and "企业纳税明细" in board
     desk = sign_in(world["app"], "transport", PASSWORD).get("/workspace").get_data(as_text=True)
     assert "定期评估审查" in desk and "企业纳税明细" in desk
+
+
+def test_a_review_and_its_reclassification_land_together_or_not_at_all(world, monkeypatch):
+    """A failure after the class changed (here: telling the bureau) leaves neither the new
+    class nor a completed review: both are one transaction."""
+    rt = world["rt"]
+    if not _reviews(world):
+        reviews.open_due_reviews(rt, today=LATER)
+    review = _reviews(world)["tax"]
+
+    def refuse(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("the bureau's mailbox is unreachable")
+
+    monkeypatch.setattr(reviews, "notify_bureau", refuse)
+    form = ReviewInput.parse({"conclusion": "conditional", "reply": "可有条件开放"})
+    with pytest.raises(RuntimeError):
+        reviews.complete_review(rt, world["actors"]["transport"], review, form)
+    with rt.reader() as session:
+        dataset = session.scalar(select(Dataset).where(Dataset.name == "tax"))
+        assert dataset.openness == "closed" and not dataset.override
+        assert session.get(Case, review).status == "open"
 
 
 def test_a_review_that_changes_the_class_is_a_reclassification(world):

@@ -7,14 +7,16 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
+from datasets.catalog import usage
 from datasets.errors import KaifangError
-from datasets.models import Dataset, Resource
+from datasets.models import Dataset, Resource, UsageCount
 from datasets.publish.tree import StaticOut
 from datasets.workflows import rights
 from datasets.workflows.inputs.feedback import RightsObjectionInput
@@ -142,6 +144,29 @@ def test_a_rebuild_rewrites_only_what_changed(site) -> None:  # type: ignore[no-
     assert "公交线路（更正）" in (after / "feeds/group" / f"{topic}.atom").read_text()
     for kept in ("organization/index.html", "_q/api/3/action/organization_list.json"):
         assert (before / kept).stat().st_ino == (after / kept).stat().st_ino, kept
+
+
+def test_a_day_of_uses_rewrites_that_dataset_page_and_no_list(site) -> None:  # type: ignore[no-untyped-def]
+    """The usage figures a dataset page shows (up to yesterday) are part of its source: the
+    next build after a day with uses rewrites that dataset's page, not the lists naming it."""
+    rt, app, out, _ = site
+    build(app, out, base_url=BASE)
+    with rt.session() as session:
+        dataset = session.scalars(
+            select(Dataset).where(Dataset.state == "active").order_by(Dataset.name)
+        ).first()
+        assert dataset is not None
+        name, topic = dataset.name, dataset.topic
+        yesterday = usage.today() - timedelta(days=1)
+        session.add(UsageCount(day=yesterday, dataset_id=dataset.id, kind="download", count=4321))
+    before = _tree(out).resolve()
+    used = build(app, out, base_url=BASE)
+    after = _tree(out).resolve()
+    assert used.datasets_rendered == 1
+    assert "下载 <strong>4,321</strong> 次" in (after / "dataset" / name / "index.html").read_text()
+    for kept in ("organization/index.html", f"feeds/group/{topic}.atom"):
+        assert (before / kept).stat().st_ino == (after / kept).stat().st_ino, kept
+    assert build(app, out, base_url=BASE).datasets_rendered == 0
 
 
 def test_the_switch_keeps_the_previous_tree_to_go_back_to(site, monkeypatch) -> None:  # type: ignore[no-untyped-def]

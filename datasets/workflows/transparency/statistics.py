@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from datasets.catalog import usage
 from datasets.catalog.quality import MACHINE_READABLE
-from datasets.models import Case, Dataset, Organization, Resource
+from datasets.models import Case, ClassificationEvent, Dataset, Organization, Resource
 from datasets.openness import rules as op
 from datasets.runtime import Runtime
 from datasets.workdays import shanghai_date
@@ -33,6 +33,7 @@ def _department_row(name: str | None, title: str) -> dict[str, Any]:
     return {
         "department": {"name": name, "title": title} if name else None,
         "datasets": {"unconditional": 0, "conditional": 0, "closed": 0, "total": 0},
+        "published": {"unconditional": 0, "conditional": 0, "closed": 0, "total": 0},
         "machine_readable": {"open": 0, "datasets": 0, "share": None},
         "records": 0,
         "overdue_updates": 0,
@@ -146,6 +147,30 @@ def _count_datasets(session: Session, rows: dict[str | None, dict[str, Any]]) ->
         _row(rows, overdue_org)["overdue_updates"] += n
 
 
+def _count_published(
+    session: Session, rows: dict[str | None, dict[str, Any]], period: Period | None
+) -> None:
+    """The datasets first published in the period (all time without one), by the class they
+    were published with, as the history recorded it then (held entries are not published)."""
+    first = ClassificationEvent.old_openness.is_(None)
+    query = (
+        select(Dataset.organization_id, ClassificationEvent.new_openness, func.count())
+        .join(Dataset, Dataset.id == ClassificationEvent.dataset_id)
+        .where(first)
+        .group_by(Dataset.organization_id, ClassificationEvent.new_openness)
+    )
+    if period is not None:
+        query = query.where(
+            ClassificationEvent.at >= period.start, ClassificationEvent.at < period.end
+        )
+    for org_id, label, n in session.execute(query):
+        openness = str(label).split("+", 1)[0]  # "conditional+masked": published masked
+        published = _row(rows, org_id)["published"]
+        if openness in published:
+            published[openness] += n
+            published["total"] += n
+
+
 def _count_cases(
     session: Session, rows: dict[str | None, dict[str, Any]], today: date, period: Period | None
 ) -> None:
@@ -191,7 +216,8 @@ def _count_uses(
 def statistics(
     rt: Runtime, *, today: date | None = None, period: Period | None = None
 ) -> dict[str, Any]:
-    """Per department and in total: active datasets by openness class (as they are now),
+    """Per department and in total: active datasets by openness class (as they are now) and
+    those first published (in the period, if one is given) by the class they were published with,
     machine-readable share, records, overdue updates; applications and requests received (in
     the period, if one is given) / decided / decided on time / pending / overdue, the outcomes
     of objections (复核); uses of the data and approved reuses in the period; the most used
@@ -200,6 +226,7 @@ def statistics(
     with rt.reader() as session:
         rows = _rows(session)
         _count_datasets(session, rows)
+        _count_published(session, rows, period)
         _count_cases(session, rows, today, period)
         popular, reuses, per_month = _count_uses(session, rows, today, period)
         trends = tr.monthly_trends(session, period, today, per_month)
@@ -224,7 +251,7 @@ def statistics(
 
 
 def _add_into(total: dict[str, Any], row: dict[str, Any]) -> None:
-    for key in ("datasets", "applications", "requests", "objections"):
+    for key in ("datasets", "published", "applications", "requests", "objections"):
         for name, value in row[key].items():
             total[key][name] += value
     for name in ("open", "datasets"):
