@@ -173,6 +173,7 @@ def running(
     app_port = corpus.free_port()
     gunicorn = Path(sys.executable).with_name("gunicorn")
     command = [str(gunicorn), "--preload", "-w", str(workers), "-k", "gthread", "--threads", "4"]
+    command += ["--keep-alive", "5"]  # longer than nginx's upstream keepalive_timeout
     command += ["-b", f"127.0.0.1:{app_port}", "--log-level", "warning", "portal.wsgi:app"]
     log = folder / "stack.log"
     with log.open("ab") as out:

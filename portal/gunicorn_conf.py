@@ -5,10 +5,11 @@ production")::
     gunicorn -c python:portal.gunicorn_conf --preload -w 4 -k gthread --threads 4 \\
         -b 127.0.0.1:8000 'portal.wsgi:app'
 
-What it sets: the metric files' folder of prometheus-client's multiprocess mode (so ``/metrics``
-sums every worker), emptied as gunicorn starts, and each exited worker marked dead
-(``portal.observe.multiproc``); with ``KAIFANG_LOG_FORMAT=json``, gunicorn's own lines as JSON
-and no access log of its own (the app writes one JSON line per request).
+What it sets: keep-alive longer than nginx's to the app (``keepalive``); the metric files'
+folder of prometheus-client's multiprocess mode (so ``/metrics`` sums every worker), emptied as
+gunicorn starts, and each exited worker marked dead (``portal.observe.multiproc``); with
+``KAIFANG_LOG_FORMAT=json``, gunicorn's own lines as JSON and no access log of its own (the app
+writes one JSON line per request).
 """
 
 from __future__ import annotations
@@ -17,7 +18,11 @@ import os
 
 from portal.observe.multiproc import child_exit, on_exit, on_starting, prepare_dir
 
-__all__ = ["child_exit", "logconfig_dict", "on_exit", "on_starting"]
+__all__ = ["child_exit", "keepalive", "logconfig_dict", "on_exit", "on_starting"]
+
+# seconds an idle connection stays open: longer than the nginx site's upstream keepalive_timeout
+# (2 s), so nginx, not gunicorn, closes an idle connection and no request meets a closing one
+keepalive = 5
 
 prepare_dir()  # before the app, and prometheus-client with it, is loaded
 

@@ -24,9 +24,10 @@ from sqlalchemy import case, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from datasets.accounts import users
 from datasets.accounts.permissions import Actor
 from datasets.accounts.users import authenticate_session
-from datasets.errors import TooMany
+from datasets.errors import TooMany, ValidationError
 from datasets.models import SignInGuard
 from datasets.runtime import Runtime
 from datasets.workdays import SHANGHAI
@@ -150,6 +151,36 @@ def sign_in(rt: Runtime, *, name: str, password: str, address: str) -> tuple[Act
         )
         session.execute(delete(t).where(*address_row, t.failures <= 0))
     return signed_in
+
+
+def change_password(rt: Runtime, actor: Actor, *, current: str, new: str, address: str) -> int:
+    """``users.change_password`` behind the sign-in locks: a wrong current password counts
+    against the account's name and the address as a failed sign-in does, so a session left
+    open cannot be used to guess the password. ``Locked`` while one of them is locked."""
+    settings = rt.settings
+    subjects = [
+        (NAME, (actor.name or "").strip().casefold(), settings.sign_in_attempts),
+        (ADDRESS, address, settings.sign_in_address_attempts),
+    ]
+    message = "密码错误次数过多，该账户或您所在的网络已被暂时锁定"
+    now = datetime.now(UTC)
+    with rt.reader() as session:
+        ends = [
+            session.scalar(
+                select(SignInGuard.locked_until).where(
+                    SignInGuard.kind == kind, SignInGuard.subject == _subject(kind, value)
+                )
+            )
+            for kind, value, _ in subjects
+        ]
+    if until := max((end for end in ends if end is not None and end > now), default=None):
+        raise Locked(f"{message}，请于 {_when(until, now)}再试", until)
+    try:
+        return users.change_password(rt, actor, current=current, new=new)
+    except ValidationError as exc:
+        if "current_password" in exc.errors:
+            _counted(rt, subjects, message)
+        raise
 
 
 def check_key_sender(rt: Runtime, address: str) -> None:

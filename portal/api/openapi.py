@@ -44,7 +44,8 @@ ERROR_TEXTS = {
     403: "调用者无权进行此操作",
     404: "对象不存在（或调用者无权查看）",
     409: "对象当前的状态不允许此操作",
-    429: "请求过于频繁或已达上限（每个提出人、每个地址或每天），请稍后再试",
+    429: "请求过于频繁、已达上限（每个提出人、每个地址或每天）或无效的 API 密钥过多，"
+    "请按 Retry-After 稍后再试",
 }
 ANY_OBJECT: dict[str, Any] = {"type": "object"}
 _ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}

@@ -13,13 +13,13 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 
-from datasets.accounts import verification
+from datasets.accounts import guard, verification
 from datasets.accounts.keys import create_api_key, list_api_keys, revoke_api_key
 from datasets.accounts.passwords import MIN_PASSWORD
-from datasets.accounts.users import SELF_SERVICE_ROLES, change_password, register, user_profile
+from datasets.accounts.users import SELF_SERVICE_ROLES, register, user_profile
 from datasets.errors import Conflict, NotAuthorized, ValidationError
 from portal.app import get_runtime
-from portal.auth import current_actor, start_session
+from portal.auth import client_address, current_actor, start_session
 from portal.errors import no_store
 from portal.extensions import limiter
 
@@ -205,9 +205,20 @@ def password_page() -> ResponseReturnValue:
             if new != request.form.get("password_confirm", ""):
                 message = "两次输入的新密码不一致"
                 raise ValidationError(message, {"password_confirm": [message]})
-            generation = change_password(
-                get_runtime(), actor, current=request.form.get("current_password", ""), new=new
+            generation = guard.change_password(
+                get_runtime(),
+                actor,
+                current=request.form.get("current_password", ""),
+                new=new,
+                address=client_address(),
             )
+        except guard.Locked as exc:
+            html = render_template(
+                "password.html", errors={}, message=exc.message, min_hint=PASSWORD_HINT
+            )
+            response = no_store(make_response(html, 429))
+            response.headers["Retry-After"] = str(exc.retry_after())
+            return response
         except ValidationError as exc:
             message, errors = exc.message, exc.errors
         else:

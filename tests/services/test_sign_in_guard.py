@@ -187,6 +187,23 @@ def test_a_password_change_needs_the_current_password_and_a_good_new_one(rt):
     assert authenticate_session(rt, name="zhang", password=PASSWORD)[0].name == "zhang"
 
 
+def test_wrong_current_passwords_lock_like_failed_sign_ins(rt):
+    """A session left open cannot be used to guess the password: wrong current passwords count
+    against the account's name (5 by default) and lock it; the sign-in page is locked too."""
+    actor, _ = authenticate_session(rt, name="zhang", password=PASSWORD)
+    for _ in range(rt.settings.sign_in_attempts):
+        with pytest.raises(ValidationError):
+            guard.change_password(rt, actor, current="guess", new="x", address="192.0.2.9")
+    with pytest.raises(guard.Locked) as locked:
+        guard.change_password(
+            rt, actor, current=PASSWORD, new="a fresh phrase", address="192.0.2.9"
+        )
+    assert "密码错误次数过多" in locked.value.message and locked.value.retry_after() >= 1
+    with pytest.raises(guard.Locked):
+        guard.sign_in(rt, name="zhang", password=PASSWORD, address="198.51.100.3")
+    assert authenticate_session(rt, name="zhang", password=PASSWORD)[0].name == "zhang"
+
+
 def test_a_disabled_account_is_refused_with_the_same_message(rt):
     with rt.session() as session:
         session.execute(update(User).where(User.name == "lisi").values(active=False))
