@@ -149,7 +149,8 @@ def _application(dataset_name: str, rt: Runtime) -> Application:
     try:
         parsed = Application.parse(body, rt.settings)
     except ValidationError as exc:
-        raise ValidationError(exc.message, {**problems, **exc.errors}) from None
+        merged = {**exc.errors, **problems}  # the form's own words for its own choice
+        raise ValidationError(next(iter(merged.values()))[0], merged) from None
     if problems:
         raise ValidationError(next(iter(problems.values()))[0], problems)
     return parsed

@@ -70,4 +70,7 @@ def test_submissions_answer_201_and_nothing_else_does(demo_app):
         objections.add(("post", f"/api/v1/{process.plural}/{{case_id}}/{step}"))
     # and 应用成果 (portal/api/v1_reuses.py), which are submitted for review too
     reuses = ("post", "/api/v1/reuses")
-    assert created == {("post", "/api/v1/applications"), reuses, *submitted, *objections}
+    # and an application's supporting documents, each a new stored file
+    documents = ("post", "/api/v1/applications/{application_id}/attachments")
+    applications = ("post", "/api/v1/applications")
+    assert created == {applications, documents, reuses, *submitted, *objections}
