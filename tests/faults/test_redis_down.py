@@ -18,6 +18,7 @@ import pytest
 import redis
 
 from harvester.sources import add_source
+from portal.limit_storage import RETRY_EVERY
 from tests.factories import make_runtime, services_catalog, write_package
 from tests.faults.stack import BIN, Gunicorn, OwnRedis, get, wait_for
 from tests.harvester.workers import jobs_of
@@ -113,7 +114,8 @@ def test_the_portal_keeps_serving_while_redis_is_down_and_recovers(
         assert "Traceback" not in refused.stderr, refused.stderr
 
         own_redis.start()
-        assert not _serve_for(server.port, 1.0)
+        # each worker tries Redis again RETRY_EVERY seconds after its last failure
+        assert not _serve_for(server.port, RETRY_EVERY + 1.5)
         counted = _remaining(server.port, 4)
         assert counted == sorted(counted, reverse=True) and len(set(counted)) == 4, counted
         queued = _enqueue(env)
