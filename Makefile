@@ -32,9 +32,12 @@ demo-sources: $(STAMP)
 # apt waits for the dpkg lock (another install running) instead of failing
 APT = apt-get -o DPkg::Lock::Timeout=600
 
-## test: the whole suite (unit, services, web, harvester, CLI, PostgreSQL, browser)
+## test: the whole suite (unit, services, web, harvester, CLI, PostgreSQL, browser): the most in
+## two processes, a file to each (pytest-xdist), then the tests that measure time, alone
+## (marked serial in tests/conftest.py); either part running no test fails
 test: $(STAMP) chromium nginx
-	$(BIN)/pytest -p no:cacheprovider
+	$(BIN)/pytest -p no:cacheprovider -n 2 --dist loadfile -m "not serial"
+	$(BIN)/pytest -p no:cacheprovider -m serial
 
 chromium:
 	@command -v chromium >/dev/null 2>&1 || $(APT) install -y -q chromium >/dev/null \

@@ -17,6 +17,30 @@ REALDATA = REPO.parent / "shared" / "realdata"
 DEMO_SOURCES = REPO / "demo" / "sources"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 
+# the files whose tests measure time or load the machine on their own: ``make test`` runs them
+# after the rest, alone (marked ``serial``), while the rest runs in two processes by file
+SERIAL = (
+    "faults/",
+    "postgres/test_stack_soak.py",
+    "postgres/test_queue_workers.py",
+    "cli/test_serve_slow_clients.py",
+    "cli/test_serve_shared_limits.py",
+    "web/test_sign_in_web.py",
+    "harvester/test_unreachable_files.py",
+    "harvester/test_queue_kill.py",
+    "harvester/test_sigkill.py",
+    "harvester/test_interrupts.py",
+)
+
+
+@pytest.hookimpl(tryfirst=True)  # before ``-m`` chooses by marker
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    tests = Path(__file__).parent
+    for item in items:
+        where = item.path.relative_to(tests).as_posix()
+        if where.startswith(SERIAL):
+            item.add_marker(pytest.mark.serial)
+
 
 @pytest.fixture(autouse=True)
 def _no_kaifang_environment(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,8 +1,8 @@
 """The production stack (PostgreSQL, Redis, gunicorn, nginx with the static tree) under a small
-load for about a minute: no error of any kind, and no worker's memory running away.
+load for half a minute: no error of any kind, and no worker's memory running away.
 
 ``bench.load`` at a CI's size: the demo and 200 corpus datasets, 2 gunicorn workers, 40 users
-pausing 0.5–2 s, 60 s counted after 10 s of warm-up. The thresholds are generous (a noisy shared
+pausing 0.5–2 s, 30 s counted after 5 s of warm-up. The thresholds are generous (a noisy shared
 CI machine); the benchmark prints the strict ones.
 """
 
@@ -41,8 +41,8 @@ def _args() -> argparse.Namespace:
             "--workers=2",
             "--keys=20",
             "--users=40",
-            "--seconds=60",
-            "--warmup=10",
+            "--seconds=30",
+            "--warmup=5",
             "--think-min=0.5",
             "--think-max=2",
             "--closed-seconds=0",
@@ -51,7 +51,7 @@ def _args() -> argparse.Namespace:
     )
 
 
-def test_a_minute_of_mixed_load_has_no_error_and_flat_memory(fresh_postgres_url, capsys):
+def test_half_a_minute_of_mixed_load_has_no_error_and_flat_memory(fresh_postgres_url, capsys):
     _redis_or_skip()
     args = _args()
     # in a thread of its own: the browser tests' Playwright keeps an event loop running in this
@@ -65,8 +65,8 @@ def test_a_minute_of_mixed_load_has_no_error_and_flat_memory(fresh_postgres_url,
     printed = capsys.readouterr().out
 
     assert phase.name == "open"
-    # 40 users at one action per 0.5–2 s (plus the answer's time): about 1,500 answers
-    assert len(phase.rows) >= 600, printed
+    # 40 users at one action per 0.5–2 s (plus the answer's time): about 750 answers
+    assert len(phase.rows) >= 300, printed
     assert load_report.errors(phase.rows) == {}, printed
     by = load_report.latencies(phase.rows)
     for kind in load_report.KINDS:
