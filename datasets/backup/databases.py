@@ -217,10 +217,11 @@ def postgres_is_empty(rt: Runtime) -> bool:
     return not relations and not own_schemas
 
 
-def restore_postgres(rt: Runtime, dump: Path, dump_major: int) -> None:
+def restore_postgres(rt: Runtime, dump: Path, dump_major: int, *, privileges: bool = False) -> None:
     """``pg_restore`` a dump into the (empty) database in one transaction: all or nothing.
-    Objects belong to the restoring role; grants are not restored (the read-only role of
-    ``datastore_search_sql`` may not exist on this server)."""
+    Objects belong to the restoring role; grants are restored only with ``privileges`` (the
+    read-only role of ``datastore_search_sql`` must then exist on this server, or nothing is
+    restored)."""
     path, major = tool_major(rt, "pg_restore")
     if major < dump_major:
         raise BackupError(
@@ -228,6 +229,7 @@ def restore_postgres(rt: Runtime, dump: Path, dump_major: int) -> None:
             f"PostgreSQL {dump_major} 或更新的客户端工具"
         )
     env = libpq_environment(rt)
-    command = [path, "--no-password", "--no-owner", "--no-privileges", "--single-transaction"]
+    command = [path, "--no-password", "--no-owner", "--single-transaction"]
+    command += [] if privileges else ["--no-privileges"]
     command += ["--exit-on-error", "--dbname", env.get("PGDATABASE", ""), str(dump)]
     _run(command, env, "pg_restore 恢复数据库")

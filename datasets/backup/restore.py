@@ -192,11 +192,11 @@ def _write_member(handle: IO[bytes], member: Member, staging: Path) -> None:
     os.chmod(target, member.mode)
 
 
-def _database(rt: Runtime, manifest: Manifest, staging: Path) -> Path | None:
+def _database(rt: Runtime, manifest: Manifest, staging: Path, privileges: bool) -> Path | None:
     """Restore PostgreSQL (all or nothing) or check the SQLite file; the staged SQLite file."""
     if manifest.database == "postgresql":
         major = int(manifest.extra.get("pg_dump_major") or 0)
-        db.restore_postgres(rt, staging / DUMP_MEMBER, major)
+        db.restore_postgres(rt, staging / DUMP_MEMBER, major, privileges=privileges)
         return None
     staged = staging / SQLITE_MEMBER
     db.check_sqlite(staged)
@@ -242,7 +242,9 @@ def _place(
             os.chmod(path, manifest.directories[name])
 
 
-def restore_backup(rt: Runtime, archive: Path, *, force: bool = False) -> Restored:
+def restore_backup(
+    rt: Runtime, archive: Path, *, force: bool = False, privileges: bool = False
+) -> Restored:
     manifest = verify(archive)
     older = revision_check(manifest)
     _target_checks(rt, manifest, force)
@@ -252,7 +254,7 @@ def restore_backup(rt: Runtime, archive: Path, *, force: bool = False) -> Restor
     staging = Path(tempfile.mkdtemp(prefix=".restore-", dir=root))
     try:
         _unpack(archive, manifest, staging)
-        staged_db = _database(rt, manifest, staging)
+        staged_db = _database(rt, manifest, staging, privileges)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         if created:

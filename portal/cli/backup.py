@@ -49,15 +49,20 @@ def backup(out: Path) -> None:
 @main.command()
 @click.argument("archive", type=click.Path(path_type=Path))
 @click.option("--force", is_flag=True, help="Replace everything in a non-empty instance folder.")
+@click.option(
+    "--privileges",
+    is_flag=True,
+    help="PostgreSQL: restore the GRANTs too (the roles they name must exist on this server).",
+)
 @reports_errors
-def restore(archive: Path, force: bool) -> None:
+def restore(archive: Path, force: bool, privileges: bool) -> None:
     """Restore ARCHIVE (made by kaifang backup) into an empty instance; every member's SHA-256
     is checked before anything is written. An older archive is migrated up afterwards."""
     from datasets.backup.restore import restore_backup
 
     rt = runtime()
     try:
-        restored = restore_backup(rt, archive, force=force)
+        restored = restore_backup(rt, archive, force=force, privileges=privileges)
     finally:
         rt.close()
     manifest = restored.manifest
@@ -74,9 +79,9 @@ def restore(archive: Path, force: bool) -> None:
                 f"注意：备份时密钥由 KAIFANG_{_KEY_NAMES[key]} 设置提供：请为本实例设置同一值",
                 err=True,
             )
-    if manifest.database == "postgresql":
+    if manifest.database == "postgresql" and not privileges:
         click.echo(
             "注意：数据库对象归执行恢复的角色所有，授权未恢复：如使用 datastore_search_sql 的"
-            "只读角色，请重新执行其 GRANT 语句",
+            "只读角色，请重新执行其 GRANT 语句（或以 --privileges 恢复授权）",
             err=True,
         )

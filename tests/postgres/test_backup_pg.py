@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import tarfile
+import uuid
 
 import pytest
 from sqlalchemy import text
@@ -107,3 +108,43 @@ def test_a_missing_pg_dump_is_named_in_chinese(pg_world, tmp_path):
     done = kaifang(env, "backup", str(tmp_path / "x.tar"))
     assert done.exit_code == 1 and "找不到 pg_dump" in done.output
     assert not list(tmp_path.iterdir())
+
+
+def _may_read(url: str, role: str) -> bool:
+    from sqlalchemy import create_engine
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            query = text("SELECT has_schema_privilege(:role, 'datastore_public', 'USAGE')")
+            return bool(connection.execute(query, {"role": role}).scalar_one())
+    finally:
+        engine.dispose()
+
+
+def test_grants_come_back_only_when_asked_for(pg_world, tmp_path):
+    """By default the read-only role's grants are left out (the role may not exist on the new
+    server); ``--privileges`` restores them."""
+    role = f"kaifang_sql_{uuid.uuid4().hex[:8]}"
+    admin = pg_world["rt"].engine
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE ROLE "{role}"'))
+        connection.execute(text(f'GRANT USAGE ON SCHEMA datastore_public TO "{role}"'))
+    try:
+        env = {
+            "KAIFANG_INSTANCE": str(pg_world["rt"].paths.root),
+            "KAIFANG_DATABASE_URL": pg_world["source"],
+        }
+        archive = str(tmp_path / "granted.tar")
+        assert kaifang(env, "backup", archive).exit_code == 0
+        with _database() as plain, _database() as granted:
+            for url, flags in ((plain, ()), (granted, ("--privileges",))):
+                env = {"KAIFANG_INSTANCE": str(tmp_path / url[-12:]), "KAIFANG_DATABASE_URL": url}
+                done = kaifang(env, "restore", *flags, archive)
+                assert done.exit_code == 0, done.output
+                assert ("GRANT" in done.output) is not bool(flags), done.output
+            assert _may_read(granted, role) and not _may_read(plain, role)
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'REVOKE USAGE ON SCHEMA datastore_public FROM "{role}"'))
+            connection.execute(text(f'DROP ROLE "{role}"'))
