@@ -5,8 +5,9 @@ The HTML pages, the CKAN API and the CLI all call these functions and get plain 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -70,15 +71,43 @@ def load_dataset(session: Session, id_or_name: str) -> Dataset:
 def package_show(
     rt: Runtime, *, id_or_name: str, base_url: str, actor: Actor = ANONYMOUS
 ) -> dict[str, Any]:
-    """The package dict of one dataset, by id or name."""
+    """The package dict of one dataset, by id or name (a copy of the one kept per process)."""
     if not id_or_name:
         raise ValidationError("缺少参数 id", {"id": ["Missing value"]})
     with rt.reader() as session:
-        dataset = _get_dataset(session, id_or_name)
-        if dataset is None or not can_see_dataset(actor, state=dataset.state):
+        found = session.execute(
+            select(Dataset.id, Dataset.state, Dataset.suspended_by).where(
+                or_(Dataset.id == id_or_name, Dataset.name == id_or_name)
+            )
+        ).first()
+        if found is None or not can_see_dataset(actor, state=found.state):
             raise NotFound("未找到该数据集")
-        # no preview rows while a rights-holder objection suspends the dataset (权益异议)
-        return package_dict(dataset, base_url=base_url, with_preview=not dataset.suspended_by)
+        suspended = found.suspended_by is not None
+        if found.state != "active":  # an operator's look at a held entry: never kept
+            dataset = load_dataset(session, found.id)
+            return package_dict(dataset, base_url=base_url, with_preview=not suspended)
+        load = lambda: load_dataset(session, found.id)  # noqa: E731 - read in this transaction
+        return dict(_package(session, found.id, load, base_url=base_url, suspended=suspended))
+
+
+def _package(
+    session: Session,
+    dataset_id: str,
+    load: Callable[[], Dataset],
+    *,
+    base_url: str,
+    suspended: bool,
+) -> dict[str, Any]:
+    """The package dict with its preview rows (none while 权益异议 suspends the dataset), kept
+    per process until the search rows change (every write of a public dataset writes its stored
+    package): the dataset page makes it, its ``package_show`` twin reuses it. Never changed."""
+    today = date.today()
+    key = ("package", dataset_id, base_url, suspended, today)
+    return kept(
+        session,
+        key,
+        lambda: package_dict(load(), base_url=base_url, today=today, with_preview=not suspended),
+    )
 
 
 def dataset_page(
@@ -89,8 +118,8 @@ def dataset_page(
         dataset = _get_dataset(session, name)
         if dataset is None or not can_see_dataset(actor, state=dataset.state):
             raise NotFound("未找到该数据集")
-        pkg = package_dict(dataset, base_url=base_url)
         suspended = dataset.suspended_by is not None
+        pkg = _package(session, dataset.id, lambda: dataset, base_url=base_url, suspended=suspended)
         previews = {r.id: r.preview for r in dataset.resources if r.preview and not suspended}
         downloadable = {
             r.id: can_download(
