@@ -8,6 +8,7 @@ line.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -220,7 +221,7 @@ def reclassify_stored(
     session: Session,
     files: public_root.Tracker,
     dataset: Dataset,
-    declaration: dict[str, str | None],
+    declaration: Mapping[str, str | None],
     reason: str,
     *,
     actor: Actor,
