@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import defer, selectinload
 
 from datasets.catalog.dcat_out import HYDRA, DcatWriter, new_graph, zh
+from datasets.catalog.kept_packages import public_packages
 from datasets.catalog.packages import package_dict
 from datasets.catalog.turtle import Triples
 from datasets.errors import NotFound, ValidationError
@@ -127,11 +128,8 @@ def datasets_documents(
     """The descriptions of the public datasets among ``names``, by name then suffix: one read
     of them all (the static build writes a chunk's documents at once), one graph each."""
     formats = {suffix: rdf_format(suffix) for suffix in suffixes}
-    with rt.reader() as session:
-        found = session.scalars(
-            select(Dataset).where(Dataset.name.in_(names), public_now()).options(*_LOAD)
-        ).all()
-        packages = [package_dict(ds, base_url=base_url) for ds in found]
+    with rt.reader() as session:  # the dataset pages that follow find them kept
+        packages = public_packages(session, Dataset.name.in_(names), base_url=base_url)
     out = {}
     for pkg in packages:
         graph = new_graph()

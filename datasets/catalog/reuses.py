@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from datasets.accounts.permissions import Actor, can_operate
@@ -254,16 +254,19 @@ def show(rt: Runtime, actor: Actor, reuse_id: str, *, base_url: str = "") -> dic
         return reuse_dict(session, reuse, private=private, base_url=base_url)
 
 
+_OF_DATASET = (  # every dataset page reads it: built once
+    select(Reuse.id, Reuse.title, Reuse.kind, Reuse.url, Reuse.author_name)
+    .join(ReuseDataset, ReuseDataset.reuse_id == Reuse.id)
+    .where(ReuseDataset.dataset_id == bindparam("dataset_id"), Reuse.status == "approved")
+    .order_by(Reuse.decided_at.desc())
+    .limit(50)
+)
+
+
 def for_dataset(rt: Runtime, dataset_id: str) -> list[dict[str, Any]]:
     """The approved reuses of a dataset, newest first (title, type, link), for its page."""
     with rt.reader() as session:
-        found = session.execute(
-            select(Reuse.id, Reuse.title, Reuse.kind, Reuse.url, Reuse.author_name)
-            .join(ReuseDataset, ReuseDataset.reuse_id == Reuse.id)
-            .where(ReuseDataset.dataset_id == dataset_id, Reuse.status == "approved")
-            .order_by(Reuse.decided_at.desc())
-            .limit(50)
-        )
+        found = session.execute(_OF_DATASET, {"dataset_id": dataset_id})
         return [
             {"id": i, "title": t, "type_title": KINDS.get(k, k), "url": safe_url(u), "author": a}
             for i, t, k, u, a in found

@@ -5,14 +5,13 @@ The HTML pages, the CKAN API and the CLI all call these functions and get plain 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Row, bindparam, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from datasets.accounts.permissions import (
@@ -24,6 +23,7 @@ from datasets.accounts.permissions import (
     is_government_staff,
 )
 from datasets.catalog import sharing
+from datasets.catalog.kept_packages import kept_package
 from datasets.catalog.organizations import organization_list  # noqa: F401 - the catalog's service
 from datasets.catalog.packages import (
     PACKAGE_LOADS,
@@ -40,7 +40,7 @@ from datasets.intake.storage import UNMIRRORED_NOTICE
 from datasets.models import Dataset, Organization, Resource
 from datasets.openness import rules as op
 from datasets.runtime import Runtime
-from datasets.search.generation import kept
+from datasets.search.generation import as_generation, generation_columns, kept
 from datasets.search.query import SearchRequest, sort_text
 from datasets.search.searching import SearchHit, search
 from datasets.text import render_markdown
@@ -75,11 +75,7 @@ def package_show(
     if not id_or_name:
         raise ValidationError("缺少参数 id", {"id": ["Missing value"]})
     with rt.reader() as session:
-        found = session.execute(
-            select(Dataset.id, Dataset.state, Dataset.suspended_by).where(
-                or_(Dataset.id == id_or_name, Dataset.name == id_or_name)
-            )
-        ).first()
+        found = _find(session, id_or_name)
         if found is None or not can_see_dataset(actor, state=found.state):
             raise NotFound("未找到该数据集")
         suspended = found.suspended_by is not None
@@ -87,27 +83,21 @@ def package_show(
             dataset = load_dataset(session, found.id)
             return package_dict(dataset, base_url=base_url, with_preview=not suspended)
         load = lambda: load_dataset(session, found.id)  # noqa: E731 - read in this transaction
-        return dict(_package(session, found.id, load, base_url=base_url, suspended=suspended))
+        now = as_generation(found.written, found.removed)
+        return dict(
+            kept_package(session, found.id, load, base_url=base_url, suspended=suspended, now=now)
+        )
 
 
-def _package(
-    session: Session,
-    dataset_id: str,
-    load: Callable[[], Dataset],
-    *,
-    base_url: str,
-    suspended: bool,
-) -> dict[str, Any]:
-    """The package dict with its preview rows (none while 权益异议 suspends the dataset), kept
-    per process until the search rows change (every write of a public dataset writes its stored
-    package): the dataset page makes it, its ``package_show`` twin reuses it. Never changed."""
-    today = date.today()
-    key = ("package", dataset_id, base_url, suspended, today)
-    return kept(
-        session,
-        key,
-        lambda: package_dict(load(), base_url=base_url, today=today, with_preview=not suspended),
-    )
+_FIND = select(Dataset.id, Dataset.state, Dataset.suspended_by, *generation_columns()).where(
+    or_(Dataset.id == bindparam("key"), Dataset.name == bindparam("key"))
+)
+
+
+def _find(session: Session, id_or_name: str) -> Row[Any] | None:
+    """A dataset's id, state and suspension by id or name, with the search rows' generation
+    (for its kept package dict): one query, built once (every dataset page asks it twice)."""
+    return session.execute(_FIND, {"key": id_or_name}).first()
 
 
 def dataset_page(
@@ -115,21 +105,26 @@ def dataset_page(
 ) -> dict[str, Any]:
     """Everything the dataset page shows: the package dict plus rendered text and previews."""
     with rt.reader() as session:
-        dataset = _get_dataset(session, name)
-        if dataset is None or not can_see_dataset(actor, state=dataset.state):
+        found = _find(session, name)
+        if found is None or not can_see_dataset(actor, state=found.state):
             raise NotFound("未找到该数据集")
-        suspended = dataset.suspended_by is not None
-        pkg = _package(session, dataset.id, lambda: dataset, base_url=base_url, suspended=suspended)
-        previews = {r.id: r.preview for r in dataset.resources if r.preview and not suspended}
-        downloadable = {
-            r.id: can_download(
-                actor,
-                state=dataset.state,
-                has_public_file=r.public_key is not None,
-                suspended=suspended,
+        suspended = found.suspended_by is not None
+        if found.state == "active":  # the kept dict: its resources say what the page needs
+            load = lambda: load_dataset(session, found.id)  # noqa: E731 - in this transaction
+            now = as_generation(found.written, found.removed)
+            pkg = kept_package(
+                session, found.id, load, base_url=base_url, suspended=suspended, now=now
             )
-            for r in dataset.resources
-        }
+            files = [(r["id"], r.get("preview"), r["access"] == "public") for r in pkg["resources"]]
+        else:  # an operator's look at a held entry: never kept
+            dataset = load_dataset(session, found.id)
+            pkg = package_dict(dataset, base_url=base_url, with_preview=not suspended)
+            files = [(r.id, r.preview, r.public_key is not None) for r in dataset.resources]
+    previews = {id_: preview for id_, preview, _ in files if preview and not suspended}
+    downloadable = {
+        id_: can_download(actor, state=found.state, has_public_file=public, suspended=suspended)
+        for id_, _, public in files
+    }
     conversions = {
         r["id"]: conversion_links(r["url"], r["format"])
         for r in pkg["resources"]
@@ -227,22 +222,22 @@ def _facet_labels(session: Session, names: Sequence[str]) -> dict[str, dict[str,
     return {"organization": orgs, "openness": dict(op.OPENNESS_TITLES)}
 
 
+_ORGANIZATION = select(Organization).where(
+    or_(Organization.id == bindparam("key"), Organization.name == bindparam("key"))
+)
+_BY_OPENNESS = (  # a department's page and its twin ask both: built once
+    select(Dataset.openness, func.count(Dataset.id))
+    .where(Dataset.organization_id == bindparam("org"), Dataset.state == "active")
+    .group_by(Dataset.openness)
+)
+
+
 def organization_show(rt: Runtime, *, id_or_name: str) -> dict[str, Any]:
     with rt.reader() as session:
-        org = session.scalar(
-            select(Organization).where(
-                or_(Organization.id == id_or_name, Organization.name == id_or_name)
-            )
-        )
+        org = session.scalar(_ORGANIZATION, {"key": id_or_name})
         if org is None:
             raise NotFound("未找到该部门")
-        by_openness = dict(
-            session.execute(
-                select(Dataset.openness, func.count(Dataset.id))
-                .where(Dataset.organization_id == org.id, Dataset.state == "active")
-                .group_by(Dataset.openness)
-            ).all()
-        )
+        by_openness = dict(session.execute(_BY_OPENNESS, {"org": org.id}).all())
         out = organization_dict(org, package_count=sum(by_openness.values()))
         out["openness_counts"] = {k: by_openness.get(k, 0) for k in op.OPENNESS_CLASSES}
         return out

@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -141,6 +141,11 @@ def _add(into: dict[str, int], kind: str, n: int) -> None:
         into["total"] += n
 
 
+_DATASET_FIGURES = select(UsageCount.kind, UsageCount.day, UsageCount.count).where(
+    UsageCount.dataset_id == bindparam("dataset_id"), UsageCount.day <= bindparam("last")
+)  # every dataset page reads it: built once
+
+
 def dataset_usage(rt: Runtime, dataset_id: str, *, until: date | None = None) -> dict[str, Any]:
     """A dataset's figures up to yesterday: all time and the last ``RECENT_DAYS`` days, each
     by kind, as CKAN's ``tracking_summary`` (``total``, ``recent``) plus the kinds."""
@@ -148,11 +153,7 @@ def dataset_usage(rt: Runtime, dataset_id: str, *, until: date | None = None) ->
     first_recent = last - timedelta(days=RECENT_DAYS - 1)
     totals, recent = _empty(), _empty()
     with rt.reader() as session:
-        rows = session.execute(
-            select(UsageCount.kind, UsageCount.day, UsageCount.count).where(
-                UsageCount.dataset_id == dataset_id, UsageCount.day <= last
-            )
-        )
+        rows = session.execute(_DATASET_FIGURES, {"dataset_id": dataset_id, "last": last})
         for kind, day, n in rows:
             _add(totals, kind, n)
             if day >= first_recent:

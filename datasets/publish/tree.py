@@ -33,6 +33,7 @@ MANIFEST = ".manifest.sqlite"
 METADATA_SUFFIXES = ("ttl", "jsonld", "rdf")  # a dataset's DCAT documents
 QUERIED = "_q/"  # the files of URLs with a query string (nginx maps them, never serves _q/)
 FILE_MODE, DIR_MODE = 0o644, 0o755
+_NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL
 _UNSAFE_PART = re.compile(r"[\x00-\x1f\x7f\\]")
 
 
@@ -272,41 +273,67 @@ def write_text(path: Path, text: str) -> None:
     write_bytes(path, text.encode("utf-8"))
 
 
+def _create(path: Path) -> tuple[Path | None, int]:
+    """Where to write ``path``'s content (mode 0644 whatever the umask): ``path`` itself when
+    no file is there (a tree is written while no web server serves it), else a temporary file
+    to rename over it (the file there may be a hard link shared with the served tree: never
+    written in place); the temporary's name (None for ``path`` itself) and the descriptor.
+    The folder is made only when missing: no call per file once a tree has its folders."""
+    for attempt in (1, 2):
+        try:
+            try:
+                fd, temporary = os.open(path, _NEW, FILE_MODE), None
+            except FileExistsError:
+                temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+                fd = os.open(temporary, _NEW & ~os.O_EXCL | os.O_TRUNC, FILE_MODE)
+            break
+        except FileNotFoundError:
+            if attempt == 2:
+                raise
+            path.parent.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
+    os.fchmod(fd, FILE_MODE)
+    return temporary, fd
+
+
+def _finish(temporary: Path | None, path: Path) -> None:
+    if temporary is not None:
+        os.replace(temporary, path)
+
+
 def write_bytes(path: Path, body: bytes) -> str:
     """Write ``body`` to ``path`` new, mode 0644; returns its SHA-256."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+    temporary, fd = _create(path)
     with os.fdopen(fd, "wb") as handle:
         handle.write(body)
-    os.chmod(temporary, FILE_MODE)  # whatever the umask
-    os.replace(temporary, path)
+    _finish(temporary, path)
     return hashlib.sha256(body).hexdigest()
 
 
 def copy_file(source: Path, path: Path) -> str:
     """Copy ``source`` (an instance file, readable only by its owner) to ``path``, mode 0644;
     returns its SHA-256."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
     digest = hashlib.sha256()
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+    temporary, fd = _create(path)
     with source.open("rb") as reader, os.fdopen(fd, "wb") as writer:
         for chunk in iter(lambda: reader.read(1 << 20), b""):
             digest.update(chunk)
             writer.write(chunk)
-    os.chmod(temporary, FILE_MODE)
-    os.replace(temporary, path)
+    _finish(temporary, path)
     return digest.hexdigest()
 
 
 def link_file(source: Path, path: Path) -> None:
     """Share an unchanged file of another tree (a hard link; a copy across devices), in place of
     any file at ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        os.link(source, temporary)
+        try:
+            os.link(source, temporary)
+        except FileNotFoundError:
+            if not source.exists():
+                raise
+            path.parent.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
+            os.link(source, temporary)
     except FileNotFoundError:
         raise
     except OSError:

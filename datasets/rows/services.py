@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from datasets.accounts import permissions as may
@@ -265,6 +265,9 @@ def _batches(
                 _log(session, actor, access, sent, "export")
 
 
+_TABLES = select(RowTable).where(RowTable.dataset_id == bindparam("dataset_id"))  # built once
+
+
 def loaded_tables(
     rt: Runtime, dataset_id: str, actor: Actor = ANONYMOUS
 ) -> dict[str, dict[str, Any]]:
@@ -272,7 +275,7 @@ def loaded_tables(
     and row count; a conditional original only as ``{"granted": True}`` to a signed-in caller
     (whether a grant lets them read it is decided when they do; nothing of it is shown here)."""
     with rt.reader() as session:
-        tables = session.scalars(select(RowTable).where(RowTable.dataset_id == dataset_id))
+        tables = session.scalars(_TABLES, {"dataset_id": dataset_id})
         out: dict[str, dict[str, Any]] = {}
         for t in tables:
             if t.kind == PUBLIC_ROWS:

@@ -13,9 +13,9 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import Label, func, select
 from sqlalchemy.orm import Session
 
 from datasets.models import SearchPackage, SearchRemoval
@@ -26,9 +26,25 @@ _lock = threading.Lock()
 _kept: OrderedDict[Hashable, tuple[tuple[int, int], object]] = OrderedDict()
 
 
+_COLUMNS = (
+    select(func.max(SearchPackage.id)).scalar_subquery().label("written"),
+    select(func.max(SearchRemoval.id)).scalar_subquery().label("removed"),
+)
+_GENERATION = select(*_COLUMNS)  # built once: its cache key is computed once too
+
+
+def generation_columns() -> tuple[Label[Any], Label[Any]]:
+    """The two parts of the generation as columns ``written`` and ``removed``, for a caller to
+    read them with its own query (one round trip where a page reads its row anyway)."""
+    return _COLUMNS
+
+
 def generation(session: Session) -> tuple[int, int]:
-    written = session.scalar(select(func.max(SearchPackage.id)))
-    removed = session.scalar(select(func.max(SearchRemoval.id)))
+    written, removed = session.execute(_GENERATION).one()
+    return as_generation(written, removed)
+
+
+def as_generation(written: int | None, removed: int | None) -> tuple[int, int]:
     return int(written or 0), int(removed or 0)
 
 

@@ -23,52 +23,45 @@ with its own database connections), in chunks whose files are read in one query.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import secrets
-import signal
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote
 
 from flask import Flask
 
-from datasets.catalog import dcat_catalog as dcat
 from datasets.catalog.published import catalog_version
 from datasets.errors import ValidationError
 from datasets.publish import sources
-from datasets.publish.manifest import ManifestDB, Row
+from datasets.publish.manifest import ManifestDB
 from datasets.publish.sources import PublicEntry
 from datasets.publish.tree import (
     CURRENT,
-    METADATA_SUFFIXES,
     StaticOut,
     copy_file,
-    link_file,
-    relative_path,
     remove_files,
-    write_bytes,
 )
 from datasets.runtime import Runtime
 from portal.app import STATIC
 from portal.publish.pages import (
     SITE_PAGES,
     Page,
-    dataset_documents,
-    dataset_pages,
     department_list_pages,
     document_pages,
     list_pages,
     organization_pages,
     page,
-    render,
     topic_pages,
 )
+from portal.publish.workers import Rendered, Workers, Writer
 
 POOL_THRESHOLD = 400  # datasets to render before worker processes are worth their start
+# public datasets from which the site pages (statistics of the whole catalog) are worth
+# rendering in the worker processes while the catalog is read
+EARLY_POOL = 1_000
 # up to this many public datasets, every build writes the whole-catalog documents again when the
 # catalog changed; past it, only a full build does (see ``_documents``)
 DOCUMENTS_INLINE = 1_000
@@ -92,46 +85,6 @@ class BuildResult:
     phases: dict[str, float] = field(default_factory=dict)  # seconds of each step
 
 
-class _Writer:
-    """Files written into a tree, and their manifest rows until ``flush``."""
-
-    def __init__(self, base: Path) -> None:
-        self.base = base
-        self.rows: list[Row] = []
-        self.rendered = 0
-        self.left: list[str] = []
-
-    def add(self, file: str, sha256: str, source: str, url: str) -> None:
-        size = (self.base / file).stat().st_size
-        self.rows.append((file, sha256, source, url, size))
-
-    def pages(self, app: Flask, pages: Iterable[Page], source: str, base_url: str) -> None:
-        for item in pages:
-            body = render(app, item.url, base_url)
-            if body is None:
-                self.left.append(item.url)
-                continue
-            sha256 = write_bytes(self.base / item.file, body)
-            self.rows.append((item.file, sha256, source, item.url, len(body)))
-            self.rendered += 1
-
-    def link(self, previous: Path, rows: list[Row]) -> None:
-        """Share the files of ``rows`` from another tree, all or none (``FileNotFoundError``)."""
-        done: list[str] = []
-        try:
-            for row in rows:
-                link_file(previous / row[0], self.base / row[0])
-                done.append(row[0])
-        except FileNotFoundError:
-            remove_files(self.base, done)
-            raise
-        self.rows += rows
-
-    def flush(self, db: ManifestDB) -> None:
-        db.add(self.rows)
-        self.rows = []
-
-
 @dataclass
 class _Build:
     """One build's state: the tree written (``db`` its manifest) and the current tree whose
@@ -140,7 +93,7 @@ class _Build:
     app: Flask
     out: StaticOut
     tree: str
-    writer: _Writer
+    writer: Writer
     db: ManifestDB
     source: ManifestDB | None
     source_base: Path | None
@@ -153,6 +106,17 @@ class _Build:
         now = time.monotonic()
         self.phases[phase] = now - self.mark
         self.mark = now
+
+    def flush(self) -> None:
+        self.db.add(self.writer.rows)
+        self.writer.rows = []
+
+    def collect(self, results: Iterable[Rendered]) -> None:
+        """Rendered files into the manifest, as they come."""
+        for rows, rendered, left in results:
+            self.db.add(rows)
+            self.writer.rendered += rendered
+            self.writer.left += left
 
     def share(self, source: str) -> bool:
         """Link the current tree's files of ``source``; whether it held them all."""
@@ -193,7 +157,7 @@ def build(
                 app,
                 out,
                 tree,
-                _Writer(base),
+                Writer(base),
                 db,
                 shared,
                 out.tree_path(current or tree),
@@ -209,6 +173,24 @@ def build(
 
 def _run(b: _Build, workers: int, full: bool, started: float) -> BuildResult:
     rt: Runtime = b.app.extensions["kaifang"]
+    processes = workers or os.cpu_count() or 1
+    pool = Workers(b.app, b.writer.base, b.base_url, processes)
+    try:
+        result = _steps(b, rt, pool, full, started)
+    except BaseException:
+        pool.close(abort=True)  # what is still queued is not rendered
+        raise
+    pool.close()
+    return result
+
+
+def _steps(b: _Build, rt: Runtime, pool: Workers, full: bool, started: float) -> BuildResult:
+    for stale in [s for s in b.have if s.startswith("site@")]:  # the last build's
+        remove_files(b.writer.base, b.db.drop(stale))
+    if sources.public_count(rt) >= EARLY_POOL:
+        pool.start()  # the site pages render while the catalog is read and compared
+    site = f"site@{b.tree}.{secrets.token_hex(3)}"
+    site_pages = pool.pages([([page(u)], site) for u in SITE_PAGES])
     # read first: a change made while the build runs gives the next build a newer version
     version = catalog_version(rt)
     entries = sources.public_entries(rt)
@@ -217,18 +199,17 @@ def _run(b: _Build, workers: int, full: bool, started: float) -> BuildResult:
     wanted = {e.source for e in entries} | set(lists.organizations.values())
     wanted |= set(lists.topics.values()) | {lists.departments}
     wanted |= {f"catalog@{version}", f"documents@{version}"}
-    for stale in b.have - wanted:  # changed, hidden, renamed; the last build's site pages
+    for stale in b.have - wanted - {site}:  # changed, hidden, renamed
         remove_files(b.writer.base, b.db.drop(stale))
     todo = [e for e in entries if e.source not in b.have and not b.share(e.source)]
-    b.writer.flush(b.db)
+    b.flush()
     b.lap("compare and link")
-    _render_datasets(b, todo, workers)
+    if len(todo) >= POOL_THRESHOLD:
+        pool.start()
+    chunks = [todo[i : i + CHUNK] for i in range(0, len(todo), CHUNK)]
+    b.collect(pool.datasets(chunks))
     b.lap("render datasets")
-    # the site pages first, one a job: the statistics page, a table of every department, is the
-    # longest single page; the catalog's lists and the departments' pages share the other core
-    site = f"site@{b.tree}.{secrets.token_hex(3)}"
-    jobs = [([page(u)], site) for u in SITE_PAGES]
-    jobs += _catalog(b, f"catalog@{version}", list_pages, PAGES_CHUNK)
+    jobs = _catalog(b, f"catalog@{version}", list_pages, PAGES_CHUNK)
     jobs += _catalog(b, lists.departments, department_list_pages, PAGES_CHUNK)
     jobs += [
         (pages(name), source)
@@ -236,13 +217,29 @@ def _run(b: _Build, workers: int, full: bool, started: float) -> BuildResult:
         for name, source in named.items()
         if source not in b.have and not b.share(source)
     ]
-    _render_jobs(b, jobs, workers)
+    if len(jobs) >= PAGES_POOL:
+        pool.start()
+    b.collect(pool.pages(jobs))
+    b.collect(site_pages)
     b.lap("catalog lists and site pages")
     documents = document_pages if full or len(entries) <= DOCUMENTS_INLINE else None
-    _render_jobs(b, _catalog(b, f"documents@{version}", documents, 1), workers)
+    b.collect(pool.pages(_catalog(b, f"documents@{version}", documents, 1)))
     b.lap("catalog documents")
+    return _finish(b, rt, entries, len(todo), version, site, started)
+
+
+def _finish(
+    b: _Build,
+    rt: Runtime,
+    entries: list[PublicEntry],
+    rendered: int,
+    version: str,
+    site: str,
+    started: float,
+) -> BuildResult:
+    """The assets, the manifest's commit and the switch; the result."""
     _static_assets(b.writer, site)
-    b.writer.flush(b.db)
+    b.flush()
     b.db.set_info({"tree": b.tree, "base_url": b.base_url, "catalog_version": version})
     b.db.commit()
     files, size = b.db.totals()
@@ -261,7 +258,7 @@ def _run(b: _Build, workers: int, full: bool, started: float) -> BuildResult:
         bytes=size,
         rendered=b.writer.rendered,
         linked=files - b.writer.rendered,
-        datasets_rendered=len(todo),
+        datasets_rendered=rendered,
         left_to_app=b.writer.left,
         removed_after=len(removed),
         seconds=time.monotonic() - started,
@@ -282,109 +279,10 @@ def _catalog(
     return [(items[i : i + chunk], source) for i in range(0, len(items), chunk)]
 
 
-def _render_jobs(b: _Build, jobs: list[tuple[list[Page], str]], workers: int) -> None:
-    """Render pages (each job's with its source), over the worker processes when many."""
-    processes = workers or os.cpu_count() or 1
-    if processes <= 1 or len(jobs) < PAGES_POOL:
-        for pages, source in jobs:
-            b.writer.pages(b.app, pages, source, b.base_url)
-        b.writer.flush(b.db)
-        return
-    context = multiprocessing.get_context("fork")
-    with context.Pool(processes, _start_worker, (b.app, b.writer.base, b.base_url)) as pool:
-        for rows, rendered, left in pool.imap_unordered(_render_pages, jobs):
-            b.db.add(rows)
-            b.writer.rendered += rendered
-            b.writer.left += left
-        pool.close()  # the workers end by themselves, then the pool is done
-        pool.join()
-
-
-def _static_assets(writer: _Writer, source: str) -> None:
+def _static_assets(writer: Writer, source: str) -> None:
     """The app's CSS and JavaScript, at /static/ as the app serves them."""
     for path in sorted(STATIC.rglob("*")):
         if path.is_file() and not path.name.startswith("."):
             file = f"static/{path.relative_to(STATIC).as_posix()}"
             writer.add(file, copy_file(path, writer.base / file), source, f"/{quote(file)}")
             writer.rendered += 1
-
-
-def render_entries(app: Flask, writer: _Writer, entries: list[PublicEntry], base_url: str) -> None:
-    """Everything of some datasets: their pages, their DCAT documents (read together) and
-    their public files."""
-    rt: Runtime = app.extensions["kaifang"]
-    entries = sources.with_files(rt, entries)
-    base = rt.settings.base_url.rstrip("/") or base_url  # as portal.app.base_url()
-    names = [e.name for e in entries]
-    documents = dcat.datasets_documents(rt, names=names, base_url=base, suffixes=METADATA_SUFFIXES)
-    for entry in entries:
-        writer.pages(app, dataset_pages(entry.name), entry.source, base_url)
-        _documents(writer, entry, documents.get(entry.name))
-        for public in entry.files:
-            file = relative_path(public.url_path, exact=True)
-            if public.path.is_file():
-                sha256 = copy_file(public.path, writer.base / file)
-                writer.add(file, sha256, entry.source, quote(public.url_path))
-                writer.rendered += 1
-
-
-def _documents(
-    writer: _Writer, entry: PublicEntry, bodies: dict[str, dcat.Document] | None
-) -> None:
-    """The three DCAT documents of a dataset: the bodies the app's ``/dataset/<name>.<suffix>``
-    answers (the tests compare them)."""
-    pages = dataset_documents(entry.name)
-    if bodies is None:  # hidden meanwhile
-        writer.left += [p.url for p in pages.values()]
-        return
-    for suffix, item in pages.items():
-        body = bodies[suffix].body
-        sha256 = write_bytes(writer.base / item.file, body)
-        writer.rows.append((item.file, sha256, entry.source, item.url, len(body)))
-        writer.rendered += 1
-
-
-def _render_datasets(b: _Build, todo: list[PublicEntry], workers: int) -> None:
-    processes = workers or os.cpu_count() or 1
-    chunks = [todo[i : i + CHUNK] for i in range(0, len(todo), CHUNK)]
-    if processes <= 1 or len(todo) < POOL_THRESHOLD:
-        for chunk in chunks:
-            render_entries(b.app, b.writer, chunk, b.base_url)
-            b.writer.flush(b.db)
-        return
-    # the first chunk here: templates compiled and queries cached before the fork, for all
-    render_entries(b.app, b.writer, chunks[0], b.base_url)
-    b.writer.flush(b.db)
-    context = multiprocessing.get_context("fork")
-    with context.Pool(processes, _start_worker, (b.app, b.writer.base, b.base_url)) as pool:
-        for rows, rendered, left in pool.imap_unordered(_render_chunk, chunks[1:]):
-            b.db.add(rows)
-            b.writer.rendered += rendered
-            b.writer.left += left
-        pool.close()
-        pool.join()
-
-
-_WORKER: dict[str, Any] = {}
-
-
-def _start_worker(app: Flask, base: Path, base_url: str) -> None:
-    # a worker ends when the pool ends it, whatever handler the forking process had installed
-    # (a harvest worker's SIGTERM handler would keep it waiting for work forever)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-    app.extensions["kaifang"].engine.dispose(close=False)  # connections of its own
-    _WORKER.update(app=app, base=base, base_url=base_url)
-
-
-def _render_pages(job: tuple[list[Page], str]) -> tuple[list[Row], int, list[str]]:
-    writer = _Writer(_WORKER["base"])
-    writer.pages(_WORKER["app"], job[0], job[1], _WORKER["base_url"])
-    return writer.rows, writer.rendered, writer.left
-
-
-def _render_chunk(chunk: list[PublicEntry]) -> tuple[list[Row], int, list[str]]:
-    app = _WORKER["app"]
-    writer = _Writer(_WORKER["base"])
-    render_entries(app, writer, chunk, _WORKER["base_url"])
-    return writer.rows, writer.rendered, writer.left

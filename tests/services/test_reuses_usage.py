@@ -249,3 +249,28 @@ def test_statistics_count_uses_reuses_and_cases_of_the_period(world):
     assert old["total"]["usage"]["total"] == 0 and old["popular"] == []
     assert [t["month"] for t in old["trends"]][:2] == ["2020-01", "2020-02"]
     assert old["total"]["datasets"] == now["total"]["datasets"]  # openness: as it is now
+
+
+def test_datasets_published_by_month_follow_shanghai_months(world):
+    """The database counts a month's new datasets; a dataset created at 00:30 on the 1st in
+    Shanghai (16:30 the day before in UTC) belongs to the new month."""
+    from datetime import UTC, datetime
+
+    from datasets.workdays import shanghai_date
+
+    with world.rt.session() as session:
+        active = session.scalars(select(Dataset).where(Dataset.state == "active")).all()
+        assert len(active) >= 3
+        active[0].created_at = datetime(2026, 10, 31, 16, 30, tzinfo=UTC)  # 11-01 00:30
+        active[1].created_at = datetime(2026, 10, 31, 15, 30, tzinfo=UTC)  # 10-31 23:30
+        active[2].created_at = datetime(2026, 3, 1, 2, 0, tzinfo=UTC)
+        expected: dict[str, int] = {}
+        for dataset in active:
+            month = f"{shanghai_date(dataset.created_at):%Y-%m}"
+            expected[month] = expected.get(month, 0) + 1
+    today = date(2026, 12, 7)
+    found = statistics(world.rt, today=today, period=parse_period({"year": "2026"}, today=today))
+    by_month = {t["month"]: t["datasets"] for t in found["trends"]}
+    assert list(by_month) == [f"2026-{m:02d}" for m in range(1, 13)]
+    assert by_month == {m: expected.get(m, 0) for m in by_month}
+    assert by_month["2026-11"] >= 1 and by_month["2026-10"] >= 1 and by_month["2026-03"] >= 1

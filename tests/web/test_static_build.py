@@ -200,11 +200,14 @@ def test_build_static_on_the_command_line(site, monkeypatch, tmp_path) -> None: 
     assert "沿用" in again.output and "未指向" not in again.output
 
 
-def test_a_page_the_app_cannot_answer_stops_the_build(site, tmp_path) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_page_the_app_cannot_answer_stops_the_build(site, tmp_path, monkeypatch, workers) -> None:  # type: ignore[no-untyped-def]
     rt, _, _, _ = site
+    for threshold in ("EARLY_POOL", "POOL_THRESHOLD", "PAGES_POOL"):  # forked processes too
+        monkeypatch.setattr(build_module, threshold, 1)
     limited = create_app({"instance": str(rt.paths.root), "ratelimit_default": "1 per minute"})
     with pytest.raises(KaifangError, match="429"):  # never a JSON twin silently left out
-        build(limited, tmp_path / "out", base_url=BASE)
+        build(limited, tmp_path / "out", base_url=BASE, workers=workers)
     assert not (tmp_path / "out" / "current").exists()
 
 
@@ -305,3 +308,25 @@ def test_a_build_rewrites_the_previous_tree_in_place(site) -> None:  # type: ign
     assert third.datasets_rendered == 0 and third.files == first.files
     assert not list((out / "trees").glob("*.building"))
     assert StaticOut(out).linked("previous") == second.tree
+
+
+def test_worker_processes_write_the_tree_one_process_writes(site, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Forked at the start (the site pages rendered while the catalog is read), then the
+    datasets and the catalog's pages in chunks: the same files as rendered one by one here."""
+    _, app, _, _ = site
+    alone = build(app, tmp_path / "alone", base_url=BASE, workers=1, full=True)
+    for threshold in ("EARLY_POOL", "POOL_THRESHOLD", "PAGES_POOL"):
+        monkeypatch.setattr(build_module, threshold, 1)
+    forked = build(app, tmp_path / "forked", base_url=BASE, workers=2, full=True)
+
+    def files(out: Path) -> dict[str, str]:
+        manifest = StaticOut(out).manifest()
+        assert manifest is not None
+        return {path: entry["sha256"] for path, entry in manifest.files.items()}
+
+    assert files(tmp_path / "forked") == files(tmp_path / "alone")
+    assert forked.files == alone.files and forked.datasets_rendered == alone.datasets_rendered
+    assert forked.left_to_app == alone.left_to_app == ["/services"]
+    for path, digest in files(tmp_path / "forked").items():
+        body = (tmp_path / "forked" / "current" / path).read_bytes()
+        assert hashlib.sha256(body).hexdigest() == digest, path

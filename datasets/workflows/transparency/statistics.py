@@ -94,10 +94,10 @@ def _row(rows: dict[str | None, dict[str, Any]], org_id: str | None) -> dict[str
 def _machine_readable(session: Session) -> dict[str | None, int]:
     """Per department, the active open datasets with a file in a machine-readable format."""
     readable = func.lower(func.trim(Resource.format)).in_(sorted(MACHINE_READABLE))
+    has_readable = select(Resource.id).where(Resource.dataset_id == Dataset.id, readable).exists()
     query = (
-        select(Dataset.organization_id, func.count(func.distinct(Resource.dataset_id)))
-        .join(Dataset, Dataset.id == Resource.dataset_id)
-        .where(Dataset.state == "active", Dataset.openness.in_(OPEN_CLASSES), readable)
+        select(Dataset.organization_id, func.count())
+        .where(Dataset.state == "active", Dataset.openness.in_(OPEN_CLASSES), has_readable)
         .group_by(Dataset.organization_id)
     )
     return {org_id: n for org_id, n in session.execute(query)}
