@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import timedelta
-from functools import cached_property
 from pathlib import Path
+from typing import NamedTuple
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -19,6 +19,7 @@ from datasets.catalog.packages import RESOURCE_PATH
 from datasets.catalog.vocabulary import TOPICS
 from datasets.models import Dataset, Organization, Resource, SearchEntry, SearchPackage
 from datasets.runtime import Runtime
+from datasets.search.generation import generation
 
 # names nginx may map from a query string (``package_show?id=<name>``) to a file of the tree;
 # config/nginx-static.conf.template holds the same expression
@@ -31,28 +32,34 @@ class PublicFile:
     path: Path  # the public file of the instance
 
 
-@dataclass(frozen=True)
-class PublicEntry:
+class PublicEntry(NamedTuple):
+    """A dataset of the static tree (a tuple: a catalog of 100,000 makes as many per build)."""
+
     id: str
     name: str
     # the dataset's revision and the id of its stored public package, which every write of the
     # package changes (ids are never reused): a suspension, a file confirmed, a quality score
     revision: str
-    organization_id: str = ""
-    topic: str = ""
-    files: tuple[PublicFile, ...] = ()
+    organization_id: str
+    topic: str
     # the usage figures its page shows (up to yesterday): a day with uses rewrites the page
-    usage: str = ""
-
-    @cached_property
-    def source(self) -> str:
-        figures = f"~{self.usage}" if self.usage else ""
-        return f"{source_prefix(self.id)}{self.revision}{figures}"
+    usage: str
+    # the manifest source of its files: ``dataset:<id>@<revision>`` and ``~<usage>`` if any
+    source: str
+    files: tuple[PublicFile, ...] = ()
 
     @property
     def listed(self) -> str:
         """What the lists that name the dataset show of it (not its usage figures)."""
         return f"{self.id}@{self.revision}"
+
+
+def public_entry(
+    dataset_id: str, name: str, revision: str, organization_id: str, topic: str, usage: str
+) -> PublicEntry:
+    figures = f"~{usage}" if usage else ""
+    source = f"{source_prefix(dataset_id)}{revision}{figures}"
+    return PublicEntry(dataset_id, name, revision, organization_id, topic, usage, source)
 
 
 def source_prefix(dataset_id: str) -> str:
@@ -85,15 +92,8 @@ def public_entries(rt: Runtime) -> list[PublicEntry]:
         )
         figures = usage_figures(session)
         return [
-            PublicEntry(
-                dataset_id,
-                name,
-                f"{revision}-{package}",
-                org,
-                topic or "",
-                usage=figures.get(dataset_id, ""),
-            )
-            for dataset_id, name, revision, package, org, topic in rows.tuples().all()
+            public_entry(i, name, f"{revision}-{package}", org, topic or "", figures.get(i, ""))
+            for i, name, revision, package, org, topic in rows.tuples().all()
         ]
 
 
@@ -135,10 +135,11 @@ def list_sources(rt: Runtime, entries: list[PublicEntry]) -> ListSources:
 def _topic_sources(entries: list[PublicEntry]) -> dict[str, str]:
     """Topic → ``topic:<topic>@<digest of its public datasets' sources>`` for the topics of
     the vocabulary and those the entries use (a topic's feed lists its newest datasets)."""
-    digests = {topic: hashlib.sha256() for topic in TOPICS}
+    listed: dict[str, list[str]] = {topic: [] for topic in TOPICS}
     for entry in entries:
         if entry.topic:
-            digests.setdefault(entry.topic, hashlib.sha256()).update(f"|{entry.listed}".encode())
+            listed.setdefault(entry.topic, []).append(f"|{entry.id}@{entry.revision}")
+    digests = {t: hashlib.sha256("".join(parts).encode()) for t, parts in listed.items()}
     return {t: f"topic:{t}@{d.hexdigest()[:32]}" for t, d in digests.items()}
 
 
@@ -165,9 +166,12 @@ def _organization_sources(rt: Runtime, entries: list[PublicEntry]) -> tuple[dict
         lists.update(f"|{org_id}:{openness}={count}".encode())
         if org_id in digests:
             digests[org_id].update(f"|{openness}={count}".encode())
+    listed: dict[str, list[str]] = {}
     for entry in entries:  # ordered by name
-        if entry.organization_id in digests:
-            digests[entry.organization_id].update(f"|{entry.listed}".encode())
+        listed.setdefault(entry.organization_id, []).append(f"|{entry.id}@{entry.revision}")
+    for org_id, parts in listed.items():  # one update: the digest of the same bytes
+        if org_id in digests:
+            digests[org_id].update("".join(parts).encode())
     pages = {
         name: f"organization:{org_id}@{digests[org_id].hexdigest()[:32]}"
         for org_id, name, _updated in orgs
@@ -201,7 +205,14 @@ def with_files(rt: Runtime, entries: list[PublicEntry]) -> list[PublicEntry]:
             name=names[dataset_id], resource_id=resource_id, filename=filename
         )
         files.setdefault(dataset_id, []).append(PublicFile(url, rt.store.path("public", key)))
-    return [replace(e, files=tuple(files.get(e.id, ()))) for e in entries]
+    return [e._replace(files=tuple(files.get(e.id, ()))) for e in entries]
+
+
+def search_generation(rt: Runtime) -> tuple[int, int]:
+    """The search rows' generation (``datasets.search.generation``): every write that shows,
+    changes or hides a public dataset changes it."""
+    with rt.reader() as session:
+        return generation(session)
 
 
 def public_ids(rt: Runtime) -> set[str]:

@@ -48,6 +48,7 @@ from datasets.runtime import Runtime
 from portal.app import STATIC
 from portal.publish.pages import (
     SITE_PAGES,
+    STATISTICS,
     Page,
     department_list_pages,
     document_pages,
@@ -185,21 +186,29 @@ def _run(b: _Build, workers: int, full: bool, started: float) -> BuildResult:
 
 
 def _steps(b: _Build, rt: Runtime, pool: Workers, full: bool, started: float) -> BuildResult:
-    for stale in [s for s in b.have if s.startswith("site@")]:  # the last build's
-        remove_files(b.writer.base, b.db.drop(stale))
-    if sources.public_count(rt) >= EARLY_POOL:
-        pool.start()  # the site pages render while the catalog is read and compared
-    site = f"site@{b.tree}.{secrets.token_hex(3)}"
-    site_pages = pool.pages([([page(u)], site) for u in SITE_PAGES])
+    public = sources.public_count(rt)
     # read first: a change made while the build runs gives the next build a newer version
-    version = catalog_version(rt)
+    version, generation = catalog_version(rt), sources.search_generation(rt)
+    catalog = f"catalog@{version}"
+    # the last build's site pages, and its lists of a catalog that changed since, go before
+    # their new files are written beside the reading of the catalog
+    for stale in [s for s in b.have if s.startswith(("site@", "catalog@")) and s != catalog]:
+        remove_files(b.writer.base, b.db.drop(stale))
+    if public >= EARLY_POOL:
+        pool.start()  # the site pages and the catalog's lists render while it is read
+    site = f"site@{b.tree}.{secrets.token_hex(3)}"
+    # the statistics of a large catalog change with every case: the app's between full builds
+    urls = [u for u in SITE_PAGES if full or public <= DOCUMENTS_INLINE or u != STATISTICS]
+    early = pool.pages(
+        [([page(u)], site) for u in urls] + _catalog(b, catalog, list_pages, PAGES_CHUNK)
+    )
     entries = sources.public_entries(rt)
     b.lap("read catalog")
     lists = sources.list_sources(rt, entries)
     wanted = {e.source for e in entries} | set(lists.organizations.values())
     wanted |= set(lists.topics.values()) | {lists.departments}
-    wanted |= {f"catalog@{version}", f"documents@{version}"}
-    for stale in b.have - wanted - {site}:  # changed, hidden, renamed
+    wanted |= {catalog, f"documents@{version}", site}
+    for stale in b.have - wanted:  # changed, hidden, renamed
         remove_files(b.writer.base, b.db.drop(stale))
     todo = [e for e in entries if e.source not in b.have and not b.share(e.source)]
     b.flush()
@@ -209,8 +218,7 @@ def _steps(b: _Build, rt: Runtime, pool: Workers, full: bool, started: float) ->
     chunks = [todo[i : i + CHUNK] for i in range(0, len(todo), CHUNK)]
     b.collect(pool.datasets(chunks))
     b.lap("render datasets")
-    jobs = _catalog(b, f"catalog@{version}", list_pages, PAGES_CHUNK)
-    jobs += _catalog(b, lists.departments, department_list_pages, PAGES_CHUNK)
+    jobs = _catalog(b, lists.departments, department_list_pages, PAGES_CHUNK)
     jobs += [
         (pages(name), source)
         for pages, named in ((organization_pages, lists.organizations), (topic_pages, lists.topics))
@@ -220,12 +228,12 @@ def _steps(b: _Build, rt: Runtime, pool: Workers, full: bool, started: float) ->
     if len(jobs) >= PAGES_POOL:
         pool.start()
     b.collect(pool.pages(jobs))
-    b.collect(site_pages)
+    b.collect(early)
     b.lap("catalog lists and site pages")
     documents = document_pages if full or len(entries) <= DOCUMENTS_INLINE else None
     b.collect(pool.pages(_catalog(b, f"documents@{version}", documents, 1)))
     b.lap("catalog documents")
-    return _finish(b, rt, entries, len(todo), version, site, started)
+    return _finish(b, rt, entries, len(todo), (version, generation), site, started)
 
 
 def _finish(
@@ -233,11 +241,13 @@ def _finish(
     rt: Runtime,
     entries: list[PublicEntry],
     rendered: int,
-    version: str,
+    read: tuple[str, tuple[int, int]],
     site: str,
     started: float,
 ) -> BuildResult:
-    """The assets, the manifest's commit and the switch; the result."""
+    """The assets, the manifest's commit and the switch; the result. ``read``: the catalog's
+    version and the search rows' generation when the build read the catalog."""
+    version, generation = read
     _static_assets(b.writer, site)
     b.flush()
     b.db.set_info({"tree": b.tree, "base_url": b.base_url, "catalog_version": version})
@@ -249,7 +259,9 @@ def _finish(
         b.out.switch(b.tree)
         b.out.prune()
         # hidden while this build ran: their removal may have found the older tree
-        gone = {e.id for e in entries} - sources.public_ids(rt)
+        # (none when no search row was written since the read: hiding a dataset writes one)
+        changed = sources.search_generation(rt) != generation
+        gone = {e.id for e in entries} - sources.public_ids(rt) if changed else set()
         removed = b.out.remove_datasets({e.id: {e.name} for e in entries if e.id in gone})
     b.lap("switch")
     return BuildResult(

@@ -23,11 +23,13 @@ from datasets.publish.tree import METADATA_SUFFIXES, QUERIED, relative_path
 from datasets.runtime import Runtime
 
 # pages that depend on neither the catalog's version nor a dataset: written by every build
+# (the statistics of a catalog past ``build.DOCUMENTS_INLINE`` datasets: by full builds only)
+STATISTICS = "/transparency/stats"
 SITE_PAGES = (
     "/rules",
     "/services",
     "/transparency",
-    "/transparency/stats",
+    STATISTICS,
     "/api",
     "/api/index.json",
     "/robots.txt",

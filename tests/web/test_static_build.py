@@ -234,8 +234,12 @@ def test_a_large_catalog_leaves_its_changed_documents_to_the_app_until_a_full_bu
     for name in ("data.json", "sitemap.xml", "catalog.ttl", "transparency/open-list.csv"):
         assert not (_tree(out) / name).exists(), name
     assert (_tree(out) / "index.html").is_file()  # the lists are written again
+    # the statistics of the whole catalog too: the app answers them, as of now
+    assert not (_tree(out) / "transparency" / "stats" / "index.html").exists()
+    assert "/transparency/stats" not in {e["url"] for e in StaticOut(out).manifest().files.values()}  # type: ignore[union-attr]
     build(app, out, base_url=BASE, full=True)
     assert (_tree(out) / "data.json").is_file()
+    assert (_tree(out) / "transparency" / "stats" / "index.html").is_file()
 
 
 def _object(rt, name: str) -> None:  # type: ignore[no-untyped-def]
