@@ -231,7 +231,7 @@ class Settings:
     ratelimit_exports: str = _setting(
         "30 per minute",
         "Rate limit of conversions (?format=), row exports and whole-catalog lists "
-        "(open-list.csv, current_package_list_with_resources), per client.",
+        "(open-list.csv, the statistics page, current_package_list_with_resources), per client.",
     )
     ratelimit_login: str = _setting("10 per minute", "Rate limit of sign-in attempts, per client.")
     ratelimit_register: str = _setting("10 per hour", "Rate limit of registrations, per client.")

@@ -55,6 +55,7 @@ COSTLY_ENDPOINTS = {
     "catalog.search": "search",
     "api_v1_rows.resource_rows_export": "exports",
     "transparency.open_list": "exports",
+    "transparency.stats": "exports",  # every department's figures, summed on each request
 }
 COSTLY_ACTIONS = {
     "package_search": "search",

@@ -309,3 +309,13 @@ def test_with_redis_down_and_refuse_set_limited_requests_get_503(world, caplog):
     page = client.get("/rules")
     assert page.status_code == 503 and "服务暂时不可用" in page.get_data(as_text=True)
     assert len(errors_logged(caplog)) == 1
+
+
+def test_the_statistics_page_spends_the_budget_of_whole_catalog_lists(world, prefix):
+    """Every department's figures are summed on each request: it counts as an export."""
+    app = app_with(world, prefix, ratelimit_exports="2 per minute")
+    client = app.test_client()
+    assert statuses(client, "/transparency/stats", 2) == [200, 200]
+    spent = client.get("/transparency/open-list.csv")
+    assert spent.status_code == 429 and "Retry-After" in spent.headers
+    assert client.get("/transparency").status_code == 200  # the other pages go on
