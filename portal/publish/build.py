@@ -16,9 +16,10 @@ of departments, a department's pages and a topic's feed when the digest of what 
 changed; the few site pages always. The whole-catalog documents (data.json, sitemaps, the DCAT
 catalog, 开放清单) are written again when the catalog changed up to ``DOCUMENTS_INLINE``
 datasets; past that, a changed catalog leaves them to the app until the next full build
-(``--full``), so that a build after one change stays quick.
-Many datasets to render are spread over worker processes (forked after the app is loaded, each
-with its own database connections), in chunks whose files are read in one query.
+(``--full``), so that a build after one change stays quick; the statistics page too.
+Many pages to render are spread over worker processes (``portal.publish.workers``), started
+with the build on a large catalog so that the site pages and the catalog's lists render while
+it is read, in chunks whose files are read in one query.
 """
 
 from __future__ import annotations
@@ -60,8 +61,8 @@ from portal.publish.pages import (
 from portal.publish.workers import Rendered, Workers, Writer
 
 POOL_THRESHOLD = 400  # datasets to render before worker processes are worth their start
-# public datasets from which the site pages (statistics of the whole catalog) are worth
-# rendering in the worker processes while the catalog is read
+# public datasets from which the site pages and the catalog's newest-first lists (searches of
+# the whole catalog) are worth rendering in the worker processes while the catalog is read
 EARLY_POOL = 1_000
 # up to this many public datasets, every build writes the whole-catalog documents again when the
 # catalog changed; past it, only a full build does (see ``_documents``)
