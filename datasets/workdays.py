@@ -58,6 +58,12 @@ class Deadline:
     provisional: bool
 
 
+def shanghai_today() -> date:
+    """Today in Asia/Shanghai, whatever the machine's zone (a server in UTC is a day behind
+    from 00:00 to 08:00 Beijing time)."""
+    return shanghai_date(datetime.now(UTC))
+
+
 def shanghai_date(at: datetime) -> date:
     """The calendar date of ``at`` in Asia/Shanghai; a naive datetime is taken to be UTC."""
     if not isinstance(at, datetime):

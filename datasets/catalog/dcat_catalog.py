@@ -9,7 +9,6 @@ request is bounded by the page size, whatever the size of the catalog.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 from rdflib import Literal, URIRef
@@ -25,6 +24,7 @@ from datasets.errors import NotFound, ValidationError
 from datasets.intake.public_root import public_now
 from datasets.models import Dataset, Resource
 from datasets.runtime import Runtime
+from datasets.workdays import shanghai_today
 
 PAGE_SIZE = 100
 
@@ -78,7 +78,7 @@ def catalog_page(rt: Runtime, *, page: int, base_url: str, suffix: str) -> Docum
     fmt = rdf_format(suffix)
     if page < 1:
         raise ValidationError("页码须为正整数", {"page": [str(page)]})
-    today = date.today()
+    today = shanghai_today()
     with rt.reader() as session:
         total = session.scalar(select(func.count()).select_from(Dataset).where(public_now())) or 0
         last = max(1, -(-total // PAGE_SIZE))

@@ -7,7 +7,6 @@ A kept dict is never changed: callers copy what they alter."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
 from typing import Any
 
 from sqlalchemy import ColumnElement, select
@@ -17,6 +16,7 @@ from datasets.catalog.packages import package_dict
 from datasets.intake.public_root import public_now
 from datasets.models import Dataset, Resource
 from datasets.search.generation import generation, kept
+from datasets.workdays import shanghai_today
 
 # what a package dict reads, previews included; not a file's schema or scan report
 KEEP_LOADS = (
@@ -39,7 +39,7 @@ def kept_package(
 ) -> dict[str, Any]:
     """The package dict of an active dataset with its preview rows (none while 权益异议
     suspends it), ``load()`` read only when no process-kept one is current."""
-    today = date.today()
+    today = shanghai_today()
     key = ("package", dataset_id, base_url, suspended, today)
     return kept(
         session,

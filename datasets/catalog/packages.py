@@ -27,6 +27,7 @@ from datasets.openness import rules as op
 from datasets.rows.formats import FORMATS, safe_filename
 from datasets.tables import TABLE_FORMATS
 from datasets.text import safe_url
+from datasets.workdays import shanghai_today
 
 RESOURCE_PATH = "/dataset/{name}/resource/{resource_id}/download/{filename}"
 
@@ -235,7 +236,7 @@ def package_dict(
     )
     return {
         **_ckan_fields(ds, resources),
-        **_catalog_fields(ds, resources, today or date.today()),
+        **_catalog_fields(ds, resources, today or shanghai_today()),
     }
 
 
@@ -335,7 +336,8 @@ def stored_package(text: str, *, base_url: str, today: date | None = None) -> di
     # rows indexed before groups carried ids get them now
     pkg["groups"] = [g if "id" in g else group_ref(g["name"]) for g in pkg.get("groups", [])]
     modified = date.fromisoformat(pkg["modified"]) if pkg.get("modified") else None
-    pkg["overdue"] = _overdue(pkg["openness"], pkg["update_cycle"], modified, today or date.today())
+    today = today or shanghai_today()
+    pkg["overdue"] = _overdue(pkg["openness"], pkg["update_cycle"], modified, today)
     return pkg
 
 

@@ -19,7 +19,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterable
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, func, or_, select
@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from datasets.models import Dataset, Resource, UsageCount
 from datasets.runtime import Runtime
-from datasets.workdays import shanghai_date
+from datasets.workdays import shanghai_today
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ RESOURCE = "resource:"  # a hit named by a file of the dataset (resource id) rat
 
 
 def today() -> date:
-    return shanghai_date(datetime.now(UTC))
+    return shanghai_today()
 
 
 class Counters:

@@ -291,3 +291,19 @@ def test_calendar_for_reloads_a_changed_table(tmp_path):
     second = calendar_for(rt)
     assert second is not first
     assert not second.is_workday(date(2027, 1, 1))
+
+
+def test_today_is_shanghai_s_whatever_the_machine_s_zone(monkeypatch):
+    """17:05 UTC on 7 December is 01:05 on the 8th in Beijing: overdue flags, usage figures and
+    kept package dicts change day with the portal, not with the server."""
+    import datetime as real
+
+    from datasets import workdays
+
+    class Evening(real.datetime):
+        @classmethod
+        def now(cls, tz=None):  # type: ignore[no-untyped-def, override]
+            return cls(2026, 12, 7, 17, 5, tzinfo=real.UTC)  # asked in UTC
+
+    monkeypatch.setattr(workdays, "datetime", Evening)
+    assert workdays.shanghai_today() == real.date(2026, 12, 8)

@@ -18,6 +18,7 @@ from datasets.models import Dataset, Organization, Resource
 from datasets.openness import rules as op
 from datasets.runtime import Runtime
 from datasets.text import plain_text
+from datasets.workdays import shanghai_today
 
 _BATCH = 1000
 _DESCRIPTION = [c.code for c in CRITERIA].index("description")  # its place in stored criteria
@@ -199,7 +200,7 @@ def refresh_quality(rt: Runtime, *, today: date | None = None) -> int:
     from datasets.catalog.packages import quality_fields
     from datasets.search.entries import patch_packages
 
-    today = today or date.today()
+    today = today or shanghai_today()
     scores = score_catalog(load_views(rt, today=today))
     table = Dataset.__table__
     assert isinstance(table, Table)
