@@ -42,16 +42,19 @@ def _check_page(limit: int, offset: int) -> None:
         raise ValidationError("limit 和 offset 须为非负整数", {"limit": ["negative"]})
 
 
+def _public_activities(where: Any) -> Select[Activity]:
+    """The public changes ``where`` selects, newest first."""
+    return (
+        select(Activity)
+        .where(Activity.public.is_(True), where)
+        .order_by(Activity.timestamp.desc(), Activity.id)
+    )
+
+
 def _list(rt: Runtime, where: Any, limit: int, offset: int) -> list[dict[str, Any]]:
     _check_page(limit, offset)
     with rt.reader() as session:
-        rows = session.scalars(
-            select(Activity)
-            .where(Activity.public.is_(True), where)
-            .order_by(Activity.timestamp.desc(), Activity.id)
-            .limit(limit)
-            .offset(offset)
-        ).all()
+        rows = session.scalars(_public_activities(where).limit(limit).offset(offset)).all()
         return [activity_dict(r) for r in rows]
 
 
@@ -115,12 +118,7 @@ def describe(activity: dict[str, Any]) -> str:
 
 
 def _history(owner: Any) -> Select[Activity]:
-    return (
-        select(Activity)
-        .where(Activity.public.is_(True), owner == bindparam("owner"))
-        .order_by(Activity.timestamp.desc(), Activity.id)
-        .limit(20)
-    )
+    return _public_activities(owner == bindparam("owner")).limit(20)
 
 
 # the 更新记录 of every dataset and department page: built once

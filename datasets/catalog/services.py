@@ -78,15 +78,8 @@ def package_show(
         found = _find(session, id_or_name)
         if found is None or not can_see_dataset(actor, state=found.state):
             raise NotFound("未找到该数据集")
-        suspended = found.suspended_by is not None
-        if found.state != "active":  # an operator's look at a held entry: never kept
-            dataset = load_dataset(session, found.id)
-            return package_dict(dataset, base_url=base_url, with_preview=not suspended)
-        load = lambda: load_dataset(session, found.id)  # noqa: E731 - read in this transaction
-        now = as_generation(found.written, found.removed)
-        return dict(
-            kept_package(session, found.id, load, base_url=base_url, suspended=suspended, now=now)
-        )
+        pkg, _ = _package_of(session, found, base_url)
+        return dict(pkg)  # the kept one is never changed
 
 
 _FIND = select(Dataset.id, Dataset.state, Dataset.suspended_by, *generation_columns()).where(
@@ -100,6 +93,22 @@ def _find(session: Session, id_or_name: str) -> Row[Any] | None:
     return session.execute(_FIND, {"key": id_or_name}).first()
 
 
+def _package_of(
+    session: Session, found: Row[Any], base_url: str
+) -> tuple[dict[str, Any], Dataset | None]:
+    """The package dict (no preview rows while a 权益异议 suspends the dataset) of a dataset
+    ``_find`` found: kept per process when it is active, else made from the dataset, which is
+    returned too (an operator's look at a held entry: never kept)."""
+    suspended = found.suspended_by is not None
+    if found.state != "active":
+        dataset = load_dataset(session, found.id)
+        return package_dict(dataset, base_url=base_url, with_preview=not suspended), dataset
+    load = lambda: load_dataset(session, found.id)  # noqa: E731 - read in this transaction
+    now = as_generation(found.written, found.removed)
+    pkg = kept_package(session, found.id, load, base_url=base_url, suspended=suspended, now=now)
+    return pkg, None
+
+
 def dataset_page(
     rt: Runtime, *, name: str, base_url: str, actor: Actor = ANONYMOUS
 ) -> dict[str, Any]:
@@ -109,16 +118,10 @@ def dataset_page(
         if found is None or not can_see_dataset(actor, state=found.state):
             raise NotFound("未找到该数据集")
         suspended = found.suspended_by is not None
-        if found.state == "active":  # the kept dict: its resources say what the page needs
-            load = lambda: load_dataset(session, found.id)  # noqa: E731 - in this transaction
-            now = as_generation(found.written, found.removed)
-            pkg = kept_package(
-                session, found.id, load, base_url=base_url, suspended=suspended, now=now
-            )
+        pkg, dataset = _package_of(session, found, base_url)
+        if dataset is None:  # the kept dict: its resources say what the page needs
             files = [(r["id"], r.get("preview"), r["access"] == "public") for r in pkg["resources"]]
-        else:  # an operator's look at a held entry: never kept
-            dataset = load_dataset(session, found.id)
-            pkg = package_dict(dataset, base_url=base_url, with_preview=not suspended)
+        else:
             files = [(r.id, r.preview, r.public_key is not None) for r in dataset.resources]
     previews = {id_: preview for id_, preview, _ in files if preview and not suspended}
     downloadable = {

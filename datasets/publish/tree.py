@@ -268,11 +268,6 @@ def _remove_empty_parents(path: Path, base: Path) -> None:
         parent = parent.parent
 
 
-def write_text(path: Path, text: str) -> None:
-    """Write a file new (temporary name, then renamed over), readable by a web server."""
-    write_bytes(path, text.encode("utf-8"))
-
-
 def _create(path: Path) -> tuple[Path | None, int]:
     """Where to write ``path``'s content (mode 0644 whatever the umask): ``path`` itself when
     no file is there (a tree is written while no web server serves it), else a temporary file
