@@ -50,6 +50,11 @@ def request(stop: Interrupted) -> Interrupted:
     return stop
 
 
+def pending() -> Interrupted | None:
+    """The stop that was requested and not delivered yet, if any."""
+    return _pending[0] if _pending else None
+
+
 def check() -> None:
     """Raise the stop that was requested and not delivered yet, if any."""
     if _pending:

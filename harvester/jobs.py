@@ -163,7 +163,7 @@ def run_source(
         kind = KINDS[source.kind](source, rt)
         _run(job, kind, dry_run=dry_run, progress=progress, workers=workers, started=started)
     except BaseException as exc:
-        failure = exc
+        failure = interrupts.pending() or exc  # an error a stop caused is the stop
     try:
         if failure is not None:
             _record_failure(job, failure)
@@ -310,6 +310,7 @@ def _plan(job: _Job, kind: SourceKind, item: GatherItem, dry_run: bool) -> Impor
     except KaifangError as exc:  # refused state secrets, invalid entries
         job.outcome(item.identifier, stage, ERRORED, exc.message)
     except Exception as exc:  # noqa: BLE001 — one bad object never stops a job
+        interrupts.check()  # an error a stop caused (a statement cut short) is the stop
         log.exception("object %s of %s failed", item.identifier, job.source.name)
         job.outcome(item.identifier, stage, ERRORED, failure_message(exc))
     return None
@@ -344,6 +345,7 @@ def _publish(
     except KaifangError as exc:
         job.outcome(identifier, "import", ERRORED, exc.message)
     except Exception as exc:  # noqa: BLE001
+        interrupts.check()  # an error a stop caused (a statement cut short) is the stop
         log.exception("publishing %s of %s failed", identifier, job.source.name)
         job.outcome(identifier, "import", ERRORED, failure_message(exc))
     else:

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from datasets.models import HarvestJob, HarvestSource
-from harvester.interrupts import Interrupted, check, interruptible
+from harvester.interrupts import Interrupted, check, interruptible, request
 from harvester.jobs import run_harvest
 from harvester.sources import add_source, get_sources
 from tests.factories import make_runtime, write_package
@@ -101,3 +101,26 @@ def test_a_harvest_stopped_by_a_signal_is_marked_interrupted_at_once(tmp_path, s
     assert again.status == "finished" and again.counts["errored"] == 0
     assert check_consistent(rt) == PACKAGES
     rt.close()
+
+
+@pytest.mark.parametrize("where", ["harvester.jobs.publish_plan", "harvester.jobs.plan_import"])
+def test_an_error_a_stop_caused_is_the_stop(rt, tmp_path, monkeypatch, caplog, where):
+    """A signal that lands inside the database driver's own book-keeping can come out as that
+    library's error ("This transaction is closed"), the stop's exception only its context: the
+    job still ends with the stop, and no object is logged as failed for it."""
+
+    def cut_short(*_args, **_kwargs):
+        try:
+            raise request(Interrupted.by_signal(signal.SIGTERM))
+        except Interrupted:
+            raise RuntimeError("This transaction is closed") from None
+
+    monkeypatch.setattr(where, cut_short)
+    write_package(tmp_path / "src", "bus-lines")
+    add_source(rt, name="jt", kind="datapackage", location=str(tmp_path / "src"))
+    with pytest.raises(Interrupted), interruptible():
+        run_harvest(rt, get_sources(rt, ["jt"]))
+    [job] = jobs_of(rt, "jt")
+    assert job.status == "failed" and job.message == "任务中断：收到终止信号（SIGTERM）"
+    assert lock_owner_pid(rt, "jt") is None
+    assert not [r for r in caplog.records if r.levelname == "ERROR"], caplog.text
