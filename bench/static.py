@@ -41,6 +41,7 @@ from bench.search_scale import harvest_record, publish, publish_all
 from datasets.database import upgrade
 from datasets.models import Dataset
 from datasets.runtime import Runtime
+from datasets.search.indexing import refresh_statistics
 from datasets.settings import load_settings
 from harvester.sources import get_sources
 
@@ -52,6 +53,7 @@ def create(instance: Path, out: Path, count: int) -> tuple[float, list[load.Entr
     upgrade(rt)
     entries = load.records(count)
     took = publish_all(rt, entries)
+    refresh_statistics(rt)  # as a harvest ends: the planner told the tables' shape
     rt.close()
     return took, entries
 

@@ -83,7 +83,7 @@ def render_markdown(text: str | None) -> str:
     """
     if not text:
         return ""
-    rendered = markdown_lib.markdown(text, extensions=["tables", "sane_lists"])
+    rendered = _converter("pages", ["tables", "sane_lists"]).convert(text)
     return nh3.clean(
         rendered,
         tags=_ALLOWED_TAGS,
@@ -93,7 +93,19 @@ def render_markdown(text: str | None) -> str:
     )
 
 
-_plain = threading.local()
+_converters = threading.local()
+
+
+def _converter(kind: str, extensions: list[str]) -> markdown_lib.Markdown:
+    """This thread's Markdown converter of ``kind``, reset: making one (its extensions loaded)
+    costs more than converting a text."""
+    converter = getattr(_converters, kind, None)
+    if converter is None:
+        converter = markdown_lib.Markdown(extensions=extensions)
+        setattr(_converters, kind, converter)
+    return converter.reset()
+
+
 # a character or line start that Markdown (or HTML inside it) may read as markup
 _MARKUP = re.compile(r"[\\`*_\[\]<>&#!|~=+\-:]|^\s*\d+[.)]|^ {4}|\t|  \n", re.M)
 _SPACE = re.compile(r"\s+")
@@ -105,9 +117,6 @@ def plain_text(text: str | None) -> str:
         return ""
     if _MARKUP.search(text) is None:  # nothing Markdown would read: its words as they are
         return _SPACE.sub(" ", text).strip()
-    converter = getattr(_plain, "markdown", None)
-    if converter is None:  # one converter per thread: making one costs more than converting
-        converter = _plain.markdown = markdown_lib.Markdown()
-    rendered = converter.reset().convert(text)
+    rendered = _converter("plain", []).convert(text)
     stripped = nh3.clean(rendered, tags=set())
     return _SPACE.sub(" ", html.unescape(stripped)).strip()

@@ -117,13 +117,6 @@ def department_stamps(rt: Runtime) -> list[tuple[str, datetime | None]]:
     return [(name, latest.get(org_id)) for org_id, name in orgs]
 
 
-def is_listed(rt: Runtime, dataset_id: str) -> bool:
-    """Whether the dataset is in the public catalog (has a search row)."""
-    with rt.reader() as session:
-        found = session.scalar(select(SearchEntry.doc).where(SearchEntry.dataset_id == dataset_id))
-    return found is not None
-
-
 def department_title(rt: Runtime, name: str) -> str | None:
     with rt.reader() as session:
         return session.scalar(select(Organization.title).where(Organization.name == name))

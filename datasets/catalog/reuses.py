@@ -254,23 +254,27 @@ def show(rt: Runtime, actor: Actor, reuse_id: str, *, base_url: str = "") -> dic
         return reuse_dict(session, reuse, private=private, base_url=base_url)
 
 
-_OF_DATASET = (  # every dataset page reads it: built once
-    select(Reuse.id, Reuse.title, Reuse.kind, Reuse.url, Reuse.author_name)
+SHOWN = 50  # reuses a dataset page lists
+_OF_DATASETS = (  # every dataset page reads it: built once
+    select(ReuseDataset.dataset_id, Reuse.id, Reuse.title, Reuse.kind, Reuse.url, Reuse.author_name)
     .join(ReuseDataset, ReuseDataset.reuse_id == Reuse.id)
-    .where(ReuseDataset.dataset_id == bindparam("dataset_id"), Reuse.status == "approved")
-    .order_by(Reuse.decided_at.desc())
-    .limit(50)
+    .where(
+        ReuseDataset.dataset_id.in_(bindparam("ids", expanding=True)), Reuse.status == "approved"
+    )
+    .order_by(Reuse.decided_at.desc(), Reuse.id)
 )
 
 
-def for_dataset(rt: Runtime, dataset_id: str) -> list[dict[str, Any]]:
-    """The approved reuses of a dataset, newest first (title, type, link), for its page."""
-    with rt.reader() as session:
-        found = session.execute(_OF_DATASET, {"dataset_id": dataset_id})
-        return [
-            {"id": i, "title": t, "type_title": KINDS.get(k, k), "url": safe_url(u), "author": a}
-            for i, t, k, u, a in found
-        ]
+def for_datasets(session: Session, dataset_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """Dataset id → its approved reuses for its page, newest first (title, type, link; up to
+    ``SHOWN``): many datasets in one query."""
+    found: dict[str, list[dict[str, Any]]] = {i: [] for i in dataset_ids}
+    for dataset_id, i, t, k, u, a in session.execute(_OF_DATASETS, {"ids": dataset_ids}):
+        shown = found[dataset_id]
+        if len(shown) < SHOWN:
+            kind, url = KINDS.get(k, k), safe_url(u)
+            shown.append({"id": i, "title": t, "type_title": kind, "url": url, "author": a})
+    return found
 
 
 def mine(rt: Runtime, actor: Actor) -> list[dict[str, Any]]:

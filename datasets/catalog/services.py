@@ -37,7 +37,7 @@ from datasets.catalog.packages import (
 from datasets.catalog.vocabulary import TOPICS
 from datasets.errors import NotAuthorized, NotFound, ValidationError
 from datasets.intake.storage import UNMIRRORED_NOTICE
-from datasets.models import Dataset, Organization, Resource
+from datasets.models import Dataset, Organization, Resource, SearchEntry
 from datasets.openness import rules as op
 from datasets.runtime import Runtime
 from datasets.search.generation import as_generation, generation_columns, kept
@@ -82,14 +82,15 @@ def package_show(
         return dict(pkg)  # the kept one is never changed
 
 
-_FIND = select(Dataset.id, Dataset.state, Dataset.suspended_by, *generation_columns()).where(
-    or_(Dataset.id == bindparam("key"), Dataset.name == bindparam("key"))
-)
+_LISTED = select(SearchEntry.doc).where(SearchEntry.dataset_id == Dataset.id).exists()
+_FIND = select(
+    Dataset.id, Dataset.state, Dataset.suspended_by, _LISTED.label("listed"), *generation_columns()
+).where(or_(Dataset.id == bindparam("key"), Dataset.name == bindparam("key")))
 
 
 def _find(session: Session, id_or_name: str) -> Row[Any] | None:
-    """A dataset's id, state and suspension by id or name, with the search rows' generation
-    (for its kept package dict): one query, built once (every dataset page asks it twice)."""
+    """A dataset's id, state, suspension, whether it is listed (has a search row) and the search
+    rows' generation (for its kept package dict), by id or name: one query, built once."""
     return session.execute(_FIND, {"key": id_or_name}).first()
 
 
@@ -141,6 +142,7 @@ def dataset_page(
         "downloadable": downloadable,
         "conversions": conversions,
         "suspended": suspended,
+        "listed": bool(found.listed),
     }
 
 

@@ -141,30 +141,40 @@ def _add(into: dict[str, int], kind: str, n: int) -> None:
         into["total"] += n
 
 
-_DATASET_FIGURES = select(UsageCount.kind, UsageCount.day, UsageCount.count).where(
-    UsageCount.dataset_id == bindparam("dataset_id"), UsageCount.day <= bindparam("last")
+_FIGURES = select(UsageCount.dataset_id, UsageCount.kind, UsageCount.day, UsageCount.count).where(
+    UsageCount.dataset_id.in_(bindparam("ids", expanding=True)), UsageCount.day <= bindparam("last")
 )  # every dataset page reads it: built once
 
 
 def dataset_usage(rt: Runtime, dataset_id: str, *, until: date | None = None) -> dict[str, Any]:
     """A dataset's figures up to yesterday: all time and the last ``RECENT_DAYS`` days, each
     by kind, as CKAN's ``tracking_summary`` (``total``, ``recent``) plus the kinds."""
+    with rt.reader() as session:
+        return datasets_usage(session, [dataset_id], until=until)[dataset_id]
+
+
+def datasets_usage(
+    session: Session, dataset_ids: list[str], *, until: date | None = None
+) -> dict[str, dict[str, Any]]:
+    """Dataset id → ``dataset_usage``'s figures, for many datasets in one query."""
     last = until or today() - timedelta(days=1)
     first_recent = last - timedelta(days=RECENT_DAYS - 1)
-    totals, recent = _empty(), _empty()
-    with rt.reader() as session:
-        rows = session.execute(_DATASET_FIGURES, {"dataset_id": dataset_id, "last": last})
-        for kind, day, n in rows:
-            _add(totals, kind, n)
-            if day >= first_recent:
-                _add(recent, kind, n)
+    sums = {i: (_empty(), _empty()) for i in dataset_ids}
+    for dataset_id, kind, day, n in session.execute(_FIGURES, {"ids": dataset_ids, "last": last}):
+        totals, recent = sums[dataset_id]
+        _add(totals, kind, n)
+        if day >= first_recent:
+            _add(recent, kind, n)
     return {
-        "total": totals["total"],
-        "recent": recent["total"],
-        "by_kind": {k: totals[k] for k in KINDS},
-        "recent_by_kind": {k: recent[k] for k in KINDS},
-        "until": str(last),
-        "recent_days": RECENT_DAYS,
+        dataset_id: {
+            "total": totals["total"],
+            "recent": recent["total"],
+            "by_kind": {k: totals[k] for k in KINDS},
+            "recent_by_kind": {k: recent[k] for k in KINDS},
+            "until": str(last),
+            "recent_days": RECENT_DAYS,
+        }
+        for dataset_id, (totals, recent) in sums.items()
     }
 
 

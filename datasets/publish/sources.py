@@ -71,30 +71,33 @@ def _public(query):  # type: ignore[no-untyped-def]
     return query.where(Dataset.state == "active", Dataset.suspended_by.is_(None))
 
 
+_ENTRIES = _public(
+    select(
+        Dataset.id,
+        Dataset.name,
+        Dataset.revision,
+        SearchPackage.id,
+        Dataset.organization_id,
+        Dataset.topic,
+    )
+    .join(SearchEntry, SearchEntry.dataset_id == Dataset.id)
+    .outerjoin(SearchPackage, SearchPackage.doc == SearchEntry.doc)
+)
+
+
 def public_entries(rt: Runtime) -> list[PublicEntry]:
     """Every dataset the static tree holds, ordered by name, without its files (``with_files``
     reads them for the datasets to write: one query for the catalog, whatever its size; its
-    rows read as plain tuples, which a catalog of 100,000 asks for)."""
+    rows read as plain tuples, which a catalog of 100,000 asks for). Sorted here, not by the
+    database: ordered by name, SQLite reads the table in the name index's order (at 100,000
+    datasets, 1.5 s instead of 0.9 s for a read in the table's order and the sort)."""
     with rt.reader() as session:
-        rows = session.connection().execute(
-            _public(
-                select(
-                    Dataset.id,
-                    Dataset.name,
-                    Dataset.revision,
-                    SearchPackage.id,
-                    Dataset.organization_id,
-                    Dataset.topic,
-                )
-                .join(SearchEntry, SearchEntry.dataset_id == Dataset.id)
-                .outerjoin(SearchPackage, SearchPackage.doc == SearchEntry.doc)
-            ).order_by(Dataset.name)
-        )
+        rows = sorted(session.connection().execute(_ENTRIES), key=lambda row: row[1])
         figures = usage_figures(session)
-        return [
-            public_entry(i, name, f"{revision}-{package}", org, topic or "", figures.get(i, ""))
-            for i, name, revision, package, org, topic in rows.tuples().all()
-        ]
+    return [
+        public_entry(i, name, f"{revision}-{package}", org, topic or "", figures.get(i, ""))
+        for i, name, revision, package, org, topic in rows
+    ]
 
 
 def public_count(rt: Runtime) -> int:

@@ -84,19 +84,31 @@ def rebuild_index(rt: Runtime, *, processes: int | None = None, packages: bool =
     return written
 
 
+# the tables whose shape the planner must know (SQLite keeps no statistics unless asked;
+# PostgreSQL's autovacuum would get there later): the search tables, so that facets are counted
+# entry by entry over the matching set rather than value by value over the catalog; the datasets
+# and their files, so that a read of some datasets' files (a static build's chunk) starts from
+# those datasets, not from every active one (at 100,000 datasets: 2 ms instead of 110 ms)
+_SQLITE_ANALYZE = (
+    "ANALYZE search_entries",
+    "ANALYZE search_values",
+    "ANALYZE datasets",
+    "ANALYZE resources",
+)
+_POSTGRES_ANALYZE = "ANALYZE search_entries, search_values, datasets, resources"
+
+
 def refresh_statistics(rt: Runtime) -> None:
-    """Tell the database's query planner the search tables' shape, so that facets are counted
-    entry by entry over the matching set rather than value by value over the catalog (SQLite
-    keeps no statistics unless asked; PostgreSQL's autovacuum would get there later)."""
+    """Tell the database's query planner the shape of the tables named above."""
     with rt.engine.begin() as connection:
         # only the latest removal mark tells anything
         latest = select(func.max(SearchRemoval.id)).scalar_subquery()
         connection.execute(delete(SearchRemoval).where(SearchRemoval.id < latest))
         if connection.dialect.name == "sqlite":
-            connection.exec_driver_sql("ANALYZE search_entries")
-            connection.exec_driver_sql("ANALYZE search_values")
+            for statement in _SQLITE_ANALYZE:
+                connection.exec_driver_sql(statement)
         else:
-            connection.exec_driver_sql("ANALYZE search_entries, search_values")
+            connection.exec_driver_sql(_POSTGRES_ANALYZE)
 
 
 def _write(rt: Runtime, ids: list[str], processes: int | None = None) -> int:

@@ -8,13 +8,12 @@ from typing import Any
 from flask import Blueprint, make_response, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from datasets.catalog import activity_list, reuses, usage
+from datasets.catalog import activity_list, page_parts
 from datasets.catalog import organizations as organizations_
 from datasets.catalog import services as catalog
 from datasets.catalog.packages import rule_dict
 from datasets.errors import NotFound, ValidationError
 from datasets.openness import rules as op
-from datasets.rows import services as rows
 from datasets.search.query import search_request
 from datasets.workflows import pages as service_pages
 from datasets.workflows.agreements import current_agreement
@@ -163,11 +162,8 @@ def dataset(name: str) -> ResponseReturnValue:
         **page,
         access=access,
         operator="operator" in actor.roles,
-        usage=usage.dataset_usage(rt, dataset_id),
-        reuses=reuses.for_dataset(rt, dataset_id),
-        row_tables=rows.loaded_tables(rt, dataset_id, actor),
-        history=activity_list.page_history(rt, dataset_id=page["package"]["id"]),
-        jsonld=discovery.page_jsonld(page["package"]),
+        **page_parts.dataset_page_parts(rt, dataset_id, actor),
+        jsonld=discovery.page_jsonld(page["package"], listed=page["listed"]),
         titles=op.OPENNESS_TITLES,
         json_url=url_for("api.action_v3", action="package_show", id=name),
     )

@@ -97,11 +97,11 @@ def topic_feed(topic: str) -> ResponseReturnValue:
     return _feed(_site_feed(f"{topic}主题最新数据集", path, page), topic=topic)
 
 
-def page_jsonld(pkg: dict[str, Any]) -> str | None:
-    """The schema.org JSON-LD of a dataset page, for public datasets only (a held dataset an
-    operator looks at has none)."""
+def page_jsonld(pkg: dict[str, Any], *, listed: bool) -> str | None:
+    """The schema.org JSON-LD of a dataset page, for datasets ``listed`` in the public catalog
+    only (a held dataset an operator looks at has none)."""
     rt = get_runtime()
-    if not published.is_listed(rt, pkg["id"]):
+    if not listed:
         return None
     data = dataset_jsonld(pkg, base_url=base_url(), site_name=rt.settings.site_name)
     return script_json(data)

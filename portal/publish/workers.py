@@ -18,6 +18,7 @@ from urllib.parse import quote
 from flask import Flask
 
 from datasets.catalog import dcat_catalog as dcat
+from datasets.catalog import page_parts
 from datasets.publish import sources
 from datasets.publish.manifest import Row
 from datasets.publish.sources import PublicEntry
@@ -118,21 +119,27 @@ class Workers:
 
 def render_entries(app: Flask, writer: Writer, entries: list[PublicEntry], base_url: str) -> None:
     """Everything of some datasets: their DCAT documents (read together, which keeps their
-    package dicts for the pages), their pages and their public files."""
+    package dicts for the pages), their pages (whose other parts are read together too) and
+    their public files."""
     rt: Runtime = app.extensions["kaifang"]
     entries = sources.with_files(rt, entries)
     base = rt.settings.base_url.rstrip("/") or base_url  # as portal.app.base_url()
     names = [e.name for e in entries]
     documents = dcat.datasets_documents(rt, names=names, base_url=base, suffixes=METADATA_SUFFIXES)
-    for entry in entries:
-        writer.pages(app, dataset_pages(entry.name), entry.source, base_url)
-        _documents(writer, entry, documents.get(entry.name))
-        for public in entry.files:
-            file = relative_path(public.url_path, exact=True)
-            if public.path.is_file():
-                sha256 = copy_file(public.path, writer.base / file)
-                writer.add(file, sha256, entry.source, quote(public.url_path))
-                writer.rendered += 1
+    with page_parts.prefetched(rt, [e.id for e in entries]):
+        for entry in entries:
+            writer.pages(app, dataset_pages(entry.name), entry.source, base_url)
+            _documents(writer, entry, documents.get(entry.name))
+            _public_files(writer, entry)
+
+
+def _public_files(writer: Writer, entry: PublicEntry) -> None:
+    for public in entry.files:
+        file = relative_path(public.url_path, exact=True)
+        if public.path.is_file():
+            sha256 = copy_file(public.path, writer.base / file)
+            writer.add(file, sha256, entry.source, quote(public.url_path))
+            writer.rendered += 1
 
 
 def _documents(writer: Writer, entry: PublicEntry, bodies: dict[str, dcat.Document] | None) -> None:

@@ -8,12 +8,12 @@ import threading
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from datasets.accounts.permissions import ANONYMOUS
-from datasets.catalog import reuses, usage
+from datasets.catalog import activity_list, page_parts, reuses, usage
 from datasets.errors import Conflict, LoginRequired, NotAuthorized, NotFound, ValidationError
-from datasets.models import Dataset, Notification, UsageCount
+from datasets.models import Activity, Dataset, Notification, UsageCount
 from datasets.workflows.transparency.statistics import statistics
 from datasets.workflows.transparency.trends import Period, months, parse_period
 from tests.factories import search
@@ -108,7 +108,8 @@ def test_a_reuse_is_public_only_once_approved(world):
     assert made["id"] in {r["id"] for r in reuses.list_reuses(world.rt, kind="app")["reuses"]}
     assert made["id"] not in {r["id"] for r in reuses.list_reuses(world.rt, kind="news")["reuses"]}
     ids = _ids(world, "bus-lines")
-    assert [r["title"] for r in reuses.for_dataset(world.rt, ids["bus-lines"])] == [GOOD["title"]]
+    shown = page_parts.dataset_page_parts(world.rt, ids["bus-lines"])["reuses"]
+    assert [r["title"] for r in shown] == [GOOD["title"]]
     with pytest.raises(Conflict):
         reuses.decide(world.rt, operator, made["id"], reuses.ReuseDecision("reject", "重复"))
     with world.rt.reader() as session:
@@ -274,3 +275,67 @@ def test_datasets_published_by_month_follow_shanghai_months(world):
     assert list(by_month) == [f"2026-{m:02d}" for m in range(1, 13)]
     assert by_month == {m: expected.get(m, 0) for m in by_month}
     assert by_month["2026-11"] >= 1 and by_month["2026-10"] >= 1 and by_month["2026-03"] >= 1
+
+
+def test_a_chunk_of_pages_reads_their_parts_at_once_and_each_page_gets_its_own(world):
+    """The static build reads the usage figures, reuses, row tables and 更新记录 of a chunk's
+    pages in one query each: every page gets what it reads alone, the newest 20 changes of its
+    own; a signed-in visitor's page is not given the anonymous parts."""
+    rt, operator = world.rt, world.actors["operator1"]
+    made = reuses.submit(rt, world.actors["citizen1"], reuses.ReuseInput.parse(GOOD))
+    reuses.decide(rt, operator, made["id"], reuses.ReuseDecision("approve", ""))
+    ids = _ids(world, "bus-lines", "bus-stops-plan", "taxi-permits")
+    earlier = usage.today() - timedelta(days=3)  # a day no other test counts
+    with rt.session() as session:
+        session.add(UsageCount(day=earlier, dataset_id=ids["taxi-permits"], kind="api", count=7))
+        first = session.scalars(
+            select(Activity).where(Activity.dataset_id == ids["bus-lines"])
+        ).first()
+        assert first is not None
+        session.add_all(
+            Activity(
+                dataset_id=first.dataset_id,
+                organization_id=first.organization_id,
+                kind="updated",
+                activity_type="changed package",
+                public=n % 5 != 0,  # a change the public never saw is never shown
+                timestamp=first.timestamp + timedelta(minutes=n),
+                data={**first.data, "kind": "updated", "n": n},
+            )
+            for n in range(1, 31)
+        )
+    with rt.reader() as session:
+        every = list(session.scalars(select(Dataset.id).where(Dataset.state == "active")))
+    alone = {i: page_parts.dataset_page_parts(rt, i) for i in every}
+    with page_parts.prefetched(rt, every):
+        statements = _statements(rt, lambda: [page_parts.dataset_page_parts(rt, i) for i in every])
+        together = {i: page_parts.dataset_page_parts(rt, i) for i in every}
+        signed_in = page_parts.dataset_page_parts(rt, ids["bus-lines"], operator)
+    assert statements == 0 and together == alone
+    history = alone[ids["bus-lines"]]["history"]
+    assert len(history) == 20 and len(signed_in["history"]) == 20
+    assert history == activity_list.page_history(rt, dataset_id=ids["bus-lines"])
+    assert history[0]["time"] >= history[-1]["time"]
+    assert alone[ids["taxi-permits"]]["usage"] == usage.dataset_usage(rt, ids["taxi-permits"])
+    assert alone[ids["taxi-permits"]]["usage"]["by_kind"]["api"] >= 7
+    for name in ("bus-lines", "taxi-permits"):
+        with rt.reader() as session:
+            assert (
+                alone[ids[name]]["reuses"] == reuses.for_datasets(session, [ids[name]])[ids[name]]
+            )
+        assert GOOD["title"] in {r["title"] for r in alone[ids[name]]["reuses"]}
+    assert not alone[ids["bus-stops-plan"]]["reuses"]
+
+
+def _statements(rt, work) -> int:  # type: ignore[no-untyped-def]
+    seen: list[str] = []
+
+    def record(*args: object) -> None:
+        seen.append(str(args[2]))
+
+    event.listen(rt.engine, "before_cursor_execute", record)
+    try:
+        work()
+    finally:
+        event.remove(rt.engine, "before_cursor_execute", record)
+    return len(seen)
