@@ -142,20 +142,17 @@ _OF_DATASETS = (
 )
 
 
-def page_history(
-    rt: Runtime, *, dataset_id: str | None = None, organization_id: str | None = None
-) -> list[dict[str, Any]]:
-    """The 更新记录 a dataset or department page shows (the page has checked access): the
-    latest 20 public changes, each as its time, dataset and one line of text."""
+def page_history(rt: Runtime, *, organization_id: str) -> list[dict[str, Any]]:
+    """The 更新记录 a department page shows: the latest 20 public changes of its datasets, each
+    as its time, dataset and one line of text (a dataset page's: ``histories``)."""
     with rt.reader() as session:
-        if dataset_id is not None:
-            return histories(session, [dataset_id])[dataset_id]
-        found = session.scalars(_OF_ORGANIZATION, {"owner": organization_id or ""})
+        found = session.scalars(_OF_ORGANIZATION, {"owner": organization_id})
         return [_history_line(r) for r in found]
 
 
 def histories(session: Session, dataset_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
-    """Dataset id → its page's 更新记录 (``page_history``), for many datasets in one query."""
+    """Dataset id → the 更新记录 its page shows (the page has checked access), like a
+    department's (``page_history``), for many datasets in one query."""
     found: dict[str, list[dict[str, Any]]] = {i: [] for i in dataset_ids}
     for row in session.scalars(_OF_DATASETS, {"ids": dataset_ids}):
         found[row.dataset_id].append(_history_line(row))

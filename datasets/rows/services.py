@@ -270,20 +270,13 @@ _TABLES = select(RowTable).where(
 )  # every dataset page reads it: built once
 
 
-def loaded_tables(
-    rt: Runtime, dataset_id: str, actor: Actor = ANONYMOUS
-) -> dict[str, dict[str, Any]]:
-    """A dataset's row tables by resource id, for its page: the public ones with their fields
-    and row count; a conditional original only as ``{"granted": True}`` to a signed-in caller
-    (whether a grant lets them read it is decided when they do; nothing of it is shown here)."""
-    with rt.reader() as session:
-        return tables_of(session, [dataset_id], actor)[dataset_id]
-
-
 def tables_of(
     session: Session, dataset_ids: list[str], actor: Actor = ANONYMOUS
 ) -> dict[str, dict[str, dict[str, Any]]]:
-    """Dataset id → ``loaded_tables``'s answer, for many datasets in one query."""
+    """Dataset id → its row tables by resource id, for its page, many datasets in one query:
+    the public ones with their fields and row count; a conditional original only as
+    ``{"granted": True}`` to a signed-in caller (whether a grant lets them read it is decided
+    when they do; nothing of it is shown here)."""
     found: dict[str, dict[str, dict[str, Any]]] = {i: {} for i in dataset_ids}
     for t in session.scalars(_TABLES, {"ids": dataset_ids}):
         out = found[t.dataset_id]

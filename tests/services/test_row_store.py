@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import inspect, select, update
 
 from datasets.accounts.permissions import ANONYMOUS
+from datasets.catalog import page_parts
 from datasets.errors import NotAuthorized, NotFound, ValidationError
 from datasets.models import Dataset, GrantAccess, Resource, RowTable
 from datasets.rows import services as rows
@@ -287,8 +288,8 @@ def test_the_dataset_page_offers_an_original_only_to_signed_in_callers(world):  
     rt, actors = world["rt"], world["actors"]
     with rt.reader() as session:
         dataset_id = session.scalar(select(Dataset.id).where(Dataset.name == NAME))
-    assert rows.loaded_tables(rt, dataset_id) == {}
-    [shown] = rows.loaded_tables(rt, dataset_id, actors["beta"]).values()
+    assert page_parts.dataset_page_parts(rt, dataset_id)["row_tables"] == {}
+    [shown] = page_parts.dataset_page_parts(rt, dataset_id, actors["beta"])["row_tables"].values()
     assert shown == {"granted": True, "fields": [], "total": None}  # nothing of the table
 
 
