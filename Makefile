@@ -33,10 +33,11 @@ demo-sources: $(STAMP)
 APT = apt-get -o DPkg::Lock::Timeout=600
 
 ## test: the whole suite (unit, services, web, harvester, CLI, PostgreSQL, browser): the most in
-## two processes, a file to each (pytest-xdist), then the tests that measure time, alone
-## (marked serial in tests/conftest.py); either part running no test fails
+## two processes, a file to each (pytest-xdist) in the order tests/conftest.py gives (the longest
+## files first), then the tests that measure time, alone (marked serial there); either part
+## running no test fails
 test: $(STAMP) chromium nginx
-	$(BIN)/pytest -p no:cacheprovider -n 2 --dist loadfile -m "not serial"
+	$(BIN)/pytest -p no:cacheprovider -n 2 --dist loadfile --no-loadscope-reorder -m "not serial"
 	$(BIN)/pytest -p no:cacheprovider -m serial
 
 chromium:

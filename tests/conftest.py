@@ -33,6 +33,22 @@ SERIAL = (
 )
 
 
+# the files that take longest (a minute or more of one process): handed out first (``make test``
+# keeps this order: --no-loadscope-reorder), so that the two processes end together rather than
+# one finishing a long file alone; pytest-xdist would otherwise hand out the files with the
+# most tests first, and these have few
+LONGEST = (
+    "web/test_leak_mutations.py",
+    "web/test_leak_invariant.py",
+    "web/test_chinese_pages.py",
+    "harvester/test_export_variants.py",
+    "postgres/test_backup_pg.py",
+    "web/test_static_build.py",
+    "web/test_static_nginx.py",
+    "unit/test_export_formats.py",
+)
+
+
 @pytest.hookimpl(tryfirst=True)  # before ``-m`` chooses by marker
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     tests = Path(__file__).parent
@@ -40,6 +56,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         where = item.path.relative_to(tests).as_posix()
         if where.startswith(SERIAL):
             item.add_marker(pytest.mark.serial)
+    rank = {where: n for n, where in enumerate(LONGEST)}
+    items.sort(key=lambda item: rank.get(item.path.relative_to(tests).as_posix(), len(rank)))
 
 
 @pytest.fixture(autouse=True)

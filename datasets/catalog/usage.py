@@ -18,7 +18,7 @@ import logging
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import date, timedelta
 from typing import Any
 
@@ -178,8 +178,11 @@ def datasets_usage(
     }
 
 
-def by_dataset(session: Session, since: date | None, until: date) -> dict[str, dict[str, int]]:
-    """Dataset id → figures by kind (and ``total``) for the days ``since``…``until``."""
+def by_dataset(
+    session: Session, since: date | None, until: date, ids: Collection[str] | None = None
+) -> dict[str, dict[str, int]]:
+    """Dataset id → figures by kind (and ``total``) for the days ``since``…``until`` (of the
+    datasets ``ids`` only, when given)."""
     query = (
         select(UsageCount.dataset_id, UsageCount.kind, func.sum(UsageCount.count))
         .where(UsageCount.day <= until)
@@ -187,6 +190,8 @@ def by_dataset(session: Session, since: date | None, until: date) -> dict[str, d
     )
     if since is not None:
         query = query.where(UsageCount.day >= since)
+    if ids is not None:
+        query = query.where(UsageCount.dataset_id.in_(list(ids)))
     found: dict[str, dict[str, int]] = {}
     for ds_id, kind, n in session.execute(query):
         _add(found.setdefault(ds_id, _empty()), kind, int(n or 0))

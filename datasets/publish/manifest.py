@@ -84,6 +84,17 @@ class ManifestDB:
     def sources(self) -> set[str]:
         return {s for (s,) in self.db.execute("SELECT DISTINCT source FROM files")}
 
+    def sources_outside(self, prefix: str) -> set[str]:
+        """The sources not starting with ``prefix`` (two index ranges)."""
+        low, high = prefix_range(prefix)
+        query = "SELECT DISTINCT source FROM files WHERE source < ? OR source >= ?"
+        return {s for (s,) in self.db.execute(query, (low, high))}
+
+    def sources_within(self, prefix: str) -> set[str]:
+        """The sources starting with ``prefix`` (an index range)."""
+        query = "SELECT DISTINCT source FROM files WHERE source >= ? AND source < ?"
+        return {s for (s,) in self.db.execute(query, prefix_range(prefix))}
+
     def files_of(self, source: str) -> list[Row]:
         return self.db.execute("SELECT * FROM files WHERE source = ?", (source,)).fetchall()
 

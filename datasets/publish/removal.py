@@ -3,8 +3,9 @@
 With ``KAIFANG_STATIC_DIR`` set, every session notes the datasets whose public face may have
 changed (withdrawn, held, deleted, reclassified, suspended by a rights-holder objection, renamed,
 a new revision) and, once its transaction is committed, deletes their files from the current
-tree, found by the names the dataset had (no manifest is read: this runs in web requests and in
-every harvest transaction, at any catalog size). The web server then passes their URLs to the
+tree (and from the previous one, which the next build rewrites), found by the names the dataset
+had (no manifest is read: this runs in web requests and in every harvest transaction, at any
+catalog size). The web server then passes their URLs to the
 app, which answers what is true now (the page, a notice or 404) until the next
 ``kaifang build-static`` writes them again.
 Lists that name such a dataset (home, search landing, department pages) are refreshed by that
@@ -55,8 +56,8 @@ def watch(sessions: sessionmaker[Session], static_dir: str) -> None:
 
 
 def remove_datasets(out: StaticOut, names: dict[str, set[str]]) -> list[str]:
-    """Delete the files of datasets (id → the names it had) from the current tree; the paths
-    removed."""
+    """Delete the files of datasets (id → the names it had) from the current and previous
+    trees; the paths removed from the current one."""
     try:
         with out.locked():
             return out.remove_datasets(names)

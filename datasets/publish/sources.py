@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -17,13 +18,22 @@ from sqlalchemy.orm import Session
 from datasets.catalog import usage
 from datasets.catalog.packages import RESOURCE_PATH
 from datasets.catalog.vocabulary import TOPICS
-from datasets.models import Dataset, Organization, Resource, SearchEntry, SearchPackage
+from datasets.models import (
+    Dataset,
+    Organization,
+    Resource,
+    SearchEntry,
+    SearchPackage,
+    UsageCount,
+)
 from datasets.runtime import Runtime
 from datasets.search.generation import generation
 
 # names nginx may map from a query string (``package_show?id=<name>``) to a file of the tree;
 # config/nginx-static.conf.template holds the same expression
 SAFE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,99}")
+LATE_DAYS = 2  # days before yesterday whose usage counters a late write may still change
+_IDS_PER_QUERY = 500
 
 
 @dataclass(frozen=True)
@@ -106,17 +116,82 @@ def public_count(rt: Runtime) -> int:
         return session.scalar(_public(select(func.count()).select_from(Dataset))) or 0
 
 
-def usage_figures(session: Session) -> dict[str, str]:
+def usage_figures(session: Session, ids: Collection[str] | None = None) -> dict[str, str]:
     """Dataset id → the figures its page shows (all time and recent, up to yesterday), for
-    the datasets ever used: one grouped read of the daily counters each."""
+    the datasets ever used (or those of ``ids`` used): one grouped read of the daily counters
+    each."""
     last = usage.today() - timedelta(days=1)
-    totals = usage.by_dataset(session, None, last)
-    recent = usage.by_dataset(session, last - timedelta(days=usage.RECENT_DAYS - 1), last)
+    totals = usage.by_dataset(session, None, last, ids)
+    recent = usage.by_dataset(session, last - timedelta(days=usage.RECENT_DAYS - 1), last, ids)
     return {
         dataset_id: ".".join(str(figures[k]) for k in usage.KINDS)
         + f".{recent.get(dataset_id, {}).get('total', 0)}"
         for dataset_id, figures in totals.items()
     }
+
+
+def usage_mark(rt: Runtime) -> str:
+    """What the usage figures of the pages depend on, cheaply: the last day they count and the
+    counters of the days a late write may still change (a web process adds its hits every few
+    seconds, so yesterday's counters can still grow after midnight). Read from the day index."""
+    last = usage.today() - timedelta(days=1)
+    window = UsageCount.day.between(last - timedelta(days=LATE_DAYS), last)
+    with rt.reader() as session:
+        rows, total = session.execute(
+            select(func.count(), func.coalesce(func.sum(UsageCount.count), 0)).where(window)
+        ).one()
+    return f"{last.isoformat()}:{rows}:{total}"
+
+
+class Changes(NamedTuple):
+    """The datasets whose search rows were written since a generation (or that were asked
+    for): those public now, as entries (by name), and the ids of the others."""
+
+    public: list[PublicEntry]
+    hidden: list[str]
+
+
+_WRITTEN = (
+    select(
+        Dataset.id,
+        Dataset.name,
+        Dataset.revision,
+        SearchPackage.id,
+        Dataset.organization_id,
+        Dataset.topic,
+        Dataset.state,
+        Dataset.suspended_by,
+    )
+    .select_from(SearchPackage)
+    .join(SearchEntry, SearchEntry.doc == SearchPackage.doc)
+    .join(Dataset, Dataset.id == SearchEntry.dataset_id)
+)
+
+
+def changed_since(rt: Runtime, written: int, ids: Collection[str] = ()) -> Changes:
+    """The datasets whose packages were written after package id ``written`` (an index range
+    of ``search_packages``: the cost grows with the changes, not with the catalog), and those of
+    ``ids``. Package ids are written in commit order (``datasets.search.entries``)."""
+    with rt.reader() as session:
+        connection = session.connection()
+        rows = {
+            row[0]: row for row in connection.execute(_WRITTEN.where(SearchPackage.id > written))
+        }
+        asked = sorted(set(ids) - set(rows))
+        for start in range(0, len(asked), _IDS_PER_QUERY):
+            part = asked[start : start + _IDS_PER_QUERY]
+            rows.update(
+                (row[0], row) for row in connection.execute(_WRITTEN.where(Dataset.id.in_(part)))
+            )
+        public = [row for row in rows.values() if row[6] == "active" and row[7] is None]
+        few = len(public) <= _IDS_PER_QUERY
+        figures = usage_figures(session, [row[0] for row in public] if few else None)
+    entries = [
+        public_entry(i, name, f"{revision}-{package}", org, topic or "", figures.get(i, ""))
+        for i, name, revision, package, org, topic, _state, _by in public
+    ]
+    hidden = [i for i, row in rows.items() if not (row[6] == "active" and row[7] is None)]
+    return Changes(sorted(entries, key=lambda e: e.name), sorted(hidden))
 
 
 @dataclass(frozen=True)
@@ -129,28 +204,30 @@ class ListSources:
     topics: dict[str, str]  # topic → its feed
 
 
-def list_sources(rt: Runtime, entries: list[PublicEntry]) -> ListSources:
-    """The sources of the department and topic lists for the public ``entries``."""
-    organizations, departments = _organization_sources(rt, entries)
-    return ListSources(organizations, departments, _topic_sources(entries))
+# per department and topic, how many datasets the lists name (every search row: a suspended
+# dataset is listed, with its notice) and the newest of their packages: every write of a package
+# takes an id larger than any before, so the pair changes whenever the datasets a list names or
+# what they show changes (one written: the newest grows; one gone and none written: the count
+# falls)
+_LISTED = (
+    select(
+        Dataset.organization_id,
+        Dataset.topic,
+        func.count(SearchEntry.doc),
+        func.max(SearchPackage.id),
+    )
+    .select_from(SearchEntry)
+    .join(Dataset, Dataset.id == SearchEntry.dataset_id)
+    .outerjoin(SearchPackage, SearchPackage.doc == SearchEntry.doc)
+    .group_by(Dataset.organization_id, Dataset.topic)
+)
 
 
-def _topic_sources(entries: list[PublicEntry]) -> dict[str, str]:
-    """Topic → ``topic:<topic>@<digest of its public datasets' sources>`` for the topics of
-    the vocabulary and those the entries use (a topic's feed lists its newest datasets)."""
-    listed: dict[str, list[str]] = {topic: [] for topic in TOPICS}
-    for entry in entries:
-        if entry.topic:
-            listed.setdefault(entry.topic, []).append(f"|{entry.id}@{entry.revision}")
-    digests = {t: hashlib.sha256("".join(parts).encode()) for t, parts in listed.items()}
-    return {t: f"topic:{t}@{d.hexdigest()[:32]}" for t, d in digests.items()}
-
-
-def _organization_sources(rt: Runtime, entries: list[PublicEntry]) -> tuple[dict[str, str], str]:
-    """Department name → the source of its page, feed and organization_show twin:
-    ``organization:<id>@<token>``, the token a digest of what those show (the department's own
-    row, its public datasets' sources, its active datasets by openness); and the source of the
-    lists of departments, a digest of every department's row and counts."""
+def list_sources(rt: Runtime) -> ListSources:
+    """The sources of the department and topic lists: ``organization:<id>@<token>`` (the
+    department's own row, its active datasets by openness, the datasets it lists), the list of
+    departments (every department's row and counts), ``topic:<topic>@<token>`` for the topics of
+    the vocabulary and those in use. Grouped reads: no dataset is read one by one."""
     with rt.reader() as session:
         orgs = session.execute(
             select(Organization.id, Organization.name, Organization.updated_at)
@@ -161,6 +238,14 @@ def _organization_sources(rt: Runtime, entries: list[PublicEntry]) -> tuple[dict
             .group_by(Dataset.organization_id, Dataset.openness)
             .order_by(Dataset.organization_id, Dataset.openness)
         ).all()
+        listed = session.execute(_LISTED).all()
+    by_org: dict[str, tuple[int, int]] = {}
+    by_topic: dict[str, tuple[int, int]] = {topic: (0, 0) for topic in TOPICS}
+    for org_id, topic, count, newest in listed:
+        for into, key in ((by_org, org_id), (by_topic, topic)):
+            if key:
+                had, top = into.get(key, (0, 0))
+                into[key] = (had + count, max(top, newest or 0))
     digests = {i: hashlib.sha256(f"{name}|{updated}".encode()) for i, name, updated in orgs}
     lists = hashlib.sha256()
     for org_id, name, updated in orgs:
@@ -169,17 +254,19 @@ def _organization_sources(rt: Runtime, entries: list[PublicEntry]) -> tuple[dict
         lists.update(f"|{org_id}:{openness}={count}".encode())
         if org_id in digests:
             digests[org_id].update(f"|{openness}={count}".encode())
-    listed: dict[str, list[str]] = {}
-    for entry in entries:  # ordered by name
-        listed.setdefault(entry.organization_id, []).append(f"|{entry.id}@{entry.revision}")
-    for org_id, parts in listed.items():  # one update: the digest of the same bytes
+    for org_id, (count, newest) in by_org.items():
         if org_id in digests:
-            digests[org_id].update("".join(parts).encode())
+            digests[org_id].update(f"|listed={count}@{newest}".encode())
     pages = {
         name: f"organization:{org_id}@{digests[org_id].hexdigest()[:32]}"
         for org_id, name, _updated in orgs
     }
-    return pages, f"departments@{lists.hexdigest()[:32]}"
+    topics = {t: f"topic:{t}@{_token(f'{n}@{top}')}" for t, (n, top) in by_topic.items()}
+    return ListSources(pages, f"departments@{lists.hexdigest()[:32]}", topics)
+
+
+def _token(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 def with_files(rt: Runtime, entries: list[PublicEntry]) -> list[PublicEntry]:

@@ -133,12 +133,14 @@ class StaticOut:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
     def new_tree(self) -> tuple[str, Path]:
+        """A new, empty tree, marked as being built."""
         stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
         tree = f"{stamp}-{secrets.token_hex(3)}"
         path = self.tree_path(tree)
         path.mkdir(parents=True, mode=DIR_MODE)
         os.chmod(self.trees, DIR_MODE)
         os.chmod(path, DIR_MODE)
+        self.building_path(tree).touch()
         return tree, path
 
     def reusable(self, base_url: str) -> str | None:
@@ -211,12 +213,28 @@ class StaticOut:
         return doomed
 
     def remove_datasets(self, names: dict[str, set[str]]) -> list[str]:
-        """Delete the files of datasets (id → every name it had) from the current tree, found
-        by their names (``dataset_files``: no manifest is read, whatever the catalog's size), and
-        note their sources as removed. Returns the paths removed."""
-        tree = self.linked(CURRENT)
-        if tree is None or not names:
+        """Delete the files of datasets (id → every name it had) from the current tree, and from
+        the previous one (a rollback, or the next build, which rewrites it, must not bring them
+        back), found by their names (``dataset_files``: no manifest is read, whatever the
+        catalog's size), and note their sources as removed, in a tree being built too (its build
+        takes them out when it switches it in). Returns the paths removed from the current tree."""
+        if not names:
             return []
+        current, previous = self.linked(CURRENT), self.linked(PREVIOUS)
+        for tree in self.building():
+            if tree not in (current, previous):
+                self._note_removed(tree, names)
+        if previous is not None and previous != current:
+            self._remove_names(previous, names)
+        return self._remove_names(current, names) if current is not None else []
+
+    def building(self) -> list[str]:
+        """The trees a build is writing."""
+        if not self.trees.is_dir():
+            return []
+        return [p.name.removesuffix(".building") for p in self.trees.glob("*.building")]
+
+    def _remove_names(self, tree: str, names: dict[str, set[str]]) -> list[str]:
         base = self.tree_path(tree)
         removed = []
         for name in sorted(set().union(*names.values())):
@@ -228,10 +246,13 @@ class StaticOut:
                 if (base / file).exists():
                     (base / file).unlink()
                     removed.append(file)
+        self._note_removed(tree, names)
+        return removed
+
+    def _note_removed(self, tree: str, names: dict[str, set[str]]) -> None:
         with open(self.removed_path(tree), "a", encoding="utf-8") as handle:
             handle.write("".join(f"dataset:{dataset_id}@\n" for dataset_id in sorted(names)))
         os.chmod(self.removed_path(tree), FILE_MODE)
-        return removed
 
 
 def dataset_files(name: str) -> tuple[str, list[str]]:

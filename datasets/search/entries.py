@@ -10,6 +10,10 @@ only. A dataset that is no longer
 public loses its row. Publishing and search therefore never disagree, and a crash leaves both or
 neither. The database's full-text index follows the rows by itself (SQLite triggers over an
 FTS5 table; a generated tsvector column in PostgreSQL).
+
+Package ids and removal marks are written in commit order (``in_commit_order``), so that a reader
+who sees one sees every smaller one: the static build reads only the rows written since its tree
+(``datasets.publish.sources.changed_since``).
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import CursorResult, Table, delete, event, insert, inspect, select
+from sqlalchemy import CursorResult, Table, delete, event, func, insert, inspect, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from datasets.catalog.packages import package_dict
@@ -73,6 +77,7 @@ FACET_ITEM, FACET_FIELD = "\x1e", "\x1f"
 _PENDING = "search_pending"  # datasets whose rows are written again, words and all
 _PACKAGES = "search_packages"  # datasets whose words are unchanged: package and values only
 _TITLE_MAX = 500
+_ORDER_LOCK = 0x6B616966  # PostgreSQL's advisory lock of the search rows' writers
 _VALUE_MAX = 200
 
 
@@ -181,6 +186,7 @@ def write_packages(session: Session, datasets: Iterable[Dataset]) -> int:
     kept = [ds for ds in datasets if ds.id in docs]
     if kept:
         pairs = [(docs[ds.id], _package_row(ds)) for ds in kept]
+        in_commit_order(session)
         doc_ids = [doc for doc, _ in pairs]
         session.execute(delete(SearchValue).where(SearchValue.doc.in_(doc_ids)))
         session.execute(delete(SearchFacets).where(SearchFacets.doc.in_(doc_ids)))
@@ -202,6 +208,7 @@ def patch_packages(session: Session, changes: Mapping[str, Mapping[str, Any]]) -
         .join(SearchPackage, SearchPackage.doc == SearchEntry.doc)
         .where(SearchEntry.dataset_id.in_(list(changes)))
     ).all()
+    in_commit_order(session)
     rows = []
     for dataset_id, doc, text in stored:
         pkg = json.loads(text)
@@ -213,6 +220,15 @@ def patch_packages(session: Session, changes: Mapping[str, Mapping[str, Any]]) -
         )
         session.execute(insert(SearchPackage), rows)
     return len(rows)
+
+
+def in_commit_order(session: Session) -> None:
+    """From here to its commit, the session's transaction is the only one writing search rows.
+    PostgreSQL hands out a sequence's ids as transactions ask, not as they commit: without this,
+    a reader could see id 101 committed while 100 is still to come. SQLite has one writer at a
+    time already."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(_ORDER_LOCK)))
 
 
 def facet_items(values: Iterable[tuple[str, str]]) -> str:
@@ -244,6 +260,7 @@ def _write_values(session: Session, rows: Sequence[tuple[int, SearchRow]]) -> No
 def delete_entries(session: Session, dataset_ids: Sequence[str], *, replaced: int = 0) -> None:
     """Remove the search rows of ``dataset_ids``; where fewer than were removed are written in
     their place (``replaced``), leave a removal mark."""
+    in_commit_order(session)
     statement = delete(SearchEntry).where(SearchEntry.dataset_id.in_(list(dataset_ids)))
     gone = cast(CursorResult[Any], session.execute(statement)).rowcount
     if gone > replaced:

@@ -28,6 +28,7 @@ from datasets.search import analysis
 from datasets.search.entries import (
     VISIBLE_STATES,
     delete_entries,
+    in_commit_order,
     search_row,
     searched_text,
     store_rows,
@@ -188,6 +189,7 @@ def _write_words(rt: Runtime, rows: list[dict[str, Any]]) -> int:
     entries = cast(Table, SearchEntry.__table__)
     statement = update(entries).where(entries.c.doc == bindparam("b_doc"))
     with rt.session() as session:
+        in_commit_order(session)
         session.connection().execute(statement, rows)
         session.execute(insert(SearchRemoval).values(removed=0))
     return len(rows)

@@ -7,10 +7,15 @@ touches only what changed since that tree was built: a dataset's files (page, pa
 DCAT documents, public files) are written again when its revision token changed (hard links to
 the current tree's files when that one holds them already, else rendered), the files of a
 dataset no longer public deleted, everything else left as it is; the manifest (SQLite, one row
-per file) answers by source, so an unchanged dataset costs a set lookup and the build's cost
-grows with what changed, not with the catalog. With no previous tree (the first builds) or with
-``--full``, the build writes a new tree: the current tree's unchanged files linked, or, full,
-everything rendered.
+per file) answers by source. Each tree records the search rows' generation it read: the next
+build of it reads only the datasets whose packages were written since (``sources.changed_since``,
+an index range: every change of what a dataset's files show writes its package) and those the
+removal hook took out of it, so that its cost grows with what changed, not with the catalog. It
+reads and compares every public dataset when that cannot tell: a dataset left the search rows
+since (a removal mark), the usage figures changed (a new day, a late count), or the tree is new.
+The lists of departments and topics are compared by grouped reads (``sources.list_sources``).
+With no previous tree (the first builds) or with ``--full``, the build writes a new tree: the
+current tree's unchanged files linked, or, full, everything rendered.
 The catalog's newest-first lists are written again when the catalog's version changed; the list
 of departments, a department's pages and a topic's feed when the digest of what they show
 changed; the few site pages always. The whole-catalog documents (data.json, sitemaps, the DCAT
@@ -28,7 +33,7 @@ import os
 import secrets
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import quote
 
@@ -71,6 +76,7 @@ CHUNK = 100
 # catalog pages over the worker processes past PAGES_POOL jobs: a department's pages, 8 of the
 # catalog's lists, or one whole-catalog document each
 PAGES_POOL, PAGES_CHUNK = 3, 8
+DATASETS = "dataset:"  # the start of every dataset's source (``sources.source_prefix``)
 
 
 @dataclass(frozen=True)
@@ -82,8 +88,9 @@ class BuildResult:
     linked: int  # files shared with the previous tree
     datasets_rendered: int
     left_to_app: list[str]  # URLs the app keeps answering (not 200, cookie, CSRF token)
-    removed_after: int  # files of datasets hidden while the build ran
+    removed_after: int  # files of datasets changed or hidden while the build ran
     seconds: float
+    from_changes: bool = False  # read only the datasets changed since the tree was built
     phases: dict[str, float] = field(default_factory=dict)  # seconds of each step
 
 
@@ -100,7 +107,8 @@ class _Build:
     source: ManifestDB | None
     source_base: Path | None
     base_url: str
-    have: set[str]  # the sources the tree held before this build
+    dropped: list[str]  # datasets whose files were removed from the tree since its build
+    have: set[str] = field(default_factory=set)  # the sources the tree holds (see ``_steps``)
     phases: dict[str, float] = field(default_factory=dict)
     mark: float = field(default_factory=time.monotonic)
 
@@ -151,10 +159,10 @@ def build(
         if current and not full and out.manifest_path(current).is_file():
             shared = ManifestDB(out.manifest_path(current))
         try:
-            if reused:  # files the removal hook deleted while that tree was the current one
-                for prefix in out.removed_sources(tree):
-                    db.drop_prefix(prefix)
-                out.removed_path(tree).unlink(missing_ok=True)
+            dropped = out.removed_sources(tree) if reused else ()
+            for prefix in dropped:  # files the removal hook deleted after that tree's build
+                db.drop_prefix(prefix)
+            out.removed_path(tree).unlink(missing_ok=True)
             state = _Build(
                 app,
                 out,
@@ -164,7 +172,7 @@ def build(
                 shared,
                 out.tree_path(current or tree),
                 base_url,
-                db.sources(),
+                [p.removeprefix(DATASETS).removesuffix("@") for p in dropped],
             )
             return _run(state, workers, full, started)
         finally:
@@ -190,6 +198,10 @@ def _steps(b: _Build, rt: Runtime, pool: Workers, full: bool, started: float) ->
     public = sources.public_count(rt)
     # read first: a change made while the build runs gives the next build a newer version
     version, generation = catalog_version(rt), sources.search_generation(rt)
+    mark = sources.usage_mark(rt)
+    since = None if full else _since(b.db.info(), generation, mark)
+    # with ``since``, the tree's datasets are looked up one by one, only those changed
+    b.have = b.db.sources() if since is None else b.db.sources_outside(DATASETS)
     catalog = f"catalog@{version}"
     # the last build's site pages, and its lists of a catalog that changed since, go before
     # their new files are written beside the reading of the catalog
@@ -203,12 +215,12 @@ def _steps(b: _Build, rt: Runtime, pool: Workers, full: bool, started: float) ->
     early = pool.pages(
         [([page(u)], site) for u in urls] + _catalog(b, catalog, list_pages, PAGES_CHUNK)
     )
-    entries = sources.public_entries(rt)
-    b.lap("read catalog")
-    lists = sources.list_sources(rt, entries)
-    wanted = {e.source for e in entries} | set(lists.organizations.values())
-    wanted |= set(lists.topics.values()) | {lists.departments}
-    wanted |= {catalog, f"documents@{version}", site}
+    entries = _read(b, rt, since)
+    lists = sources.list_sources(rt)
+    wanted = set(lists.organizations.values()) | set(lists.topics.values())
+    wanted |= {lists.departments, catalog, f"documents@{version}", site}
+    if since is None:
+        wanted |= {e.source for e in entries}
     for stale in b.have - wanted:  # changed, hidden, renamed
         remove_files(b.writer.base, b.db.drop(stale))
     todo = [e for e in entries if e.source not in b.have and not b.share(e.source)]
@@ -231,27 +243,68 @@ def _steps(b: _Build, rt: Runtime, pool: Workers, full: bool, started: float) ->
     b.collect(pool.pages(jobs))
     b.collect(early)
     b.lap("catalog lists and site pages")
-    documents = document_pages if full or len(entries) <= DOCUMENTS_INLINE else None
+    documents = document_pages if full or public <= DOCUMENTS_INLINE else None
     b.collect(pool.pages(_catalog(b, f"documents@{version}", documents, 1)))
     b.lap("catalog documents")
-    return _finish(b, rt, entries, len(todo), (version, generation), site, started)
+    info: dict[str, object] = {"catalog_version": version, "usage": mark}
+    result = _finish(b, rt, info, generation, site, started)
+    return replace(result, datasets_rendered=len(todo), from_changes=since is not None)
+
+
+def _since(info: dict[str, object], generation: tuple[int, int], mark: str) -> int | None:
+    """The package id from which the tree's datasets changed, when only those need reading: the
+    tree records the search rows' generation it read (and the usage figures'); None when a
+    dataset may have left the search rows since (a removal mark), the figures changed (a new
+    day), or the tree records nothing (built before it did)."""
+    held = info.get("generation")
+    if not isinstance(held, list) or len(held) != 2 or info.get("usage") != mark:
+        return None
+    written, removed = held
+    if removed != generation[1] or not isinstance(written, int) or written > generation[0]:
+        return None
+    return written
+
+
+def _read(b: _Build, rt: Runtime, since: int | None) -> list[PublicEntry]:
+    """The public datasets to compare with the tree: all of them, or (``since``) those changed
+    since it was built, once the files of the changed ones that no longer hold are gone."""
+    if since is None:
+        entries = sources.public_entries(rt)
+        b.lap("read catalog")
+        return entries
+    changes = sources.changed_since(rt, since, b.dropped)
+    b.lap("read changes")
+    _drop_changed(b, changes)
+    return changes.public
+
+
+def _drop_changed(b: _Build, changes: sources.Changes) -> None:
+    """The files of the changed datasets that no longer hold: of those no longer public, and of
+    those public at another revision (or name); the public ones still current count as held."""
+    for dataset_id in changes.hidden:
+        remove_files(b.writer.base, b.db.drop_prefix(sources.source_prefix(dataset_id)))
+    for entry in changes.public:
+        for held in b.db.sources_within(sources.source_prefix(entry.id)):
+            if held == entry.source:
+                b.have.add(held)
+            else:
+                remove_files(b.writer.base, b.db.drop(held))
 
 
 def _finish(
     b: _Build,
     rt: Runtime,
-    entries: list[PublicEntry],
-    rendered: int,
-    read: tuple[str, tuple[int, int]],
+    info: dict[str, object],
+    read: tuple[int, int],
     site: str,
     started: float,
 ) -> BuildResult:
-    """The assets, the manifest's commit and the switch; the result. ``read``: the catalog's
-    version and the search rows' generation when the build read the catalog."""
-    version, generation = read
+    """The assets, the manifest's commit and the switch; the result. ``info``: the catalog's
+    version and the usage figures' mark, ``read`` the search rows' generation, when the build
+    read the catalog."""
     _static_assets(b.writer, site)
     b.flush()
-    b.db.set_info({"tree": b.tree, "base_url": b.base_url, "catalog_version": version})
+    b.db.set_info({"tree": b.tree, "base_url": b.base_url, "generation": list(read), **info})
     b.db.commit()
     files, size = b.db.totals()
     b.lap("assets and manifest")
@@ -259,11 +312,10 @@ def _finish(
         b.out.building_path(b.tree).unlink(missing_ok=True)
         b.out.switch(b.tree)
         b.out.prune()
-        # hidden while this build ran: their removal may have found the older tree
-        # (none when no search row was written since the read: hiding a dataset writes one)
-        changed = sources.search_generation(rt) != generation
-        gone = {e.id for e in entries} - sources.public_ids(rt) if changed else set()
-        removed = b.out.remove_datasets({e.id: {e.name} for e in entries if e.id in gone})
+        # changed or hidden while this build ran: their removal found the older tree (every
+        # such change writes a search row), or noted them for this one (a reuse approved)
+        late = _changed_meanwhile(b, rt, read) + b.out.removed_sources(b.tree)
+        removed = b.out.remove_sources(late)
     b.lap("switch")
     return BuildResult(
         tree=b.tree,
@@ -271,12 +323,25 @@ def _finish(
         bytes=size,
         rendered=b.writer.rendered,
         linked=files - b.writer.rendered,
-        datasets_rendered=rendered,
+        datasets_rendered=0,
         left_to_app=b.writer.left,
         removed_after=len(removed),
         seconds=time.monotonic() - started,
         phases=b.phases,
     )
+
+
+def _changed_meanwhile(b: _Build, rt: Runtime, generation: tuple[int, int]) -> tuple[str, ...]:
+    """The sources (``dataset:<id>@``) of the datasets written or hidden since ``generation``."""
+    now = sources.search_generation(rt)
+    if now == generation:
+        return ()
+    changes = sources.changed_since(rt, generation[0])
+    ids = {e.id for e in changes.public} | set(changes.hidden)
+    if now[1] != generation[1]:  # some left the search rows: the tree's that are not public
+        held = b.db.sources_within(DATASETS)
+        ids |= {s.removeprefix(DATASETS).partition("@")[0] for s in held} - sources.public_ids(rt)
+    return tuple(sources.source_prefix(i) for i in sorted(ids))
 
 
 def _catalog(

@@ -154,7 +154,7 @@ def _peak(code: str, count: int) -> int:
 
 @pytest.mark.parametrize("code", list(FORMATS))
 def test_memory_stays_bounded_whatever_the_row_count(code: str) -> None:
-    small, large = _peak(code, 20_000), _peak(code, 200_000)
+    small, large = _peak(code, 10_000), _peak(code, 100_000)
     assert large < 4 * 1024 * 1024, large
     assert large < small * 1.5 + 256 * 1024, (small, large)
 

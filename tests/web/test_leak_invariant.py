@@ -3,11 +3,9 @@ any channel: pages, search and snippets, API results, resource URLs, the index, 
 no channel carries a trace (hash, storage key, location) of a private original; and the public
 root holds only files the public may download.
 
-The other tests prove the crawler can fail: with a masking step removed, or with the hash of a
-private original put back into resource dicts, it finds the leak.
+The other tests prove the crawler can fail: with the hash of a private original put back into
+resource dicts it finds the leak (with a masking step removed: tests/web/test_leak_mutations.py).
 """
-
-from dataclasses import replace
 
 import pytest
 from sqlalchemy import select
@@ -17,12 +15,9 @@ from datasets.intake import public_root
 from datasets.intake.publishing import import_record
 from datasets.intake.records import FileRecord, HarvestRecord, ProviderRecord
 from datasets.models import Resource
-from datasets.rows import sync as row_sync
 from datasets.workflows import rights
 from datasets.workflows.inputs.feedback import RightsObjectionInput
 from datasets.workflows.inputs.lookup import Lookup
-from portal.app import create_app
-from tests.conftest import harvest_demo
 from tests.factories import BUS_ROWS, CREDIT_CODE, make_runtime, verified_citizen, write_csv
 from tests.leaks import (
     all_channels,
@@ -58,57 +53,6 @@ def test_no_public_channel_carries_a_trace_of_a_private_original(demo_rt, channe
     assert len(traces) >= 2 * 9 + 1
     assert find_leaks(channels, traces) == []
     assert stray_public_files(demo_rt) == []
-
-
-def _identity_rows(header, rows, rules, *, key, limit=None):
-    return [list(r) for r in rows][:limit]
-
-
-def _copy_file(source, target, rules, *, key, **_options):
-    target.write_bytes(source.read_bytes())
-
-
-_WANTED = row_sync.wanted
-
-
-def _originals_as_public(dataset):  # type: ignore[no-untyped-def]
-    return [replace(w, kind=row_sync.PUBLIC_ROWS) for w in _WANTED(dataset)]
-
-
-@pytest.mark.parametrize(
-    ("target", "replacement", "channel"),
-    [
-        ("datasets.intake.placement.mask_rows", _identity_rows, "/dataset/"),
-        ("datasets.intake.placement.mask_rows", _identity_rows, "static dataset/"),
-        ("datasets.intake.placement.mask_csv", _copy_file, "/download/"),
-        ("datasets.intake.placement.mask_csv", _copy_file, "/download/file?format="),
-        ("datasets.intake.findings.personal_columns", lambda reports, names: [], "/download/"),
-        ("datasets.rows.sync.wanted", _originals_as_public, "/rows"),
-    ],
-    ids=[
-        "preview masking removed",
-        "preview masking removed, seen in the static tree",
-        "file masking removed",
-        "file masking removed, seen in its conversions",
-        "scanner ignored",
-        "originals in the row API",
-    ],
-)
-def test_the_crawler_catches_a_removed_masking_step(
-    monkeypatch, tmp_path, target, replacement, channel
-):
-    monkeypatch.setattr(target, replacement)
-    rt = make_runtime(tmp_path / "instance")
-    harvest_demo(rt)
-    app = create_app({"instance": str(rt.paths.root), "ratelimit_enabled": False})
-    monkeypatch.undo()  # read the originals with the real scanner
-    channels = all_channels(app.test_client(), rt)
-    if channel.startswith("static "):
-        channels = static_channels(app, rt, tmp_path / "static")
-    leaks = find_leaks(channels, secret_values(rt))
-    assert leaks, "removing a masking step must leak"
-    assert any(channel in where for where, _ in leaks)
-    rt.close()
 
 
 def test_the_crawler_catches_the_hash_of_a_private_original(monkeypatch, demo_rt, demo_app):

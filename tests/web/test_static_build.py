@@ -14,9 +14,11 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from datasets.catalog import usage
+from datasets.accounts.permissions import Actor
+from datasets.catalog import reuses, usage
 from datasets.errors import KaifangError
 from datasets.models import Dataset, Resource, UsageCount
+from datasets.publish import sources
 from datasets.publish.tree import StaticOut
 from datasets.workflows import rights
 from datasets.workflows.inputs.feedback import RightsObjectionInput
@@ -162,7 +164,7 @@ def test_a_day_of_uses_rewrites_that_dataset_page_and_no_list(site) -> None:  # 
     before = _tree(out).resolve()
     used = build(app, out, base_url=BASE)
     after = _tree(out).resolve()
-    assert used.datasets_rendered == 1
+    assert used.datasets_rendered == 1 and not used.from_changes  # figures: every dataset read
     assert "下载 <strong>4,321</strong> 次" in (after / "dataset" / name / "index.html").read_text()
     for kept in ("organization/index.html", f"feeds/group/{topic}.atom"):
         assert (before / kept).stat().st_ino == (after / kept).stat().st_ino, kept
@@ -259,9 +261,28 @@ def _object(rt, name: str) -> None:  # type: ignore[no-untyped-def]
     )
 
 
-def test_a_dataset_hidden_while_a_build_runs_is_not_in_the_tree_it_switches_in(
-    site, monkeypatch
+def _approve_reuse(rt, name: str, title: str = "江州数据看板") -> None:  # type: ignore[no-untyped-def]
+    wanted = {"title": title, "type": "app", "url": "https://trip.example.com/", "datasets": name}
+    made = reuses.submit(rt, verified_citizen(rt), reuses.ReuseInput.parse(wanted))
+    operator = Actor(name="yunwei", user_id="yunwei", roles=frozenset({"operator"}))
+    reuses.decide(rt, operator, made["id"], reuses.ReuseDecision("approve", ""))
+
+
+def _retitle(rt, name: str) -> None:  # type: ignore[no-untyped-def]
+    with rt.session() as session:
+        dataset = session.scalars(select(Dataset).where(Dataset.name == name)).one()
+        dataset.title = f"{dataset.title}（构建时修改）"
+        dataset.revision += 1
+
+
+@pytest.mark.parametrize(
+    "change", [_object, _retitle, _approve_reuse], ids=["hidden", "changed", "a reuse approved"]
+)
+def test_a_dataset_changed_while_a_build_runs_is_not_in_the_tree_it_switches_in(
+    site, monkeypatch, change
 ) -> None:  # type: ignore[no-untyped-def]
+    """Its removal found the older tree; the tree switched in was written before the change:
+    its files go from it too, and the app answers them until the next build."""
     rt, app, out, _ = site
     build(app, out, base_url=BASE)
     manifest = StaticOut(out).manifest()
@@ -269,11 +290,11 @@ def test_a_dataset_hidden_while_a_build_runs_is_not_in_the_tree_it_switches_in(
     name = sorted({f.split("/")[1] for f in manifest.files if "/download/" in f})[-1]
     real = build_module._static_assets
 
-    def hide_then_copy(writer, source):  # type: ignore[no-untyped-def]
-        _object(rt, name)  # the removal does not wait for the build (it would never end)
+    def change_then_copy(writer, source):  # type: ignore[no-untyped-def]
+        change(rt, name)  # the removal does not wait for the build (it would never end)
         real(writer, source)
 
-    monkeypatch.setattr(build_module, "_static_assets", hide_then_copy)
+    monkeypatch.setattr(build_module, "_static_assets", change_then_copy)
     result = build(app, out, base_url=BASE)
     assert result.removed_after > 0
     assert not (_tree(out) / "dataset" / name).exists()
@@ -323,14 +344,80 @@ def test_worker_processes_write_the_tree_one_process_writes(site, tmp_path, monk
         monkeypatch.setattr(build_module, threshold, 1)
     forked = build(app, tmp_path / "forked", base_url=BASE, workers=2, full=True)
 
-    def files(out: Path) -> dict[str, str]:
-        manifest = StaticOut(out).manifest()
-        assert manifest is not None
-        return {path: entry["sha256"] for path, entry in manifest.files.items()}
-
-    assert files(tmp_path / "forked") == files(tmp_path / "alone")
+    assert _files(tmp_path / "forked") == _files(tmp_path / "alone")
     assert forked.files == alone.files and forked.datasets_rendered == alone.datasets_rendered
     assert forked.left_to_app == alone.left_to_app == ["/services"]
-    for path, digest in files(tmp_path / "forked").items():
+    for path, digest in _files(tmp_path / "forked").items():
         body = (tmp_path / "forked" / "current" / path).read_bytes()
         assert hashlib.sha256(body).hexdigest() == digest, path
+
+
+def _files(out: Path) -> dict[str, str]:
+    manifest = StaticOut(out).manifest()
+    assert manifest is not None
+    return {path: entry["sha256"] for path, entry in manifest.files.items()}
+
+
+def _whole_catalog(_rt):  # type: ignore[no-untyped-def]
+    raise AssertionError("the whole catalog was read")
+
+
+def test_a_build_reads_only_the_datasets_changed_since_its_tree(
+    site, tmp_path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """Each tree records the search rows' generation it read: the next build of it reads the
+    datasets written since (a title changed, a suspension), not the catalog, and its tree is
+    the one a full build writes. A removal (no row written in its place) reads the catalog."""
+    rt, app, out, _ = site
+    build(app, out, base_url=BASE)
+    build(app, out, base_url=BASE)  # both trees record what they read
+    with rt.session() as session:
+        first, second = session.scalars(
+            select(Dataset)
+            .where(Dataset.state == "active", Dataset.openness == "unconditional")
+            .where(Dataset.suspended_by.is_(None))
+            .order_by(Dataset.name)
+        ).all()[:2]
+        first.title = "公交线路（再次更正）"
+        first.revision += 1
+        edited, suspended, withdrawn = first.name, second.name, second.id
+    _object(rt, suspended)
+    monkeypatch.setattr(sources, "public_entries", _whole_catalog)
+    changed = build(app, out, base_url=BASE)
+    assert changed.from_changes and changed.datasets_rendered == 1
+    assert "（再次更正）" in (_tree(out) / "dataset" / edited / "index.html").read_text()
+    assert not (_tree(out) / "dataset" / suspended).exists()
+    monkeypatch.undo()
+    assert _files(out) == _files(build_full(app, tmp_path / "full"))
+    with rt.session() as session:
+        dataset = session.get(Dataset, withdrawn)
+        assert dataset is not None
+        dataset.state = "withdrawn"
+    monkeypatch.setattr(sources, "changed_since", _whole_catalog)
+    assert not build(app, out, base_url=BASE).from_changes
+    monkeypatch.undo()
+    assert _files(out) == _files(build_full(app, tmp_path / "full-after"))
+
+
+def build_full(app, folder: Path) -> Path:  # type: ignore[no-untyped-def]
+    build(app, folder, base_url=BASE, full=True)
+    return folder
+
+
+def test_an_approved_reuse_is_on_its_dataset_page_whichever_tree_is_built(site) -> None:  # type: ignore[no-untyped-def]
+    """An approval changes no search row: its datasets' pages leave both trees, so that the
+    next builds (each rewriting the tree not served) write them again, with the reuse."""
+    rt, app, out, _ = site
+    build(app, out, base_url=BASE)
+    build(app, out, base_url=BASE)
+    with rt.reader() as session:
+        name = session.scalars(
+            select(Dataset.name)
+            .where(Dataset.state == "active", Dataset.suspended_by.is_(None))
+            .order_by(Dataset.name.desc())
+        ).first()
+    _approve_reuse(rt, str(name), "江州出行助手")
+    assert not (_tree(out) / "dataset" / str(name)).exists()
+    for _ in range(2):
+        build(app, out, base_url=BASE)
+        assert "江州出行助手" in (_tree(out) / "dataset" / str(name) / "index.html").read_text()
