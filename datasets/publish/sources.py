@@ -5,11 +5,11 @@ public files anyone may download (read for the datasets a build writes)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -79,23 +79,34 @@ def _public(query):  # type: ignore[no-untyped-def]
     return query.where(Dataset.state == "active", Dataset.suspended_by.is_(None))
 
 
-# every dataset with a search row (a suspended one is listed, with its notice): the public ones
-# are those without a suspension
+# a dataset as the build reads it: public when it has no suspension (a suspended one is still
+# listed, with its notice); the state last, for the changes' read (``changed_since``)
+_COLUMNS = (
+    Dataset.id,
+    Dataset.name,
+    Dataset.revision,
+    SearchPackage.id,
+    Dataset.organization_id,
+    Dataset.topic,
+    Dataset.openness,
+    Dataset.suspended_by,
+)
+# every dataset with a search row
 _ENTRIES = (
-    select(
-        Dataset.id,
-        Dataset.name,
-        Dataset.revision,
-        SearchPackage.id,
-        Dataset.organization_id,
-        Dataset.topic,
-        Dataset.openness,
-        Dataset.suspended_by,
-    )
+    select(*_COLUMNS)
     .join(SearchEntry, SearchEntry.dataset_id == Dataset.id)
     .outerjoin(SearchPackage, SearchPackage.doc == SearchEntry.doc)
     .where(Dataset.state == "active")
 )
+
+
+def _entry(row: Sequence[Any], figures: dict[str, str]) -> PublicEntry:
+    i, name, revision, package, org, topic = row[:6]
+    return public_entry(i, name, f"{revision}-{package}", org, topic or "", figures.get(i, ""))
+
+
+def _listed(row: Sequence[Any]) -> Listed:
+    return (row[0], row[4], row[5] or "", row[6])
 
 
 def catalog_entries(rt: Runtime) -> tuple[list[PublicEntry], list[Listed]]:
@@ -107,12 +118,8 @@ def catalog_entries(rt: Runtime) -> tuple[list[PublicEntry], list[Listed]]:
     with rt.reader() as session:
         rows = sorted(session.connection().execute(_ENTRIES), key=lambda row: row[1])
         figures = usage_figures(session)
-    entries = [
-        public_entry(i, name, f"{revision}-{package}", org, topic or "", figures.get(i, ""))
-        for i, name, revision, package, org, topic, _openness, by in rows
-        if by is None
-    ]
-    return entries, [(row[0], row[4], row[5] or "", row[6]) for row in rows]
+    entries = [_entry(row, figures) for row in rows if row[7] is None]
+    return entries, [_listed(row) for row in rows]
 
 
 def public_entries(rt: Runtime) -> list[PublicEntry]:
@@ -164,17 +171,7 @@ class Changes(NamedTuple):
 
 
 _WRITTEN = (
-    select(
-        Dataset.id,
-        Dataset.name,
-        Dataset.revision,
-        SearchPackage.id,
-        Dataset.organization_id,
-        Dataset.topic,
-        Dataset.state,
-        Dataset.suspended_by,
-        Dataset.openness,
-    )
+    select(*_COLUMNS, Dataset.state)
     .select_from(SearchPackage)
     .join(SearchEntry, SearchEntry.doc == SearchPackage.doc)
     .join(Dataset, Dataset.id == SearchEntry.dataset_id)
@@ -193,18 +190,13 @@ def changed_since(rt: Runtime, written: int, ids: Collection[str] = ()) -> Chang
         for start in range(0, len(asked), _IDS_PER_QUERY):
             query = _WRITTEN.where(Dataset.id.in_(asked[start : start + _IDS_PER_QUERY]))
             rows.update((row[0], row) for row in connection.execute(query))
-        public = [row for row in rows.values() if row[6] == "active" and row[7] is None]
+        active = [row for row in rows.values() if row[8] == "active"]
+        public = [row for row in active if row[7] is None]
         few = len(public) <= _IDS_PER_QUERY
         figures = usage_figures(session, [row[0] for row in public] if few else None)
-    entries = [
-        public_entry(
-            row[0], row[1], f"{row[2]}-{row[3]}", row[4], row[5] or "", figures.get(row[0], "")
-        )
-        for row in public
-    ]
-    hidden = [i for i, row in rows.items() if not (row[6] == "active" and row[7] is None)]
-    listed = [(row[0], row[4], row[5] or "", row[8]) for row in rows.values() if row[6] == "active"]
-    return Changes(sorted(entries, key=lambda e: e.name), sorted(hidden), listed)
+    entries = sorted((_entry(row, figures) for row in public), key=lambda e: e.name)
+    hidden = sorted(set(rows) - {row[0] for row in public})
+    return Changes(entries, hidden, [_listed(row) for row in active])
 
 
 def with_files(rt: Runtime, entries: list[PublicEntry]) -> list[PublicEntry]:
