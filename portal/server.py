@@ -147,6 +147,23 @@ def quote_raw_target(header: bytes) -> bytes:
     return quoted + header[len(line) :]
 
 
+def utf8_request_lines() -> None:
+    """gunicorn's own workers (``portal.gunicorn_conf``) read a request line with raw UTF-8 as
+    ``quote_raw_target`` has it: gunicorn refuses any byte outside printable ASCII in the
+    target, and nginx passes a client's raw bytes on as they came."""
+    from gunicorn.http.message import Request
+
+    parse = Request.parse_request_line
+    if getattr(parse, "quotes_utf8", False):
+        return
+
+    def parse_request_line(self: Request, line_bytes: bytes) -> None:
+        parse(self, quote_raw_target(bytes(line_bytes)))
+
+    parse_request_line.quotes_utf8 = True  # type: ignore[attr-defined]
+    Request.parse_request_line = parse_request_line
+
+
 def utf8_channel() -> type:
     """Waitress's connection class, its parser reading raw UTF-8 request lines
     (``quote_raw_target``)."""

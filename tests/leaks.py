@@ -283,9 +283,10 @@ OBSERVED = {
 }
 
 
-def crawl(client, rt: Runtime) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def crawl(client, rt: Runtime, only: tuple[str, ...] = ()) -> dict[str, str]:  # type: ignore[no-untyped-def]
     """Every public page, API answer and file, as text, keyed by URL; every case page must
-    answer an anonymous visitor 404 (see ``_case_urls``)."""
+    answer an anonymous visitor 404 (see ``_case_urls``). ``only``: just the URLs holding one
+    of these (a mutation test reads the channels its mutation reaches)."""
     with rt.reader() as session:
         datasets = session.scalars(select(Dataset).options(selectinload(Dataset.resources))).all()
         orgs = session.scalars(select(Organization.name)).all()
@@ -338,7 +339,7 @@ def crawl(client, rt: Runtime) -> dict[str, str]:  # type: ignore[no-untyped-def
     # figures themselves are read; from elsewhere: refused, see OBSERVED)
     urls += [*OBSERVED, "/metrics"]
     bodies: dict[str, str] = {}
-    for url in urls:
+    for url in [u for u in urls if any(part in u for part in only)] if only else urls:
         response = client.get(url, environ_overrides=OBSERVED.get(url, {}))
         body = response.get_data()
         if "/download/file" in url and response.status_code == 200:
@@ -527,8 +528,8 @@ def static_channels(app, rt: Runtime, out: Path) -> dict[str, str]:  # type: ign
     return channels
 
 
-def all_channels(client, rt: Runtime) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    channels = crawl(client, rt)
+def all_channels(client, rt: Runtime, only: tuple[str, ...] = ()) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    channels = crawl(client, rt, only)
     channels["search index"] = index_text(rt)
     channels["public row tables"] = public_rows_text(rt)
     if rt.engine.dialect.name == "sqlite":  # PostgreSQL needs its reader role (tests/postgres)

@@ -93,7 +93,7 @@ class CodeRequest:
         channel = data.get("channel")
         address = data.get("address")
         problems: dict[str, list[str]] = {}
-        if channel not in CHANNELS:
+        if not isinstance(channel, str) or channel not in CHANNELS:
             problems["channel"] = ["验证方式须为 email（电子邮箱）或 phone（手机）"]
         if not isinstance(address, str) or not address.strip():
             problems["address"] = ["请填写接收验证码的电子邮箱或手机号码"]

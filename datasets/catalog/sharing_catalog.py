@@ -36,11 +36,13 @@ UNDECLARED = "未填报"
 
 
 def require_reader(actor: Actor) -> None:
-    """Refuse before anything is read: sign in first; staff only."""
+    """Refuse before anything is read: sign in first; staff only (the command line acts as an
+    operator with no account)."""
+    if can_read_sharing_catalog(actor):
+        return
     if actor.is_anonymous:
         raise LoginRequired("请先登录")
-    if not can_read_sharing_catalog(actor):
-        raise NotAuthorized("共享目录仅供政务部门、主管部门和平台运维人员导出")
+    raise NotAuthorized("共享目录仅供政务部门、主管部门和平台运维人员导出")
 
 
 def sharing_rows(rt: Runtime, *, base_url: str) -> list[list[Any]]:

@@ -20,6 +20,14 @@ from typing import Any
 FILE_MODE = 0o644
 Row = tuple[str, str, str, str, int]  # path, sha256, source, url, size
 Listed = tuple[str, str, str, str]  # a dataset's id, department id, topic, openness
+# the start of the source of every file made from a dataset: ``dataset:<id>@<revision>``
+DATASETS = "dataset:"
+
+
+def source_prefix(dataset_id: str) -> str:
+    """The start of the manifest source of every file made from one dataset."""
+    return f"{DATASETS}{dataset_id}@"
+
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (

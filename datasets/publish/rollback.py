@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from datasets.publish import sources
+from datasets.publish.manifest import DATASETS, source_prefix
 from datasets.publish.tree import StaticOut
 from datasets.runtime import Runtime
 
@@ -16,10 +17,10 @@ def roll_back(rt: Runtime, out_dir: Path) -> tuple[str, int]:
     with out.locked():
         tree = out.rollback()
         held = {
-            source.split("@", 1)[0].removeprefix("dataset:")
+            source.split("@", 1)[0].removeprefix(DATASETS)
             for source in out.held_sources()
-            if source.startswith("dataset:")
+            if source.startswith(DATASETS)
         }
         gone = held - sources.public_ids(rt)
-        removed = out.remove_sources(tuple(sources.source_prefix(i) for i in sorted(gone)))
+        removed = out.remove_sources(tuple(source_prefix(i) for i in sorted(gone)))
     return tree, len(removed)

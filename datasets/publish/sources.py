@@ -23,7 +23,7 @@ from datasets.models import (
     SearchPackage,
     UsageCount,
 )
-from datasets.publish.manifest import Listed
+from datasets.publish.manifest import Listed, source_prefix
 from datasets.runtime import Runtime
 from datasets.search.generation import generation
 
@@ -68,11 +68,6 @@ def public_entry(
     figures = f"~{usage}" if usage else ""
     source = f"{source_prefix(dataset_id)}{revision}{figures}"
     return PublicEntry(dataset_id, name, revision, organization_id, topic, usage, source)
-
-
-def source_prefix(dataset_id: str) -> str:
-    """The start of the manifest source of every file made from one dataset."""
-    return f"dataset:{dataset_id}@"
 
 
 def _public(query):  # type: ignore[no-untyped-def]

@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 
 from datasets.errors import ValidationError
-from datasets.publish.manifest import Manifest, ManifestDB
+from datasets.publish.manifest import Manifest, ManifestDB, source_prefix
 
 CURRENT, PREVIOUS, TREES = "current", "previous", "trees"
 MANIFEST = ".manifest.sqlite"
@@ -251,7 +251,7 @@ class StaticOut:
 
     def _note_removed(self, tree: str, names: dict[str, set[str]]) -> None:
         with open(self.removed_path(tree), "a", encoding="utf-8") as handle:
-            handle.write("".join(f"dataset:{dataset_id}@\n" for dataset_id in sorted(names)))
+            handle.write("".join(f"{source_prefix(i)}\n" for i in sorted(names)))
         os.chmod(self.removed_path(tree), FILE_MODE)
 
 

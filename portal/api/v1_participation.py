@@ -63,7 +63,7 @@ def take_step(kind: str, case_id: str, step: str) -> Response | tuple[Response, 
     if by_requester is not None:  # the requester may hold only the code: 201 with the new case
         code = request.headers.get(CODE_HEADER) or None
         by_requester(rt, actor, case_id, code)  # before the body is read
-        parsed = form.input.parse(payload(), Lookup(rt, actor))
+        parsed = form.input.parse(payload(schema(form.input)), Lookup(rt, actor))
         return no_store(jsonify(form.service(rt, actor, case_id, parsed, code=code))), 201
     admit_step(rt, actor, case_id, kind, transition.name)  # before the body is read
     parsed = form.input.parse(payload(schema(form.input)), Lookup(rt, actor))

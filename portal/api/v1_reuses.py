@@ -42,7 +42,7 @@ def api_list() -> Response:
 def api_submit() -> tuple[Response, int]:
     actor = current_actor()
     reuses.authorize_submit(actor)  # who is asking before what is asked
-    wanted = reuses.ReuseInput.parse(payload())
+    wanted = reuses.ReuseInput.parse(payload(_submission()))
     return created(reuses.submit(get_runtime(), actor, wanted))
 
 
@@ -67,7 +67,7 @@ def api_show(reuse_id: str) -> Response:
 def api_decide(reuse_id: str) -> Response:
     actor = current_actor()
     reuses.authorize_review(actor)
-    decision = reuses.ReuseDecision.parse(payload())
+    decision = reuses.ReuseDecision.parse(payload(_decision()))
     return jsonify(reuses.decide(get_runtime(), actor, reuse_id, decision))
 
 
@@ -200,6 +200,17 @@ def _collection_paths() -> dict[str, Any]:
     }
 
 
+def _decision() -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": ["decision"],
+        "properties": {
+            "decision": oa.text_field("决定", enum=["approve", "reject"]),
+            "reason": oa.text_field("理由（不通过时必填）", maxLength=reuses.MAX_REASON),
+        },
+    }
+
+
 def _reuse_paths() -> dict[str, Any]:
     tag = TAG
     reuse_id = oa.path_param("reuse_id", "应用成果的 id")
@@ -218,18 +229,7 @@ def _reuse_paths() -> dict[str, Any]:
                 "审核应用成果：approve（通过并发布）或 reject（不通过，须写明理由）",
                 tag=tag,
                 params=[reuse_id],
-                body=oa.json_body(
-                    {
-                        "type": "object",
-                        "required": ["decision"],
-                        "properties": {
-                            "decision": oa.text_field("决定", enum=["approve", "reject"]),
-                            "reason": oa.text_field(
-                                "理由（不通过时必填）", maxLength=reuses.MAX_REASON
-                            ),
-                        },
-                    }
-                ),
+                body=oa.json_body(_decision()),
                 answer=oa.answers(None, "审核后的成果", 400, 401, 403, 404, 409),
                 security=oa.KEY,
             )

@@ -33,7 +33,7 @@ def codes_limit() -> str:
 @limiter.limit(codes_limit)
 def contact_verification_send() -> tuple[Response, int]:
     """202: the code is on its way (never in the answer)."""
-    request_ = verification.CodeRequest.parse(payload())
+    request_ = verification.CodeRequest.parse(payload(SEND_BODY))
     return no_store(jsonify(verification.send_code(get_runtime(), request_))), 202
 
 
@@ -51,8 +51,7 @@ def account_verification_confirm() -> Response:
     actor = current_actor()
     if actor.is_anonymous:  # who is asking before what is asked
         raise LoginRequired("请先登录")
-    code = payload().get("code")
-    given = code if isinstance(code, str) else ""
+    given = payload(CONFIRM_BODY).get("code") or ""
     return no_store(jsonify(verification.confirm_account(get_runtime(), actor, given)))
 
 
@@ -70,6 +69,11 @@ SEND_BODY = {
             "description": "接收验证码的电子邮箱或 11 位手机号码",
         },
     },
+}
+CONFIRM_BODY = {
+    "type": "object",
+    "required": ["code"],
+    "properties": {"code": {"type": "string", "maxLength": 20, "description": "收到的验证码"}},
 }
 SENT = {
     "type": "object",
@@ -118,15 +122,7 @@ def _paths() -> dict[str, Any]:
         "登录用户用发送到账户电子邮箱或手机的验证码验证账户的联系方式；"
         "已验证的账户提出的权益异议立即暂停数据集",
         tag=TAG,
-        body=json_body(
-            {
-                "type": "object",
-                "required": ["code"],
-                "properties": {
-                    "code": {"type": "string", "maxLength": 20, "description": "收到的验证码"}
-                },
-            }
-        ),
+        body=json_body(CONFIRM_BODY),
         answer=_ok("已验证", STATUS, "200", 400, 401, 403, 429),
         security=KEY,
     )

@@ -5,8 +5,8 @@ from __future__ import annotations
 import functools
 import logging
 import sys
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import IO, Any
 
 import click
 
@@ -31,6 +31,31 @@ def reports_errors(func: Callable[..., Any]) -> Callable[..., Any]:
             sys.exit(1)
 
     return wrapper
+
+
+def write_csv(output: str | None, lines: Callable[[], Iterator[bytes]]) -> int | None:
+    """Write the CSV ``lines()`` makes to ``output`` (standard output for None), opened before
+    they are made: an export recorded in the audit log was written. The rows written (the
+    header not counted), or None for standard output."""
+    if output is None:
+        with click.open_file("-", "wb") as stream:
+            for chunk in lines():
+                stream.write(chunk)
+        return None
+    try:
+        handle: IO[bytes] = open(output, "wb")  # noqa: SIM115 - closed below
+    except IsADirectoryError:
+        raise KaifangError(f"{output} 是一个文件夹，请给出要写入的文件名") from None
+    except FileNotFoundError:
+        raise KaifangError(f"无法写入 {output}：所在文件夹不存在") from None
+    except PermissionError:
+        raise KaifangError(f"无法写入 {output}：没有写入权限") from None
+    count = -1  # the header is not a row
+    with handle:
+        for chunk in lines():
+            handle.write(chunk)
+            count += 1
+    return count
 
 
 def require_database(rt: Runtime) -> None:

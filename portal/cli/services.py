@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from datasets.settings import ENV_PREFIX
-from portal.cli.common import main, reports_errors, require_database, runtime
+from portal.cli.common import main, reports_errors, require_database, runtime, write_csv
 
 
 @main.group()
@@ -60,13 +60,7 @@ def audit() -> None:
 @click.option("--since", default=None, help="First day (YYYY-MM-DD, Asia/Shanghai) or time.")
 @click.option("--until", default=None, help="Last day (YYYY-MM-DD, included) or time.")
 @click.option("--action", default=None, help="Only this action, or a prefix ending in *.")
-@click.option(
-    "--output",
-    "-o",
-    type=click.Path(dir_okay=False, writable=True),
-    default=None,
-    help="CSV file to write (default: standard output).",
-)
+@click.option("--output", "-o", default=None, help="CSV file to write (default: standard output).")
 @reports_errors
 def audit_export(
     since: str | None, until: str | None, action: str | None, output: str | None
@@ -77,15 +71,7 @@ def audit_export(
 
     rt = runtime()
     require_database(rt)
-    lines = audit_csv(rt, command_line_actor(), since=since, until=until, action=action)
-    if output is None:
-        with click.open_file("-", "wb") as stream:
-            for chunk in lines:
-                stream.write(chunk)
-        return
-    count = -1  # the header is not a row
-    with open(output, "wb") as handle:
-        for chunk in lines:
-            handle.write(chunk)
-            count += 1
-    click.echo(f"已导出 {count} 条审计记录到 {output}", err=True)
+    actor = command_line_actor()
+    count = write_csv(output, lambda: audit_csv(rt, actor, since=since, until=until, action=action))
+    if count is not None:
+        click.echo(f"已导出 {count} 条审计记录到 {output}", err=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import click
 
 from datasets.runtime import Runtime
-from portal.cli.common import main, reports_errors, require_database, runtime
+from portal.cli.common import main, reports_errors, require_database, runtime, write_csv
 from portal.cli.services import services
 
 
@@ -47,13 +47,7 @@ def sharing() -> None:
 
 
 @sharing.command("export")
-@click.option(
-    "--output",
-    "-o",
-    type=click.Path(dir_okay=False, writable=True),
-    default=None,
-    help="CSV file to write (default: standard output).",
-)
+@click.option("--output", "-o", default=None, help="CSV file to write (default: standard output).")
 @reports_errors
 def sharing_export(output: str | None) -> None:
     """Export the sharing catalog as CSV (UTF-8 with BOM): 共享属性, 共享条件, 共享方式 and the
@@ -63,16 +57,11 @@ def sharing_export(output: str | None) -> None:
 
     rt = runtime()
     require_database(rt)
-    lines = sharing_csv(rt, command_line_actor(), base_url=rt.settings.base_url)
-    if output is None:
-        with click.open_file("-", "wb") as stream:
-            for chunk in lines:
-                stream.write(chunk)
+    actor, base_url = command_line_actor(), rt.settings.base_url
+    count = write_csv(output, lambda: sharing_csv(rt, actor, base_url=base_url))
+    if not base_url:
+        click.echo("提示：未设置 KAIFANG_BASE_URL，目录地址是相对地址", err=True)
+    if count is None:
         return
-    count = -1  # the header is not a row
-    with open(output, "wb") as handle:
-        for chunk in lines:
-            handle.write(chunk)
-            count += 1
     platform = rt.settings.share_platform_url or "（未配置 KAIFANG_SHARE_PLATFORM_URL）"
     click.echo(f"已导出 {count} 条共享目录到 {output}；共享平台：{platform}", err=True)

@@ -43,7 +43,7 @@ from flask import Flask
 from datasets.catalog.published import catalog_version
 from datasets.errors import ValidationError
 from datasets.publish import lists, sources
-from datasets.publish.manifest import Listed, ManifestDB
+from datasets.publish.manifest import DATASETS, Listed, ManifestDB, source_prefix
 from datasets.publish.sources import PublicEntry
 from datasets.publish.tree import (
     CURRENT,
@@ -77,7 +77,6 @@ CHUNK = 100
 # catalog pages over the worker processes past PAGES_POOL jobs: a department's pages, 8 of the
 # catalog's lists, or one whole-catalog document each
 PAGES_POOL, PAGES_CHUNK = 3, 8
-DATASETS = "dataset:"  # the start of every dataset's source (``sources.source_prefix``)
 
 
 @dataclass(frozen=True)
@@ -295,9 +294,9 @@ def _drop_changed(b: _Build, changes: sources.Changes) -> None:
     """The files of the changed datasets that no longer hold: of those no longer public, and of
     those public at another revision (or name); the public ones still current count as held."""
     for dataset_id in changes.hidden:
-        remove_files(b.writer.base, b.db.drop_prefix(sources.source_prefix(dataset_id)))
+        remove_files(b.writer.base, b.db.drop_prefix(source_prefix(dataset_id)))
     for entry in changes.public:
-        for held in b.db.sources_within(sources.source_prefix(entry.id)):
+        for held in b.db.sources_within(source_prefix(entry.id)):
             if held == entry.source:
                 b.have.add(held)
             else:
@@ -354,7 +353,7 @@ def _changed_meanwhile(b: _Build, rt: Runtime, generation: tuple[int, int]) -> t
     if now[1] != generation[1]:  # some left the search rows: the tree's that are not public
         held = b.db.sources_within(DATASETS)
         ids |= {s.removeprefix(DATASETS).partition("@")[0] for s in held} - sources.public_ids(rt)
-    return tuple(sources.source_prefix(i) for i in sorted(ids))
+    return tuple(source_prefix(i) for i in sorted(ids))
 
 
 def _catalog(

@@ -1,5 +1,6 @@
 """``kaifang serve`` reads a request line with raw UTF-8 bytes (``curl '…?q=公交'`` sends them
-unencoded) as the UTF-8 text browsers and nginx take it to be, not as a bare 400 page."""
+unencoded) as the UTF-8 text browsers and nginx take it to be, not as a bare 400 page; so does
+the production stack (nginx in front of gunicorn with ``portal.gunicorn_conf``)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pytest
 from portal.server import quote_raw_target
 from tests.cli.test_serve_slow_clients import free_port, running
 from tests.factories import make_runtime
+from tests.nginx import nginx
 
 BIN = Path(sys.executable).parent
 
@@ -55,3 +57,35 @@ def test_kaifang_serve_answers_raw_utf8_query_strings(tmp_path):
         # a raw path is the portal's own page too, not the server's bare one
         status, body = raw_get(port, "/dataset/公交线路".encode())
         assert status == 404 and "页面不存在" in body.decode()
+
+
+@pytest.mark.slow
+def test_the_production_stack_answers_raw_utf8_query_strings(tmp_path):
+    """nginx (the shipped site) passes a raw request line on unencoded; the README's gunicorn
+    with ``portal.gunicorn_conf`` reads it as UTF-8 instead of answering its bare 400."""
+    instance = tmp_path / "instance"
+    make_runtime(instance).close()
+    port, static = free_port(), tmp_path / "static"
+    static.mkdir()
+    command = [
+        *(str(BIN / "gunicorn"), "-c", "python:portal.gunicorn_conf", "--preload"),
+        *("-w", "1", "-k", "gthread", "--threads", "2", "-b", f"127.0.0.1:{port}"),
+        "portal.wsgi:app",
+    ]
+    with (
+        running(command, instance, port, "/api/3"),
+        nginx(
+            tmp_path / "nginx",
+            port=free_port(),
+            static_root=static,
+            app_url=f"http://127.0.0.1:{port}",
+            files_dir=tmp_path,
+        ) as front,
+    ):
+        front_port = int(front.rsplit(":", 1)[1])
+        for target in (port, front_port):  # gunicorn itself, and through nginx
+            status, body = raw_get(target, "/api/3/action/help_show?name=公交".encode())
+            assert status == 404, body[:300]
+            assert "没有名为 公交 的接口" in json.loads(body)["error"]["message"]
+            status, body = raw_get(target, "/api/3/action/package_search?q=公交&rows=1".encode())
+            assert status == 200 and json.loads(body)["success"] is True

@@ -1,17 +1,22 @@
-"""Provisional deadlines are recomputed when the operators' holiday table changes: the cases
-that moved are listed by the command and noted on each case's history."""
+"""Provisional deadlines are recomputed when the operators' holiday table changes or the calendar
+library starts covering a new year: the cases that moved are listed by the command and noted on
+each case's history."""
 
 from __future__ import annotations
 
 import shutil
 from datetime import UTC, date, datetime
 
+import pytest
+from chinese_calendar import constants as library_days
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from datasets.models import AuditEntry, Case
+from datasets import workdays
+from datasets.models import AuditEntry, CalendarState, Case
 from datasets.workdays import DEFAULT_TABLE
 from datasets.workflows import cases as c
+from datasets.workflows import recompute as recompute_module
 from datasets.workflows.machine import OPENING_REQUEST
 from datasets.workflows.recompute import recompute
 from portal.cli import main
@@ -95,5 +100,72 @@ def test_a_changed_table_moves_provisional_deadlines_and_notes_them(tmp_path):
                 select(AuditEntry).where(AuditEntry.action == "case.deadline_recomputed")
             ).all()
         assert len(rows) == 2 and rows[0].detail["previous_due_on"] == "2027-02-16"
+    finally:
+        rt.close()
+
+
+# What an upgrade of chinese-calendar could bring for 2027 (invented for the test, not the State
+# Council's arrangement): 元旦 runs to Monday 4 January, a day the operators' table left as a
+# working day.
+LIBRARY_2027 = {date(2027, 1, day): "New Year's Day" for day in (1, 2, 3, 4)}
+
+
+@pytest.fixture
+def library_covering_2027(monkeypatch):
+    """Call it to make chinese-calendar cover 2027, as an upgraded release would: its data gets
+    the year, and the covered range is read from the data again, like on the next start."""
+
+    def upgrade() -> None:
+        for day, name in LIBRARY_2027.items():
+            monkeypatch.setitem(library_days.holidays, day, name)
+        last = max(library_days.holidays).year
+        monkeypatch.setattr(workdays, "LAST_COVERED_YEAR", last)
+        monkeypatch.setattr(recompute_module, "LAST_COVERED_YEAR", last)
+
+    yield upgrade
+    workdays._library_is_workday.cache_clear()  # forget the answers given for the invented year
+
+
+def test_a_library_covering_a_new_year_recomputes_its_provisional_deadlines(
+    tmp_path, library_covering_2027
+):
+    rt = make_runtime(tmp_path / "instance")
+    try:
+        # 10 working days from Monday 28 December 2026 reach into 2027, counted with the table
+        late = _open(rt, datetime(2026, 12, 28, 2, tzinfo=UTC))
+        march = _open(rt, datetime(2027, 3, 1, 2, tzinfo=UTC))
+        assert _case(rt, late)[:3] == (date(2026, 12, 28), date(2027, 1, 12), True)
+        assert _case(rt, march)[:3] == (date(2027, 3, 1), date(2027, 3, 15), True)
+        assert recompute(rt).first  # the calendar of 2004–2026 and the table for 2027
+
+        library_covering_2027()
+        env = {"KAIFANG_INSTANCE": str(rt.paths.root)}
+        result = CliRunner().invoke(main, ["services", "recompute-deadlines"], env=env)
+        assert result.exit_code == 0, result.output
+        assert "节假日安排已更新，核对办理中的暂定期限 2 件，调整 1 件" in result.output
+        # the operators are told which case moved, and that it is no longer provisional
+        assert f"  {late}：期限 2027-01-12 → 2027-01-13\n" in result.output
+        assert march not in result.output
+
+        received, due, provisional, history = _case(rt, late)
+        assert (received, due, provisional) == (date(2026, 12, 28), date(2027, 1, 13), False)
+        assert history[-1]["label"] == "节假日安排更新，重新计算期限"
+        assert history[-1]["note"] == "节假日安排更新：期限 2027-01-12 → 2027-01-13"
+        # the other one did not move but is now counted with official days only
+        received, due, provisional, history = _case(rt, march)
+        assert (received, due, provisional) == (date(2027, 3, 1), date(2027, 3, 15), False)
+        assert len(history) == 1  # only its opening: nothing to note
+
+        with rt.reader() as session:
+            assert session.get(CalendarState, "current").last_covered_year == 2027
+            rows = session.scalars(
+                select(AuditEntry).where(AuditEntry.action == "case.deadline_recomputed")
+            ).all()
+        assert [(r.detail["previous_due_on"], r.detail["due_on"]) for r in rows] == [
+            ("2027-01-12", "2027-01-13")
+        ]
+        assert rows[0].detail["provisional"] is False
+        again = CliRunner().invoke(main, ["services", "recompute-deadlines"], env=env)
+        assert "节假日安排未变化，无需重新计算" in again.output
     finally:
         rt.close()

@@ -87,6 +87,47 @@ def test_anonymous_submissions_with_wrong_types_get_400_by_field(call, kind):
             assert problems and problems[0].startswith(f"{name}须为"), (name, problems)
 
 
+def _operations_with_bodies(call):
+    """(method, path template, property names) of every operation whose JSON body names its
+    properties, read from the OpenAPI document."""
+    document = call(None, "GET", "/api/v1/openapi.json", status=200).get_json()
+    schemas = document["components"]["schemas"]
+    for path, methods in document["paths"].items():
+        for method, operation in methods.items():
+            content = operation.get("requestBody", {}).get("content", {})
+            schema = content.get("application/json", {}).get("schema")
+            if schema and "$ref" in schema:
+                schema = schemas[schema["$ref"].rsplit("/", 1)[1]]
+            if schema and schema.get("properties"):
+                yield method.upper(), path, sorted(schema["properties"])
+
+
+def test_no_body_of_lists_or_objects_gets_a_500_from_any_endpoint(call, world):
+    ids = {"applications": world["application"], "objections": world["objection"]}
+    tried = 0
+    for method, template, names in _operations_with_bodies(call):
+        parts = template.split("/")
+        url = "/".join(
+            ids.get(parts[i - 1], "0000") if part.startswith("{") else part
+            for i, part in enumerate(parts)
+        )
+        for who in (None, *world["keys"]):
+            for wrong in ([], {"a": 1}):
+                answer = call(who, method, url, {name: wrong for name in names})
+                assert answer.status_code < 500, (method, url, who, answer.get_data(as_text=True))
+                if answer.status_code == 400:
+                    assert set(_error(answer)) & {*names, "body"}, (method, url, who)
+                tried += 1
+    assert tried > 100  # every operation with a body, for every caller
+
+
+def test_a_code_request_with_a_list_or_object_is_a_400_naming_the_field(call):
+    for wrong in ([], {"a": 1}):
+        body = {"channel": wrong, "address": "z@example.com"}
+        error = _error(call(None, "POST", "/api/v1/contact-verifications", body, status=400))
+        assert error["channel"] == ["channel须为以下之一：email、phone"], error
+
+
 def test_over_long_text_is_refused_before_anything_is_stored(call, world):
     process = next(p for p in PROCESSES.values() if p.submit)
     declared = specs(process.submit.input)

@@ -3,15 +3,15 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from datasets.models import Activity, Case, Dataset
+from datasets.models import Activity, Case, ClassificationEvent, Dataset, Notification, User
 from datasets.workdays import calendar_for
-from datasets.workflows import application_decisions, applications, grant_steps, reviews
+from datasets.workflows import application_decisions, applications, cases, grant_steps, reviews
 from datasets.workflows import step_requests as req
 from datasets.workflows.cases import now_utc
 from datasets.workflows.inputs.opening import ReviewInput
@@ -218,3 +218,120 @@ def test_the_sweep_command_reports_the_reviews(world):
     result = CliRunner().invoke(main, ["services", "sweep"], env=environment)
     assert result.exit_code == 0, result.output
     assert "定期评估审查：新启动 0 件" in result.output
+
+
+@pytest.fixture
+def fresh(tmp_path):
+    """A world of its own, for tests that conclude reviews or move the clock."""
+    built = build_world(tmp_path)
+    yield built
+    built["rt"].close()
+
+
+def _public_entry(world, name: str) -> dict:  # type: ignore[no-untyped-def]
+    return call(world, None, "GET", f"/api/3/action/package_show?id={name}")["result"]
+
+
+def test_a_review_that_opens_a_closed_entry_makes_it_unconditionally_open(fresh):
+    rt = fresh["rt"]
+    reviews.open_due_reviews(rt, today=LATER)
+    review = _reviews(fresh)["tax"]
+    before = _public_entry(fresh, "tax")
+    assert (before["openness"], before["openness_title"]) == ("closed", "不予开放")
+    assert before["exclusion_basis"] == "涉及商业秘密"
+
+    reply = "经评估，相关企业已同意公开纳税明细，纳入无条件开放"
+    url = f"/api/v1/reviews/{review}/complete"
+    done = call(fresh, "transport", "POST", url, {"conclusion": "open", "reply": reply})
+    assert done["status"] == "completed" and done["conclusion_label"] == "纳入无条件开放"
+    assert done["result_openness_label"] == "无条件开放"
+    reference = done["reference"]
+
+    # open to everyone: the public entry, its page and the search say 无条件开放
+    after = _public_entry(fresh, "tax")
+    assert (after["openness"], after["openness_title"]) == ("unconditional", "无条件开放")
+    assert after["exclusion_rule"] is None and after["exclusion_basis"] is None
+    page = fresh["app"].test_client().get("/dataset/tax").get_data(as_text=True)
+    assert "无条件开放" in page and "（不予开放 → 无条件开放）" in page
+    assert "涉及商业秘密" not in page
+    found = call(fresh, None, "GET", "/api/3/action/package_search?q=企业纳税明细")["result"]
+    assert [(p["name"], p["openness"]) for p in found["results"]] == [("tax", "unconditional")]
+
+    # recorded as a reclassification on the review's behalf, in the public activity stream too
+    with rt.reader() as session:
+        dataset = session.scalar(select(Dataset).where(Dataset.name == "tax"))
+        assert dataset.override["declared"] == "unconditional"
+        assert dataset.override["reason"] == f"定期评估审查 {reference}：纳入无条件开放。{reply}"
+        assert dataset.override["by"] == f"transport（定期评估审查 {reference}）"
+        event = session.scalars(
+            select(ClassificationEvent)
+            .where(ClassificationEvent.dataset_id == dataset.id)
+            .order_by(ClassificationEvent.id.desc())
+        ).first()
+        assert (event.old_openness, event.new_openness) == ("closed", "unconditional")
+        assert reference in event.actor and reference in event.reason
+        bureau = session.scalar(select(User.id).where(User.name == "bureau"))
+        subjects = session.scalars(
+            select(Notification.subject).where(Notification.user_id == bureau)
+        ).all()
+        assert f"定期评估审查 {reference} 已完成：纳入无条件开放" in subjects
+    activity = call(fresh, None, "GET", "/api/3/action/package_activity_list?id=tax")["result"]
+    assert activity[0]["data"]["kind"] == "reclassified"
+    assert activity[0]["data"]["openness"] == {"old": "closed", "new": "unconditional"}
+
+    # the outcome is public, with the department's reply
+    log = fresh["app"].test_client().get("/transparency?kind=review").get_data(as_text=True)
+    assert reference in log and "纳入无条件开放" in log and reply in log
+
+
+def test_the_review_cycle_setting_decides_when_a_completed_review_opens_again(fresh, monkeypatch):
+    """With KAIFANG_REVIEW_CYCLE_MONTHS=6 the sweep opens the reviews six months after the
+    entries came in, and again six months after a review kept the class; an entry the review
+    opened is outside the reviews from then on."""
+    rt = fresh["rt"]
+    with rt.session() as session:  # the entries came into the catalog on 6 January 2025
+        session.execute(update(Dataset).values(created_at=datetime(2025, 1, 6, 2, tzinfo=UTC)))
+    clock = {"now": datetime(2025, 1, 6, 2, tzinfo=UTC)}
+    monkeypatch.setattr(cases, "now_utc", lambda: clock["now"])
+    instance = {"KAIFANG_INSTANCE": str(rt.paths.root)}
+    six_months = {**instance, "KAIFANG_REVIEW_CYCLE_MONTHS": "6"}
+
+    def sweep_on(day: date, env: dict[str, str]) -> str:
+        clock["now"] = datetime(day.year, day.month, day.day, 2, tzinfo=UTC)
+        from portal.cli import main
+
+        result = CliRunner().invoke(main, ["services", "sweep"], env=env)
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    assert "定期评估审查：新启动 0 件（进行中共 0 件）" in sweep_on(date(2025, 7, 5), six_months)
+    # six months on: due under the setting, not under the default cycle of 12 months
+    assert "定期评估审查：新启动 0 件（进行中共 0 件）" in sweep_on(date(2025, 7, 6), instance)
+    assert "定期评估审查：新启动 3 件（进行中共 3 件）" in sweep_on(date(2025, 7, 6), six_months)
+    ids = _reviews(fresh)
+    shown = call(fresh, "health", "GET", f"/api/v1/reviews/{ids['physicians']}")
+    assert shown["body"]["cycle_months"] == 6 and shown["body"]["since"] == "2025-01-06"
+    with rt.reader() as session:
+        health = session.scalar(select(User.id).where(User.name == "health"))
+        bodies = session.scalars(
+            select(Notification.body).where(Notification.user_id == health)
+        ).all()
+    assert any("自 2025-01-06 起已满 6 个月未经评估审查" in body for body in bodies)
+
+    clock["now"] = datetime(2025, 7, 10, 2, tzinfo=UTC)  # Thursday: both concluded
+    kept = {"conclusion": "keep", "reply": "涉及个人信息，维持有条件开放"}
+    call(fresh, "health", "POST", f"/api/v1/reviews/{ids['physicians']}/complete", kept)
+    opened = {"conclusion": "open", "reply": "经评估可以开放"}
+    call(fresh, "transport", "POST", f"/api/v1/reviews/{ids['tax']}/complete", opened)
+
+    # the kept entry is due six months after its review, the opened one never again
+    assert "定期评估审查：新启动 0 件（进行中共 1 件）" in sweep_on(date(2026, 1, 9), six_months)
+    assert "定期评估审查：新启动 1 件（进行中共 2 件）" in sweep_on(date(2026, 1, 10), six_months)
+    with rt.reader() as session:
+        again = session.scalars(
+            select(Case)
+            .join(Dataset, Dataset.id == Case.dataset_id)
+            .where(Case.kind == "review", Case.closed_at.is_(None), Dataset.name == "physicians")
+        ).one()
+        assert again.body["since"] == "2025-07-10" and again.body["reviewed_before"] is True
+        assert again.received_on == date(2026, 1, 12)  # Saturday: received on Monday
