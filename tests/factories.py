@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
 import csv
 import json
 import re
+import shutil
+import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,10 +27,34 @@ CREDIT_CODE = "11361000MB0000001P"
 
 
 def make_runtime(instance: Path, **overrides: Any) -> Runtime:
-    """A runtime on a fresh instance folder with the schema created."""
-    rt = Runtime(load_settings({"instance": str(instance), **overrides}, environ={}))
+    """A runtime on a fresh instance folder with the schema created: on SQLite, a copy of a
+    database this process migrated once (``upgrade`` then finds it at the newest revision:
+    migrating each new instance took a third of a second)."""
+    settings = load_settings({"instance": str(instance), **overrides}, environ={})
+    target = settings.instance_path / "kaifang.db"
+    if settings.resolved_database_url == f"sqlite:///{target}" and not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(_migrated_sqlite(), target)
+    rt = Runtime(settings)
     upgrade(rt)
     return rt
+
+
+_TEMPLATE: list[Path] = []
+_TEMPLATE_LOCK = threading.Lock()
+
+
+def _migrated_sqlite() -> Path:
+    """An empty SQLite database at the newest revision, made once per process."""
+    with _TEMPLATE_LOCK:
+        if not _TEMPLATE:
+            folder = Path(tempfile.mkdtemp(prefix="kaifang-schema-"))
+            rt = Runtime(load_settings({"instance": str(folder)}, environ={}))
+            upgrade(rt)
+            rt.close()  # the last connection's close folds the write-ahead log into the file
+            atexit.register(shutil.rmtree, folder, ignore_errors=True)
+            _TEMPLATE.append(folder / "kaifang.db")
+        return _TEMPLATE[0]
 
 
 def search(rt: Runtime, **params: Any) -> dict[str, Any]:
