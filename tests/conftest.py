@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -85,7 +88,20 @@ def realdata() -> Path:
     return REALDATA
 
 
-def harvest_demo(rt: Runtime) -> None:
+def harvest_demo(rt: Runtime, *, copy: bool = True) -> None:
+    """The bundled demo sources harvested into ``rt``'s new instance: on SQLite a copy of the
+    instance this process harvested once (database, files, masking key), unless ``copy`` is
+    false (a test that changes how harvesting works harvests itself)."""
+    if not copy or rt.engine.dialect.name != "sqlite":
+        _harvest_demo(rt)
+        return
+    rt.engine.dispose()
+    for name in ("kaifang.db", "kaifang.db-wal", "kaifang.db-shm"):
+        (rt.paths.root / name).unlink(missing_ok=True)
+    shutil.copytree(_harvested_demo(), rt.paths.root, dirs_exist_ok=True)
+
+
+def _harvest_demo(rt: Runtime) -> None:
     from demo.register import register_demo_sources
     from harvester.jobs import run_harvest
     from harvester.sources import get_sources
@@ -94,6 +110,21 @@ def harvest_demo(rt: Runtime) -> None:
     results = run_harvest(rt, get_sources(rt))
     failed = [r.summary() for r in results if r.status != "finished"]
     assert not failed, failed
+
+
+_HARVESTED: list[Path] = []
+
+
+def _harvested_demo() -> Path:
+    """An instance folder with the demo harvested, made once per process."""
+    if not _HARVESTED:
+        folder = Path(tempfile.mkdtemp(prefix="kaifang-demo-"))
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        runtime = make_runtime(folder / "instance")
+        _harvest_demo(runtime)
+        runtime.close()  # the last connection's close folds the write-ahead log into the file
+        _HARVESTED.append(folder / "instance")
+    return _HARVESTED[0]
 
 
 @pytest.fixture(scope="session")

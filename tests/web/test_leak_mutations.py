@@ -53,7 +53,7 @@ def test_the_crawler_catches_a_removed_masking_step(
 ):
     monkeypatch.setattr(target, replacement)
     rt = make_runtime(tmp_path / "instance")
-    harvest_demo(rt)
+    harvest_demo(rt, copy=False)  # harvested with the step removed
     app = create_app({"instance": str(rt.paths.root), "ratelimit_enabled": False})
     monkeypatch.undo()  # read the originals with the real scanner
     # the pages and answers of the channels the step guards (the whole crawl: test_leak_invariant)
