@@ -9,7 +9,7 @@ header. The check below also keeps a forged ``Host`` out of anything else that r
 
 from __future__ import annotations
 
-from flask import Flask, request
+from flask import Flask, Response, request
 from flask.typing import ResponseReturnValue
 
 from datasets.settings import Settings
@@ -23,10 +23,14 @@ def request_host_name(host: str) -> str:
     return name.rstrip(".")
 
 
+HSTS_SECONDS = 365 * 24 * 3600
+
+
 def install(app: Flask, settings: Settings) -> None:
     """In production mode: Secure cookies (named ``__Host-…``: the browser keeps them from
     other hosts and paths) and the host check, registered before every other request hook so
-    that a refused request touches nothing else. Outside production mode: nothing."""
+    that a refused request touches nothing else; Strict-Transport-Security on every answer.
+    Outside production mode: nothing."""
     if not settings.production:
         return
     app.config.update(
@@ -50,3 +54,10 @@ def install(app: Flask, settings: Settings) -> None:
         return error_response(400, f"请求的主机名不是本平台的地址，请通过 {public} 访问")
 
     app.before_request_funcs.setdefault(None, []).insert(0, check_host)
+
+    @app.after_request
+    def https_only(response: Response) -> Response:
+        """Browsers that met the portal over HTTPS never try plain HTTP for a year (no
+        subdomains: the province's other hosts decide for themselves)."""
+        response.headers.setdefault("Strict-Transport-Security", f"max-age={HSTS_SECONDS}")
+        return response

@@ -20,7 +20,7 @@ from flask import Flask, request, request_started
 from datasets.runtime import Runtime
 from portal.observe import logs, metrics
 from portal.observe.figures import DatabaseFigures
-from portal.observe.probes import FAILED, OK, Probes
+from portal.observe.probes import DEGRADED, FAILED, OK, Probes
 
 StartResponse = Callable[..., Any]
 ROUTE = "kaifang.route"  # the URL rule of the request, set when Flask has matched it
@@ -114,9 +114,10 @@ class Observed:
 
     def readyz(self, _environ: dict[str, Any]) -> tuple[int, bytes, str]:
         checks = self.probes.run()
-        ready = all(check.status == OK for check in checks)
+        ready = all(check.status != FAILED for check in checks)
+        degraded = any(check.status == DEGRADED for check in checks)
         answer = {
-            "status": OK if ready else FAILED,
+            "status": (DEGRADED if degraded else OK) if ready else FAILED,
             "checks": {check.name: check.as_dict() for check in checks},
         }
         return (200 if ready else 503), _json(answer), JSON

@@ -35,12 +35,15 @@ REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 _CREDENTIALS = re.compile(r"://[^@\s/]*@")
 OK = "ok"
 FAILED = "failed"
+# a part the portal serves without, failed: the harvest queue's Redis, and the rate limits'
+# while KAIFANG_RATELIMIT_STORAGE_DOWN=serve (each process counts in its memory meanwhile)
+DEGRADED = "degraded"
 
 
 @dataclass(frozen=True)
 class Check:
     name: str
-    status: str  # ok | failed
+    status: str  # ok | degraded | failed
     reason: str
     duration_ms: float
 
@@ -108,10 +111,25 @@ class Probes:
         """Every check, in order."""
         checks = [self._timed("database", self._database)]
         for name, url in redis_urls(self.rt).items():
-            checks.append(self._timed(name, functools.partial(_redis, url)))
+            checks.append(self._serving_without(self._timed(name, functools.partial(_redis, url))))
         checks.append(self._timed("storage", self._storage))
         checks.append(self._timed("search", self._search))
         return checks
+
+    def _serving_without(self, check: Check) -> Check:
+        """A failed Redis the portal keeps serving without is degraded, not failed: a front
+        server that reads ``/readyz`` keeps sending requests (to every node, all of which lost
+        the same Redis)."""
+        needed = (
+            check.name == "redis_ratelimit" and self.rt.settings.ratelimit_storage_down != "serve"
+        )
+        if check.status != FAILED or needed:
+            return check
+        if check.name == "redis_queue":
+            serving = "门户照常服务，暂时无法排队采集任务"
+        else:
+            serving = "门户照常服务，限流暂由各进程分别计数"
+        return Check(check.name, DEGRADED, f"{check.reason}（{serving}）", check.duration_ms)
 
     def _timed(self, name: str, check: Callable[[], str]) -> Check:
         started = time.perf_counter()

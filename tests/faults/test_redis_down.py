@@ -2,8 +2,8 @@
 (``KAIFANG_RATELIMIT_STORAGE_URI``) and the harvest queue (``KAIFANG_REDIS_URL``) that a
 ``kaifang worker`` serves.
 
-While it is down the portal keeps serving pages and the API (rate limits are not applied, and
-the outage is logged), and enqueueing a harvest says in one Chinese line that the queue's Redis
+While it is down the portal keeps serving pages and the API (each process counts the limits
+in its own memory, and the outage is logged), and enqueueing a harvest says in one Chinese line that the queue's Redis
 cannot be reached. Once it is back, the limits count again, shared by the workers, and the
 worker that waited takes the next harvest."""
 

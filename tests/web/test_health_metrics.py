@@ -123,17 +123,36 @@ def test_readyz_with_an_uninitialised_sqlite_database_says_to_run_init(tmp_path)
     assert not (tmp_path / "empty" / "kaifang.db").exists()  # the probe made no empty database
 
 
-def test_readyz_with_redis_configured_but_down(rt):
+@pytest.mark.parametrize("when_down", ["serve", "refuse"])
+def test_readyz_with_redis_configured_but_down(rt, when_down):
+    """Down, the queue's Redis and (KAIFANG_RATELIMIT_STORAGE_DOWN=serve) the limits' leave the
+    portal serving: degraded, still ready (a front server reading /readyz would otherwise take
+    every node out at once); with ``refuse`` the limited requests get 503, so it is not ready."""
     port = free_port()
     down = f"redis://:{PASSWORD}@127.0.0.1:{port}/0"
-    app = app_for(rt, ratelimit_storage_uri=down, redis_url=f"redis://127.0.0.1:{port}/1")
+    app = app_for(
+        rt,
+        ratelimit_storage_uri=down,
+        redis_url=f"redis://127.0.0.1:{port}/1",
+        ratelimit_storage_down=when_down,
+    )
     response = app.test_client().get("/readyz")
-    assert response.status_code == 503
-    checks = response.get_json()["checks"]
+    answer = response.get_json()
+    checks = answer["checks"]
     assert list(checks) == ["database", "redis_ratelimit", "redis_queue", "storage", "search"]
-    for name in ("redis_ratelimit", "redis_queue"):
-        assert checks[name]["status"] == "failed"
-        assert checks[name]["reason"] == "无法在 2 秒内连接 Redis"
+    assert checks["redis_queue"]["status"] == "degraded"
+    assert (
+        checks["redis_queue"]["reason"]
+        == "无法在 2 秒内连接 Redis（门户照常服务，暂时无法排队采集任务）"
+    )
+    if when_down == "serve":
+        assert (response.status_code, answer["status"]) == (200, "degraded")
+        assert checks["redis_ratelimit"]["status"] == "degraded"
+        assert "限流暂由各进程分别计数" in checks["redis_ratelimit"]["reason"]
+    else:
+        assert (response.status_code, answer["status"]) == (503, "failed")
+        assert checks["redis_ratelimit"]["status"] == "failed"
+        assert checks["redis_ratelimit"]["reason"] == "无法在 2 秒内连接 Redis"
     assert checks["database"]["status"] == "ok"
     body = response.get_data(as_text=True)
     assert PASSWORD not in body and str(port) not in body

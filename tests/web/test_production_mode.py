@@ -107,7 +107,10 @@ def test_session_cookies_are_secure(production):
         headers={"Referer": BASE + "/login"},  # what a browser sends; checked over HTTPS
     )
     assert signed_in.status_code == 302 and "Secure" in signed_in.headers["Set-Cookie"]
-    assert "prod-user" in client.get("/account", base_url=BASE).get_data(as_text=True)
+    account = client.get("/account", base_url=BASE)
+    assert "prod-user" in account.get_data(as_text=True)
+    for answer in (login, signed_in, account):  # browsers keep to HTTPS from then on
+        assert answer.headers["Strict-Transport-Security"] == "max-age=31536000"
 
 
 def test_links_in_answers_come_from_the_base_url_whatever_the_host(demo_rt):
