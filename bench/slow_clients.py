@@ -197,13 +197,15 @@ def build_instance(instance: Path, megabytes: int = 16, demo: bool = True) -> tu
         else:
             assert all(r.status == "finished" for r in run_harvest(rt, get_sources(rt)))
         with rt.reader() as session:
-            name, resource_id = session.execute(
-                select(Dataset.name, Resource.id)
+            name, resource_id, size = session.execute(
+                select(Dataset.name, Resource.id, Resource.public_size)
                 .join(Resource)
                 .where(Resource.public_key.is_not(None))
                 .order_by(Resource.public_size.desc())
                 .limit(1)
             ).one()
+        if (size or 0) < megabytes * 900_000:  # the big table must be what is downloaded
+            raise SystemExit(f"the {megabytes} MB table was not published (largest: {size} B)")
     finally:
         rt.close()
     return f"/dataset/{name}/resource/{resource_id}/download/data.csv", "/rules"
