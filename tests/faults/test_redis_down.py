@@ -3,9 +3,9 @@
 ``kaifang worker`` serves.
 
 While it is down the portal keeps serving pages and the API (each process counts the limits
-in its own memory, and the outage is logged), and enqueueing a harvest says in one Chinese line that the queue's Redis
-cannot be reached. Once it is back, the limits count again, shared by the workers, and the
-worker that waited takes the next harvest."""
+in its own memory, and the outage is logged), and enqueueing a harvest says in one Chinese line
+that the queue's Redis cannot be reached. Once it is back, the limits count again, shared by
+the workers, and the worker that waited takes the next harvest."""
 
 from __future__ import annotations
 
