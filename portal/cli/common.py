@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
-from typing import IO, Any
+from pathlib import Path
+from typing import Any
 
 import click
 
@@ -34,27 +37,37 @@ def reports_errors(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def write_csv(output: str | None, lines: Callable[[], Iterator[bytes]]) -> int | None:
-    """Write the CSV ``lines()`` makes to ``output`` (standard output for None), opened before
-    they are made: an export recorded in the audit log was written. The rows written (the
-    header not counted), or None for standard output."""
+    """Write the CSV ``lines()`` makes to ``output`` (standard output for None): into a new
+    file beside it, checked writable before the lines are made (an export recorded in the audit
+    log was written), renamed over ``output`` once whole (a file there is kept if anything
+    fails). The rows written (the header not counted), or None for standard output."""
     if output is None:
         with click.open_file("-", "wb") as stream:
             for chunk in lines():
                 stream.write(chunk)
         return None
+    target = Path(output)
+    if target.is_dir():
+        raise KaifangError(f"{output} 是一个文件夹，请给出要写入的文件名")
     try:
-        handle: IO[bytes] = open(output, "wb")  # noqa: SIM115 - closed below
-    except IsADirectoryError:
-        raise KaifangError(f"{output} 是一个文件夹，请给出要写入的文件名") from None
+        fd, partial = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or ".")
     except FileNotFoundError:
         raise KaifangError(f"无法写入 {output}：所在文件夹不存在") from None
     except PermissionError:
         raise KaifangError(f"无法写入 {output}：没有写入权限") from None
     count = -1  # the header is not a row
-    with handle:
-        for chunk in lines():
-            handle.write(chunk)
-            count += 1
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            for chunk in lines():
+                handle.write(chunk)
+                count += 1
+        umask = os.umask(0)  # the mode ``open`` would give it
+        os.umask(umask)
+        os.chmod(partial, 0o666 & ~umask)
+        os.replace(partial, target)
+    except BaseException:
+        Path(partial).unlink(missing_ok=True)
+        raise
     return count
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 
 import pytest
 from click.testing import CliRunner
@@ -79,3 +80,21 @@ def test_audit_export_rejects_a_bad_date(run):
     result = run("audit", "export", "--since", "last week")
     assert result.exit_code == 1
     assert result.output.strip().startswith("错误：") and "since" in result.output
+
+
+def test_a_failed_export_leaves_the_file_there_as_it_was(run, tmp_path):
+    target = tmp_path / "audit.csv"
+    target.write_bytes(b"an earlier export\n")
+    result = run("audit", "export", "--since", "last week", "--output", str(target))
+    assert result.exit_code == 1 and result.output.strip().startswith("错误：")
+    assert target.read_bytes() == b"an earlier export\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["audit.csv"]  # no partial file beside it
+    written = run("audit", "export", "--output", str(target))
+    assert written.exit_code == 0 and target.read_bytes().startswith(b"\xef\xbb\xbf")
+    assert target.stat().st_mode & 0o777 == 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask
