@@ -34,6 +34,7 @@ METADATA_SUFFIXES = ("ttl", "jsonld", "rdf")  # a dataset's DCAT documents
 QUERIED = "_q/"  # the files of URLs with a query string (nginx maps them, never serves _q/)
 FILE_MODE, DIR_MODE = 0o644, 0o755
 _NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL
+PRUNED = ".pruned-"  # a tree's folder set aside, to be deleted (``StaticOut.prune``)
 _UNSAFE_PART = re.compile(r"[\x00-\x1f\x7f\\]")
 
 
@@ -178,23 +179,33 @@ class StaticOut:
         self.switch(old)
         return old
 
-    def prune(self) -> list[str]:
-        """Remove trees other than the current and previous ones (and unfinished builds)."""
+    def prune(self) -> list[Path]:
+        """Take the trees other than the current and previous ones (and unfinished builds) out
+        of the way: their manifests and marks deleted, their folders renamed aside (``.pruned-``)
+        and returned, for the caller to delete once it has let the lock go (``delete_trees``):
+        a removal waiting for the lock must not wait for half a million files to be deleted."""
         kept = {self.linked(CURRENT), self.linked(PREVIOUS)}
-        removed: list[str] = []
+        folders: list[Path] = []
         if not self.trees.is_dir():
-            return removed
+            return folders
         for entry in sorted(self.trees.iterdir()):
             tree = entry.name.removesuffix("-journal").removesuffix(MANIFEST)
             tree = tree.removesuffix(".removed").removesuffix(".building")
             if tree in kept and not self.building_path(tree).exists():
                 continue
             if entry.is_dir():
-                shutil.rmtree(entry, ignore_errors=True)
-                removed.append(tree)
+                aside = entry if entry.name.startswith(PRUNED) else entry.with_name(PRUNED + tree)
+                os.rename(entry, aside)
+                folders.append(aside)
             else:
                 entry.unlink(missing_ok=True)
-        return removed
+        return folders
+
+    @staticmethod
+    def delete_trees(folders: list[Path]) -> None:
+        """Delete the folders ``prune`` set aside (a crash before leaves them to the next)."""
+        for folder in folders:
+            shutil.rmtree(folder, ignore_errors=True)
 
     def remove_sources(self, prefixes: tuple[str, ...]) -> list[str]:
         """Delete from the current tree every file made from a source starting with one of

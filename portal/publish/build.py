@@ -323,12 +323,14 @@ def _finish(
     with b.out.locked():  # the switch, and no removal between it and the check below
         b.out.building_path(b.tree).unlink(missing_ok=True)
         b.out.switch(b.tree)
-        b.out.prune()
+        pruned = b.out.prune()
         # changed or hidden while this build ran: their removal found the older tree (every
         # such change writes a search row), or noted them for this one (a reuse approved)
         late = _changed_meanwhile(b, rt, read) + b.out.removed_sources(b.tree)
         removed = b.out.remove_sources(late)
     b.lap("switch")
+    b.out.delete_trees(pruned)  # with the lock let go: removals need not wait for it
+    b.lap("older trees deleted")
     return BuildResult(
         tree=b.tree,
         files=files,

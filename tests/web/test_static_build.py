@@ -4,6 +4,7 @@ and a rights-holder objection takes its dataset out of the tree in the same oper
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import stat
@@ -186,6 +187,33 @@ def test_the_switch_keeps_the_previous_tree_to_go_back_to(site, monkeypatch) -> 
     assert StaticOut(out).linked("current") == previous
     assert StaticOut(out).linked("previous") == current
     os.readlink(out / "current")  # a symbolic link, switched by rename
+
+
+def test_the_oldest_tree_is_deleted_once_the_lock_is_let_go(site, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A removal (a 权益异议's suspension) waits for the lock: never for an old tree's half a
+    million files to be deleted."""
+    _, app, out, _ = site
+    build(app, out, base_url=BASE)  # a current and a previous tree
+    oldest = StaticOut(out).linked("previous")
+    free, delete = [], StaticOut.delete_trees
+
+    def deleting(folders):  # type: ignore[no-untyped-def]
+        with open(out / ".lock", "a") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(handle, fcntl.LOCK_UN)
+                free.append(True)
+            except BlockingIOError:
+                free.append(False)
+        assert [f.name for f in folders] == [f".pruned-{oldest}"]  # set aside, not served
+        delete(folders)
+
+    monkeypatch.setattr(StaticOut, "delete_trees", staticmethod(deleting))
+    build(app, out, base_url=BASE, full=True)  # a new tree: the oldest goes
+    assert free == [True]
+    left = sorted(p.name for p in (out / "trees").iterdir() if p.is_dir())
+    assert left == sorted([StaticOut(out).linked("current"), StaticOut(out).linked("previous")])
+    assert oldest not in left
 
 
 def test_build_static_on_the_command_line(site, monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
