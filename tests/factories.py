@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import csv
 import json
+import os
 import re
 import shutil
 import tempfile
@@ -24,6 +25,8 @@ from datasets.search.query import search_request
 from datasets.settings import load_settings
 
 CREDIT_CODE = "11361000MB0000001P"
+# the Redis of the rate-limit tests (a database of their own; each test keys under a prefix)
+LIMITS_REDIS = os.environ.get("KAIFANG_TEST_LIMITS_REDIS", "redis://127.0.0.1:6379/9")
 
 
 def make_runtime(instance: Path, **overrides: Any) -> Runtime:

@@ -6,20 +6,16 @@ the client's other pages, the other form and other clients go on."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from uuid import uuid4
 
 import pytest
-import redis
 
 from datasets.accounts.users import create_user
 from portal.app import create_app
+from tests.factories import LIMITS_REDIS as REDIS
 from tests.factories import csrf_token, make_runtime
 
-REDIS = os.environ.get("KAIFANG_TEST_LIMITS_REDIS", "redis://127.0.0.1:6379/9")
 PASSWORD = "correct horse battery"
 NEW_PASSWORD = "Qx7#mountain-river"
 
@@ -31,15 +27,6 @@ def instance(tmp_path_factory: pytest.TempPathFactory) -> Path:
     create_user(rt, name="zhang", role="citizen", password=PASSWORD)
     rt.close()
     return folder
-
-
-@pytest.fixture
-def prefix() -> Iterator[str]:
-    name = f"kaifang-test-{uuid4().hex[:12]}"
-    yield name
-    store = redis.Redis.from_url(REDIS)
-    for key in store.scan_iter(match=f"{name}*"):
-        store.delete(key)
 
 
 def app_with(instance: Path, prefix: str, **settings: Any) -> Any:

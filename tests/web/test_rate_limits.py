@@ -7,16 +7,13 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import shutil
 import subprocess
 import time
-from collections.abc import Iterator
 from http.client import HTTPConnection
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
-from uuid import uuid4
 
 import pytest
 import redis
@@ -28,11 +25,11 @@ from portal import limit_storage
 from portal.app import create_app
 from portal.limits import key_budget
 from portal.proxies import TrustedProxies, client_address, trusted_networks
+from tests.factories import LIMITS_REDIS as REDIS
 from tests.factories import make_runtime, serving
 from tests.nginx import free_port
 from tests.nginx import nginx as real_nginx
 
-REDIS = os.environ.get("KAIFANG_TEST_LIMITS_REDIS", "redis://127.0.0.1:6379/9")
 API = "/api/3/action/site_read"
 V1 = "/api/v1/agreement"
 
@@ -45,15 +42,6 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     key = create_api_key(rt, user_name="zhang")["key"]
     rt.close()
     return instance, key
-
-
-@pytest.fixture
-def prefix() -> Iterator[str]:
-    name = f"kaifang-test-{uuid4().hex[:12]}"
-    yield name
-    store = redis.Redis.from_url(REDIS)
-    for key in store.scan_iter(match=f"{name}*"):
-        store.delete(key)
 
 
 def app_with(world: tuple[Path, str], prefix: str, **settings: Any) -> Any:
