@@ -13,7 +13,6 @@ import shutil
 import ssl
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.client import HTTPConnection, HTTPSConnection
@@ -29,6 +28,7 @@ from datasets.errors import ConfigError
 from datasets.settings import ENV_PREFIX, load_settings, setting_fields
 from portal.cli import main
 from portal.proxies import parse_address, trusted_networks
+from tests.factories import serving
 from tests.nginx import fill, free_port, nginx_binary
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -390,19 +390,13 @@ def debian_like_conf(folder: Path, includes: list[Path]) -> Path:
 @contextmanager
 def answering() -> Iterator[str]:
     """A stand-in for gunicorn: answers every request 200 with its Host header."""
-    from werkzeug.serving import make_server
 
     def app(environ, start_response):  # type: ignore[no-untyped-def]
         start_response("200 OK", [("Content-Type", "text/plain")])
         return [environ.get("HTTP_HOST", "").encode()]
 
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
+    with serving(app) as base:
+        yield base.removeprefix("http://")
 
 
 def test_https_by_the_two_templates_as_the_walk_fills_them(tmp_path):
